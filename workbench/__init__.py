@@ -1,0 +1,42 @@
+"""Kayak Workbench: late-interaction (ColBERT-style) search over your own PDFs, with the why of every hit.
+
+The public SDK a script or notebook uses (the CLI and GUI use the same)::
+
+    import workbench as wb
+    index = wb.open_index("~/papers.kayak")
+    query = index.encode_query("what collapses in single-vector retrieval")
+    plan = wb.document_proxy_search_plan(final_k=10, candidate_k=100)
+    result = wb.search_with_plan(query, index, plan, backend=wb.NUMPY_REFERENCE_BACKEND)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, Alignment, BackendUnavailable, Hit,
+                   LateIndex, LateQuery, SearchPlan, SearchResult, StageProfile, available_backends,
+                   document_proxy_search_plan, exhaustive_search_plan, iter_search, search_with_plan)
+
+if TYPE_CHECKING:
+    from .collection import Collection
+
+__version__ = "0.1.0"
+
+
+def open_collection(path: str, model: str | None = None, create: bool = False) -> "Collection":
+    """Open (or with ``create=True`` make) the index folder at ``path`` with its encoder."""
+    from .collection import Collection  # torch and PyMuPDF load only when an index is opened
+    return Collection.open(path, model=model, create=create)
+
+
+def open_index(path: str, model: str | None = None) -> LateIndex:
+    """The :class:`LateIndex` of an existing index folder, with ``encode_query`` wired to its encoder."""
+    return open_collection(path, model=model).late_index()
+
+
+__all__ = [
+    "Alignment", "BackendUnavailable", "Hit", "LateIndex", "LateQuery", "MOJO_EXACT_CPU_BACKEND",
+    "NUMPY_REFERENCE_BACKEND", "SearchPlan", "SearchResult", "StageProfile", "available_backends",
+    "document_proxy_search_plan", "exhaustive_search_plan", "iter_search", "open_collection",
+    "open_index", "search_with_plan", "__version__",
+]

@@ -1,0 +1,243 @@
+"""``workbench``: headless commands over the same SDK the GUI uses.
+
+Exit codes: 0 success; 1 the command ran but something failed (a file not indexed, an index that
+cannot be opened); 2 the command line itself is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+from . import __version__
+from .core import (BackendUnavailable, SearchPlan, available_backends, document_proxy_search_plan,
+                   exhaustive_search_plan)
+from .core.backends import resolve_name
+
+
+class UsageError(Exception):
+    """Bad command-line input: exit code 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"workbench: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, KeyError, BackendUnavailable, RuntimeError, OSError) as exc:
+        print(f"workbench: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("workbench: interrupted; everything committed before now is kept", file=sys.stderr)
+        return 130
+
+
+# -- commands --------------------------------------------------------------------------------------
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .collection import Collection
+    coll = Collection.open(args.index, model=args.model, create=True)
+    failed = indexed = unchanged = passages = 0
+    bar = tqdm(total=None, unit="file", disable=True if args.quiet else None, dynamic_ncols=True, file=sys.stderr)
+    for ev in coll.iter_ingest(args.paths):
+        bar.total = ev.total
+        bar.set_postfix_str(Path(ev.path).name[:40] + (f" ({ev.message})" if ev.status == "encoding" else ""))
+        if ev.status == "encoding":
+            continue
+        bar.update(ev.done - bar.n)
+        if ev.status == "failed":
+            failed += 1
+            bar.write(f"failed: {ev.path}: {ev.message}")
+        elif ev.status == "indexed":
+            indexed += 1
+            passages += ev.passages
+        else:
+            unchanged += 1
+    bar.close()
+    print(f"{indexed} indexed ({passages} passages), {unchanged} unchanged, {failed} failed; "
+          f"index {args.index} holds {coll.store.catalog.counts()['passages']} passages")
+    return 1 if failed else 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .collection import Collection
+    plan = _plan_from(args)
+    backend = _backend_from(args)
+    coll = Collection.open(args.index, model=args.model)
+    result = coll.search(args.query, plan, backend)
+    if args.json:
+        print(json.dumps(_result_json(result), indent=2))
+        return 0
+    for hit in result.hits:
+        where = f"{hit.path}" + (f" p.{hit.page}" if hit.page else "")
+        snippet = textwrap.shorten(hit.text or "", 100, placeholder=" …")
+        print(f"{hit.rank:>3}  {hit.score:8.4f}  {where}\n       {snippet}")
+    print()
+    print(f"{'stage':<24}{'in':>8}{'out':>6}{'q vec':>7}{'doc vec':>10}{'pairwise':>13}{'ms':>9}  backend")
+    for s in result.stages:
+        print(f"{s.name:<24}{s.candidates_in:>8}{s.candidates_out:>6}{s.query_vectors:>7}"
+              f"{s.document_vectors:>10}{s.pairwise_similarities:>13,}{s.ms:>9.2f}  {s.backend}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .collection import Collection
+    coll = Collection.open(args.index)
+    info = coll.info()
+    info["backends"] = {k: {"available": ok, "detail": why} for k, (ok, why) in available_backends().items()}
+    if args.json:
+        info["documents_list"] = [{"path": d.path, "status": d.status, "pages": d.pages,
+                                   "passages": d.passages, "error": d.error} for d in coll.documents()]
+        print(json.dumps(info, indent=2))
+        return 0
+    for key in ("index", "format_version", "model", "encoder", "encoder_checksum", "dim", "dtype",
+                "documents", "failed", "passages", "vectors", "segments", "disk_bytes", "bytes_per_vector"):
+        print(f"{key:<18}{info[key]}")
+    for name, b in info["backends"].items():
+        print(f"{'backend':<18}{name}: {'available' if b['available'] else 'unavailable'} — {b['detail']}")
+    for d in coll.documents():
+        line = f"  [{d.status}] {d.path} — {d.pages} pages, {d.passages} passages"
+        print(line + (f" — {d.error}" if d.error else ""))
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from .collection import Collection
+    coll = Collection.open(args.index)
+    removed = coll.remove(args.paths)
+    for path, n in removed.items():
+        print(f"removed {path} ({n} passages)")
+    if not removed:
+        print("nothing removed: no indexed file matches those paths", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .collection import Collection
+    from .evaluation import evaluate, load_qrels, load_queries
+    plan = _plan_from(args)
+    backend = _backend_from(args)
+    coll = Collection.open(args.index, model=args.model)
+    out = evaluate(coll, load_queries(Path(args.queries)), load_qrels(Path(args.qrels)), plan, backend)
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        for key in ("queries", "ndcg@10", "recall@10", "recall@100", "mrr@10", "stage1_recall", "mean_ms"):
+            print(f"{key:<15}{out[key]}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import build_demo_pdfs, demo_index_dir
+    index = Path(args.index) if args.index else demo_index_dir()
+    pdfs = build_demo_pdfs(index.parent / "demo-pdfs")
+    print(f"demo collection: {len(pdfs)} PDFs written from the project's own guide; index {index}")
+    status = cmd_ingest(argparse.Namespace(index=str(index), model=None, paths=[str(p) for p in pdfs],
+                                           quiet=False))
+    print(f"\nquery: {args.query!r} (proxy plan; try 'workbench search --index {index} ...')\n")
+    search_args = _parser().parse_args(["search", args.query, "--index", str(index)])
+    return status or cmd_search(search_args)
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _plan_from(args: argparse.Namespace) -> SearchPlan:
+    try:
+        if args.plan == "exhaustive":
+            return exhaustive_search_plan(args.final_k, args.query_vector_budget or 0,
+                                          args.document_vector_budget or 0)
+        return document_proxy_search_plan(
+            args.final_k, args.candidate_k,
+            32 if args.query_vector_budget is None else args.query_vector_budget,
+            64 if args.document_vector_budget is None else args.document_vector_budget)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _backend_from(args: argparse.Namespace) -> str:
+    try:
+        return resolve_name(args.backend)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _result_json(result) -> dict:
+    return {"query": result.query.text, "query_tokens": list(result.query.tokens),
+            "plan": result.plan.to_dict(), "backend": result.backend,
+            "hits": [{"rank": h.rank, "path": h.path, "page": h.page, "passage_id": h.passage_id,
+                      "score": round(h.score, 6), "text": h.text} for h in result.hits],
+            "stages": [{"name": s.name, "candidates_in": s.candidates_in, "candidates_out": s.candidates_out,
+                        "query_vectors": s.query_vectors, "document_vectors": s.document_vectors,
+                        "pairwise_similarities": s.pairwise_similarities, "ms": round(s.ms, 3),
+                        "setup_ms": round(s.setup_ms, 3), "backend": s.backend,
+                        "budget_rule": s.budget_rule} for s in result.stages]}
+
+
+def _add_plan_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--plan", choices=("exhaustive", "proxy"), default="proxy",
+                   help="exhaustive exact MaxSim, or document proxies then exact rerank (default)")
+    p.add_argument("--final-k", type=int, default=10)
+    p.add_argument("--candidate-k", type=int, default=100, help="passages stage 1 passes on (proxy plan)")
+    p.add_argument("--query-vector-budget", type=int, default=None,
+                   help="keep the first N query vectors (0 = all; proxy default 32, exhaustive 0)")
+    p.add_argument("--document-vector-budget", type=int, default=None,
+                   help="keep each passage's first N vectors (0 = all; proxy default 64, exhaustive 0)")
+    p.add_argument("--backend", default="numpy", help="numpy or mojo (exact stage executor)")
+    p.add_argument("--model", default=None, help="encoder (must match the index; default: the index's own)")
+    p.add_argument("--json", action="store_true")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workbench", description="Late-interaction search over your files.")
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    sub = parser.add_subparsers()
+
+    p = sub.add_parser("ingest", help="index PDFs, text/Markdown files, BEIR corpus.jsonl, or folders")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--index", required=True, help="index folder (created if missing)")
+    p.add_argument("--model", default=None, help="ColBERT checkpoint folder or hub id (default: built-in)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("search", help="search an index")
+    p.add_argument("query")
+    p.add_argument("--index", required=True)
+    _add_plan_options(p)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("info", help="describe an index and the available backends")
+    p.add_argument("--index", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("remove", help="remove files (or folders) from an index")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--index", required=True)
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("demo", help="index the built-in demo collection and run a search on it")
+    p.add_argument("--index", default=None, help="where the demo index goes (default: your data folder)")
+    p.add_argument("--query", default="what collapses in single-vector retrieval")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("eval", help="retrieval quality on BEIR-format queries and qrels")
+    p.add_argument("--index", required=True)
+    p.add_argument("--queries", required=True, help="queries.jsonl (_id, text)")
+    p.add_argument("--qrels", required=True, help="qrels TSV with header query-id, corpus-id, score")
+    _add_plan_options(p)
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,262 @@
+"""The facade: an index folder with its encoder. Wires ingest → encode → store → core search.
+
+The CLI, the GUI and scripts all go through :class:`Collection`; nothing else connects the layers.
+Long operations are generators (:meth:`Collection.iter_ingest`, :func:`workbench.core.iter_search`)
+so a caller can report progress and stop between steps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+import numpy as np
+
+from .core import (NUMPY_REFERENCE_BACKEND, LateIndex, LateQuery, SearchPlan, SearchResult,
+                   search_with_plan)
+from .ingest import IngestError, discover, parse_file
+from .store import (IndexFormatError, IndexStore, NewDocument, NewPassage, display_path,
+                    fs_path_bytes)
+
+if TYPE_CHECKING:
+    from .encode import Encoder
+
+DEFAULT_MODEL = "default"
+COMMIT_VECTORS = 50_000   # commit a batch once this many vectors wait (bounds what a crash can lose)
+COMMIT_SECONDS = 5.0      # … or once this long has passed since the last commit
+ENCODE_CHUNK = 64         # passages encoded between cancellation points
+
+
+class EncoderMismatch(IndexFormatError):
+    """The index was written by other weights than the encoder at hand."""
+
+
+@dataclass(frozen=True)
+class IngestEvent:
+    """Progress of one file. ``status``: indexed, unchanged, failed, or encoding (partial progress)."""
+
+    path: str
+    status: str
+    done: int
+    total: int
+    message: str = ""
+    passages: int = 0
+
+
+@dataclass
+class IngestReport:
+    indexed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@dataclass
+class _Pending:
+    docs: list[NewDocument] = field(default_factory=list)
+    vectors: list[np.ndarray] = field(default_factory=list)
+    n_vectors: int = 0
+
+
+class Collection:
+    def __init__(self, store: IndexStore, model: str) -> None:
+        self.store = store
+        self.model = model
+        self._encoder: Encoder | None = None
+        self._index: LateIndex | None = None
+
+    # -- opening ---------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path, model: str | None = None, create: bool = False) -> "Collection":
+        root = Path(path).expanduser()
+        if create and not (root / "catalog.sqlite").exists():
+            coll = cls(None, model or DEFAULT_MODEL)  # type: ignore[arg-type]
+            enc = coll.encoder
+            coll.store = IndexStore.create(root, {
+                "model": coll.model, "encoder_identity": enc.identity, "encoder_checksum": enc.checksum,
+                "encoder_settings": json.dumps(enc.describe_settings(), sort_keys=True),
+                "dim": str(enc.dim), "dtype": "float16", "created_at": str(time.time())})
+            return coll
+        store = IndexStore.open(root)
+        recorded = store.manifest.get("model", DEFAULT_MODEL)
+        if model is not None and model != recorded:
+            raise EncoderMismatch(
+                f"{root} was written by encoder {store.manifest.get('encoder_identity')} (model {recorded!r}); "
+                f"it cannot be searched or extended with model {model!r}. Use --model {recorded} or a new index.")
+        return cls(store, recorded)
+
+    @property
+    def encoder(self) -> "Encoder":
+        """The encoder, loaded on first use and checked against the index's manifest."""
+        if self._encoder is None:
+            from .encode import Encoder
+            enc = Encoder(self.model)
+            if self.store is not None:
+                m = self.store.manifest
+                if (enc.identity, enc.checksum) != (m.get("encoder_identity"), m.get("encoder_checksum")):
+                    raise EncoderMismatch(
+                        f"{self.store.root} was written by encoder {m.get('encoder_identity')} "
+                        f"(checksum {m.get('encoder_checksum')}), but the encoder loaded now is {enc.identity} "
+                        f"(checksum {enc.checksum}); re-index into a new folder to use this encoder.")
+            self._encoder = enc
+        return self._encoder
+
+    # -- reading ---------------------------------------------------------------------------------
+    def late_index(self) -> LateIndex:
+        """The live passages as a packed :class:`LateIndex` (cached until the next write)."""
+        if self._index is None:
+            vectors, starts, lengths, ids = self.store.packed()
+            self._index = LateIndex(vectors, starts, lengths, ids, catalog=self.store.catalog,
+                                    query_encoder=self.encode_query, name=str(self.store.root))
+        return self._index
+
+    def encode_query(self, text: str) -> LateQuery:
+        if not text.strip():
+            raise ValueError("the query is empty")
+        return self.encoder.encode_query(text)
+
+    def search(self, text: str, plan: SearchPlan, backend: str = NUMPY_REFERENCE_BACKEND) -> SearchResult:
+        return search_with_plan(self.encode_query(text), self.late_index(), plan, backend)
+
+    def info(self) -> dict:
+        m = self.store.manifest
+        counts = self.store.catalog.counts()
+        return {"index": str(self.store.root), "format_version": int(m["format_version"]),
+                "model": m.get("model"), "encoder": m.get("encoder_identity"),
+                "encoder_checksum": m.get("encoder_checksum"),
+                "encoder_settings": json.loads(m.get("encoder_settings", "{}")), "dim": int(m.get("dim", 0)),
+                "dtype": m.get("dtype"), **counts, "disk_bytes": self.store.disk_bytes(),
+                "bytes_per_vector": 2 * int(m.get("dim", 0))}
+
+    def documents(self):
+        return self.store.catalog.documents()
+
+    # -- writing ---------------------------------------------------------------------------------
+    def iter_ingest(self, paths: Iterable[str | Path]) -> Iterator[IngestEvent]:
+        """Index files and folders; yields an event per file (and while encoding big ones).
+
+        Unchanged files (same content hash) are skipped, changed ones replace their passages, and a
+        file that cannot be read is recorded with its reason while the rest carry on. Stopping the
+        generator early keeps every batch already committed.
+        """
+        files, rejected = discover([Path(p).expanduser() for p in paths])
+        total = len(files) + len(rejected)
+        done = 0
+        for path, reason in rejected:
+            done += 1
+            yield IngestEvent(display_path(path), "failed", done, total, reason)
+        with self.store.writer():
+            pending = _Pending()
+            last_commit = time.monotonic()
+            try:
+                for path in files:
+                    event = None
+                    for event in self._ingest_file(path, pending, done, total):
+                        if event.status != "encoding":
+                            break
+                        yield event
+                    done += 1
+                    yield IngestEvent(event.path, event.status, done, total, event.message, event.passages)
+                    if pending.n_vectors >= COMMIT_VECTORS or time.monotonic() - last_commit > COMMIT_SECONDS:
+                        self._commit(pending)
+                        last_commit = time.monotonic()
+                self._commit(pending)
+                if self.store.needs_compaction():
+                    self.store.compact()
+            finally:
+                self._index = None
+
+    def ingest(self, paths: Iterable[str | Path]) -> IngestReport:
+        report = IngestReport()
+        for ev in self.iter_ingest(paths):
+            if ev.status == "indexed":
+                report.indexed.append(ev.path)
+            elif ev.status == "unchanged":
+                report.unchanged.append(ev.path)
+            elif ev.status == "failed":
+                report.failed.append((ev.path, ev.message))
+        return report
+
+    def remove(self, paths: Iterable[str | Path]) -> dict[str, int]:
+        """Tombstone the passages of each path (files, or every indexed file under a folder)."""
+        removed: dict[str, int] = {}
+        with self.store.writer():
+            for p in paths:
+                prefix = fs_path_bytes(Path(p).expanduser().absolute())
+                for doc in self.store.catalog.documents():
+                    if doc.path_bytes == prefix or doc.path_bytes.startswith(prefix.rstrip(b"/") + b"/"):
+                        removed[doc.path] = self.store.catalog.remove_document(doc.path_bytes)
+            if removed:
+                self.store.compact()
+        self._index = None
+        return removed
+
+    def _ingest_file(self, path: Path, pending: _Pending, done: int, total: int) -> Iterator[IngestEvent]:
+        path = path.absolute()
+        shown, key = display_path(path), fs_path_bytes(path)
+        try:
+            stat = path.stat()
+            digest = _file_hash(path)
+        except OSError as exc:
+            self.store.catalog.record_failure(shown, key, None, None, None, f"could not be read ({exc.strerror})")
+            yield IngestEvent(shown, "failed", done, total, f"could not be read ({exc.strerror})")
+            return
+        known = self.store.catalog.document(key)
+        if known and known.status == "indexed" and known.content_hash == digest:
+            yield IngestEvent(shown, "unchanged", done, total, passages=known.passages)
+            return
+        if any(d.path_bytes == key for d in pending.docs):
+            yield IngestEvent(shown, "unchanged", done, total, "listed twice")
+            return
+        try:
+            parsed = parse_file(path, self.encoder.max_passage_tokens, self.encoder.count_tokens)
+            new = NewDocument(shown, key, digest, stat.st_size, stat.st_mtime, parsed.pages, [])
+            vectors: list[np.ndarray] = []
+            offset = pending.n_vectors
+            for start in range(0, len(parsed.passages), ENCODE_CHUNK):
+                chunk = parsed.passages[start:start + ENCODE_CHUNK]
+                for draft, (vecs, tokens) in zip(chunk, self.encoder.encode_documents([p.text for p in chunk])):
+                    if not tokens:
+                        continue  # nothing scorable (punctuation only)
+                    new.passages.append(NewPassage(draft.page, len(new.passages), draft.text, tokens,
+                                                   [list(b) for b in draft.boxes], offset, draft.source_key))
+                    vectors.append(vecs)
+                    offset += vecs.shape[0]
+                if start + ENCODE_CHUNK < len(parsed.passages):
+                    yield IngestEvent(shown, "encoding", done, total,
+                                      f"encoded {start + len(chunk)} of {len(parsed.passages)} passages")
+            if not new.passages:
+                raise IngestError("no passage holds scorable text")
+        except IngestError as exc:
+            self.store.catalog.record_failure(shown, key, digest, stat.st_size, stat.st_mtime, str(exc))
+            yield IngestEvent(shown, "failed", done, total, str(exc))
+            return
+        except Exception as exc:  # a parser or model bug must not stop the other files
+            reason = f"unexpected error while indexing ({type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''})"
+            self.store.catalog.record_failure(shown, key, digest, stat.st_size, stat.st_mtime, reason)
+            yield IngestEvent(shown, "failed", done, total, reason)
+            return
+        pending.docs.append(new)
+        pending.vectors.extend(vectors)
+        pending.n_vectors = offset
+        yield IngestEvent(shown, "indexed", done, total, f"{len(new.passages)} passages", len(new.passages))
+
+    def _commit(self, pending: _Pending) -> None:
+        if pending.docs:
+            self.store.add_documents(pending.docs, np.concatenate(pending.vectors))
+        pending.docs, pending.vectors, pending.n_vectors = [], [], 0
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,20 @@
+"""The Qt-free, torch-free core: layouts, budgets, plans, backends, staged search, metrics.
+
+Nothing here imports Qt, torch, PyMuPDF or sqlite3 (a test enforces it): a script, the CLI and the
+GUI all reach the same code.
+"""
+
+from .backends import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, BackendUnavailable,
+                       available_backends, get_backend)
+from .budgets import BUDGET_RULE, kept_count
+from .layouts import LateIndex, LateQuery, LayoutError, PassageInfo
+from .plans import SearchPlan, document_proxy_search_plan, exhaustive_search_plan
+from .results import Alignment, Hit, SearchResult, StageProfile
+from .search import iter_search, search_with_plan
+
+__all__ = [
+    "Alignment", "BUDGET_RULE", "BackendUnavailable", "Hit", "LateIndex", "LateQuery", "LayoutError",
+    "MOJO_EXACT_CPU_BACKEND", "NUMPY_REFERENCE_BACKEND", "PassageInfo", "SearchPlan", "SearchResult",
+    "StageProfile", "available_backends", "document_proxy_search_plan", "exhaustive_search_plan",
+    "get_backend", "iter_search", "kept_count", "search_with_plan",
+]

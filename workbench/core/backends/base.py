@@ -1,0 +1,26 @@
+"""The executor interface every backend implements: exact MaxSim over candidate passage rows."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+
+class BackendUnavailable(RuntimeError):
+    """A backend was asked for that cannot run here; the message says why and how to fix it."""
+
+
+class ExactBackend(Protocol):
+    name: str
+
+    def maxsim(self, query: np.ndarray, vectors: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
+               rows: np.ndarray, doc_budget: int = 0,
+               want_argmax: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """Exact MaxSim of ``query`` (float32 ``[nq, dim]``) against passage ``rows`` (int64 ``[m]``).
+
+        Passage ``r`` owns ``vectors[starts[r]:starts[r]+lengths[r]]``; only its first ``doc_budget``
+        vectors count (0 = all). Returns float32 scores ``[m]`` and, if asked, int32 ``[m, nq]`` argmax
+        positions within each passage.
+        """
+        ...

@@ -1,0 +1,40 @@
+"""The Mojo exact CPU backend: the same MaxSim as the reference, executed by the kernel in ``kernels/``.
+
+The compiled library is loaded by :mod:`.mojo_kernel` through ctypes; it reads the packed vectors in
+place (float16 or float32), releases the GIL and spreads candidates over the cores.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import BackendUnavailable
+
+NAME = "mojo-exact-cpu"
+
+
+def status() -> tuple[bool, str]:
+    """(available, reason) without raising."""
+    try:
+        from . import mojo_kernel
+    except ImportError as exc:  # the loader module itself is missing from this build
+        return False, f"the Mojo kernel loader is missing ({exc})"
+    return mojo_kernel.kernel_status()
+
+
+class MojoExactCpuBackend:
+    name = NAME
+
+    def __init__(self) -> None:
+        ok, why = status()
+        if not ok:
+            raise BackendUnavailable(f"the Mojo exact CPU backend is not available: {why}")
+        from . import mojo_kernel
+        self._kernel = mojo_kernel
+
+    def maxsim(self, query: np.ndarray, vectors: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
+               rows: np.ndarray, doc_budget: int = 0,
+               want_argmax: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        return self._kernel.maxsim_scores(np.ascontiguousarray(query, dtype=np.float32), vectors,
+                                          starts, lengths, np.asarray(rows, dtype=np.int64),
+                                          doc_budget=doc_budget, want_argmax=want_argmax)

@@ -1,0 +1,234 @@
+"""The two data layouts the SDK speaks: :class:`LateQuery` and :class:`LateIndex`.
+
+``LateQuery`` holds one vector per query token, either ``nested`` (a 2-D array, row per token) or
+``flat_dim128`` (one contiguous float32 buffer of ``n_tokens × 128`` values, as a kernel wants it).
+``LateIndex`` holds every passage's token vectors ``packed`` into one ``[T, dim]`` array with per-passage
+``starts``/``lengths``; its ``hybrid_flat_dim128`` form adds the stage-1 structures (passage proxies).
+Conversions to the ``*_dim128`` layouts check that ``dim == 128`` and say so when it is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+
+from .budgets import kept_counts
+
+FLAT_DIM = 128
+QUERY_LAYOUTS = ("nested", "flat_dim128")
+INDEX_LAYOUTS = ("packed", "hybrid_flat_dim128")
+
+
+class LayoutError(ValueError):
+    """A layout conversion was asked of data that does not fit it (wrong dim, dtype or shape)."""
+
+
+def _check_dim128(dim: int, what: str) -> None:
+    if dim != FLAT_DIM:
+        raise LayoutError(
+            f"{what} has {dim}-dimensional vectors; the flat_dim128 layout needs exactly {FLAT_DIM}"
+        )
+
+
+@dataclass(frozen=True)
+class LateQuery:
+    """A query encoded as one vector per token.
+
+    ``data`` is float32: ``[n_tokens, dim]`` for ``nested``, ``[n_tokens * 128]`` for ``flat_dim128``.
+    ``tokens`` are the token strings aligned with the vectors (for heatmaps); ``text`` the query text.
+    """
+
+    data: np.ndarray
+    tokens: tuple[str, ...] = ()
+    text: str = ""
+    layout: str = "nested"
+    dim: int = FLAT_DIM
+
+    def __post_init__(self) -> None:
+        if self.layout not in QUERY_LAYOUTS:
+            raise LayoutError(f"unknown query layout {self.layout!r}; expected one of {QUERY_LAYOUTS}")
+        data = np.ascontiguousarray(self.data, dtype=np.float32)
+        if self.layout == "nested":
+            if data.ndim != 2:
+                raise LayoutError(f"a nested query needs a 2-D [tokens, dim] array, got shape {data.shape}")
+            object.__setattr__(self, "dim", int(data.shape[1]))
+        else:
+            _check_dim128(self.dim, "this query")
+            if data.ndim != 1 or data.size % FLAT_DIM:
+                raise LayoutError(
+                    f"a flat_dim128 query needs a 1-D buffer whose length is a multiple of 128, "
+                    f"got shape {data.shape}"
+                )
+        object.__setattr__(self, "data", data)
+        if self.tokens and len(self.tokens) != self.n_vectors:
+            raise LayoutError(f"{len(self.tokens)} token strings for {self.n_vectors} query vectors")
+
+    @classmethod
+    def from_vectors(cls, vectors: Sequence[Sequence[float]] | np.ndarray, tokens: Sequence[str] = (),
+                     text: str = "") -> "LateQuery":
+        """A ``nested`` query from a list (or 2-D array) of per-token vectors."""
+        return cls(np.asarray(vectors, dtype=np.float32), tuple(tokens), text, "nested")
+
+    @property
+    def n_vectors(self) -> int:
+        return int(self.data.shape[0]) if self.layout == "nested" else self.data.size // FLAT_DIM
+
+    def matrix(self) -> np.ndarray:
+        """The vectors as a float32 ``[n_vectors, dim]`` view (no copy in either layout)."""
+        return self.data if self.layout == "nested" else self.data.reshape(-1, FLAT_DIM)
+
+    def to_flat_dim128(self) -> "LateQuery":
+        _check_dim128(self.dim, "this query")
+        return LateQuery(self.matrix().reshape(-1), self.tokens, self.text, "flat_dim128")
+
+    def to_nested(self) -> "LateQuery":
+        return LateQuery(self.matrix(), self.tokens, self.text, "nested")
+
+
+@dataclass(frozen=True)
+class PassageInfo:
+    """What a person needs to see of a passage; ``page`` is 1-based, ``None`` for unpaged sources."""
+
+    passage_id: int
+    document_id: int
+    path: str
+    page: int | None
+    ordinal: int
+    text: str
+    tokens: tuple[str, ...]
+    boxes: tuple[tuple[float, float, float, float], ...] = ()
+    source_key: str | None = None
+
+
+class PassageCatalog(Protocol):
+    """Where an index looks up passage metadata (the store implements it; the core never sees SQL)."""
+
+    def describe(self, passage_ids: Sequence[int]) -> list[PassageInfo]: ...
+
+
+@dataclass
+class LateIndex:
+    """Token vectors of every live passage, packed.
+
+    ``vectors``: ``[T, dim]`` float16 or float32 (often a read-only memory map).
+    ``starts``, ``lengths``: int64 ``[n]`` — passage row ``r`` owns ``vectors[starts[r]:starts[r]+lengths[r]]``.
+    ``passage_ids``: int64 ``[n]`` — the stable id of the passage in row ``r``.
+    ``proxies``: stage-1 structures of the ``hybrid_flat_dim128`` layout, keyed by document vector budget:
+    float32 ``[n, dim]`` means of each passage's first ``budget`` vectors.
+    """
+
+    vectors: np.ndarray
+    starts: np.ndarray
+    lengths: np.ndarray
+    passage_ids: np.ndarray
+    catalog: PassageCatalog | None = None
+    query_encoder: Callable[[str], LateQuery] | None = None
+    proxies: dict[int, np.ndarray] = field(default_factory=dict)
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.vectors.ndim != 2:
+            raise LayoutError(f"packed vectors must be 2-D [tokens, dim], got shape {self.vectors.shape}")
+        if self.vectors.dtype not in (np.float16, np.float32):
+            raise LayoutError(f"packed vectors must be float16 or float32, got {self.vectors.dtype}")
+        self.starts = np.ascontiguousarray(self.starts, dtype=np.int64)
+        self.lengths = np.ascontiguousarray(self.lengths, dtype=np.int64)
+        self.passage_ids = np.ascontiguousarray(self.passage_ids, dtype=np.int64)
+        n = self.starts.shape[0]
+        if self.lengths.shape != (n,) or self.passage_ids.shape != (n,):
+            raise LayoutError("starts, lengths and passage_ids must be 1-D arrays of the same length")
+        if n and (self.starts.min() < 0 or (self.starts + self.lengths).max() > self.vectors.shape[0]
+                  or self.lengths.min() < 1):
+            raise LayoutError("a passage's vector range falls outside the packed array or is empty")
+
+    @property
+    def layout(self) -> str:
+        return "hybrid_flat_dim128" if self.proxies else "packed"
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    @property
+    def n_passages(self) -> int:
+        return int(self.starts.shape[0])
+
+    @property
+    def n_vectors(self) -> int:
+        return int(self.lengths.sum())
+
+    def passage_vectors(self, row: int, budget: int = 0) -> np.ndarray:
+        """Float32 ``[kept, dim]`` vectors of passage row ``row`` under a document vector budget."""
+        kept = int(kept_counts(self.lengths[row:row + 1], budget)[0])
+        start = int(self.starts[row])
+        return np.asarray(self.vectors[start:start + kept], dtype=np.float32)
+
+    def row_of(self, passage_id: int) -> int:
+        """Row of a passage id (raises ``KeyError`` for an id that is not live in this index)."""
+        rows = np.flatnonzero(self.passage_ids == passage_id)
+        if rows.size == 0:
+            raise KeyError(f"passage {passage_id} is not in this index")
+        return int(rows[0])
+
+    def proxy_vectors(self, document_vector_budget: int) -> np.ndarray:
+        """Float32 ``[n, dim]`` document proxies for a budget, built once and kept (see ``to_hybrid``)."""
+        if document_vector_budget not in self.proxies:
+            self.proxies[document_vector_budget] = build_proxies(self, document_vector_budget)
+        return self.proxies[document_vector_budget]
+
+    def to_hybrid_flat_dim128(self, document_vector_budget: int = 0) -> "LateIndex":
+        """This index with the stage-1 proxies for ``document_vector_budget`` built (dim must be 128)."""
+        _check_dim128(self.dim, "this index")
+        self.proxy_vectors(document_vector_budget)
+        return self
+
+    def to_packed(self) -> "LateIndex":
+        """The same vectors without stage-1 structures."""
+        return LateIndex(self.vectors, self.starts, self.lengths, self.passage_ids, self.catalog,
+                         self.query_encoder, {}, self.name)
+
+    def encode_query(self, text: str) -> LateQuery:
+        """Encode ``text`` with the encoder this index was built with."""
+        if self.query_encoder is None:
+            raise RuntimeError("this index has no encoder attached; open it with workbench.open_index()")
+        return self.query_encoder(text)
+
+    def describe(self, passage_ids: Sequence[int]) -> list[PassageInfo]:
+        if self.catalog is None:
+            raise RuntimeError("this index has no catalog attached; open it with workbench.open_index()")
+        return self.catalog.describe(passage_ids)
+
+
+def build_proxies(index: LateIndex, document_vector_budget: int, chunk_tokens: int = 1 << 20) -> np.ndarray:
+    """Mean of each passage's first ``document_vector_budget`` vectors → float32 ``[n, dim]``.
+
+    Works through the packed array in chunks so a memory-mapped float16 index is never converted whole.
+    """
+    n, dim = index.n_passages, index.dim
+    out = np.empty((n, dim), dtype=np.float32)
+    kept = kept_counts(index.lengths, document_vector_budget)
+    row = 0
+    while row < n:
+        stop, tokens = row, 0
+        while stop < n and (stop == row or tokens + kept[stop] <= chunk_tokens):
+            tokens += int(kept[stop])
+            stop += 1
+        idx = gather_indices(index.starts[row:stop], kept[row:stop])
+        block = np.asarray(index.vectors[idx], dtype=np.float32)
+        seg = np.concatenate(([0], np.cumsum(kept[row:stop])[:-1]))
+        out[row:stop] = np.add.reduceat(block, seg, axis=0) / kept[row:stop, None]
+        row = stop
+    return out
+
+
+def gather_indices(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Token row indices ``[starts[i], starts[i]+counts[i])`` for every i, concatenated (int64)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    total = int(counts.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    offsets = np.repeat(np.asarray(starts, dtype=np.int64) - np.concatenate(([0], np.cumsum(counts)[:-1])),
+                        counts)
+    return np.arange(total, dtype=np.int64) + offsets

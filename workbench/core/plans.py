@@ -1,0 +1,53 @@
+"""Search plans: what each stage does, with how many vectors.
+
+* ``exhaustive``: one stage, exact MaxSim of the query against every live passage.
+* ``document_proxy``: stage 1 scores one dot product per passage — the mean of the query's first
+  ``query_vector_budget`` vectors against each passage's *proxy* (the mean of its first
+  ``document_vector_budget`` vectors) — and keeps the best ``candidate_k``; stage 2 runs exact MaxSim on
+  those candidates within the same budgets and keeps ``final_k``.
+
+Budgets follow the prefix rule of :mod:`workbench.core.budgets` (0 means all vectors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+PLAN_KINDS = ("exhaustive", "document_proxy")
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    kind: str
+    final_k: int = 10
+    candidate_k: int = 0
+    query_vector_budget: int = 0
+    document_vector_budget: int = 0
+
+    def __post_init__(self) -> None:
+        if self.kind not in PLAN_KINDS:
+            raise ValueError(f"unknown plan kind {self.kind!r}; expected one of {PLAN_KINDS}")
+        if self.final_k < 1:
+            raise ValueError(f"final_k must be at least 1 (got {self.final_k})")
+        if self.query_vector_budget < 0 or self.document_vector_budget < 0:
+            raise ValueError("vector budgets cannot be negative (0 means all vectors)")
+        if self.kind == "document_proxy" and self.candidate_k < self.final_k:
+            raise ValueError(
+                f"candidate_k ({self.candidate_k}) must be at least final_k ({self.final_k}): "
+                "stage 2 can only rank what stage 1 passed on"
+            )
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def exhaustive_search_plan(final_k: int = 10, query_vector_budget: int = 0,
+                           document_vector_budget: int = 0) -> SearchPlan:
+    """Exact MaxSim over every passage: the ground truth the staged plans are measured against."""
+    return SearchPlan("exhaustive", final_k, 0, query_vector_budget, document_vector_budget)
+
+
+def document_proxy_search_plan(final_k: int = 10, candidate_k: int = 100, query_vector_budget: int = 32,
+                               document_vector_budget: int = 64) -> SearchPlan:
+    """Proxy dot products pick ``candidate_k`` passages; exact MaxSim ranks them to ``final_k``."""
+    return SearchPlan("document_proxy", final_k, candidate_k, query_vector_budget, document_vector_budget)

@@ -1,0 +1,113 @@
+"""What a search returns: ranked hits, one profile per stage, and token alignments for heatmaps."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .budgets import BUDGET_RULE
+from .layouts import LateIndex, LateQuery, PassageInfo
+from .plans import SearchPlan
+
+
+@dataclass(frozen=True)
+class StageProfile:
+    """Cost and effect of one stage.
+
+    ``pairwise_similarities`` counts query-vector × document-vector dot products actually computed;
+    ``setup_ms`` is time spent building stage structures on first use (kept apart from ``ms``).
+    """
+
+    name: str
+    candidates_in: int
+    candidates_out: int
+    query_vectors: int
+    document_vectors: int
+    pairwise_similarities: int
+    ms: float
+    backend: str
+    budget_rule: str = BUDGET_RULE
+    setup_ms: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked passage. ``rank`` is 1-based; ``page`` 1-based or ``None`` for unpaged sources."""
+
+    rank: int
+    passage_id: int
+    score: float
+    row: int
+    info: PassageInfo | None = None
+
+    @property
+    def path(self) -> str | None:
+        return self.info.path if self.info else None
+
+    @property
+    def page(self) -> int | None:
+        return self.info.page if self.info else None
+
+    @property
+    def text(self) -> str | None:
+        return self.info.text if self.info else None
+
+    def to_dict(self) -> dict:
+        return {"rank": self.rank, "passage_id": self.passage_id, "score": self.score,
+                "path": self.path, "page": self.page, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Query-token × passage-token similarities of one hit, under the plan's budgets.
+
+    ``similarities``: float32 ``[n_query_tokens, n_passage_tokens]``; ``best``: int ``[n_query_tokens]``,
+    the passage token each query token matched (its argmax); ``row_max`` the matched similarity; their
+    sum is the hit's exact score.
+    """
+
+    query_tokens: tuple[str, ...]
+    passage_tokens: tuple[str, ...]
+    similarities: np.ndarray
+    best: np.ndarray
+    row_max: np.ndarray
+
+    @property
+    def score(self) -> float:
+        return float(self.row_max.sum())
+
+
+@dataclass
+class SearchResult:
+    query: LateQuery
+    plan: SearchPlan
+    backend: str
+    hits: list[Hit]
+    stages: list[StageProfile]
+    index: LateIndex = field(repr=False)
+    stage1_candidates: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def total_ms(self) -> float:
+        return sum(s.ms + s.setup_ms for s in self.stages)
+
+    def alignment(self, hit: Hit) -> Alignment:
+        """Token alignment of ``hit``: the vectors the exact stage scored, same budgets, same math."""
+        q = self.query.matrix()
+        nq = q.shape[0] if self.plan.query_vector_budget == 0 else min(q.shape[0], self.plan.query_vector_budget)
+        q = q[:nq]
+        d = self.index.passage_vectors(hit.row, self.plan.document_vector_budget)
+        sims = q @ d.T
+        best = sims.argmax(axis=1)
+        q_tokens = tuple(self.query.tokens[:nq]) if self.query.tokens else tuple(f"q{i}" for i in range(nq))
+        d_tokens = tuple(hit.info.tokens[:d.shape[0]]) if hit.info and hit.info.tokens else tuple(
+            f"d{j}" for j in range(d.shape[0]))
+        return Alignment(q_tokens, d_tokens, sims, best, sims[np.arange(nq), best])
+
+    def to_dict(self) -> dict:
+        return {"query": self.query.text, "plan": self.plan.to_dict(), "backend": self.backend,
+                "hits": [h.to_dict() for h in self.hits], "stages": [s.to_dict() for s in self.stages]}

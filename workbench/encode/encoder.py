@@ -1,0 +1,133 @@
+"""PyLate ColBERT encoding with token strings aligned to vectors, and the encoder's identity.
+
+``Encoder.encode_documents(texts)`` → per text a float32 ``[n_tokens, 128]`` array and its token strings;
+``Encoder.encode_query(text)`` → a :class:`LateQuery`. ``identity`` and ``checksum`` go into an index's
+manifest so an index is only ever searched with the weights that wrote it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..core import LateQuery
+from .default_model import (DEFAULT_MODEL, DEFAULT_NAME, DEFAULT_SETTINGS, DIM, EncoderSettings,
+                            default_model_path, orthogonal_projection)
+
+# No model hub is reachable at run time; fail fast and clearly instead of retrying the network.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class EncoderError(RuntimeError):
+    """The model could not be loaded or used; the message says which model and why."""
+
+
+def _quiet_libraries() -> None:
+    import transformers
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    for name in ("sentence_transformers", "pylate", "huggingface_hub"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+class Encoder:
+    """A PyLate ``ColBERT`` model plus what the workbench needs around it."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, trust_remote_code: bool = False,
+                 batch_size: int = 32) -> None:
+        import torch
+        from pylate import models
+
+        _quiet_libraries()
+        self.model_ref = model
+        self.batch_size = batch_size
+        is_default = model == DEFAULT_MODEL
+        self.settings = DEFAULT_SETTINGS if is_default else EncoderSettings()
+        path = default_model_path() if is_default else model
+        s = self.settings
+        try:
+            self.model = models.ColBERT(
+                model_name_or_path=path, device="cpu", trust_remote_code=trust_remote_code,
+                embedding_size=DIM if is_default else None,
+                query_prefix=s.query_prefix, document_prefix=s.document_prefix,
+                do_query_expansion=s.do_query_expansion, query_length=s.query_length,
+                document_length=s.document_length)
+        except Exception as exc:
+            where = "" if Path(model).exists() else " (not a local folder, and no model hub is reachable)"
+            raise EncoderError(f"could not load model {model!r}{where}: {str(exc).splitlines()[0][:200]}") from None
+        if is_default:
+            dense = self.model[1].linear
+            proj = orthogonal_projection(dense.in_features, dense.out_features)
+            with torch.no_grad():
+                dense.weight.copy_(torch.from_numpy(proj))
+        self.model.eval()
+        self.identity = DEFAULT_NAME if is_default else str(model)
+        self.checksum = self._weights_checksum()
+        self.dim = int(self.model.encode(["probe"], is_query=True)[0].shape[1])
+        tokenizer = self.model.tokenizer
+        self._special_ids = set(tokenizer.all_special_ids) if s.drop_special_tokens else set()
+        # [MASK] is PyLate's padding id for expansion; keep it only where expansion is on.
+        if self.model.do_query_expansion:
+            self._special_ids.discard(tokenizer.mask_token_id)
+
+    # -- identity -------------------------------------------------------------------------------
+    def _weights_checksum(self) -> str:
+        h = hashlib.sha256()
+        for name, tensor in sorted(self.model.state_dict().items()):
+            h.update(name.encode())
+            h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        h.update(json.dumps(self.describe_settings(), sort_keys=True).encode())
+        return h.hexdigest()[:16]
+
+    def describe_settings(self) -> dict:
+        m = self.model
+        return {"query_prefix": m.query_prefix, "document_prefix": m.document_prefix,
+                "do_query_expansion": bool(m.do_query_expansion), "query_length": m.query_length,
+                "document_length": m.document_length,
+                "drop_special_tokens": self.settings.drop_special_tokens}
+
+    @property
+    def max_passage_tokens(self) -> int:
+        """Word-piece tokens a passage may hold so the model sees all of it (markers, specials, margin)."""
+        m = self.model
+        reserved = 2 + (1 if m.document_prefix_id is not None else 0)
+        return int((m.document_length - reserved) * 0.95)
+
+    # -- encoding -------------------------------------------------------------------------------
+    def count_tokens(self, words: Sequence[str]) -> list[int]:
+        """Word-piece count of each word (no special tokens)."""
+        if not words:
+            return []
+        ids = self.model.tokenizer(list(words), add_special_tokens=False)["input_ids"]
+        return [max(1, len(x)) for x in ids]
+
+    def _encode(self, texts: Sequence[str], is_query: bool) -> list[tuple[np.ndarray, list[str]]]:
+        out = self.model.encode(list(texts), is_query=is_query, output_value=None,
+                                batch_size=self.batch_size, show_progress_bar=False)
+        convert = self.model.tokenizer.convert_ids_to_tokens
+        results = []
+        for emb, ids, mask in zip(out["token_embeddings"], out["input_ids"], out["masks"]):
+            keep = np.asarray(mask, dtype=bool).copy()
+            ids = np.asarray(ids)
+            if self._special_ids:
+                keep &= ~np.isin(ids, list(self._special_ids))
+            results.append((np.ascontiguousarray(np.asarray(emb)[keep], dtype=np.float32),
+                            convert(ids[keep].tolist())))
+        return results
+
+    def encode_documents(self, texts: Sequence[str]) -> list[tuple[np.ndarray, list[str]]]:
+        """Per text: float32 ``[n_tokens, dim]`` L2-normalised vectors and their token strings."""
+        return self._encode(texts, is_query=False) if texts else []
+
+    def encode_query(self, text: str) -> LateQuery:
+        """The query's token vectors (``nested`` layout) with their token strings."""
+        vectors, tokens = self._encode([text], is_query=True)[0]
+        return LateQuery(vectors.reshape(-1, self.dim), tuple(tokens), text, "nested")

@@ -1,0 +1,91 @@
+"""Cut a page's words into passages of bounded token length, keeping page, order and boxes.
+
+A passage never crosses a page. It is cut before it would exceed ``max_tokens``; once it is at least
+``SOFT_FILL`` full it is cut at the next block or sentence end instead, so passages tend to end where
+the text does. Word boxes are merged per line into the rectangles a viewer highlights.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+Box = tuple[float, float, float, float]
+TokenCounter = Callable[[Sequence[str]], list[int]]
+
+SOFT_FILL = 0.6
+_SENTENCE_END = re.compile(r"[.!?;:]['\")\]]*$")
+_PIECES = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word in reading order; ``block``/``line`` group words as the source laid them out."""
+
+    text: str
+    block: int = 0
+    line: int = 0
+    box: Box | None = None
+
+
+@dataclass
+class PassageDraft:
+    """A passage before it is encoded: ``page`` 1-based or ``None``; ``boxes`` one rectangle per line."""
+
+    page: int | None
+    text: str
+    boxes: list[Box] = field(default_factory=list)
+    source_key: str | None = None
+
+
+def approx_token_counts(words: Sequence[str]) -> list[int]:
+    """Word-piece count estimate used when no tokenizer is given: pieces, long ones split in 6s."""
+    return [max(1, sum(math.ceil(len(p) / 6) for p in _PIECES.findall(w))) for w in words]
+
+
+def line_boxes(words: Sequence[Word]) -> list[Box]:
+    """One bounding rectangle per (block, line) of the words that carry boxes, in reading order."""
+    merged: dict[tuple[int, int], list[float]] = {}
+    for w in words:
+        if w.box is None:
+            continue
+        key = (w.block, w.line)
+        if key not in merged:
+            merged[key] = list(w.box)
+        else:
+            b = merged[key]
+            b[0], b[1] = min(b[0], w.box[0]), min(b[1], w.box[1])
+            b[2], b[3] = max(b[2], w.box[2]), max(b[3], w.box[3])
+    return [tuple(round(v, 2) for v in b) for b in merged.values()]  # type: ignore[misc]
+
+
+def cut_passages(words: Sequence[Word], page: int | None, max_tokens: int,
+                 count_tokens: TokenCounter = approx_token_counts,
+                 source_key: str | None = None) -> list[PassageDraft]:
+    """Passages of at most ``max_tokens`` tokens (a single longer word stands alone)."""
+    if max_tokens < 1:
+        raise ValueError("max_tokens must be at least 1")
+    counts = count_tokens([w.text for w in words])
+    out: list[PassageDraft] = []
+    current: list[Word] = []
+    used = 0
+
+    def flush() -> None:
+        nonlocal current, used
+        if current:
+            out.append(PassageDraft(page, " ".join(w.text for w in current), line_boxes(current), source_key))
+        current, used = [], 0
+
+    for i, (word, n) in enumerate(zip(words, counts)):
+        if current and used + n > max_tokens:
+            flush()
+        current.append(word)
+        used += n
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        at_boundary = nxt is None or nxt.block != word.block or bool(_SENTENCE_END.search(word.text))
+        if at_boundary and used >= SOFT_FILL * max_tokens:
+            flush()
+    flush()
+    return out

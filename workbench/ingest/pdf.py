@@ -1,0 +1,52 @@
+"""PDF pages → words with boxes, through PyMuPDF. Every opened file is treated as hostile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pymupdf
+
+from .errors import IngestError
+from .passages import Word
+
+pymupdf.TOOLS.mupdf_display_errors(False)  # MuPDF's own stderr chatter is not for people; we report
+
+
+def open_pdf(path: Path) -> "pymupdf.Document":
+    """Open a PDF for reading or raise :class:`IngestError` with a plain reason."""
+    try:
+        doc = pymupdf.open(path, filetype="pdf")
+    except Exception as exc:  # PyMuPDF raises several types for damaged files
+        raise IngestError(f"not a readable PDF (damaged or not a PDF: {_short(exc)})") from None
+    if doc.needs_pass and not doc.authenticate(""):
+        doc.close()
+        raise IngestError("the PDF is encrypted and needs a password")
+    if doc.page_count == 0:
+        doc.close()
+        raise IngestError("the PDF has no pages")
+    return doc
+
+
+def pdf_pages(path: Path) -> Iterator[tuple[int, int, list[Word]]]:
+    """Yield ``(page_number, page_count, words)`` page by page (page numbers 1-based)."""
+    doc = open_pdf(path)
+    try:
+        for i in range(doc.page_count):
+            try:
+                raw = doc[i].get_text("words", flags=pymupdf.TEXT_DEHYPHENATE | pymupdf.TEXT_MEDIABOX_CLIP)
+            except Exception as exc:
+                raise IngestError(f"page {i + 1} could not be read ({_short(exc)})") from None
+            words = [Word(_clean(w[4]), int(w[5]), int(w[6]), (w[0], w[1], w[2], w[3]))
+                     for w in raw if _clean(w[4])]
+            yield i + 1, doc.page_count, words
+    finally:
+        doc.close()
+
+
+def _clean(text: str) -> str:
+    return "".join(ch for ch in text if ch.isprintable()).strip()
+
+
+def _short(exc: Exception) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:160]
