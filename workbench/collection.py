@@ -66,18 +66,28 @@ class _Pending:
 
 
 class Collection:
-    def __init__(self, store: IndexStore, model: str) -> None:
+    def __init__(self, store: IndexStore, model: str, encoder: "Encoder | None" = None) -> None:
         self.store = store
         self.model = model
         self._encoder: Encoder | None = None
+        if encoder is not None:
+            self._check_encoder(encoder)
+            self._encoder = encoder
         self._index: LateIndex | None = None
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path, model: str | None = None, create: bool = False) -> "Collection":
+    def open(cls, path: str | Path, model: str | None = None, create: bool = False,
+             encoder: "Encoder | None" = None) -> "Collection":
+        """Open the index folder at ``path`` (``create``: make it if missing).
+
+        ``encoder``: an already loaded encoder to reuse (it must match the index's manifest).
+        """
         root = Path(path).expanduser()
+        if encoder is not None and model is None:
+            model = encoder.model_ref
         if create and not (root / "catalog.sqlite").exists():
-            coll = cls(None, model or DEFAULT_MODEL)  # type: ignore[arg-type]
+            coll = cls(None, model or DEFAULT_MODEL, encoder)  # type: ignore[arg-type]
             enc = coll.encoder
             coll.store = IndexStore.create(root, {
                 "model": coll.model, "encoder_identity": enc.identity, "encoder_checksum": enc.checksum,
@@ -90,7 +100,7 @@ class Collection:
             raise EncoderMismatch(
                 f"{root} was written by encoder {store.manifest.get('encoder_identity')} (model {recorded!r}); "
                 f"it cannot be searched or extended with model {model!r}. Use --model {recorded} or a new index.")
-        return cls(store, recorded)
+        return cls(store, recorded, encoder)
 
     @property
     def encoder(self) -> "Encoder":
@@ -98,15 +108,19 @@ class Collection:
         if self._encoder is None:
             from .encode import Encoder
             enc = Encoder(self.model)
-            if self.store is not None:
-                m = self.store.manifest
-                if (enc.identity, enc.checksum) != (m.get("encoder_identity"), m.get("encoder_checksum")):
-                    raise EncoderMismatch(
-                        f"{self.store.root} was written by encoder {m.get('encoder_identity')} "
-                        f"(checksum {m.get('encoder_checksum')}), but the encoder loaded now is {enc.identity} "
-                        f"(checksum {enc.checksum}); re-index into a new folder to use this encoder.")
+            self._check_encoder(enc)
             self._encoder = enc
         return self._encoder
+
+    def _check_encoder(self, enc: "Encoder") -> None:
+        if self.store is None:
+            return
+        m = self.store.manifest
+        if (enc.identity, enc.checksum) != (m.get("encoder_identity"), m.get("encoder_checksum")):
+            raise EncoderMismatch(
+                f"{self.store.root} was written by encoder {m.get('encoder_identity')} "
+                f"(checksum {m.get('encoder_checksum')}), but the encoder loaded now is {enc.identity} "
+                f"(checksum {enc.checksum}); re-index into a new folder to use this encoder.")
 
     # -- reading ---------------------------------------------------------------------------------
     def late_index(self) -> LateIndex:

@@ -16,7 +16,10 @@ pymupdf.TOOLS.mupdf_display_errors(False)  # MuPDF's own stderr chatter is not f
 def open_pdf(path: Path) -> "pymupdf.Document":
     """Open a PDF for reading or raise :class:`IngestError` with a plain reason."""
     try:
-        doc = pymupdf.open(path, filetype="pdf")
+        if _utf8_name(path):
+            doc = pymupdf.open(path, filetype="pdf")
+        else:  # MuPDF takes UTF-8 file names only; hand it the bytes instead
+            doc = pymupdf.open(stream=path.read_bytes(), filetype="pdf")
     except Exception as exc:  # PyMuPDF raises several types for damaged files
         raise IngestError(f"not a readable PDF (damaged or not a PDF: {_short(exc)})") from None
     if doc.needs_pass and not doc.authenticate(""):
@@ -42,6 +45,14 @@ def pdf_pages(path: Path) -> Iterator[tuple[int, int, list[Word]]]:
             yield i + 1, doc.page_count, words
     finally:
         doc.close()
+
+
+def _utf8_name(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def _clean(text: str) -> str:

@@ -1,0 +1,53 @@
+"""Shared fixtures: the real default encoder (loaded once), generated PDFs, fresh collections."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    from workbench.encode import Encoder
+    return Encoder()
+
+
+@pytest.fixture
+def new_collection(tmp_path, encoder):
+    """Factory: a fresh index folder under tmp_path, sharing the session's encoder."""
+    from workbench.collection import Collection
+
+    def make(name: str = "idx.kayak"):
+        return Collection.open(tmp_path / name, create=True, encoder=encoder)
+    return make
+
+
+def make_pdf(path: Path, pages: list[str]) -> Path:
+    """A PDF with one text block per page (PyMuPDF wraps the text inside the page margins)."""
+    import pymupdf
+    doc = pymupdf.open()
+    for text in pages:
+        page = doc.new_page()
+        page.insert_textbox(pymupdf.Rect(56, 56, 540, 780), text, fontsize=11)
+    path.write_bytes(doc.tobytes())  # by bytes: PyMuPDF cannot save to a non-UTF-8 file name
+    doc.close()
+    return path
+
+
+def random_packed(rng: np.random.Generator, lengths, dim: int = 128, dtype=np.float32):
+    """Packed vectors for passages of the given lengths: (vectors, starts, lengths)."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    vectors = rng.standard_normal((int(lengths.sum()), dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors.astype(dtype), starts, lengths
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)

@@ -1,0 +1,95 @@
+"""The headless CLI: exit codes, JSON shapes, info/remove/eval, plain one-line errors."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import make_pdf
+
+PAGES = ["Glaciers carve U-shaped valleys as the ice grinds the rock beneath it.",
+         "Sourdough bread rises because wild yeast and lactic bacteria ferment the dough."]
+
+
+def run(*args, check_rc=None):
+    proc = subprocess.run([sys.executable, "-m", "workbench.cli", *map(str, args)], capture_output=True, text=True)
+    if check_rc is not None:
+        assert proc.returncode == check_rc, proc.stderr + proc.stdout
+    return proc
+
+
+@pytest.fixture(scope="module")
+def cli_index(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    make_pdf(root / "nature.pdf", PAGES)
+    (root / "broken.pdf").write_bytes(b"not a pdf at all")
+    proc = run("ingest", root / "nature.pdf", root / "broken.pdf", "--index", root / "idx", "--quiet")
+    return root, proc
+
+
+def test_ingest_exit_code_and_failure_line(cli_index):
+    root, proc = cli_index
+    assert proc.returncode == 1  # one file failed, the other is indexed
+    assert f"failed: {root / 'broken.pdf'}: not a readable PDF" in proc.stdout + proc.stderr
+    assert "1 indexed" in proc.stdout and "1 failed" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    again = run("ingest", root / "nature.pdf", "--index", root / "idx", "--quiet", check_rc=0)
+    assert "1 unchanged" in again.stdout
+
+
+def test_search_json_has_the_documented_keys(cli_index):
+    root, _ = cli_index
+    for plan in ("exhaustive", "proxy"):
+        out = json.loads(run("search", "yeast fermenting dough", "--index", root / "idx", "--plan", plan,
+                             "--final-k", "2", "--json", check_rc=0).stdout)
+        top = out["hits"][0]
+        assert {"path", "page", "passage_id", "score", "text"} <= set(top)
+        assert top["page"] == 2 and top["path"] == str(root / "nature.pdf")
+        for stage in out["stages"]:
+            assert {"name", "candidates_in", "candidates_out", "query_vectors", "document_vectors",
+                    "pairwise_similarities", "ms", "backend"} <= set(stage)
+        assert len(out["stages"]) == (1 if plan == "exhaustive" else 2)
+
+
+def test_info_and_usage_errors(cli_index):
+    root, _ = cli_index
+    info = json.loads(run("info", "--index", root / "idx", "--json", check_rc=0).stdout)
+    assert info["documents"] == 1 and info["failed"] == 1 and info["dim"] == 128
+    assert info["dtype"] == "float16" and info["bytes_per_vector"] == 256
+    assert "numpy-reference" in info["backends"]
+    bad = run("search", "x", "--index", root / "idx", "--final-k", "20", "--candidate-k", "5", check_rc=2)
+    assert "candidate_k" in bad.stderr and "Traceback" not in bad.stderr
+    run("search", "x", "--index", root / "idx", "--backend", "cuda", check_rc=2)
+    missing = run("search", "x", "--index", root / "nowhere", check_rc=1)
+    assert "is not a Kayak index" in missing.stderr and len(missing.stderr.strip().splitlines()) == 1
+    run("frobnicate", check_rc=2)
+
+
+def test_eval_on_a_tiny_beir_set(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    docs = {"g": "glaciers carve valleys in the rock", "b": "bread dough rises with yeast",
+            "v": "volcanoes erupt lava and ash", "s": "the sun is a star of hydrogen"}
+    corpus.write_text("".join(json.dumps({"_id": k, "title": "", "text": v}) + "\n" for k, v in docs.items()))
+    (tmp_path / "q.jsonl").write_text(json.dumps({"_id": "1", "text": "yeast in bread"}) + "\n"
+                                      + json.dumps({"_id": "2", "text": "ice carving valleys"}) + "\n")
+    (tmp_path / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\n1\tb\t1\n2\tg\t2\n")
+    run("ingest", corpus, "--index", tmp_path / "idx", "--quiet", check_rc=0)
+    out = json.loads(run("eval", "--index", tmp_path / "idx", "--queries", tmp_path / "q.jsonl",
+                         "--qrels", tmp_path / "qrels.tsv", "--plan", "proxy", "--candidate-k", "4", "--final-k", "4",
+                         "--json", check_rc=0).stdout)
+    assert out["queries"] == 2
+    assert out["ndcg@10"] == 1.0 and out["mrr@10"] == 1.0 and out["recall@10"] == 1.0
+    assert out["stage1_recall"] == 1.0  # 4 candidates of 4 passages: stage 1 cannot miss
+    (tmp_path / "bad.tsv").write_text("q\td\ts\n")
+    bad = run("eval", "--index", tmp_path / "idx", "--queries", tmp_path / "q.jsonl", "--qrels",
+              tmp_path / "bad.tsv", check_rc=1)
+    assert "header" in bad.stderr
+
+
+def test_remove_and_version(cli_index):
+    root, _ = cli_index
+    assert run("--version", check_rc=0).stdout.startswith("workbench ")
+    out = run("remove", "--index", root / "idx", root / "nature.pdf", check_rc=0)
+    assert "removed" in out.stdout
+    run("remove", "--index", root / "idx", root / "nature.pdf", check_rc=1)

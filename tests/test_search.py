@@ -1,0 +1,120 @@
+"""Staged search: rankings, exact vector counts per stage, budgets, alignments, errors."""
+
+import numpy as np
+import pytest
+
+from conftest import random_packed
+from workbench.core import (LateIndex, LateQuery, document_proxy_search_plan, exhaustive_search_plan,
+                            iter_search, search_with_plan)
+from workbench.core.metrics import mrr_at, ndcg_at, overlap_recall, recall_at
+from workbench.core.search import top_k
+
+LENGTHS = [5, 40, 12, 1, 90, 33, 7, 64, 20, 8]
+
+
+@pytest.fixture
+def index(rng):
+    vectors, starts, lengths = random_packed(rng, LENGTHS, dtype=np.float16)
+    return LateIndex(vectors, starts, lengths, np.arange(len(LENGTHS)) * 3 + 100)
+
+
+@pytest.fixture
+def query(rng):
+    return LateQuery.from_vectors(rng.standard_normal((40, 128)), tokens=[f"t{i}" for i in range(40)])
+
+
+def brute(query, index, q_budget=0, d_budget=0):
+    q = query.matrix()[: q_budget or None].astype(np.float64)
+    out = []
+    for s, n in zip(index.starts, index.lengths):
+        d = index.vectors[s:s + (min(n, d_budget) if d_budget else n)].astype(np.float64)
+        out.append((q @ d.T).max(axis=1).sum())
+    return np.array(out)
+
+
+def test_exhaustive_ranks_like_brute_force_with_exact_counts(index, query):
+    result = search_with_plan(query, index, exhaustive_search_plan(final_k=4))
+    want = np.argsort(-brute(query, index))[:4]
+    assert [h.row for h in result.hits] == want.tolist()
+    assert [h.rank for h in result.hits] == [1, 2, 3, 4]
+    assert [h.passage_id for h in result.hits] == (want * 3 + 100).tolist()
+    (stage,) = result.stages
+    assert (stage.candidates_in, stage.candidates_out) == (10, 4)
+    assert stage.query_vectors == 40
+    assert stage.document_vectors == sum(LENGTHS) == 280
+    assert stage.pairwise_similarities == 40 * 280
+
+
+def test_proxy_plan_counts_and_budgets(index, query):
+    plan = document_proxy_search_plan(final_k=3, candidate_k=6, query_vector_budget=32, document_vector_budget=10)
+    result = search_with_plan(query, index, plan)
+    s1, s2 = result.stages
+    assert (s1.candidates_in, s1.candidates_out, s1.query_vectors, s1.document_vectors,
+            s1.pairwise_similarities) == (10, 6, 1, 10, 10)
+    cand = result.stage1_candidates
+    kept = np.minimum(np.asarray(LENGTHS)[cand], 10).sum()
+    assert (s2.candidates_in, s2.candidates_out, s2.query_vectors) == (6, 3, 32)
+    assert s2.document_vectors == kept and s2.pairwise_similarities == 32 * kept
+    # stage 1 kept the passages with the best proxy scores, computed independently here
+    proxies = np.stack([index.vectors[s:s + min(n, 10)].astype(np.float64).mean(0)
+                        for s, n in zip(index.starts, index.lengths)])
+    proxy_scores = proxies @ query.matrix()[:32].astype(np.float64).mean(0)
+    assert set(cand.tolist()) == set(np.argsort(-proxy_scores)[:6].tolist())
+    # stage 2 is exact within the budgets, among the candidates
+    exact = brute(query, index, 32, 10)
+    best = sorted(cand.tolist(), key=lambda r: -exact[r])[:3]
+    assert [h.row for h in result.hits] == best
+    np.testing.assert_allclose([h.score for h in result.hits], exact[best], atol=1e-3)
+
+
+def test_iter_search_yields_each_stage_before_returning(index, query):
+    gen = iter_search(query, index, document_proxy_search_plan(final_k=2, candidate_k=5))
+    first = next(gen)
+    assert first.name.startswith("stage1")
+    second = next(gen)
+    assert second.name.startswith("stage2")
+    with pytest.raises(StopIteration) as done:
+        next(gen)
+    assert [s.name for s in done.value.value.stages] == [first.name, second.name]
+
+
+def test_alignment_reproduces_the_hit_score(index, query):
+    plan = exhaustive_search_plan(final_k=3, query_vector_budget=16, document_vector_budget=20)
+    result = search_with_plan(query, index, plan)
+    for hit in result.hits:
+        al = result.alignment(hit)
+        assert al.similarities.shape == (16, min(LENGTHS[hit.row], 20))
+        assert len(al.query_tokens) == 16 and al.query_tokens[0] == "t0"
+        assert al.score == pytest.approx(hit.score, abs=1e-3)
+        assert (al.best == al.similarities.argmax(axis=1)).all()
+
+
+def test_ties_resolve_by_passage_id():
+    scores = np.array([1.0, 3.0, 3.0, 2.0, 3.0])
+    ids = np.array([50, 40, 30, 20, 10])
+    assert top_k(scores, ids, 2).tolist() == [4, 2]
+    assert top_k(scores, ids, 10).tolist() == [4, 2, 1, 3, 0]
+
+
+def test_plan_and_query_errors(index, query):
+    with pytest.raises(ValueError, match="candidate_k"):
+        document_proxy_search_plan(final_k=10, candidate_k=5)
+    with pytest.raises(ValueError, match="final_k"):
+        exhaustive_search_plan(final_k=0)
+    with pytest.raises(ValueError, match="negative"):
+        exhaustive_search_plan(query_vector_budget=-1)
+    with pytest.raises(ValueError, match="96-d"):
+        search_with_plan(LateQuery.from_vectors(np.ones((2, 96))), index, exhaustive_search_plan())
+    with pytest.raises(ValueError, match="unknown backend"):
+        search_with_plan(query, index, exhaustive_search_plan(), backend="gpu")
+
+
+def test_metrics_by_hand():
+    qrels = {"a": 3.0, "b": 1.0, "z": 2.0}
+    ranked = ["x", "a", "b"]
+    dcg = 3 / np.log2(3) + 1 / np.log2(4)
+    idcg = 3 + 2 / np.log2(3) + 1 / np.log2(4)
+    assert ndcg_at(ranked, qrels) == pytest.approx(dcg / idcg)
+    assert recall_at(ranked, qrels, 10) == pytest.approx(2 / 3)
+    assert mrr_at(ranked, qrels) == 0.5
+    assert overlap_recall([1, 2, 3], [2, 9]) == 0.5
