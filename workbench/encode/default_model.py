@@ -4,7 +4,8 @@ ColBERT with a deterministic 384→128 projection. Works offline; identical weig
 MiniLM was never trained for late interaction, and on Cranfield (``shared/notes/stack.md``) the ColBERT
 conventions that help a trained checkpoint hurt it: the [Q]/[D] marker tokens and [MASK] query expansion
 cost ≈0.04 nDCG@10. So the default uses plain token vectors with no markers and no expansion, and drops
-[CLS]/[SEP] (they carry sentence-level, not token-level, meaning). The projection is a seeded random
+[CLS]/[SEP] (they carry sentence-level, not token-level, meaning). Passages may run to 256 word
+pieces, MiniLM's own maximum, so a typical abstract or PDF paragraph stays one passage. The projection is a seeded random
 orthogonal matrix: it preserves inner products as well as a random map can, and needs no training data.
 """
 
@@ -33,7 +34,7 @@ class EncoderSettings:
 
 
 DEFAULT_SETTINGS = EncoderSettings(query_prefix="", document_prefix="", do_query_expansion=False,
-                                   query_length=64, document_length=180, drop_special_tokens=True)
+                                   query_length=64, document_length=256, drop_special_tokens=True)
 
 
 def default_model_path() -> str:
