@@ -66,6 +66,7 @@ def main() -> int:
     ap.add_argument("--cranfield", type=Path, default=HERE.parent.parent / "shared" / "eval" / "cranfield")
     ap.add_argument("--out", type=Path, default=HERE.parent / "out" / "cranfield")
     ap.add_argument("--backend", default="numpy")
+    ap.add_argument("--baselines", action="store_true", help="also BM25 and single-vector MiniLM (≈1 min)")
     args = ap.parse_args()
     beir = args.out / "beir"
     to_beir(args.cranfield, beir)
@@ -83,6 +84,12 @@ def main() -> int:
         s1 = "—" if r["stage1_recall"] is None else f"{r['stage1_recall']:.3f}"
         print(f"{name:<40}{r['ndcg@10']:>9.3f}{r['recall@10']:>8.3f}{r['recall@100']:>8.3f}"
               f"{r['mrr@10']:>8.3f}{s1:>11}{r['mean_ms']:>10.2f}")
+    if args.baselines:
+        from baselines import bm25_ndcg, single_vector_ndcg
+        rows["BM25 (same harness)"] = {"ndcg@10": round(bm25_ndcg(beir), 4)}
+        rows["single-vector MiniLM (same harness)"] = {"ndcg@10": round(single_vector_ndcg(beir), 4)}
+        for name in list(rows)[-2:]:
+            print(f"{name:<40}{rows[name]['ndcg@10']:>9.3f}")
     (args.out / "results.json").write_text(json.dumps(rows, indent=2))
     return 0
 

@@ -150,6 +150,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return status or cmd_search(search_args)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .benchmark import format_report, run_bench, synthetic_index
+    if args.index:
+        from .collection import Collection
+        index = Collection.open(args.index).late_index()
+    else:
+        index = synthetic_index(args.synthetic, args.tokens)
+    report = run_bench(index, args.query_vectors, args.repeats, peers=not args.no_peers)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
 # -- helpers ---------------------------------------------------------------------------------------
 def _plan_from(args: argparse.Namespace) -> SearchPlan:
     try:
@@ -229,6 +241,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--index", default=None, help="where the demo index goes (default: your data folder)")
     p.add_argument("--query", default="what collapses in single-vector retrieval")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("bench", help="exact MaxSim on every executor, side by side in one process")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--index", help="benchmark on this index's passages")
+    src.add_argument("--synthetic", type=int, default=2000, help="N random passages (default 2000)")
+    p.add_argument("--tokens", type=int, default=128, help="tokens per synthetic passage")
+    p.add_argument("--query-vectors", type=int, default=32)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--no-peers", action="store_true", help="skip the torch and PyLate peers")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("eval", help="retrieval quality on BEIR-format queries and qrels")
     p.add_argument("--index", required=True)

@@ -1,0 +1,129 @@
+"""`workbench bench`: the same exact MaxSim, side by side in one process, on every executor at hand.
+
+Executors: the Mojo kernel (multi-threaded), the NumPy reference, and as peers torch ``einsum`` and
+PyLate's ``colbert_scores`` (padded batches). Each runs on identical data — the packed layout for the
+first two, padded tensors for the torch peers (their padding costs are theirs) — and is timed as the
+median of several repeats. GFLOP/s counts 2·nq·dim per document vector, the useful work only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from statistics import median
+from typing import Callable
+
+import numpy as np
+
+from .core import LateIndex, NUMPY_REFERENCE_BACKEND, MOJO_EXACT_CPU_BACKEND, get_backend, BackendUnavailable
+
+
+@dataclass
+class Timing:
+    name: str
+    ms: float
+    scores: np.ndarray
+
+
+def synthetic_index(n_passages: int, tokens: int = 128, dim: int = 128, seed: int = 7) -> LateIndex:
+    rng = np.random.default_rng(seed)
+    vectors = rng.standard_normal((n_passages * tokens, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    starts = np.arange(n_passages, dtype=np.int64) * tokens
+    return LateIndex(vectors, starts, np.full(n_passages, tokens, np.int64), np.arange(n_passages))
+
+
+def _time(fn: Callable[[], np.ndarray], repeats: int) -> tuple[float, np.ndarray]:
+    out = fn()  # warm-up (thread pools, caches, lazy imports)
+    samples = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = fn()
+        samples.append((time.perf_counter() - t) * 1e3)
+    return median(samples), np.asarray(out, dtype=np.float32)
+
+
+def _torch_peers(q: np.ndarray, index: LateIndex, rows: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
+    import torch
+    from pylate.scores import colbert_scores
+    lengths = index.lengths[rows]
+    width = int(lengths.max())
+    padded = np.zeros((rows.shape[0], width, index.dim), np.float32)
+    mask = np.zeros((rows.shape[0], width), np.float32)
+    for k, (s, n) in enumerate(zip(index.starts[rows], lengths)):
+        padded[k, :n] = index.vectors[s:s + n]
+        mask[k, :n] = 1
+    docs, qt, mt = torch.from_numpy(padded), torch.from_numpy(q), torch.from_numpy(mask).bool()
+
+    def einsum() -> np.ndarray:
+        with torch.inference_mode():
+            sims = torch.einsum("qd,btd->bqt", qt, docs).masked_fill(~mt[:, None, :], float("-inf"))
+            return sims.max(dim=2).values.sum(dim=1).numpy()
+
+    def pylate() -> np.ndarray:
+        with torch.inference_mode():
+            return colbert_scores(qt[None], docs, documents_mask=mt.float(), backend="torch")[0].numpy()
+
+    return {"torch einsum": einsum, "pylate colbert_scores": pylate}
+
+
+def run_bench(index: LateIndex, n_query: int = 32, repeats: int = 5, peers: bool = True,
+              seed: int = 11) -> dict:
+    """Benchmark every executor on ``index`` stored as float32 and as float16."""
+    rng = np.random.default_rng(seed)
+    q = rng.standard_normal((n_query, index.dim)).astype(np.float32)
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    rows = np.arange(index.n_passages, dtype=np.int64)
+    n_vectors = int(index.lengths.sum())
+    gflop = 2.0 * n_query * n_vectors * index.dim / 1e9
+    report: dict = {"passages": index.n_passages, "document_vectors": n_vectors, "query_vectors": n_query,
+                    "dim": index.dim, "gflop_per_search": round(gflop, 4), "storage": {}}
+    for dtype in (np.float32, np.float16):
+        vectors = np.ascontiguousarray(index.vectors, dtype=dtype)
+        # float64 truth on the vectors as stored: differences then measure the executor, not the storage
+        reference = np.array([(q.astype(np.float64) @ vectors[s:s + n].astype(np.float64).T).max(1).sum()
+                              for s, n in zip(index.starts, index.lengths)])
+        runs: dict[str, Callable[[], np.ndarray]] = {}
+        try:
+            mojo = get_backend(MOJO_EXACT_CPU_BACKEND)
+            runs["mojo"] = lambda: mojo.maxsim(q, vectors, index.starts, index.lengths, rows)[0]
+        except BackendUnavailable as exc:
+            report["mojo_unavailable"] = str(exc)
+        numpy_ref = get_backend(NUMPY_REFERENCE_BACKEND)
+        runs["numpy"] = lambda: numpy_ref.maxsim(q, vectors, index.starts, index.lengths, rows)[0]
+        if peers:
+            runs.update(_torch_peers(q, LateIndex(vectors, index.starts, index.lengths, index.passage_ids),
+                                     rows))
+        results = {}
+        for name, fn in runs.items():
+            ms, scores = _time(fn, repeats)
+            results[name] = {"ms": round(ms, 3), "docs_per_s": round(index.n_passages / ms * 1e3, 1),
+                             "gflops": round(gflop / ms * 1e3, 1),
+                             "max_abs_diff": float(np.abs(scores - reference).max())}
+        if "mojo" in results:
+            for r in results.values():
+                r["ratio_to_mojo"] = round(r["ms"] / results["mojo"]["ms"], 2)
+        entry: dict = {"executors": results}
+        if "mojo" in results:
+            entry["speedup_mojo_vs_numpy"] = round(results["numpy"]["ms"] / results["mojo"]["ms"], 2)
+            entry["max_abs_diff"] = results["mojo"]["max_abs_diff"]
+        report["storage"][np.dtype(dtype).name] = entry
+    return report
+
+
+def format_report(report: dict) -> str:
+    lines = [f"{report['passages']} passages, {report['document_vectors']} document vectors, "
+             f"{report['query_vectors']} query vectors, dim {report['dim']} "
+             f"({report['gflop_per_search']} GFLOP per search)"]
+    if "mojo_unavailable" in report:
+        lines.append(f"mojo: {report['mojo_unavailable']}")
+    for dtype, entry in report["storage"].items():
+        lines.append(f"\nstorage {dtype}")
+        lines.append(f"  {'executor':<24}{'ms':>10}{'docs/s':>12}{'GFLOP/s':>10}{'max |diff|':>12}{'× mojo':>9}")
+        for name, r in entry["executors"].items():
+            ratio = f"{r['ratio_to_mojo']:.2f}" if "ratio_to_mojo" in r else "—"
+            lines.append(f"  {name:<24}{r['ms']:>10.2f}{r['docs_per_s']:>12.0f}{r['gflops']:>10.1f}"
+                         f"{r['max_abs_diff']:>12.2e}{ratio:>9}")
+        if "speedup_mojo_vs_numpy" in entry:
+            lines.append(f"  mojo vs numpy: {entry['speedup_mojo_vs_numpy']:.2f}× faster")
+    return "\n".join(lines)
