@@ -1,0 +1,379 @@
+# Exact ColBERT MaxSim kernels, exported as plain C-ABI functions.
+#
+#   score(p) = sum_i max_j <q_i, d_j>     (i over query vectors, j over the kept
+#                                          token vectors of passage p; fp32 math)
+#
+# Built twice by kernels/build.py (`mojo build --emit object`): once for the
+# build machine's CPU (symbols end in `_native`) and once with
+# `--target-cpu x86-64-v3` (build.py rewrites the `_native"` suffix of the
+# @export names to `_v3"`), then both objects are linked into one shared
+# library that depends only on libc.  No Python bindings, no Mojo runtime.
+#
+# Every pointer travels as a plain integer address (C: intptr_t / int64_t).
+# The caller keeps the arrays alive and C-contiguous during the call.
+#
+# Shape of the algorithm (per call):
+#   * the query [nq][128] is transposed into a stack buffer qt[128][V], V the
+#     smallest of 8/16/32/64 >= nq, zero padded; one V-lane vector then holds
+#     one column of query values.  With AVX-512 and nq <= 8, two tokens share a
+#     16-lane register instead (lane 2i+t: query i against token t of a pair);
+#   * a passage is walked in blocks of B tokens; each block is copied once,
+#     sequentially, into a stack buffer (fp16 -> fp32 on the way, token pairs
+#     interleaved when two share a register);
+#   * for each of the 128 dims every token element of the block is broadcast
+#     and FMA'd against the query column into B accumulators of V lanes, while
+#     the block two ahead is prefetched one line at a time -- continuing into
+#     the next candidate's passage, so random ids keep the stream going;
+#   * after the block, lane-wise max (and argmax, strict `>` so the first max
+#     wins) into a running vector; tails use blocks of B/2, B/4, ..., 1;
+#   * the score is the sum of the first nq lanes of the running max.
+
+from std.memory import Pointer, bitcast, stack_allocation
+from std.sys import CompilationTarget, prefetch, PrefetchOptions, size_of
+from std.math import iota
+
+comptime DIM = 128
+comptime ABI_VERSION = 1
+comptime F32 = DType.float32
+comptime I32 = DType.int32
+comptime F32P = Pointer[Float32, MutUntrackedOrigin]
+comptime I32P = Pointer[Int32, MutUntrackedOrigin]
+comptime I64P = Pointer[Int64, MutUntrackedOrigin]
+
+# Status codes returned by the exported functions.
+comptime OK = 0
+comptime ERR_NQ = -1  # nq outside 1..64, or m < 0
+comptime ERR_ROW = -2  # a row index outside 0..n_pass-1
+comptime ERR_SPAN = -3  # a passage span outside 0..n_vec (or negative)
+
+
+def _tokens_per_vector[L: Int]() -> Int:
+    """Tokens sharing one SIMD vector: with AVX-512 and L = 8, two tokens per
+    16-lane register (lane i*2 + t holds query i against token t of a pair)."""
+    comptime if CompilationTarget.has_avx512f():
+        if L == 8:
+            return 2
+    return 1
+
+
+def _block_tokens[L: Int]() -> Int:
+    """Tokens per block: keep the accumulators well inside the register file."""
+    comptime if CompilationTarget.has_avx512f():
+        # 32 zmm registers of 16 fp32 lanes.
+        if L <= 8:
+            return 16  # 8 accumulators, each a pair of tokens
+        if L <= 32:
+            return 8
+        return 4
+    else:
+        # 16 ymm registers of 8 fp32 lanes.
+        if L <= 8:
+            return 8
+        if L <= 16:
+            return 4
+        if L <= 32:
+            return 2
+        return 1
+
+
+@always_inline
+def _block[
+    dt: DType, L: Int, TP: Int, NB: Int, ARG: Bool
+](
+    qt: F32P,
+    src: Pointer[Scalar[dt], MutUntrackedOrigin],
+    pf: Pointer[Scalar[dt], MutUntrackedOrigin],
+    buf: F32P,
+    t0: Int,
+    mut best: SIMD[F32, L * TP],
+    mut barg: SIMD[I32, L * TP],
+):
+    """Scores NB consecutive tokens starting at `src` (token index t0) and
+    prefetches the NB tokens at `pf`, spread over the dot-product loop."""
+    comptime V = L * TP
+    comptime NG = (NB + TP - 1) // TP  # vector groups; a lone last token is paired with itself
+    comptime ESZ = size_of[Scalar[dt]]()
+
+    # One sequential pass: copy (widen, interleave token pairs) into the stack buffer.
+    comptime if TP == 1:
+        comptime for e in range(0, NB * DIM, 16):
+            buf.unsafe_store(e, src.unsafe_load[width=16](e).cast[F32]())
+    else:
+        comptime for g in range(NG):
+            comptime ta = 2 * g
+            comptime tb = 2 * g + 1 if 2 * g + 1 < NB else 2 * g
+            comptime for e in range(0, DIM, 16):
+                var a = src.unsafe_load[width=16](ta * DIM + e).cast[F32]()
+                var b = src.unsafe_load[width=16](tb * DIM + e).cast[F32]()
+                buf.unsafe_store(g * 2 * DIM + 2 * e, a.interleave(b))
+
+    # Prefetch NL cache lines: PPC lines every KC values of k.
+    comptime NL = (NB * DIM * ESZ) // 64
+    comptime KC = DIM // NL if NL < DIM else 1
+    comptime PPC = NL // DIM if NL >= DIM else 1
+
+    var acc = Array[SIMD[F32, V], NG](fill=0)
+    for kc in range(0, DIM, KC):
+        comptime for j in range(PPC):
+            prefetch[PrefetchOptions().for_read().low_locality()](
+                pf.unsafe_offset(((kc // KC) * PPC + j) * (64 // ESZ))
+            )
+        comptime for kk in range(KC):
+            var k = kc + kk
+            var qv = qt.unsafe_load[width=V](k * V)
+            comptime for g in range(NG):
+                comptime if TP == 1:
+                    acc[g] = SIMD[F32, V](buf[unsafe_offset = g * DIM + k]).fma(qv, acc[g])
+                else:
+                    var pair = buf.unsafe_offset(g * 2 * DIM + 2 * k).unsafe_bitcast[UInt64]()
+                    var bc = bitcast[F32, V](SIMD[DType.uint64, V // 2](pair[]))
+                    acc[g] = bc.fma(qv, acc[g])
+
+    comptime for g in range(NG):
+        comptime if ARG:
+            var idx = SIMD[I32, V](Int32(t0 + TP * g))
+            comptime if TP == 2:
+                comptime if 2 * g + 1 < NB:
+                    idx = idx + (iota[I32, V]() & 1)
+            var gt = acc[g].gt(best)
+            best = gt.select(acc[g], best)
+            barg = gt.select(idx, barg)
+        else:
+            best = max(best, acc[g])
+
+
+@always_inline
+def _ahead[
+    dt: DType
+](
+    base: Pointer[Scalar[dt], MutUntrackedOrigin],
+    n: Int,
+    nbase: Pointer[Scalar[dt], MutUntrackedOrigin],
+    t: Int,
+) -> Pointer[Scalar[dt], MutUntrackedOrigin]:
+    """Address of token t of the current passage, continuing into the next one."""
+    if t < n:
+        return base.unsafe_offset(t * DIM)
+    return nbase.unsafe_offset((t - n) * DIM)
+
+
+def _run[
+    dt: DType, L: Int, ARG: Bool
+](
+    q: F32P,
+    nq: Int,
+    vec: Pointer[Scalar[dt], MutUntrackedOrigin],
+    n_vec: Int,
+    starts: I64P,
+    lengths: I64P,
+    n_pass: Int,
+    rows: I64P,
+    m: Int,
+    budget: Int,
+    out_s: F32P,
+    out_a: I32P,
+) -> Int:
+    comptime TP = _tokens_per_vector[L]()
+    comptime V = L * TP
+    comptime B = _block_tokens[L]()
+    comptime PF_TOKENS = 2 * B  # prefetch distance, continuing across passages
+
+    # Query transposed to [DIM][V] (lane i*TP + t = query i), zero padded beyond nq.
+    var qt = stack_allocation[DIM * V, Float32, alignment=64]()
+    for k in range(DIM):
+        for l in range(V):
+            var v: Float32 = 0
+            if l // TP < nq:
+                v = q[unsafe_offset = (l // TP) * DIM + k]
+            qt[unsafe_offset = k * V + l] = v
+    var buf = stack_allocation[B * DIM, Float32, alignment=64]()
+
+    for r in range(m):
+        var p = Int(rows[unsafe_offset=r])
+        if p < 0 or p >= n_pass:
+            return ERR_ROW
+        var s = Int(starts[unsafe_offset=p])
+        var n = Int(lengths[unsafe_offset=p])
+        if budget > 0 and budget < n:
+            n = budget
+        if n <= 0:
+            # Empty passage: score 0, argmax -1.
+            out_s[unsafe_offset=r] = 0
+            comptime if ARG:
+                for i in range(nq):
+                    out_a[unsafe_offset = r * nq + i] = -1
+            continue
+        if s < 0 or s > n_vec - n:
+            return ERR_SPAN
+        var base = vec.unsafe_offset(s * DIM)
+
+        # Where the prefetch stream goes after this passage (prefetches never fault,
+        # but keep the address inside the array all the same).
+        var nbase = base
+        if r + 1 < m:
+            var pn = Int(rows[unsafe_offset = r + 1])
+            if pn >= 0 and pn < n_pass:
+                var sn = Int(starts[unsafe_offset=pn])
+                if sn >= 0 and sn < n_vec:
+                    nbase = vec.unsafe_offset(sn * DIM)
+        if r == 0:
+            _block_prefetch[dt, PF_TOKENS](base)
+
+        var best = SIMD[F32, V](-Float32.MAX)  # -inf
+        var barg = SIMD[I32, V](-1)
+        var t = 0
+        while t + B <= n:
+            _block[dt, L, TP, B, ARG](
+                qt, base.unsafe_offset(t * DIM), _ahead(base, n, nbase, t + PF_TOKENS),
+                buf, t, best, barg,
+            )
+            t += B
+        # Tail: blocks of B/2, B/4, ..., 1 tokens.
+        comptime for sh in range(1, 5):
+            comptime NB = B >> sh
+            comptime if NB >= 1:
+                if t + NB <= n:
+                    _block[dt, L, TP, NB, ARG](
+                        qt, base.unsafe_offset(t * DIM), _ahead(base, n, nbase, t + PF_TOKENS),
+                        buf, t, best, barg,
+                    )
+                    t += NB
+
+        comptime if TP == 2:
+            # Lanes 2i and 2i+1 saw the even and odd tokens: merge (first max on ties).
+            var ev = best.deinterleave()
+            var ia = barg.deinterleave()
+            var take_b = ev[1].gt(ev[0]) | (ev[1].eq(ev[0]) & ia[1].lt(ia[0]))
+            var m1 = rebind[SIMD[F32, L]](take_b.select(ev[1], ev[0]))
+            var a1 = rebind[SIMD[I32, L]](take_b.select(ia[1], ia[0]))
+            var live = iota[I32, L]().lt(SIMD[I32, L](Int32(nq)))
+            out_s[unsafe_offset=r] = live.select(m1, 0).reduce_add()
+            comptime if ARG:
+                for i in range(nq):
+                    out_a[unsafe_offset = r * nq + i] = a1[i]
+        else:
+            var live = iota[I32, V]().lt(SIMD[I32, V](Int32(nq)))
+            out_s[unsafe_offset=r] = live.select(best, 0).reduce_add()
+            comptime if ARG:
+                for i in range(nq):
+                    out_a[unsafe_offset = r * nq + i] = barg[i]
+    return OK
+
+
+@always_inline
+def _block_prefetch[dt: DType, NT: Int](p: Pointer[Scalar[dt], MutUntrackedOrigin]):
+    comptime for off in range(0, NT * DIM * size_of[Scalar[dt]](), 64):
+        prefetch[PrefetchOptions().for_read().low_locality()](
+            p.unsafe_offset(off // size_of[Scalar[dt]]())
+        )
+
+
+def _dispatch[
+    dt: DType
+](
+    q: Int,
+    nq: Int,
+    vec: Int,
+    n_vec: Int,
+    starts: Int,
+    lengths: Int,
+    n_pass: Int,
+    rows: Int,
+    m: Int,
+    budget: Int,
+    out_scores: Int,
+    out_argmax: Int,
+) -> Int:
+    if nq < 1 or nq > 64 or m < 0:
+        return ERR_NQ
+    if m == 0:
+        return OK
+    var qp = F32P(unsafe_from_address=q)
+    var vp = Pointer[Scalar[dt], MutUntrackedOrigin](unsafe_from_address=vec)
+    var sp = I64P(unsafe_from_address=starts)
+    var lp = I64P(unsafe_from_address=lengths)
+    var rp = I64P(unsafe_from_address=rows)
+    var op = F32P(unsafe_from_address=out_scores)
+    var ap = I32P(unsafe_from_address=out_argmax)
+    if out_argmax != 0:
+        if nq <= 8:
+            return _run[dt, 8, True](qp, nq, vp, n_vec, sp, lp, n_pass, rp, m, budget, op, ap)
+        if nq <= 16:
+            return _run[dt, 16, True](qp, nq, vp, n_vec, sp, lp, n_pass, rp, m, budget, op, ap)
+        if nq <= 32:
+            return _run[dt, 32, True](qp, nq, vp, n_vec, sp, lp, n_pass, rp, m, budget, op, ap)
+        return _run[dt, 64, True](qp, nq, vp, n_vec, sp, lp, n_pass, rp, m, budget, op, ap)
+    if nq <= 8:
+        return _run[dt, 8, False](qp, nq, vp, n_vec, sp, lp, n_pass, rp, m, budget, op, ap)
+    if nq <= 16:
+        return _run[dt, 16, False](qp, nq, vp, n_vec, sp, lp, n_pass, rp, m, budget, op, ap)
+    if nq <= 32:
+        return _run[dt, 32, False](qp, nq, vp, n_vec, sp, lp, n_pass, rp, m, budget, op, ap)
+    return _run[dt, 64, False](qp, nq, vp, n_vec, sp, lp, n_pass, rp, m, budget, op, ap)
+
+
+# ---------------------------------------------------------------------------
+# Exported C ABI.  C prototypes (all pointers as intptr_t addresses):
+#
+#   int64_t kayak_maxsim_f32_native(
+#       const float *q, int64_t nq,              /* [nq][128], 1 <= nq <= 64   */
+#       const float *vec, int64_t n_vec,         /* [n_vec][128] token vectors */
+#       const int64_t *starts, const int64_t *lengths, int64_t n_pass,
+#       const int64_t *rows, int64_t m,          /* candidate passage ids      */
+#       int64_t doc_budget,                      /* 0 = all tokens             */
+#       float *out_scores,                       /* [m]                        */
+#       int32_t *out_argmax);                    /* [m][nq] or NULL            */
+#   int64_t kayak_maxsim_f16_native(... same, vec is const _Float16 * ...);
+#   int64_t kayak_maxsim_info_native(void);      /* ABI_VERSION*1000 + SIMD bits */
+#
+# Return 0 on success, < 0 on bad arguments (see the ERR_* codes above).
+# The `_v3` twins have the same prototypes.
+# ---------------------------------------------------------------------------
+
+
+@export("kayak_maxsim_f32_native")
+def kayak_maxsim_f32(
+    q: Int,
+    nq: Int,
+    vec: Int,
+    n_vec: Int,
+    starts: Int,
+    lengths: Int,
+    n_pass: Int,
+    rows: Int,
+    m: Int,
+    budget: Int,
+    out_scores: Int,
+    out_argmax: Int,
+) abi("C") -> Int:
+    return _dispatch[F32](
+        q, nq, vec, n_vec, starts, lengths, n_pass, rows, m, budget, out_scores, out_argmax
+    )
+
+
+@export("kayak_maxsim_f16_native")
+def kayak_maxsim_f16(
+    q: Int,
+    nq: Int,
+    vec: Int,
+    n_vec: Int,
+    starts: Int,
+    lengths: Int,
+    n_pass: Int,
+    rows: Int,
+    m: Int,
+    budget: Int,
+    out_scores: Int,
+    out_argmax: Int,
+) abi("C") -> Int:
+    return _dispatch[DType.float16](
+        q, nq, vec, n_vec, starts, lengths, n_pass, rows, m, budget, out_scores, out_argmax
+    )
+
+
+@export("kayak_maxsim_info_native")
+def kayak_maxsim_info() abi("C") -> Int:
+    comptime if CompilationTarget.has_avx512f():
+        return ABI_VERSION * 1000 + 512
+    else:
+        return ABI_VERSION * 1000 + 256

@@ -1,0 +1,288 @@
+"""ctypes front end for the exact MaxSim kernels in kernels/maxsim.mojo.
+
+The kernels live in ``_native/libkayak_maxsim.so`` (built by
+``python kernels/build.py``), a plain C-ABI library that depends only on libc.
+It holds two variants of each kernel: ``*_native`` (built for the set-up
+machine's CPU, AVX-512 on Zen 4) and ``*_v3`` (x86-64-v3: AVX2 + FMA + F16C).
+The variant is chosen once, at load time, from the CPU flags;
+``KAYAK_MAXSIM_VARIANT=v3|native`` forces one and ``KAYAK_MAXSIM_LIB`` points
+at another library file.
+
+Only stdlib + numpy here (this module sits in the Qt-free, torch-free core).
+ctypes releases the GIL for each native call, so rows are scored on a thread
+pool.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["KernelUnavailable", "kernel_status", "maxsim_scores", "DIM", "MAX_QUERY_VECTORS"]
+
+DIM = 128
+MAX_QUERY_VECTORS = 64
+ABI_VERSION = 1
+# Smallest chunk worth a thread of its own, in (kept doc tokens x query vectors):
+# 32 passages x 128 tokens x 32 query vectors, so a batch of 64 such passages is split.
+MIN_CHUNK_WORK = 32 * 128 * 32
+
+_LIB_NAME = "libkayak_maxsim.so"
+_DEFAULT_LIB = Path(__file__).resolve().parent / "_native" / _LIB_NAME
+_BUILD_HINT = "build it with `python kernels/build.py` (the project's set-up runs it)"
+
+# Flags each variant needs at run time.
+_V3_FLAGS = {"avx", "avx2", "fma", "f16c", "bmi1", "bmi2"}
+_V4_FLAGS = _V3_FLAGS | {"avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd"}
+
+_ERRORS = {
+    -1: "query length outside 1..64",
+    -2: "a row index is out of range",
+    -3: "a passage span lies outside the vectors array",
+}
+
+
+class KernelUnavailable(RuntimeError):
+    """The native MaxSim library cannot be used (not built, wrong CPU, ...)."""
+
+
+class _Kernel:
+    def __init__(self, path: Path, variant: str, f32, f16, simd_bits: int):
+        self.path, self.variant, self.simd_bits = path, variant, simd_bits
+        self.fns = {np.dtype(np.float32): f32, np.dtype(np.float16): f16}
+
+    def describe(self) -> str:
+        isa = "avx512" if self.simd_bits == 512 else "avx2"
+        return f"{self.path.name} ({isa} {self.variant} variant)"
+
+
+_lock = threading.Lock()
+_kernel: _Kernel | None = None
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+
+
+def _cpu_flags() -> set[str] | None:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    try:  # fallback: numpy's own run-time detection
+        from numpy._core._multiarray_umath import __cpu_features__ as feats
+    except ImportError:
+        try:
+            from numpy.core._multiarray_umath import __cpu_features__ as feats
+        except ImportError:
+            return None
+    names = {"AVX": "avx", "AVX2": "avx2", "FMA3": "fma", "F16C": "f16c",
+             "AVX512F": "avx512f", "AVX512BW": "avx512bw", "AVX512DQ": "avx512dq",
+             "AVX512VL": "avx512vl", "AVX512CD": "avx512cd"}
+    flags = {v for k, v in names.items() if feats.get(k)}
+    return flags | {"bmi1", "bmi2"} if "avx2" in flags else flags
+
+
+def _bind(lib: ctypes.CDLL, name: str):
+    fn = getattr(lib, name)
+    fn.restype = ctypes.c_int64
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_int64,  # q, nq
+                   ctypes.c_void_p, ctypes.c_int64,  # vec, n_vec
+                   ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,  # starts, lengths, n_pass
+                   ctypes.c_void_p, ctypes.c_int64,  # rows, m
+                   ctypes.c_int64,  # doc_budget
+                   ctypes.c_void_p, ctypes.c_void_p]  # out_scores, out_argmax (or NULL)
+    return fn
+
+
+def _load() -> _Kernel:
+    global _kernel
+    if _kernel is not None:
+        return _kernel
+    with _lock:
+        if _kernel is not None:
+            return _kernel
+        path = Path(os.environ.get("KAYAK_MAXSIM_LIB") or _DEFAULT_LIB)
+        if not path.is_file():
+            raise KernelUnavailable(f"MaxSim kernel library not found at {path}; {_BUILD_HINT}")
+        try:
+            lib = ctypes.CDLL(str(path))
+        except OSError as exc:
+            raise KernelUnavailable(f"cannot load {path}: {exc}; {_BUILD_HINT}") from exc
+
+        flags = _cpu_flags()
+        forced = os.environ.get("KAYAK_MAXSIM_VARIANT", "").strip().lower()
+        if forced not in ("", "native", "v3"):
+            raise KernelUnavailable(
+                f"KAYAK_MAXSIM_VARIANT={forced!r} is not one of 'native', 'v3'")
+        has_native = hasattr(lib, "kayak_maxsim_info_native")
+        if forced:
+            variant = forced
+        else:
+            variant = "native" if has_native and flags is not None and _V4_FLAGS <= flags else "v3"
+        if not hasattr(lib, f"kayak_maxsim_info_{variant}"):
+            raise KernelUnavailable(f"{path.name} has no {variant} variant; {_BUILD_HINT}")
+
+        info_fn = getattr(lib, f"kayak_maxsim_info_{variant}")
+        info_fn.restype, info_fn.argtypes = ctypes.c_int64, []
+        info = int(info_fn())
+        if info // 1000 != ABI_VERSION:
+            raise KernelUnavailable(
+                f"{path.name} has ABI version {info // 1000}, expected {ABI_VERSION}; "
+                f"rebuild: {_BUILD_HINT}")
+        simd_bits = info % 1000
+        need = _V4_FLAGS if simd_bits == 512 else _V3_FLAGS
+        if flags is not None and not need <= flags:
+            missing = " ".join(sorted(need - flags))
+            raise KernelUnavailable(
+                f"this CPU lacks {missing} needed by the {variant} variant of {path.name}")
+        _kernel = _Kernel(path, variant, _bind(lib, f"kayak_maxsim_f32_{variant}"),
+                          _bind(lib, f"kayak_maxsim_f16_{variant}"), simd_bits)
+        return _kernel
+
+
+def kernel_status() -> tuple[bool, str]:
+    """(available, one-line description or reason it is not)."""
+    try:
+        return True, _load().describe()
+    except KernelUnavailable as exc:
+        return False, str(exc)
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    with _lock:
+        if _pool is None or _pool_size < workers:
+            old = _pool
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kayak-maxsim")
+            _pool_size = workers
+            if old is not None:
+                old.shutdown(wait=False)
+        return _pool
+
+
+def _index_array(name: str, a) -> np.ndarray:
+    a = np.asarray(a)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {a.shape}")
+    if a.size and not np.issubdtype(a.dtype, np.integer):
+        raise ValueError(f"{name} must hold integers, got {a.dtype}")
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def maxsim_scores(query: np.ndarray, vectors: np.ndarray, starts: np.ndarray,
+                  lengths: np.ndarray, rows: np.ndarray, doc_budget: int = 0,
+                  want_argmax: bool = False, threads: int | None = None
+                  ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Exact MaxSim scores of candidate passages.
+
+    score[r] = sum_i max_j <query[i], vectors[starts[p] + j]>, p = rows[r],
+    j < lengths[p] (or < doc_budget when 0 < doc_budget < lengths[p]); fp32
+    accumulation.  With want_argmax, also the int32 [m, nq] index (within the
+    passage) of each query vector's best token, first one on ties.  A passage
+    with no tokens scores 0.0 with argmax -1.
+
+    threads: worker count (default: the CPUs this process may run on); batches
+    too small to gain from a second thread run on the calling thread alone.
+    Inputs are validated (ValueError) before any native code runs; `vectors`
+    (possibly a memmap) is never copied.
+    """
+    kern = _load()
+
+    q = np.asarray(query)
+    if q.ndim != 2 or q.shape[1] != DIM:
+        raise ValueError(f"query must have shape [nq, {DIM}], got {q.shape}")
+    nq = q.shape[0]
+    if not 1 <= nq <= MAX_QUERY_VECTORS:
+        raise ValueError(f"query must have 1 to {MAX_QUERY_VECTORS} vectors, got {nq}")
+    if not np.issubdtype(q.dtype, np.floating):
+        raise ValueError(f"query must be floating point, got {q.dtype}")
+    q = np.ascontiguousarray(q, dtype=np.float32)  # tiny; no copy when already right
+
+    if not isinstance(vectors, np.ndarray):
+        raise ValueError("vectors must be a numpy array (or memmap)")
+    if vectors.dtype not in kern.fns:
+        raise ValueError(f"vectors must be float16 or float32, got {vectors.dtype}")
+    if vectors.ndim != 2 or vectors.shape[1] != DIM:
+        raise ValueError(f"vectors must have shape [T, {DIM}], got {vectors.shape}")
+    if not (vectors.flags.c_contiguous and vectors.flags.aligned):
+        raise ValueError("vectors must be C-contiguous and aligned (no copy is made)")
+
+    starts = _index_array("starts", starts)
+    lengths = _index_array("lengths", lengths)
+    rows = _index_array("rows", rows)
+    if starts.shape != lengths.shape:
+        raise ValueError(f"starts and lengths differ in size: {starts.size} vs {lengths.size}")
+    budget = int(doc_budget)
+    if budget < 0:
+        raise ValueError(f"doc_budget must be >= 0, got {doc_budget}")
+    if threads is None:
+        threads = _cpu_count()
+    threads = int(threads)
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+
+    m = rows.size
+    scores = np.empty(m, dtype=np.float32)
+    argmax = np.empty((m, nq), dtype=np.int32) if want_argmax else None
+    if m == 0:
+        return scores, argmax
+
+    # Hostile-input checks, so that native code only ever sees valid spans.
+    n_pass, n_vec = starts.size, vectors.shape[0]
+    if rows.min() < 0 or rows.max() >= n_pass:
+        raise ValueError(f"rows must lie in 0..{n_pass - 1}")
+    sel_len = lengths[rows]
+    if sel_len.min() < 0:
+        raise ValueError("lengths must be >= 0")
+    kept = np.minimum(sel_len, budget) if budget > 0 else sel_len
+    sel_start = starts[rows]
+    bad = (kept > 0) & ((sel_start < 0) | (sel_start > n_vec - kept))
+    if bad.any():
+        r = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"passage {int(rows[r])} spans vectors outside 0..{n_vec}")
+
+    fn = kern.fns[vectors.dtype]
+    row_bytes = rows.itemsize
+    a_row_bytes = nq * 4
+
+    def score(lo: int, hi: int) -> None:
+        rc = fn(q.ctypes.data, nq, vectors.ctypes.data, n_vec,
+                starts.ctypes.data, lengths.ctypes.data, n_pass,
+                rows.ctypes.data + lo * row_bytes, hi - lo, budget,
+                scores.ctypes.data + lo * 4,
+                argmax.ctypes.data + lo * a_row_bytes if argmax is not None else None)
+        if rc != 0:
+            raise ValueError(f"MaxSim kernel rejected its input: {_ERRORS.get(rc, rc)}")
+
+    work = np.cumsum(kept + 1)  # +1: a per-row cost even for tiny passages
+    lanes = 8 if nq <= 8 else 16 if nq <= 16 else 32 if nq <= 32 else 64  # cost follows lanes
+    n_chunks = min(threads, max(1, int(work[-1]) * lanes // MIN_CHUNK_WORK))
+    if n_chunks == 1:
+        score(0, m)
+        return scores, argmax
+
+    # Split by work (kept tokens), not by row count; the caller takes chunk 0.
+    cuts = np.searchsorted(work, work[-1] * np.arange(1, n_chunks) / n_chunks)
+    bounds = [0, *sorted(set(int(c) for c in cuts) - {0, m}), m]
+    pool = _executor(len(bounds) - 2)
+    futures = [pool.submit(score, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
+    try:
+        score(bounds[0], bounds[1])
+    finally:
+        for f in futures:
+            f.result()
+    return scores, argmax
