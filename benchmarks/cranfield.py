@@ -65,7 +65,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cranfield", type=Path, default=HERE.parent.parent / "shared" / "eval" / "cranfield")
     ap.add_argument("--out", type=Path, default=HERE.parent / "out" / "cranfield")
-    ap.add_argument("--backend", default="numpy")
+    ap.add_argument("--backends", default="numpy,mojo", help="comma-separated exact-stage backends")
     ap.add_argument("--baselines", action="store_true", help="also BM25 and single-vector MiniLM (≈1 min)")
     args = ap.parse_args()
     beir = args.out / "beir"
@@ -74,22 +74,25 @@ def main() -> int:
     subprocess.run(WORKBENCH + ["ingest", str(beir / "corpus.jsonl"), "--index", str(index), "--quiet"],
                    check=True)
     rows = {}
-    for name, flags in PLANS.items():
-        res = subprocess.run(WORKBENCH + ["eval", "--index", str(index), "--queries", str(beir / "queries.jsonl"),
-                                          "--qrels", str(beir / "qrels.tsv"), "--backend", args.backend,
-                                          "--json"] + flags, check=True, capture_output=True, text=True)
-        rows[name] = json.loads(res.stdout)
-    print(f"\n{'plan':<40}{'nDCG@10':>9}{'R@10':>8}{'R@100':>8}{'MRR@10':>8}{'stage-1 R':>11}{'ms/query':>10}")
+    for backend in args.backends.split(","):
+        for name, flags in PLANS.items():
+            res = subprocess.run(WORKBENCH + ["eval", "--index", str(index), "--queries",
+                                              str(beir / "queries.jsonl"), "--qrels", str(beir / "qrels.tsv"),
+                                              "--backend", backend, "--json"] + flags,
+                                 check=True, capture_output=True, text=True)
+            rows[f"{name} [{backend}]"] = json.loads(res.stdout)
+    print(f"\n{'plan [backend]':<48}{'nDCG@10':>9}{'R@10':>8}{'R@100':>8}{'MRR@10':>8}{'stage-1 R':>11}"
+          f"{'ms/query':>10}")
     for name, r in rows.items():
         s1 = "—" if r["stage1_recall"] is None else f"{r['stage1_recall']:.3f}"
-        print(f"{name:<40}{r['ndcg@10']:>9.3f}{r['recall@10']:>8.3f}{r['recall@100']:>8.3f}"
+        print(f"{name:<48}{r['ndcg@10']:>9.3f}{r['recall@10']:>8.3f}{r['recall@100']:>8.3f}"
               f"{r['mrr@10']:>8.3f}{s1:>11}{r['mean_ms']:>10.2f}")
     if args.baselines:
         from baselines import bm25_ndcg, single_vector_ndcg
         rows["BM25 (same harness)"] = {"ndcg@10": round(bm25_ndcg(beir), 4)}
         rows["single-vector MiniLM (same harness)"] = {"ndcg@10": round(single_vector_ndcg(beir), 4)}
         for name in list(rows)[-2:]:
-            print(f"{name:<40}{rows[name]['ndcg@10']:>9.3f}")
+            print(f"{name:<48}{rows[name]['ndcg@10']:>9.3f}")
     (args.out / "results.json").write_text(json.dumps(rows, indent=2))
     return 0
 
