@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 import numpy as np
 
-from .core import (NUMPY_REFERENCE_BACKEND, LateIndex, LateQuery, SearchPlan, SearchResult,
+from .core import (NUMPY_REFERENCE_BACKEND, LateIndex, LateQuery, PassageInfo, SearchPlan, SearchResult,
                    search_with_plan)
 from .ingest import IngestError, discover, parse_file
 from .store import (IndexFormatError, IndexStore, NewDocument, NewPassage, display_path,
@@ -151,6 +152,19 @@ class Collection:
 
     def documents(self):
         return self.store.catalog.documents()
+
+    def source_path(self, document_id: int) -> Path | None:
+        """The file a document was read from (exact bytes of its name), if it is still indexed."""
+        raw = self.store.catalog.document_path_bytes(document_id)
+        return Path(os.fsdecode(raw)) if raw is not None else None
+
+    def render_page(self, info: PassageInfo, zoom: float = 1.5) -> tuple[np.ndarray, float]:
+        """The PDF page a passage sits on, as RGB ``[h, w, 3]`` uint8, and the points→pixels scale."""
+        from .ingest.pdf import render_page
+        path = self.source_path(info.document_id)
+        if path is None or info.page is None:
+            raise IngestError("this passage has no PDF page to show")
+        return render_page(path, info.page, zoom)
 
     # -- writing ---------------------------------------------------------------------------------
     def iter_ingest(self, paths: Iterable[str | Path]) -> Iterator[IngestEvent]:

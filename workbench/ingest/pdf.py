@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import pymupdf
 
 from .errors import IngestError
@@ -61,3 +62,16 @@ def _clean(text: str) -> str:
 
 def _short(exc: Exception) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+
+
+def render_page(path: Path, page_number: int, zoom: float = 1.5) -> tuple[np.ndarray, float]:
+    """Page ``page_number`` (1-based) as an RGB uint8 array ``[h, w, 3]`` and the points→pixels scale."""
+    doc = open_pdf(path)
+    try:
+        if not 1 <= page_number <= doc.page_count:
+            raise IngestError(f"page {page_number} is outside 1..{doc.page_count}")
+        pix = doc[page_number - 1].get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
+        rgb = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, pix.n)[:, :, :3]
+        return np.ascontiguousarray(rgb), zoom
+    finally:
+        doc.close()

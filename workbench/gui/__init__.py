@@ -1,0 +1,1 @@
+"""The desktop GUI (PySide6 + pyqtgraph). The only layer that imports Qt."""

@@ -1,0 +1,97 @@
+"""Long work off the UI thread: superqt ``thread_worker`` generators with cooperative cancel.
+
+Every job is a generator run on a worker thread; it yields once per step (an ingest event, a search
+stage) and checks its :class:`CancelToken` between steps, so cancelling returns promptly and cleanly
+(generators end normally, so ``finally`` blocks such as the index's writer lock run on the worker).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator
+
+from superqt.utils import thread_worker
+
+from ..collection import Collection, IngestEvent
+from ..core import SearchPlan, SearchResult, iter_search
+from ..core.metrics import overlap_recall
+from ..core.plans import exhaustive_search_plan
+
+
+class CancelToken:
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+@dataclass(frozen=True)
+class SearchRun:
+    """One finished search: the result, its stage-1 recall (if measured) and the text searched."""
+
+    text: str
+    result: SearchResult
+    stage1_recall: float | None
+
+
+def ingest_steps(coll: Collection, paths: Iterable[str], token: CancelToken) -> Iterator[IngestEvent]:
+    gen = coll.iter_ingest(paths)
+    try:
+        for event in gen:
+            yield event
+            if token.cancelled:
+                return
+    finally:
+        gen.close()  # releases the writer lock on this thread, keeps committed batches
+
+
+def search_steps(coll: Collection, text: str, plan: SearchPlan, backend: str, token: CancelToken,
+                 measure_recall: bool = True) -> Iterator[Any]:
+    """Yields ``("encoded", query)``, then ``("stage", profile)`` per stage; returns a :class:`SearchRun`."""
+    query = coll.encode_query(text)
+    yield ("encoded", query)
+    index = coll.late_index()
+    gen = iter_search(query, index, plan, backend)
+    while True:
+        if token.cancelled:
+            return None
+        try:
+            yield ("stage", next(gen))
+        except StopIteration as done:
+            result: SearchResult = done.value
+            break
+    recall = None
+    if measure_recall and result.stage1_candidates is not None and not token.cancelled:
+        truth = iter_search(query, index, exhaustive_search_plan(plan.final_k, plan.query_vector_budget,
+                                                                 plan.document_vector_budget), backend)
+        ref = _run_to_end(truth)
+        recall = overlap_recall(index.passage_ids[result.stage1_candidates].tolist(),
+                                [h.passage_id for h in ref.hits])
+    return SearchRun(text, result, recall)
+
+
+def _run_to_end(gen):
+    while True:
+        try:
+            next(gen)
+        except StopIteration as done:
+            return done.value
+
+
+def start_job(fn: Callable[..., Iterator[Any]], *args: Any, on_yield: Callable | None = None,
+              on_return: Callable | None = None, on_error: Callable | None = None,
+              on_finish: Callable | None = None):
+    """Run generator function ``fn(*args)`` on a worker thread, wiring its signals; returns the worker."""
+    worker = thread_worker(fn, start_thread=False)(*args)
+    for signal, slot in (("yielded", on_yield), ("returned", on_return), ("errored", on_error),
+                         ("finished", on_finish)):
+        if slot is not None:
+            getattr(worker, signal).connect(slot)
+    worker.start()
+    return worker
