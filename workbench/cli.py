@@ -162,6 +162,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gui(args: argparse.Namespace) -> int:
+    from .gui.app import run_gui
+    return run_gui(args.index, args.query, args.screenshot, args.compare)
+
+
 # -- helpers ---------------------------------------------------------------------------------------
 def _plan_from(args: argparse.Namespace) -> SearchPlan:
     try:
@@ -252,6 +257,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-peers", action="store_true", help="skip the torch and PyLate peers")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("gui", help="the desktop workbench (default: the demo collection on first run)")
+    p.add_argument("--index", default=None, help="index folder to open (created if missing)")
+    p.add_argument("--query", default=None, help="search this once the index is ready")
+    p.add_argument("--screenshot", default=None, help="save a PNG of the window after the search, then exit")
+    p.add_argument("--compare", action="store_true", help="with --screenshot: show the backend comparison")
+    p.set_defaults(func=cmd_gui)
 
     p = sub.add_parser("eval", help="retrieval quality on BEIR-format queries and qrels")
     p.add_argument("--index", required=True)

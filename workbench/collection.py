@@ -171,8 +171,9 @@ class Collection:
         """Index files and folders; yields an event per file (and while encoding big ones).
 
         Unchanged files (same content hash) are skipped, changed ones replace their passages, and a
-        file that cannot be read is recorded with its reason while the rest carry on. Stopping the
-        generator early keeps every batch already committed.
+        file that cannot be read is recorded with its reason while the rest carry on. Closing the
+        generator early (or Ctrl+C) commits every document already encoded; a killed process keeps
+        every batch already committed.
         """
         files, rejected = discover([Path(p).expanduser() for p in paths])
         total = len(files) + len(rejected)
@@ -198,6 +199,9 @@ class Collection:
                 self._commit(pending)
                 if self.store.needs_compaction():
                     self.store.compact()
+            except (GeneratorExit, KeyboardInterrupt):
+                self._commit(pending)  # stopped by the caller: keep every whole document encoded so far
+                raise
             finally:
                 self._index = None
 

@@ -11,7 +11,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from workbench.core.results import Alignment
 
 TICK_FONT_PT = 9
-MAX_LABEL_PX = 110  # longer tokens are elided so one odd token cannot squeeze the plot
+MAX_LABEL_PX = 100  # longer tokens are elided so one odd token cannot squeeze the plot
 MARKER_PEN = pg.mkPen("#ff2a2a", width=2)  # red: stands out on both ends of viridis
 
 
@@ -28,13 +28,16 @@ class TokenAxis(pg.AxisItem):
         font = QtGui.QFont()
         font.setPointSize(TICK_FONT_PT)
         self.setTickFont(font)
+        # Let the first and last labels run a few pixels past the plot's edge instead of being dropped.
+        self.setStyle(hideOverlappingLabels=False)
         self._metrics = QtGui.QFontMetricsF(font)
-        self._pitch = self._metrics.height() + 2  # pixels one label needs along the axis
+        self.pitch = self._metrics.height() + 2  # pixels one label needs along the axis
         if orientation == "bottom":
             # Base class lays out horizontal text; we draw the labels ourselves, rotated.
             self.setStyle(showValues=False)
 
     def set_tokens(self, tokens: tuple[str, ...]) -> None:
+        """Label cell ``i`` with ``tokens[i]``; the axis reserves room for the widest one."""
         self.tokens = tuple(self._metrics.elidedText(t, QtCore.Qt.TextElideMode.ElideRight, MAX_LABEL_PX)
                             for t in tokens)
         widest = max((self._metrics.horizontalAdvance(t) for t in self.tokens), default=0)
@@ -50,7 +53,7 @@ class TokenAxis(pg.AxisItem):
         lo, hi = sorted((lo, hi))
         if not self.tokens or size <= 0:
             return []
-        step = max(1, math.ceil(self._pitch * (hi - lo) / size))
+        step = max(1, math.ceil(self.pitch * (hi - lo) / size))
         # Multiples of the step, so labels stay put while panning.
         first = max(0, math.ceil(lo / step) * step)
         last = min(len(self.tokens) - 1, math.floor(hi))
@@ -67,9 +70,11 @@ class TokenAxis(pg.AxisItem):
         if specs is None or self.orientation != "bottom":
             return specs
         axis_spec, tick_specs, _ = specs
-        # One tick line per label, so the tick x positions are where the rotated labels go.
+        # The base class's ticks and value→pixel mapping, so each rotated label sits on its tick line.
         bounds = self.mapRectFromParent(self.geometry())
         lo, hi = sorted(self.range)
+        if hi <= lo:
+            return axis_spec, tick_specs, []
         ticks = self.shown_ticks(lo, hi, bounds.width())
         xs = [bounds.left() + (i - lo) / (hi - lo) * bounds.width() for i in ticks]
         return axis_spec, tick_specs, [(x, self.tokens[i]) for x, i in zip(xs, ticks)]
@@ -80,8 +85,8 @@ class TokenAxis(pg.AxisItem):
         super().drawPicture(p, axisSpec, tickSpecs, [])
         p.setFont(self.style["tickFont"])
         p.setPen(self.textPen())
-        top = self.mapRectFromParent(self.geometry()).top() + self.style["tickLength"] + 3
-        h = self._pitch
+        top = self.mapRectFromParent(self.geometry()).top() + max(0, self.style["tickLength"]) + 4
+        h = self.pitch
         for x, text in textSpecs:
             p.save()
             p.translate(x, top)
@@ -100,11 +105,12 @@ class HeatmapView(QtWidgets.QWidget):
         self.caption = QtWidgets.QLabel()
         self.hover_label = QtWidgets.QLabel()
         self.hover_label.setTextFormat(QtCore.Qt.TextFormat.PlainText)  # tokens may contain '<' or '&'
-        self._x_axis = TokenAxis("bottom")
-        self._y_axis = TokenAxis("left")
-        self.plot = pg.PlotWidget(axisItems={"bottom": self._x_axis, "left": self._y_axis})
+        self.passage_axis = TokenAxis("bottom")
+        self.query_axis = TokenAxis("left")
+        self.plot = pg.PlotWidget(axisItems={"bottom": self.passage_axis, "left": self.query_axis})
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
+        self.plot.getPlotItem().setContentsMargins(0, 8, 4, 0)  # room for half of the first row's label
         self.plot.getViewBox().invertY(True)  # query token 0 on top, reading order
         self.plot.setMouseEnabled(x=True, y=True)
 
@@ -126,15 +132,14 @@ class HeatmapView(QtWidgets.QWidget):
 
     def set_alignment(self, al: Alignment | None) -> None:
         """Show ``al`` (similarities ``[nq, nd]`` with token strings), or clear the view for ``None``."""
-        self._al = al
+        self._al = al if al is not None and al.similarities.size else None
         self.hover_label.setText("")
-        if al is None or al.similarities.size == 0:
-            self._al = None
+        if self._al is None:
             self.image.clear()
             self.markers.clear()
-            self._x_axis.set_tokens(())
-            self._y_axis.set_tokens(())
-            self.caption.setText("No hit selected.")
+            self.passage_axis.set_tokens(())
+            self.query_axis.set_tokens(())
+            self.caption.setText("No hit selected." if al is None else "This hit has no token vectors to show.")
             return
         sims = np.asarray(al.similarities, dtype=np.float32)
         nq, nd = sims.shape
@@ -149,8 +154,8 @@ class HeatmapView(QtWidgets.QWidget):
         self.image.setRect(QtCore.QRectF(-0.5, -0.5, nd, nq))  # cell (r, c) centred on (x=c, y=r)
         self.colorbar.setLevels((lo, hi))
         self.markers.setData(x=np.asarray(al.best, dtype=float), y=np.arange(nq, dtype=float))
-        self._x_axis.set_tokens(al.passage_tokens)
-        self._y_axis.set_tokens(al.query_tokens)
+        self.passage_axis.set_tokens(al.passage_tokens)
+        self.query_axis.set_tokens(al.query_tokens)
         vb = self.plot.getViewBox()
         vb.setLimits(xMin=-0.5, xMax=nd - 0.5, yMin=-0.5, yMax=nq - 0.5)
         vb.setRange(xRange=(-0.5, nd - 0.5), yRange=(-0.5, nq - 0.5), padding=0)

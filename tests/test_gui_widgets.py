@@ -1,0 +1,157 @@
+"""The heatmap and stage panel draw exactly the numbers of the Alignment / StageProfiles they are given."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import time
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from workbench.core.results import Alignment, StageProfile
+from workbench.gui.heatmap import HeatmapView
+from workbench.gui.stage_panel import StagePanel
+
+
+def make_alignment(nq: int, nd: int, seed: int = 0) -> Alignment:
+    rng = np.random.default_rng(seed)
+    sims = rng.uniform(-0.2, 0.9, size=(nq, nd)).astype(np.float32)
+    best = sims.argmax(axis=1)
+    q_tokens = tuple(f"q{i}" for i in range(nq))
+    d_tokens = tuple(f"##d{j}" for j in range(nd))  # word pieces are shown as they are
+    return Alignment(q_tokens, d_tokens, sims, best, sims[np.arange(nq), best])
+
+
+STAGES = [StageProfile("stage1:document_proxy", 3042, 100, 1, 3042, 3042, 0.3, "numpy-reference",
+                       setup_ms=12.5),
+          StageProfile("stage2:exact_maxsim", 100, 10, 12, 6400, 76800, 1.1, "mojo-exact-cpu")]
+
+
+@pytest.fixture
+def heatmap(qtbot):
+    view = HeatmapView()
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    view.show()
+    return view
+
+
+@pytest.fixture
+def panel(qtbot):
+    view = StagePanel()
+    qtbot.addWidget(view)
+    view.resize(900, 350)
+    view.show()
+    return view
+
+
+def test_heatmap_image_is_the_similarity_matrix(heatmap):
+    al = make_alignment(5, 17)
+    heatmap.set_alignment(al)
+    np.testing.assert_array_equal(heatmap.image_data(), al.similarities)  # rows = query tokens
+    assert heatmap.image.levels is not None
+    assert tuple(heatmap.image.levels) == pytest.approx((al.similarities.min(), al.similarities.max()))
+    assert heatmap.query_axis.tokens == al.query_tokens
+    assert heatmap.passage_axis.tokens == al.passage_tokens
+
+
+def test_token_labels_are_thinned_only_when_they_do_not_fit(heatmap):
+    heatmap.set_alignment(make_alignment(4, 256))
+    axis = heatmap.passage_axis
+    assert axis.shown_ticks(-0.5, 15.5, 800) == list(range(16))  # 50 px a column: every label
+    ticks = axis.shown_ticks(-0.5, 255.5, 800)
+    step = ticks[1] - ticks[0]
+    assert step > 1 and step * 800 / 256 >= axis.pitch  # labels never closer than one line height
+    assert ticks == list(range(0, 256, step))
+
+
+def test_heatmap_marks_each_row_argmax(heatmap):
+    al = make_alignment(6, 40)
+    heatmap.set_alignment(al)
+    assert heatmap.marker_cells() == [(r, int(al.best[r])) for r in range(6)]
+
+
+def test_heatmap_caption_states_the_score(heatmap):
+    al = make_alignment(3, 8)
+    heatmap.set_alignment(al)
+    assert heatmap.caption.text() == f"score = Σ row maxima = {al.score:.4f} (3 query × 8 passage tokens)"
+
+
+def test_hover_text_names_the_pair_and_the_best_match(heatmap):
+    al = make_alignment(4, 9)
+    heatmap.set_alignment(al)
+    b = int(al.best[2])
+    best_text = heatmap.hover_text_at(2, b)
+    assert best_text.startswith(f"‘q2’ × ‘##d{b}’ = {al.similarities[2, b]:.3f}")
+    assert "best match" in best_text
+    other = (b + 1) % 9
+    assert "best match" not in heatmap.hover_text_at(2, other)
+    assert heatmap.hover_text_at(4, 0) == "" and heatmap.hover_text_at(0, -1) == ""
+
+
+def test_moving_the_mouse_over_a_cell_shows_its_hover_text(heatmap):
+    al = make_alignment(4, 9)
+    heatmap.set_alignment(al)
+    scene_pos = heatmap.plot.getViewBox().mapViewToScene(QtCore.QPointF(5, 1))  # column 5, row 1
+    heatmap.plot.scene().sigMouseMoved.emit(scene_pos)
+    assert heatmap.hover_label.text() == heatmap.hover_text_at(1, 5) != ""
+
+
+def test_heatmap_clears(heatmap):
+    heatmap.set_alignment(make_alignment(3, 8))
+    heatmap.set_alignment(None)
+    assert heatmap.image_data() is None
+    assert heatmap.marker_cells() == []
+    assert heatmap.hover_text_at(0, 0) == ""
+    assert heatmap.caption.text() == "No hit selected."
+
+
+def test_large_alignment_is_fast(heatmap, qtbot):
+    al = make_alignment(64, 256)
+    heatmap.set_alignment(make_alignment(8, 8))  # first use pays one-time set-up; time a steady update
+    heatmap.grab()
+    t = time.perf_counter()
+    heatmap.set_alignment(al)
+    set_ms = (time.perf_counter() - t) * 1e3
+    heatmap.grab()  # paints every label, the image and 64 markers
+    total_ms = (time.perf_counter() - t) * 1e3
+    assert set_ms < 30, f"set_alignment took {set_ms:.1f} ms"
+    assert total_ms < 200, f"set_alignment + paint took {total_ms:.1f} ms"
+
+
+def test_stage_panel_plots_the_profile_numbers(panel):
+    panel.set_stages(STAGES, stage1_recall=0.9)
+    assert panel.plotted_ms() == pytest.approx([0.3, 1.1])
+    assert panel.plotted_setup_ms() == pytest.approx([12.5, 0.0])
+    assert panel.plotted_counts() == {"query_vectors": [1, 12], "document_vectors": [3042, 6400],
+                                      "pairwise_similarities": [3042, 76800]}
+    assert panel.printed_values() == ["0.30 ms\n+ 12.5 setup", "1.10 ms",
+                                      "1", "12", "3,042", "6,400", "3,042", "76,800"]
+
+
+def test_stage_panel_table_and_recall(panel):
+    panel.set_stages(STAGES, stage1_recall=0.9)
+    rows = [[panel.table.item(r, c).text() for c in range(panel.table.columnCount())] for r in range(2)]
+    assert rows[0] == ["stage1:document_proxy", "3,042 → 100", "numpy-reference", "0.30 (+12.5 setup)", "prefix"]
+    assert rows[1] == ["stage2:exact_maxsim", "100 → 10", "mojo-exact-cpu", "1.10", "prefix"]
+    assert "stage-1 recall vs exhaustive: 0.90" in panel.recall_label.text()
+    panel.set_stages(STAGES)
+    assert "stage-1 recall: not measured" in panel.recall_label.text()
+
+
+def test_exhaustive_plan_has_no_recall_note(panel):
+    panel.set_stages([StageProfile("exact_maxsim", 3042, 10, 32, 389376, 12460032, 48.7, "numpy-reference")])
+    assert panel.plotted_counts()["pairwise_similarities"] == [12460032]
+    assert "recall" not in panel.recall_label.text()
+
+
+def test_stage_panel_clears(panel):
+    panel.set_stages(STAGES, 0.9)
+    panel.clear()
+    assert panel.plotted_ms() == [] and panel.plotted_counts() == {
+        "query_vectors": [], "document_vectors": [], "pairwise_similarities": []}
+    assert panel.table.rowCount() == 0 and panel.recall_label.text() == "" and panel.printed_values() == []

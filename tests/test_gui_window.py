@@ -1,0 +1,154 @@
+"""The main window end to end (pytest-qt, offscreen): ingest, search, hit detail, compare, cancel."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QSettings, QThreadPool, QTimer  # noqa: E402
+
+from conftest import make_pdf  # noqa: E402
+from workbench.gui.main_window import MainWindow  # noqa: E402
+
+PAGES = ["Volcanoes erupt when magma rises through the crust and vents as lava, ash and volcanic gas.",
+         "Photosynthesis lets green plants turn sunlight, water and carbon dioxide into glucose and oxygen.",
+         "The offside rule in football forbids an attacker from being behind the last defender."]
+
+
+class StallMeter:
+    """Largest gap between 5 ms timer ticks on the UI thread: how long the window was frozen."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.worst = 0.0
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.worst = max(self.worst, now - self.last)
+        self.last = now
+
+    def start(self) -> None:
+        self.last = time.perf_counter()
+        self.timer.start()
+
+    def stop(self) -> float:
+        self.timer.stop()
+        return self.worst * 1e3
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, encoder):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    win = MainWindow(tmp_path / "gui.kayak", settings, encoder=encoder)
+    qtbot.addWidget(win)
+    win.resize(1500, 950)
+    win.show()
+    with qtbot.waitSignal(win.collection_ready, timeout=60000):
+        win.open_collection()
+    yield win
+    win.shutdown()
+    assert QThreadPool.globalInstance().activeThreadCount() == 0  # no worker outlives the test
+
+
+def ingest(qtbot, win, paths, timeout=120000):
+    with qtbot.waitSignal(win.ingest_finished, timeout=timeout):
+        win.collection_panel.add_requested.emit([str(p) for p in paths])
+
+
+def search(qtbot, win, text):
+    win.search_bar.query.setText(text)
+    with qtbot.waitSignals([win.search_finished, win.detail_ready], timeout=60000):
+        win.search_bar.query.returnPressed.emit()
+    return win.last_run
+
+
+def test_ingest_search_and_detail_match_the_sdk(qtbot, window, tmp_path):
+    pdf = make_pdf(tmp_path / "science.pdf", PAGES)
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    meter = StallMeter()
+    meter.start()
+    ingest(qtbot, window, [pdf, tmp_path / "broken.pdf"])
+    rows = {d.path: d for d in window.collection_panel.model.rows}
+    assert rows[str(pdf)].status == "indexed" and rows[str(pdf)].pages == 3
+    assert rows[str(tmp_path / "broken.pdf")].status == "failed"
+    assert "not a readable PDF" in rows[str(tmp_path / "broken.pdf")].error
+
+    run = search(qtbot, window, "how do plants make oxygen from sunlight")
+    stall_ms = meter.stop()
+    result = run.result
+    assert stall_ms < 50, f"the UI thread stalled {stall_ms:.0f} ms"
+    model = window.hits.hits_model
+    assert model.rowCount() == len(result.hits) and model.hit(0).page == 2
+    assert "<b>" in model.data(model.index(0, 4))  # matched words are bold in the snippet
+    # the detail shows the selected (first) hit, computed by the SDK
+    al = result.alignment(result.hits[0])
+    np.testing.assert_array_equal(window.detail.heatmap.image_data(), al.similarities)
+    assert sorted(window.detail.heatmap.marker_cells()) == sorted(enumerate(al.best.tolist()))
+    assert len(window.detail.page.box_items) == len(result.hits[0].info.boxes) > 0
+    assert window.stages.plotted_ms() == pytest.approx([s.ms for s in result.stages])
+    counts = window.stages.plotted_counts()
+    assert counts["pairwise_similarities"] == [s.pairwise_similarities for s in result.stages]
+    assert run.stage1_recall is not None and 0 <= run.stage1_recall <= 1
+
+
+def test_compare_view_runs_both_backends(qtbot, window, tmp_path):
+    ingest(qtbot, window, [make_pdf(tmp_path / "a.pdf", PAGES)])
+    search(qtbot, window, "lava and ash")
+    with qtbot.waitSignal(window.compare_finished, timeout=60000):
+        window.tabs.setCurrentIndex(1)
+    assert window.compare.mismatches == 0
+    assert window.compare.left.rowCount() == window.compare.right.rowCount() == len(window.result.hits)
+    assert window.compare.latency.rowCount() == len(window.result.stages) + 1
+    assert "rankings identical" in window.compare.summary.text()
+
+
+def test_cancel_keeps_whole_documents(qtbot, window, tmp_path):
+    words = " ".join(f"sentence {i} about topic {i % 17}." for i in range(300))
+    files = []
+    for i in range(12):
+        files.append(tmp_path / f"doc{i:02d}.txt")
+        files[-1].write_text(words)
+    with qtbot.waitSignal(window.ingest_finished, timeout=120000):
+        window.collection_panel.add_requested.emit([str(f) for f in files])
+        qtbot.waitUntil(lambda: window.collection_panel.progress.value() >= 1, timeout=60000)
+        window.cancel()
+    assert "cancelled" in window.collection_panel.current.text()
+    docs = window.coll.documents()
+    assert 1 <= len(docs) < 12
+    index = window.coll.late_index()
+    assert index.n_passages == sum(d.passages for d in docs)
+
+
+def test_new_search_replaces_a_stale_one_and_settings_persist(qtbot, window, tmp_path):
+    ingest(qtbot, window, [make_pdf(tmp_path / "a.pdf", PAGES)])
+    window.search_bar.query.setText("football")
+    window.search_bar.query.returnPressed.emit()
+    run = search(qtbot, window, "volcano magma")
+    assert run.text == "volcano magma" and window.last_run.text == "volcano magma"
+    window.search_bar.final_k.setValue(7)
+    window.save_settings()
+    again = MainWindow(tmp_path / "gui.kayak", window.settings, encoder=window._encoder)
+    qtbot.addWidget(again)
+    assert again.search_bar.final_k.value() == 7
+
+
+def test_screenshot_command_writes_a_png(tmp_path):
+    make_pdf(tmp_path / "doc.pdf", PAGES)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KAYAK_CONFIG_DIR=str(tmp_path / "cfg"))
+    subprocess.run([sys.executable, "-m", "workbench.cli", "ingest", str(tmp_path / "doc.pdf"), "--index",
+                    str(tmp_path / "idx"), "--quiet"], check=True, env=env, capture_output=True)
+    out = subprocess.run([sys.executable, "-m", "workbench.cli", "gui", "--index", str(tmp_path / "idx"),
+                          "--query", "magma", "--screenshot", str(tmp_path / "shot.png")],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "shot.png").stat().st_size > 50_000

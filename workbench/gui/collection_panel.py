@@ -1,0 +1,143 @@
+"""The collection panel: documents with status, pages, passages and errors; add, remove, ingest progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
+                               QTableView, QVBoxLayout, QWidget)
+
+from ..store import DocumentRow
+
+FAILED = QBrush(QColor(200, 30, 30))
+
+
+class DocumentsModel(QAbstractTableModel):
+    HEADERS = ("status", "document", "pages", "passages", "error")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[DocumentRow] = []
+
+    def set_documents(self, rows: list[DocumentRow]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt API)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
+        return self.HEADERS[section] if orientation == Qt.Horizontal and role == Qt.DisplayRole else None
+
+    def data(self, index: QModelIndex, role=Qt.DisplayRole):
+        d = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.DisplayRole:
+            return [d.status, Path(d.path).name, str(d.pages or "—"), str(d.passages), d.error or ""][col]
+        if role == Qt.ToolTipRole:
+            return d.path if col != 4 else d.error
+        if role == Qt.ForegroundRole and d.status == "failed":
+            return FAILED
+        return None
+
+
+class CollectionPanel(QWidget):
+    add_requested = Signal(list)      # paths (str)
+    remove_requested = Signal(list)   # paths (str) of selected documents
+    cancel_requested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAcceptDrops(True)
+        self.title = QLabel("<b>Collection</b>")
+        self.add_files = QPushButton("Add files…")
+        self.add_folder = QPushButton("Add folder…")
+        self.remove = QPushButton("Remove")
+        self.model = DocumentsModel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        for col in (0, 2, 3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.Stretch)
+        header.setSectionResizeMode(4, QHeaderView.Interactive)  # full text in the tooltip
+        header.resizeSection(4, 90)
+        self.current = QLabel("Drop PDFs, text files or folders here.")
+        self.current.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setVisible(False)
+
+        buttons = QHBoxLayout()
+        for b in (self.add_files, self.add_folder, self.remove):
+            buttons.addWidget(b)
+        progress = QHBoxLayout()
+        progress.addWidget(self.progress, 1)
+        progress.addWidget(self.cancel)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(progress)
+        layout.addWidget(self.current)
+
+        self.add_files.clicked.connect(self.choose_files)
+        self.add_folder.clicked.connect(self.choose_folder)
+        self.remove.clicked.connect(self._remove_selected)
+        self.cancel.clicked.connect(self.cancel_requested)
+
+    # -- user actions ------------------------------------------------------------------------------
+    def choose_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Add documents", "",
+                                                "Documents (*.pdf *.txt *.md *.markdown *.jsonl);;All files (*)")
+        if files:
+            self.add_requested.emit(files)
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder")
+        if folder:
+            self.add_requested.emit([folder])
+
+    def _remove_selected(self) -> None:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        if rows:
+            self.remove_requested.emit([self.model.rows[r].path for r in rows])
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.add_requested.emit(paths)
+
+    # -- state from the main window ----------------------------------------------------------------
+    def set_documents(self, rows: list[DocumentRow]) -> None:
+        self.model.set_documents(rows)
+        ok = sum(d.status == "indexed" for d in rows)
+        failed = len(rows) - ok
+        self.title.setText(f"<b>Collection</b> — {ok} documents" + (f", {failed} failed" if failed else ""))
+
+    def set_busy(self, busy: bool, text: str = "") -> None:
+        for w in (self.add_files, self.add_folder, self.remove):
+            w.setEnabled(not busy)
+        self.progress.setVisible(busy)
+        self.cancel.setVisible(busy)
+        self.cancel.setEnabled(busy)
+        if text:
+            self.current.setText(text)
+
+    def set_progress(self, done: int, total: int, text: str) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.current.setText(text)

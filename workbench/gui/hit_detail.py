@@ -1,0 +1,80 @@
+"""The selected hit: the passage with each token tinted by its best similarity to the query, the
+query × passage heatmap, and the PDF page with the passage's boxes."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QTextBrowser, QVBoxLayout, QWidget
+
+from ..core import Alignment, Hit
+from .heatmap import HeatmapView
+from .page_view import PageView
+from .tokens_in_text import tinted_html, token_spans
+
+
+def passage_html(hit: Hit, al: Alignment) -> str:
+    """Passage text, tokens tinted by max similarity to any query token; argmax tokens in bold."""
+    text, tokens = hit.info.text, list(al.passage_tokens)
+    col_max = al.similarities.max(axis=0)
+    lo, hi = float(col_max.min()), float(col_max.max())
+    weights = (col_max - lo) / (hi - lo) if hi > lo else np.ones_like(col_max)
+    is_best = np.zeros(len(tokens), bool)
+    is_best[al.best] = True
+    body = tinted_html(text, token_spans(text, tokens), weights.tolist(), is_best.tolist())
+    where = f"{html.escape(Path(hit.path or '').name)}" + (f" · page {hit.page}" if hit.page else "")
+    return (f"<p style='color:#555'>#{hit.rank} · {where} · passage {hit.passage_id} · "
+            f"score {hit.score:.4f}</p><p style='line-height:140%'>{body}</p>"
+            f"<p style='color:#777; font-size:small'>Tint: each token's best similarity to any query token "
+            f"(min→max of this passage); <b>bold</b>: the token some query token matched (its row argmax).</p>")
+
+
+class HitDetail(QSplitter):
+    open_requested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__(Qt.Horizontal)
+        self.passage = QTextBrowser()
+        self.passage.setOpenLinks(False)
+        self.heatmap = HeatmapView()
+        left = QSplitter(Qt.Vertical)
+        left.addWidget(self.passage)
+        left.addWidget(self.heatmap)
+        left.setStretchFactor(0, 1)
+        left.setStretchFactor(1, 3)
+        self.page = PageView()
+        self.page_label = QLabel("")
+        self.open_button = QPushButton("Open at page in viewer")
+        self.open_button.setEnabled(False)
+        right = QWidget()
+        col = QVBoxLayout(right)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addWidget(self.page_label)
+        col.addWidget(self.page, 1)
+        col.addWidget(self.open_button)
+        self.addWidget(left)
+        self.addWidget(right)
+        self.setStretchFactor(0, 3)
+        self.setStretchFactor(1, 2)
+        self.setSizes([820, 520])
+        left.setSizes([120, 400])
+        self.open_button.clicked.connect(self.open_requested)
+        self.alignment: Alignment | None = None
+
+    def show_hit(self, hit: Hit | None, al: Alignment | None) -> None:
+        self.alignment = al
+        self.heatmap.set_alignment(al)
+        if hit is None or al is None or hit.info is None:
+            self.passage.clear()
+            self.page.show_message("")
+            self.page_label.setText("")
+            self.open_button.setEnabled(False)
+            return
+        self.passage.setHtml(passage_html(hit, al))
+        self.open_button.setEnabled(hit.page is not None)
+        self.page_label.setText(f"{Path(hit.path or '').name} — page {hit.page}" if hit.page else
+                                f"{Path(hit.path or '').name} (no pages: text source)")
+        self.page.show_message("rendering page…" if hit.page else "This source has no pages to show.")

@@ -1,0 +1,341 @@
+"""The main window: collection panel, search bar, hit list, hit detail, compare view, stage panel.
+
+A thin client of the public SDK (:class:`~workbench.collection.Collection`, ``iter_search``): every
+ingest, search, comparison and page render runs as a job on a worker thread; the window never waits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from ..collection import Collection, IngestEvent
+from ..core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, SearchResult, available_backends,
+                    search_with_plan)
+from .collection_panel import CollectionPanel
+from .compare_view import CompareView
+from .hit_detail import HitDetail
+from .hits_view import HitsView
+from .jobs import CancelToken, SearchRun, ingest_steps, search_steps, start_job
+from .page_view import open_at_page
+from .search_bar import SearchBar
+from .stage_panel import StagePanel
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+class MainWindow(QMainWindow):
+    collection_ready = Signal()
+    ingest_finished = Signal()
+    search_finished = Signal(object)     # SearchRun
+    detail_ready = Signal()              # the selected hit's page (or message) is shown
+    compare_finished = Signal()
+
+    def __init__(self, index_path: Path, settings: QSettings, initial_paths: list[str] | None = None,
+                 encoder=None) -> None:
+        """``encoder``: an already loaded :class:`~workbench.encode.Encoder` to reuse (else loaded on open)."""
+        super().__init__()
+        self._encoder = encoder
+        self.setWindowTitle(f"Kayak Workbench — {index_path.name}")
+        self.settings = settings
+        self.index_path = index_path
+        self.coll: Collection | None = None
+        self.result: SearchResult | None = None
+        self.last_run: SearchRun | None = None
+        self._search_token: CancelToken | None = None
+        self._ingest_token: CancelToken | None = None
+        self._search_serial = 0
+        self._workers: set = set()
+        self._pending_paths = list(initial_paths or [])
+
+        self.search_bar = SearchBar()
+        self.collection_panel = CollectionPanel()
+        self.hits = HitsView()
+        self.detail = HitDetail()
+        self.compare = CompareView()
+        self.stages = StagePanel()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.detail, "Selected hit")
+        self.tabs.addTab(self.compare, "Compare backends")
+
+        right = QSplitter(Qt.Vertical)
+        right.addWidget(self.hits)
+        right.addWidget(self.tabs)
+        right.addWidget(self.stages)
+        right.setStretchFactor(0, 2)
+        right.setStretchFactor(1, 5)
+        right.setStretchFactor(2, 2)
+        self.main_split = QSplitter(Qt.Horizontal)
+        self.main_split.addWidget(self.collection_panel)
+        self.main_split.addWidget(right)
+        self.main_split.setStretchFactor(1, 4)
+        self.right_split = right
+        self.main_split.setSizes([330, 1350])   # first-run layout; later runs restore the saved one
+        right.setSizes([230, 520, 300])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.search_bar)
+        layout.addWidget(self.main_split, 1)
+        self.setCentralWidget(central)
+        self.status = QLabel("opening index…")
+        self.statusBar().addWidget(self.status, 1)
+
+        self.search_bar.search_requested.connect(self.search)
+        self.collection_panel.add_requested.connect(self.ingest)
+        self.collection_panel.remove_requested.connect(self.remove)
+        self.collection_panel.cancel_requested.connect(self.cancel)
+        self.hits.selectionModel().selectionChanged.connect(self._hit_selected)
+        self.detail.open_requested.connect(self._open_current)
+        self.tabs.currentChanged.connect(lambda i: i == 1 and self.run_compare())
+        QShortcut(QKeySequence("Ctrl+L"), self, self._focus_search)
+        QShortcut(QKeySequence("Ctrl+O"), self, self.collection_panel.choose_files)
+        QShortcut(QKeySequence(Qt.Key_Escape), self, self.cancel)
+        self._restore_settings()
+        self._set_enabled(False)
+
+    # -- jobs --------------------------------------------------------------------------------------
+    def _start(self, fn, *args, **slots):
+        worker = start_job(fn, *args, **slots)
+        self._workers.add(worker)
+        worker.finished.connect(lambda w=worker: self._workers.discard(w))
+        return worker
+
+    def busy(self) -> bool:
+        return bool(self._workers)
+
+    def open_collection(self) -> None:
+        """Open (or create) the index and load its encoder on a worker; the window is usable meanwhile."""
+        def job(path, encoder):
+            coll = Collection.open(path, create=True, encoder=encoder)
+            coll.encoder  # noqa: B018 — load the model now, off the UI thread
+            coll.late_index()
+            return coll
+        self.status.setText(f"opening {self.index_path} and loading the encoder…")
+        self._start(job, self.index_path, self._encoder, on_return=self._collection_opened,
+                    on_error=self._open_failed)
+
+    def _collection_opened(self, coll: Collection) -> None:
+        self.coll = coll
+        self.settings.setValue("last_index", str(self.index_path))
+        self._refresh_collection()
+        self._set_enabled(True)
+        self.collection_ready.emit()
+        if self._pending_paths:
+            paths, self._pending_paths = self._pending_paths, []
+            self.ingest(paths)
+
+    def _open_failed(self, exc: Exception) -> None:
+        self.status.setText(f"cannot open {self.index_path}: {_one_line(exc)}")
+        QMessageBox.warning(self, "Cannot open index", _one_line(exc))
+
+    def ingest(self, paths: list[str]) -> None:
+        if self.coll is None:
+            self._pending_paths += list(paths)
+            return
+        if self._ingest_token is not None:
+            self.status.setText("an ingest is already running; wait for it or cancel it (Esc)")
+            return
+        token = self._ingest_token = CancelToken()
+        self.collection_panel.set_busy(True, "starting…")
+        self.collection_panel.set_progress(0, 0, "reading files…")
+        self._start(ingest_steps, self.coll, [str(p) for p in paths], token,
+                    on_yield=self._ingest_event, on_error=self._ingest_error,
+                    on_finish=self._ingest_done)
+
+    def _ingest_event(self, ev: IngestEvent) -> None:
+        name = Path(ev.path).name
+        text = {"encoding": f"{name}: {ev.message}", "failed": f"failed: {name}: {ev.message}",
+                "indexed": f"indexed {name} ({ev.passages} passages)",
+                "unchanged": f"unchanged: {name}"}[ev.status]
+        self.collection_panel.set_progress(ev.done, ev.total, text)
+
+    def _ingest_error(self, exc: Exception) -> None:
+        self.collection_panel.current.setText(f"ingest stopped: {_one_line(exc)} (committed documents are kept)")
+
+    def _ingest_done(self) -> None:
+        cancelled = self._ingest_token is not None and self._ingest_token.cancelled
+        self._ingest_token = None
+        self.collection_panel.set_busy(False)
+        self._refresh_collection()
+        if cancelled:
+            self.collection_panel.current.setText("cancelled; every document committed before now is kept")
+        self.ingest_finished.emit()
+
+    def remove(self, paths: list[str]) -> None:
+        if self.coll is None or self._ingest_token is not None:
+            return
+        self._start(lambda c, p: c.remove(p), self.coll, paths,
+                    on_return=lambda removed: self._refresh_collection(),
+                    on_error=lambda e: self.status.setText(f"remove failed: {_one_line(e)}"))
+
+    def search(self) -> None:
+        text = self.search_bar.query.text().strip()
+        if self.coll is None or not text:
+            return
+        try:
+            plan = self.search_bar.plan()
+        except ValueError as exc:
+            self.status.setText(str(exc))
+            return
+        if self._search_token is not None:
+            self._search_token.cancel()  # a new search makes the running one stale
+        token = self._search_token = CancelToken()
+        self._search_serial += 1
+        serial = self._search_serial
+        self.stages.clear()
+        self.status.setText(f"searching “{text}”…")
+        measure = self.search_bar.recall.isChecked() and plan.kind != "exhaustive"
+        self._start(search_steps, self.coll, text, plan, self.search_bar.backend_name(), token, measure,
+                    on_yield=lambda step, s=serial: self._search_step(s, step),
+                    on_return=lambda run, s=serial: self._search_done(s, run),
+                    on_error=lambda e, s=serial: self._search_error(s, e))
+
+    def _search_step(self, serial: int, step) -> None:
+        if serial == self._search_serial and step[0] == "stage":
+            self.status.setText(f"{step[1].name}: {step[1].candidates_out} candidates in {step[1].ms:.1f} ms…")
+
+    def _search_error(self, serial: int, exc: Exception) -> None:
+        if serial == self._search_serial:
+            self.status.setText(f"search failed: {_one_line(exc)}")
+
+    def _search_done(self, serial: int, run: SearchRun | None) -> None:
+        if serial != self._search_serial or run is None:
+            return  # a newer search replaced this one
+        self._search_token = None
+        self.last_run, self.result = run, run.result
+        self.hits.hits_model.set_result(run.result)
+        self.stages.set_stages(run.result.stages, run.stage1_recall)
+        self._update_status(f"{len(run.result.hits)} hits for “{run.text}” in {run.result.total_ms:.1f} ms "
+                            f"({run.result.backend})")
+        if run.result.hits:
+            self.hits.selectRow(0)
+        else:
+            self.detail.show_hit(None, None)
+            self.detail_ready.emit()
+        if self.tabs.currentIndex() == 1:
+            self.run_compare()
+        self.search_finished.emit(run)
+
+    def run_compare(self) -> None:
+        if self.result is None or self.coll is None:
+            return
+        ok, why = available_backends()[MOJO_EXACT_CPU_BACKEND]
+        if not ok:
+            self.compare.show_unavailable(why)
+            self.compare_finished.emit()
+            return
+        query, index, plan = self.result.query, self.result.index, self.result.plan
+
+        def job():
+            return (search_with_plan(query, index, plan, NUMPY_REFERENCE_BACKEND),
+                    search_with_plan(query, index, plan, MOJO_EXACT_CPU_BACKEND))
+        self._start(job, on_return=self._compare_done,
+                    on_error=lambda e: self.compare.show_unavailable(_one_line(e)))
+
+    def _compare_done(self, pair) -> None:
+        self.compare.set_results(*pair)
+        self.compare_finished.emit()
+
+    def cancel(self) -> None:
+        for token in (self._ingest_token, self._search_token):
+            if token is not None:
+                token.cancel()
+        if self._search_token is not None:
+            self._search_serial += 1  # results of the cancelled search are ignored
+            self._search_token = None
+            self.status.setText("search cancelled")
+
+    # -- selection and detail ---------------------------------------------------------------------
+    def _hit_selected(self) -> None:
+        rows = self.hits.selectionModel().selectedRows()
+        hit = self.hits.hits_model.hit(rows[0].row()) if rows else None
+        if hit is None or self.result is None:
+            return
+        self.detail.show_hit(hit, self.result.alignment(hit))
+        if hit.page is None or self.coll is None:
+            self.detail_ready.emit()
+            return
+        info = hit.info
+        self._start(self.coll.render_page, info,
+                    on_return=lambda out, h=hit: self._page_rendered(h, out),
+                    on_error=lambda e: (self.detail.page.show_message(f"cannot render page: {_one_line(e)}"),
+                                        self.detail_ready.emit()))
+
+    def _page_rendered(self, hit, out) -> None:
+        rows = self.hits.selectionModel().selectedRows()
+        if rows and self.hits.hits_model.hit(rows[0].row()) is hit:
+            rgb, scale = out
+            self.detail.page.show_page(rgb, scale, hit.info.boxes)
+        self.detail_ready.emit()
+
+    def _open_current(self) -> None:
+        rows = self.hits.selectionModel().selectedRows()
+        hit = self.hits.hits_model.hit(rows[0].row()) if rows else None
+        if hit is not None and self.coll is not None:
+            path = self.coll.source_path(hit.info.document_id)
+            if path is not None:
+                self.status.setText(open_at_page(path, hit.page))
+
+    # -- housekeeping -----------------------------------------------------------------------------
+    def _refresh_collection(self) -> None:
+        if self.coll is not None:
+            self.collection_panel.set_documents(self.coll.documents())
+            self._update_status()
+
+    def _update_status(self, prefix: str = "") -> None:
+        if self.coll is None:
+            return
+        counts = self.coll.store.catalog.counts()
+        backends = " · ".join(f"{name}: {'✓' if ok else '✗ ' + why}"
+                              for name, (ok, why) in available_backends().items())
+        parts = [prefix, f"{counts['passages']} passages in {counts['documents']} documents",
+                 f"encoder {self.coll.store.manifest.get('encoder_identity')}", backends]
+        self.status.setText("   |   ".join(p for p in parts if p))
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for w in (self.search_bar, self.collection_panel.add_files, self.collection_panel.add_folder,
+                  self.collection_panel.remove):
+            w.setEnabled(enabled)
+
+    def _focus_search(self) -> None:
+        self.search_bar.query.setFocus()
+        self.search_bar.query.selectAll()
+
+    def _restore_settings(self) -> None:
+        s = self.settings
+        if s.value("geometry"):
+            self.restoreGeometry(s.value("geometry"))
+        for key, split in (("main_split", self.main_split), ("right_split", self.right_split)):
+            if s.value(key):
+                split.restoreState(s.value(key))
+        s.beginGroup("plan")
+        self.search_bar.apply_settings({k: s.value(k) for k in s.childKeys()})
+        s.endGroup()
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("geometry", self.saveGeometry())
+        s.setValue("main_split", self.main_split.saveState())
+        s.setValue("right_split", self.right_split.saveState())
+        s.beginGroup("plan")
+        for k, v in self.search_bar.settings().items():
+            s.setValue(k, v)
+        s.endGroup()
+        s.sync()
+
+    def shutdown(self, timeout_ms: int = 30000) -> None:
+        """Cancel every job and wait for the workers to finish (no thread outlives the window)."""
+        self.cancel()
+        from PySide6.QtCore import QThreadPool
+        QThreadPool.globalInstance().waitForDone(timeout_ms)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        self.save_settings()
+        self.shutdown()
+        super().closeEvent(event)

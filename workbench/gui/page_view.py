@@ -1,0 +1,77 @@
+"""The PDF page a hit sits on, rendered by PyMuPDF (through the facade), with the passage's boxes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt, QUrl
+from PySide6.QtGui import QBrush, QColor, QDesktopServices, QImage, QPen, QPixmap
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
+
+# Viewers that can open a file at a page, and how (xdg-open alone cannot).
+PAGE_VIEWERS = (("evince", ["--page-label={page}"]), ("okular", ["-p", "{page}"]),
+                ("zathura", ["-P", "{page}"]), ("qpdfview", ["{path}#{page}"]),
+                ("xreader", ["--page-label={page}"]), ("atril", ["--page-label={page}"]))
+
+
+def open_at_page(path: Path, page: int | None) -> str:
+    """Open ``path`` in the system viewer, at ``page`` where a known viewer allows; says what it did."""
+    if page is not None:
+        for exe, args in PAGE_VIEWERS:
+            if shutil.which(exe):
+                argv = [exe] + [a.format(page=page, path=path) for a in args]
+                if "{path}" not in " ".join(args):
+                    argv.append(str(path))
+                subprocess.Popen(argv, start_new_session=True, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+                return f"opened {path.name} at page {page} in {exe}"
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+    return f"opened {path.name} in the default viewer (it may not jump to page {page})"
+
+
+class PageView(QGraphicsView):
+    """Shows one rendered page; ``boxes`` (PDF points) are drawn as translucent highlights."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setScene(QGraphicsScene(self))
+        self.setRenderHints(self.renderHints())
+        self.setDragMode(QGraphicsView.ScrollHandDrag)
+        self.box_items = []
+        self.message = self.scene().addText("")
+
+    def show_message(self, text: str) -> None:
+        self._page_width = 0
+        self.resetTransform()
+        self.scene().clear()
+        self.box_items = []
+        self.message = self.scene().addText(text)
+
+    def show_page(self, rgb: np.ndarray, scale: float, boxes) -> None:
+        h, w, _ = rgb.shape
+        image = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()  # copy: rgb may go away
+        self.scene().clear()
+        self.scene().addPixmap(QPixmap.fromImage(image))
+        pen, brush = QPen(QColor(230, 120, 0), 1.5), QBrush(QColor(255, 200, 0, 90))
+        self.box_items = [self.scene().addRect(QRectF(x0 * scale - 2, y0 * scale - 1, (x1 - x0) * scale + 4,
+                                                      (y1 - y0) * scale + 2), pen, brush)
+                          for x0, y0, x1, y1 in boxes]
+        self.scene().setSceneRect(0, 0, w, h)
+        self._page_width = w
+        self._fit_width()
+        if self.box_items:
+            self.centerOn(self.box_items[0])
+
+    def _fit_width(self) -> None:
+        """Page width fills the view (text stays readable); scroll for the rest of the page."""
+        if getattr(self, "_page_width", 0):
+            self.resetTransform()
+            s = (self.viewport().width() - 4) / self._page_width
+            self.scale(s, s)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        self._fit_width()

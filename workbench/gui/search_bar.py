@@ -1,0 +1,95 @@
+"""The search bar with the plan controls: plan kind, final_k, candidate_k, vector budgets, backend."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
+                               QWidget)
+
+from ..core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, SearchPlan, available_backends,
+                    document_proxy_search_plan, exhaustive_search_plan)
+
+PLAN_LABELS = {"document_proxy": "proxy → exact", "exhaustive": "exhaustive exact"}
+
+
+def _spin(value: int, lo: int, hi: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(lo, hi)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box
+
+
+class SearchBar(QWidget):
+    search_requested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query = QLineEdit()
+        self.query.setPlaceholderText("Ask your documents…  (Enter to search, Ctrl+L to focus)")
+        self.query.setClearButtonEnabled(True)
+        self.go = QPushButton("Search")
+        self.kind = QComboBox()
+        for kind, label in PLAN_LABELS.items():
+            self.kind.addItem(label, kind)
+        self.final_k = _spin(10, 1, 1000, "final_k: hits returned")
+        self.candidate_k = _spin(100, 1, 100000, "candidate_k: passages stage 1 passes to the exact stage")
+        self.q_budget = _spin(32, 0, 512, "query vector budget: first N query vectors (0 = all)")
+        self.d_budget = _spin(64, 0, 4096, "document vector budget: first N vectors per passage (0 = all)")
+        self.backend = QComboBox()
+        status = available_backends()
+        for name in (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND):
+            ok, why = status[name]
+            self.backend.addItem(name if ok else f"{name} (unavailable)", name)
+            self.backend.setItemData(self.backend.count() - 1, why, 3)  # 3 = Qt.ToolTipRole
+        if not status[MOJO_EXACT_CPU_BACKEND][0]:
+            self.backend.setCurrentIndex(1)
+        self.recall = QCheckBox("stage-1 recall")
+        self.recall.setChecked(True)
+        self.recall.setToolTip("also run exhaustive exact search to measure what stage 1 kept of its top final_k")
+
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.query, 1)
+        row.addWidget(self.go)
+        for label, w in (("plan", self.kind), ("final_k", self.final_k), ("candidate_k", self.candidate_k),
+                         ("q budget", self.q_budget), ("doc budget", self.d_budget), ("backend", self.backend)):
+            row.addWidget(QLabel(label))
+            row.addWidget(w)
+        row.addWidget(self.recall)
+        self.query.returnPressed.connect(self.search_requested)
+        self.go.clicked.connect(self.search_requested)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+
+    def _kind_changed(self) -> None:
+        proxy = self.kind.currentData() == "document_proxy"
+        self.candidate_k.setEnabled(proxy)
+        self.recall.setEnabled(proxy)
+
+    def plan(self) -> SearchPlan:
+        """The plan the controls describe (``ValueError`` with a plain message when inconsistent)."""
+        if self.kind.currentData() == "exhaustive":
+            return exhaustive_search_plan(self.final_k.value(), self.q_budget.value(), self.d_budget.value())
+        return document_proxy_search_plan(self.final_k.value(), self.candidate_k.value(),
+                                          self.q_budget.value(), self.d_budget.value())
+
+    def backend_name(self) -> str:
+        return self.backend.currentData()
+
+    def settings(self) -> dict:
+        return {"kind": self.kind.currentData(), "final_k": self.final_k.value(),
+                "candidate_k": self.candidate_k.value(), "q_budget": self.q_budget.value(),
+                "d_budget": self.d_budget.value(), "backend": self.backend_name(),
+                "recall": self.recall.isChecked()}
+
+    def apply_settings(self, s: dict) -> None:
+        for key, box in (("final_k", self.final_k), ("candidate_k", self.candidate_k),
+                         ("q_budget", self.q_budget), ("d_budget", self.d_budget)):
+            if key in s:
+                box.setValue(int(s[key]))
+        for key, combo in (("kind", self.kind), ("backend", self.backend)):
+            i = combo.findData(s.get(key))
+            if i >= 0:
+                combo.setCurrentIndex(i)
+        if "recall" in s:
+            self.recall.setChecked(str(s["recall"]).lower() in ("true", "1"))
