@@ -82,6 +82,9 @@ def test_ingest_search_and_detail_match_the_sdk(qtbot, window, tmp_path):
     assert rows[str(pdf)].status == "indexed" and rows[str(pdf)].pages == 3
     assert rows[str(tmp_path / "broken.pdf")].status == "failed"
     assert "not a readable PDF" in rows[str(tmp_path / "broken.pdf")].error
+    model = window.collection_panel.model
+    shown = [model.data(model.index(r, 1)) for r in range(model.rowCount())]
+    assert any(text.startswith("broken.pdf — not a readable PDF") for text in shown)  # the reason is on screen
 
     run = search(qtbot, window, "how do plants make oxygen from sunlight")
     stall_ms = meter.stop()

@@ -15,7 +15,7 @@ FAILED = QBrush(QColor(200, 30, 30))
 
 
 class DocumentsModel(QAbstractTableModel):
-    HEADERS = ("status", "document", "pages", "passages", "error")
+    HEADERS = ("status", "document", "pages", "passages")
 
     def __init__(self) -> None:
         super().__init__()
@@ -39,9 +39,10 @@ class DocumentsModel(QAbstractTableModel):
         d = self.rows[index.row()]
         col = index.column()
         if role == Qt.DisplayRole:
-            return [d.status, Path(d.path).name, str(d.pages or "—"), str(d.passages), d.error or ""][col]
+            name = Path(d.path).name + (f" — {d.error}" if d.error else "")  # a failed file says why
+            return [d.status, name, str(d.pages or "—"), str(d.passages)][col]
         if role == Qt.ToolTipRole:
-            return d.path if col != 4 else d.error
+            return d.path + (f"\n{d.error}" if d.error else "")
         if role == Qt.ForegroundRole and d.status == "failed":
             return FAILED
         return None
@@ -64,12 +65,12 @@ class CollectionPanel(QWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectRows)
         self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.ElideRight)
         header = self.table.horizontalHeader()
         for col in (0, 2, 3):
             header.setSectionResizeMode(col, QHeaderView.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.Stretch)
-        header.setSectionResizeMode(4, QHeaderView.Interactive)  # full text in the tooltip
-        header.resizeSection(4, 90)
         self.current = QLabel("Drop PDFs, text files or folders here.")
         self.current.setWordWrap(True)
         self.progress = QProgressBar()

@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         self.main_split.addWidget(right)
         self.main_split.setStretchFactor(1, 4)
         self.right_split = right
-        self.main_split.setSizes([330, 1350])   # first-run layout; later runs restore the saved one
+        self.main_split.setSizes([380, 1300])   # first-run layout; later runs restore the saved one
         right.setSizes([230, 520, 300])
         central = QWidget()
         layout = QVBoxLayout(central)
