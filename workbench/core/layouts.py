@@ -10,7 +10,7 @@ Conversions to the ``*_dim128`` layouts check that ``dim == 128`` and say so whe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -209,18 +209,23 @@ def build_proxies(index: LateIndex, document_vector_budget: int, chunk_tokens: i
     n, dim = index.n_passages, index.dim
     out = np.empty((n, dim), dtype=np.float32)
     kept = kept_counts(index.lengths, document_vector_budget)
-    row = 0
-    while row < n:
-        stop, tokens = row, 0
-        while stop < n and (stop == row or tokens + kept[stop] <= chunk_tokens):
-            tokens += int(kept[stop])
-            stop += 1
+    for row, stop in token_chunks(kept, chunk_tokens):
         idx = gather_indices(index.starts[row:stop], kept[row:stop])
         block = np.asarray(index.vectors[idx], dtype=np.float32)
         seg = np.concatenate(([0], np.cumsum(kept[row:stop])[:-1]))
         out[row:stop] = np.add.reduceat(block, seg, axis=0) / kept[row:stop, None]
-        row = stop
     return out
+
+
+def token_chunks(counts: np.ndarray, limit: int) -> Iterator[tuple[int, int]]:
+    """Consecutive ``[i, j)`` ranges whose ``counts`` sum to at most ``limit`` (one larger item alone)."""
+    ends = np.cumsum(counts)
+    i, n = 0, len(counts)
+    while i < n:
+        base = ends[i - 1] if i else 0
+        j = max(int(np.searchsorted(ends, base + limit, side="right")), i + 1)
+        yield i, j
+        i = j
 
 
 def gather_indices(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

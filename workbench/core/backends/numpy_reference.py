@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..budgets import kept_counts
-from ..layouts import gather_indices
+from ..layouts import gather_indices, token_chunks
 
 NAME = "numpy-reference"
 CHUNK_TOKENS = 1 << 16  # keeps the float32 block and similarity matrix in a few MB
@@ -28,15 +28,9 @@ class NumpyReferenceBackend:
         scores = np.zeros(m, dtype=np.float32)
         argmax = np.full((m, nq), -1, dtype=np.int32) if want_argmax else None
         kept = kept_counts(lengths[rows], doc_budget)
-        i = 0
-        while i < m:
-            j, tokens = i, 0
-            while j < m and (j == i or tokens + kept[j] <= CHUNK_TOKENS):
-                tokens += int(kept[j])
-                j += 1
+        for i, j in token_chunks(kept, CHUNK_TOKENS):
             self._score_chunk(q, vectors, starts[rows[i:j]], kept[i:j], scores[i:j],
                               None if argmax is None else argmax[i:j])
-            i = j
         return scores, argmax
 
     @staticmethod
