@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Build workbench/core/backends/_native/libkayak_maxsim.so from kernels/maxsim.mojo.
 
-    .venv/bin/python kernels/build.py [--portable-only] [--if-stale]
+    .venv/bin/python kernels/build.py [--portable-only] [--if-stale] [--ship] [--output PATH]
 
 Compiles the kernel twice with `mojo build --emit object` -- once for this
 machine's CPU (symbols *_native) and once with --target-cpu x86-64-v3 (symbols
 *_v3) -- and links both objects with `gcc -shared` into one library whose only
 dependency is libc.  Stdlib only; exits non-zero with a clear message on failure.
+
+--ship builds the *_native slot for x86-64-v4 (the AVX-512 baseline the loader
+checks for) instead of this machine's CPU, so the library runs on any AVX-512
+CPU; installers use it, with --output so the dev tree's library is kept.
 """
 
 from __future__ import annotations
@@ -65,9 +69,14 @@ def main() -> None:
                     help="build only the x86-64-v3 (AVX2) variant")
     ap.add_argument("--if-stale", action="store_true",
                     help="do nothing when the library is newer than its sources (set-up uses this)")
+    ap.add_argument("--ship", action="store_true",
+                    help="portable release build: the native slot targets x86-64-v4, not this CPU")
+    ap.add_argument("--output", type=Path, default=OUTPUT,
+                    help=f"where to write the library (default: {OUTPUT.relative_to(ROOT)})")
     args = ap.parse_args()
-    if args.if_stale and OUTPUT.exists() and all(
-            OUTPUT.stat().st_mtime > p.stat().st_mtime for p in (SOURCE, Path(__file__))):
+    output = args.output.resolve()
+    if args.if_stale and output.exists() and all(
+            output.stat().st_mtime > p.stat().st_mtime for p in (SOURCE, Path(__file__))):
         return
 
     mojo = find_mojo()
@@ -80,9 +89,9 @@ def main() -> None:
 
     variants = [("v3", ["--target-cpu", "x86-64-v3"])]
     if not args.portable_only:
-        variants.insert(0, ("native", []))
+        variants.insert(0, ("native", ["--target-cpu", "x86-64-v4"] if args.ship else []))
 
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kayak_build_") as tmp:
         objs, cmds = [], []
         for name, flags in variants:
@@ -94,15 +103,18 @@ def main() -> None:
             cmds.append([mojo, "build", "--emit", "object", *flags, str(vsrc), "-o", str(obj)])
             objs.append(str(obj))
         run(*cmds)
-        tmp_so = OUTPUT.with_name(f".{OUTPUT.name}.{os.getpid()}.tmp")
+        tmp_so = output.with_name(f".{output.name}.{os.getpid()}.tmp")
         try:
             run([gcc, "-shared", "-fPIC", "-O2", "-Wl,-z,noexecstack", "-o", str(tmp_so), *objs])
-            os.replace(tmp_so, OUTPUT)
+            os.replace(tmp_so, output)
         finally:
             tmp_so.unlink(missing_ok=True)
 
     names = ", ".join(n for n, _ in variants)
-    print(f"built {OUTPUT.relative_to(ROOT)} ({OUTPUT.stat().st_size // 1024} KiB; "
+    if args.ship and not args.portable_only:
+        names += " (native slot: x86-64-v4)"
+    shown = output.relative_to(ROOT) if output.is_relative_to(ROOT) else output
+    print(f"built {shown} ({output.stat().st_size // 1024} KiB; "
           f"variants: {names}; exports: "
           + ", ".join(f"{e}_{n}" for n, _ in variants for e in EXPORTS) + ")")
 

@@ -32,10 +32,11 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
-def open_collection(path: str, model: str | None = None, create: bool = False) -> "Collection":
-    """Open (or with ``create=True`` make) the index folder at ``path`` with its encoder."""
-    from .collection import Collection  # torch and PyMuPDF load only when an index is opened
-    return Collection.open(path, model=model, create=create)
+def open_collection(path: str, model: str | None = None, create: bool = False, encoder=None) -> "Collection":
+    """Open (or with ``create=True`` make) the index folder at ``path``; its encoder loads on first use
+    (or pass an already loaded ``encoder``, which must match the index)."""
+    from .collection import Collection  # torch and PyMuPDF load only when they are needed
+    return Collection.open(path, model=model, create=create, encoder=encoder)
 
 
 def open_index(path: str, model: str | None = None) -> LateIndex:
