@@ -149,3 +149,18 @@ def test_killed_ingest_keeps_only_whole_documents(tmp_path):
     for d in coll.documents():
         assert d.status == "indexed" and counted[d.id] == d.passages  # whole documents only
     assert idx.n_vectors == int(idx.lengths.sum()) and np.isfinite(np.asarray(idx.vectors[-1], np.float32)).all()
+
+
+def test_any_pylate_checkpoint_folder_can_be_the_encoder(tmp_path, encoder):
+    """A saved ColBERT checkpoint loads with PyLate's own settings and is recorded in the manifest."""
+    folder = tmp_path / "checkpoint"
+    encoder.model.save(str(folder))
+    coll = Collection.open(tmp_path / "custom.kayak", model=str(folder), create=True)
+    assert coll.encoder.identity == str(folder) and coll.encoder.checksum != encoder.checksum
+    assert coll.encoder.encode_query("hello world").tokens[0] == "[CLS]"  # a checkpoint keeps its specials
+    coll.ingest([make_pdf(tmp_path / "s.pdf", PAGES)])
+    reopened = Collection.open(tmp_path / "custom.kayak")
+    assert reopened.info()["model"] == str(folder)
+    assert reopened.search("magma and lava", exhaustive_search_plan()).hits[0].page == 1
+    with pytest.raises(EncoderMismatch):
+        Collection.open(tmp_path / "custom.kayak", encoder=encoder)
