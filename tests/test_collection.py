@@ -164,3 +164,17 @@ def test_any_pylate_checkpoint_folder_can_be_the_encoder(tmp_path, encoder):
     assert reopened.search("magma and lava", exhaustive_search_plan()).hits[0].page == 1
     with pytest.raises(EncoderMismatch):
         Collection.open(tmp_path / "custom.kayak", encoder=encoder)
+
+
+def test_lexical_stage_uses_fts5_safely(tmp_path, new_collection):
+    from workbench.core import hybrid_search_plan
+    coll = new_collection()
+    coll.ingest([make_pdf(tmp_path / "s.pdf", PAGES)])
+    ids, scores = coll.store.catalog.lexical_search('football "offside OR (rule* NEAR', 5)
+    assert len(ids) == 1 and scores[0] > 0  # FTS5 syntax (quotes, OR, *, NEAR) is searched as plain words
+    assert coll.store.catalog.describe(ids.tolist())[0].page == 3
+    assert coll.store.catalog.lexical_search("erupting volcano", 5)[0].size == 1  # Porter stemming
+    result = coll.search("offside rule", hybrid_search_plan(final_k=1, candidate_k=1, lexical_k=2))
+    assert [s.name for s in result.stages] == ["stage1:document_proxy", "stage1:lexical_bm25",
+                                              "stage2:exact_maxsim"]
+    assert result.hits[0].page == 3

@@ -155,3 +155,18 @@ def test_screenshot_command_writes_a_png(tmp_path):
                          env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "shot.png").stat().st_size > 50_000
+
+
+def test_hybrid_plan_from_the_search_bar(qtbot, window, tmp_path):
+    ingest(qtbot, window, [make_pdf(tmp_path / "a.pdf", PAGES)])
+    bar = window.search_bar
+    bar.kind.setCurrentIndex(bar.kind.findData("hybrid"))
+    assert bar.lexical_k.isEnabled() and bar.candidate_k.isEnabled()
+    bar.final_k.setValue(2)
+    bar.candidate_k.setValue(2)
+    bar.lexical_k.setValue(2)
+    run = search(qtbot, window, "offside rule football")
+    assert [s.name for s in run.result.stages] == ["stage1:document_proxy", "stage1:lexical_bm25",
+                                                   "stage2:exact_maxsim"]
+    assert window.stages.plotted_ms() == pytest.approx([s.ms for s in run.result.stages])
+    assert run.result.hits[0].page == 3

@@ -118,3 +118,34 @@ def test_metrics_by_hand():
     assert recall_at(ranked, qrels, 10) == pytest.approx(2 / 3)
     assert mrr_at(ranked, qrels) == 0.5
     assert overlap_recall([1, 2, 3], [2, 9]) == 0.5
+
+
+class FakeCatalog:
+    """A lexical stage that returns fixed passage ids (one unknown), to test the hybrid wiring."""
+
+    def __init__(self, ids):
+        self.ids = np.array(ids, dtype=np.int64)
+
+    def lexical_search(self, text, k):
+        return self.ids[:k], np.arange(len(self.ids[:k]), 0, -1).astype(np.float32)
+
+    def describe(self, ids):
+        return [None] * len(ids)
+
+
+def test_hybrid_plan_unites_proxy_and_lexical_candidates(index, query):
+    from workbench.core import hybrid_search_plan
+    index.catalog = FakeCatalog([127, 100, 999])  # rows 9 and 0, and an id that is not in the index
+    plan = hybrid_search_plan(final_k=3, candidate_k=3, lexical_k=3, query_vector_budget=0,
+                              document_vector_budget=0)
+    result = search_with_plan(query, index, plan)
+    proxy, lexical, exact = result.stages
+    assert (lexical.name, lexical.candidates_out, lexical.pairwise_similarities) == ("stage1:lexical_bm25", 2, 0)
+    proxy_rows = np.argsort(-(np.stack([index.passage_vectors(r).mean(0) for r in range(10)])
+                              @ query.matrix().mean(0)))[:3]
+    union = set(proxy_rows.tolist()) | {9, 0}
+    assert set(result.stage1_candidates.tolist()) == union and exact.candidates_in == len(union)
+    best = sorted(union, key=lambda r: -brute(query, index)[r])[:3]
+    assert [h.row for h in result.hits] == best
+    with pytest.raises(ValueError, match="lexical_k"):
+        hybrid_search_plan(lexical_k=0)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .core import (BackendUnavailable, SearchPlan, available_backends, document_proxy_search_plan,
-                   exhaustive_search_plan)
+                   exhaustive_search_plan, hybrid_search_plan)
 from .core.backends import resolve_name
 
 
@@ -173,10 +173,11 @@ def _plan_from(args: argparse.Namespace) -> SearchPlan:
         if args.plan == "exhaustive":
             return exhaustive_search_plan(args.final_k, args.query_vector_budget or 0,
                                           args.document_vector_budget or 0)
-        return document_proxy_search_plan(
-            args.final_k, args.candidate_k,
-            32 if args.query_vector_budget is None else args.query_vector_budget,
-            64 if args.document_vector_budget is None else args.document_vector_budget)
+        budgets = (32 if args.query_vector_budget is None else args.query_vector_budget,
+                   64 if args.document_vector_budget is None else args.document_vector_budget)
+        if args.plan == "hybrid":
+            return hybrid_search_plan(args.final_k, args.candidate_k, args.lexical_k, *budgets)
+        return document_proxy_search_plan(args.final_k, args.candidate_k, *budgets)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
@@ -201,10 +202,12 @@ def _result_json(result) -> dict:
 
 
 def _add_plan_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--plan", choices=("exhaustive", "proxy"), default="proxy",
-                   help="exhaustive exact MaxSim, or document proxies then exact rerank (default)")
+    p.add_argument("--plan", choices=("exhaustive", "proxy", "hybrid"), default="proxy",
+                   help="exhaustive exact MaxSim; document proxies then exact rerank (default); "
+                        "hybrid: proxies + BM25 candidates then exact rerank")
     p.add_argument("--final-k", type=int, default=10)
-    p.add_argument("--candidate-k", type=int, default=100, help="passages stage 1 passes on (proxy plan)")
+    p.add_argument("--candidate-k", type=int, default=100, help="passages the proxy stage passes on")
+    p.add_argument("--lexical-k", type=int, default=100, help="passages the BM25 stage passes on (hybrid)")
     p.add_argument("--query-vector-budget", type=int, default=None,
                    help="keep the first N query vectors (0 = all; proxy default 32, exhaustive 0)")
     p.add_argument("--document-vector-budget", type=int, default=None,

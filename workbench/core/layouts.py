@@ -107,6 +107,10 @@ class PassageCatalog(Protocol):
 
     def describe(self, passage_ids: Sequence[int]) -> list[PassageInfo]: ...
 
+    def lexical_search(self, text: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Best ``k`` passages for ``text`` by a lexical score: ``(passage_ids, scores)``, best first."""
+        ...
+
 
 @dataclass
 class LateIndex:
@@ -127,6 +131,7 @@ class LateIndex:
     query_encoder: Callable[[str], LateQuery] | None = None
     proxies: dict[int, np.ndarray] = field(default_factory=dict)
     name: str = ""
+    _id_order: np.ndarray | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.vectors.ndim != 2:
@@ -167,10 +172,20 @@ class LateIndex:
 
     def row_of(self, passage_id: int) -> int:
         """Row of a passage id (raises ``KeyError`` for an id that is not live in this index)."""
-        rows = np.flatnonzero(self.passage_ids == passage_id)
-        if rows.size == 0:
+        rows = self.rows_of(np.array([passage_id]))
+        if rows[0] < 0:
             raise KeyError(f"passage {passage_id} is not in this index")
         return int(rows[0])
+
+    def rows_of(self, passage_ids: np.ndarray) -> np.ndarray:
+        """Rows of passage ids (int64; -1 for ids not live in this index)."""
+        if self._id_order is None:
+            self._id_order = np.argsort(self.passage_ids, kind="stable")
+        ids = np.asarray(passage_ids, dtype=np.int64)
+        order, sorted_ids = self._id_order, self.passage_ids[self._id_order]
+        pos = np.clip(np.searchsorted(sorted_ids, ids), 0, max(len(order) - 1, 0))
+        found = (sorted_ids[pos] == ids) if len(order) else np.zeros(ids.shape, bool)
+        return np.where(found, order[pos] if len(order) else -1, -1).astype(np.int64)
 
     def proxy_vectors(self, document_vector_budget: int) -> np.ndarray:
         """Float32 ``[n, dim]`` document proxies for a budget, built once and kept (see ``to_hybrid``)."""
@@ -194,6 +209,12 @@ class LateIndex:
         if self.query_encoder is None:
             raise RuntimeError("this index has no encoder attached; open it with workbench.open_index()")
         return self.query_encoder(text)
+
+    def lexical_search(self, text: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.catalog is None:
+            raise RuntimeError("this index has no catalog attached, so no lexical stage; open it with "
+                               "workbench.open_index()")
+        return self.catalog.lexical_search(text, k)
 
     def describe(self, passage_ids: Sequence[int]) -> list[PassageInfo]:
         if self.catalog is None:

@@ -5,6 +5,9 @@
   ``query_vector_budget`` vectors against each passage's *proxy* (the mean of its first
   ``document_vector_budget`` vectors) — and keeps the best ``candidate_k``; stage 2 runs exact MaxSim on
   those candidates within the same budgets and keeps ``final_k``.
+* ``hybrid``: stage 1 is the proxy stage *and* a lexical stage (SQLite FTS5 BM25 over the passage
+  text, Porter-stemmed, best ``lexical_k``); the exact stage ranks the union of both candidate sets.
+  Lexical matching catches rare exact terms (names, numbers) a mean vector blurs.
 
 Budgets follow the prefix rule of :mod:`workbench.core.budgets` (0 means all vectors).
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-PLAN_KINDS = ("exhaustive", "document_proxy")
+PLAN_KINDS = ("exhaustive", "document_proxy", "hybrid")
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,7 @@ class SearchPlan:
     candidate_k: int = 0
     query_vector_budget: int = 0
     document_vector_budget: int = 0
+    lexical_k: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in PLAN_KINDS:
@@ -31,7 +35,9 @@ class SearchPlan:
             raise ValueError(f"final_k must be at least 1 (got {self.final_k})")
         if self.query_vector_budget < 0 or self.document_vector_budget < 0:
             raise ValueError("vector budgets cannot be negative (0 means all vectors)")
-        if self.kind == "document_proxy" and self.candidate_k < self.final_k:
+        if self.kind == "hybrid" and self.lexical_k < 1:
+            raise ValueError("a hybrid plan needs lexical_k of at least 1")
+        if self.kind != "exhaustive" and self.candidate_k < self.final_k:
             raise ValueError(
                 f"candidate_k ({self.candidate_k}) must be at least final_k ({self.final_k}): "
                 "stage 2 can only rank what stage 1 passed on"
@@ -51,3 +57,9 @@ def document_proxy_search_plan(final_k: int = 10, candidate_k: int = 100, query_
                                document_vector_budget: int = 64) -> SearchPlan:
     """Proxy dot products pick ``candidate_k`` passages; exact MaxSim ranks them to ``final_k``."""
     return SearchPlan("document_proxy", final_k, candidate_k, query_vector_budget, document_vector_budget)
+
+
+def hybrid_search_plan(final_k: int = 10, candidate_k: int = 100, lexical_k: int = 100,
+                       query_vector_budget: int = 32, document_vector_budget: int = 64) -> SearchPlan:
+    """Proxy and BM25 candidates, united, ranked by exact MaxSim."""
+    return SearchPlan("hybrid", final_k, candidate_k, query_vector_budget, document_vector_budget, lexical_k)

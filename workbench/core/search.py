@@ -53,6 +53,17 @@ def _proxy_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, backend_name
                               NUMPY_REFERENCE_BACKEND, setup_ms=setup)
 
 
+def _lexical_stage(text: str, index: LateIndex, plan: SearchPlan) -> tuple[np.ndarray, StageProfile]:
+    t = time.perf_counter()
+    ids, _ = index.lexical_search(text, plan.lexical_k)
+    rows = index.rows_of(ids)
+    rows = rows[rows >= 0]
+    ms = (time.perf_counter() - t) * 1e3
+    # Lexical scoring touches no vectors: its cost is the inverted-list walk, not dot products.
+    return rows, StageProfile("stage1:lexical_bm25", index.n_passages, int(rows.shape[0]), 0, 0, 0, ms,
+                              "sqlite-fts5", budget_rule="none")
+
+
 def _exact_stage(q: np.ndarray, index: LateIndex, rows: np.ndarray, plan: SearchPlan, backend_name: str
                  ) -> tuple[np.ndarray, np.ndarray, StageProfile]:
     backend = get_backend(backend_name)
@@ -80,10 +91,15 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
     q = np.ascontiguousarray(qm[:kept_count(qm.shape[0], plan.query_vector_budget)])
     stages: list[StageProfile] = []
     candidates = None
-    if plan.kind == "document_proxy":
+    if plan.kind in ("document_proxy", "hybrid"):
         candidates, profile = _proxy_stage(q, index, plan, backend)
         stages.append(profile)
         yield profile
+        if plan.kind == "hybrid":
+            lexical, profile = _lexical_stage(query.text, index, plan)
+            stages.append(profile)
+            yield profile
+            candidates = np.union1d(candidates, lexical)
         rows = candidates
     else:
         rows = np.arange(index.n_passages, dtype=np.int64)

@@ -7,6 +7,7 @@ writer); a batch of whole documents is committed in one transaction together wit
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -207,6 +208,21 @@ class Catalog:
         if missing:
             raise KeyError(f"passages not in the catalog: {missing[:5]}")
         return [found[i] for i in ids]
+
+    def lexical_search(self, text: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """FTS5 BM25 over live passage text: ``(passage_ids, scores)``, best first, higher is better.
+
+        Every word of ``text`` becomes a quoted term OR-ed with the others, so FTS5 query syntax in
+        the user's text is never interpreted.
+        """
+        terms = [t for t in re.findall(r"\w+", text.lower()) if len(t) > 1 or t.isdigit()]
+        if not terms or k <= 0:
+            return np.empty(0, np.int64), np.empty(0, np.float32)
+        match = " OR ".join(f'"{t}"' for t in dict.fromkeys(terms))
+        rows = self.db.execute("SELECT rowid, -bm25(passages_fts) FROM passages_fts WHERE passages_fts MATCH ?"
+                               " ORDER BY bm25(passages_fts) LIMIT ?", (match, int(k))).fetchall()
+        arr = np.array(rows, dtype=np.float64).reshape(-1, 2)
+        return arr[:, 0].astype(np.int64), arr[:, 1].astype(np.float32)
 
     def document_path_bytes(self, document_id: int) -> bytes | None:
         row = self.db.execute("SELECT path_bytes FROM documents WHERE id = ?", (document_id,)).fetchone()

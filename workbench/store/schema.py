@@ -41,5 +41,5 @@ CREATE TABLE IF NOT EXISTS passages (
 );
 CREATE INDEX IF NOT EXISTS passages_live ON passages (deleted, segment_id, vec_offset);
 CREATE INDEX IF NOT EXISTS passages_document ON passages (document_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5 (text);
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5 (text, tokenize = 'porter unicode61 remove_diacritics 2');
 """
