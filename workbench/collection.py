@@ -271,7 +271,8 @@ class Collection:
             yield IngestEvent(shown, "failed", done, total, str(exc))
             return
         except Exception as exc:  # a parser or model bug must not stop the other files
-            reason = f"unexpected error while indexing ({type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''})"
+            first_line = (str(exc).splitlines() or [""])[0][:160]
+            reason = f"unexpected error while indexing ({type(exc).__name__}: {first_line})"
             self.store.catalog.record_failure(shown, key, digest, stat.st_size, stat.st_mtime, reason)
             yield IngestEvent(shown, "failed", done, total, reason)
             return
