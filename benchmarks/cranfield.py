@@ -23,6 +23,8 @@ PLANS = {
     "proxy (candidate_k 100, budgets 32/64)": ["--plan", "proxy", "--candidate-k", "100"],
     "proxy (candidate_k 100, all vectors)": ["--plan", "proxy", "--candidate-k", "100",
                                              "--query-vector-budget", "0", "--document-vector-budget", "0"],
+    "centroid (candidate_k 100, n_probe 8, all vectors)": ["--plan", "centroid", "--candidate-k", "100",
+                                                           "--n-probe", "8", "--query-vector-budget", "0"],
     "hybrid (proxy 100 + BM25 100, all vectors)": ["--plan", "hybrid", "--candidate-k", "100",
                                                    "--lexical-k", "100", "--query-vector-budget", "0",
                                                    "--document-vector-budget", "0"],

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .core import (BackendUnavailable, SearchPlan, available_backends, document_proxy_search_plan,
-                   exhaustive_search_plan, hybrid_search_plan)
+                   centroid_search_plan, exhaustive_search_plan, hybrid_search_plan)
 from .core.backends import resolve_name
 
 
@@ -177,6 +177,9 @@ def _plan_from(args: argparse.Namespace) -> SearchPlan:
                    64 if args.document_vector_budget is None else args.document_vector_budget)
         if args.plan == "hybrid":
             return hybrid_search_plan(args.final_k, args.candidate_k, args.lexical_k, *budgets)
+        if args.plan == "centroid":
+            return centroid_search_plan(args.final_k, args.candidate_k, args.n_probe, budgets[0],
+                                        args.document_vector_budget or 0)
         return document_proxy_search_plan(args.final_k, args.candidate_k, *budgets)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -197,17 +200,20 @@ def _result_json(result) -> dict:
             "stages": [{"name": s.name, "candidates_in": s.candidates_in, "candidates_out": s.candidates_out,
                         "query_vectors": s.query_vectors, "document_vectors": s.document_vectors,
                         "pairwise_similarities": s.pairwise_similarities, "ms": round(s.ms, 3),
-                        "setup_ms": round(s.setup_ms, 3), "backend": s.backend,
+                        "setup_ms": round(s.setup_ms, 3), "probed": s.probed, "lookups": s.lookups,
+                        "backend": s.backend,
                         "budget_rule": s.budget_rule} for s in result.stages]}
 
 
 def _add_plan_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--plan", choices=("exhaustive", "proxy", "hybrid"), default="proxy",
+    p.add_argument("--plan", choices=("exhaustive", "proxy", "hybrid", "centroid"), default="proxy",
                    help="exhaustive exact MaxSim; document proxies then exact rerank (default); "
-                        "hybrid: proxies + BM25 candidates then exact rerank")
+                        "hybrid: proxies + BM25 candidates then exact rerank; centroid: token-centroid "
+                        "probes and centroid interaction then exact rerank")
     p.add_argument("--final-k", type=int, default=10)
     p.add_argument("--candidate-k", type=int, default=100, help="passages the proxy stage passes on")
     p.add_argument("--lexical-k", type=int, default=100, help="passages the BM25 stage passes on (hybrid)")
+    p.add_argument("--n-probe", type=int, default=8, help="centroid lists probed per query vector (centroid)")
     p.add_argument("--query-vector-budget", type=int, default=None,
                    help="keep the first N query vectors (0 = all; proxy default 32, exhaustive 0)")
     p.add_argument("--document-vector-budget", type=int, default=None,

@@ -10,7 +10,7 @@ Conversions to the ``*_dim128`` layouts check that ``dim == 128`` and say so whe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Protocol, Sequence
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -131,6 +131,7 @@ class LateIndex:
     query_encoder: Callable[[str], LateQuery] | None = None
     proxies: dict[int, np.ndarray] = field(default_factory=dict)
     name: str = ""
+    centroid_index: Any = None   # CentroidIndex of the stage-1 centroid plan, built on first use
     _id_order: np.ndarray | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -150,7 +151,7 @@ class LateIndex:
 
     @property
     def layout(self) -> str:
-        return "hybrid_flat_dim128" if self.proxies else "packed"
+        return "hybrid_flat_dim128" if self.proxies or self.centroid_index is not None else "packed"
 
     @property
     def dim(self) -> int:

@@ -5,6 +5,10 @@
   ``query_vector_budget`` vectors against each passage's *proxy* (the mean of its first
   ``document_vector_budget`` vectors) — and keeps the best ``candidate_k``; stage 2 runs exact MaxSim on
   those candidates within the same budgets and keeps ``final_k``.
+* ``centroid``: PLAID-style. Token vectors are clustered (k-means, built on first use); each of the
+  query's first ``query_vector_budget`` vectors probes its ``n_probe`` nearest centroids; passages on
+  those inverted lists are scored by centroid interaction (MaxSim with each document vector replaced
+  by its centroid: table look-ups, no new dot products) and the best ``candidate_k`` go to exact MaxSim.
 * ``hybrid``: stage 1 is the proxy stage *and* a lexical stage (SQLite FTS5 BM25 over the passage
   text, Porter-stemmed, best ``lexical_k``); the exact stage ranks the union of both candidate sets.
   Lexical matching catches rare exact terms (names, numbers) a mean vector blurs.
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-PLAN_KINDS = ("exhaustive", "document_proxy", "hybrid")
+PLAN_KINDS = ("exhaustive", "document_proxy", "hybrid", "centroid")
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class SearchPlan:
     query_vector_budget: int = 0
     document_vector_budget: int = 0
     lexical_k: int = 0
+    n_probe: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in PLAN_KINDS:
@@ -35,6 +40,8 @@ class SearchPlan:
             raise ValueError(f"final_k must be at least 1 (got {self.final_k})")
         if self.query_vector_budget < 0 or self.document_vector_budget < 0:
             raise ValueError("vector budgets cannot be negative (0 means all vectors)")
+        if self.kind == "centroid" and self.n_probe < 1:
+            raise ValueError("a centroid plan needs n_probe of at least 1")
         if self.kind == "hybrid" and self.lexical_k < 1:
             raise ValueError("a hybrid plan needs lexical_k of at least 1")
         if self.kind != "exhaustive" and self.candidate_k < self.final_k:
@@ -63,3 +70,10 @@ def hybrid_search_plan(final_k: int = 10, candidate_k: int = 100, lexical_k: int
                        query_vector_budget: int = 32, document_vector_budget: int = 64) -> SearchPlan:
     """Proxy and BM25 candidates, united, ranked by exact MaxSim."""
     return SearchPlan("hybrid", final_k, candidate_k, query_vector_budget, document_vector_budget, lexical_k)
+
+
+def centroid_search_plan(final_k: int = 10, candidate_k: int = 100, n_probe: int = 8,
+                         query_vector_budget: int = 32, document_vector_budget: int = 0) -> SearchPlan:
+    """Probe ``n_probe`` centroid lists per query vector, centroid-interaction scores, exact rerank."""
+    return SearchPlan("centroid", final_k, candidate_k, query_vector_budget, document_vector_budget,
+                      n_probe=n_probe)

@@ -17,6 +17,8 @@ class StageProfile:
 
     ``pairwise_similarities`` counts query-vector × document-vector dot products actually computed;
     ``setup_ms`` is time spent building stage structures on first use (kept apart from ``ms``).
+    A centroid stage also reports ``probed`` (passages on the probed lists, scored approximately) and
+    ``lookups`` (precomputed query × centroid similarities read, one per query vector per token code).
     """
 
     name: str
@@ -29,6 +31,8 @@ class StageProfile:
     backend: str
     budget_rule: str = BUDGET_RULE
     setup_ms: float = 0.0
+    probed: int = 0
+    lookups: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -14,6 +14,7 @@ import numpy as np
 
 from .backends import NUMPY_REFERENCE_BACKEND, get_backend
 from .budgets import kept_count, kept_counts
+from .centroids import build_centroid_index, centroid_scores, probe
 from .layouts import LateIndex, LateQuery
 from .plans import SearchPlan
 from .results import Hit, SearchResult, StageProfile
@@ -51,6 +52,24 @@ def _proxy_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, backend_name
     # Stage 1 is NumPy on every backend: one matrix-vector product, named as such in the profile.
     return rows, StageProfile("stage1:document_proxy", n, int(rows.shape[0]), 1, n, n, ms,
                               NUMPY_REFERENCE_BACKEND, setup_ms=setup)
+
+
+def _centroid_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan) -> tuple[np.ndarray, StageProfile]:
+    setup = 0.0
+    if index.centroid_index is None:
+        t = time.perf_counter()
+        index.centroid_index = build_centroid_index(index)
+        setup = (time.perf_counter() - t) * 1e3
+    ci = index.centroid_index
+    t = time.perf_counter()
+    sims, probed = probe(ci, q, plan.n_probe)
+    scores, codes_read = centroid_scores(ci, index, sims, probed, plan.document_vector_budget)
+    rows = probed[top_k(scores, index.passage_ids[probed], plan.candidate_k)]
+    ms = (time.perf_counter() - t) * 1e3
+    k = ci.n_centroids
+    return rows, StageProfile("stage1:centroid_interaction", index.n_passages, int(rows.shape[0]), q.shape[0], k,
+                              q.shape[0] * k, ms, NUMPY_REFERENCE_BACKEND, setup_ms=setup,
+                              probed=int(probed.shape[0]), lookups=q.shape[0] * codes_read)
 
 
 def _lexical_stage(text: str, index: LateIndex, plan: SearchPlan) -> tuple[np.ndarray, StageProfile]:
@@ -91,7 +110,12 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
     q = np.ascontiguousarray(qm[:kept_count(qm.shape[0], plan.query_vector_budget)])
     stages: list[StageProfile] = []
     candidates = None
-    if plan.kind in ("document_proxy", "hybrid"):
+    if plan.kind == "centroid":
+        candidates, profile = _centroid_stage(q, index, plan)
+        stages.append(profile)
+        yield profile
+        rows = candidates
+    elif plan.kind in ("document_proxy", "hybrid"):
         candidates, profile = _proxy_stage(q, index, plan, backend)
         stages.append(profile)
         yield profile

@@ -7,10 +7,11 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineE
                                QWidget)
 
 from ..core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, SearchPlan, available_backends,
-                    document_proxy_search_plan, exhaustive_search_plan, hybrid_search_plan)
+                    centroid_search_plan, document_proxy_search_plan, exhaustive_search_plan,
+                    hybrid_search_plan)
 
 PLAN_LABELS = {"document_proxy": "proxy → exact", "hybrid": "proxy + BM25 → exact",
-               "exhaustive": "exhaustive exact"}
+               "centroid": "centroids → exact", "exhaustive": "exhaustive exact"}
 
 
 def _spin(value: int, lo: int, hi: int, tip: str) -> QSpinBox:
@@ -37,6 +38,8 @@ class SearchBar(QWidget):
         self.candidate_k = _spin(100, 1, 100000, "candidate_k: passages stage 1 passes to the exact stage")
         self.lexical_k = _spin(100, 1, 100000, "lexical_k: passages the BM25 stage adds (hybrid plan)")
         self.lexical_k.setEnabled(False)
+        self.n_probe = _spin(8, 1, 4096, "n_probe: centroid lists each query vector probes (centroid plan)")
+        self.n_probe.setEnabled(False)
         self.q_budget = _spin(32, 0, 512, "query vector budget: first N query vectors (0 = all)")
         self.d_budget = _spin(64, 0, 4096, "document vector budget: first N vectors per passage (0 = all)")
         self.backend = QComboBox()
@@ -56,7 +59,8 @@ class SearchBar(QWidget):
         row.addWidget(self.query, 1)
         row.addWidget(self.go)
         for label, w in (("plan", self.kind), ("final_k", self.final_k), ("candidate_k", self.candidate_k),
-                         ("lexical_k", self.lexical_k), ("q budget", self.q_budget),
+                         ("lexical_k", self.lexical_k), ("n_probe", self.n_probe),
+                         ("q budget", self.q_budget),
                          ("doc budget", self.d_budget), ("backend", self.backend)):
             row.addWidget(QLabel(label))
             row.addWidget(w)
@@ -70,6 +74,7 @@ class SearchBar(QWidget):
         self.candidate_k.setEnabled(staged)
         self.recall.setEnabled(staged)
         self.lexical_k.setEnabled(self.kind.currentData() == "hybrid")
+        self.n_probe.setEnabled(self.kind.currentData() == "centroid")
 
     def plan(self) -> SearchPlan:
         """The plan the controls describe (``ValueError`` with a plain message when inconsistent)."""
@@ -78,6 +83,9 @@ class SearchBar(QWidget):
         if self.kind.currentData() == "hybrid":
             return hybrid_search_plan(self.final_k.value(), self.candidate_k.value(), self.lexical_k.value(),
                                       self.q_budget.value(), self.d_budget.value())
+        if self.kind.currentData() == "centroid":
+            return centroid_search_plan(self.final_k.value(), self.candidate_k.value(), self.n_probe.value(),
+                                        self.q_budget.value(), self.d_budget.value())
         return document_proxy_search_plan(self.final_k.value(), self.candidate_k.value(),
                                           self.q_budget.value(), self.d_budget.value())
 
@@ -87,13 +95,14 @@ class SearchBar(QWidget):
     def settings(self) -> dict:
         return {"kind": self.kind.currentData(), "final_k": self.final_k.value(),
                 "candidate_k": self.candidate_k.value(), "lexical_k": self.lexical_k.value(),
+                "n_probe": self.n_probe.value(),
                 "q_budget": self.q_budget.value(),
                 "d_budget": self.d_budget.value(), "backend": self.backend_name(),
                 "recall": self.recall.isChecked()}
 
     def apply_settings(self, s: dict) -> None:
         for key, box in (("final_k", self.final_k), ("candidate_k", self.candidate_k),
-                         ("lexical_k", self.lexical_k),
+                         ("lexical_k", self.lexical_k), ("n_probe", self.n_probe),
                          ("q_budget", self.q_budget), ("d_budget", self.d_budget)):
             if key in s:
                 box.setValue(int(s[key]))
