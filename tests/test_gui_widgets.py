@@ -136,11 +136,18 @@ def test_stage_panel_plots_the_profile_numbers(panel):
 def test_stage_panel_table_and_recall(panel):
     panel.set_stages(STAGES, stage1_recall=0.9)
     rows = [[panel.table.item(r, c).text() for c in range(panel.table.columnCount())] for r in range(2)]
-    assert rows[0] == ["stage1:document_proxy", "3,042 → 100", "numpy-reference", "0.30 (+12.5 setup)", "prefix"]
-    assert rows[1] == ["stage2:exact_maxsim", "100 → 10", "mojo-exact-cpu", "1.10", "prefix"]
+    assert rows[0] == ["stage1:document_proxy", "3,042 → 100", "numpy-reference", "0.30 (+12.5 setup)", "prefix",
+                       "—"]
+    assert rows[1] == ["stage2:exact_maxsim", "100 → 10", "mojo-exact-cpu", "1.10", "prefix", "—"]
     assert "stage-1 recall vs exhaustive: 0.90" in panel.recall_label.text()
     panel.set_stages(STAGES)
     assert "stage-1 recall: not measured" in panel.recall_label.text()
+
+
+def test_centroid_stage_shows_probed_and_lookups(panel):
+    panel.set_stages([StageProfile("stage1:centroid_interaction", 3042, 100, 9, 2048, 18432, 3.1, "numpy-reference",
+                                   probed=1400, lookups=9 * 150000)])
+    assert panel.table.item(0, 5).text() == "1,400 · 1,350,000"
 
 
 def test_exhaustive_plan_has_no_recall_note(panel):

@@ -18,7 +18,7 @@ GROUP_OFFSETS = (-0.28, 0.0, 0.28)  # three thin bars around each stage's row
 MS_BRUSH, SETUP_BRUSH = "#5cb85c", "#5cb85c55"
 # Log bars need a baseline below 1 so that a count of 1 (stage 1's single query proxy) still shows.
 LOG_BASELINE = -0.5
-TABLE_HEADERS = ("stage", "candidates in → out", "backend", "ms", "budget rule")
+TABLE_HEADERS = ("stage", "candidates in → out", "backend", "ms", "budget rule", "probed · look-ups")
 
 
 def _font() -> QtGui.QFont:
@@ -171,7 +171,8 @@ class StagePanel(QtWidgets.QWidget):
         self.table.setRowCount(len(self._stages))
         for row, s in enumerate(self._stages):
             ms = f"{s.ms:.2f}" + (f" (+{s.setup_ms:.1f} setup)" if s.setup_ms > 0 else "")
-            cells = (s.name, f"{s.candidates_in:,} → {s.candidates_out:,}", s.backend, ms, s.budget_rule)
+            approx = f"{s.probed:,} · {s.lookups:,}" if s.probed else "—"  # centroid stages only
+            cells = (s.name, f"{s.candidates_in:,} → {s.candidates_out:,}", s.backend, ms, s.budget_rule, approx)
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QtWidgets.QTableWidgetItem(text))
         self._fit_table_height()
