@@ -31,22 +31,21 @@ STAGES = [StageProfile("stage1:document_proxy", 3042, 100, 1, 3042, 3042, 0.3, "
           StageProfile("stage2:exact_maxsim", 100, 10, 12, 6400, 76800, 1.1, "mojo-exact-cpu")]
 
 
-@pytest.fixture
-def heatmap(qtbot):
-    view = HeatmapView()
+def shown(qtbot, view, width, height):
     qtbot.addWidget(view)
-    view.resize(900, 500)
+    view.resize(width, height)
     view.show()
     return view
+
+
+@pytest.fixture
+def heatmap(qtbot):
+    return shown(qtbot, HeatmapView(), 900, 500)
 
 
 @pytest.fixture
 def panel(qtbot):
-    view = StagePanel()
-    qtbot.addWidget(view)
-    view.resize(900, 350)
-    view.show()
-    return view
+    return shown(qtbot, StagePanel(), 900, 350)
 
 
 def test_heatmap_image_is_the_similarity_matrix(heatmap):
