@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Iterator
 from superqt.utils import thread_worker
 
 from ..collection import Collection, IngestEvent
-from ..core import SearchPlan, SearchResult, iter_search
+from ..core import SearchPlan, SearchResult, iter_search, search_with_plan
 from ..core.metrics import overlap_recall
 from ..core.plans import exhaustive_search_plan
 
@@ -68,20 +68,11 @@ def search_steps(coll: Collection, text: str, plan: SearchPlan, backend: str, to
             break
     recall = None
     if measure_recall and result.stage1_candidates is not None and not token.cancelled:
-        truth = iter_search(query, index, exhaustive_search_plan(plan.final_k, plan.query_vector_budget,
-                                                                 plan.document_vector_budget), backend)
-        ref = _run_to_end(truth)
+        ref = search_with_plan(query, index, exhaustive_search_plan(plan.final_k, plan.query_vector_budget,
+                                                                    plan.document_vector_budget), backend)
         recall = overlap_recall(index.passage_ids[result.stage1_candidates].tolist(),
                                 [h.passage_id for h in ref.hits])
     return SearchRun(text, result, recall)
-
-
-def _run_to_end(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as done:
-            return done.value
 
 
 def start_job(fn: Callable[..., Iterator[Any]], *args: Any, on_yield: Callable | None = None,
