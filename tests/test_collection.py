@@ -1,6 +1,5 @@
 """Ingest → encode → store → search through the Collection facade, with the real default encoder."""
 
-import json
 import os
 import signal
 import sqlite3
@@ -83,7 +82,6 @@ def test_passage_ids_are_stable_across_other_changes(tmp_path, new_collection):
     survivors = {p.passage_id: p.text for p in after if p.path == str(b)}
     assert survivors and all(before[pid] == text for pid, text in survivors.items())
     # vectors followed their passages through compaction
-    idx = coll.late_index()
     hit = coll.search(PAGES[1], exhaustive_search_plan()).hits[0]
     assert hit.path == str(b) and hit.passage_id in survivors
 

@@ -7,7 +7,6 @@ Each test runs against every kernel variant this CPU can execute.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 

@@ -35,8 +35,7 @@ def top_k(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
     return pool[order[:k]]
 
 
-def _proxy_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, backend_name: str
-                 ) -> tuple[np.ndarray, StageProfile]:
+def _proxy_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan) -> tuple[np.ndarray, StageProfile]:
     setup = 0.0
     if plan.document_vector_budget not in index.proxies:
         t = time.perf_counter()
@@ -116,7 +115,7 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
         yield profile
         rows = candidates
     elif plan.kind in ("document_proxy", "hybrid"):
-        candidates, profile = _proxy_stage(q, index, plan, backend)
+        candidates, profile = _proxy_stage(q, index, plan)
         stages.append(profile)
         yield profile
         if plan.kind == "hybrid":

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt, QUrl
+from PySide6.QtCore import QRectF, QUrl
 from PySide6.QtGui import QBrush, QColor, QDesktopServices, QImage, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 
