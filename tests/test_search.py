@@ -126,7 +126,7 @@ class FakeCatalog:
     def __init__(self, ids):
         self.ids = np.array(ids, dtype=np.int64)
 
-    def lexical_search(self, text, k):
+    def lexical_search(self, text, k, where=None):
         return self.ids[:k], np.arange(len(self.ids[:k]), 0, -1).astype(np.float32)
 
     def describe(self, ids):

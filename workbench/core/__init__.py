@@ -7,6 +7,7 @@ GUI all reach the same code.
 from .backends import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, BackendUnavailable,
                        available_backends, get_backend)
 from .budgets import BUDGET_RULE, kept_count
+from .filters import PassageFilter
 from .layouts import LateIndex, LateQuery, LayoutError, PassageInfo
 from .plans import (SearchPlan, centroid_search_plan, document_proxy_search_plan, exhaustive_search_plan,
                     hybrid_search_plan)
@@ -15,7 +16,7 @@ from .search import iter_search, search_with_plan
 
 __all__ = [
     "Alignment", "BUDGET_RULE", "BackendUnavailable", "Hit", "LateIndex", "LateQuery", "LayoutError",
-    "MOJO_EXACT_CPU_BACKEND", "NUMPY_REFERENCE_BACKEND", "PassageInfo", "SearchPlan", "SearchResult",
+    "MOJO_EXACT_CPU_BACKEND", "NUMPY_REFERENCE_BACKEND", "PassageFilter", "PassageInfo", "SearchPlan", "SearchResult",
     "StageProfile", "available_backends", "centroid_search_plan", "document_proxy_search_plan",
     "exhaustive_search_plan",
     "get_backend", "hybrid_search_plan", "iter_search", "kept_count", "search_with_plan",

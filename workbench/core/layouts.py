@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator, Protocol, Sequence
 import numpy as np
 
 from .budgets import kept_counts
+from .filters import PassageFilter
 
 FLAT_DIM = 128
 QUERY_LAYOUTS = ("nested", "flat_dim128")
@@ -107,8 +108,14 @@ class PassageCatalog(Protocol):
 
     def describe(self, passage_ids: Sequence[int]) -> list[PassageInfo]: ...
 
-    def lexical_search(self, text: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Best ``k`` passages for ``text`` by a lexical score: ``(passage_ids, scores)``, best first."""
+    def lexical_search(self, text: str, k: int, where: PassageFilter | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """Best ``k`` passages for ``text`` by a lexical score: ``(passage_ids, scores)``, best first;
+        only passages ``where`` admits compete."""
+        ...
+
+    def passage_ids_where(self, where: PassageFilter) -> np.ndarray:
+        """Ids (int64) of the live passages whose document matches ``where``."""
         ...
 
 
@@ -211,11 +218,23 @@ class LateIndex:
             raise RuntimeError("this index has no encoder attached; open it with workbench.open_index()")
         return self.query_encoder(text)
 
-    def lexical_search(self, text: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def lexical_search(self, text: str, k: int, where: PassageFilter | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
         if self.catalog is None:
             raise RuntimeError("this index has no catalog attached, so no lexical stage; open it with "
                                "workbench.open_index()")
-        return self.catalog.lexical_search(text, k)
+        return self.catalog.lexical_search(text, k, where)
+
+    def eligible_rows(self, where: PassageFilter | None) -> np.ndarray | None:
+        """Boolean ``[n]`` mask of the rows ``where`` admits; ``None`` when every row is (no filter)."""
+        if where is None or where.is_empty:
+            return None
+        if self.catalog is None:
+            raise RuntimeError("this index has no catalog attached, so it cannot be filtered by document")
+        rows = self.rows_of(self.catalog.passage_ids_where(where))
+        mask = np.zeros(self.n_passages, dtype=bool)
+        mask[rows[rows >= 0]] = True
+        return mask
 
     def describe(self, passage_ids: Sequence[int]) -> list[PassageInfo]:
         if self.catalog is None:

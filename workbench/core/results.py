@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .budgets import BUDGET_RULE
+from .filters import PassageFilter
 from .layouts import LateIndex, LateQuery, PassageInfo
 from .plans import SearchPlan
 
@@ -94,6 +95,8 @@ class SearchResult:
     stages: list[StageProfile]
     index: LateIndex = field(repr=False)
     stage1_candidates: np.ndarray | None = field(default=None, repr=False)
+    where: PassageFilter | None = None   # the filter searched within (None: every passage)
+    eligible: int = 0                    # passages the filter admitted (all live ones without a filter)
 
     @property
     def total_ms(self) -> float:
@@ -114,4 +117,5 @@ class SearchResult:
 
     def to_dict(self) -> dict:
         return {"query": self.query.text, "plan": self.plan.to_dict(), "backend": self.backend,
+                "where": self.where.to_dict() if self.where else None, "eligible_passages": self.eligible,
                 "hits": [h.to_dict() for h in self.hits], "stages": [s.to_dict() for s in self.stages]}

@@ -15,6 +15,7 @@ import numpy as np
 from .backends import NUMPY_REFERENCE_BACKEND, get_backend
 from .budgets import kept_count, kept_counts
 from .centroids import build_centroid_index, centroid_scores, probe
+from .filters import PassageFilter
 from .layouts import LateIndex, LateQuery
 from .plans import SearchPlan
 from .results import Hit, SearchResult, StageProfile
@@ -35,7 +36,8 @@ def top_k(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
     return pool[order[:k]]
 
 
-def _proxy_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan) -> tuple[np.ndarray, StageProfile]:
+def _proxy_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, eligible: np.ndarray | None
+                 ) -> tuple[np.ndarray, StageProfile]:
     setup = 0.0
     if plan.document_vector_budget not in index.proxies:
         t = time.perf_counter()
@@ -44,10 +46,12 @@ def _proxy_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan) -> tuple[np.
     t = time.perf_counter()
     proxies = index.proxy_vectors(plan.document_vector_budget)
     query_proxy = q.mean(axis=0)
-    scores = proxies @ query_proxy
-    rows = top_k(scores, index.passage_ids, plan.candidate_k)
+    pool = np.flatnonzero(eligible) if eligible is not None else None
+    scores = (proxies if pool is None else proxies[pool]) @ query_proxy
+    best = top_k(scores, index.passage_ids if pool is None else index.passage_ids[pool], plan.candidate_k)
+    rows = best if pool is None else pool[best]
     ms = (time.perf_counter() - t) * 1e3
-    n = index.n_passages
+    n = scores.shape[0]
     # Stage 1 is NumPy on every backend: one matrix-vector product, named as such in the profile.
     return rows, StageProfile("stage1:document_proxy", n, int(rows.shape[0]), 1, n, n, ms,
                               NUMPY_REFERENCE_BACKEND, setup_ms=setup)
@@ -71,14 +75,16 @@ def _centroid_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan) -> tuple[
                               probed=int(probed.shape[0]), lookups=q.shape[0] * codes_read)
 
 
-def _lexical_stage(text: str, index: LateIndex, plan: SearchPlan) -> tuple[np.ndarray, StageProfile]:
+def _lexical_stage(text: str, index: LateIndex, plan: SearchPlan, where: PassageFilter | None
+                   ) -> tuple[np.ndarray, StageProfile]:
     t = time.perf_counter()
-    ids, _ = index.lexical_search(text, plan.lexical_k)
+    ids, _ = index.lexical_search(text, plan.lexical_k, where)
     rows = index.rows_of(ids)
     rows = rows[rows >= 0]
     ms = (time.perf_counter() - t) * 1e3
     # Lexical scoring touches no vectors: its cost is the inverted-list walk, not dot products.
-    return rows, StageProfile("stage1:lexical_bm25", index.n_passages, int(rows.shape[0]), 0, 0, 0, ms,
+    n = index.n_passages if where is None or where.is_empty else int(index.eligible_rows(where).sum())
+    return rows, StageProfile("stage1:lexical_bm25", n, int(rows.shape[0]), 0, 0, 0, ms,
                               "sqlite-fts5", budget_rule="none")
 
 
@@ -98,9 +104,15 @@ def _exact_stage(q: np.ndarray, index: LateIndex, rows: np.ndarray, plan: Search
 
 
 def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
-                backend: str = NUMPY_REFERENCE_BACKEND) -> Generator[StageProfile, None, SearchResult]:
-    """Run ``plan``; yields each stage's profile as it completes, returns the result."""
+                backend: str = NUMPY_REFERENCE_BACKEND, where: PassageFilter | None = None
+                ) -> Generator[StageProfile, None, SearchResult]:
+    """Run ``plan``; yields each stage's profile as it completes, returns the result.
+
+    ``where`` restricts every stage to passages of matching documents: stage 1 scores eligible
+    passages only (the filter is pushed down, not applied to a finished top-k).
+    """
     get_backend(backend)  # fail before any work if the backend cannot run here
+    eligible = index.eligible_rows(where)
     qm = query.matrix()
     if qm.shape[1] != index.dim:
         raise ValueError(f"query vectors are {qm.shape[1]}-d but the index holds {index.dim}-d vectors")
@@ -110,22 +122,22 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
     stages: list[StageProfile] = []
     candidates = None
     if plan.kind == "centroid":
-        candidates, profile = _centroid_stage(q, index, plan)
+        candidates, profile = _centroid_stage(q, index, plan, eligible)
         stages.append(profile)
         yield profile
         rows = candidates
     elif plan.kind in ("document_proxy", "hybrid"):
-        candidates, profile = _proxy_stage(q, index, plan)
+        candidates, profile = _proxy_stage(q, index, plan, eligible)
         stages.append(profile)
         yield profile
         if plan.kind == "hybrid":
-            lexical, profile = _lexical_stage(query.text, index, plan)
+            lexical, profile = _lexical_stage(query.text, index, plan, where)
             stages.append(profile)
             yield profile
             candidates = np.union1d(candidates, lexical)
         rows = candidates
     else:
-        rows = np.arange(index.n_passages, dtype=np.int64)
+        rows = np.arange(index.n_passages, dtype=np.int64) if eligible is None else np.flatnonzero(eligible)
     hit_rows, scores, profile = _exact_stage(q, index, rows, plan, backend)
     stages.append(profile)
     yield profile
@@ -133,13 +145,16 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
     infos = index.describe(ids.tolist()) if index.catalog is not None else [None] * len(ids)
     hits = [Hit(rank + 1, int(pid), float(score), int(row), info)
             for rank, (pid, score, row, info) in enumerate(zip(ids, scores, hit_rows, infos))]
-    return SearchResult(query, plan, get_backend(backend).name, hits, stages, index, candidates)
+    n_eligible = index.n_passages if eligible is None else int(eligible.sum())
+    return SearchResult(query, plan, get_backend(backend).name, hits, stages, index, candidates,
+                        where if where is not None and not where.is_empty else None, n_eligible)
 
 
 def search_with_plan(query: LateQuery, index: LateIndex, plan: SearchPlan,
-                     backend: str = NUMPY_REFERENCE_BACKEND) -> SearchResult:
-    """Run every stage of ``plan`` and return ranked hits with one profile per stage."""
-    gen = iter_search(query, index, plan, backend)
+                     backend: str = NUMPY_REFERENCE_BACKEND, where: PassageFilter | None = None
+                     ) -> SearchResult:
+    """Run every stage of ``plan`` (within ``where``) and return ranked hits with one profile per stage."""
+    gen = iter_search(query, index, plan, backend, where)
     while True:
         try:
             next(gen)
