@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from workbench.core import LateIndex, LateQuery, centroid_search_plan, exhaustive_search_plan, search_with_plan
-from workbench.core.centroids import build_centroid_index, centroid_scores, default_centroid_count, probe
+from workbench.core.centroids import (assign, build_centroid_index, default_centroid_count, probe_candidates,
+                                     widened_probe)
 from workbench.core.metrics import overlap_recall
 
 
@@ -22,6 +23,20 @@ def clustered_index(rng, n_passages=400, n_topics=40, dim=128):
     return LateIndex(vectors, starts, lengths, np.arange(n_passages) + 1), topics
 
 
+def brute_force_scores(ci, index, q, n_probe):
+    """The approximate score by its definition: per query vector, the best probed centroid among the
+    passage's codes above the best unprobed centroid's similarity (0 when none is probed)."""
+    sims = q @ ci.centroids.T
+    order = np.argsort(-sims, axis=1, kind="stable")
+    out = np.zeros(index.n_passages)
+    for r in range(index.n_passages):
+        codes = set(ci.codes[index.starts[r]:index.starts[r] + index.lengths[r]].tolist())
+        for i in range(q.shape[0]):
+            probed = [c for c in order[i, :n_probe] if c in codes]
+            out[r] += max(sims[i, probed].max() - sims[i, order[i, n_probe]], 0) if probed else 0.0
+    return out
+
+
 def test_codes_lists_and_centroid_interaction_are_consistent(rng):
     index, _ = clustered_index(rng)
     ci = build_centroid_index(index, n_centroids=64)
@@ -29,18 +44,48 @@ def test_codes_lists_and_centroid_interaction_are_consistent(rng):
     np.testing.assert_allclose(np.linalg.norm(ci.centroids, axis=1), 1, atol=1e-5)
     live = np.concatenate([np.arange(s, s + n) for s, n in zip(index.starts, index.lengths)])
     x = index.vectors[live].astype(np.float32)
-    assert (ci.codes[live] == (x @ ci.centroids.T).argmax(axis=1)).all()  # nearest centroid
+    sims = x @ ci.centroids.T
+    chosen = sims[np.arange(len(live)), ci.codes[live]]
+    assert (chosen >= sims.max(axis=1) - 1e-5).all()  # nearest centroid (kernel or NumPy, up to fp ties)
     for c in range(64):  # list c holds exactly the passages with a token coded c
         holders = {r for r in range(index.n_passages)
                    if (ci.codes[index.starts[r]:index.starts[r] + index.lengths[r]] == c).any()}
-        assert set(ci.list_rows[ci.list_offsets[c]:ci.list_offsets[c + 1]].tolist()) == holders
+        assert set(ci.list_of(c).tolist()) == holders
     q = rng.standard_normal((6, 128)).astype(np.float32)
-    sims, rows = probe(ci, q, 4)
-    scores, looked = centroid_scores(ci, index, sims, rows, doc_budget=3)
-    for k, r in enumerate(rows[:20]):
-        codes = ci.codes[index.starts[r]:index.starts[r] + min(index.lengths[r], 3)]
-        assert scores[k] == pytest.approx(sims[:, codes].max(axis=1).sum(), abs=1e-5)
-    assert looked == int(np.minimum(index.lengths[rows], 3).sum())
+    found = probe_candidates(ci, q, 4, 30, index.passage_ids)
+    expected = brute_force_scores(ci, index, q, 4)
+    np.testing.assert_allclose(found.scores, expected[found.rows], atol=1e-4)
+    assert found.rows.shape == (30,) and found.scores[0] == pytest.approx(expected.max(), abs=1e-4)
+    assert found.touched == int((expected > 0).sum())
+    sims_q = q @ ci.centroids.T
+    assert found.lookups == sum(ci.list_of(c).size for i in range(6) for c in np.argsort(-sims_q[i])[:4])
+
+
+def test_assignment_kernel_matches_numpy(rng):
+    from workbench.core.backends.mojo_exact import status
+    if not status()[0]:
+        pytest.fail("the Mojo kernel must be built for this test (./dev.sh setup builds it)")
+    x = rng.standard_normal((300, 128)).astype(np.float16)
+    c = rng.standard_normal((100, 128)).astype(np.float32)
+    c /= np.linalg.norm(c, axis=1, keepdims=True)
+    codes = assign(x, c)
+    sims = x.astype(np.float32) @ c.T
+    assert (sims[np.arange(300), codes] >= sims.max(axis=1) - 1e-5).all()
+
+
+def test_filter_restricts_candidates_and_widens_probes(rng):
+    index, _ = clustered_index(rng)
+    ci = build_centroid_index(index, n_centroids=64)
+    q = rng.standard_normal((5, 128)).astype(np.float32)
+    eligible = np.zeros(index.n_passages, bool)
+    eligible[::10] = True
+    found = probe_candidates(ci, q, 4, 25, index.passage_ids, eligible)
+    assert eligible[found.rows].all() and found.rows.shape == (25,)
+    tiny = np.zeros(index.n_passages, bool)
+    tiny[[3, 7]] = True   # fewer eligible than k: all of them, nothing else
+    assert sorted(probe_candidates(ci, q, 1, 25, index.passage_ids, tiny).rows.tolist()) == [3, 7]
+    assert widened_probe(8, 1.0, 64) == 8 and widened_probe(8, 0.1, 1024) == 26
+    assert widened_probe(8, 0.01, 1024) == 80 and widened_probe(8, 0.0001, 64) == 64
 
 
 def test_centroid_plan_keeps_recall_and_counts_its_work(rng):
@@ -49,7 +94,7 @@ def test_centroid_plan_keeps_recall_and_counts_its_work(rng):
     for t in range(10):
         qv = topics[[t, t + 1, t + 2]] + 0.3 * rng.standard_normal((3, 128))
         q = LateQuery.from_vectors(np.repeat(qv, 3, axis=0))
-        plan = centroid_search_plan(final_k=10, candidate_k=50, n_probe=4, query_vector_budget=0)
+        plan = centroid_search_plan(final_k=10, candidate_k=100, n_probe=4, query_vector_budget=0)
         result = search_with_plan(q, index, plan)
         truth = search_with_plan(q, index, exhaustive_search_plan(final_k=10))
         recalls.append(overlap_recall(index.passage_ids[result.stage1_candidates].tolist(),
@@ -58,8 +103,9 @@ def test_centroid_plan_keeps_recall_and_counts_its_work(rng):
         k = index.centroid_index.n_centroids
         assert (s1.name, s1.query_vectors, s1.document_vectors, s1.pairwise_similarities) == (
             "stage1:centroid_interaction", 9, k, 9 * k)
-        assert s1.candidates_out == 50 <= s1.probed <= index.n_passages and s1.lookups >= 9 * s1.probed
-        assert s2.candidates_in == 50
+        assert s1.candidates_out == 100 and 0 < s1.probed <= index.n_passages and s1.lookups >= s1.probed
+        assert s1.n_probe == 4
+        assert s2.candidates_in == 100
     assert np.mean(recalls) >= 0.95
     assert default_centroid_count(10_000_000) == 16384 and default_centroid_count(100) == 32
 

@@ -7,7 +7,7 @@ from conftest import random_packed
 from workbench.core import (LateIndex, LateQuery, document_proxy_search_plan, exhaustive_search_plan,
                             iter_search, search_with_plan)
 from workbench.core.metrics import mrr_at, ndcg_at, overlap_recall, recall_at
-from workbench.core.search import top_k
+from workbench.core.ranking import top_k
 
 LENGTHS = [5, 40, 12, 1, 90, 33, 7, 64, 20, 8]
 

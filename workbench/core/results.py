@@ -18,8 +18,8 @@ class StageProfile:
 
     ``pairwise_similarities`` counts query-vector × document-vector dot products actually computed;
     ``setup_ms`` is time spent building stage structures on first use (kept apart from ``ms``).
-    A centroid stage also reports ``probed`` (passages on the probed lists, scored approximately) and
-    ``lookups`` (precomputed query × centroid similarities read, one per query vector per token code).
+    A centroid stage also reports ``probed`` (passages on at least one probed list), ``lookups``
+    (inverted-list entries read) and ``n_probe`` (lists probed per query vector, widened under a filter).
     """
 
     name: str
@@ -34,6 +34,7 @@ class StageProfile:
     setup_ms: float = 0.0
     probed: int = 0
     lookups: int = 0
+    n_probe: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)

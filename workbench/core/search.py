@@ -14,26 +14,12 @@ import numpy as np
 
 from .backends import NUMPY_REFERENCE_BACKEND, get_backend
 from .budgets import kept_count, kept_counts
-from .centroids import build_centroid_index, centroid_scores, probe
+from .centroids import build_centroid_index, probe_candidates, widened_probe
 from .filters import PassageFilter
 from .layouts import LateIndex, LateQuery
 from .plans import SearchPlan
+from .ranking import top_k
 from .results import Hit, SearchResult, StageProfile
-
-
-def top_k(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the ``k`` best scores, best first; ties broken by the smaller passage id."""
-    k = min(k, scores.shape[0])
-    if k == 0:
-        return np.empty(0, dtype=np.int64)
-    if k < scores.shape[0]:
-        # argpartition narrows cheaply; keep every score tied with the k-th so ties resolve by id.
-        kth = np.partition(-scores, k - 1)[k - 1]
-        pool = np.flatnonzero(-scores <= kth)
-    else:
-        pool = np.arange(scores.shape[0])
-    order = np.lexsort((ids[pool], -scores[pool]))
-    return pool[order[:k]]
 
 
 def _proxy_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, eligible: np.ndarray | None
@@ -57,7 +43,8 @@ def _proxy_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, eligible: np
                               NUMPY_REFERENCE_BACKEND, setup_ms=setup)
 
 
-def _centroid_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan) -> tuple[np.ndarray, StageProfile]:
+def _centroid_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, eligible: np.ndarray | None
+                    ) -> tuple[np.ndarray, StageProfile]:
     setup = 0.0
     if index.centroid_index is None:
         t = time.perf_counter()
@@ -65,14 +52,16 @@ def _centroid_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan) -> tuple[
         setup = (time.perf_counter() - t) * 1e3
     ci = index.centroid_index
     t = time.perf_counter()
-    sims, probed = probe(ci, q, plan.n_probe)
-    scores, codes_read = centroid_scores(ci, index, sims, probed, plan.document_vector_budget)
-    rows = probed[top_k(scores, index.passage_ids[probed], plan.candidate_k)]
+    n_eligible = index.n_passages if eligible is None else int(eligible.sum())
+    n_probe = widened_probe(plan.n_probe, n_eligible / max(index.n_passages, 1), ci.n_centroids)
+    found = probe_candidates(ci, q, n_probe, plan.candidate_k, index.passage_ids, eligible)
     ms = (time.perf_counter() - t) * 1e3
     k = ci.n_centroids
-    return rows, StageProfile("stage1:centroid_interaction", index.n_passages, int(rows.shape[0]), q.shape[0], k,
-                              q.shape[0] * k, ms, NUMPY_REFERENCE_BACKEND, setup_ms=setup,
-                              probed=int(probed.shape[0]), lookups=q.shape[0] * codes_read)
+    # Stage-1 lists hold every token of a passage, so no document vector budget applies here.
+    return found.rows, StageProfile("stage1:centroid_interaction", n_eligible, int(found.rows.shape[0]),
+                                    q.shape[0], k, q.shape[0] * k, ms, NUMPY_REFERENCE_BACKEND,
+                                    budget_rule="none (centroid lists hold every token)", setup_ms=setup,
+                                    probed=found.touched, lookups=found.lookups, n_probe=found.n_probe)
 
 
 def _lexical_stage(text: str, index: LateIndex, plan: SearchPlan, where: PassageFilter | None
