@@ -33,7 +33,7 @@ from std.sys import CompilationTarget, prefetch, PrefetchOptions, size_of
 from std.math import iota
 
 comptime DIM = 128
-comptime ABI_VERSION = 1
+comptime ABI_VERSION = 2  # 2: kayak_nearest_f32 added
 comptime F32 = DType.float32
 comptime I32 = DType.int32
 comptime F32P = Pointer[Float32, MutUntrackedOrigin]
@@ -369,6 +369,44 @@ def kayak_maxsim_f16(
     return _dispatch[DType.float16](
         q, nq, vec, n_vec, starts, lengths, n_pass, rows, m, budget, out_scores, out_argmax
     )
+
+
+# Nearest centroid of each of n token vectors: the argmax of MaxSim with the
+# tokens as the "query" (taken 32 at a time) and all k centroids as one passage,
+# so k-means assignment runs on the same register-blocked loop as search.
+#
+#   int64_t kayak_nearest_f32_native(
+#       const float *x, int64_t n,               /* [n][128] token vectors      */
+#       const float *cent, int64_t k,            /* [k][128] centroids, k >= 1  */
+#       int32_t *out_codes);                     /* [n]                         */
+
+
+@export("kayak_nearest_f32_native")
+def kayak_nearest_f32(x: Int, n: Int, cent: Int, k: Int, out_codes: Int) abi("C") -> Int:
+    comptime LANES = 32
+    if n < 0 or k < 1:
+        return ERR_NQ
+    # One passage spanning all k centroids: starts = 0, lengths = k, rows = 0.
+    var one = stack_allocation[3, Int64, alignment=64]()
+    one[unsafe_offset=0] = 0
+    one[unsafe_offset=1] = Int64(k)
+    one[unsafe_offset=2] = 0
+    var sp = I64P(unsafe_from_address=Int(one))
+    var score = stack_allocation[1, Float32, alignment=64]()
+    var cp = F32P(unsafe_from_address=cent)
+    var i = 0
+    while i < n:
+        var nb = min(LANES, n - i)
+        var rc = _run[F32, LANES, True](
+            F32P(unsafe_from_address=x + i * DIM * 4), nb, cp, k,
+            sp, sp.unsafe_offset(1), 1, sp.unsafe_offset(2), 1, 0,
+            F32P(unsafe_from_address=Int(score)),
+            I32P(unsafe_from_address=out_codes + i * 4),
+        )
+        if rc != OK:
+            return rc
+        i += LANES
+    return OK
 
 
 @export("kayak_maxsim_info_native")

@@ -73,6 +73,23 @@ def test_assignment_kernel_matches_numpy(rng):
     assert (sims[np.arange(300), codes] >= sims.max(axis=1) - 1e-5).all()
 
 
+def test_nearest_centroid_kernel_edges(rng):
+    from workbench.core.backends.mojo_kernel import nearest_centroids
+    c = rng.standard_normal((70, 128)).astype(np.float32)
+    c[41] = c[7]                                   # a tie: the first of equal centroids wins
+    x = np.concatenate([c[[7, 69, 0]], rng.standard_normal((1000, 128)).astype(np.float32)])
+    codes = nearest_centroids(x, c)
+    assert codes[:3].tolist() == [7, 69, 0] and codes.shape == (1003,) and codes.dtype == np.int32
+    sims = x[3:] @ c.T                              # BLAS may order the tied pair either way
+    assert (sims[np.arange(1000), codes[3:]] >= sims.max(axis=1) - 1e-4).all()
+    assert not (codes == 41).any()
+    assert nearest_centroids(x[:0], c).shape == (0,)
+    with pytest.raises(ValueError):
+        nearest_centroids(x[:, :64], c)
+    with pytest.raises(ValueError):
+        nearest_centroids(x, c[:0])
+
+
 def test_filter_restricts_candidates_and_widens_probes(rng):
     index, _ = clustered_index(rng)
     ci = build_centroid_index(index, n_centroids=64)

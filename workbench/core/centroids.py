@@ -21,8 +21,6 @@ from .layouts import LateIndex, gather_indices, token_chunks
 from .ranking import top_k
 
 ASSIGN_CHUNK = 1 << 16     # token vectors assigned per NumPy matrix product
-KERNEL_CHUNK = 64          # token vectors per MaxSim-kernel call (its query-vector limit)
-KERNEL_PARTS = 8           # centroid blocks per kernel call: the kernel spreads blocks over the cores
 
 
 @dataclass(frozen=True)
@@ -68,35 +66,20 @@ def default_centroid_count(n_vectors: int) -> int:
 def assign(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     """Index (int32) of the most similar centroid of every row of ``vectors`` (float16/32 ``[n, dim]``).
 
-    Uses the Mojo MaxSim kernel when it is available — the nearest centroid is the argmax of one
-    "passage" made of centroids, ≈4× the speed of a BLAS product + argmax here — and NumPy otherwise.
+    Uses the Mojo kernel when it is available — the nearest centroid is the argmax of MaxSim against
+    one "passage" made of the centroids — and NumPy (a BLAS product + argmax) otherwise.
     """
     from .backends.mojo_exact import status
-    if vectors.shape[1] == 128 and status()[0] and centroids.shape[0] >= KERNEL_PARTS:
-        return _assign_kernel(vectors, centroids)
+    if vectors.shape[1] == 128 and status()[0]:
+        from .backends.mojo_kernel import nearest_centroids
+        codes = np.empty(vectors.shape[0], dtype=np.int32)
+        for lo in range(0, vectors.shape[0], ASSIGN_CHUNK):   # bounded float32 copies of float16 input
+            codes[lo:lo + ASSIGN_CHUNK] = nearest_centroids(vectors[lo:lo + ASSIGN_CHUNK], centroids)
+        return codes
     codes = np.empty(vectors.shape[0], dtype=np.int32)
     for start in range(0, vectors.shape[0], ASSIGN_CHUNK):
         block = np.asarray(vectors[start:start + ASSIGN_CHUNK], dtype=np.float32)
         codes[start:start + block.shape[0]] = (block @ centroids.T).argmax(axis=1)
-    return codes
-
-
-def _assign_kernel(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    from .backends.mojo_kernel import maxsim_scores
-    k = centroids.shape[0]
-    c32 = np.ascontiguousarray(centroids, dtype=np.float32)
-    bounds = np.linspace(0, k, KERNEL_PARTS + 1).astype(np.int64)
-    starts, lengths = bounds[:-1], np.diff(bounds)
-    parts = np.arange(KERNEL_PARTS, dtype=np.int64)
-    codes = np.empty(vectors.shape[0], dtype=np.int32)
-    for lo in range(0, vectors.shape[0], ASSIGN_CHUNK):
-        block = np.asarray(vectors[lo:lo + ASSIGN_CHUNK], dtype=np.float32)
-        for i in range(0, block.shape[0], KERNEL_CHUNK):
-            q = block[i:i + KERNEL_CHUNK]
-            _, local = maxsim_scores(q, c32, starts, lengths, parts, want_argmax=True)
-            best = local.T + starts                                  # [n, parts] centroid ids
-            sims = np.einsum("nd,npd->np", q, c32[best])             # each part's winner, rescored
-            codes[lo + i:lo + i + q.shape[0]] = best[np.arange(q.shape[0]), sims.argmax(axis=1)]
     return codes
 
 

@@ -23,11 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["KernelUnavailable", "kernel_status", "maxsim_scores", "DIM", "MAX_QUERY_VECTORS"]
+__all__ = ["KernelUnavailable", "kernel_status", "maxsim_scores", "nearest_centroids", "DIM",
+           "MAX_QUERY_VECTORS"]
 
 DIM = 128
 MAX_QUERY_VECTORS = 64
-ABI_VERSION = 1
+ABI_VERSION = 2
 # Smallest chunk worth a thread of its own, in (kept doc tokens x query vectors):
 # 32 passages x 128 tokens x 32 query vectors, so a batch of 64 such passages is split.
 MIN_CHUNK_WORK = 32 * 128 * 32
@@ -52,9 +53,10 @@ class KernelUnavailable(RuntimeError):
 
 
 class _Kernel:
-    def __init__(self, path: Path, variant: str, f32, f16, simd_bits: int):
+    def __init__(self, path: Path, variant: str, f32, f16, nearest, simd_bits: int):
         self.path, self.variant, self.simd_bits = path, variant, simd_bits
         self.fns = {np.dtype(np.float32): f32, np.dtype(np.float16): f16}
+        self.nearest = nearest
 
     def describe(self) -> str:
         isa = "avx512" if self.simd_bits == 512 else "avx2"
@@ -142,8 +144,11 @@ def _load() -> _Kernel:
             missing = " ".join(sorted(need - flags))
             raise KernelUnavailable(
                 f"this CPU lacks {missing} needed by the {variant} variant of {path.name}")
+        nearest = getattr(lib, f"kayak_nearest_f32_{variant}")
+        nearest.restype = ctypes.c_int64
+        nearest.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p]
         _kernel = _Kernel(path, variant, _bind(lib, f"kayak_maxsim_f32_{variant}"),
-                          _bind(lib, f"kayak_maxsim_f16_{variant}"), simd_bits)
+                          _bind(lib, f"kayak_maxsim_f16_{variant}"), nearest, simd_bits)
         return _kernel
 
 
@@ -286,3 +291,34 @@ def maxsim_scores(query: np.ndarray, vectors: np.ndarray, starts: np.ndarray,
         for f in futures:
             f.result()
     return scores, argmax
+
+
+def nearest_centroids(vectors: np.ndarray, centroids: np.ndarray, threads: int | None = None) -> np.ndarray:
+    """Int32 index of the most similar row of ``centroids`` (float32 ``[k, 128]``) for every row of
+    ``vectors`` (float32 ``[n, 128]``), first one on ties; the rows are split over ``threads`` workers."""
+    kern = _load()
+    x = np.asarray(vectors)
+    c = np.ascontiguousarray(centroids, dtype=np.float32)
+    if x.ndim != 2 or x.shape[1] != DIM or c.ndim != 2 or c.shape[1] != DIM:
+        raise ValueError(f"vectors and centroids must both be [*, {DIM}], got {x.shape} and {c.shape}")
+    if c.shape[0] < 1:
+        raise ValueError("at least one centroid is needed")
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    n = x.shape[0]
+    codes = np.empty(n, dtype=np.int32)
+    workers = max(1, min(int(threads or _cpu_count()), n // 1024 or 1))
+    bounds = [int(b) for b in np.linspace(0, n, workers + 1)]
+
+    def run(lo: int, hi: int) -> None:
+        rc = kern.nearest(x.ctypes.data + lo * DIM * 4, hi - lo, c.ctypes.data, c.shape[0],
+                          codes.ctypes.data + lo * 4)
+        if rc != 0:
+            raise ValueError(f"nearest-centroid kernel rejected its input: {_ERRORS.get(rc, rc)}")
+
+    futures = [_executor(workers).submit(run, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
+    try:
+        run(bounds[0], bounds[1])
+    finally:
+        for f in futures:
+            f.result()
+    return codes
