@@ -1,19 +1,23 @@
 """The headless CLI: exit codes, JSON shapes, info/remove/eval, plain one-line errors."""
 
 import json
+import os
 import subprocess
 import sys
+from datetime import datetime
 
 import pytest
 
 from conftest import make_pdf
+from workbench.cli import main
 
 PAGES = ["Glaciers carve U-shaped valleys as the ice grinds the rock beneath it.",
          "Sourdough bread rises because wild yeast and lactic bacteria ferment the dough."]
 
 
-def run(*args, check_rc=None):
-    proc = subprocess.run([sys.executable, "-m", "workbench.cli", *map(str, args)], capture_output=True, text=True)
+def run(*args, check_rc=None, cwd=None):
+    proc = subprocess.run([sys.executable, "-m", "workbench.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd)
     if check_rc is not None:
         assert proc.returncode == check_rc, proc.stderr + proc.stdout
     return proc
@@ -81,6 +85,10 @@ def test_eval_on_a_tiny_beir_set(tmp_path):
     assert out["queries"] == 2
     assert out["ndcg@10"] == 1.0 and out["mrr@10"] == 1.0 and out["recall@10"] == 1.0
     assert out["stage1_recall"] == 1.0  # 4 candidates of 4 passages: stage 1 cannot miss
+    filtered = json.loads(run("eval", "--index", tmp_path / "idx", "--queries", tmp_path / "q.jsonl",
+                              "--qrels", tmp_path / "qrels.tsv", "--plan", "exhaustive", "--type", "pdf",
+                              "--json", check_rc=0).stdout)
+    assert filtered["queries"] == 2 and filtered["ndcg@10"] == 0.0   # no passage is a PDF: nothing found
     (tmp_path / "bad.tsv").write_text("q\td\ts\n")
     bad = run("eval", "--index", tmp_path / "idx", "--queries", tmp_path / "q.jsonl", "--qrels",
               tmp_path / "bad.tsv", check_rc=1)
@@ -93,3 +101,64 @@ def test_remove_and_version(cli_index):
     out = run("remove", "--index", root / "idx", root / "nature.pdf", check_rc=0)
     assert "removed" in out.stdout
     run("remove", "--index", root / "idx", root / "nature.pdf", check_rc=1)
+
+
+@pytest.fixture(scope="module")
+def filter_index(tmp_path_factory):
+    """notes/bread.txt, modified 2020-01-10, and nature.pdf (both pages), modified now."""
+    root = tmp_path_factory.mktemp("cli-filter")
+    (root / "notes").mkdir()
+    (root / "notes" / "bread.txt").write_text(PAGES[1])
+    old = datetime(2020, 1, 10, 12).timestamp()
+    os.utime(root / "notes" / "bread.txt", (old, old))
+    make_pdf(root / "nature.pdf", PAGES)
+    run("ingest", root / "notes", root / "nature.pdf", "--index", root / "idx", "--quiet", check_rc=0)
+    return root
+
+
+def search_json(root, capsys, monkeypatch, *options) -> dict:
+    """``search --json`` in this process (the encoder's libraries load once, not once per case)."""
+    monkeypatch.chdir(root)
+    argv = ["search", "yeast fermenting dough", "--index", root / "idx", "--json", *options]
+    assert main([str(a) for a in argv]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_search_filters_by_folder_type_date_and_document(filter_index, capsys, monkeypatch):
+    root = filter_index
+    bread, pdf = str(root / "notes" / "bread.txt"), str(root / "nature.pdf")
+    plain = search_json(root, capsys, monkeypatch)
+    assert plain["where"] is None and plain["eligible_passages"] == 3
+    assert {h["path"] for h in plain["hits"]} == {bread, pdf}
+    for options, paths, eligible in [(["--folder", "notes"], {bread}, 1),          # relative to the cwd
+                                     (["--type", "PDF", "--plan", "exhaustive"], {pdf}, 2),
+                                     (["--modified-before", "2020-01-11"], {bread}, 1),
+                                     (["--modified-after", "2020-01-10T13:00"], {pdf}, 2),
+                                     (["--document", pdf, "--plan", "hybrid"], {pdf}, 2),
+                                     (["--document", bread, "--document", pdf], {bread, pdf}, 3)]:
+        out = search_json(root, capsys, monkeypatch, *options)
+        assert {h["path"] for h in out["hits"]} == paths, options
+        assert out["eligible_passages"] == eligible
+    out = search_json(root, capsys, monkeypatch, "--folder", "notes", "--type", "txt")
+    assert out["where"]["folders"] == [str(root / "notes")] and out["where"]["file_types"] == ["txt"]
+    assert main(["info", "--index", str(root / "idx"), "--json"]) == 0
+    ids = {d["path"]: d["id"] for d in json.loads(capsys.readouterr().out)["documents_list"]}
+    out = search_json(root, capsys, monkeypatch, "--document", ids[bread])
+    assert {h["path"] for h in out["hits"]} == {bread}
+
+
+def test_search_filter_text_output_and_errors(filter_index):
+    root = filter_index
+    text = run("search", "bread", "--index", root / "idx", "--type", "txt", check_rc=0).stdout
+    assert "filter: type txt — 1 of 3 passages eligible" in text and "bread.txt" in text
+    nothing = run("search", "bread", "--index", root / "idx", "--type", "md", check_rc=0)
+    assert "0 of 3 passages eligible" in nothing.stdout and "no indexed passage matches the filter" in nothing.stdout
+    for options, message in [(["--modified-after", "2024-13-01"], "is not a date"),
+                             (["--modified-before", "yesterday"], "is not a date"),
+                             (["--modified-after", "2024-02-01", "--modified-before", "2024-01-01"],
+                              "date range is empty"),
+                             (["--document", "999"], "no indexed document"),
+                             (["--document", root / "notes" / "missing.txt"], "no indexed document")]:
+        bad = run("search", "bread", "--index", root / "idx", *options, check_rc=2)
+        assert message in bad.stderr and "Traceback" not in bad.stderr, options
+        assert len(bad.stderr.strip().splitlines()) == 1

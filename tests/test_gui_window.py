@@ -12,9 +12,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings, QThreadPool, QTimer  # noqa: E402
+from PySide6.QtCore import QDate, QSettings, QThreadPool, QTimer  # noqa: E402
 
 from conftest import make_pdf  # noqa: E402
+from workbench.core import PassageFilter  # noqa: E402
 from workbench.gui.main_window import MainWindow  # noqa: E402
 
 PAGES = ["Volcanoes erupt when magma rises through the crust and vents as lava, ash and volcanic gas.",
@@ -170,3 +171,48 @@ def test_hybrid_plan_from_the_search_bar(qtbot, window, tmp_path):
                                                    "stage2:exact_maxsim"]
     assert window.stages.plotted_ms() == pytest.approx([s.ms for s in run.result.stages])
     assert run.result.hits[0].page == 3
+
+
+def test_filter_row_limits_search_and_comparison(qtbot, window, tmp_path):
+    (tmp_path / "notes").mkdir()
+    note = tmp_path / "notes" / "volcano.txt"
+    note.write_text(PAGES[0])
+    pdf = make_pdf(tmp_path / "a.pdf", PAGES)
+    ingest(qtbot, window, [pdf, tmp_path / "notes"])
+    bar = window.filter_bar
+    assert [bar.folder.itemData(i) for i in range(bar.folder.count())] == [None, str(tmp_path),
+                                                                          str(tmp_path / "notes")]
+    bar.types["txt"].setChecked(True)
+    run = search(qtbot, window, "lava and ash from magma")
+    assert run.result.where == PassageFilter(file_types=("txt",)) and run.result.eligible == 1
+    assert [h.path for h in run.result.hits] == [str(note)]
+    assert "searched 1 of 4 passages: type txt" in bar.summary.toolTip()
+    assert "among 1 of 4 passages" in window.status.text()
+    assert window.stages.table.item(0, 1).text().startswith("1 →")   # stage 1 saw the one eligible passage
+    with qtbot.waitSignal(window.compare_finished, timeout=60000):
+        window.tabs.setCurrentIndex(1)   # both backends search within the same filter
+    assert window.compare.left.rowCount() == window.compare.right.rowCount() == 1
+    window.tabs.setCurrentIndex(0)
+
+    bar.reset()
+    bar.folder.setCurrentIndex(bar.folder.findData(str(tmp_path)))
+    bar.only_selected.setChecked(True)
+    window.collection_panel.table.clearSelection()
+    window.search()
+    assert "select documents in the collection panel" in window.status.text()
+    row = next(i for i, d in enumerate(window.collection_panel.model.rows) if d.path == str(pdf))
+    window.collection_panel.table.selectRow(row)
+    assert bar.only_selected.text() == "only the 1 selected document"
+    run = search(qtbot, window, "lava and ash from magma")
+    assert run.result.hits and {h.path for h in run.result.hits} == {str(pdf)}
+    assert run.result.where.folders == (str(tmp_path),) and run.result.eligible == 3
+
+    bar.reset()
+    bar.use_to.setChecked(True)
+    bar.date_to.setDate(QDate(2000, 1, 1))   # every file is newer
+    run = search(qtbot, window, "lava and ash from magma")
+    assert run.result.hits == [] and window.hits.hits_model.rowCount() == 0
+    assert "no passage matches the filter" in window.status.text()
+    bar.reset()
+    assert bar.where([]) is None
+    assert search(qtbot, window, "lava and ash from magma").result.eligible == 4

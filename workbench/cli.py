@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .core import (BackendUnavailable, SearchPlan, available_backends, document_proxy_search_plan,
+from .core import (BackendUnavailable, PassageFilter, SearchPlan, available_backends, document_proxy_search_plan,
                    centroid_search_plan, exhaustive_search_plan, hybrid_search_plan)
 from .core.backends import resolve_name
+
+if TYPE_CHECKING:
+    from .collection import Collection
 
 
 class UsageError(Exception):
@@ -74,9 +80,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     plan = _plan_from(args)
     backend = _backend_from(args)
     coll = Collection.open(args.index, model=args.model)
-    result = coll.search(args.query, plan, backend)
+    where = _filter_from(args, coll)
+    result = coll.search(args.query, plan, backend, where)
     if args.json:
         print(json.dumps(_result_json(result), indent=2))
+        return 0
+    if result.where is not None:
+        print(f"filter: {result.where.describe()} — {result.eligible} of {coll.late_index().n_passages} "
+              "passages eligible\n")
+    if result.where is not None and result.eligible == 0:
+        print("no indexed passage matches the filter; nothing was searched")
         return 0
     for hit in result.hits:
         where = f"{hit.path}" + (f" p.{hit.page}" if hit.page else "")
@@ -96,7 +109,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     info = coll.info()
     info["backends"] = {k: {"available": ok, "detail": why} for k, (ok, why) in available_backends().items()}
     if args.json:
-        info["documents_list"] = [{"path": d.path, "status": d.status, "pages": d.pages,
+        info["documents_list"] = [{"id": d.id, "path": d.path, "status": d.status, "pages": d.pages,
                                    "passages": d.passages, "error": d.error} for d in coll.documents()]
         print(json.dumps(info, indent=2))
         return 0
@@ -106,7 +119,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     for name, b in info["backends"].items():
         print(f"{'backend':<18}{name}: {'available' if b['available'] else 'unavailable'} — {b['detail']}")
     for d in coll.documents():
-        line = f"  [{d.status}] {d.path} — {d.pages} pages, {d.passages} passages"
+        line = f"  [{d.status}] #{d.id} {d.path} — {d.pages} pages, {d.passages} passages"
         print(line + (f" — {d.error}" if d.error else ""))
     return 0
 
@@ -129,7 +142,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     plan = _plan_from(args)
     backend = _backend_from(args)
     coll = Collection.open(args.index, model=args.model)
-    out = evaluate(coll, load_queries(Path(args.queries)), load_qrels(Path(args.qrels)), plan, backend)
+    out = evaluate(coll, load_queries(Path(args.queries)), load_qrels(Path(args.qrels)), plan, backend,
+                   _filter_from(args, coll))
     if args.json:
         print(json.dumps(out, indent=2))
     else:
@@ -192,9 +206,52 @@ def _backend_from(args: argparse.Namespace) -> str:
         raise UsageError(str(exc)) from None
 
 
+def _filter_from(args: argparse.Namespace, coll: "Collection") -> PassageFilter | None:
+    """The search filter the options describe (``None`` without any); bad input is a :class:`UsageError`."""
+    try:
+        where = PassageFilter(folders=tuple(os.path.abspath(os.path.expanduser(f)) for f in args.folder),
+                              file_types=tuple(args.type),
+                              modified_from=_timestamp(args.modified_after, "--modified-after"),
+                              modified_to=_timestamp(args.modified_before, "--modified-before"),
+                              document_ids=_document_ids(coll, args.document))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return None if where.is_empty else where
+
+
+def _timestamp(text: str | None, option: str) -> float | None:
+    """POSIX seconds of an ISO date or date-time; one without a zone is local time."""
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise UsageError(f"{option}: {text!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+
+
+def _document_ids(coll: "Collection", refs: list[str]) -> tuple[int, ...]:
+    """The ids of indexed documents given by id number or path."""
+    if not refs:
+        return ()
+    indexed = {d.id for d in coll.documents() if d.status == "indexed"}
+    ids = []
+    for ref in refs:
+        if ref.isdigit() and int(ref) in indexed:
+            ids.append(int(ref))
+            continue
+        row = coll.store.catalog.document(os.fsencode(os.path.abspath(os.path.expanduser(ref))))
+        if row is None or row.id not in indexed:
+            raise UsageError(f"--document {ref}: no indexed document has this id or path "
+                             "(ids are listed by 'workbench info --index ...')")
+        ids.append(row.id)
+    return tuple(ids)
+
+
 def _result_json(result) -> dict:
+    full = result.to_dict()
     return {"query": result.query.text, "query_tokens": list(result.query.tokens),
             "plan": result.plan.to_dict(), "backend": result.backend,
+            "where": full["where"], "eligible_passages": full["eligible_passages"],
             "hits": [{"rank": h.rank, "path": h.path, "page": h.page, "passage_id": h.passage_id,
                       "score": round(h.score, 6), "text": h.text} for h in result.hits],
             "stages": [{"name": s.name, "candidates_in": s.candidates_in, "candidates_out": s.candidates_out,
@@ -221,6 +278,17 @@ def _add_plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", default="numpy", help="numpy or mojo (exact stage executor)")
     p.add_argument("--model", default=None, help="encoder (must match the index; default: the index's own)")
     p.add_argument("--json", action="store_true")
+    f = p.add_argument_group("filter", "search only passages of matching documents (options of one kind "
+                                       "are alternatives; different kinds must all hold)")
+    f.add_argument("--folder", action="append", default=[], metavar="DIR",
+                   help="documents under this folder (repeatable)")
+    f.add_argument("--type", action="append", default=[], metavar="EXT",
+                   help="documents with this extension, e.g. pdf, md, txt (repeatable; any case)")
+    f.add_argument("--modified-after", metavar="DATE",
+                   help="files modified at or after DATE (YYYY-MM-DD or YYYY-MM-DDTHH:MM, local time)")
+    f.add_argument("--modified-before", metavar="DATE", help="files modified before DATE (same forms)")
+    f.add_argument("--document", action="append", default=[], metavar="ID_OR_PATH",
+                   help="this indexed document, by id (see 'workbench info') or path (repeatable)")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 import numpy as np
 
-from .core import (NUMPY_REFERENCE_BACKEND, LateIndex, LateQuery, PassageInfo, SearchPlan, SearchResult,
-                   search_with_plan)
+from .core import (NUMPY_REFERENCE_BACKEND, LateIndex, LateQuery, PassageFilter, PassageInfo, SearchPlan,
+                   SearchResult, search_with_plan)
 from .ingest import IngestError, discover, parse_file
 from .store import (IndexFormatError, IndexStore, NewDocument, NewPassage, display_path,
                     fs_path_bytes)
@@ -137,8 +137,10 @@ class Collection:
             raise ValueError("the query is empty")
         return self.encoder.encode_query(text)
 
-    def search(self, text: str, plan: SearchPlan, backend: str = NUMPY_REFERENCE_BACKEND) -> SearchResult:
-        return search_with_plan(self.encode_query(text), self.late_index(), plan, backend)
+    def search(self, text: str, plan: SearchPlan, backend: str = NUMPY_REFERENCE_BACKEND,
+               where: PassageFilter | None = None) -> SearchResult:
+        """Search for ``text`` with ``plan``; ``where`` limits every stage to passages of matching documents."""
+        return search_with_plan(self.encode_query(text), self.late_index(), plan, backend, where)
 
     def info(self) -> dict:
         m = self.store.manifest

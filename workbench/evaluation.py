@@ -14,7 +14,7 @@ from pathlib import Path
 from statistics import fmean
 
 from .collection import Collection
-from .core import SearchPlan, exhaustive_search_plan, search_with_plan
+from .core import PassageFilter, SearchPlan, exhaustive_search_plan, search_with_plan
 from .core.metrics import mrr_at, ndcg_at, overlap_recall, recall_at
 
 RANK_DEPTH = 100
@@ -51,8 +51,8 @@ def load_qrels(path: Path) -> dict[str, dict[str, float]]:
 
 
 def evaluate(coll: Collection, queries: dict[str, str], qrels: dict[str, dict[str, float]],
-             plan: SearchPlan, backend: str) -> dict:
-    """Mean metrics over the queries that have judgments."""
+             plan: SearchPlan, backend: str, where: PassageFilter | None = None) -> dict:
+    """Mean metrics over the queries that have judgments (searching within ``where``, if given)."""
     index = coll.late_index()
     deep = replace(plan, final_k=max(plan.final_k, RANK_DEPTH),
                    candidate_k=max(plan.candidate_k, RANK_DEPTH) if plan.kind != "exhaustive" else 0)
@@ -65,7 +65,7 @@ def evaluate(coll: Collection, queries: dict[str, str], qrels: dict[str, dict[st
         if not judged:
             continue
         query = coll.encode_query(text)
-        result = search_with_plan(query, index, deep, backend)
+        result = search_with_plan(query, index, deep, backend, where)
         ranked = _documents_in_order(result)
         per["ndcg@10"].append(ndcg_at(ranked, judged, 10))
         per["recall@10"].append(recall_at(ranked, judged, 10))
@@ -73,7 +73,7 @@ def evaluate(coll: Collection, queries: dict[str, str], qrels: dict[str, dict[st
         per["mrr@10"].append(mrr_at(ranked, judged, 10))
         per["ms"].append(result.total_ms)
         if result.stage1_candidates is not None:
-            truth = search_with_plan(query, index, reference, backend)
+            truth = search_with_plan(query, index, reference, backend, where)
             per["stage1_recall"].append(overlap_recall(index.passage_ids[result.stage1_candidates].tolist(),
                                                        [h.passage_id for h in truth.hits]))
     out = {k: (round(fmean(v), 4) if v else None) for k, v in per.items()}

@@ -52,6 +52,7 @@ class CollectionPanel(QWidget):
     add_requested = Signal(list)      # paths (str)
     remove_requested = Signal(list)   # paths (str) of selected documents
     cancel_requested = Signal()
+    selection_changed = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -95,6 +96,8 @@ class CollectionPanel(QWidget):
         self.add_folder.clicked.connect(self.choose_folder)
         self.remove.clicked.connect(self._remove_selected)
         self.cancel.clicked.connect(self.cancel_requested)
+        self.table.selectionModel().selectionChanged.connect(self.selection_changed)
+        self.model.modelReset.connect(self.selection_changed)  # a reset drops the selection silently
 
     # -- user actions ------------------------------------------------------------------------------
     def choose_files(self) -> None:
@@ -108,10 +111,15 @@ class CollectionPanel(QWidget):
         if folder:
             self.add_requested.emit([folder])
 
-    def _remove_selected(self) -> None:
+    def selected_documents(self) -> list[DocumentRow]:
+        """The documents selected in the table, top to bottom."""
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
-        if rows:
-            self.remove_requested.emit([self.model.rows[r].path for r in rows])
+        return [self.model.rows[r] for r in rows]
+
+    def _remove_selected(self) -> None:
+        docs = self.selected_documents()
+        if docs:
+            self.remove_requested.emit([d.path for d in docs])
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt API)
         if event.mimeData().hasUrls():

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Iterator
 from superqt.utils import thread_worker
 
 from ..collection import Collection, IngestEvent
-from ..core import SearchPlan, SearchResult, iter_search, search_with_plan
+from ..core import PassageFilter, SearchPlan, SearchResult, iter_search, search_with_plan
 from ..core.metrics import overlap_recall
 from ..core.plans import exhaustive_search_plan
 
@@ -52,12 +52,15 @@ def ingest_steps(coll: Collection, paths: Iterable[str], token: CancelToken) -> 
 
 
 def search_steps(coll: Collection, text: str, plan: SearchPlan, backend: str, token: CancelToken,
-                 measure_recall: bool = True) -> Iterator[Any]:
-    """Yields ``("encoded", query)``, then ``("stage", profile)`` per stage; returns a :class:`SearchRun`."""
+                 measure_recall: bool = True, where: PassageFilter | None = None) -> Iterator[Any]:
+    """Yields ``("encoded", query)``, then ``("stage", profile)`` per stage; returns a :class:`SearchRun`.
+
+    ``where`` limits the search, and the exhaustive reference of stage-1 recall, to matching documents.
+    """
     query = coll.encode_query(text)
     yield ("encoded", query)
     index = coll.late_index()
-    gen = iter_search(query, index, plan, backend)
+    gen = iter_search(query, index, plan, backend, where)
     while True:
         if token.cancelled:
             return None
@@ -69,7 +72,8 @@ def search_steps(coll: Collection, text: str, plan: SearchPlan, backend: str, to
     recall = None
     if measure_recall and result.stage1_candidates is not None and not token.cancelled:
         ref = search_with_plan(query, index, exhaustive_search_plan(plan.final_k, plan.query_vector_budget,
-                                                                    plan.document_vector_budget), backend)
+                                                                    plan.document_vector_budget), backend,
+                              where)
         recall = overlap_recall(index.passage_ids[result.stage1_candidates].tolist(),
                                 [h.passage_id for h in ref.hits])
     return SearchRun(text, result, recall)

@@ -17,6 +17,7 @@ from ..core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, SearchResul
                     search_with_plan)
 from .collection_panel import CollectionPanel
 from .compare_view import CompareView
+from .filter_bar import FilterBar
 from .hit_detail import HitDetail
 from .hits_view import HitsView
 from .jobs import CancelToken, SearchRun, ingest_steps, search_steps, start_job
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
         self._pending_paths = list(initial_paths or [])
 
         self.search_bar = SearchBar()
+        self.filter_bar = FilterBar()
         self.collection_panel = CollectionPanel()
         self.hits = HitsView()
         self.detail = HitDetail()
@@ -81,6 +83,7 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.search_bar)
+        layout.addWidget(self.filter_bar)
         layout.addWidget(self.main_split, 1)
         self.setCentralWidget(central)
         self.status = QLabel("opening index…")
@@ -90,6 +93,8 @@ class MainWindow(QMainWindow):
         self.collection_panel.add_requested.connect(self.ingest)
         self.collection_panel.remove_requested.connect(self.remove)
         self.collection_panel.cancel_requested.connect(self.cancel)
+        self.collection_panel.selection_changed.connect(
+            lambda: self.filter_bar.set_selected_count(len(self.collection_panel.selected_documents())))
         self.hits.selectionModel().selectionChanged.connect(self._hit_selected)
         self.detail.open_requested.connect(self._open_current)
         self.tabs.currentChanged.connect(lambda i: i == 1 and self.run_compare())
@@ -180,6 +185,7 @@ class MainWindow(QMainWindow):
             return
         try:
             plan = self.search_bar.plan()
+            where = self.filter_bar.where([d.id for d in self.collection_panel.selected_documents()])
         except ValueError as exc:
             self.status.setText(str(exc))
             return
@@ -191,7 +197,7 @@ class MainWindow(QMainWindow):
         self.stages.clear()
         self.status.setText(f"searching “{text}”…")
         measure = self.search_bar.recall.isChecked() and plan.kind != "exhaustive"
-        self._start(search_steps, self.coll, text, plan, self.search_bar.backend_name(), token, measure,
+        self._start(search_steps, self.coll, text, plan, self.search_bar.backend_name(), token, measure, where,
                     on_yield=lambda step, s=serial: self._search_step(s, step),
                     on_return=lambda run, s=serial: self._search_done(s, run),
                     on_error=lambda e, s=serial: self._search_error(s, e))
@@ -211,8 +217,14 @@ class MainWindow(QMainWindow):
         self.last_run, self.result = run, run.result
         self.hits.hits_model.set_result(run.result)
         self.stages.set_stages(run.result.stages, run.stage1_recall)
-        self._update_status(f"{len(run.result.hits)} hits for “{run.text}” in {run.result.total_ms:.1f} ms "
-                            f"({run.result.backend})")
+        self.filter_bar.show_result(run.result)
+        if run.result.where is not None and run.result.eligible == 0:
+            self._update_status(f"no passage matches the filter ({run.result.where.describe()}); nothing searched")
+        else:
+            within = (f" among {run.result.eligible} of {run.result.index.n_passages} passages"
+                      if run.result.where is not None else "")
+            self._update_status(f"{len(run.result.hits)} hits for “{run.text}”{within} in "
+                                f"{run.result.total_ms:.1f} ms ({run.result.backend})")
         if run.result.hits:
             self.hits.selectRow(0)
         else:
@@ -230,11 +242,11 @@ class MainWindow(QMainWindow):
             self.compare.show_unavailable(why)
             self.compare_finished.emit()
             return
-        query, index, plan = self.result.query, self.result.index, self.result.plan
+        query, index, plan, where = self.result.query, self.result.index, self.result.plan, self.result.where
 
-        def job():
-            return (search_with_plan(query, index, plan, NUMPY_REFERENCE_BACKEND),
-                    search_with_plan(query, index, plan, MOJO_EXACT_CPU_BACKEND))
+        def job():  # both backends search within the filter the shown result was searched with
+            return (search_with_plan(query, index, plan, NUMPY_REFERENCE_BACKEND, where),
+                    search_with_plan(query, index, plan, MOJO_EXACT_CPU_BACKEND, where))
         self._start(job, on_return=self._compare_done,
                     on_error=lambda e: self.compare.show_unavailable(_one_line(e)))
 
@@ -285,7 +297,9 @@ class MainWindow(QMainWindow):
     # -- housekeeping -----------------------------------------------------------------------------
     def _refresh_collection(self) -> None:
         if self.coll is not None:
-            self.collection_panel.set_documents(self.coll.documents())
+            documents = self.coll.documents()
+            self.collection_panel.set_documents(documents)
+            self.filter_bar.set_documents(documents)
             self._update_status()
 
     def _update_status(self, prefix: str = "") -> None:
@@ -299,8 +313,8 @@ class MainWindow(QMainWindow):
         self.status.setText("   |   ".join(p for p in parts if p))
 
     def _set_enabled(self, enabled: bool) -> None:
-        for w in (self.search_bar, self.collection_panel.add_files, self.collection_panel.add_folder,
-                  self.collection_panel.remove):
+        for w in (self.search_bar, self.filter_bar, self.collection_panel.add_files,
+                  self.collection_panel.add_folder, self.collection_panel.remove):
             w.setEnabled(enabled)
 
     def _focus_search(self) -> None:
