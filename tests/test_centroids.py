@@ -130,3 +130,35 @@ def test_centroid_plan_keeps_recall_and_counts_its_work(rng):
 def test_centroid_plan_validation():
     with pytest.raises(ValueError, match="n_probe"):
         centroid_search_plan(n_probe=0)
+
+
+class FolderCatalog:
+    """Passage ids whose id mod 10 is listed in the filter's 'folders' (names '0'…'9')."""
+
+    def passage_ids_where(self, where):
+        return np.array([p for p in range(1, 401) if str(p % 10) in where.folders], dtype=np.int64)
+
+    def describe(self, ids):
+        return [None] * len(ids)
+
+
+def test_filtered_centroid_search_matches_exhaustive_within_the_filter(rng):
+    from workbench.core import PassageFilter
+    index, topics = clustered_index(rng)
+    index.catalog = FolderCatalog()
+    for folders, probed in ((("3",), False), (("1", "2", "5", "7"), True)):
+        where = PassageFilter(folders=folders)
+        for t in range(5):
+            q = LateQuery.from_vectors(topics[[t, t + 3]] + 0.3 * rng.standard_normal((2, 128)))
+            plan = centroid_search_plan(final_k=5, candidate_k=10, n_probe=4, query_vector_budget=0)
+            result = search_with_plan(q, index, plan, where=where)
+            truth = search_with_plan(q, index, exhaustive_search_plan(final_k=5), where=where)
+            assert all(str(h.passage_id % 10) in folders for h in result.hits)
+            assert result.eligible == 40 * len(folders) and result.where == where
+            s1 = result.stages[0]
+            assert s1.candidates_in == 40 * len(folders)
+            if probed:   # 160 eligible > 4·candidate_k: probed, with n_probe widened by √(400/160)
+                assert s1.n_probe == 7 and s1.candidates_out == 10 and s1.lookups > 0
+            else:        # 40 eligible ≤ 4·candidate_k: all go to the exact stage, nothing probed
+                assert s1.candidates_out == 40 and s1.lookups == 0
+                assert [h.passage_id for h in result.hits] == [h.passage_id for h in truth.hits]

@@ -60,6 +60,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         bar.set_postfix_str(Path(ev.path).name[:40] + (f" ({ev.message})" if ev.status == "encoding" else ""))
         if ev.status == "encoding":
             continue
+        if ev.status == "centroids":
+            bar.write(f"training token centroids: {ev.message}")
+            continue
         bar.update(ev.done - bar.n)
         if ev.status == "failed":
             failed += 1
@@ -116,6 +119,11 @@ def cmd_info(args: argparse.Namespace) -> int:
     for key in ("index", "format_version", "model", "encoder", "encoder_checksum", "dim", "dtype",
                 "documents", "failed", "passages", "vectors", "segments", "disk_bytes", "bytes_per_vector"):
         print(f"{key:<18}{info[key]}")
+    c = info["centroids"]
+    print(f"{'centroids':<18}" + (f"{c['count']:,} (trained on {c['trained_on_vectors']:,} vectors, mean cosine "
+                                  f"{c['mean_cosine_at_training']:.3f})" if c else "none (built on first centroid search)"))
+    if c:
+        print(f"{'bytes per token':<18}" + ", ".join(f"{k} {v}" for k, v in info["bytes_per_token"].items()))
     for name, b in info["backends"].items():
         print(f"{'backend':<18}{name}: {'available' if b['available'] else 'unavailable'} — {b['detail']}")
     for d in coll.documents():
@@ -173,6 +181,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
         index = synthetic_index(args.synthetic, args.tokens)
     report = run_bench(index, args.query_vectors, args.repeats, peers=not args.no_peers)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def cmd_bench_scale(args: argparse.Namespace) -> int:
+    import tempfile
+    from .scale_bench import format_scale_report, load_or_make, run_scale_bench
+    if args.passages < 1000:
+        raise UsageError("--passages must be at least 1000")
+    say = (lambda m: print(m, file=sys.stderr)) if args.json else print  # noqa: E731
+    with tempfile.TemporaryDirectory(prefix="kayak-scale-") as tmp:
+        folder = Path(args.data) if args.data else Path(tmp)
+        data = load_or_make(args.source, args.passages, folder, args.queries, progress=say)
+        report = run_scale_bench(data, args.n_probe, args.candidate_k, args.centroids,
+                                 cache=Path(args.data) if args.data else None, progress=say)
+    print(json.dumps(report, indent=2) if args.json else format_scale_report(report))
     return 0
 
 
@@ -334,6 +357,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-peers", action="store_true", help="skip the torch and PyLate peers")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("bench-scale", help="staged plans vs exhaustive exact MaxSim on 10^5-10^6 passages")
+    p.add_argument("--passages", type=int, default=100_000)
+    p.add_argument("--source", choices=("synthetic", "text"), default="synthetic",
+                   help="synthetic clustered vectors, or the demo text encoded and replicated to size")
+    p.add_argument("--queries", type=int, default=50)
+    p.add_argument("--n-probe", type=int, default=8)
+    p.add_argument("--candidate-k", type=int, default=256)
+    p.add_argument("--centroids", type=int, default=0, help="k-means centroids (0: about 4·√tokens)")
+    p.add_argument("--data", help="keep the generated vectors in this folder and reuse them next time")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench_scale)
 
     p = sub.add_parser("gui", help="the desktop workbench (default: the demo collection on first run)")
     p.add_argument("--index", default=None, help="index folder to open (created if missing)")

@@ -38,7 +38,8 @@ class EncoderMismatch(IndexFormatError):
 
 @dataclass(frozen=True)
 class IngestEvent:
-    """Progress of one file. ``status``: indexed, unchanged, failed, or encoding (partial progress)."""
+    """Progress of one file. ``status``: indexed, unchanged, failed, or encoding (partial progress);
+    ``centroids`` (``path`` is the index) when the token centroids are being (re)trained, ``message`` why."""
 
     path: str
     status: str
@@ -127,9 +128,11 @@ class Collection:
     def late_index(self) -> LateIndex:
         """The live passages as a packed :class:`LateIndex` (cached until the next write)."""
         if self._index is None:
-            vectors, starts, lengths, ids = self.store.packed()
-            self._index = LateIndex(vectors, starts, lengths, ids, catalog=self.store.catalog,
-                                    query_encoder=self.encode_query, name=str(self.store.root))
+            (vectors, starts, lengths, ids), files, sizes = self.store.packed_segments()
+            index = LateIndex(vectors, starts, lengths, ids, catalog=self.store.catalog,
+                              query_encoder=self.encode_query, name=str(self.store.root))
+            index.centroid_index = self.store.centroids.load(index, files, sizes)
+            self._index = index
         return self._index
 
     def encode_query(self, text: str) -> LateQuery:
@@ -150,7 +153,19 @@ class Collection:
                 "encoder_checksum": m.get("encoder_checksum"),
                 "encoder_settings": json.loads(m.get("encoder_settings", "{}")), "dim": int(m.get("dim", 0)),
                 "dtype": m.get("dtype"), **counts, "disk_bytes": self.store.disk_bytes(),
-                "bytes_per_vector": 2 * int(m.get("dim", 0))}
+                "bytes_per_vector": 2 * int(m.get("dim", 0)), **self._centroid_info()}
+
+    def _centroid_info(self) -> dict:
+        """Stage-1 storage: the centroid set and what it costs per live token vector."""
+        index = self.late_index()
+        meta, ci = self.store.centroids.meta(), index.centroid_index
+        if ci is None:
+            return {"centroids": None}
+        per_token = {"exact_vector": 2 * index.dim, **self.store.centroids.bytes_per_token(ci, index.n_vectors)}
+        return {"centroids": {"count": ci.n_centroids, "version": self.store.centroids.version,
+                              "trained_on_vectors": meta.get("trained_vectors"),
+                              "mean_cosine_at_training": meta.get("mean_cosine")},
+                "bytes_per_token": {**per_token, "total": round(sum(per_token.values()), 2)}}
 
     def documents(self):
         return self.store.catalog.documents()
@@ -199,8 +214,10 @@ class Collection:
                         self._commit(pending)
                         last_commit = time.monotonic()
                 self._commit(pending)
+                self._code_new_segments()      # before compaction, which then carries the codes over
                 if self.store.needs_compaction():
                     self.store.compact()
+                yield from self._retrain_centroids_if_needed(done, total)
             except (GeneratorExit, KeyboardInterrupt):
                 self._commit(pending)  # stopped by the caller: keep every whole document encoded so far
                 raise
@@ -282,6 +299,22 @@ class Collection:
         pending.vectors.extend(vectors)
         pending.n_vectors = offset
         yield IngestEvent(shown, "indexed", done, total, f"{len(new.passages)} passages", len(new.passages))
+
+    def _code_new_segments(self) -> None:
+        """Give every new segment its codes under the current centroids (growth without retraining)."""
+        (vectors, _, _, _), files, sizes = self.store.packed_segments()
+        self.store.centroids.code_new_segments(vectors, files, sizes)
+
+    def _retrain_centroids_if_needed(self, done: int, total: int) -> Iterator[IngestEvent]:
+        """Train the centroids (announced by a ``centroids`` event) when there are none yet, the
+        collection outgrew them or new vectors drifted from them. Readers keep the old set until the
+        new one is committed whole."""
+        (vectors, starts, lengths, ids), files, sizes = self.store.packed_segments()
+        index = LateIndex(vectors, starts, lengths, ids)
+        why = self.store.centroids.needs_training(index.n_vectors, index.dim)
+        if why:
+            yield IngestEvent(display_path(self.store.root), "centroids", done, total, why)
+            self.store.centroids.train(index, files, sizes)
 
     def _commit(self, pending: _Pending) -> None:
         if pending.docs:

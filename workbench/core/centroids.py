@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .blas import one_blas_thread
 from .layouts import LateIndex, gather_indices, token_chunks
 from .ranking import top_k
 
@@ -157,7 +158,8 @@ def probe_candidates(ci: CentroidIndex, q: np.ndarray, n_probe: int, k: int, pas
     eligible passages are touched, the rest are filled in id order (their score is the imputed floor).
     """
     n = passage_ids.shape[0]
-    sims = q @ ci.centroids.T                                       # [nq, K]
+    with one_blas_thread():
+        sims = q @ ci.centroids.T                                   # [nq, K]
     n_probe = min(n_probe, ci.n_centroids)
     if n_probe < ci.n_centroids:
         # The n_probe best centroids, best first, then the best one not probed (the imputed floor).
@@ -169,13 +171,10 @@ def probe_candidates(ci: CentroidIndex, q: np.ndarray, n_probe: int, k: int, pas
     total = np.zeros(n, dtype=np.float32)
     best = np.zeros(n, dtype=np.float32)
     lookups = 0
+    sizes = ci.list_offsets[order + 1] - ci.list_offsets[order]          # [nq, n_probe] list lengths
     for i in range(q.shape[0]):
-        lists = []
-        for c in order[i, ::-1]:          # weakest first, so the best centroid is written last
-            rows = ci.list_of(c)
-            best[rows] = sims[i, c] - floor[i]
-            lists.append(rows)
-        touched = np.concatenate(lists)
+        touched = ci.list_rows[gather_indices(ci.list_offsets[order[i]], sizes[i])]
+        np.maximum.at(best, touched, np.repeat(sims[i, order[i]] - floor[i], sizes[i]))
         total[touched] += best[touched]              # repeated rows write the same sum: counted once
         best[touched] = 0.0
         lookups += touched.shape[0]

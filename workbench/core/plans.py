@@ -5,10 +5,13 @@
   ``query_vector_budget`` vectors against each passage's *proxy* (the mean of its first
   ``document_vector_budget`` vectors) — and keeps the best ``candidate_k``; stage 2 runs exact MaxSim on
   those candidates within the same budgets and keeps ``final_k``.
-* ``centroid``: PLAID-style. Token vectors are clustered (k-means, built on first use); each of the
-  query's first ``query_vector_budget`` vectors probes its ``n_probe`` nearest centroids; passages on
-  those inverted lists are scored by centroid interaction (MaxSim with each document vector replaced
-  by its centroid: table look-ups, no new dot products) and the best ``candidate_k`` go to exact MaxSim.
+* ``centroid``: PLAID-family. Token vectors are clustered (k-means, kept with the index); each of the
+  query's first ``query_vector_budget`` vectors probes its ``n_probe`` most similar centroids; passages
+  on those inverted lists are scored by centroid interaction restricted to the probed centroids (a
+  query vector's similarity is its best probed centroid among the passage's codes, imputed as the best
+  unprobed centroid's similarity where the passage has none) and the best ``candidate_k`` go to exact
+  MaxSim. Under a filter only eligible passages compete, ``n_probe`` grows by 1/√(share admitted), and
+  a filter admitting at most 4·``candidate_k`` passages sends them all to the exact stage.
 * ``hybrid``: stage 1 is the proxy stage *and* a lexical stage (SQLite FTS5 BM25 over the passage
   text, Porter-stemmed, best ``lexical_k``); the exact stage ranks the union of both candidate sets.
   Lexical matching catches rare exact terms (names, numbers) a mean vector blurs.

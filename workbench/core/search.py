@@ -14,12 +14,15 @@ import numpy as np
 
 from .backends import NUMPY_REFERENCE_BACKEND, get_backend
 from .budgets import kept_count, kept_counts
+from .blas import one_blas_thread
 from .centroids import build_centroid_index, probe_candidates, widened_probe
 from .filters import PassageFilter
 from .layouts import LateIndex, LateQuery
 from .plans import SearchPlan
 from .ranking import top_k
 from .results import Hit, SearchResult, StageProfile
+
+EXACT_FILTER_FACTOR = 4   # a filter admitting ≤ 4·candidate_k passages sends them all to the exact stage
 
 
 def _proxy_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, eligible: np.ndarray | None
@@ -33,7 +36,8 @@ def _proxy_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, eligible: np
     proxies = index.proxy_vectors(plan.document_vector_budget)
     query_proxy = q.mean(axis=0)
     pool = np.flatnonzero(eligible) if eligible is not None else None
-    scores = (proxies if pool is None else proxies[pool]) @ query_proxy
+    with one_blas_thread():
+        scores = (proxies if pool is None else proxies[pool]) @ query_proxy
     best = top_k(scores, index.passage_ids if pool is None else index.passage_ids[pool], plan.candidate_k)
     rows = best if pool is None else pool[best]
     ms = (time.perf_counter() - t) * 1e3
@@ -53,6 +57,14 @@ def _centroid_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, eligible:
     ci = index.centroid_index
     t = time.perf_counter()
     n_eligible = index.n_passages if eligible is None else int(eligible.sum())
+    if eligible is not None and n_eligible <= EXACT_FILTER_FACTOR * plan.candidate_k:
+        # So few passages pass the filter that exact MaxSim on all of them costs less than probing
+        # (at 100k passages, a 1 % filter: 2.8 ms exact vs 9.7 ms probed): all go on, recall stays 1.
+        rows = np.flatnonzero(eligible)
+        return rows, StageProfile("stage1:centroid_interaction", n_eligible, int(rows.shape[0]), 0, 0, 0,
+                                  (time.perf_counter() - t) * 1e3, NUMPY_REFERENCE_BACKEND,
+                                  budget_rule=f"none (the filter admits at most {EXACT_FILTER_FACTOR}×candidate_k passages)",
+                                  setup_ms=setup)
     n_probe = widened_probe(plan.n_probe, n_eligible / max(index.n_passages, 1), ci.n_centroids)
     found = probe_candidates(ci, q, n_probe, plan.candidate_k, index.passage_ids, eligible)
     ms = (time.perf_counter() - t) * 1e3

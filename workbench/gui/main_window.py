@@ -157,7 +157,8 @@ class MainWindow(QMainWindow):
         name = Path(ev.path).name
         text = {"encoding": f"{name}: {ev.message}", "failed": f"failed: {name}: {ev.message}",
                 "indexed": f"indexed {name} ({ev.passages} passages)",
-                "unchanged": f"unchanged: {name}"}[ev.status]
+                "unchanged": f"unchanged: {name}",
+                "centroids": f"training token centroids ({ev.message})"}[ev.status]
         self.collection_panel.set_progress(ev.done, ev.total, text)
 
     def _ingest_error(self, exc: Exception) -> None:

@@ -104,6 +104,11 @@ class Catalog:
         except sqlite3.DatabaseError as exc:
             raise ValueError(f"the catalog cannot be read ({exc})") from None
 
+    def set_manifest(self, key: str, value: str) -> None:
+        """Set one manifest entry in its own committed transaction."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO manifest (key, value) VALUES (?, ?)", (key, value))
+
     # -- documents -------------------------------------------------------------------------------
     def document(self, path_bytes: bytes) -> DocumentRow | None:
         row = self.db.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE path_bytes = ?",

@@ -16,6 +16,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from .catalog import Catalog, NewDocument
+from .centroid_store import CentroidStore
 from .schema import FORMAT_VERSION
 from .segments import SEGMENT_DIR, read_segment, remove_unreferenced, write_segment
 
@@ -32,6 +33,7 @@ class IndexStore:
         self.root = root
         self.catalog = Catalog(root / CATALOG_FILE)
         self.segment_dir = root / SEGMENT_DIR
+        self.centroids = CentroidStore(root, lambda key: self.manifest.get(key), self.catalog.set_manifest)
 
     @classmethod
     def create(cls, root: Path, manifest: dict[str, str]) -> "IndexStore":
@@ -68,6 +70,7 @@ class IndexStore:
                 raise IndexFormatError(f"another process is writing to {self.root}; wait for it to finish") from None
             try:
                 remove_unreferenced(self.segment_dir, self.catalog.segment_files())
+                self.centroids.remove_unreferenced(self.catalog.segment_files())
                 yield self
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
@@ -80,30 +83,37 @@ class IndexStore:
     def packed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(vectors, starts, lengths, passage_ids)`` of live passages. One segment is memory-mapped
         as is; several are concatenated in memory (ingest compacts, so that is the rare case)."""
+        return self.packed_segments()[0]
+
+    def packed_segments(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], list[str], list[int]]:
+        """:meth:`packed` and the segment files it concatenated, in order, with their vector counts."""
         ids, files, seg_pos, offsets, lengths = self.catalog.live_layout()
         arrays = [read_segment(self.segment_dir, f) for f in files]
+        sizes = [int(a.shape[0]) for a in arrays]
         dim = int(self.manifest.get("dim", 128))
         if not arrays:
             empty = np.zeros(0, np.int64)
-            return np.zeros((0, dim), np.float16), empty, empty, empty
+            return (np.zeros((0, dim), np.float16), empty, empty, empty), files, sizes
         if len(arrays) == 1:
-            return arrays[0], offsets, lengths, ids
-        bases = np.concatenate(([0], np.cumsum([a.shape[0] for a in arrays])[:-1])).astype(np.int64)
-        return np.concatenate(arrays), offsets + bases[seg_pos], lengths, ids
+            return (arrays[0], offsets, lengths, ids), files, sizes
+        bases = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+        return (np.concatenate(arrays), offsets + bases[seg_pos], lengths, ids), files, sizes
 
     def needs_compaction(self) -> bool:
         c = self.catalog.counts()
         return c["segments"] > 1 or c["tombstones"] > 0
 
     def compact(self) -> None:
-        """Rewrite live vectors into one segment (dropping tombstones), then delete the old files."""
-        vectors, starts, lengths, ids = self.packed()
+        """Rewrite live vectors into one segment (dropping tombstones), carry their centroid codes
+        over, then delete the old files."""
+        (vectors, starts, lengths, ids), files, sizes = self.packed_segments()
         order = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths)]) if len(ids) else \
             np.empty(0, np.int64)
         new_offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])) if len(ids) else lengths
         name = write_segment(self.segment_dir, np.asarray(vectors[order]))
         old = self.catalog.replace_segments(name, int(order.shape[0]),
                                             list(zip(ids.tolist(), new_offsets.tolist())))
+        self.centroids.carry_codes(files, name, order, sizes)
         for f in old:
             (self.segment_dir / f).unlink(missing_ok=True)
 

@@ -1,0 +1,147 @@
+"""Centroids kept with the index: trained by ingest, reopened without rebuilding, grown by assignment,
+retrained on drift or growth, carried through compaction, and never in a search's way."""
+
+import json
+
+import numpy as np
+import pytest
+
+from workbench.core import centroid_search_plan, exhaustive_search_plan
+from workbench.core.centroids import assign
+from workbench.store.centroid_store import MANIFEST_KEY, CentroidStore
+
+TOPICS = {
+    "volcano.txt": "Volcanoes erupt when magma rises through the crust. Lava, ash and volcanic gas escape "
+                   "from vents. Some volcanoes sleep for centuries before they erupt again.",
+    "plants.txt": "Photosynthesis lets green plants turn sunlight, water and carbon dioxide into glucose. "
+                  "Chlorophyll absorbs red and blue light. Oxygen is released as a by-product.",
+    "football.txt": "The offside rule forbids an attacker from being behind the last defender when the ball "
+                    "is played. Referees and their assistants judge offside positions.",
+}
+MORE = {"ocean.txt": "Ocean tides follow the moon. Spring tides are higher than neap tides because the sun "
+                     "and the moon pull in a line. Tidal currents shape coasts and estuaries."}
+
+
+def write(folder, files):
+    paths = []
+    for name, text in files.items():
+        (folder / name).write_text(text)
+        paths.append(folder / name)
+    return paths
+
+
+def packed_codes_match(coll):
+    """The codes the index searches with equal a fresh nearest-centroid assignment of its vectors."""
+    index = coll.late_index()
+    ci = index.centroid_index
+    live = np.concatenate([np.arange(s, s + n) for s, n in zip(index.starts, index.lengths)])
+    return np.array_equal(ci.codes[live], assign(index.vectors[live], ci.centroids))
+
+
+def test_ingest_trains_centroids_that_a_reopen_reads_back(tmp_path, new_collection, encoder):
+    from workbench.collection import Collection
+    coll = new_collection()
+    assert coll.ingest(write(tmp_path, TOPICS)).ok
+    version = coll.store.centroids.version
+    assert version is not None and coll.store.manifest[MANIFEST_KEY] == version
+    again = Collection.open(coll.store.root, encoder=encoder)
+    index = again.late_index()
+    assert index.centroid_index is not None and packed_codes_match(again)
+    result = again.search("magma and lava", centroid_search_plan(final_k=1, candidate_k=2, n_probe=4))
+    assert result.stages[0].setup_ms == 0.0          # read from disk, not built on first use
+    assert result.hits[0].path.endswith("volcano.txt")
+    meta = again.store.centroids.meta()
+    assert meta["n_centroids"] == index.centroid_index.n_centroids and 0 < meta["mean_cosine"] <= 1
+
+
+def test_new_documents_are_coded_against_the_same_centroids(tmp_path, new_collection, monkeypatch):
+    # Centroids fitted to ~150 vectors sit closer to them than to any new text, so a collection this
+    # small may see drift; the allowance is widened here to test growth by assignment alone.
+    monkeypatch.setattr("workbench.store.centroid_store.DRIFT", 1.0)
+    coll = new_collection()
+    coll.ingest(write(tmp_path, TOPICS))
+    version = coll.store.centroids.version
+    coll.ingest(write(tmp_path, MORE))
+    assert coll.store.centroids.version == version                   # no drift, no retraining
+    assert packed_codes_match(coll)                                   # the new segment was coded
+    meta = coll.store.centroids.meta()
+    assert len(meta["added"]) == 1 and meta["added"][0][0] > 0
+    hits = coll.search("spring tides and the moon", centroid_search_plan(final_k=1, candidate_k=2, n_probe=4))
+    assert hits.hits[0].path.endswith("ocean.txt")
+    codes = {p.name for p in (coll.store.centroids.folder / version).iterdir() if p.name.startswith("codes-")}
+    assert codes == {f"codes-{f}" for f in coll.store.catalog.segment_files()}   # old segments' codes gone
+
+
+def test_drift_retrains_and_an_open_index_keeps_searching(tmp_path, new_collection):
+    coll = new_collection()
+    coll.ingest(write(tmp_path, TOPICS))
+    old_index = coll.late_index()
+    old_version = coll.store.centroids.version
+    meta_path = coll.store.centroids.folder / old_version / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["mean_cosine"] = 1.5        # training vectors "sat" far closer than any new one can: drift
+    meta_path.write_text(json.dumps(meta))
+    coll.ingest(write(tmp_path, MORE))
+    assert coll.store.centroids.version not in (None, old_version)
+    assert not (coll.store.centroids.folder / old_version).exists()
+    plan = centroid_search_plan(final_k=2, candidate_k=3, n_probe=2)
+    query = coll.encode_query("sunlight and chlorophyll")
+    from workbench.core import search_with_plan
+    before = search_with_plan(query, old_index, plan)                 # mapped files of the old version
+    truth = search_with_plan(query, old_index, exhaustive_search_plan(final_k=2))
+    assert [h.passage_id for h in before.hits] == [h.passage_id for h in truth.hits]
+    assert packed_codes_match(coll)
+
+
+def test_needs_training_reasons(tmp_path):
+    manifest = {}
+    store = CentroidStore(tmp_path, manifest.get, manifest.__setitem__)
+    assert store.needs_training(0) is None
+    assert store.needs_training(1000) == "no centroids yet"
+    (tmp_path / "centroids" / "v1").mkdir(parents=True)
+    np.save(tmp_path / "centroids" / "v1" / "centroids.npy", np.eye(16, 128, dtype=np.float32))
+    manifest[MANIFEST_KEY] = "v1"
+    meta = {"n_centroids": 16, "trained_vectors": 1000, "mean_cosine": 0.8, "added": [[5000, 0.79]]}
+    (tmp_path / "centroids" / "v1" / "meta.json").write_text(json.dumps(meta))
+    assert store.needs_training(1000) is None                          # within the drift allowance
+    assert store.needs_training(3999) is None and "grew" in store.needs_training(4000)   # fourfold
+    meta["added"] = [[5000, 0.70]]
+    (tmp_path / "centroids" / "v1" / "meta.json").write_text(json.dumps(meta))
+    assert "farther" in store.needs_training(1000)
+    meta["added"] = [[50, 0.1]]                  # too few new vectors to judge (a tenth of 1000 is needed)
+    (tmp_path / "centroids" / "v1" / "meta.json").write_text(json.dumps(meta))
+    assert store.needs_training(1000) is None
+
+
+def test_missing_codes_are_recomputed_and_removal_keeps_lists_live(tmp_path, new_collection, encoder):
+    from workbench.collection import Collection
+    coll = new_collection()
+    paths = write(tmp_path, TOPICS)
+    coll.ingest(paths)
+    folder = coll.store.centroids.folder / coll.store.centroids.version
+    for f in folder.glob("codes-*"):
+        f.unlink()                                                     # as if killed before writing them
+    again = Collection.open(coll.store.root, encoder=encoder)
+    assert packed_codes_match(again)
+    again.remove([paths[0]])
+    index = again.late_index()
+    ci = index.centroid_index
+    assert ci.list_rows.max() < index.n_passages and packed_codes_match(again)
+    result = again.search("magma lava volcano", centroid_search_plan(final_k=2, candidate_k=2, n_probe=8))
+    assert all(not h.path.endswith("volcano.txt") for h in result.hits)
+
+
+@pytest.mark.parametrize("broken", ["garbage", "shape"])
+def test_damaged_centroid_files_fall_back_to_building(tmp_path, new_collection, encoder, broken):
+    from workbench.collection import Collection
+    coll = new_collection()
+    coll.ingest(write(tmp_path, TOPICS))
+    path = coll.store.centroids.folder / coll.store.centroids.version / "centroids.npy"
+    if broken == "garbage":
+        path.write_bytes(b"not an npy file")
+    else:
+        np.save(path, np.zeros((4, 7), np.float32))
+    again = Collection.open(coll.store.root, encoder=encoder)
+    result = again.search("offside rule", centroid_search_plan(final_k=1, candidate_k=2, n_probe=4))
+    assert result.hits[0].path.endswith("football.txt")
+    assert result.stages[0].setup_ms > 0                               # rebuilt in memory, said so

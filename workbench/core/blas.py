@@ -1,0 +1,24 @@
+"""Small matrix products on one BLAS thread.
+
+The OpenBLAS in the lock file (run as ``OPENBLAS_CORETYPE=Haswell`` on these machines) takes 8–15 ms
+to wake its threads for a product as small as ``[16, 128] × [128, 2048]`` (4 MFLOP, 0.1 ms on one
+thread) — measured with and without ``OPENBLAS_THREAD_TIMEOUT``. Stage-1 products are that small, so
+they run with BLAS limited to one thread; big products (the NumPy reference's exact stage) keep all.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from functools import lru_cache
+
+from threadpoolctl import ThreadpoolController
+
+
+@lru_cache(maxsize=1)
+def _controller() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> AbstractContextManager:
+    """``with one_blas_thread(): small @ product`` — BLAS runs single-threaded inside the block."""
+    return _controller().limit(limits=1, user_api="blas")

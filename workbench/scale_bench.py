@@ -1,0 +1,324 @@
+"""``workbench bench-scale``: staged plans against exhaustive exact MaxSim at 10⁵–10⁶ passages.
+
+Two sources of token vectors, both written as one float16 ``.npy`` read by memory map, as an index is:
+
+* ``synthetic`` — clustered vectors shaped like contextual token embeddings: a vocabulary of concept
+  directions with Zipf frequencies; each passage has a topic (a few hundred concepts) and draws most
+  tokens from it and the rest from the whole vocabulary; every token is its concept plus noise
+  (cosine ≈ 0.8 to the concept). A query is 16 noisy concepts of one passage and its topic.
+* ``text`` — really encoded text (the built-in demo collection) replicated to size: each passage joins
+  two spans of encoded passages and perturbs every vector slightly, so no two are equal. Queries are
+  encoded sentences of the same text.
+
+Ground truth is exhaustive exact MaxSim (Mojo) per query; every plan is timed per query (stages 1+2,
+query encoding excluded, stage structures built beforehand and timed as build time) and measured by
+recall@10 against the truth and stage-1 recall (the truth's share among stage-1 candidates).
+Filtered runs restrict to folders holding 1 % and 10 % of the passages and compare against
+exhaustive search within the same filter.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .core import (LateIndex, LateQuery, PassageFilter, PassageInfo, SearchPlan, centroid_search_plan,
+                   document_proxy_search_plan, exhaustive_search_plan, search_with_plan)
+from .core.backends import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND
+from .core.centroids import build_centroid_index, default_centroid_count
+from .core.metrics import overlap_recall
+from .store.centroid_files import load_centroid_index, save_centroid_index
+
+DIM = 128
+PASSAGES_PER_DOCUMENT = 10
+N_FOLDERS = 100            # document d lives in folder d mod 100: one folder holds 1 % of the passages
+FORMAT = 1                 # bump when the generated data changes, so cached data is regenerated
+
+
+@dataclass
+class ScaleData:
+    index: LateIndex
+    queries: list[LateQuery]
+    source: str
+
+
+class FolderCatalog:
+    """The synthetic collection's catalog: passage ``p`` is in document ``p // 10``, which lives in
+    folder ``/bench/fNN`` with ``NN = document mod 100``. Filters by folder only (nothing else exists)."""
+
+    def __init__(self, n_passages: int) -> None:
+        self.folder_of = (np.arange(n_passages, dtype=np.int64) // PASSAGES_PER_DOCUMENT) % N_FOLDERS
+
+    def passage_ids_where(self, where: PassageFilter) -> np.ndarray:
+        if where.file_types or where.document_ids or where.modified_from or where.modified_to:
+            raise ValueError("the benchmark collection can only be filtered by folder")
+        wanted = [int(f.rsplit("/f", 1)[1]) for f in where.folders]
+        return np.flatnonzero(np.isin(self.folder_of, wanted)).astype(np.int64)
+
+    def describe(self, passage_ids: Sequence[int]) -> list[PassageInfo]:
+        return [PassageInfo(int(p), int(p) // PASSAGES_PER_DOCUMENT,
+                            f"/bench/f{self.folder_of[p]:02d}/doc{int(p) // PASSAGES_PER_DOCUMENT}.txt",
+                            None, int(p) % PASSAGES_PER_DOCUMENT, "", ()) for p in passage_ids]
+
+    def lexical_search(self, text: str, k: int, where: PassageFilter | None = None):
+        raise RuntimeError("the benchmark collection has no text, so no lexical stage")
+
+
+def folder_filter(share: float) -> PassageFilter:
+    """Folders holding ``share`` of the passages (1 % per folder)."""
+    return PassageFilter(folders=tuple(f"/bench/f{i:02d}" for i in range(max(1, round(share * N_FOLDERS)))))
+
+
+# -- data ------------------------------------------------------------------------------------------
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def _lengths(rng: np.random.Generator, n: int, mean: int) -> np.ndarray:
+    return np.clip(rng.normal(mean, mean * 0.3, n), 8, 3 * mean).astype(np.int64)
+
+
+def synthetic_data(n_passages: int, folder: Path, n_queries: int, tokens: int = 100, seed: int = 0,
+                   progress: Callable[[str], None] = print) -> tuple[np.ndarray, np.ndarray, list[LateQuery]]:
+    """Write the vectors to ``folder/vectors.npy``; return ``(lengths, query targets, queries)``."""
+    rng = np.random.default_rng(seed)
+    vocab = 32768
+    concepts = _unit(rng.standard_normal((vocab, DIM))).astype(np.float32)
+    n_topics = max(64, n_passages // 500)
+    topic_size = 256
+    # Topic concept sets, Zipf-weighted within a topic; the global draw is Zipf over the vocabulary.
+    topics = np.stack([rng.choice(vocab, topic_size, replace=False) for _ in range(n_topics)])
+    zipf_topic = 1.0 / np.arange(1, topic_size + 1)
+    zipf_topic /= zipf_topic.sum()
+    zipf_vocab = 1.0 / np.arange(1, vocab + 1) ** 0.9
+    zipf_vocab /= zipf_vocab.sum()
+    lengths = _lengths(rng, n_passages, tokens)
+    topic_of = rng.integers(0, n_topics, n_passages)
+    total = int(lengths.sum())
+    out = np.lib.format.open_memmap(folder / "vectors.npy.tmp", mode="w+", dtype=np.float16, shape=(total, DIM))
+    targets = np.sort(rng.choice(n_passages, n_queries, replace=False))
+    target_concepts: dict[int, np.ndarray] = {}
+    noise = 0.75 / math.sqrt(DIM)             # |noise| ≈ 0.75 → cosine to the concept ≈ 0.8
+    start, step = 0, 20_000
+    for lo in range(0, n_passages, step):
+        hi = min(lo + step, n_passages)
+        n_tok = int(lengths[lo:hi].sum())
+        owner = np.repeat(np.arange(lo, hi), lengths[lo:hi])
+        from_topic = rng.random(n_tok) < 0.6
+        ids = rng.choice(vocab, n_tok, p=zipf_vocab)
+        pick = rng.choice(topic_size, n_tok, p=zipf_topic)
+        ids[from_topic] = topics[topic_of[owner[from_topic]], pick[from_topic]]
+        x = concepts[ids] + noise * rng.standard_normal((n_tok, DIM), dtype=np.float32)
+        out[start:start + n_tok] = _unit(x)
+        for t in targets[(targets >= lo) & (targets < hi)]:
+            target_concepts[int(t)] = ids[owner == t]
+        start += n_tok
+        progress(f"generated {hi:,} / {n_passages:,} passages")
+    out.flush()
+    del out
+    (folder / "vectors.npy.tmp").replace(folder / "vectors.npy")
+    queries = []
+    for t in targets:
+        own = rng.choice(target_concepts[int(t)], 12)
+        topical = topics[topic_of[t], rng.choice(topic_size, 4, p=zipf_topic)]
+        q = concepts[np.concatenate((own, topical))] + noise * rng.standard_normal((16, DIM))
+        queries.append(LateQuery.from_vectors(_unit(q).astype(np.float32)))
+    return lengths, targets, queries
+
+
+def text_data(n_passages: int, folder: Path, n_queries: int, seed: int = 0,
+              progress: Callable[[str], None] = print) -> tuple[np.ndarray, np.ndarray, list[LateQuery]]:
+    """Encode the demo collection once, then write ``n_passages`` perturbed recombinations of it."""
+    from .demo import ASSETS
+    from .encode import Encoder
+    from .ingest import parse_file
+    encoder = Encoder()
+    texts = [p.text for path in sorted(ASSETS.glob("*.md"))
+             for p in parse_file(path, encoder.max_passage_tokens, encoder.count_tokens).passages]
+    progress(f"encoding {len(texts)} demo passages")
+    encoded = [v.astype(np.float32) for v, _ in encoder.encode_documents(texts)]
+    rng = np.random.default_rng(seed)
+    n_src = len(encoded)
+    a, b = rng.integers(0, n_src, n_passages), rng.integers(0, n_src, n_passages)
+    cut_a = [rng.integers(1, encoded[i].shape[0] + 1) for i in a]
+    cut_b = [rng.integers(0, encoded[i].shape[0]) for i in b]
+    lengths = np.array([ca + encoded[j].shape[0] - cb for ca, j, cb in zip(cut_a, b, cut_b)], np.int64)
+    out = np.lib.format.open_memmap(folder / "vectors.npy.tmp", mode="w+", dtype=np.float16,
+                                    shape=(int(lengths.sum()), DIM))
+    pos = 0
+    for p in range(n_passages):
+        x = np.concatenate((encoded[a[p]][:cut_a[p]], encoded[b[p]][cut_b[p]:]))
+        x = _unit(x + 0.02 * rng.standard_normal(x.shape, dtype=np.float32))
+        out[pos:pos + x.shape[0]] = x
+        pos += x.shape[0]
+        if (p + 1) % 50_000 == 0:
+            progress(f"written {p + 1:,} / {n_passages:,} passages")
+    out.flush()
+    del out
+    (folder / "vectors.npy.tmp").replace(folder / "vectors.npy")
+    sentences = [s.strip() for t in texts for s in t.split(". ") if len(s.split()) >= 6]
+    picked = rng.choice(len(sentences), min(n_queries, len(sentences)), replace=False)
+    queries = [encoder.encode_query(sentences[i]) for i in picked]
+    return lengths, np.zeros(0, np.int64), queries
+
+
+def load_or_make(source: str, n_passages: int, folder: Path, n_queries: int,
+                 progress: Callable[[str], None] = print) -> ScaleData:
+    """The data in ``folder`` when it was made with the same parameters, else freshly generated."""
+    folder.mkdir(parents=True, exist_ok=True)
+    meta_path = folder / "meta.json"
+    wanted = {"format": FORMAT, "source": source, "passages": n_passages, "queries": n_queries}
+    if meta_path.is_file() and (folder / "vectors.npy").is_file() and json.loads(meta_path.read_text()) == wanted:
+        lengths = np.load(folder / "lengths.npy", allow_pickle=False)
+        q = np.load(folder / "queries.npy", allow_pickle=False)
+        counts = np.load(folder / "query_lengths.npy", allow_pickle=False)
+        queries = [LateQuery.from_vectors(x) for x in np.split(q, np.cumsum(counts)[:-1])]
+    else:
+        meta_path.unlink(missing_ok=True)
+        make = synthetic_data if source == "synthetic" else text_data
+        lengths, _, queries = make(n_passages, folder, n_queries, progress=progress)
+        np.save(folder / "lengths.npy", lengths, allow_pickle=False)
+        np.save(folder / "queries.npy", np.concatenate([q.matrix() for q in queries]), allow_pickle=False)
+        np.save(folder / "query_lengths.npy", np.array([q.n_vectors for q in queries]), allow_pickle=False)
+        meta_path.write_text(json.dumps(wanted))
+    vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    index = LateIndex(vectors, starts, lengths, np.arange(n_passages, dtype=np.int64),
+                      catalog=FolderCatalog(n_passages), name=f"{source}-{n_passages}")
+    return ScaleData(index, queries, source)
+
+
+# -- measuring -------------------------------------------------------------------------------------
+def _percentiles(ms: list[float]) -> dict[str, float]:
+    a = np.asarray(ms)
+    return {"p50_ms": round(float(np.percentile(a, 50)), 2), "p95_ms": round(float(np.percentile(a, 95)), 2),
+            "p99_ms": round(float(np.percentile(a, 99)), 2)}
+
+
+def _run_plan(data: ScaleData, plan: SearchPlan, backend: str, truth: list[list[int]],
+              where: PassageFilter | None = None, limit: int | None = None) -> dict:
+    ms, recall, stage1, touched = [], [], [], []
+    queries = data.queries[:limit] if limit else data.queries
+    for q, top in zip(queries, truth):
+        r = search_with_plan(q, data.index, plan, backend, where)
+        ms.append(sum(s.ms for s in r.stages))
+        recall.append(overlap_recall([h.passage_id for h in r.hits], top))
+        if r.stage1_candidates is not None:
+            stage1.append(overlap_recall(data.index.passage_ids[r.stage1_candidates].tolist(), top))
+        touched.append([(s.lookups or s.document_vectors) for s in r.stages])
+    out = {"backend": backend, "queries": len(queries), "recall@10": round(float(np.mean(recall)), 4),
+           **_percentiles(ms)}
+    if stage1:
+        out["stage1_recall"] = round(float(np.mean(stage1)), 4)
+    names = [s.name for s in r.stages]
+    out["vectors_touched"] = {n: int(np.mean([t[i] for t in touched])) for i, n in enumerate(names)}
+    return out
+
+
+def _truth(data: ScaleData, where: PassageFilter | None, final_k: int) -> tuple[list[list[int]], list[float]]:
+    top, ms = [], []
+    for q in data.queries:
+        r = search_with_plan(q, data.index, exhaustive_search_plan(final_k), MOJO_EXACT_CPU_BACKEND, where)
+        top.append([h.passage_id for h in r.hits])
+        ms.append(r.stages[-1].ms)
+    return top, ms
+
+
+def run_scale_bench(data: ScaleData, n_probe: int = 8, candidate_k: int = 256, n_centroids: int = 0,
+                    filters: Sequence[float] = (0.01, 0.1), numpy_queries: int = 3, cache: Path | None = None,
+                    progress: Callable[[str], None] = print) -> dict:
+    """Build the stage-1 structures (or read them from ``cache``, with the build time measured when they
+    were made), then time and score every plan; returns the report dict."""
+    index = data.index
+    report: dict = {"source": data.source, "passages": index.n_passages, "tokens": index.n_vectors,
+                    "queries": len(data.queries)}
+    k = n_centroids or default_centroid_count(index.n_vectors)
+    cached = cache / f"centroids-{k}" if cache is not None else None
+    if cached is not None and cached.is_dir():
+        index.centroid_index = load_centroid_index(cached)
+        centroid_s = json.loads((cached.parent / f"centroids-{k}.json").read_text())["build_s"]
+        progress(f"centroids read from {cached} (built earlier in {centroid_s:.0f} s)")
+    else:
+        progress(f"building {k:,} centroids over {index.n_vectors:,} token vectors")
+        t = time.perf_counter()
+        index.centroid_index = build_centroid_index(index, k)
+        centroid_s = time.perf_counter() - t
+        if cached is not None:
+            save_centroid_index(index.centroid_index, cached)
+            (cached.parent / f"centroids-{k}.json").write_text(json.dumps({"build_s": centroid_s}))
+    t = time.perf_counter()
+    index.proxy_vectors(64)
+    proxy_s = time.perf_counter() - t
+    ci = index.centroid_index
+    report["build"] = {"centroids": ci.n_centroids, "centroid_index_s": round(centroid_s, 1),
+                       "proxies_s": round(proxy_s, 1)}
+    t_count = index.n_vectors
+    report["bytes_per_token"] = {
+        "exact_vectors_float16": 2 * DIM,
+        "centroid_codes": 4,
+        "inverted_lists": round(4 * ci.list_rows.shape[0] / t_count, 2),
+        "centroid_table": round(ci.centroids.nbytes / t_count, 3),
+    }
+    progress("exhaustive exact search (the ground truth)")
+    truth, exhaustive_ms = _truth(data, None, 10)
+    exhaustive_p50 = float(np.percentile(exhaustive_ms, 50))
+    plans = {
+        "exhaustive": (exhaustive_search_plan(10), [NUMPY_REFERENCE_BACKEND]),
+        f"centroid (n_probe {n_probe}, candidate_k {candidate_k})": (
+            centroid_search_plan(10, candidate_k, n_probe, query_vector_budget=0),
+            [MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND]),
+        f"document_proxy (candidate_k {candidate_k}, budgets 32/64)": (
+            document_proxy_search_plan(10, candidate_k), [MOJO_EXACT_CPU_BACKEND]),
+    }
+    rows = {"exhaustive/mojo-exact-cpu": {"backend": MOJO_EXACT_CPU_BACKEND, "queries": len(truth),
+                                          "recall@10": 1.0, **_percentiles(exhaustive_ms)}}
+    for name, (plan, backends) in plans.items():
+        for backend in backends:
+            progress(f"{name} on {backend}")
+            limit = numpy_queries if plan.kind == "exhaustive" else None
+            row = _run_plan(data, plan, backend, truth, limit=limit)
+            row["exhaustive_p50_ms"] = round(exhaustive_p50, 2)
+            row["speedup_vs_exhaustive_mojo"] = round(exhaustive_p50 / max(row["p50_ms"], 1e-6), 1)
+            rows[f"{name}/{backend}"] = row
+    report["plans"] = rows
+    report["filtered"] = {}
+    centroid_plan = plans[f"centroid (n_probe {n_probe}, candidate_k {candidate_k})"][0]
+    for share in filters:
+        where = folder_filter(share)
+        progress(f"filtered to {share:.0%}: exhaustive truth and the centroid plan")
+        f_truth, f_ms = _truth(data, where, 10)
+        row = _run_plan(data, centroid_plan, MOJO_EXACT_CPU_BACKEND, f_truth, where)
+        row["eligible_passages"] = int(index.eligible_rows(where).sum())
+        row["exhaustive_p50_ms"] = round(float(np.percentile(f_ms, 50)), 2)
+        report["filtered"][f"{share:.0%}"] = row
+    return report
+
+
+def format_scale_report(r: dict) -> str:
+    b = r["build"]
+    lines = [f"{r['source']} collection: {r['passages']:,} passages, {r['tokens']:,} token vectors, "
+             f"{r['queries']} queries",
+             f"build: {b['centroids']:,} centroids in {b['centroid_index_s']} s (k-means, codes, lists); "
+             f"proxies {b['proxies_s']} s",
+             "bytes per token: " + ", ".join(f"{k} {v}" for k, v in r["bytes_per_token"].items()),
+             "",
+             f"{'plan / backend':<62} {'recall@10':>9} {'stage-1':>8} {'p50 ms':>8} {'p95 ms':>8} "
+             f"{'× exh.':>7}  vectors touched per stage"]
+    for name, row in r["plans"].items():
+        touched = ", ".join(f"{k.split(':')[-1]} {v:,}" for k, v in row.get("vectors_touched", {}).items())
+        lines.append(f"{name:<62} {row['recall@10']:>9.3f} {row.get('stage1_recall', float('nan')):>8.3f} "
+                     f"{row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f} "
+                     f"{row.get('speedup_vs_exhaustive_mojo', 1.0):>7.1f}  {touched}")
+    for share, row in r["filtered"].items():
+        lines.append(f"{'filtered to ' + share + ' (' + format(row['eligible_passages'], ',') + ' passages), centroid/mojo':<62} "
+                     f"{row['recall@10']:>9.3f} {row.get('stage1_recall', float('nan')):>8.3f} "
+                     f"{row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f}  p99 {row['p99_ms']:.1f} ms; "
+                     f"exhaustive in filter p50 {row['exhaustive_p50_ms']:.1f} ms")
+    lines.append("\nLatency: stages 1+2, query encoding excluded; '× exh.' = exhaustive Mojo p50 / this p50.")
+    return "\n".join(lines)

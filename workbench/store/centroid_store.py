@@ -1,0 +1,232 @@
+"""Token centroids kept with the index: trained once, grown by assignment, retrained on drift.
+
+Layout inside the index folder::
+
+    centroids/<version>/centroids.npy      float32 [K, dim]
+    centroids/<version>/meta.json          training facts and what was added since
+    centroids/<version>/codes-<segment>    int32 [n_vectors of that segment], one file per segment
+
+The catalog's manifest names the current version (``centroid_version``); a new version is written
+whole in its own folder and becomes current in one committed transaction, so a reader sees either the
+old set or the new one. Codes of a segment are derived data: a segment without its codes file (a writer
+killed in between) is coded again on open. Inverted lists are derived from the codes and the live
+layout each time the index is opened, so tombstoned passages never appear on a list.
+
+Growth: a new segment is coded against the current centroids (no retraining), and the mean cosine of
+its vectors to their centroids is recorded. :meth:`CentroidStore.needs_training` says when to retrain:
+no centroids yet, the collection has grown fourfold since training (the 4·√T rule then asks for
+twice the centroids), or new vectors sit clearly farther from their centroids than the training vectors did.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from ..core.centroids import CentroidIndex, assign, build_centroid_index, inverted_lists
+from ..core.layouts import LateIndex, gather_indices
+
+CENTROID_DIR = "centroids"
+MANIFEST_KEY = "centroid_version"
+DRIFT = 0.03                 # retrain when new vectors' mean cosine to their centroid is this much lower
+MIN_DRIFT_VECTORS = 2000     # … measured over this many new vectors (or a tenth of the training set)
+GROWTH = 4                   # retrain once the collection is 4× what the centroids were trained on (√: 2× K)
+SAMPLE = 1 << 16             # vectors whose cosine to their centroid is measured per check
+
+
+class CentroidStore:
+    def __init__(self, root: Path, manifest_get, manifest_set) -> None:
+        self.folder = root / CENTROID_DIR
+        self._get, self._set = manifest_get, manifest_set
+
+    @property
+    def version(self) -> str | None:
+        v = self._get(MANIFEST_KEY)
+        return v if v and (self.folder / v / "centroids.npy").is_file() else None
+
+    def meta(self) -> dict:
+        """Training facts of the current version (``{}`` when there is none or its meta is unreadable)."""
+        v = self.version
+        try:
+            meta = json.loads((self.folder / v / "meta.json").read_text()) if v else {}
+        except (OSError, ValueError):
+            return {}
+        return meta if isinstance(meta, dict) and {"n_centroids", "trained_vectors", "mean_cosine"} <= meta.keys() \
+            else {}
+
+    # -- reading ---------------------------------------------------------------------------------
+    def load(self, index: LateIndex, segment_files: list[str], segment_sizes: list[int]) -> CentroidIndex | None:
+        """The centroid index of ``index`` (packed from ``segment_files`` in that order), or ``None``
+        when no centroids were trained. Segments without codes are coded now (kept in memory)."""
+        v = self.version
+        if v is None:
+            return None
+        centroids = self._read_centroids(v, index.dim)
+        if centroids is None:
+            return None                # damaged: the search builds centroids in memory and says so
+        parts, base = [], 0
+        for name, size in zip(segment_files, segment_sizes):
+            codes = self._read_codes(v, name, size)
+            if codes is None:
+                codes = assign(index.vectors[base:base + size], centroids)
+            parts.append(codes)
+            base += size
+        codes = np.concatenate(parts) if parts else np.empty(0, np.int32)
+        offsets, rows = inverted_lists(codes, index.starts, index.lengths, centroids.shape[0])
+        return CentroidIndex(centroids, codes, offsets, rows)
+
+    def _read_centroids(self, version: str, dim: int) -> np.ndarray | None:
+        try:
+            c = np.load(self.folder / version / "centroids.npy", allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        ok = c.dtype == np.float32 and c.ndim == 2 and c.shape[0] >= 1 and c.shape[1] == dim
+        return c if ok else None
+
+    def _read_codes(self, version: str, segment: str, size: int) -> np.ndarray | None:
+        path = self.folder / version / f"codes-{segment}"
+        try:
+            codes = np.load(path, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        return codes if codes.dtype == np.int32 and codes.shape == (size,) else None
+
+    # -- writing (the caller holds the index's writer lock) -----------------------------------------
+    def code_new_segments(self, vectors: np.ndarray, segment_files: list[str], segment_sizes: list[int]) -> None:
+        """Code every segment that has no codes yet against the current centroids; record how close
+        its vectors sit to their centroids (the drift measure)."""
+        v = self.version
+        if v is None:
+            return
+        centroids = self._read_centroids(v, vectors.shape[1])
+        if centroids is None:
+            return
+        meta = self.meta()
+        base = 0
+        for name, size in zip(segment_files, segment_sizes):
+            if self._read_codes(v, name, size) is None:
+                block = vectors[base:base + size]
+                codes = assign(block, centroids)
+                _save(self.folder / v / f"codes-{name}", codes)
+                cos = _mean_cosine(block, centroids, codes)
+                meta.setdefault("added", []).append([int(size), cos])
+            base += size
+        _write_json(self.folder / v / "meta.json", meta)
+
+    def carry_codes(self, old_files: list[str], new_file: str, order: np.ndarray, old_sizes: list[int]) -> None:
+        """After compaction: the new segment's codes are the old codes of the rows it kept (``order``
+        indexes the old segments packed in ``old_files`` order) — no recoding."""
+        v = self.version
+        if v is None:
+            return
+        parts = [self._read_codes(v, f, n) for f, n in zip(old_files, old_sizes)]
+        if any(p is None for p in parts):
+            return                     # some codes were never written: the next open codes the segment
+        codes = np.concatenate(parts)[order] if parts else np.empty(0, np.int32)
+        _save(self.folder / v / f"codes-{new_file}", codes)
+        for f in old_files:
+            (self.folder / v / f"codes-{f}").unlink(missing_ok=True)
+
+    def needs_training(self, n_live_vectors: int, dim: int = 128) -> str | None:
+        """Why the centroids should be (re)trained now, or ``None``."""
+        if n_live_vectors == 0:
+            return None
+        if self.version is None:
+            return "no centroids yet"
+        meta = self.meta()
+        if not meta or self._read_centroids(self.version, dim) is None:
+            return "the centroid files are damaged"
+        if n_live_vectors >= GROWTH * meta["trained_vectors"]:
+            return (f"the collection grew to {n_live_vectors:,} token vectors; "
+                    f"{meta['n_centroids']:,} centroids were trained for {meta['trained_vectors']:,}")
+        added = np.array(meta.get("added", []), dtype=np.float64).reshape(-1, 2)
+        n_added = added[:, 0].sum()
+        if n_added >= min(MIN_DRIFT_VECTORS, max(1, meta["trained_vectors"] // 10)):
+            cos = float((added[:, 0] * added[:, 1]).sum() / n_added)
+            if meta["mean_cosine"] - cos > DRIFT:
+                return (f"new vectors sit farther from their centroids (mean cosine {cos:.3f} vs "
+                        f"{meta['mean_cosine']:.3f} at training)")
+        return None
+
+    def train(self, index: LateIndex, segment_files: list[str], segment_sizes: list[int]) -> CentroidIndex:
+        """Train a new centroid set on the live vectors, code every segment, make it current."""
+        ci = build_centroid_index(index)
+        version = f"v-{uuid.uuid4().hex[:12]}"
+        tmp = self.folder / f".tmp-{version}"
+        tmp.mkdir(parents=True)
+        _save(tmp / "centroids.npy", ci.centroids)
+        base = 0
+        for name, size in zip(segment_files, segment_sizes):
+            _save(tmp / f"codes-{name}", ci.codes[base:base + size])
+            base += size
+        live = gather_indices(index.starts, index.lengths)
+        sample = live[np.random.default_rng(0).choice(live.shape[0], min(SAMPLE, live.shape[0]), replace=False)]
+        sample.sort()
+        meta = {"n_centroids": ci.n_centroids, "trained_vectors": int(live.shape[0]),
+                "mean_cosine": _mean_cosine(index.vectors[sample], ci.centroids, ci.codes[sample]), "added": []}
+        _write_json(tmp / "meta.json", meta)
+        _fsync(tmp)
+        os.replace(tmp, self.folder / version)
+        _fsync(self.folder)
+        self._set(MANIFEST_KEY, version)
+        self.remove_unreferenced(set(segment_files))
+        return ci
+
+    def remove_unreferenced(self, segment_files: set[str]) -> None:
+        """Delete centroid versions the manifest does not name (and temporaries), and codes of
+        segments that no longer exist. Writers only (readers may still map an old version's files,
+        which Linux keeps alive for them)."""
+        current = self._get(MANIFEST_KEY)
+        if not self.folder.is_dir():
+            return
+        for entry in self.folder.iterdir():
+            if entry.name != current:
+                shutil.rmtree(entry, ignore_errors=True)
+        if current and (self.folder / current).is_dir():
+            for entry in (self.folder / current).iterdir():
+                if entry.name.startswith("codes-") and entry.name[len("codes-"):] not in segment_files:
+                    entry.unlink(missing_ok=True)
+
+    def bytes_per_token(self, ci: CentroidIndex | None, n_vectors: int) -> dict[str, float]:
+        """Stage-1 storage per live token vector: its code, its list entries, its share of the table."""
+        if ci is None or n_vectors == 0:
+            return {}
+        return {"centroid_code": 4.0, "inverted_lists": round(4 * ci.list_rows.shape[0] / n_vectors, 2),
+                "centroid_table": round(ci.centroids.nbytes / n_vectors, 3)}
+
+
+def _mean_cosine(vectors: np.ndarray, centroids: np.ndarray, codes: np.ndarray) -> float:
+    if codes.shape[0] == 0:
+        return 1.0
+    pick = np.linspace(0, codes.shape[0] - 1, min(SAMPLE, codes.shape[0])).astype(np.int64)
+    x = np.asarray(vectors[pick], dtype=np.float32)
+    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return float(np.einsum("nd,nd->n", x, centroids[codes[pick]]).mean())
+
+
+def _save(path: Path, array: np.ndarray) -> None:
+    tmp = path.with_name(f".tmp-{path.name}")
+    with open(tmp, "wb") as fh:
+        np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".tmp-{path.name}")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
+def _fsync(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
