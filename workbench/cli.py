@@ -194,6 +194,7 @@ def cmd_bench_scale(args: argparse.Namespace) -> int:
         folder = Path(args.data) if args.data else Path(tmp)
         data = load_or_make(args.source, args.passages, folder, args.queries, progress=say)
         report = run_scale_bench(data, args.n_probe, args.candidate_k, args.centroids,
+                                 exhaustive_queries=args.exhaustive_queries,
                                  cache=Path(args.data) if args.data else None, progress=say)
     print(json.dumps(report, indent=2) if args.json else format_scale_report(report))
     return 0
@@ -366,6 +367,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--n-probe", type=int, default=8)
     p.add_argument("--candidate-k", type=int, default=256)
     p.add_argument("--centroids", type=int, default=0, help="k-means centroids (0: about 4·√tokens)")
+    p.add_argument("--exhaustive-queries", type=int, default=0,
+                   help="queries that time the exhaustive plan (0 = all; its ground truth always uses all)")
     p.add_argument("--data", help="keep the generated vectors in this folder and reuse them next time")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench_scale)
