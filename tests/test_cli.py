@@ -62,6 +62,11 @@ def test_info_and_usage_errors(cli_index):
     assert info["documents"] == 1 and info["failed"] == 1 and info["dim"] == 128
     assert info["dtype"] == "float16" and info["bytes_per_vector"] == 256
     assert "numpy-reference" in info["backends"]
+    per_token = info["bytes_per_token"]          # the ingest trained centroids; info prices them
+    assert info["centroids"]["count"] >= 1 and per_token["exact_vector"] == 256 and per_token["centroid_code"] == 4
+    assert per_token["total"] == pytest.approx(sum(v for k, v in per_token.items() if k != "total"), abs=0.02)
+    text = run("info", "--index", root / "idx", check_rc=0).stdout
+    assert "bytes per token" in text and "centroids" in text
     bad = run("search", "x", "--index", root / "idx", "--final-k", "20", "--candidate-k", "5", check_rc=2)
     assert "candidate_k" in bad.stderr and "Traceback" not in bad.stderr
     run("search", "x", "--index", root / "idx", "--backend", "cuda", check_rc=2)
@@ -162,3 +167,19 @@ def test_search_filter_text_output_and_errors(filter_index):
         bad = run("search", "bread", "--index", root / "idx", *options, check_rc=2)
         assert message in bad.stderr and "Traceback" not in bad.stderr, options
         assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_bench_scale_reports_recall_and_latency_per_plan(tmp_path):
+    proc = run("bench-scale", "--passages", 3000, "--queries", 6, "--n-probe", 4, "--candidate-k", 32,
+               "--data", tmp_path / "data", "--json", check_rc=0)
+    r = json.loads(proc.stdout)
+    assert r["passages"] == 3000 and r["tokens"] > 3000 * 8 and r["queries"] == 6
+    assert r["build"]["centroids"] >= 16 and r["bytes_per_token"]["exact_vectors_float16"] == 256
+    centroid = next(v for k, v in r["plans"].items() if k.startswith("centroid") and "mojo" in k)
+    assert {"recall@10", "p50_ms", "p95_ms", "exhaustive_p50_ms", "stage1_recall", "vectors_touched"} <= set(centroid)
+    assert 0.5 <= centroid["recall@10"] <= 1 and centroid["p50_ms"] > 0
+    assert r["plans"]["exhaustive/numpy-reference"]["recall@10"] == 1.0   # same math as the Mojo truth
+    assert set(r["filtered"]) == {"1%", "10%"}
+    assert r["filtered"]["10%"]["eligible_passages"] == 300
+    again = run("bench-scale", "--passages", 3000, "--queries", 6, "--data", tmp_path / "data", check_rc=0)
+    assert "centroids read from" in again.stdout and "recall@10" in again.stdout   # cached data reused
