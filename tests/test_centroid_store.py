@@ -35,7 +35,10 @@ def packed_codes_match(coll):
     index = coll.late_index()
     ci = index.centroid_index
     live = np.concatenate([np.arange(s, s + n) for s, n in zip(index.starts, index.lengths)])
-    return np.array_equal(ci.codes[live], assign(index.vectors[live], ci.centroids))
+    ri = index.residual_index                   # and the residuals are those codes' residuals
+    x = index.vectors[live].astype(np.float32)
+    return (np.array_equal(ci.codes[live], assign(index.vectors[live], ci.centroids))
+            and np.array_equal(ri.packed[live], ri.codec.encode(x, ci.centroids, ci.codes[live])))
 
 
 def test_ingest_trains_centroids_that_a_reopen_reads_back(tmp_path, new_collection, encoder):
@@ -52,6 +55,13 @@ def test_ingest_trains_centroids_that_a_reopen_reads_back(tmp_path, new_collecti
     assert result.hits[0].path.endswith("volcano.txt")
     meta = again.store.centroids.meta()
     assert meta["n_centroids"] == index.centroid_index.n_centroids and 0 < meta["mean_cosine"] <= 1
+    residual = again.search("magma and lava", centroid_search_plan(final_k=1, candidate_k=2, n_probe=4,
+                                                                   rerank_vectors="residual"))
+    assert residual.stages[-1].setup_ms == 0.0 and residual.hits[0].path.endswith("volcano.txt")
+    assert meta["residual_bits"] == 2 and index.residual_index.packed.shape[1] == 32
+    decoded = index.passage_vectors(0, decompressed=True)
+    stored = index.passage_vectors(0)
+    assert (decoded * stored).sum(axis=1).mean() > 0.85
 
 
 def test_new_documents_are_coded_against_the_same_centroids(tmp_path, new_collection, monkeypatch):
@@ -69,7 +79,10 @@ def test_new_documents_are_coded_against_the_same_centroids(tmp_path, new_collec
     hits = coll.search("spring tides and the moon", centroid_search_plan(final_k=1, candidate_k=2, n_probe=4))
     assert hits.hits[0].path.endswith("ocean.txt")
     codes = {p.name for p in (coll.store.centroids.folder / version).iterdir() if p.name.startswith("codes-")}
-    assert codes == {f"codes-{f}" for f in coll.store.catalog.segment_files()}   # old segments' codes gone
+    segments = coll.store.catalog.segment_files()                              # old segments' parts gone
+    assert codes == {f"codes-{f}" for f in segments}
+    assert {p.name for p in (coll.store.centroids.folder / version).glob("residuals-*")} == \
+        {f"residuals-{f}" for f in segments}
 
 
 def test_drift_retrains_and_an_open_index_keeps_searching(tmp_path, new_collection):
@@ -119,7 +132,7 @@ def test_missing_codes_are_recomputed_and_removal_keeps_lists_live(tmp_path, new
     paths = write(tmp_path, TOPICS)
     coll.ingest(paths)
     folder = coll.store.centroids.folder / coll.store.centroids.version
-    for f in folder.glob("codes-*"):
+    for f in [*folder.glob("codes-*"), *folder.glob("residuals-*")]:
         f.unlink()                                                     # as if killed before writing them
     again = Collection.open(coll.store.root, encoder=encoder)
     assert packed_codes_match(again)

@@ -216,3 +216,19 @@ def test_filter_row_limits_search_and_comparison(qtbot, window, tmp_path):
     bar.reset()
     assert bar.where([]) is None
     assert search(qtbot, window, "lava and ash from magma").result.eligible == 4
+
+
+def test_centroid_plan_with_residual_rerank_from_the_search_bar(qtbot, window, tmp_path):
+    ingest(qtbot, window, [make_pdf(tmp_path / "a.pdf", PAGES)])
+    bar = window.search_bar
+    assert not bar.residual.isEnabled()
+    bar.kind.setCurrentIndex(bar.kind.findData("centroid"))
+    assert bar.residual.isEnabled() and bar.n_probe.isEnabled()
+    bar.residual.setChecked(True)
+    bar.candidate_k.setValue(3)
+    bar.final_k.setValue(1)
+    run = search(qtbot, window, "offside rule football")
+    assert run.result.plan.rerank_vectors == "residual"
+    assert [s.name for s in run.result.stages] == ["stage1:centroid_interaction", "stage2:exact_maxsim_residual"]
+    assert run.result.hits[0].page == 3
+    assert bar.settings()["residual"] is True

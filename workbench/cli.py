@@ -217,7 +217,9 @@ def _plan_from(args: argparse.Namespace) -> SearchPlan:
             return hybrid_search_plan(args.final_k, args.candidate_k, args.lexical_k, *budgets)
         if args.plan == "centroid":
             return centroid_search_plan(args.final_k, args.candidate_k, args.n_probe, budgets[0],
-                                        args.document_vector_budget or 0)
+                                        args.document_vector_budget or 0, args.rerank_vectors)
+        if args.rerank_vectors != "float16":
+            raise ValueError("--rerank-vectors residual needs --plan centroid (it reranks on centroid codes)")
         return document_proxy_search_plan(args.final_k, args.candidate_k, *budgets)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -295,6 +297,9 @@ def _add_plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--candidate-k", type=int, default=100, help="passages the proxy stage passes on")
     p.add_argument("--lexical-k", type=int, default=100, help="passages the BM25 stage passes on (hybrid)")
     p.add_argument("--n-probe", type=int, default=8, help="centroid lists probed per query vector (centroid)")
+    p.add_argument("--rerank-vectors", choices=("float16", "residual"), default="float16",
+                   help="centroid plan: exact stage on the stored float16 vectors or on vectors rebuilt from "
+                        "centroid + 2-bit residual (36 instead of 256 bytes per token)")
     p.add_argument("--query-vector-budget", type=int, default=None,
                    help="keep the first N query vectors (0 = all; proxy default 32, exhaustive 0)")
     p.add_argument("--document-vector-budget", type=int, default=None,

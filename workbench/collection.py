@@ -131,7 +131,7 @@ class Collection:
             (vectors, starts, lengths, ids), files, sizes = self.store.packed_segments()
             index = LateIndex(vectors, starts, lengths, ids, catalog=self.store.catalog,
                               query_encoder=self.encode_query, name=str(self.store.root))
-            index.centroid_index = self.store.centroids.load(index, files, sizes)
+            index.centroid_index, index.residual_index = self.store.centroids.load(index, files, sizes)
             self._index = index
         return self._index
 
@@ -161,7 +161,8 @@ class Collection:
         meta, ci = self.store.centroids.meta(), index.centroid_index
         if ci is None:
             return {"centroids": None}
-        per_token = {"exact_vector": 2 * index.dim, **self.store.centroids.bytes_per_token(ci, index.n_vectors)}
+        per_token = {"exact_vector": 2 * index.dim,
+                     **self.store.centroids.bytes_per_token(ci, index.residual_index, index.n_vectors)}
         return {"centroids": {"count": ci.n_centroids, "version": self.store.centroids.version,
                               "trained_on_vectors": meta.get("trained_vectors"),
                               "mean_cosine_at_training": meta.get("mean_cosine")},

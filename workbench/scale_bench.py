@@ -35,6 +35,7 @@ from .core.centroids import build_centroid_index, default_centroid_count
 from .core.layouts import token_chunks
 from .core.metrics import overlap_recall
 from .core.ranking import top_k
+from .core.residuals import build_residual_index
 from .store.centroid_files import load_centroid_index, save_centroid_index
 
 DIM = 128
@@ -279,14 +280,18 @@ def run_scale_bench(data: ScaleData, n_probe: int = 8, candidate_k: int = 256, n
     index.proxy_vectors(64)
     proxy_s = time.perf_counter() - t
     ci = index.centroid_index
+    t = time.perf_counter()
+    index.residual_index = build_residual_index(index.vectors, ci, nbits=2)
+    residual_s = time.perf_counter() - t
     report["build"] = {"centroids": ci.n_centroids, "centroid_index_s": round(centroid_s, 1),
-                       "proxies_s": round(proxy_s, 1)}
+                       "proxies_s": round(proxy_s, 1), "residuals_2bit_s": round(residual_s, 1)}
     t_count = index.n_vectors
     report["bytes_per_token"] = {
         "exact_vectors_float16": 2 * DIM,
         "centroid_codes": 4,
         "inverted_lists": round(4 * ci.list_rows.shape[0] / t_count, 2),
         "centroid_table": round(ci.centroids.nbytes / t_count, 3),
+        "residual_2bit": index.residual_index.codec.bytes_per_vector(DIM) - 4,
     }
     progress("exhaustive exact search: the ground truth, then its latency")
     truth = _truth(data, None, 10)
@@ -297,6 +302,9 @@ def run_scale_bench(data: ScaleData, n_probe: int = 8, candidate_k: int = 256, n
         f"centroid (n_probe {n_probe}, candidate_k {candidate_k})": (
             centroid_search_plan(10, candidate_k, n_probe, query_vector_budget=0),
             [MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND]),
+        f"centroid, rerank on 2-bit residuals (n_probe {n_probe}, candidate_k {candidate_k})": (
+            centroid_search_plan(10, candidate_k, n_probe, query_vector_budget=0, rerank_vectors="residual"),
+            [MOJO_EXACT_CPU_BACKEND]),
         f"document_proxy (candidate_k {candidate_k}, budgets 32/64)": (
             document_proxy_search_plan(10, candidate_k), [MOJO_EXACT_CPU_BACKEND]),
     }
@@ -330,18 +338,18 @@ def format_scale_report(r: dict) -> str:
     lines = [f"{r['source']} collection: {r['passages']:,} passages, {r['tokens']:,} token vectors, "
              f"{r['queries']} queries",
              f"build: {b['centroids']:,} centroids in {b['centroid_index_s']} s (k-means, codes, lists); "
-             f"proxies {b['proxies_s']} s",
+             f"proxies {b['proxies_s']} s; 2-bit residuals {b['residuals_2bit_s']} s",
              "bytes per token: " + ", ".join(f"{k} {v}" for k, v in r["bytes_per_token"].items()),
              "",
-             f"{'plan / backend':<62} {'recall@10':>9} {'stage-1':>8} {'p50 ms':>8} {'p95 ms':>8} "
+             f"{'plan / backend':<86} {'recall@10':>9} {'stage-1':>8} {'p50 ms':>8} {'p95 ms':>8} "
              f"{'× exh.':>7}  vectors touched per stage"]
     for name, row in r["plans"].items():
         touched = ", ".join(f"{k.split(':')[-1]} {v:,}" for k, v in row.get("vectors_touched", {}).items())
-        lines.append(f"{name:<62} {row['recall@10']:>9.3f} {row.get('stage1_recall', float('nan')):>8.3f} "
+        lines.append(f"{name:<86} {row['recall@10']:>9.3f} {row.get('stage1_recall', float('nan')):>8.3f} "
                      f"{row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f} "
                      f"{row.get('speedup_vs_exhaustive_mojo', 1.0):>7.1f}  {touched}")
     for share, row in r["filtered"].items():
-        lines.append(f"{'filtered to ' + share + ' (' + format(row['eligible_passages'], ',') + ' passages), centroid/mojo':<62} "
+        lines.append(f"{'filtered to ' + share + ' (' + format(row['eligible_passages'], ',') + ' passages), centroid/mojo':<86} "
                      f"{row['recall@10']:>9.3f} {row.get('stage1_recall', float('nan')):>8.3f} "
                      f"{row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f}  p99 {row['p99_ms']:.1f} ms; "
                      f"exhaustive in filter p50 {row['exhaustive_p50_ms']:.1f} ms")

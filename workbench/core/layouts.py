@@ -138,7 +138,8 @@ class LateIndex:
     query_encoder: Callable[[str], LateQuery] | None = None
     proxies: dict[int, np.ndarray] = field(default_factory=dict)
     name: str = ""
-    centroid_index: Any = None   # CentroidIndex of the stage-1 centroid plan, built on first use
+    centroid_index: Any = None   # CentroidIndex of the stage-1 centroid plan (stored, or built on first use)
+    residual_index: Any = None   # ResidualIndex: compressed vectors for plans that rerank on them
     _id_order: np.ndarray | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -172,10 +173,13 @@ class LateIndex:
     def n_vectors(self) -> int:
         return int(self.lengths.sum())
 
-    def passage_vectors(self, row: int, budget: int = 0) -> np.ndarray:
-        """Float32 ``[kept, dim]`` vectors of passage row ``row`` under a document vector budget."""
+    def passage_vectors(self, row: int, budget: int = 0, decompressed: bool = False) -> np.ndarray:
+        """Float32 ``[kept, dim]`` vectors of passage row ``row`` under a document vector budget — the
+        stored ones, or with ``decompressed`` the ones rebuilt from centroid + residual."""
         kept = int(kept_counts(self.lengths[row:row + 1], budget)[0])
         start = int(self.starts[row])
+        if decompressed:
+            return self.residual_index.decode_rows(self.centroid_index, np.arange(start, start + kept))
         return np.asarray(self.vectors[start:start + kept], dtype=np.float32)
 
     def row_of(self, passage_id: int) -> int:

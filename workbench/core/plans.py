@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 PLAN_KINDS = ("exhaustive", "document_proxy", "hybrid", "centroid")
+RERANK_VECTORS = ("float16", "residual")
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,11 @@ class SearchPlan:
     document_vector_budget: int = 0
     lexical_k: int = 0
     n_probe: int = 0
+    rerank_vectors: str = "float16"
 
     def __post_init__(self) -> None:
+        if self.rerank_vectors not in RERANK_VECTORS:
+            raise ValueError(f"rerank_vectors must be one of {RERANK_VECTORS}, got {self.rerank_vectors!r}")
         if self.kind not in PLAN_KINDS:
             raise ValueError(f"unknown plan kind {self.kind!r}; expected one of {PLAN_KINDS}")
         if self.final_k < 1:
@@ -76,7 +80,10 @@ def hybrid_search_plan(final_k: int = 10, candidate_k: int = 100, lexical_k: int
 
 
 def centroid_search_plan(final_k: int = 10, candidate_k: int = 100, n_probe: int = 8,
-                         query_vector_budget: int = 32, document_vector_budget: int = 0) -> SearchPlan:
-    """Probe ``n_probe`` centroid lists per query vector, centroid-interaction scores, exact rerank."""
+                         query_vector_budget: int = 32, document_vector_budget: int = 0,
+                         rerank_vectors: str = "float16") -> SearchPlan:
+    """Probe ``n_probe`` centroid lists per query vector, centroid-interaction scores, exact rerank —
+    on the stored float16 vectors, or with ``rerank_vectors="residual"`` on vectors decompressed from
+    centroid + 2-bit residual (36 bytes per token instead of 256; what the exact stage scores then)."""
     return SearchPlan("centroid", final_k, candidate_k, query_vector_budget, document_vector_budget,
-                      n_probe=n_probe)
+                      n_probe=n_probe, rerank_vectors=rerank_vectors)

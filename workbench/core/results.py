@@ -108,7 +108,8 @@ class SearchResult:
         q = self.query.matrix()
         nq = q.shape[0] if self.plan.query_vector_budget == 0 else min(q.shape[0], self.plan.query_vector_budget)
         q = q[:nq]
-        d = self.index.passage_vectors(hit.row, self.plan.document_vector_budget)
+        d = self.index.passage_vectors(hit.row, self.plan.document_vector_budget,
+                                       decompressed=self.plan.rerank_vectors == "residual")
         sims = q @ d.T
         best = sims.argmax(axis=1)
         q_tokens = tuple(self.query.tokens[:nq]) if self.query.tokens else tuple(f"q{i}" for i in range(nq))

@@ -17,9 +17,10 @@ from .budgets import kept_count, kept_counts
 from .blas import one_blas_thread
 from .centroids import build_centroid_index, probe_candidates, widened_probe
 from .filters import PassageFilter
-from .layouts import LateIndex, LateQuery
+from .layouts import LateIndex, LateQuery, gather_indices
 from .plans import SearchPlan
 from .ranking import top_k
+from .residuals import build_residual_index
 from .results import Hit, SearchResult, StageProfile
 
 EXACT_FILTER_FACTOR = 4   # a filter admitting ≤ 4·candidate_k passages sends them all to the exact stage
@@ -92,16 +93,34 @@ def _lexical_stage(text: str, index: LateIndex, plan: SearchPlan, where: Passage
 def _exact_stage(q: np.ndarray, index: LateIndex, rows: np.ndarray, plan: SearchPlan, backend_name: str
                  ) -> tuple[np.ndarray, np.ndarray, StageProfile]:
     backend = get_backend(backend_name)
+    setup = 0.0 if plan.rerank_vectors == "float16" or index.residual_index is not None else _build_residuals(index)
     t = time.perf_counter()
-    scores, _ = backend.maxsim(q, index.vectors, index.starts, index.lengths, rows,
-                               plan.document_vector_budget)
+    if plan.rerank_vectors == "residual":
+        # Decompress just the candidates' kept vectors into a small packed array and score that.
+        kept = kept_counts(index.lengths[rows], plan.document_vector_budget)
+        x = index.residual_index.decode_rows(index.centroid_index, gather_indices(index.starts[rows], kept))
+        local = np.concatenate(([0], np.cumsum(kept)[:-1])).astype(np.int64)
+        scores, _ = backend.maxsim(q, x, local, kept, np.arange(rows.shape[0]), 0)
+    else:
+        scores, _ = backend.maxsim(q, index.vectors, index.starts, index.lengths, rows,
+                                   plan.document_vector_budget)
     best = top_k(scores, index.passage_ids[rows], plan.final_k)
     ms = (time.perf_counter() - t) * 1e3
     doc_vectors = int(kept_counts(index.lengths[rows], plan.document_vector_budget).sum())
-    profile = StageProfile("stage2:exact_maxsim" if plan.kind != "exhaustive" else "exact_maxsim",
+    name = "exact_maxsim" if plan.kind == "exhaustive" else "stage2:exact_maxsim"
+    profile = StageProfile(name + ("_residual" if plan.rerank_vectors == "residual" else ""),
                            int(rows.shape[0]), int(best.shape[0]), q.shape[0], doc_vectors,
-                           q.shape[0] * doc_vectors, ms, backend.name)
+                           q.shape[0] * doc_vectors, ms, backend.name, setup_ms=setup)
     return rows[best], scores[best], profile
+
+
+def _build_residuals(index: LateIndex) -> float:
+    """Build the centroid and residual structures on first use; returns the milliseconds it took."""
+    t = time.perf_counter()
+    if index.centroid_index is None:
+        index.centroid_index = build_centroid_index(index)
+    index.residual_index = build_residual_index(index.vectors, index.centroid_index)
+    return (time.perf_counter() - t) * 1e3
 
 
 def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,

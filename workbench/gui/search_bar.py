@@ -40,6 +40,10 @@ class SearchBar(QWidget):
         self.lexical_k.setEnabled(False)
         self.n_probe = _spin(8, 1, 4096, "n_probe: centroid lists each query vector probes (centroid plan)")
         self.n_probe.setEnabled(False)
+        self.residual = QCheckBox("2-bit rerank")
+        self.residual.setToolTip("centroid plan: the exact stage scores vectors rebuilt from centroid + 2-bit "
+                                 "residual (36 bytes per token) instead of the stored float16 ones (256)")
+        self.residual.setEnabled(False)
         self.q_budget = _spin(32, 0, 512, "query vector budget: first N query vectors (0 = all)")
         self.d_budget = _spin(64, 0, 4096, "document vector budget: first N vectors per passage (0 = all)")
         self.backend = QComboBox()
@@ -64,6 +68,8 @@ class SearchBar(QWidget):
                          ("doc budget", self.d_budget), ("backend", self.backend)):
             row.addWidget(QLabel(label))
             row.addWidget(w)
+            if w is self.n_probe:
+                row.addWidget(self.residual)
         row.addWidget(self.recall)
         self.query.returnPressed.connect(self.search_requested)
         self.go.clicked.connect(self.search_requested)
@@ -75,6 +81,7 @@ class SearchBar(QWidget):
         self.recall.setEnabled(staged)
         self.lexical_k.setEnabled(self.kind.currentData() == "hybrid")
         self.n_probe.setEnabled(self.kind.currentData() == "centroid")
+        self.residual.setEnabled(self.kind.currentData() == "centroid")
 
     def plan(self) -> SearchPlan:
         """The plan the controls describe (``ValueError`` with a plain message when inconsistent)."""
@@ -85,7 +92,8 @@ class SearchBar(QWidget):
                                       self.q_budget.value(), self.d_budget.value())
         if self.kind.currentData() == "centroid":
             return centroid_search_plan(self.final_k.value(), self.candidate_k.value(), self.n_probe.value(),
-                                        self.q_budget.value(), self.d_budget.value())
+                                        self.q_budget.value(), self.d_budget.value(),
+                                        "residual" if self.residual.isChecked() else "float16")
         return document_proxy_search_plan(self.final_k.value(), self.candidate_k.value(),
                                           self.q_budget.value(), self.d_budget.value())
 
@@ -98,7 +106,7 @@ class SearchBar(QWidget):
                 "n_probe": self.n_probe.value(),
                 "q_budget": self.q_budget.value(),
                 "d_budget": self.d_budget.value(), "backend": self.backend_name(),
-                "recall": self.recall.isChecked()}
+                "recall": self.recall.isChecked(), "residual": self.residual.isChecked()}
 
     def apply_settings(self, s: dict) -> None:
         for key, box in (("final_k", self.final_k), ("candidate_k", self.candidate_k),
@@ -110,5 +118,6 @@ class SearchBar(QWidget):
             i = combo.findData(s.get(key))
             if i >= 0:
                 combo.setCurrentIndex(i)
-        if "recall" in s:
-            self.recall.setChecked(str(s["recall"]).lower() in ("true", "1"))
+        for key, box in (("recall", self.recall), ("residual", self.residual)):
+            if key in s:
+                box.setChecked(str(s[key]).lower() in ("true", "1"))

@@ -4,7 +4,9 @@ Layout inside the index folder::
 
     centroids/<version>/centroids.npy      float32 [K, dim]
     centroids/<version>/meta.json          training facts and what was added since
+    centroids/<version>/codec.npy          float32 residual bucket cut-offs then bucket values
     centroids/<version>/codes-<segment>    int32 [n_vectors of that segment], one file per segment
+    centroids/<version>/residuals-<segment> uint8 [n_vectors, dim·bits/8], 2-bit residuals
 
 The catalog's manifest names the current version (``centroid_version``); a new version is written
 whole in its own folder and becomes current in one committed transaction, so a reader sees either the
@@ -29,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.centroids import CentroidIndex, assign, build_centroid_index, inverted_lists
+from ..core.residuals import BITS, ResidualCodec, ResidualIndex, build_residual_index
 from ..core.layouts import LateIndex, gather_indices
 
 CENTROID_DIR = "centroids"
@@ -36,6 +39,7 @@ MANIFEST_KEY = "centroid_version"
 DRIFT = 0.03                 # retrain when new vectors' mean cosine to their centroid is this much lower
 MIN_DRIFT_VECTORS = 2000     # … measured over this many new vectors (or a tenth of the training set)
 GROWTH = 4                   # retrain once the collection is 4× what the centroids were trained on (√: 2× K)
+RESIDUAL_BITS = 2            # 32 bytes per 128-d token beside its 4-byte code (float16: 256)
 SAMPLE = 1 << 16             # vectors whose cosine to their centroid is measured per check
 
 
@@ -60,25 +64,35 @@ class CentroidStore:
             else {}
 
     # -- reading ---------------------------------------------------------------------------------
-    def load(self, index: LateIndex, segment_files: list[str], segment_sizes: list[int]) -> CentroidIndex | None:
-        """The centroid index of ``index`` (packed from ``segment_files`` in that order), or ``None``
-        when no centroids were trained. Segments without codes are coded now (kept in memory)."""
+    def load(self, index: LateIndex, segment_files: list[str], segment_sizes: list[int]
+             ) -> tuple[CentroidIndex | None, ResidualIndex | None]:
+        """The centroid and residual indexes of ``index`` (packed from ``segment_files`` in that order),
+        or ``None`` where nothing was trained. Segments missing their codes or residuals (a writer
+        killed in between) are coded now, in memory."""
         v = self.version
         if v is None:
-            return None
+            return None, None
         centroids = self._read_centroids(v, index.dim)
         if centroids is None:
-            return None                # damaged: the search builds centroids in memory and says so
-        parts, base = [], 0
+            return None, None          # damaged: the search builds centroids in memory and says so
+        codec = self._read_codec(v)
+        codes, packed, base = [], [], 0
         for name, size in zip(segment_files, segment_sizes):
-            codes = self._read_codes(v, name, size)
-            if codes is None:
-                codes = assign(index.vectors[base:base + size], centroids)
-            parts.append(codes)
+            c = self._read_part(v, "codes", name, (size,), np.int32)
+            if c is None:
+                c = assign(index.vectors[base:base + size], centroids)
+            codes.append(c)
+            if codec is not None:
+                r = self._read_part(v, "residuals", name, (size, index.dim * codec.nbits // 8), np.uint8)
+                packed.append(r if r is not None else
+                              codec.encode(np.asarray(index.vectors[base:base + size], np.float32), centroids, c))
             base += size
-        codes = np.concatenate(parts) if parts else np.empty(0, np.int32)
-        offsets, rows = inverted_lists(codes, index.starts, index.lengths, centroids.shape[0])
-        return CentroidIndex(centroids, codes, offsets, rows)
+        all_codes = _joined(codes, np.empty(0, np.int32))
+        offsets, rows = inverted_lists(all_codes, index.starts, index.lengths, centroids.shape[0])
+        ci = CentroidIndex(centroids, all_codes, offsets, rows)
+        ri = ResidualIndex(codec, _joined(packed, np.empty((0, index.dim * codec.nbits // 8), np.uint8))) \
+            if codec is not None else None
+        return ci, ri
 
     def _read_centroids(self, version: str, dim: int) -> np.ndarray | None:
         try:
@@ -88,49 +102,63 @@ class CentroidStore:
         ok = c.dtype == np.float32 and c.ndim == 2 and c.shape[0] >= 1 and c.shape[1] == dim
         return c if ok else None
 
-    def _read_codes(self, version: str, segment: str, size: int) -> np.ndarray | None:
-        path = self.folder / version / f"codes-{segment}"
+    def _read_codec(self, version: str) -> ResidualCodec | None:
+        nbits = self.meta().get("residual_bits")
         try:
-            codes = np.load(path, mmap_mode="r", allow_pickle=False)
+            values = np.load(self.folder / version / "codec.npy", allow_pickle=False)
         except (OSError, ValueError):
             return None
-        return codes if codes.dtype == np.int32 and codes.shape == (size,) else None
+        if nbits not in BITS or values.dtype != np.float32 or values.shape != (2 * (1 << nbits) - 1,):
+            return None
+        return ResidualCodec(nbits, values[:(1 << nbits) - 1], values[(1 << nbits) - 1:])
+
+    def _read_part(self, version: str, kind: str, segment: str, shape: tuple, dtype) -> np.ndarray | None:
+        """A segment's ``codes`` or ``residuals`` file, memory-mapped; ``None`` if absent or not as expected."""
+        try:
+            a = np.load(self.folder / version / f"{kind}-{segment}", mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        return a if a.dtype == dtype and a.shape == shape else None
 
     # -- writing (the caller holds the index's writer lock) -----------------------------------------
     def code_new_segments(self, vectors: np.ndarray, segment_files: list[str], segment_sizes: list[int]) -> None:
-        """Code every segment that has no codes yet against the current centroids; record how close
-        its vectors sit to their centroids (the drift measure)."""
+        """Code (and compress) every segment that has no codes yet, against the current centroids;
+        record how close its vectors sit to their centroids (the drift measure)."""
         v = self.version
-        if v is None:
-            return
-        centroids = self._read_centroids(v, vectors.shape[1])
+        centroids = self._read_centroids(v, vectors.shape[1]) if v else None
         if centroids is None:
             return
-        meta = self.meta()
-        base = 0
+        codec, meta, base = self._read_codec(v), self.meta(), 0
         for name, size in zip(segment_files, segment_sizes):
-            if self._read_codes(v, name, size) is None:
-                block = vectors[base:base + size]
+            if self._read_part(v, "codes", name, (size,), np.int32) is None:
+                block = np.asarray(vectors[base:base + size], dtype=np.float32)
                 codes = assign(block, centroids)
-                _save(self.folder / v / f"codes-{name}", codes)
-                cos = _mean_cosine(block, centroids, codes)
-                meta.setdefault("added", []).append([int(size), cos])
+                if codec is not None:
+                    _save(self.folder / v / f"residuals-{name}", codec.encode(block, centroids, codes))
+                _save(self.folder / v / f"codes-{name}", codes)        # last: its presence means "done"
+                meta.setdefault("added", []).append([int(size), _mean_cosine(block, centroids, codes)])
             base += size
         _write_json(self.folder / v / "meta.json", meta)
 
     def carry_codes(self, old_files: list[str], new_file: str, order: np.ndarray, old_sizes: list[int]) -> None:
-        """After compaction: the new segment's codes are the old codes of the rows it kept (``order``
-        indexes the old segments packed in ``old_files`` order) — no recoding."""
+        """After compaction: the new segment's codes and residuals are the old ones of the rows it kept
+        (``order`` indexes the old segments packed in ``old_files`` order) — nothing is recoded."""
         v = self.version
         if v is None:
             return
-        parts = [self._read_codes(v, f, n) for f, n in zip(old_files, old_sizes)]
-        if any(p is None for p in parts):
-            return                     # some codes were never written: the next open codes the segment
-        codes = np.concatenate(parts)[order] if parts else np.empty(0, np.int32)
-        _save(self.folder / v / f"codes-{new_file}", codes)
+        codec = self._read_codec(v)
+        kinds = [("codes", lambda n: (n,), np.int32)]
+        if codec is not None:
+            width = (self.meta().get("dim", 128)) * codec.nbits // 8
+            kinds.insert(0, ("residuals", lambda n: (n, width), np.uint8))
+        for kind, shape, dtype in kinds:
+            parts = [self._read_part(v, kind, f, shape(n), dtype) for f, n in zip(old_files, old_sizes)]
+            if any(p is None for p in parts):
+                continue               # never written: the next open codes the new segment
+            _save(self.folder / v / f"{kind}-{new_file}", np.concatenate(parts)[order])
         for f in old_files:
-            (self.folder / v / f"codes-{f}").unlink(missing_ok=True)
+            for kind in ("residuals", "codes"):
+                (self.folder / v / f"{kind}-{f}").unlink(missing_ok=True)
 
     def needs_training(self, n_live_vectors: int, dim: int = 128) -> str | None:
         """Why the centroids should be (re)trained now, or ``None``."""
@@ -154,20 +182,24 @@ class CentroidStore:
         return None
 
     def train(self, index: LateIndex, segment_files: list[str], segment_sizes: list[int]) -> CentroidIndex:
-        """Train a new centroid set on the live vectors, code every segment, make it current."""
+        """Train a new centroid set on the live vectors, code and compress every segment, make it current."""
         ci = build_centroid_index(index)
+        ri = build_residual_index(index.vectors, ci, RESIDUAL_BITS)
         version = f"v-{uuid.uuid4().hex[:12]}"
         tmp = self.folder / f".tmp-{version}"
         tmp.mkdir(parents=True)
         _save(tmp / "centroids.npy", ci.centroids)
+        _save(tmp / "codec.npy", np.concatenate((ri.codec.cutoffs, ri.codec.weights)))
         base = 0
         for name, size in zip(segment_files, segment_sizes):
+            _save(tmp / f"residuals-{name}", ri.packed[base:base + size])
             _save(tmp / f"codes-{name}", ci.codes[base:base + size])
             base += size
         live = gather_indices(index.starts, index.lengths)
         sample = live[np.random.default_rng(0).choice(live.shape[0], min(SAMPLE, live.shape[0]), replace=False)]
         sample.sort()
-        meta = {"n_centroids": ci.n_centroids, "trained_vectors": int(live.shape[0]),
+        meta = {"n_centroids": ci.n_centroids, "trained_vectors": int(live.shape[0]), "dim": index.dim,
+                "residual_bits": RESIDUAL_BITS,
                 "mean_cosine": _mean_cosine(index.vectors[sample], ci.centroids, ci.codes[sample]), "added": []}
         _write_json(tmp / "meta.json", meta)
         _fsync(tmp)
@@ -189,15 +221,27 @@ class CentroidStore:
                 shutil.rmtree(entry, ignore_errors=True)
         if current and (self.folder / current).is_dir():
             for entry in (self.folder / current).iterdir():
-                if entry.name.startswith("codes-") and entry.name[len("codes-"):] not in segment_files:
+                kind, _, segment = entry.name.partition("-")
+                if kind in ("codes", "residuals") and segment not in segment_files:
                     entry.unlink(missing_ok=True)
 
-    def bytes_per_token(self, ci: CentroidIndex | None, n_vectors: int) -> dict[str, float]:
-        """Stage-1 storage per live token vector: its code, its list entries, its share of the table."""
+    def bytes_per_token(self, ci: CentroidIndex | None, ri: ResidualIndex | None, n_vectors: int) -> dict[str, float]:
+        """Stage-1 storage per live token vector: its code, its list entries, its share of the centroid
+        table, and its compressed residual."""
         if ci is None or n_vectors == 0:
             return {}
-        return {"centroid_code": 4.0, "inverted_lists": round(4 * ci.list_rows.shape[0] / n_vectors, 2),
-                "centroid_table": round(ci.centroids.nbytes / n_vectors, 3)}
+        out = {"centroid_code": 4.0, "inverted_lists": round(4 * ci.list_rows.shape[0] / n_vectors, 2),
+               "centroid_table": round(ci.centroids.nbytes / n_vectors, 3)}
+        if ri is not None:
+            out[f"residual_{ri.codec.nbits}bit"] = float(ri.packed.shape[1])
+        return out
+
+
+def _joined(parts: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
+    """One array from per-segment parts; a single (compacted) segment stays memory-mapped, uncopied."""
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else empty
 
 
 def _mean_cosine(vectors: np.ndarray, centroids: np.ndarray, codes: np.ndarray) -> float:
