@@ -158,3 +158,39 @@ def test_damaged_centroid_files_fall_back_to_building(tmp_path, new_collection, 
     result = again.search("offside rule", centroid_search_plan(final_k=1, candidate_k=2, n_probe=4))
     assert result.hits[0].path.endswith("football.txt")
     assert result.stages[0].setup_ms > 0                               # rebuilt in memory, said so
+
+
+def test_searches_stay_correct_while_an_ingest_compacts_and_retrains(tmp_path, new_collection, monkeypatch):
+    import threading
+
+    from workbench.core import search_with_plan
+    monkeypatch.setattr("workbench.store.centroid_store.DRIFT", -1.0)      # every ingest retrains
+    coll = new_collection()
+    coll.ingest(write(tmp_path, TOPICS))
+    index, old_version = coll.late_index(), coll.store.centroids.version
+    plan = centroid_search_plan(final_k=2, candidate_k=3, n_probe=4, query_vector_budget=0)
+    query = coll.encode_query("sunlight and chlorophyll in green plants")
+    expected = [h.passage_id for h in search_with_plan(query, index, exhaustive_search_plan(final_k=2)).hits]
+    seen, errors, stop = [], [], threading.Event()
+
+    def searcher():
+        while not stop.is_set():
+            try:
+                seen.append([h.passage_id for h in search_with_plan(query, index, plan, "mojo").hits])
+                stop.wait(0.01)          # a user's pace, not a busy loop starving the ingest of the GIL
+            except Exception as exc:     # any failure is the test's failure
+                errors.append(exc)
+                return
+
+    thread = threading.Thread(target=searcher)
+    thread.start()
+    try:
+        coll.ingest(write(tmp_path, MORE))                                  # new segment, compaction, retrain
+        coll.ingest(write(tmp_path, {"glacier.txt": "Glaciers carve valleys as ice grinds over rock."}))
+    finally:
+        stop.set()
+        thread.join()
+    assert not errors and len(seen) > 1 and all(ids == expected for ids in seen)
+    assert coll.store.centroids.version not in (None, old_version)         # retrained underneath
+    fresh = coll.search("sunlight and chlorophyll in green plants", plan)
+    assert fresh.hits[0].passage_id == expected[0] and packed_codes_match(coll)
