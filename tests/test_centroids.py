@@ -159,6 +159,12 @@ def test_filtered_centroid_search_matches_exhaustive_within_the_filter(rng):
             assert s1.candidates_in == 40 * len(folders)
             if probed:   # 160 eligible > 4·candidate_k: probed, with n_probe widened by √(400/160)
                 assert s1.n_probe == 7 and s1.candidates_out == 10 and s1.lookups > 0
+                assert s1.name == "stage1:centroid_interaction"
             else:        # 40 eligible ≤ 4·candidate_k: all go to the exact stage, nothing probed
-                assert s1.candidates_out == 40 and s1.lookups == 0
+                assert s1.candidates_out == 40 and s1.lookups == 0 and s1.name == "stage1:filter_all_eligible"
                 assert [h.passage_id for h in result.hits] == [h.passage_id for h in truth.hits]
+    # Many probes for few eligible passages: exact on all of them is estimated cheaper, and chosen.
+    wide = centroid_search_plan(final_k=5, candidate_k=10, n_probe=64, query_vector_budget=0)
+    result = search_with_plan(q, index, wide, where=PassageFilter(folders=("1", "2", "5", "7")))
+    s1 = result.stages[0]
+    assert s1.name == "stage1:filter_all_eligible" and s1.candidates_out == 160 and "costs less" in s1.budget_rule
