@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.centroids import CentroidIndex
+from .files import save_array
 
 _ARRAYS = {"centroids": np.float32, "codes": np.int32, "list_offsets": np.int64, "list_rows": np.int32}
 
@@ -25,10 +26,7 @@ def save_centroid_index(ci: CentroidIndex, folder: Path) -> None:
     tmp.mkdir()
     try:
         for name, dtype in _ARRAYS.items():
-            with open(tmp / f"{name}.npy", "wb") as fh:
-                np.save(fh, np.ascontiguousarray(getattr(ci, name), dtype=dtype), allow_pickle=False)
-                fh.flush()
-                os.fsync(fh.fileno())
+            save_array(tmp / f"{name}.npy", np.asarray(getattr(ci, name), dtype=dtype))
         old = None
         if folder.exists():
             old = folder.with_name(f".old-{folder.name}-{uuid.uuid4().hex}")

@@ -31,8 +31,9 @@ from pathlib import Path
 import numpy as np
 
 from ..core.centroids import CentroidIndex, assign, build_centroid_index, inverted_lists
-from ..core.residuals import BITS, ResidualCodec, ResidualIndex, build_residual_index
 from ..core.layouts import LateIndex, gather_indices
+from ..core.residuals import BITS, ResidualCodec, ResidualIndex, build_residual_index
+from .files import fsync_dir, save_array, write_json
 
 CENTROID_DIR = "centroids"
 MANIFEST_KEY = "centroid_version"
@@ -134,11 +135,11 @@ class CentroidStore:
                 block = np.asarray(vectors[base:base + size], dtype=np.float32)
                 codes = assign(block, centroids)
                 if codec is not None:
-                    _save(self.folder / v / f"residuals-{name}", codec.encode(block, centroids, codes))
-                _save(self.folder / v / f"codes-{name}", codes)        # last: its presence means "done"
+                    save_array(self.folder / v / f"residuals-{name}", codec.encode(block, centroids, codes))
+                save_array(self.folder / v / f"codes-{name}", codes)        # last: its presence means "done"
                 meta.setdefault("added", []).append([int(size), _mean_cosine(block, centroids, codes)])
             base += size
-        _write_json(self.folder / v / "meta.json", meta)
+        write_json(self.folder / v / "meta.json", meta)
 
     def carry_codes(self, old_files: list[str], new_file: str, order: np.ndarray, old_sizes: list[int]) -> None:
         """After compaction: the new segment's codes and residuals are the old ones of the rows it kept
@@ -155,7 +156,7 @@ class CentroidStore:
             parts = [self._read_part(v, kind, f, shape(n), dtype) for f, n in zip(old_files, old_sizes)]
             if any(p is None for p in parts):
                 continue               # never written: the next open codes the new segment
-            _save(self.folder / v / f"{kind}-{new_file}", np.concatenate(parts)[order])
+            save_array(self.folder / v / f"{kind}-{new_file}", np.concatenate(parts)[order])
         for f in old_files:
             for kind in ("residuals", "codes"):
                 (self.folder / v / f"{kind}-{f}").unlink(missing_ok=True)
@@ -188,12 +189,12 @@ class CentroidStore:
         version = f"v-{uuid.uuid4().hex[:12]}"
         tmp = self.folder / f".tmp-{version}"
         tmp.mkdir(parents=True)
-        _save(tmp / "centroids.npy", ci.centroids)
-        _save(tmp / "codec.npy", np.concatenate((ri.codec.cutoffs, ri.codec.weights)))
+        save_array(tmp / "centroids.npy", ci.centroids)
+        save_array(tmp / "codec.npy", np.concatenate((ri.codec.cutoffs, ri.codec.weights)))
         base = 0
         for name, size in zip(segment_files, segment_sizes):
-            _save(tmp / f"residuals-{name}", ri.packed[base:base + size])
-            _save(tmp / f"codes-{name}", ci.codes[base:base + size])
+            save_array(tmp / f"residuals-{name}", ri.packed[base:base + size])
+            save_array(tmp / f"codes-{name}", ci.codes[base:base + size])
             base += size
         live = gather_indices(index.starts, index.lengths)
         sample = live[np.random.default_rng(0).choice(live.shape[0], min(SAMPLE, live.shape[0]), replace=False)]
@@ -201,10 +202,10 @@ class CentroidStore:
         meta = {"n_centroids": ci.n_centroids, "trained_vectors": int(live.shape[0]), "dim": index.dim,
                 "residual_bits": RESIDUAL_BITS,
                 "mean_cosine": _mean_cosine(index.vectors[sample], ci.centroids, ci.codes[sample]), "added": []}
-        _write_json(tmp / "meta.json", meta)
-        _fsync(tmp)
+        write_json(tmp / "meta.json", meta)
+        fsync_dir(tmp)
         os.replace(tmp, self.folder / version)
-        _fsync(self.folder)
+        fsync_dir(self.folder)
         self._set(MANIFEST_KEY, version)
         self.remove_unreferenced(set(segment_files))
         return ci
@@ -251,26 +252,3 @@ def _mean_cosine(vectors: np.ndarray, centroids: np.ndarray, codes: np.ndarray) 
     x = np.asarray(vectors[pick], dtype=np.float32)
     x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     return float(np.einsum("nd,nd->n", x, centroids[codes[pick]]).mean())
-
-
-def _save(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(f".tmp-{path.name}")
-    with open(tmp, "wb") as fh:
-        np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".tmp-{path.name}")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
-
-
-def _fsync(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -7,11 +7,12 @@ readers and removed by the next writer.
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
 import numpy as np
+
+from .files import fsync_dir, save_array
 
 SEGMENT_DIR = "segments"
 STORAGE_DTYPE = np.float16
@@ -21,13 +22,8 @@ def write_segment(folder: Path, vectors: np.ndarray) -> str:
     """Write ``vectors`` ([n, dim]) as float16 durably; returns the new file's name (not yet referenced)."""
     folder.mkdir(parents=True, exist_ok=True)
     name = f"seg-{uuid.uuid4().hex}.npy"
-    tmp = folder / f".tmp-{name}"
-    with open(tmp, "wb") as fh:
-        np.save(fh, np.ascontiguousarray(vectors, dtype=STORAGE_DTYPE), allow_pickle=False)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, folder / name)
-    _fsync_dir(folder)
+    save_array(folder / name, np.asarray(vectors, dtype=STORAGE_DTYPE))
+    fsync_dir(folder)
     return name
 
 
@@ -54,11 +50,3 @@ def remove_unreferenced(folder: Path, referenced: set[str]) -> list[str]:
                 entry.unlink(missing_ok=True)
                 removed.append(entry.name)
     return removed
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
