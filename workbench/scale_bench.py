@@ -6,8 +6,9 @@ Two sources of token vectors, both written as one float16 ``.npy`` read by memor
   directions with Zipf frequencies; each passage has a topic (a few hundred concepts) and draws most
   tokens from it and the rest from the whole vocabulary; every token is its concept plus noise
   (cosine ≈ 0.8 to the concept). A query is 16 noisy concepts of one passage and its topic.
-* ``text`` — really encoded text (the built-in demo collection) replicated to size: each passage joins
-  two spans of encoded passages and perturbs every vector slightly, so no two are equal. Queries are
+* ``text`` — really encoded text replicated to size: up to 2000 paragraphs of Python standard-library
+  docstrings (real technical English, present on every machine) encoded once; each passage joins two
+  spans of encoded paragraphs and perturbs every vector slightly, so no two are equal. Queries are
   encoded sentences of the same text.
 
 Ground truth is exhaustive exact MaxSim (Mojo) per query; every plan is timed per query (stages 1+2,
@@ -136,16 +137,45 @@ def synthetic_data(n_passages: int, folder: Path, n_queries: int, tokens: int = 
     return lengths, targets, queries
 
 
+# Standard-library modules whose docstrings serve as real technical English on any machine, offline.
+TEXT_MODULES = ("argparse", "asyncio", "collections", "concurrent.futures", "contextlib", "csv", "dataclasses",
+                "datetime", "decimal", "difflib", "email.message", "enum", "fractions", "functools", "gzip",
+                "heapq", "http.client", "inspect", "io", "itertools", "json", "logging", "mailbox", "math",
+                "multiprocessing", "os", "pathlib", "pprint", "queue", "random", "re", "shutil", "socket",
+                "statistics", "string", "subprocess", "tarfile", "tempfile", "textwrap", "threading",
+                "typing", "unittest", "urllib.parse", "uuid", "xml.etree.ElementTree", "zipfile")
+
+
+def docstring_passages(limit: int = 2000, min_words: int = 12, max_words: int = 180) -> list[str]:
+    """Paragraphs of standard-library docstrings (modules, classes, functions), deduplicated, in a fixed
+    order: real text available wherever Python is."""
+    import importlib
+    import inspect
+    seen, out = set(), []
+    for name in TEXT_MODULES:
+        module = importlib.import_module(name)
+        objects = [module] + [getattr(module, a) for a in sorted(dir(module)) if not a.startswith("_")]
+        objects += [v for c in objects if inspect.isclass(c) and c.__module__ == module.__name__
+                    for a, v in sorted(vars(c).items()) if not a.startswith("_")]
+        for obj in objects:
+            doc = inspect.getdoc(obj) if inspect.ismodule(obj) or inspect.isclass(obj) or callable(obj) else None
+            for para in (doc or "").split("\n\n"):
+                words = para.split()
+                if len(words) >= min_words and para not in seen:
+                    seen.add(para)
+                    out.append(" ".join(words[:max_words]))
+                    if len(out) == limit:
+                        return out
+    return out
+
+
 def text_data(n_passages: int, folder: Path, n_queries: int, seed: int = 0,
               progress: Callable[[str], None] = print) -> tuple[np.ndarray, np.ndarray, list[LateQuery]]:
-    """Encode the demo collection once, then write ``n_passages`` perturbed recombinations of it."""
-    from .demo import ASSETS
+    """Encode standard-library docstrings once, then write ``n_passages`` perturbed recombinations."""
     from .encode import Encoder
-    from .ingest import parse_file
     encoder = Encoder()
-    texts = [p.text for path in sorted(ASSETS.glob("*.md"))
-             for p in parse_file(path, encoder.max_passage_tokens, encoder.count_tokens).passages]
-    progress(f"encoding {len(texts)} demo passages")
+    texts = docstring_passages()
+    progress(f"encoding {len(texts)} docstring passages")
     encoded = [v.astype(np.float32) for v, _ in encoder.encode_documents(texts)]
     rng = np.random.default_rng(seed)
     n_src = len(encoded)
