@@ -9,16 +9,14 @@ they run with BLAS limited to one thread; big products (the NumPy reference's ex
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from functools import lru_cache
 
+import numpy  # noqa: F401  (loads NumPy's BLAS, which the controller must see)
 from threadpoolctl import ThreadpoolController
 
-
-@lru_cache(maxsize=1)
-def _controller() -> ThreadpoolController:
-    return ThreadpoolController()
+# Made at import (≈10 ms: it inspects the loaded libraries) so no search pays for it inside a stage.
+_CONTROLLER = ThreadpoolController()
 
 
 def one_blas_thread() -> AbstractContextManager:
     """``with one_blas_thread(): small @ product`` — BLAS runs single-threaded inside the block."""
-    return _controller().limit(limits=1, user_api="blas")
+    return _CONTROLLER.limit(limits=1, user_api="blas")
