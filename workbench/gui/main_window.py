@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
         self.last_run: SearchRun | None = None
         self._search_token: CancelToken | None = None
         self._ingest_token: CancelToken | None = None
+        self._centroid_reason = ""     # why the running ingest retrains the centroids, if it does
         self._search_serial = 0
         self._workers: set = set()
         self._pending_paths = list(initial_paths or [])
@@ -159,6 +160,7 @@ class MainWindow(QMainWindow):
                 "indexed": f"indexed {name} ({ev.passages} passages)",
                 "unchanged": f"unchanged: {name}",
                 "centroids": f"training token centroids ({ev.message})"}[ev.status]
+        self._centroid_reason = ev.message if ev.status == "centroids" else self._centroid_reason
         self.collection_panel.set_progress(ev.done, ev.total, text)
 
     def _ingest_error(self, exc: Exception) -> None:
@@ -171,6 +173,9 @@ class MainWindow(QMainWindow):
         self._refresh_collection()
         if cancelled:
             self.collection_panel.current.setText("cancelled; every document committed before now is kept")
+        elif self._centroid_reason:
+            self.collection_panel.current.setText(f"token centroids trained ({self._centroid_reason})")
+        self._centroid_reason = ""
         self.ingest_finished.emit()
 
     def remove(self, paths: list[str]) -> None:
