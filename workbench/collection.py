@@ -303,8 +303,7 @@ class Collection:
 
     def _code_new_segments(self) -> None:
         """Give every new segment its codes under the current centroids (growth without retraining)."""
-        (vectors, _, _, _), files, sizes = self.store.packed_segments()
-        self.store.centroids.code_new_segments(vectors, files, sizes)
+        self.store.centroids.code_new_segments(self.store.segments())
 
     def _retrain_centroids_if_needed(self, done: int, total: int) -> Iterator[IngestEvent]:
         """Train the centroids (announced by a ``centroids`` event) when there are none yet, the

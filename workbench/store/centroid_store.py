@@ -41,7 +41,8 @@ DRIFT = 0.03                 # retrain when new vectors' mean cosine to their ce
 MIN_DRIFT_VECTORS = 2000     # … measured over this many new vectors (or a tenth of the training set)
 GROWTH = 4                   # retrain once the collection is 4× what the centroids were trained on (√: 2× K)
 RESIDUAL_BITS = 2            # 32 bytes per 128-d token beside its 4-byte code (float16: 256)
-SAMPLE = 1 << 16             # vectors whose cosine to their centroid is measured per check
+SAMPLE = 1 << 16
+CODE_CHUNK = 1 << 20         # vectors coded at a time (4 MiB of codes, 512 MiB of float32 input)             # vectors whose cosine to their centroid is measured per check
 
 
 class CentroidStore:
@@ -80,13 +81,13 @@ class CentroidStore:
         codes, packed, base = [], [], 0
         for name, size in zip(segment_files, segment_sizes):
             c = self._read_part(v, "codes", name, (size,), np.int32)
-            if c is None:
-                c = assign(index.vectors[base:base + size], centroids)
+            r = self._read_part(v, "residuals", name, (size, index.dim * codec.nbits // 8), np.uint8) \
+                if codec is not None else None
+            if c is None or (codec is not None and r is None):
+                c, r, _ = _code_segment(index.vectors[base:base + size], centroids, codec)
             codes.append(c)
             if codec is not None:
-                r = self._read_part(v, "residuals", name, (size, index.dim * codec.nbits // 8), np.uint8)
-                packed.append(r if r is not None else
-                              codec.encode(np.asarray(index.vectors[base:base + size], np.float32), centroids, c))
+                packed.append(r)
             base += size
         all_codes = _joined(codes, np.empty(0, np.int32))
         offsets, rows = inverted_lists(all_codes, index.starts, index.lengths, centroids.shape[0])
@@ -122,23 +123,23 @@ class CentroidStore:
         return a if a.dtype == dtype and a.shape == shape else None
 
     # -- writing (the caller holds the index's writer lock) -----------------------------------------
-    def code_new_segments(self, vectors: np.ndarray, segment_files: list[str], segment_sizes: list[int]) -> None:
-        """Code (and compress) every segment that has no codes yet, against the current centroids;
-        record how close its vectors sit to their centroids (the drift measure)."""
+    def code_new_segments(self, segments: list[tuple[str, np.ndarray]]) -> None:
+        """Code (and compress) every segment that has no codes yet, against the current centroids, a
+        bounded chunk at a time; record how close its vectors sit to their centroids (the drift measure)."""
         v = self.version
-        centroids = self._read_centroids(v, vectors.shape[1]) if v else None
+        centroids = self._read_centroids(v, segments[0][1].shape[1]) if v and segments else None
         if centroids is None:
             return
-        codec, meta, base = self._read_codec(v), self.meta(), 0
-        for name, size in zip(segment_files, segment_sizes):
-            if self._read_part(v, "codes", name, (size,), np.int32) is None:
-                block = np.asarray(vectors[base:base + size], dtype=np.float32)
-                codes = assign(block, centroids)
-                if codec is not None:
-                    save_array(self.folder / v / f"residuals-{name}", codec.encode(block, centroids, codes))
-                save_array(self.folder / v / f"codes-{name}", codes)        # last: its presence means "done"
-                meta.setdefault("added", []).append([int(size), _mean_cosine(block, centroids, codes)])
-            base += size
+        codec, meta = self._read_codec(v), self.meta()
+        for name, vectors in segments:
+            size = int(vectors.shape[0])
+            if self._read_part(v, "codes", name, (size,), np.int32) is not None:
+                continue
+            codes, packed, cosine = _code_segment(vectors, centroids, codec)
+            if packed is not None:
+                save_array(self.folder / v / f"residuals-{name}", packed)
+            save_array(self.folder / v / f"codes-{name}", codes)        # last: its presence means "done"
+            meta.setdefault("added", []).append([size, cosine])
         write_json(self.folder / v / "meta.json", meta)
 
     def carry_codes(self, old_files: list[str], new_file: str, order: np.ndarray, old_sizes: list[int]) -> None:
@@ -236,6 +237,23 @@ class CentroidStore:
         if ri is not None:
             out[f"residual_{ri.codec.nbits}bit"] = float(ri.packed.shape[1])
         return out
+
+
+def _code_segment(vectors: np.ndarray, centroids: np.ndarray, codec: ResidualCodec | None
+                  ) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """``(codes, packed residuals or None, mean cosine to the centroid)`` of a segment's vectors, coded
+    a bounded chunk at a time so a large segment never becomes one float32 copy."""
+    size = int(vectors.shape[0])
+    codes = np.empty(size, np.int32)
+    packed = np.empty((size, vectors.shape[1] * codec.nbits // 8), np.uint8) if codec is not None else None
+    cos_sum = 0.0
+    for lo in range(0, size, CODE_CHUNK):
+        block = np.asarray(vectors[lo:lo + CODE_CHUNK], dtype=np.float32)
+        codes[lo:lo + block.shape[0]] = c = assign(block, centroids)
+        if packed is not None:
+            packed[lo:lo + block.shape[0]] = codec.encode(block, centroids, c)
+        cos_sum += _mean_cosine(block, centroids, c) * block.shape[0]
+    return codes, packed, cos_sum / max(size, 1)
 
 
 def _joined(parts: list[np.ndarray], empty: np.ndarray) -> np.ndarray:

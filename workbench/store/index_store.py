@@ -88,7 +88,7 @@ class IndexStore:
     def packed_segments(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], list[str], list[int]]:
         """:meth:`packed` and the segment files it concatenated, in order, with their vector counts."""
         ids, files, seg_pos, offsets, lengths = self.catalog.live_layout()
-        arrays = [read_segment(self.segment_dir, f) for f in files]
+        arrays = [a for _, a in self.segments(files)]
         sizes = [int(a.shape[0]) for a in arrays]
         dim = int(self.manifest.get("dim", 128))
         if not arrays:
@@ -98,6 +98,12 @@ class IndexStore:
             return (arrays[0], offsets, lengths, ids), files, sizes
         bases = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
         return (np.concatenate(arrays), offsets + bases[seg_pos], lengths, ids), files, sizes
+
+    def segments(self, files: list[str] | None = None) -> list[tuple[str, np.ndarray]]:
+        """Every referenced segment (or those named), in packing order, memory-mapped — no copy."""
+        if files is None:
+            files = self.catalog.live_layout()[1]
+        return [(f, read_segment(self.segment_dir, f)) for f in files]
 
     def needs_compaction(self) -> bool:
         c = self.catalog.counts()
