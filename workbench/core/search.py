@@ -89,7 +89,6 @@ def _centroid_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, eligible:
         return rows, StageProfile("stage1:filter_all_eligible", n_eligible, int(rows.shape[0]), 0, 0, 0,
                                   (time.perf_counter() - t) * 1e3, NUMPY_REFERENCE_BACKEND,
                                   budget_rule=f"none ({why_exact})", setup_ms=setup)
-    n_probe = widened_probe(plan.n_probe, n_eligible / max(index.n_passages, 1), ci.n_centroids)
     found = probe_candidates(ci, q, n_probe, plan.candidate_k, index.passage_ids, eligible)
     ms = (time.perf_counter() - t) * 1e3
     k = ci.n_centroids
@@ -100,15 +99,15 @@ def _centroid_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, eligible:
                                     probed=found.touched, lookups=found.lookups, n_probe=found.n_probe)
 
 
-def _lexical_stage(text: str, index: LateIndex, plan: SearchPlan, where: PassageFilter | None
-                   ) -> tuple[np.ndarray, StageProfile]:
+def _lexical_stage(text: str, index: LateIndex, plan: SearchPlan, where: PassageFilter | None,
+                   eligible: np.ndarray | None) -> tuple[np.ndarray, StageProfile]:
     t = time.perf_counter()
     ids, _ = index.lexical_search(text, plan.lexical_k, where)
     rows = index.rows_of(ids)
     rows = rows[rows >= 0]
     ms = (time.perf_counter() - t) * 1e3
     # Lexical scoring touches no vectors: its cost is the inverted-list walk, not dot products.
-    n = index.n_passages if where is None or where.is_empty else int(index.eligible_rows(where).sum())
+    n = index.n_passages if eligible is None else int(eligible.sum())
     return rows, StageProfile("stage1:lexical_bm25", n, int(rows.shape[0]), 0, 0, 0, ms,
                               "sqlite-fts5", budget_rule="none")
 
@@ -174,7 +173,7 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
         stages.append(profile)
         yield profile
         if plan.kind == "hybrid":
-            lexical, profile = _lexical_stage(query.text, index, plan, where)
+            lexical, profile = _lexical_stage(query.text, index, plan, where, eligible)
             stages.append(profile)
             yield profile
             candidates = np.union1d(candidates, lexical)
