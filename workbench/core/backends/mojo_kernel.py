@@ -315,7 +315,8 @@ def nearest_centroids(vectors: np.ndarray, centroids: np.ndarray, threads: int |
         if rc != 0:
             raise ValueError(f"nearest-centroid kernel rejected its input: {_ERRORS.get(rc, rc)}")
 
-    futures = [_executor(workers).submit(run, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
+    pool = _executor(workers)
+    futures = [pool.submit(run, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
     try:
         run(bounds[0], bounds[1])
     finally:
