@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The models a user has named (and GUI settings) live in the config folder: never the real user's.
+os.environ["KAYAK_CONFIG_DIR"] = tempfile.mkdtemp(prefix="kayak-test-config-")
 
 
 @pytest.fixture(scope="session")

@@ -111,18 +111,18 @@ def test_needs_training_reasons(tmp_path):
     store = CentroidStore(tmp_path, manifest.get, manifest.__setitem__)
     assert store.needs_training(0) is None
     assert store.needs_training(1000) == "no centroids yet"
-    (tmp_path / "centroids" / "v1").mkdir(parents=True)
-    np.save(tmp_path / "centroids" / "v1" / "centroids.npy", np.eye(16, 128, dtype=np.float32))
-    manifest[MANIFEST_KEY] = "v1"
-    meta = {"n_centroids": 16, "trained_vectors": 1000, "mean_cosine": 0.8, "added": [[5000, 0.79]]}
-    (tmp_path / "centroids" / "v1" / "meta.json").write_text(json.dumps(meta))
+    (tmp_path / "centroids" / "v-0123456789ab").mkdir(parents=True)
+    np.save(tmp_path / "centroids" / "v-0123456789ab" / "centroids.npy", np.eye(16, 128, dtype=np.float32))
+    manifest[MANIFEST_KEY] = "v-0123456789ab"
+    meta = {"n_centroids": 16, "trained_vectors": 1000, "dim": 128, "mean_cosine": 0.8, "added": [[5000, 0.79]]}
+    (tmp_path / "centroids" / "v-0123456789ab" / "meta.json").write_text(json.dumps(meta))
     assert store.needs_training(1000) is None                          # within the drift allowance
     assert store.needs_training(3999) is None and "grew" in store.needs_training(4000)   # fourfold
     meta["added"] = [[5000, 0.70]]
-    (tmp_path / "centroids" / "v1" / "meta.json").write_text(json.dumps(meta))
+    (tmp_path / "centroids" / "v-0123456789ab" / "meta.json").write_text(json.dumps(meta))
     assert "farther" in store.needs_training(1000)
     meta["added"] = [[50, 0.1]]                  # too few new vectors to judge (a tenth of 1000 is needed)
-    (tmp_path / "centroids" / "v1" / "meta.json").write_text(json.dumps(meta))
+    (tmp_path / "centroids" / "v-0123456789ab" / "meta.json").write_text(json.dumps(meta))
     assert store.needs_training(1000) is None
 
 

@@ -183,3 +183,45 @@ def test_bench_scale_reports_recall_and_latency_per_plan(tmp_path):
     assert r["filtered"]["10%"]["eligible_passages"] == 300
     again = run("bench-scale", "--passages", 3000, "--queries", 6, "--data", tmp_path / "data", check_rc=0)
     assert "centroids read from" in again.stdout and "recall@10" in again.stdout   # cached data reused
+
+
+def test_query_bytes_that_are_not_utf8_are_a_usage_error(cli_index):
+    root, _ = cli_index
+    out = subprocess.run([sys.executable, "-m", "workbench.cli", "search", b"caf\xe9 \xff", "--index", root / "idx"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "not UTF-8 text" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_eval_skips_unsearchable_queries_by_id_and_refuses_an_unjudged_set(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps({"_id": k, "text": v}) + "\n" for k, v in
+                              {"b": "bread dough rises with yeast", "v": "volcanoes erupt lava"}.items()))
+    run("ingest", corpus, "--index", tmp_path / "idx", "--quiet", check_rc=0)
+    queries = [{"_id": "ok", "text": "yeast bread"}, {"_id": "blank", "text": "   "},
+               {"_id": "null", "text": None}, {"_id": "thai", "text": "สวัสดีครับ"}]
+    (tmp_path / "q.jsonl").write_text("".join(json.dumps(q) + "\n" for q in queries))
+    (tmp_path / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\n" + "".join(
+        f"{q['_id']}\tb\t1\n" for q in queries))
+    args = ("eval", "--index", tmp_path / "idx", "--queries", tmp_path / "q.jsonl", "--plan", "exhaustive")
+    out = json.loads(run(*args, "--qrels", tmp_path / "qrels.tsv", "--json", check_rc=0).stdout)
+    assert out["queries"] == 1 and out["ndcg@10"] == 1.0
+    skipped = {s["id"]: s["reason"] for s in out["skipped"]}
+    assert set(skipped) == {"blank", "null", "thai"}   # Thai is all [UNK] to the default encoder
+    assert "empty" in skipped["blank"] and "not a string" in skipped["null"]
+    text = run(*args, "--qrels", tmp_path / "qrels.tsv", check_rc=0)
+    assert "skipped query null" in text.stderr
+    (tmp_path / "other.tsv").write_text("query-id\tcorpus-id\tscore\nq99\tb\t1\n")
+    none = run(*args, "--qrels", tmp_path / "other.tsv", check_rc=1)
+    assert "no query could be evaluated" in none.stderr and "4 without judgments" in none.stderr
+
+
+def test_failure_lines_stay_one_line_and_paths_are_normalised(tmp_path):
+    docs = tmp_path / "d"
+    docs.mkdir()
+    (docs / "bad\nname.pdf").write_bytes(b"not a pdf")
+    (docs / "a.txt").write_text("Volcanoes erupt lava.")
+    out = run("ingest", docs, tmp_path / "d" / ".." / "d" / "a.txt", "--index", tmp_path / "idx", check_rc=1)
+    failures = [line for line in (out.stdout + out.stderr).splitlines() if line.startswith("failed:")]
+    assert len(failures) == 1 and f"{docs}/bad\\nname.pdf: not a readable PDF" in failures[0]
+    info = json.loads(run("info", "--index", tmp_path / "idx", "--json", check_rc=0).stdout)
+    assert [d["path"] for d in info["documents_list"] if d["status"] == "indexed"] == [str(docs / "a.txt")]

@@ -7,7 +7,14 @@ import pymupdf
 import pytest
 
 from conftest import make_pdf
-from workbench.ingest import IngestError, Word, cut_passages, discover, parse_file
+from workbench.ingest import IngestError, ParsedFile, Word, cut_passages, discover, parse_file
+from workbench.ingest.files import NOT_REGULAR, open_regular
+
+
+def parse(path, max_tokens):
+    """parse_file with its lazy passages read into a list (errors raised while reading, as ingest sees them)."""
+    parsed = parse_file(path, max_tokens=max_tokens)
+    return ParsedFile(parsed.pages, list(parsed.passages))
 
 
 def counts_as_one(words):
@@ -34,7 +41,7 @@ def test_a_word_longer_than_the_bound_stands_alone():
 
 def test_pdf_pages_become_passages_with_1_based_pages_and_boxes(tmp_path):
     pdf = make_pdf(tmp_path / "two.pdf", ["alpha beta gamma. " * 10, "delta epsilon zeta. " * 10])
-    parsed = parse_file(pdf, max_tokens=40)
+    parsed = parse(pdf, max_tokens=40)
     assert parsed.pages == 2
     assert {p.page for p in parsed.passages} == {1, 2}
     assert "alpha" in parsed.passages[0].text and "delta" in parsed.passages[-1].text
@@ -82,7 +89,7 @@ def _image_only(tmp_path):
 ])
 def test_bad_pdfs_give_one_plain_line(tmp_path, make, reason):
     with pytest.raises(IngestError) as err:
-        parse_file(make(tmp_path), max_tokens=100)
+        parse(make(tmp_path), max_tokens=100)
     message = str(err.value)
     assert reason in message
     assert "\n" not in message and "Traceback" not in message
@@ -90,16 +97,16 @@ def test_bad_pdfs_give_one_plain_line(tmp_path, make, reason):
 
 def test_text_markdown_and_beir(tmp_path):
     (tmp_path / "notes.md").write_text("# Title\n\nfirst paragraph here.\n\nsecond one.")
-    parsed = parse_file(tmp_path / "notes.md", max_tokens=100)
+    parsed = parse(tmp_path / "notes.md", max_tokens=100)
     assert parsed.pages == 0 and parsed.passages[0].page is None
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text(json.dumps({"_id": "d1", "title": "T", "text": "one two"}) + "\nnot json\n"
                       + json.dumps({"_id": 7, "text": "three"}) + "\n")
-    parsed = parse_file(corpus, max_tokens=100)
+    parsed = parse(corpus, max_tokens=100)
     assert [(p.source_key, p.text) for p in parsed.passages] == [("d1", "T one two"), ("7", "three")]
     (tmp_path / "bad.jsonl").write_text("nope\n")
     with pytest.raises(IngestError, match="no valid BEIR records"):
-        parse_file(tmp_path / "bad.jsonl", max_tokens=100)
+        parse(tmp_path / "bad.jsonl", max_tokens=100)
 
 
 def test_discover_recurses_and_rejects(tmp_path):
@@ -117,4 +124,31 @@ def test_discover_recurses_and_rejects(tmp_path):
 def test_non_utf8_file_name_parses(tmp_path):
     name = os.fsdecode(b"caf\xe9-notes.pdf")
     pdf = make_pdf(tmp_path / name, ["bytes in names are allowed on Linux"])
-    assert parse_file(pdf, max_tokens=50).passages[0].text.startswith("bytes in names")
+    assert parse(pdf, max_tokens=50).passages[0].text.startswith("bytes in names")
+
+
+def test_fifos_are_rejected_without_being_opened(tmp_path):
+    """A FIFO named like a document would block open() forever (with the index's write lock held)."""
+    os.mkfifo(tmp_path / "x.pdf")
+    (tmp_path / "a.txt").write_text("text")
+    found, rejected = discover([tmp_path, tmp_path / "x.pdf"])
+    assert [p.name for p in found] == ["a.txt"]
+    assert [(p.name, why) for p, why in rejected] == [("x.pdf", NOT_REGULAR)] * 2
+    with pytest.raises(IngestError, match="not a regular file"):
+        open_regular(tmp_path / "x.pdf")
+
+
+def test_a_huge_text_file_is_read_a_chunk_at_a_time(tmp_path, encoder):
+    """50 MB of text held whole as words and token counts took 15 GB; its first passages now cost MBs."""
+    import tracemalloc
+    sentence = "Late interaction keeps one vector per token so detail survives retrieval. "
+    (tmp_path / "big.txt").write_text(sentence * (50_000_000 // len(sentence)))
+    tracemalloc.start()
+    try:
+        passages = parse_file(tmp_path / "big.txt", encoder.max_passage_tokens, encoder.count_tokens).passages
+        first = [next(passages) for _ in range(20)]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert all(p.text.startswith("Late interaction") for p in first)
+    assert peak < 64 << 20, f"{peak / 2**20:.0f} MiB traced before the first passages"

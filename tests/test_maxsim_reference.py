@@ -44,7 +44,7 @@ def test_reference_handles_empty_candidates_and_chunking(rng, monkeypatch):
     whole, _ = backend.maxsim(q, vectors, starts, lengths, np.arange(40))
     monkeypatch.setattr(numpy_reference, "CHUNK_TOKENS", 120)  # forces many small chunks
     chunked, _ = backend.maxsim(q, vectors, starts, lengths, np.arange(40))
-    np.testing.assert_allclose(whole, chunked, atol=1e-6)
+    np.testing.assert_allclose(whole, chunked, rtol=1e-6, atol=1e-6)   # other BLAS blocking: a few float32 ulps
 
 
 def test_reference_matches_pylate_colbert_scores(rng):

@@ -34,16 +34,22 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
-def open_collection(path: str, model: str | None = None, create: bool = False, encoder=None) -> "Collection":
-    """Open (or with ``create=True`` make) the index folder at ``path``; its encoder loads on first use
-    (or pass an already loaded ``encoder``, which must match the index)."""
+def open_collection(path: str, model: str | None = None, create: bool = False, encoder=None,
+                    read_only: bool | None = None, trust_remote_code: bool = False) -> "Collection":
+    """Open (or with ``create=True`` make, in a new or empty folder) the index folder at ``path``; its
+    encoder loads on first use (or pass an already loaded ``encoder``, which must match the index).
+    ``read_only=True`` never writes to the index. A model the index recorded loads only if it is the
+    default or was named (``model=``) on this machine; ``trust_remote_code`` lets a named model run its
+    own Python code. See :meth:`workbench.collection.Collection.open`."""
     from .collection import Collection  # torch and PyMuPDF load only when they are needed
-    return Collection.open(path, model=model, create=create, encoder=encoder)
+    return Collection.open(path, model=model, create=create, encoder=encoder, read_only=read_only,
+                           trust_remote_code=trust_remote_code)
 
 
 def open_index(path: str, model: str | None = None) -> LateIndex:
-    """The :class:`LateIndex` of an existing index folder, with ``encode_query`` wired to its encoder."""
-    return open_collection(path, model=model).late_index()
+    """The :class:`LateIndex` of an existing index folder (opened read-only), with ``encode_query`` wired
+    to its encoder."""
+    return open_collection(path, model=model, read_only=True).late_index()
 
 
 __all__ = [

@@ -19,6 +19,7 @@ from . import __version__
 from .core import (BackendUnavailable, PassageFilter, SearchPlan, available_backends, document_proxy_search_plan,
                    centroid_search_plan, exhaustive_search_plan, hybrid_search_plan)
 from .core.backends import resolve_name
+from .store import canonical_path
 
 if TYPE_CHECKING:
     from .collection import Collection
@@ -45,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("workbench: interrupted; everything committed before now is kept", file=sys.stderr)
         return 130
+    except BrokenPipeError:           # output piped into `head`: not an error of ours
+        sys.stderr.close()
+        return 0
 
 
 # -- commands --------------------------------------------------------------------------------------
@@ -52,21 +56,24 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from .collection import Collection
-    coll = Collection.open(args.index, model=args.model, create=True)
+    coll = Collection.open(args.index, model=args.model, create=True, trust_remote_code=args.trust_remote_code)
     failed = indexed = unchanged = passages = 0
     bar = tqdm(total=None, unit="file", disable=True if args.quiet else None, dynamic_ncols=True, file=sys.stderr)
     for ev in coll.iter_ingest(args.paths):
         bar.total = ev.total
-        bar.set_postfix_str(Path(ev.path).name[:40] + (f" ({ev.message})" if ev.status == "encoding" else ""))
+        bar.set_postfix_str(_one_line(Path(ev.path).name[:40]) + (f" ({ev.message})" if ev.status == "encoding" else ""))
         if ev.status == "encoding":
             continue
         if ev.status == "centroids":
             bar.write(f"training token centroids: {ev.message}")
             continue
+        if ev.status == "lost":
+            bar.write(f"vectors lost: {_one_line(ev.path)}: {_one_line(ev.message)}")
+            continue
         bar.update(ev.done - bar.n)
         if ev.status == "failed":
             failed += 1
-            bar.write(f"failed: {ev.path}: {ev.message}")
+            bar.write(f"failed: {_one_line(ev.path)}: {_one_line(ev.message)}")
         elif ev.status == "indexed":
             indexed += 1
             passages += ev.passages
@@ -82,9 +89,11 @@ def cmd_search(args: argparse.Namespace) -> int:
     from .collection import Collection
     plan = _plan_from(args)
     backend = _backend_from(args)
-    coll = Collection.open(args.index, model=args.model)
+    query = _query_text(args.query)
+    coll = Collection.open(args.index, model=args.model, read_only=True, trust_remote_code=args.trust_remote_code)
     where = _filter_from(args, coll)
-    result = coll.search(args.query, plan, backend, where)
+    result = coll.search(query, plan, backend, where)
+    _warn(coll)
     if args.json:
         print(json.dumps(_result_json(result), indent=2))
         return 0
@@ -95,7 +104,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("no indexed passage matches the filter; nothing was searched")
         return 0
     for hit in result.hits:
-        where = f"{hit.path}" + (f" p.{hit.page}" if hit.page else "")
+        where = _one_line(hit.path or "") + (f" p.{hit.page}" if hit.page else "")
         snippet = textwrap.shorten(hit.text or "", 100, placeholder=" …")
         print(f"{hit.rank:>3}  {hit.score:8.4f}  {where}\n       {snippet}")
     print()
@@ -108,7 +117,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from .collection import Collection
-    coll = Collection.open(args.index)
+    coll = Collection.open(args.index, read_only=True)
     info = coll.info()
     info["backends"] = {k: {"available": ok, "detail": why} for k, (ok, why) in available_backends().items()}
     if args.json:
@@ -127,8 +136,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     for name, b in info["backends"].items():
         print(f"{'backend':<18}{name}: {'available' if b['available'] else 'unavailable'} — {b['detail']}")
     for d in coll.documents():
-        line = f"  [{d.status}] #{d.id} {d.path} — {d.pages} pages, {d.passages} passages"
-        print(line + (f" — {d.error}" if d.error else ""))
+        line = f"  [{d.status}] #{d.id} {_one_line(d.path)} — {d.pages} pages, {d.passages} passages"
+        print(line + (f" — {_one_line(d.error)}" if d.error else ""))
+    _warn(coll)
     return 0
 
 
@@ -137,7 +147,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     coll = Collection.open(args.index)
     removed = coll.remove(args.paths)
     for path, n in removed.items():
-        print(f"removed {path} ({n} passages)")
+        print(f"removed {_one_line(path)} ({n} passages)")
     if not removed:
         print("nothing removed: no indexed file matches those paths", file=sys.stderr)
         return 1
@@ -149,7 +159,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluation import evaluate, load_qrels, load_queries
     plan = _plan_from(args)
     backend = _backend_from(args)
-    coll = Collection.open(args.index, model=args.model)
+    coll = Collection.open(args.index, model=args.model, read_only=True, trust_remote_code=args.trust_remote_code)
     out = evaluate(coll, load_queries(Path(args.queries)), load_qrels(Path(args.qrels)), plan, backend,
                    _filter_from(args, coll))
     if args.json:
@@ -157,6 +167,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         for key in ("queries", "ndcg@10", "recall@10", "recall@100", "mrr@10", "stage1_recall", "mean_ms"):
             print(f"{key:<15}{out[key]}")
+        for skip in out["skipped"]:
+            print(f"skipped query {_one_line(skip['id'])}: {_one_line(skip['reason'])}", file=sys.stderr)
     return 0
 
 
@@ -166,7 +178,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     pdfs = build_demo_pdfs(index.parent / "demo-pdfs")
     print(f"demo collection: {len(pdfs)} PDFs written from the project's own guide; index {index}")
     status = cmd_ingest(argparse.Namespace(index=str(index), model=None, paths=[str(p) for p in pdfs],
-                                           quiet=False))
+                                           quiet=False, trust_remote_code=False))
     print(f"\nquery: {args.query!r} (proxy plan; try 'workbench search --index {index} ...')\n")
     search_args = _parser().parse_args(["search", args.query, "--index", str(index)])
     return status or cmd_search(search_args)
@@ -176,7 +188,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from .benchmark import format_report, run_bench, synthetic_index
     if args.index:
         from .collection import Collection
-        index = Collection.open(args.index).late_index()
+        index = Collection.open(args.index, read_only=True).late_index()
     else:
         index = synthetic_index(args.synthetic, args.tokens)
     report = run_bench(index, args.query_vectors, args.repeats, peers=not args.no_peers)
@@ -206,6 +218,25 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+def _one_line(text: str) -> str:
+    """``text`` with control characters (a newline in a file name) escaped, so one report stays one line."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def _warn(coll: "Collection") -> None:
+    for problem in coll.warnings:
+        print(f"warning: {_one_line(problem)}", file=sys.stderr)
+
+
+def _query_text(text: str) -> str:
+    """The query as typed; bytes that are not UTF-8 (a terminal in another encoding) are a usage error."""
+    from .collection import require_utf8
+    try:
+        return require_utf8(text, "query")
+    except ValueError as exc:
+        raise UsageError(f"{exc}; set the terminal to UTF-8 and type it again") from None
+
+
 def _plan_from(args: argparse.Namespace) -> SearchPlan:
     try:
         if args.plan == "exhaustive":
@@ -235,7 +266,7 @@ def _backend_from(args: argparse.Namespace) -> str:
 def _filter_from(args: argparse.Namespace, coll: "Collection") -> PassageFilter | None:
     """The search filter the options describe (``None`` without any); bad input is a :class:`UsageError`."""
     try:
-        where = PassageFilter(folders=tuple(os.path.abspath(os.path.expanduser(f)) for f in args.folder),
+        where = PassageFilter(folders=tuple(str(canonical_path(f)) for f in args.folder),
                               file_types=tuple(args.type),
                               modified_from=_timestamp(args.modified_after, "--modified-after"),
                               modified_to=_timestamp(args.modified_before, "--modified-before"),
@@ -265,7 +296,7 @@ def _document_ids(coll: "Collection", refs: list[str]) -> tuple[int, ...]:
         if ref.isdigit() and int(ref) in indexed:
             ids.append(int(ref))
             continue
-        row = coll.store.catalog.document(os.fsencode(os.path.abspath(os.path.expanduser(ref))))
+        row = coll.store.catalog.document(os.fsencode(canonical_path(ref)))
         if row is None or row.id not in indexed:
             raise UsageError(f"--document {ref}: no indexed document has this id or path "
                              "(ids are listed by 'workbench info --index ...')")
@@ -305,7 +336,10 @@ def _add_plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--document-vector-budget", type=int, default=None,
                    help="keep each passage's first N vectors (0 = all; proxy default 64, exhaustive 0)")
     p.add_argument("--backend", default="numpy", help="numpy or mojo (exact stage executor)")
-    p.add_argument("--model", default=None, help="encoder (must match the index; default: the index's own)")
+    p.add_argument("--model", default=None, help="encoder (must match the index; default: the index's own when it "
+                                                 "is the built-in one or was named on this machine before)")
+    p.add_argument("--trust-remote-code", action="store_true",
+                   help="let the named model run Python code of its own (modules.json classes, auto_map)")
     p.add_argument("--json", action="store_true")
     f = p.add_argument_group("filter", "search only passages of matching documents (options of one kind "
                                        "are alternatives; different kinds must all hold)")
@@ -329,6 +363,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+")
     p.add_argument("--index", required=True, help="index folder (created if missing)")
     p.add_argument("--model", default=None, help="ColBERT checkpoint folder or hub id (default: built-in)")
+    p.add_argument("--trust-remote-code", action="store_true",
+                   help="let the model run Python code of its own (modules.json classes, auto_map); only for "
+                        "models whose authors you trust")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
 

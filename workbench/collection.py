@@ -12,16 +12,18 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 
-from .core import (NUMPY_REFERENCE_BACKEND, LateIndex, LateQuery, PassageFilter, PassageInfo, SearchPlan,
-                   SearchResult, search_with_plan)
+from .core import (NUMPY_REFERENCE_BACKEND, IndexChanged, LateIndex, LateQuery, PassageFilter, PassageInfo,
+                   SearchPlan, SearchResult, search_with_plan)
 from .ingest import IngestError, discover, parse_file
-from .store import (IndexFormatError, IndexStore, NewDocument, NewPassage, display_path,
-                    fs_path_bytes)
+from .ingest.files import open_regular
+from .store import (IndexFormatError, IndexStore, NewDocument, NewPassage, SnapshotCatalog, canonical_path,
+                    display_path, fs_path_bytes)
 
 if TYPE_CHECKING:
     from .encode import Encoder
@@ -30,6 +32,8 @@ DEFAULT_MODEL = "default"
 COMMIT_VECTORS = 50_000   # commit a batch once this many vectors wait (bounds what a crash can lose)
 COMMIT_SECONDS = 5.0      # … or once this long has passed since the last commit
 ENCODE_CHUNK = 64         # passages encoded between cancellation points
+REOPEN_ATTEMPTS = 5       # a search whose index a writer changed underneath is run again on the new one
+T = TypeVar("T")
 
 
 class EncoderMismatch(IndexFormatError):
@@ -39,7 +43,9 @@ class EncoderMismatch(IndexFormatError):
 @dataclass(frozen=True)
 class IngestEvent:
     """Progress of one file. ``status``: indexed, unchanged, failed, or encoding (partial progress);
-    ``centroids`` (``path`` is the index) when the token centroids are being (re)trained, ``message`` why."""
+    ``centroids`` (``path`` is the index) when the token centroids are being (re)trained, ``message`` why;
+    ``lost`` for an indexed document whose vectors were found damaged (it is now failed and is indexed
+    again when its file is ingested)."""
 
     path: str
     status: str
@@ -68,48 +74,75 @@ class _Pending:
 
 
 class Collection:
-    def __init__(self, store: IndexStore, model: str, encoder: "Encoder | None" = None) -> None:
+    def __init__(self, store: IndexStore, model: str, encoder: "Encoder | None" = None,
+                 named_by_user: bool = False, trust_remote_code: bool = False) -> None:
         self.store = store
         self.model = model
+        self._named_by_user = named_by_user or model == DEFAULT_MODEL
+        self._trust_remote_code = trust_remote_code
         self._encoder: Encoder | None = None
         if encoder is not None:
             self._check_encoder(encoder)
             self._encoder = encoder
         self._index: LateIndex | None = None
+        self.warnings: list[str] = []   # what the last opened index could not use, in plain words
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | Path, model: str | None = None, create: bool = False,
-             encoder: "Encoder | None" = None) -> "Collection":
-        """Open the index folder at ``path`` (``create``: make it if missing).
+             encoder: "Encoder | None" = None, read_only: bool | None = None,
+             trust_remote_code: bool = False) -> "Collection":
+        """Open the index folder at ``path`` (``create``: make it if missing, in a new or empty folder).
 
-        ``encoder``: an already loaded encoder to reuse (it must match the index's manifest).
+        ``model``: the encoder the user names (a checkpoint folder or hub id); it must be the one the
+        index was written with, and is remembered as trusted on this machine. Without it the index's own
+        model is used only if it is the default or was named here before: an index never chooses the
+        code that runs (:mod:`workbench.encode.model_trust`). ``trust_remote_code`` lets a named model
+        run Python code of its own. ``encoder``: an already loaded encoder to reuse (it must match the
+        index's manifest). ``read_only``: ``True`` never writes to the index (search, info, eval);
+        ``None`` opens it for writing where the folder allows, read-only elsewhere. Raises
+        :class:`~workbench.store.IndexFormatError` (or a subclass) with a plain reason.
         """
+        from .encode.model_trust import model_key, remember
         root = Path(path).expanduser()
+        named = model is not None
         if encoder is not None and model is None:
             model = encoder.model_ref
+        if model is not None and model != DEFAULT_MODEL:
+            model = model_key(model)
+            if named:
+                remember(model)
         if create and not (root / "catalog.sqlite").exists():
-            coll = cls(None, model or DEFAULT_MODEL, encoder)  # type: ignore[arg-type]
+            IndexStore.check_creatable(root)        # before the encoder loads: fail in milliseconds
+            coll = cls(None, model or DEFAULT_MODEL, encoder, named, trust_remote_code)  # type: ignore[arg-type]
             enc = coll.encoder
             coll.store = IndexStore.create(root, {
                 "model": coll.model, "encoder_identity": enc.identity, "encoder_checksum": enc.checksum,
                 "encoder_settings": json.dumps(enc.describe_settings(), sort_keys=True),
                 "dim": str(enc.dim), "dtype": "float16", "created_at": str(time.time())})
             return coll
-        store = IndexStore.open(root)
+        store = IndexStore.open(root, read_only)
         recorded = store.manifest.get("model", DEFAULT_MODEL)
-        if model is not None and model != recorded:
+        if model is not None and model != (recorded if recorded == DEFAULT_MODEL else model_key(recorded)):
             raise EncoderMismatch(
                 f"{root} was written by encoder {store.manifest.get('encoder_identity')} (model {recorded!r}); "
                 f"it cannot be searched or extended with model {model!r}. Use --model {recorded} or a new index.")
-        return cls(store, recorded, encoder)
+        return cls(store, model or recorded, encoder, named, trust_remote_code)
 
     @property
     def encoder(self) -> "Encoder":
-        """The encoder, loaded on first use and checked against the index's manifest."""
+        """The encoder, loaded on first use and checked against the index's manifest. A model the index
+        recorded but nobody named on this machine is refused (:class:`~workbench.encode.UntrustedModel`)."""
         if self._encoder is None:
             from .encode import Encoder
-            enc = Encoder(self.model)
+            from .encode.model_trust import UntrustedModel, is_trusted
+            if not self._named_by_user and not is_trusted(self.model):
+                where = self.store.root if self.store is not None else "this index"
+                raise UntrustedModel(
+                    f"{where} was written with model {self.model!r}, which has not been named on this machine; "
+                    "an index does not choose the model (and so the code) that runs. If you trust that model, "
+                    f"name it: --model {self.model}")
+            enc = Encoder(self.model, trust_remote_code=self._trust_remote_code)
             self._check_encoder(enc)
             self._encoder = enc
         return self._encoder
@@ -126,24 +159,58 @@ class Collection:
 
     # -- reading ---------------------------------------------------------------------------------
     def late_index(self) -> LateIndex:
-        """The live passages as a packed :class:`LateIndex` (cached until the next write)."""
-        if self._index is None:
-            (vectors, starts, lengths, ids), files, sizes = self.store.packed_segments()
-            index = LateIndex(vectors, starts, lengths, ids, catalog=self.store.catalog,
-                              query_encoder=self.encode_query, name=str(self.store.root))
-            index.centroid_index, index.residual_index = self.store.centroids.load(index, files, sizes)
-            self._index = index
-        return self._index
+        """The live passages as a packed :class:`LateIndex`, kept while the catalog's generation stays the
+        same and reopened once a writer (this process or another) has committed a change."""
+        if self._index is not None and self._index.catalog.generation == self.store.catalog.generation():
+            return self._index
+        for _ in range(REOPEN_ATTEMPTS):
+            try:
+                self._index = self._open_index()
+                return self._index
+            except IndexChanged:
+                continue
+        raise IndexFormatError(f"{self.store.root} kept changing while it was being opened; try again once the "
+                               "ingest writing to it has finished")
+
+    def _open_index(self) -> LateIndex:
+        packed = self.store.packed_segments()
+        index = LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids,
+                          catalog=SnapshotCatalog(self.store.catalog, packed.generation),
+                          query_encoder=self.encode_query, name=str(self.store.root))
+        index.centroid_index, index.residual_index = self.store.centroids.load(index, packed.files, packed.sizes)
+        if self.store.catalog.generation() != packed.generation:
+            raise IndexChanged("a writer committed while the index was being opened")
+        self.warnings = [f"{why} — its documents are left out of searches; ingest them again to restore them"
+                         for why in packed.damaged.values()]
+        if self.store.centroids.problem():
+            self.warnings.append(f"stored token centroids not used: {self.store.centroids.problem()}; a centroid "
+                                 "search builds them in memory, and the next ingest trains a new set")
+        return index
+
+    def retrying(self, fn: Callable[[LateIndex], T]) -> T:
+        """``fn(index)`` on the current index; if a writer changed the index under it (``IndexChanged``),
+        again on the reopened index."""
+        for _ in range(REOPEN_ATTEMPTS):
+            index = self.late_index()
+            try:
+                return fn(index)
+            except IndexChanged:
+                self._index = None
+        raise IndexFormatError(f"{self.store.root} kept changing during the search; try again once the ingest "
+                               "writing to it has finished")
 
     def encode_query(self, text: str) -> LateQuery:
+        """The query's token vectors; ``ValueError`` for an empty query or one that is not valid text."""
         if not text.strip():
             raise ValueError("the query is empty")
-        return self.encoder.encode_query(text)
+        return self.encoder.encode_query(require_utf8(text, "query"))
 
     def search(self, text: str, plan: SearchPlan, backend: str = NUMPY_REFERENCE_BACKEND,
                where: PassageFilter | None = None) -> SearchResult:
-        """Search for ``text`` with ``plan``; ``where`` limits every stage to passages of matching documents."""
-        return search_with_plan(self.encode_query(text), self.late_index(), plan, backend, where)
+        """Search for ``text`` with ``plan``; ``where`` limits every stage to passages of matching documents.
+        A writer committing meanwhile (another process included) makes it search again on the new index."""
+        query = self.encode_query(text)
+        return self.retrying(lambda index: search_with_plan(query, index, plan, backend, where))
 
     def info(self) -> dict:
         m = self.store.manifest
@@ -153,7 +220,8 @@ class Collection:
                 "encoder_checksum": m.get("encoder_checksum"),
                 "encoder_settings": json.loads(m.get("encoder_settings", "{}")), "dim": int(m.get("dim", 0)),
                 "dtype": m.get("dtype"), **counts, "disk_bytes": self.store.disk_bytes(),
-                "bytes_per_vector": 2 * int(m.get("dim", 0)), **self._centroid_info()}
+                "bytes_per_vector": 2 * int(m.get("dim", 0)), **self._centroid_info(),
+                "read_only": self.store.read_only, "warnings": list(self.warnings)}
 
     def _centroid_info(self) -> dict:
         """Stage-1 storage: the centroid set and what it costs per live token vector."""
@@ -200,6 +268,8 @@ class Collection:
             done += 1
             yield IngestEvent(display_path(path), "failed", done, total, reason)
         with self.store.writer():
+            for path, reason in self.store.dropped:
+                yield IngestEvent(path, "lost", done, total, reason)
             pending = _Pending()
             last_commit = time.monotonic()
             try:
@@ -241,7 +311,7 @@ class Collection:
         removed: dict[str, int] = {}
         with self.store.writer():
             for p in paths:
-                prefix = fs_path_bytes(Path(p).expanduser().absolute())
+                prefix = fs_path_bytes(canonical_path(p))
                 for doc in self.store.catalog.documents():
                     if doc.path_bytes == prefix or doc.path_bytes.startswith(prefix.rstrip(b"/") + b"/"):
                         removed[doc.path] = self.store.catalog.remove_document(doc.path_bytes)
@@ -251,14 +321,13 @@ class Collection:
         return removed
 
     def _ingest_file(self, path: Path, pending: _Pending, done: int, total: int) -> Iterator[IngestEvent]:
-        path = path.absolute()
+        path = canonical_path(path)
         shown, key = display_path(path), fs_path_bytes(path)
         try:
-            stat = path.stat()
-            digest = _file_hash(path)
-        except OSError as exc:
-            self.store.catalog.record_failure(shown, key, None, None, None, f"could not be read ({exc.strerror})")
-            yield IngestEvent(shown, "failed", done, total, f"could not be read ({exc.strerror})")
+            size, mtime, digest = _file_facts(path)
+        except IngestError as exc:
+            self.store.catalog.record_failure(shown, key, None, None, None, str(exc))
+            yield IngestEvent(shown, "failed", done, total, str(exc))
             return
         known = self.store.catalog.document(key)
         if known and known.status == "indexed" and known.content_hash == digest:
@@ -269,31 +338,30 @@ class Collection:
             return
         try:
             parsed = parse_file(path, self.encoder.max_passage_tokens, self.encoder.count_tokens)
-            new = NewDocument(shown, key, digest, stat.st_size, stat.st_mtime, parsed.pages, [])
+            new = NewDocument(shown, key, digest, size, mtime, parsed.pages, [])
             vectors: list[np.ndarray] = []
             offset = pending.n_vectors
-            for start in range(0, len(parsed.passages), ENCODE_CHUNK):
-                chunk = parsed.passages[start:start + ENCODE_CHUNK]
+            # Passages arrive lazily and are encoded a chunk at a time: a huge file never becomes one list.
+            while chunk := list(islice(parsed.passages, ENCODE_CHUNK)):
                 for draft, (vecs, tokens) in zip(chunk, self.encoder.encode_documents([p.text for p in chunk])):
                     if not tokens:
                         continue  # nothing scorable (punctuation only)
                     new.passages.append(NewPassage(draft.page, len(new.passages), draft.text, tokens,
                                                    [list(b) for b in draft.boxes], offset, draft.source_key))
-                    vectors.append(vecs)
+                    vectors.append(vecs.astype(np.float16))   # as stored: half the memory of float32
                     offset += vecs.shape[0]
-                if start + ENCODE_CHUNK < len(parsed.passages):
-                    yield IngestEvent(shown, "encoding", done, total,
-                                      f"encoded {start + len(chunk)} of {len(parsed.passages)} passages")
+                where = f" (page {chunk[-1].page} of {parsed.pages})" if chunk[-1].page else ""
+                yield IngestEvent(shown, "encoding", done, total, f"encoded {len(new.passages)} passages{where}")
             if not new.passages:
                 raise IngestError("no passage holds scorable text")
         except IngestError as exc:
-            self.store.catalog.record_failure(shown, key, digest, stat.st_size, stat.st_mtime, str(exc))
+            self.store.catalog.record_failure(shown, key, digest, size, mtime, str(exc))
             yield IngestEvent(shown, "failed", done, total, str(exc))
             return
         except Exception as exc:  # a parser or model bug must not stop the other files
             first_line = (str(exc).splitlines() or [""])[0][:160]
             reason = f"unexpected error while indexing ({type(exc).__name__}: {first_line})"
-            self.store.catalog.record_failure(shown, key, digest, stat.st_size, stat.st_mtime, reason)
+            self.store.catalog.record_failure(shown, key, digest, size, mtime, reason)
             yield IngestEvent(shown, "failed", done, total, reason)
             return
         pending.docs.append(new)
@@ -309,12 +377,12 @@ class Collection:
         """Train the centroids (announced by a ``centroids`` event) when there are none yet, the
         collection outgrew them or new vectors drifted from them. Readers keep the old set until the
         new one is committed whole."""
-        (vectors, starts, lengths, ids), files, sizes = self.store.packed_segments()
-        index = LateIndex(vectors, starts, lengths, ids)
+        packed = self.store.packed_segments()
+        index = LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids)
         why = self.store.centroids.needs_training(index.n_vectors, index.dim)
         if why:
             yield IngestEvent(display_path(self.store.root), "centroids", done, total, why)
-            self.store.centroids.train(index, files, sizes)
+            self.store.centroids.train(index, packed.files, packed.sizes)
 
     def _commit(self, pending: _Pending) -> None:
         if pending.docs:
@@ -322,9 +390,22 @@ class Collection:
         pending.docs, pending.vectors, pending.n_vectors = [], [], 0
 
 
-def _file_hash(path: Path) -> str:
+def require_utf8(text: str, what: str) -> str:
+    """``text`` if it can be written as UTF-8; ``ValueError`` naming ``what`` when it holds undecodable
+    bytes (lone surrogates from a command line typed in another encoding)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        raise ValueError(f"the {what} {shown!r} holds bytes that are not UTF-8 text") from None
+    return text
+
+
+def _file_facts(path: Path) -> tuple[int, float, str]:
+    """``(size, mtime, sha256)`` of a regular file, read through one descriptor (never a FIFO)."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
+        st = os.fstat(fh.fileno())
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
-    return h.hexdigest()
+    return st.st_size, st.st_mtime, h.hexdigest()

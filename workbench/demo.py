@@ -16,8 +16,8 @@ MARGIN = 42
 
 
 def demo_index_dir() -> Path:
-    from platformdirs import user_data_dir
-    return Path(user_data_dir("kayak-workbench")) / "demo.kayak"
+    from .user_dirs import data_dir
+    return data_dir() / "demo.kayak"
 
 
 def markdown_to_html(text: str) -> str:

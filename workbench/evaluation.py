@@ -3,6 +3,8 @@
 Passages are ranked by the plan, then folded into documents (a document scores its best passage):
 the document is the passage's ``source_key`` (BEIR ``_id``) or else its file path.
 Stage-1 recall is the share of the exhaustive exact top-10 passages that the plan's stage 1 kept.
+A query that cannot be searched (no text, ``"text": null``, nothing the encoder can represent) is
+skipped and listed with its id and reason; the others are still evaluated.
 """
 
 from __future__ import annotations
@@ -20,16 +22,23 @@ from .core.metrics import mrr_at, ndcg_at, overlap_recall, recall_at
 RANK_DEPTH = 100
 
 
-def load_queries(path: Path) -> dict[str, str]:
-    queries = {}
-    with open(path, encoding="utf-8") as fh:
+def load_queries(path: Path) -> dict[str, str | None]:
+    """``_id`` → query text from a BEIR ``queries.jsonl``; a record whose ``text`` is missing, null or
+    not a string maps to ``None`` (skipped by :func:`evaluate`, never searched as the string "None").
+    A line that is not a JSON object with an ``_id`` raises ``ValueError`` naming the line."""
+    queries: dict[str, str | None] = {}
+    with open(path, encoding="utf-8", errors="replace") as fh:
         for n, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    rec = json.loads(line)
-                    queries[str(rec["_id"])] = str(rec["text"])
-                except (ValueError, KeyError, TypeError):
-                    raise ValueError(f"{path}:{n}: not a JSON object with \"_id\" and \"text\"") from None
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                rec = None
+            if not isinstance(rec, dict) or not isinstance(rec.get("_id"), (str, int)):
+                raise ValueError(f"{path}:{n}: not a JSON object with \"_id\" and \"text\"")
+            text = rec.get("text")
+            queries[str(rec["_id"])] = text if isinstance(text, str) else None
     return queries
 
 
@@ -50,22 +59,34 @@ def load_qrels(path: Path) -> dict[str, dict[str, float]]:
     return qrels
 
 
-def evaluate(coll: Collection, queries: dict[str, str], qrels: dict[str, dict[str, float]],
+def evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[str, dict[str, float]],
              plan: SearchPlan, backend: str, where: PassageFilter | None = None) -> dict:
-    """Mean metrics over the queries that have judgments (searching within ``where``, if given)."""
-    index = coll.late_index()
+    """Mean metrics over the queries that have judgments (searching within ``where``, if given).
+
+    ``skipped`` lists ``{"id", "reason"}`` for judged queries that could not be searched; ``unjudged``
+    counts queries without judgments. Raises ``ValueError`` when no query could be evaluated.
+    """
     deep = replace(plan, final_k=max(plan.final_k, RANK_DEPTH),
                    candidate_k=max(plan.candidate_k, RANK_DEPTH) if plan.kind != "exhaustive" else 0)
     reference = exhaustive_search_plan(final_k=10, query_vector_budget=plan.query_vector_budget,
                                        document_vector_budget=plan.document_vector_budget)
     per: dict[str, list[float]] = {"ndcg@10": [], "recall@10": [], "recall@100": [], "mrr@10": [],
                                    "stage1_recall": [], "ms": []}
+    skipped: list[dict[str, str]] = []
+    unjudged = 0
     for qid, text in queries.items():
         judged = qrels.get(qid)
         if not judged:
+            unjudged += 1
             continue
-        query = coll.encode_query(text)
-        result = search_with_plan(query, index, deep, backend, where)
+        try:
+            if text is None:
+                raise ValueError("its \"text\" is missing or not a string")
+            query = coll.encode_query(text)
+            result = coll.retrying(lambda index: search_with_plan(query, index, deep, backend, where))
+        except ValueError as exc:      # empty, null, or nothing the encoder can represent
+            skipped.append({"id": qid, "reason": str(exc)})
+            continue
         ranked = _documents_in_order(result)
         per["ndcg@10"].append(ndcg_at(ranked, judged, 10))
         per["recall@10"].append(recall_at(ranked, judged, 10))
@@ -73,11 +94,18 @@ def evaluate(coll: Collection, queries: dict[str, str], qrels: dict[str, dict[st
         per["mrr@10"].append(mrr_at(ranked, judged, 10))
         per["ms"].append(result.total_ms)
         if result.stage1_candidates is not None:
-            truth = search_with_plan(query, index, reference, backend, where)
-            per["stage1_recall"].append(overlap_recall(index.passage_ids[result.stage1_candidates].tolist(),
+            truth = search_with_plan(query, result.index, reference, backend, where)
+            per["stage1_recall"].append(overlap_recall(result.index.passage_ids[result.stage1_candidates].tolist(),
                                                        [h.passage_id for h in truth.hits]))
-    out = {k: (round(fmean(v), 4) if v else None) for k, v in per.items()}
+    if not per["ndcg@10"]:
+        raise ValueError(f"no query could be evaluated: {len(queries)} queries, {unjudged} without judgments in the "
+                         f"qrels, {len(skipped)} skipped" + (f" (first: {skipped[0]['id']}: {skipped[0]['reason']})"
+                                                             if skipped else "")
+                         + "; check that the query ids match the qrels' query-id column")
+    out: dict = {k: (round(fmean(v), 4) if v else None) for k, v in per.items()}
     out["queries"] = len(per["ndcg@10"])
+    out["skipped"] = skipped
+    out["unjudged"] = unjudged
     out["plan"] = plan.to_dict()
     out["backend"] = backend
     out["mean_ms"] = out.pop("ms")

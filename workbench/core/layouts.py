@@ -26,6 +26,12 @@ class LayoutError(ValueError):
     """A layout conversion was asked of data that does not fit it (wrong dim, dtype or shape)."""
 
 
+class IndexChanged(RuntimeError):
+    """A writer changed the index (removed, replaced or merged passages) after this :class:`LateIndex`
+    was read, and what a search found can no longer be described from the catalog. Reopen the index
+    and search again (:class:`~workbench.collection.Collection` does so itself)."""
+
+
 def _check_dim128(dim: int, what: str) -> None:
     if dim != FLAT_DIM:
         raise LayoutError(
@@ -106,7 +112,10 @@ class PassageInfo:
 class PassageCatalog(Protocol):
     """Where an index looks up passage metadata (the store implements it; the core never sees SQL)."""
 
-    def describe(self, passage_ids: Sequence[int]) -> list[PassageInfo]: ...
+    def describe(self, passage_ids: Sequence[int]) -> list[PassageInfo]:
+        """Metadata of ``passage_ids`` in their order; raises :class:`IndexChanged` when some were removed
+        by a writer since this index's layout was read."""
+        ...
 
     def lexical_search(self, text: str, k: int, where: PassageFilter | None = None
                        ) -> tuple[np.ndarray, np.ndarray]:

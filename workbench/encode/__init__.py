@@ -2,5 +2,6 @@
 
 from .default_model import DEFAULT_MODEL
 from .encoder import Encoder, EncoderError
+from .model_trust import UntrustedModel
 
-__all__ = ["DEFAULT_MODEL", "Encoder", "EncoderError"]
+__all__ = ["DEFAULT_MODEL", "Encoder", "EncoderError", "UntrustedModel"]

@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from ..core import LateQuery
+from .model_trust import check_model_code
 from .default_model import (DEFAULT_MODEL, DEFAULT_NAME, DEFAULT_SETTINGS, DIM, EncoderSettings,
                             default_model_path, orthogonal_projection)
 
@@ -38,6 +39,22 @@ def _quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def _check_model_code(model: str) -> None:
+    """Refuse a model that would run its own code (see :mod:`.model_trust`). A hub id is checked on the
+    small JSON files that choose code, fetched before the weights."""
+    local = Path(model).expanduser()
+    if local.exists():
+        check_model_code(local)
+        return
+    try:
+        from huggingface_hub import snapshot_download
+        folder = snapshot_download(model, allow_patterns=["modules.json", "config.json", "*/config.json"])
+    except Exception as exc:  # offline, unknown id, no permission: nothing was loaded, say why
+        raise EncoderError(f"could not load model {model!r} (not a local folder, and the model hub did not "
+                           f"answer: {str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__})") from None
+    check_model_code(Path(folder))
+
+
 class Encoder:
     """A PyLate ``ColBERT`` model plus what the workbench needs around it."""
 
@@ -52,6 +69,8 @@ class Encoder:
         is_default = model == DEFAULT_MODEL
         self.settings = DEFAULT_SETTINGS if is_default else EncoderSettings()
         path = default_model_path() if is_default else model
+        if not is_default and not trust_remote_code:
+            _check_model_code(model)
         s = self.settings
         try:
             self.model = models.ColBERT(

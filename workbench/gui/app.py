@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
+from ..user_dirs import config_dir
 from .main_window import MainWindow
 
 SCREENSHOT_TIMEOUT_S = 600
@@ -16,8 +17,7 @@ SCREENSHOT_TIMEOUT_S = 600
 
 def settings_store() -> QSettings:
     """Settings in an INI file under the user's config folder (``KAYAK_CONFIG_DIR`` overrides it)."""
-    from platformdirs import user_config_dir
-    folder = Path(os.environ.get("KAYAK_CONFIG_DIR") or user_config_dir("kayak-workbench"))
+    folder = config_dir()
     folder.mkdir(parents=True, exist_ok=True)
     return QSettings(str(folder / "workbench.ini"), QSettings.IniFormat)
 

@@ -13,8 +13,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 from superqt.utils import thread_worker
 
-from ..collection import Collection, IngestEvent
-from ..core import PassageFilter, SearchPlan, SearchResult, iter_search, search_with_plan
+from ..collection import REOPEN_ATTEMPTS, Collection, IngestEvent
+from ..core import IndexChanged, PassageFilter, SearchPlan, SearchResult, iter_search, search_with_plan
 from ..core.metrics import overlap_recall
 from ..core.plans import exhaustive_search_plan
 
@@ -56,27 +56,34 @@ def search_steps(coll: Collection, text: str, plan: SearchPlan, backend: str, to
     """Yields ``("encoded", query)``, then ``("stage", profile)`` per stage; returns a :class:`SearchRun`.
 
     ``where`` limits the search, and the exhaustive reference of stage-1 recall, to matching documents.
+    When a writer changes the index mid-search (``IndexChanged``), it yields ``("restarted", reason)``
+    and searches the reopened index from the first stage.
     """
     query = coll.encode_query(text)
     yield ("encoded", query)
-    index = coll.late_index()
-    gen = iter_search(query, index, plan, backend, where)
-    while True:
-        if token.cancelled:
-            return None
+    for attempt in range(REOPEN_ATTEMPTS):
+        index = coll.late_index()
         try:
-            yield ("stage", next(gen))
-        except StopIteration as done:
-            result: SearchResult = done.value
-            break
-    recall = None
-    if measure_recall and result.stage1_candidates is not None and not token.cancelled:
-        ref = search_with_plan(query, index, exhaustive_search_plan(plan.final_k, plan.query_vector_budget,
-                                                                    plan.document_vector_budget), backend,
-                              where)
-        recall = overlap_recall(index.passage_ids[result.stage1_candidates].tolist(),
-                                [h.passage_id for h in ref.hits])
-    return SearchRun(text, result, recall)
+            gen = iter_search(query, index, plan, backend, where)
+            while True:
+                if token.cancelled:
+                    return None
+                try:
+                    yield ("stage", next(gen))
+                except StopIteration as done:
+                    result: SearchResult = done.value
+                    break
+            recall = None
+            if measure_recall and result.stage1_candidates is not None and not token.cancelled:
+                reference = exhaustive_search_plan(plan.final_k, plan.query_vector_budget, plan.document_vector_budget)
+                ref = search_with_plan(query, index, reference, backend, where)
+                recall = overlap_recall(index.passage_ids[result.stage1_candidates].tolist(),
+                                        [h.passage_id for h in ref.hits])
+            return SearchRun(text, result, recall)
+        except IndexChanged as exc:
+            yield ("restarted", str(exc))
+    raise IndexChanged(f"the index kept changing during {REOPEN_ATTEMPTS} tries; search again once the ingest "
+                       "writing to it has finished")
 
 
 def start_job(fn: Callable[..., Iterator[Any]], *args: Any, on_yield: Callable | None = None,

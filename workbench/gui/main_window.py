@@ -159,7 +159,8 @@ class MainWindow(QMainWindow):
         text = {"encoding": f"{name}: {ev.message}", "failed": f"failed: {name}: {ev.message}",
                 "indexed": f"indexed {name} ({ev.passages} passages)",
                 "unchanged": f"unchanged: {name}",
-                "centroids": f"training token centroids ({ev.message})"}[ev.status]
+                "centroids": f"training token centroids ({ev.message})",
+                "lost": f"vectors lost: {name}: {ev.message}"}[ev.status]
         self._centroid_reason = ev.message if ev.status == "centroids" else self._centroid_reason
         self.collection_panel.set_progress(ev.done, ev.total, text)
 
@@ -248,11 +249,11 @@ class MainWindow(QMainWindow):
             self.compare.show_unavailable(why)
             self.compare_finished.emit()
             return
-        query, index, plan, where = self.result.query, self.result.index, self.result.plan, self.result.where
+        query, plan, where, coll = self.result.query, self.result.plan, self.result.where, self.coll
 
-        def job():  # both backends search within the filter the shown result was searched with
-            return (search_with_plan(query, index, plan, NUMPY_REFERENCE_BACKEND, where),
-                    search_with_plan(query, index, plan, MOJO_EXACT_CPU_BACKEND, where))
+        def job():  # both backends on one snapshot, within the filter the shown result was searched with
+            return coll.retrying(lambda index: (search_with_plan(query, index, plan, NUMPY_REFERENCE_BACKEND, where),
+                                                search_with_plan(query, index, plan, MOJO_EXACT_CPU_BACKEND, where)))
         self._start(job, on_return=self._compare_done,
                     on_error=lambda e: self.compare.show_unavailable(_one_line(e)))
 
@@ -315,13 +316,21 @@ class MainWindow(QMainWindow):
         backends = " · ".join(f"{name}: {'✓' if ok else '✗ ' + why}"
                               for name, (ok, why) in available_backends().items())
         parts = [prefix, f"{counts['passages']} passages in {counts['documents']} documents",
+                 "read-only" if self.coll.store.read_only else "",
                  f"encoder {self.coll.store.manifest.get('encoder_identity')}", backends]
         self.status.setText("   |   ".join(p for p in parts if p))
+        problems = self.coll.warnings
+        self.status.setToolTip("\n".join(problems))
+        if problems:
+            self.status.setText(f"⚠ {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
+                                + "   |   " + self.status.text())
 
     def _set_enabled(self, enabled: bool) -> None:
-        for w in (self.search_bar, self.filter_bar, self.collection_panel.add_files,
-                  self.collection_panel.add_folder, self.collection_panel.remove):
+        writable = enabled and self.coll is not None and not self.coll.store.read_only
+        for w in (self.search_bar, self.filter_bar):
             w.setEnabled(enabled)
+        for w in (self.collection_panel.add_files, self.collection_panel.add_folder, self.collection_panel.remove):
+            w.setEnabled(writable)
 
     def _focus_search(self) -> None:
         self.search_bar.query.setFocus()

@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .errors import IngestError
-from .passages import PassageDraft, TokenCounter, Word, approx_token_counts, cut_passages
+from .files import NOT_REGULAR, is_regular
+from .passages import PassageDraft, TokenCounter, Word, approx_token_counts, cut_passages, iter_passages
 
 PDF_SUFFIXES = (".pdf",)
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
@@ -22,10 +23,11 @@ SUFFIXES = PDF_SUFFIXES + TEXT_SUFFIXES + (".jsonl",)
 
 @dataclass
 class ParsedFile:
-    """``pages``: the page count for PDFs, else 0; ``passages`` in reading order."""
+    """``pages``: the page count for PDFs, else 0; ``passages`` in reading order, produced as they are
+    read (a damaged page or a file without text raises :class:`IngestError` while iterating)."""
 
     pages: int
-    passages: list[PassageDraft]
+    passages: Iterator[PassageDraft]
 
 
 def is_supported(path: Path) -> bool:
@@ -34,51 +36,62 @@ def is_supported(path: Path) -> bool:
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Files to ingest under ``paths`` (folders recursed, hidden entries skipped), and rejected paths."""
+    """Files to ingest under ``paths`` (folders recursed without following links to folders, hidden
+    entries skipped), and rejected paths with the reason. FIFOs, devices and sockets are rejected, never
+    opened."""
     found: list[Path] = []
     rejected: list[tuple[Path, str]] = []
     for p in paths:
         if p.is_dir():
             for root, dirs, files in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.extend(Path(root) / f for f in sorted(files)
-                             if not f.startswith(".") and is_supported(Path(f)))
+                for f in sorted(files):
+                    path = Path(root) / f
+                    if f.startswith(".") or not is_supported(path):
+                        continue
+                    (found.append(path) if is_regular(path) else rejected.append((path, NOT_REGULAR)))
         elif p.is_file():
             if is_supported(p):
                 found.append(p)
             else:
                 rejected.append((p, f"unsupported file type (supported: {', '.join(SUFFIXES)})"))
+        elif p.exists():
+            rejected.append((p, NOT_REGULAR))
         else:
             rejected.append((p, "no such file or folder"))
     return found, rejected
 
 
 def parse_file(path: Path, max_tokens: int, count_tokens: TokenCounter = approx_token_counts) -> ParsedFile:
-    """Parse one file into passages of at most ``max_tokens`` tokens."""
+    """Parse one file into passages of at most ``max_tokens`` tokens. A PDF is opened (and refused with
+    its reason) here; passages are produced lazily, page by page or chunk by chunk."""
     name = path.name.lower()
     if name.endswith(PDF_SUFFIXES):
-        from .pdf import pdf_pages  # PyMuPDF loads only when a PDF is met
-        passages: list[PassageDraft] = []
-        pages = 0
-        for page, pages, words in pdf_pages(path):
-            passages.extend(cut_passages(words, page, max_tokens, count_tokens))
-        if not passages:
-            raise IngestError(f"no extractable text on any of its {pages} page(s): image-only or scanned? "
-                              "(OCR is not supported)")
-        return ParsedFile(pages, passages)
+        from .pdf import open_pdf, pdf_pages  # PyMuPDF loads only when a PDF is met
+        doc = open_pdf(path)
+        passages = (p for page, words in pdf_pages(doc) for p in iter_passages(words, page, max_tokens, count_tokens))
+        return ParsedFile(doc.page_count, _nonempty(passages, f"no extractable text on any of its {doc.page_count} "
+                                                              "page(s): image-only or scanned? (OCR is not supported)"))
     if name.endswith(TEXT_SUFFIXES):
         from .text import text_words
-        passages = cut_passages(text_words(path), None, max_tokens, count_tokens)
-        if not passages:
-            raise IngestError("the file holds no text")
-        return ParsedFile(0, passages)
+        return ParsedFile(0, _nonempty(iter_passages(text_words(path), None, max_tokens, count_tokens),
+                                       "the file holds no text"))
     if name.endswith(".jsonl"):
         from .beir import beir_records
-        passages = [p for key, words in beir_records(path)
-                    for p in cut_passages(words, None, max_tokens, count_tokens, source_key=key)]
-        return ParsedFile(0, passages)
+        return ParsedFile(0, (p for key, words in beir_records(path)
+                              for p in iter_passages(words, None, max_tokens, count_tokens, source_key=key)))
     raise IngestError(f"unsupported file type (supported: {', '.join(SUFFIXES)})")
 
 
+def _nonempty(passages: Iterator[PassageDraft], reason: str) -> Iterator[PassageDraft]:
+    """``passages``, raising :class:`IngestError` with ``reason`` at the end if there were none."""
+    found = False
+    for passage in passages:
+        found = True
+        yield passage
+    if not found:
+        raise IngestError(reason)
+
+
 __all__ = ["IngestError", "ParsedFile", "PassageDraft", "Word", "approx_token_counts", "cut_passages",
-           "discover", "is_supported", "parse_file"]
+           "discover", "is_supported", "iter_passages", "parse_file"]

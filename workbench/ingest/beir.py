@@ -7,8 +7,12 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import IngestError
+from .files import open_regular
 from .text import paragraph_words
 from .passages import Word
+
+
+MAX_RECORD_BYTES = 16 << 20   # one JSON line; a longer one is counted bad instead of read whole
 
 
 def beir_records(path: Path) -> Iterator[tuple[str, list[Word]]]:
@@ -18,21 +22,25 @@ def beir_records(path: Path) -> Iterator[tuple[str, list[Word]]]:
     counted in the :class:`IngestError` only when nothing valid remains.
     """
     valid = bad = 0
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise IngestError(f"could not be read ({exc.strerror})") from None
-    with handle:
-        for raw in handle:
+    with open_regular(path) as handle:
+        while raw := handle.readline(MAX_RECORD_BYTES):
+            if not raw.endswith(b"\n") and len(raw) == MAX_RECORD_BYTES:   # a record too long to hold: skip it
+                bad += 1
+                while (rest := handle.readline(MAX_RECORD_BYTES)) and not rest.endswith(b"\n"):
+                    pass
+                continue
             if not raw.strip():
                 continue
             try:
                 rec = json.loads(raw.decode("utf-8", errors="replace"))
-                key, text = str(rec["_id"]), str(rec.get("text", ""))
-                title = str(rec.get("title") or "")
-            except (ValueError, KeyError, TypeError):
-                bad += 1
+            except ValueError:
+                rec = None
+            if not isinstance(rec, dict) or not isinstance(rec.get("_id"), (str, int)) \
+                    or not isinstance(rec.get("text"), str):
+                bad += 1          # null or non-text fields are not searched as the string "None"
                 continue
+            key, text = str(rec["_id"]), rec["text"]
+            title = rec.get("title") if isinstance(rec.get("title"), str) else ""
             words = paragraph_words(f"{title}\n\n{text}" if title else text)
             if words:
                 valid += 1

@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from itertools import islice
+from typing import Callable, Iterable, Iterator, Sequence
 
 Box = tuple[float, float, float, float]
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
 SOFT_FILL = 0.6
+COUNT_BATCH = 4096            # words whose tokens are counted in one tokenizer call
 _SENTENCE_END = re.compile(r"[.!?;:]['\")\]]*$")
 _PIECES = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
@@ -61,31 +63,44 @@ def line_boxes(words: Sequence[Word]) -> list[Box]:
     return [tuple(round(v, 2) for v in b) for b in merged.values()]  # type: ignore[misc]
 
 
-def cut_passages(words: Sequence[Word], page: int | None, max_tokens: int,
-                 count_tokens: TokenCounter = approx_token_counts,
-                 source_key: str | None = None) -> list[PassageDraft]:
-    """Passages of at most ``max_tokens`` tokens (a single longer word stands alone)."""
+def iter_passages(words: Iterable[Word], page: int | None, max_tokens: int,
+                  count_tokens: TokenCounter = approx_token_counts,
+                  source_key: str | None = None) -> Iterator[PassageDraft]:
+    """Passages of at most ``max_tokens`` tokens (a single longer word stands alone), as the words
+    arrive: tokens are counted ``COUNT_BATCH`` words at a time, so memory stays bounded however long
+    the source is."""
     if max_tokens < 1:
         raise ValueError("max_tokens must be at least 1")
-    counts = count_tokens([w.text for w in words])
-    out: list[PassageDraft] = []
     current: list[Word] = []
     used = 0
-
-    def flush() -> None:
-        nonlocal current, used
-        if current:
-            out.append(PassageDraft(page, " ".join(w.text for w in current), line_boxes(current), source_key))
-        current, used = [], 0
-
-    for i, (word, n) in enumerate(zip(words, counts)):
+    for word, n, nxt in _counted(words, count_tokens):
         if current and used + n > max_tokens:
-            flush()
+            yield PassageDraft(page, " ".join(w.text for w in current), line_boxes(current), source_key)
+            current, used = [], 0
         current.append(word)
         used += n
-        nxt = words[i + 1] if i + 1 < len(words) else None
         at_boundary = nxt is None or nxt.block != word.block or bool(_SENTENCE_END.search(word.text))
         if at_boundary and used >= SOFT_FILL * max_tokens:
-            flush()
-    flush()
-    return out
+            yield PassageDraft(page, " ".join(w.text for w in current), line_boxes(current), source_key)
+            current, used = [], 0
+    if current:
+        yield PassageDraft(page, " ".join(w.text for w in current), line_boxes(current), source_key)
+
+
+def cut_passages(words: Iterable[Word], page: int | None, max_tokens: int,
+                 count_tokens: TokenCounter = approx_token_counts,
+                 source_key: str | None = None) -> list[PassageDraft]:
+    """:func:`iter_passages` as a list."""
+    return list(iter_passages(words, page, max_tokens, count_tokens, source_key))
+
+
+def _counted(words: Iterable[Word], count_tokens: TokenCounter) -> Iterator[tuple[Word, int, Word | None]]:
+    """``(word, its token count, the next word or None)``, counting a bounded batch at a time."""
+    it = iter(words)
+    batch = list(islice(it, COUNT_BATCH))
+    while batch:
+        counts = count_tokens([w.text for w in batch])
+        following = list(islice(it, COUNT_BATCH))
+        for i, (word, n) in enumerate(zip(batch, counts)):
+            yield word, n, batch[i + 1] if i + 1 < len(batch) else (following[0] if following else None)
+        batch = following

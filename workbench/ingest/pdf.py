@@ -9,6 +9,7 @@ import numpy as np
 import pymupdf
 
 from .errors import IngestError
+from .files import NOT_REGULAR, is_regular, open_regular
 from .passages import Word
 
 pymupdf.TOOLS.mupdf_display_errors(False)  # MuPDF's own stderr chatter is not for people; we report
@@ -16,11 +17,16 @@ pymupdf.TOOLS.mupdf_display_errors(False)  # MuPDF's own stderr chatter is not f
 
 def open_pdf(path: Path) -> "pymupdf.Document":
     """Open a PDF for reading or raise :class:`IngestError` with a plain reason."""
+    if not is_regular(path):
+        raise IngestError(NOT_REGULAR if path.exists() else "no such file")
     try:
         if _utf8_name(path):
             doc = pymupdf.open(path, filetype="pdf")
         else:  # MuPDF takes UTF-8 file names only; hand it the bytes instead
-            doc = pymupdf.open(stream=path.read_bytes(), filetype="pdf")
+            with open_regular(path) as fh:
+                doc = pymupdf.open(stream=fh.read(), filetype="pdf")
+    except IngestError:
+        raise
     except Exception as exc:  # PyMuPDF raises several types for damaged files
         raise IngestError(f"not a readable PDF (damaged or not a PDF: {_short(exc)})") from None
     if doc.needs_pass and not doc.authenticate(""):
@@ -32,9 +38,8 @@ def open_pdf(path: Path) -> "pymupdf.Document":
     return doc
 
 
-def pdf_pages(path: Path) -> Iterator[tuple[int, int, list[Word]]]:
-    """Yield ``(page_number, page_count, words)`` page by page (page numbers 1-based)."""
-    doc = open_pdf(path)
+def pdf_pages(doc: "pymupdf.Document") -> Iterator[tuple[int, list[Word]]]:
+    """Yield ``(page_number, words)`` page by page (page numbers 1-based); closes ``doc`` when done."""
     try:
         for i in range(doc.page_count):
             try:
@@ -43,7 +48,7 @@ def pdf_pages(path: Path) -> Iterator[tuple[int, int, list[Word]]]:
                 raise IngestError(f"page {i + 1} could not be read ({_short(exc)})") from None
             words = [Word(_clean(w[4]), int(w[5]), int(w[6]), (w[0], w[1], w[2], w[3]))
                      for w in raw if _clean(w[4])]
-            yield i + 1, doc.page_count, words
+            yield i + 1, words
     finally:
         doc.close()
 

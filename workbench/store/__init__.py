@@ -1,9 +1,10 @@
 """Storage: the on-disk index (SQLite catalog, float16 vector segments). Stores only; never parses or encodes."""
 
 from .catalog import Catalog, DocumentRow, NewDocument, NewPassage
-from .index_store import IndexFormatError
-from .index_store import IndexStore, display_path, fs_path_bytes
+from .errors import CatalogDamaged, IndexFormatError, IndexReadOnly, UnsafeIndexError
+from .index_store import IndexStore, PackedSegments, SnapshotCatalog, canonical_path, display_path, fs_path_bytes
 from .schema import FORMAT_VERSION
 
-__all__ = ["Catalog", "DocumentRow", "FORMAT_VERSION", "IndexFormatError", "IndexStore", "NewDocument",
-           "NewPassage", "display_path", "fs_path_bytes"]
+__all__ = ["Catalog", "CatalogDamaged", "DocumentRow", "FORMAT_VERSION", "IndexFormatError", "IndexReadOnly",
+           "IndexStore", "NewDocument", "canonical_path", "NewPassage", "PackedSegments", "SnapshotCatalog", "UnsafeIndexError",
+           "display_path", "fs_path_bytes"]

@@ -2,10 +2,17 @@
 
 Every statement is parameterised. Connections are per thread (WAL mode: readers never block the
 writer); a batch of whole documents is committed in one transaction together with its segment.
+Every transaction that changes what a reader sees bumps the manifest's ``generation``: a reader reads
+its layout and the generation in one read transaction, and :meth:`Catalog.describe` (given that
+generation) raises :class:`~workbench.core.IndexChanged` when passages it was asked for were merged or
+deleted since, so the caller reopens instead of failing. A database error never reaches a person as
+SQLite's own text alone: it becomes :class:`~.errors.CatalogDamaged` (or :class:`~.errors.IndexReadOnly`)
+naming the index.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -16,10 +23,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
+from urllib.parse import quote
 
 import numpy as np
 
-from ..core import PassageFilter, PassageInfo
+from ..core import IndexChanged, PassageFilter, PassageInfo
+from .errors import CatalogDamaged, IndexFormatError, IndexReadOnly
+from .paths import check_not_special
 from .schema import SCHEMA
 
 
@@ -59,21 +69,81 @@ class DocumentRow:
     error: str | None
 
 
+@dataclass(frozen=True)
+class LiveLayout:
+    """The live passages as one read transaction saw them, ordered by segment and offset (the order of
+    the packed array): ``segment_files``/``segment_sizes`` list the segments holding live passages;
+    ``segment_of`` is each passage's position in that list."""
+
+    generation: int
+    passage_ids: np.ndarray
+    segment_files: list[str]
+    segment_sizes: list[int]
+    segment_of: np.ndarray
+    offsets: np.ndarray
+    lengths: np.ndarray
+
+
+def _plain_errors(method):
+    """Turn SQLite's exceptions into the store's own, which name the index and say what to do."""
+    @functools.wraps(method)
+    def wrapper(self: "Catalog", *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise self._plain(exc) from None
+    return wrapper
+
+
 class Catalog:
-    def __init__(self, path: Path) -> None:
+    """``catalog.sqlite`` of one index. ``read_only``: connections are opened with SQLite's ``mode=ro``
+    (and, where the folder cannot hold SQLite's shared-memory file, ``immutable=1``), so a reader never
+    writes a byte of the index."""
+
+    def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         self._local = threading.local()
 
     @property
     def db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        for suffix in ("", "-wal", "-shm"):   # SQLite would follow a link or block on a FIFO
+            check_not_special(self.path.with_name(self.path.name + suffix))
+        if not self.read_only:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
+        else:
+            uri = f"file:{quote(os.fsencode(self.path))}?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+            try:
+                conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            except sqlite3.OperationalError:
+                # A WAL database in a folder this process cannot write (read-only media, another
+                # user's files): SQLite cannot create its shared-memory file, so read it as immutable.
+                conn.close()
+                conn = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA foreign_keys=ON")
         return conn
+
+    def _plain(self, exc: sqlite3.DatabaseError) -> IndexFormatError:
+        text = str(exc)
+        root = self.path.parent
+        if "readonly" in text or "read-only" in text:
+            return IndexReadOnly(root)
+        if "locked" in text or "busy" in text:
+            return IndexFormatError(f"the catalog of {root} stayed locked by another process for 30 s; "
+                                    "try again when it has finished")
+        return CatalogDamaged(f"the catalog of {root} ({self.path.name}) is damaged or is not a Kayak catalog "
+                              f"(SQLite: {text}); its documents cannot be listed or searched. Index the files "
+                              "again into a new folder")
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -82,43 +152,68 @@ class Catalog:
             self._local.conn = None
 
     @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees the same committed state."""
+        db = self.db
+        db.execute("BEGIN")
+        try:
+            yield db
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         db = self.db
+        if self.read_only:
+            raise IndexReadOnly(self.path.parent)
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:   # SQLite may already have rolled back (disk full, damage)
+                db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
 
     # -- manifest --------------------------------------------------------------------------------
+    @_plain_errors
     def create(self, manifest: dict[str, str]) -> None:
         self.db.executescript(SCHEMA)
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO manifest (key, value) VALUES (?, ?)", manifest.items())
 
+    @_plain_errors
     def manifest(self) -> dict[str, str]:
-        try:
-            return dict(self.db.execute("SELECT key, value FROM manifest").fetchall())
-        except sqlite3.DatabaseError as exc:
-            raise ValueError(f"the catalog cannot be read ({exc})") from None
+        return {str(k): str(v) for k, v in self.db.execute("SELECT key, value FROM manifest").fetchall()}
 
+    @_plain_errors
     def set_manifest(self, key: str, value: str) -> None:
-        """Set one manifest entry in its own committed transaction."""
+        """Set one manifest entry in its own committed transaction (a new generation for readers)."""
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO manifest (key, value) VALUES (?, ?)", (key, value))
+            _next_generation(db)
+
+    @_plain_errors
+    def generation(self) -> int:
+        """Counter of committed changes readers can see (0 for an index that never recorded one)."""
+        return _generation(self.db)
 
     # -- documents -------------------------------------------------------------------------------
+    @_plain_errors
     def document(self, path_bytes: bytes) -> DocumentRow | None:
         row = self.db.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE path_bytes = ?",
                               (path_bytes,)).fetchone()
         return DocumentRow(*row) if row else None
 
+    @_plain_errors
     def documents(self) -> list[DocumentRow]:
         rows = self.db.execute(f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY path").fetchall()
         return [DocumentRow(*r) for r in rows]
 
+    @_plain_errors
     def record_failure(self, path: str, path_bytes: bytes, content_hash: str | None, size: int | None,
                        mtime: float | None, error: str) -> None:
         """Mark a file failed. A failed *re*-ingest of a changed file keeps its old passages live."""
@@ -130,9 +225,11 @@ class Catalog:
                 " status = CASE WHEN documents.passages > 0 THEN documents.status ELSE 'failed' END",
                 (path, path_bytes, content_hash, size, mtime, error, time.time()))
 
+    @_plain_errors
     def commit_batch(self, segment_file: str, n_vectors: int, docs: Sequence[NewDocument]) -> None:
         """One transaction: the segment, and for each document its row and passages (replacing old ones)."""
         with self.transaction() as db:
+            _next_generation(db)
             seg_id = db.execute("INSERT INTO segments (file, n_vectors) VALUES (?, ?)",
                                 (segment_file, n_vectors)).lastrowid
             for doc in docs:
@@ -158,35 +255,64 @@ class Catalog:
                          json.dumps(p.boxes), len(p.tokens), seg_id, p.vec_offset)).lastrowid
                     db.execute("INSERT INTO passages_fts (rowid, text) VALUES (?, ?)", (pid, p.text))
 
+    @_plain_errors
     def remove_document(self, path_bytes: bytes) -> int:
         """Tombstone a document's passages and drop its row; returns how many passages went."""
         with self.transaction() as db:
             row = db.execute("SELECT id FROM documents WHERE path_bytes = ?", (path_bytes,)).fetchone()
             if not row:
                 return 0
+            _next_generation(db)
             n = _tombstone_document(db, row[0])
             db.execute("DELETE FROM documents WHERE id = ?", (row[0],))
             return n
 
     # -- passages and segments -------------------------------------------------------------------
-    def live_layout(self) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray, np.ndarray]:
-        """``(passage_ids, segment_files, segment_index_per_passage, offsets, lengths)`` of live
-        passages, ordered by segment and offset (the order of the packed array)."""
-        segs = self.db.execute("SELECT id, file FROM segments ORDER BY id").fetchall()
-        position = {seg_id: i for i, (seg_id, _) in enumerate(segs)}
-        rows = self.db.execute("SELECT id, segment_id, vec_offset, n_tokens FROM passages WHERE deleted = 0"
-                               " ORDER BY segment_id, vec_offset").fetchall()
+    @_plain_errors
+    def live_layout(self, skip_segments: Sequence[str] = ()) -> LiveLayout:
+        """The live passages and the segments that hold them, read in one transaction (so a writer
+        committing meanwhile is seen entirely or not at all). Passages of ``skip_segments`` (files
+        found damaged) are left out."""
+        with self.snapshot() as db:
+            generation = _generation(db)
+            segs = db.execute("SELECT id, file, n_vectors FROM segments WHERE id IN"
+                              " (SELECT DISTINCT segment_id FROM passages WHERE deleted = 0) ORDER BY id").fetchall()
+            rows = db.execute("SELECT id, segment_id, vec_offset, n_tokens FROM passages WHERE deleted = 0"
+                              " ORDER BY segment_id, vec_offset").fetchall()
+        segs = [s for s in segs if s[1] not in skip_segments]
+        position = {seg_id: i for i, (seg_id, _, _) in enumerate(segs)}
         arr = np.array(rows, dtype=np.int64).reshape(-1, 4)
+        arr = arr[np.isin(arr[:, 1], list(position))] if len(arr) else arr
         seg_pos = np.array([position[s] for s in arr[:, 1]], dtype=np.int64)
-        return arr[:, 0], [f for _, f in segs], seg_pos, arr[:, 2], arr[:, 3]
+        return LiveLayout(generation, arr[:, 0], [str(f) for _, f, _ in segs], [int(n) for _, _, n in segs],
+                          seg_pos, arr[:, 2], arr[:, 3])
 
+    @_plain_errors
     def segment_files(self) -> set[str]:
-        return {f for (f,) in self.db.execute("SELECT file FROM segments")}
+        return {str(f) for (f,) in self.db.execute("SELECT file FROM segments")}
 
+    @_plain_errors
+    def drop_damaged_segment(self, segment_file: str, reason: str) -> list[str]:
+        """A segment's file is lost or damaged: tombstone every document with passages in it and mark
+        it failed with ``reason``, so the next ingest of those files indexes them again. Returns their
+        paths."""
+        with self.transaction() as db:
+            docs = db.execute("SELECT DISTINCT d.id, d.path FROM documents d JOIN passages p ON p.document_id = d.id"
+                              " JOIN segments s ON s.id = p.segment_id WHERE s.file = ? AND p.deleted = 0",
+                              (segment_file,)).fetchall()
+            for doc_id, _ in docs:
+                _tombstone_document(db, doc_id)
+                db.execute("UPDATE documents SET status = 'failed', passages = 0, error = ?, updated_at = ?"
+                           " WHERE id = ?", (reason, time.time(), doc_id))
+            _next_generation(db)
+        return [str(path) for _, path in docs]
+
+    @_plain_errors
     def replace_segments(self, new_file: str, n_vectors: int, moves: Sequence[tuple[int, int]]) -> list[str]:
         """After compaction: point every live passage ``(id, new_offset)`` at ``new_file``; drop old
         segment rows. Returns the old files (to delete once this commits)."""
         with self.transaction() as db:
+            _next_generation(db)
             old = [f for (f,) in db.execute("SELECT file FROM segments")]
             seg_id = db.execute("INSERT INTO segments (file, n_vectors) VALUES (?, ?)",
                                 (new_file, n_vectors)).lastrowid
@@ -196,25 +322,36 @@ class Catalog:
             db.execute("DELETE FROM segments WHERE id != ?", (seg_id,))
         return old
 
-    def describe(self, passage_ids: Sequence[int]) -> list[PassageInfo]:
-        """Passage metadata in the order of ``passage_ids`` (ids must exist)."""
+    @_plain_errors
+    def describe(self, passage_ids: Sequence[int], generation: int | None = None) -> list[PassageInfo]:
+        """Passage metadata in the order of ``passage_ids``, read in one transaction.
+
+        ``generation``: the one the caller's layout was read at. Passages missing because a writer has
+        removed or merged them since raise :class:`~workbench.core.IndexChanged` (reopen and search
+        again); missing while nothing changed, the catalog is damaged (:class:`~.errors.CatalogDamaged`).
+        """
         found: dict[int, PassageInfo] = {}
         ids = [int(i) for i in passage_ids]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in self.db.execute(
-                    "SELECT p.id, p.document_id, d.path, p.page, p.ordinal, p.text, p.tokens, p.boxes,"
-                    f" p.source_key FROM passages p JOIN documents d ON d.id = p.document_id WHERE p.id IN ({marks})",
-                    chunk):
-                found[row[0]] = PassageInfo(row[0], row[1], row[2], row[3], row[4], row[5],
-                                            tuple(json.loads(row[6])),
-                                            tuple(tuple(b) for b in json.loads(row[7])), row[8])
+        with self.snapshot() as db:
+            now = _generation(db)
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for row in db.execute(
+                        "SELECT p.id, p.document_id, d.path, p.page, p.ordinal, p.text, p.tokens, p.boxes,"
+                        f" p.source_key FROM passages p JOIN documents d ON d.id = p.document_id"
+                        f" WHERE p.id IN ({marks})", chunk):
+                    found[row[0]] = _passage_info(row)
         missing = [i for i in ids if i not in found]
+        if missing and generation is not None and now != generation:
+            raise IndexChanged(f"{len(missing)} of the passages found were removed or merged by a writer since "
+                               "the index was opened")
         if missing:
-            raise KeyError(f"passages not in the catalog: {missing[:5]}")
+            raise CatalogDamaged(f"the catalog of {self.path.parent} lacks passages its own layout lists "
+                                 f"({missing[:5]}); index the files again into a new folder")
         return [found[i] for i in ids]
 
+    @_plain_errors
     def lexical_search(self, text: str, k: int, where: PassageFilter | None = None
                        ) -> tuple[np.ndarray, np.ndarray]:
         """FTS5 BM25 over live passage text: ``(passage_ids, scores)``, best first, higher is better.
@@ -240,6 +377,7 @@ class Catalog:
         arr = np.array(rows, dtype=np.float64).reshape(-1, 2)
         return arr[:, 0].astype(np.int64), arr[:, 1].astype(np.float32)
 
+    @_plain_errors
     def passage_ids_where(self, where: PassageFilter) -> np.ndarray:
         """Ids (int64, ascending) of the live passages of indexed documents that ``where`` admits."""
         condition, params = _filter_sql(where)
@@ -249,10 +387,12 @@ class Catalog:
                                  f" WHERE {condition}", params)
         return np.sort(np.fromiter((row[0] for row in cursor), dtype=np.int64))
 
+    @_plain_errors
     def document_path_bytes(self, document_id: int) -> bytes | None:
         row = self.db.execute("SELECT path_bytes FROM documents WHERE id = ?", (document_id,)).fetchone()
         return row[0] if row else None
 
+    @_plain_errors
     def counts(self) -> dict[str, int]:
         one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
         return {"documents": one("SELECT COUNT(*) FROM documents WHERE status = 'indexed'"),
@@ -303,3 +443,37 @@ def _tombstone_document(db: sqlite3.Connection, document_id: int) -> int:
     db.execute("UPDATE passages SET deleted = 1 WHERE document_id = ?", (document_id,))
     db.executemany("DELETE FROM passages_fts WHERE rowid = ?", [(i,) for i in ids])
     return len(ids)
+
+
+def _generation(db: sqlite3.Connection) -> int:
+    row = db.execute("SELECT value FROM manifest WHERE key = 'generation'").fetchone()
+    try:
+        return int(row[0]) if row else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+def _next_generation(db: sqlite3.Connection) -> None:
+    db.execute("INSERT OR REPLACE INTO manifest (key, value) VALUES ('generation', ?)", (str(_generation(db) + 1),))
+
+
+def _passage_info(row: tuple) -> PassageInfo:
+    """A catalog row as :class:`PassageInfo`; token and box lists that do not parse as the store writes
+    them (a hand-edited catalog) become empty rather than raising mid-search."""
+    tokens = _json_list(row[6])
+    boxes = _json_list(row[7])
+    ok_boxes = all(isinstance(b, list) and len(b) == 4 and all(isinstance(v, (int, float)) for v in b)
+                   for b in boxes)
+    return PassageInfo(int(row[0]), int(row[1]), str(row[2]), row[3] if isinstance(row[3], int) else None,
+                       int(row[4]) if isinstance(row[4], int) else 0, str(row[5]),
+                       tuple(str(t) for t in tokens),
+                       tuple(tuple(float(v) for v in b) for b in boxes) if ok_boxes else (),
+                       None if row[8] is None else str(row[8]))
+
+
+def _json_list(text: object) -> list:
+    try:
+        value = json.loads(text) if isinstance(text, (str, bytes)) else None
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []

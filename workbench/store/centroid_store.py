@@ -18,13 +18,19 @@ Growth: a new segment is coded against the current centroids (no retraining), an
 its vectors to their centroids is recorded. :meth:`CentroidStore.needs_training` says when to retrain:
 no centroids yet, the collection has grown fourfold since training (the 4·√T rule then asks for
 twice the centroids), or new vectors sit clearly farther from their centroids than the training vectors did.
+
+Everything here is derived from the segments, so anything unexpected — a version name this program
+does not write, a linked folder, a file of the wrong shape, codes outside ``[0, K)``, a ``meta.json``
+with missing or non-numeric fields — makes the files count as absent: searches build what they need in
+memory (and :meth:`CentroidStore.problem` says why), and the next writer trains a new version. No path
+outside ``centroids/`` is ever formed, and a link is removed, never followed.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
-import shutil
 import uuid
 from pathlib import Path
 
@@ -34,6 +40,8 @@ from ..core.centroids import CentroidIndex, assign, build_centroid_index, invert
 from ..core.layouts import LateIndex, gather_indices
 from ..core.residuals import BITS, ResidualCodec, ResidualIndex, build_residual_index
 from .files import fsync_dir, save_array, write_json
+from .paths import index_folder, is_centroid_version, is_regular_file, is_segment_name, remove_own_entries
+from .errors import UnsafeIndexError
 
 CENTROID_DIR = "centroids"
 MANIFEST_KEY = "centroid_version"
@@ -42,28 +50,48 @@ MIN_DRIFT_VECTORS = 2000     # … measured over this many new vectors (or a ten
 GROWTH = 4                   # retrain once the collection is 4× what the centroids were trained on (√: 2× K)
 RESIDUAL_BITS = 2            # 32 bytes per 128-d token beside its 4-byte code (float16: 256)
 SAMPLE = 1 << 16
-CODE_CHUNK = 1 << 20         # vectors coded at a time (4 MiB of codes, 512 MiB of float32 input)             # vectors whose cosine to their centroid is measured per check
+CODE_CHUNK = 1 << 20         # vectors coded at a time (4 MiB of codes, 512 MiB of float32 input)
 
 
 class CentroidStore:
     def __init__(self, root: Path, manifest_get, manifest_set) -> None:
+        self.root = root
         self.folder = root / CENTROID_DIR
         self._get, self._set = manifest_get, manifest_set
 
     @property
     def version(self) -> str | None:
+        """The current version's name, when the manifest names one this program writes and its folder is
+        a real folder inside ``centroids/`` holding ``centroids.npy``; else ``None``."""
+        return None if self.problem() else self._get(MANIFEST_KEY)
+
+    def problem(self) -> str | None:
+        """Why the stored centroids are not used although the manifest names a version (``None`` when they
+        are used, or none was ever trained)."""
         v = self._get(MANIFEST_KEY)
-        return v if v and (self.folder / v / "centroids.npy").is_file() else None
+        if not v:
+            return None
+        if not is_centroid_version(v):
+            return f"the manifest names centroid version {v!r}, which is not a name this program writes"
+        try:
+            folder = index_folder(self.root, CENTROID_DIR)
+            version_dir = index_folder(folder, v) if folder is not None else None
+        except UnsafeIndexError as exc:
+            return str(exc)
+        if version_dir is None or not is_regular_file(version_dir / "centroids.npy"):
+            return f"the centroid files of version {v} are missing"
+        return None
 
     def meta(self) -> dict:
-        """Training facts of the current version (``{}`` when there is none or its meta is unreadable)."""
+        """Training facts of the current version (``{}`` when there is none or its meta is unreadable or
+        holds other than the numbers this program writes)."""
         v = self.version
+        path = self.folder / v / "meta.json" if v else None
         try:
-            meta = json.loads((self.folder / v / "meta.json").read_text()) if v else {}
+            meta = json.loads(path.read_text()) if path is not None and is_regular_file(path) else {}
         except (OSError, ValueError):
             return {}
-        return meta if isinstance(meta, dict) and {"n_centroids", "trained_vectors", "mean_cosine"} <= meta.keys() \
-            else {}
+        return meta if _valid_meta(meta) else {}
 
     # -- reading ---------------------------------------------------------------------------------
     def load(self, index: LateIndex, segment_files: list[str], segment_sizes: list[int]
@@ -80,7 +108,7 @@ class CentroidStore:
         codec = self._read_codec(v)
         codes, packed, base = [], [], 0
         for name, size in zip(segment_files, segment_sizes):
-            c = self._read_part(v, "codes", name, (size,), np.int32)
+            c = self._read_part(v, "codes", name, (size,), np.int32, centroids.shape[0])
             r = self._read_part(v, "residuals", name, (size, index.dim * codec.nbits // 8), np.uint8) \
                 if codec is not None else None
             if c is None or (codec is not None and r is None):
@@ -97,30 +125,31 @@ class CentroidStore:
         return ci, ri
 
     def _read_centroids(self, version: str, dim: int) -> np.ndarray | None:
-        try:
-            c = np.load(self.folder / version / "centroids.npy", allow_pickle=False)
-        except (OSError, ValueError):
-            return None
-        ok = c.dtype == np.float32 and c.ndim == 2 and c.shape[0] >= 1 and c.shape[1] == dim
+        c = _load(self.folder / version / "centroids.npy")
+        ok = c is not None and c.dtype == np.float32 and c.ndim == 2 and c.shape[0] >= 1 and c.shape[1] == dim \
+            and bool(np.isfinite(c).all())
         return c if ok else None
 
     def _read_codec(self, version: str) -> ResidualCodec | None:
         nbits = self.meta().get("residual_bits")
-        try:
-            values = np.load(self.folder / version / "codec.npy", allow_pickle=False)
-        except (OSError, ValueError):
-            return None
-        if nbits not in BITS or values.dtype != np.float32 or values.shape != (2 * (1 << nbits) - 1,):
+        values = _load(self.folder / version / "codec.npy")
+        if nbits not in BITS or values is None or values.dtype != np.float32 \
+                or values.shape != (2 * (1 << nbits) - 1,) or not np.isfinite(values).all():
             return None
         return ResidualCodec(nbits, values[:(1 << nbits) - 1], values[(1 << nbits) - 1:])
 
-    def _read_part(self, version: str, kind: str, segment: str, shape: tuple, dtype) -> np.ndarray | None:
-        """A segment's ``codes`` or ``residuals`` file, memory-mapped; ``None`` if absent or not as expected."""
-        try:
-            a = np.load(self.folder / version / f"{kind}-{segment}", mmap_mode="r", allow_pickle=False)
-        except (OSError, ValueError):
+    def _read_part(self, version: str, kind: str, segment: str, shape: tuple, dtype,
+                   n_centroids: int = 0) -> np.ndarray | None:
+        """A segment's ``codes`` or ``residuals`` file, memory-mapped; ``None`` if absent or not as expected
+        (codes must lie in ``[0, n_centroids)``: one outside would index past the centroid table)."""
+        if not is_segment_name(segment):
             return None
-        return a if a.dtype == dtype and a.shape == shape else None
+        a = _load(self.folder / version / f"{kind}-{segment}", mmap_mode="r")
+        if a is None or a.dtype != dtype or a.shape != shape:
+            return None
+        if kind == "codes" and a.size and (int(a.min()) < 0 or int(a.max()) >= n_centroids):
+            return None
+        return a
 
     # -- writing (the caller holds the index's writer lock) -----------------------------------------
     def code_new_segments(self, segments: list[tuple[str, np.ndarray]]) -> None:
@@ -131,9 +160,11 @@ class CentroidStore:
         if centroids is None:
             return
         codec, meta = self._read_codec(v), self.meta()
+        if not meta:
+            return                     # damaged meta: needs_training says so and a new version is trained
         for name, vectors in segments:
             size = int(vectors.shape[0])
-            if self._read_part(v, "codes", name, (size,), np.int32) is not None:
+            if self._read_part(v, "codes", name, (size,), np.int32, centroids.shape[0]) is not None:
                 continue
             codes, packed, cosine = _code_segment(vectors, centroids, codec)
             if packed is not None:
@@ -146,31 +177,32 @@ class CentroidStore:
         """After compaction: the new segment's codes and residuals are the old ones of the rows it kept
         (``order`` indexes the old segments packed in ``old_files`` order) — nothing is recoded."""
         v = self.version
-        if v is None:
+        meta = self.meta()
+        if v is None or not meta:
             return
         codec = self._read_codec(v)
         kinds = [("codes", lambda n: (n,), np.int32)]
         if codec is not None:
-            width = (self.meta().get("dim", 128)) * codec.nbits // 8
+            width = meta["dim"] * codec.nbits // 8
             kinds.insert(0, ("residuals", lambda n: (n, width), np.uint8))
         for kind, shape, dtype in kinds:
-            parts = [self._read_part(v, kind, f, shape(n), dtype) for f, n in zip(old_files, old_sizes)]
+            parts = [self._read_part(v, kind, f, shape(n), dtype, meta["n_centroids"])
+                     for f, n in zip(old_files, old_sizes)]
             if any(p is None for p in parts):
                 continue               # never written: the next open codes the new segment
-            save_array(self.folder / v / f"{kind}-{new_file}", np.concatenate(parts)[order])
-        for f in old_files:
-            for kind in ("residuals", "codes"):
-                (self.folder / v / f"{kind}-{f}").unlink(missing_ok=True)
+            kept = np.concatenate(parts)[order] if parts else np.empty(shape(0), dtype)
+            save_array(self.folder / v / f"{kind}-{new_file}", kept)
+        self.remove_unreferenced({new_file})
 
     def needs_training(self, n_live_vectors: int, dim: int = 128) -> str | None:
         """Why the centroids should be (re)trained now, or ``None``."""
         if n_live_vectors == 0:
             return None
         if self.version is None:
-            return "no centroids yet"
+            return f"{self.problem()}; training a new set" if self.problem() else "no centroids yet"
         meta = self.meta()
         if not meta or self._read_centroids(self.version, dim) is None:
-            return "the centroid files are damaged"
+            return "the centroid files are damaged; training a new set"
         if n_live_vectors >= GROWTH * meta["trained_vectors"]:
             return (f"the collection grew to {n_live_vectors:,} token vectors; "
                     f"{meta['n_centroids']:,} centroids were trained for {meta['trained_vectors']:,}")
@@ -188,8 +220,9 @@ class CentroidStore:
         ci = build_centroid_index(index)
         ri = build_residual_index(index.vectors, ci, RESIDUAL_BITS)
         version = f"v-{uuid.uuid4().hex[:12]}"
-        tmp = self.folder / f".tmp-{version}"
-        tmp.mkdir(parents=True)
+        folder = self._writable_folder()
+        tmp = folder / f".tmp-{version}"
+        tmp.mkdir()
         save_array(tmp / "centroids.npy", ci.centroids)
         save_array(tmp / "codec.npy", np.concatenate((ri.codec.cutoffs, ri.codec.weights)))
         base = 0
@@ -205,8 +238,8 @@ class CentroidStore:
                 "mean_cosine": _mean_cosine(index.vectors[sample], ci.centroids, ci.codes[sample]), "added": []}
         write_json(tmp / "meta.json", meta)
         fsync_dir(tmp)
-        os.replace(tmp, self.folder / version)
-        fsync_dir(self.folder)
+        os.replace(tmp, folder / version)
+        fsync_dir(folder)
         self._set(MANIFEST_KEY, version)
         self.remove_unreferenced(set(segment_files))
         return ci
@@ -214,18 +247,24 @@ class CentroidStore:
     def remove_unreferenced(self, segment_files: set[str]) -> None:
         """Delete centroid versions the manifest does not name (and temporaries), and codes of
         segments that no longer exist. Writers only (readers may still map an old version's files,
-        which Linux keeps alive for them)."""
-        current = self._get(MANIFEST_KEY)
+        which Linux keeps alive for them). Only names of this program's own shape are touched; a
+        link in place of ``centroids/`` is removed (the link, not what it points to)."""
+        if self.folder.is_symlink():
+            self.folder.unlink()
+            return
         if not self.folder.is_dir():
             return
-        for entry in self.folder.iterdir():
-            if entry.name != current:
-                shutil.rmtree(entry, ignore_errors=True)
-        if current and (self.folder / current).is_dir():
-            for entry in (self.folder / current).iterdir():
-                kind, _, segment = entry.name.partition("-")
-                if kind in ("codes", "residuals") and segment not in segment_files:
-                    entry.unlink(missing_ok=True)
+        current = self.version
+        remove_own_entries(self.folder, is_centroid_version, keep={current} if current else set())
+        if current:
+            remove_own_entries(self.folder / current,
+                               lambda name: _segment_part(name) is not None and _segment_part(name) not in segment_files)
+
+    def _writable_folder(self) -> Path:
+        """``centroids/`` as a real folder (a link in its place is removed first)."""
+        if self.folder.is_symlink():
+            self.folder.unlink()
+        return index_folder(self.root, CENTROID_DIR, create=True)
 
     def bytes_per_token(self, ci: CentroidIndex | None, ri: ResidualIndex | None, n_vectors: int) -> dict[str, float]:
         """Stage-1 storage per live token vector: its code, its list entries, its share of the centroid
@@ -254,6 +293,38 @@ def _code_segment(vectors: np.ndarray, centroids: np.ndarray, codec: ResidualCod
             packed[lo:lo + block.shape[0]] = codec.encode(block, centroids, c)
         cos_sum += _mean_cosine(block, centroids, c) * block.shape[0]
     return codes, packed, cos_sum / max(size, 1)
+
+
+def _segment_part(name: str) -> str | None:
+    """The segment of a ``codes-<segment>`` or ``residuals-<segment>`` file name, if it is one."""
+    kind, _, segment = name.partition("-")
+    return segment if kind in ("codes", "residuals") and is_segment_name(segment) else None
+
+
+def _load(path: Path, mmap_mode: str | None = None) -> np.ndarray | None:
+    """An ``.npy`` file of the index (never unpickled; a link, FIFO or damaged file gives ``None``)."""
+    if not is_regular_file(path):
+        return None
+    try:
+        return np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+
+
+def _valid_meta(meta: object) -> bool:
+    """``meta.json`` as :meth:`CentroidStore.train` writes it: positive counts, finite cosines."""
+    def count(v: object) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+    def number(v: object) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+    return (isinstance(meta, dict) and count(meta.get("n_centroids")) and count(meta.get("trained_vectors"))
+            and count(meta.get("dim")) and number(meta.get("mean_cosine"))
+            and meta.get("residual_bits") in BITS + (None,)
+            and isinstance(meta.get("added", []), list)
+            and all(isinstance(a, list) and len(a) == 2 and number(a[0]) and number(a[1])
+                    for a in meta.get("added", [])))
 
 
 def _joined(parts: list[np.ndarray], empty: np.ndarray) -> np.ndarray:

@@ -1,42 +1,100 @@
 """An index folder on disk: ``catalog.sqlite`` + ``segments/*.npy``, crash-safe writes, one writer.
 
-Writers hold ``write.lock`` (an advisory ``flock``); readers never take it. A batch of whole documents
-becomes visible in one committed transaction that references its already-durable segment file, so a
-killed ingest leaves every committed document whole and the rest absent.
+Writers hold ``write.lock`` (an advisory ``flock``); readers never take it, and a store opened
+``read_only`` never writes a byte. A batch of whole documents becomes visible in one committed
+transaction that references its already-durable segment file, so a killed ingest leaves every committed
+document whole and the rest absent. Nothing outside the folder is ever read, written or deleted
+(:mod:`.paths`): a new index is only made in a missing or empty folder.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import stat
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
 
+from ..core import IndexChanged, PassageFilter, PassageInfo
 from .catalog import Catalog, NewDocument
 from .centroid_store import CentroidStore
+from .errors import IndexFormatError, IndexReadOnly, UnsafeIndexError
+from .paths import check_not_special, index_folder
 from .schema import FORMAT_VERSION
-from .segments import SEGMENT_DIR, read_segment, remove_unreferenced, write_segment
+from .segments import SEGMENT_DIR, SegmentDamaged, read_segment, remove_unreferenced, write_segment
 
 CATALOG_FILE = "catalog.sqlite"
 LOCK_FILE = "write.lock"
+OWN_NAMES = {CATALOG_FILE, f"{CATALOG_FILE}-wal", f"{CATALOG_FILE}-shm", LOCK_FILE}
 
 
-class IndexFormatError(ValueError):
-    """The folder is not an index this version can read; the message names what was found and wanted."""
+@dataclass
+class PackedSegments:
+    """The live passages packed (see :class:`~workbench.core.LateIndex`), read at catalog ``generation``:
+    ``vectors`` ``[T, dim]`` float16 (a memory map when one segment holds them), ``starts``/``lengths``/
+    ``passage_ids`` int64 ``[n]``; ``files``/``sizes`` the segments in packing order; ``damaged`` maps a
+    segment file that could not be read to the reason (its passages are left out)."""
+
+    vectors: np.ndarray
+    starts: np.ndarray
+    lengths: np.ndarray
+    passage_ids: np.ndarray
+    files: list[str]
+    sizes: list[int]
+    generation: int
+    damaged: dict[str, str] = field(default_factory=dict)
+
+
+class SnapshotCatalog:
+    """The catalog as a :class:`~workbench.core.LateIndex` sees it: descriptions are checked against the
+    generation its layout was read at, so a writer's changes surface as ``IndexChanged``."""
+
+    def __init__(self, catalog: Catalog, generation: int) -> None:
+        self.catalog = catalog
+        self.generation = generation
+
+    def describe(self, passage_ids: Sequence[int]) -> list[PassageInfo]:
+        return self.catalog.describe(passage_ids, self.generation)
+
+    def lexical_search(self, text: str, k: int, where: PassageFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
+        return self.catalog.lexical_search(text, k, where)
+
+    def passage_ids_where(self, where: PassageFilter) -> np.ndarray:
+        return self.catalog.passage_ids_where(where)
 
 
 class IndexStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, read_only: bool = False) -> None:
         self.root = root
-        self.catalog = Catalog(root / CATALOG_FILE)
-        self.segment_dir = root / SEGMENT_DIR
+        self.read_only = read_only
+        self.catalog = Catalog(root / CATALOG_FILE, read_only)
+        self.dropped: list[tuple[str, str]] = []   # documents the last writer found with lost vectors
         self.centroids = CentroidStore(root, lambda key: self.manifest.get(key), self.catalog.set_manifest)
+
+    @staticmethod
+    def check_creatable(root: Path) -> None:
+        """Raise :class:`UnsafeIndexError` unless ``root`` is missing or an empty folder: an index never
+        moves into a folder holding someone else's files (its cleanup would delete them)."""
+        if root.is_symlink() and not root.exists():
+            raise UnsafeIndexError(f"{root} is a broken symbolic link; choose a new folder for the index")
+        if not root.exists():
+            return
+        if not root.is_dir():
+            raise UnsafeIndexError(f"{root} is a file, not a folder; choose a new folder for the index")
+        foreign = sorted(e.name for e in os.scandir(root) if e.name not in OWN_NAMES)
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            raise UnsafeIndexError(f"{root} is not a Kayak index but already holds files ({shown}); an index is "
+                                   "only created in a new or empty folder, so choose another")
 
     @classmethod
     def create(cls, root: Path, manifest: dict[str, str]) -> "IndexStore":
+        cls.check_creatable(root)
         root.mkdir(parents=True, exist_ok=True)
         if (root / CATALOG_FILE).exists():
             raise IndexFormatError(f"{root} already holds an index")
@@ -45,65 +103,124 @@ class IndexStore:
         return store
 
     @classmethod
-    def open(cls, root: Path) -> "IndexStore":
-        if not (root / CATALOG_FILE).is_file():
+    def open(cls, root: Path, read_only: bool | None = None) -> "IndexStore":
+        """Open an existing index. ``read_only``: ``True`` never writes (searching, inspecting); ``None``
+        opens for writing where the folder allows it, read-only elsewhere."""
+        catalog = root / CATALOG_FILE
+        if not root.is_dir() or not (catalog.is_file() or catalog.is_symlink()):
             raise IndexFormatError(f"{root} is not a Kayak index (no {CATALOG_FILE}); create it with "
-                              "'workbench ingest FILES --index {root}'".replace("{root}", str(root)))
-        store = cls(root)
+                                   f"'workbench ingest FILES --index {root}'")
+        check_not_special(catalog)
+        index_folder(root, SEGMENT_DIR)     # a linked segments/ folder is refused before anything is read
+        if read_only is None:
+            read_only = not (os.access(root, os.W_OK) and os.access(catalog, os.W_OK))
+        store = cls(root, read_only)
         found = store.manifest.get("format_version")
         if found != str(FORMAT_VERSION):
             raise IndexFormatError(f"{root} uses index format version {found or 'unknown'}; this Kayak Workbench "
-                              f"reads format version {FORMAT_VERSION}. Re-index the files into a new folder.")
+                                   f"reads format version {FORMAT_VERSION}. Re-index the files into a new folder.")
         return store
+
+    @property
+    def segment_dir(self) -> Path:
+        """Where the segments live (``segments/`` inside the index; it may not exist yet)."""
+        return self.root / SEGMENT_DIR
 
     @property
     def manifest(self) -> dict[str, str]:
         return self.catalog.manifest()
 
+    @property
+    def dim(self) -> int:
+        try:
+            return int(self.manifest.get("dim", 128))
+        except ValueError:
+            raise IndexFormatError(f"{self.root}: the manifest's dim is not a number") from None
+
     @contextmanager
     def writer(self) -> Iterator["IndexStore"]:
-        """Exclusive write access; tidies files a killed writer left unreferenced."""
-        with open(self.root / LOCK_FILE, "a") as lock:
+        """Exclusive write access. On entry: segments whose files are damaged hand their documents back
+        as failed (the next ingest indexes them again), and files a killed writer left are tidied."""
+        if self.read_only:
+            raise IndexReadOnly(self.root)
+        fd = _open_lock(self.root / LOCK_FILE)
+        try:
             try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise IndexFormatError(f"another process is writing to {self.root}; wait for it to finish") from None
+            self.dropped = self._drop_damaged_segments()
+            segment_dir = index_folder(self.root, SEGMENT_DIR)
+            if segment_dir is not None:
+                remove_unreferenced(segment_dir, self.catalog.segment_files())
+            self.centroids.remove_unreferenced(self.catalog.segment_files())
+            yield self
+        finally:
+            os.close(fd)     # closing the descriptor releases the lock
+
+    def _drop_damaged_segments(self) -> list[tuple[str, str]]:
+        """``(document path, reason)`` for every document whose segment file is lost or damaged, after
+        marking it failed in the catalog."""
+        layout = self.catalog.live_layout()
+        folder = index_folder(self.root, SEGMENT_DIR)
+        dropped = []
+        for name, size in zip(layout.segment_files, layout.segment_sizes):
             try:
-                remove_unreferenced(self.segment_dir, self.catalog.segment_files())
-                self.centroids.remove_unreferenced(self.catalog.segment_files())
-                yield self
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+                if folder is None:
+                    raise SegmentDamaged(f"vector segment {name} is missing (no segments folder)")
+                read_segment(folder, name, size, self.dim)
+            except SegmentDamaged as exc:
+                reason = f"its vectors were lost ({exc}); ingest it again"
+                dropped += [(path, reason) for path in self.catalog.drop_damaged_segment(name, reason)]
+        return dropped
 
     def add_documents(self, docs: Sequence[NewDocument], vectors: np.ndarray) -> None:
         """Commit whole documents whose passages' ``vec_offset`` index into ``vectors`` ([n, dim])."""
-        name = write_segment(self.segment_dir, vectors)
+        name = write_segment(index_folder(self.root, SEGMENT_DIR, create=True), vectors)
         self.catalog.commit_batch(name, int(vectors.shape[0]), docs)
 
-    def packed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """``(vectors, starts, lengths, passage_ids)`` of live passages. One segment is memory-mapped
-        as is; several are concatenated in memory (ingest compacts, so that is the rare case)."""
-        return self.packed_segments()[0]
-
-    def packed_segments(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], list[str], list[int]]:
-        """:meth:`packed` and the segment files it concatenated, in order, with their vector counts."""
-        ids, files, seg_pos, offsets, lengths = self.catalog.live_layout()
-        arrays = [a for _, a in self.segments(files)]
-        sizes = [int(a.shape[0]) for a in arrays]
-        dim = int(self.manifest.get("dim", 128))
-        if not arrays:
+    def packed_segments(self) -> PackedSegments:
+        """The live passages as one packed array. One segment is memory-mapped as is; several are
+        concatenated in memory (ingest compacts, so that is the rare case). A segment that cannot be read
+        is left out and named in ``damaged``; one deleted by a writer that committed after the layout
+        was read raises :class:`~workbench.core.IndexChanged`."""
+        layout = self.catalog.live_layout()
+        folder = index_folder(self.root, SEGMENT_DIR)
+        dim = self.dim
+        arrays, damaged = {}, {}
+        for name, size in zip(layout.segment_files, layout.segment_sizes):
+            try:
+                if folder is None:
+                    raise SegmentDamaged(f"vector segment {name} is missing (no segments folder)")
+                arrays[name] = read_segment(folder, name, size, dim)
+            except SegmentDamaged as exc:
+                if self.catalog.generation() != layout.generation:
+                    raise IndexChanged(f"a writer replaced segment {name} while the index was being opened") from None
+                damaged[name] = str(exc)
+        keep = [i for i, name in enumerate(layout.segment_files) if name in arrays]
+        files = [layout.segment_files[i] for i in keep]
+        sizes = [layout.segment_sizes[i] for i in keep]
+        rows = np.isin(layout.segment_of, keep)
+        seg_pos = np.searchsorted(np.array(keep, dtype=np.int64), layout.segment_of[rows])
+        offsets, lengths, ids = layout.offsets[rows], layout.lengths[rows], layout.passage_ids[rows]
+        if not files:
             empty = np.zeros(0, np.int64)
-            return (np.zeros((0, dim), np.float16), empty, empty, empty), files, sizes
-        if len(arrays) == 1:
-            return (arrays[0], offsets, lengths, ids), files, sizes
+            return PackedSegments(np.zeros((0, dim), np.float16), empty, empty, empty, [], [],
+                                  layout.generation, damaged)
+        if len(files) == 1:
+            return PackedSegments(arrays[files[0]], offsets, lengths, ids, files, sizes, layout.generation, damaged)
         bases = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
-        return (np.concatenate(arrays), offsets + bases[seg_pos], lengths, ids), files, sizes
+        return PackedSegments(np.concatenate([arrays[f] for f in files]), offsets + bases[seg_pos], lengths, ids,
+                              files, sizes, layout.generation, damaged)
 
-    def segments(self, files: list[str] | None = None) -> list[tuple[str, np.ndarray]]:
-        """Every referenced segment (or those named), in packing order, memory-mapped — no copy."""
-        if files is None:
-            files = self.catalog.live_layout()[1]
-        return [(f, read_segment(self.segment_dir, f)) for f in files]
+    def segments(self) -> list[tuple[str, np.ndarray]]:
+        """Every segment holding live passages, in packing order, memory-mapped — no copy. For writers,
+        after :meth:`writer` has dropped damaged segments."""
+        layout = self.catalog.live_layout()
+        folder = index_folder(self.root, SEGMENT_DIR)
+        if folder is None:
+            return []
+        return [(f, read_segment(folder, f, n, self.dim)) for f, n in zip(layout.segment_files, layout.segment_sizes)]
 
     def needs_compaction(self) -> bool:
         c = self.catalog.counts()
@@ -112,19 +229,50 @@ class IndexStore:
     def compact(self) -> None:
         """Rewrite live vectors into one segment (dropping tombstones), carry their centroid codes
         over, then delete the old files."""
-        (vectors, starts, lengths, ids), files, sizes = self.packed_segments()
-        order = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths)]) if len(ids) else \
-            np.empty(0, np.int64)
-        new_offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])) if len(ids) else lengths
-        name = write_segment(self.segment_dir, np.asarray(vectors[order]))
-        old = self.catalog.replace_segments(name, int(order.shape[0]),
-                                            list(zip(ids.tolist(), new_offsets.tolist())))
-        self.centroids.carry_codes(files, name, order, sizes)
-        for f in old:
-            (self.segment_dir / f).unlink(missing_ok=True)
+        p = self.packed_segments()
+        order = np.concatenate([np.arange(s, s + n) for s, n in zip(p.starts, p.lengths)]) if len(p.passage_ids) \
+            else np.empty(0, np.int64)
+        new_offsets = np.concatenate(([0], np.cumsum(p.lengths)[:-1])) if len(p.passage_ids) else p.lengths
+        folder = index_folder(self.root, SEGMENT_DIR, create=True)
+        name = write_segment(folder, np.asarray(p.vectors[order]))
+        self.catalog.replace_segments(name, int(order.shape[0]),
+                                            list(zip(p.passage_ids.tolist(), new_offsets.tolist())))
+        self.centroids.carry_codes(p.files, name, order, p.sizes)
+        remove_unreferenced(folder, {name})
 
     def disk_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
+        """Bytes of the index's own files (links are not followed)."""
+        total = 0
+        for folder, _, files in os.walk(self.root):
+            for name in files:
+                try:
+                    st = os.lstat(os.path.join(folder, name))
+                except OSError:
+                    continue
+                total += st.st_size if stat.S_ISREG(st.st_mode) else 0
+        return total
+
+
+def _open_lock(path: Path) -> int:
+    """The lock file's descriptor, opened without following a link or blocking on a FIFO."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO):
+            raise UnsafeIndexError(f"{path} is a symbolic link or a FIFO, not the index's lock file") from None
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise IndexReadOnly(path.parent) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnsafeIndexError(f"{path} is not a regular file, not the index's lock file")
+    return fd
+
+
+def canonical_path(path: str | Path) -> Path:
+    """The one name a document is known by: absolute, ``~`` expanded, ``..`` and links resolved (so
+    ``d/../d/a.pdf`` and a link to ``a.pdf`` are the same document)."""
+    return Path(os.path.realpath(os.path.expanduser(path)))
 
 
 def fs_path_bytes(path: Path) -> bytes:
