@@ -211,6 +211,9 @@ def test_bad_centroid_meta_means_retrain_not_a_traceback(index, encoder, meta):
     path = index / "centroids" / coll.store.centroids.version / "meta.json"
     path.unlink() if meta is None else path.write_text(meta)
     assert "damaged" in coll.store.centroids.needs_training(coll.late_index().n_vectors)
+    info = subprocess.run([sys.executable, "-m", "workbench.cli", "info", "--index", str(index)],
+                          capture_output=True, text=True)
+    assert info.returncode == 0 and "meta.json" in info.stderr and "Traceback" not in info.stdout + info.stderr
     _exercise(index, index.parent / "docs", encoder)
     assert coll.store.centroids.meta()["n_centroids"] > 0
 

@@ -86,6 +86,11 @@ def test_an_index_cannot_make_search_load_its_model(tmp_path, checkpoint, encode
     named = subprocess.run([sys.executable, "-m", "workbench.cli", "search", "--index", str(tmp_path / "idx"), "lava",
                             "--model", str(folder)], capture_output=True, text=True)
     assert named.returncode == 1 and "--trust-remote-code" in named.stderr
+    (tmp_path / "b.txt").write_text("Bread rises.")
+    ingest = subprocess.run([sys.executable, "-m", "workbench.cli", "ingest", str(tmp_path / "b.txt"),
+                             "--index", str(tmp_path / "idx")], capture_output=True, text=True)
+    assert ingest.returncode == 1 and "--trust-remote-code" in ingest.stderr   # named above, still refused
+    assert "failed:" not in ingest.stdout + ingest.stderr          # refused once, before any file
     assert not marker.exists()
     with pytest.raises(UntrustedModel):
         Collection.open(tmp_path / "idx").search("lava", exhaustive_search_plan())

@@ -163,12 +163,12 @@ class Collection:
         same and reopened once a writer (this process or another) has committed a change."""
         if self._index is not None and self._index.catalog.generation == self.store.catalog.generation():
             return self._index
-        for _ in range(REOPEN_ATTEMPTS):
+        for attempt in range(REOPEN_ATTEMPTS):
             try:
                 self._index = self._open_index()
                 return self._index
             except IndexChanged:
-                continue
+                time.sleep(0.05 * attempt)       # a writer is mid-compaction: give it a moment
         raise IndexFormatError(f"{self.store.root} kept changing while it was being opened; try again once the "
                                "ingest writing to it has finished")
 
@@ -177,9 +177,9 @@ class Collection:
         index = LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids,
                           catalog=SnapshotCatalog(self.store.catalog, packed.generation),
                           query_encoder=self.encode_query, name=str(self.store.root))
+        # Centroid files are read after the layout: if a writer retrains meanwhile, codes missing for this
+        # snapshot's segments are computed in memory, so the pair stays consistent without a retry.
         index.centroid_index, index.residual_index = self.store.centroids.load(index, packed.files, packed.sizes)
-        if self.store.catalog.generation() != packed.generation:
-            raise IndexChanged("a writer committed while the index was being opened")
         self.warnings = [f"{why} — its documents are left out of searches; ingest them again to restore them"
                          for why in packed.damaged.values()]
         if self.store.centroids.problem():
@@ -190,12 +190,13 @@ class Collection:
     def retrying(self, fn: Callable[[LateIndex], T]) -> T:
         """``fn(index)`` on the current index; if a writer changed the index under it (``IndexChanged``),
         again on the reopened index."""
-        for _ in range(REOPEN_ATTEMPTS):
+        for attempt in range(REOPEN_ATTEMPTS):
             index = self.late_index()
             try:
                 return fn(index)
             except IndexChanged:
                 self._index = None
+                time.sleep(0.05 * attempt)
         raise IndexFormatError(f"{self.store.root} kept changing during the search; try again once the ingest "
                                "writing to it has finished")
 
@@ -261,6 +262,7 @@ class Collection:
         generator early (or Ctrl+C) commits every document already encoded; a killed process keeps
         every batch already committed.
         """
+        self.encoder  # noqa: B018 — a model that cannot load (or may not) stops the ingest before any file
         files, rejected = discover([Path(p).expanduser() for p in paths])
         total = len(files) + len(rejected)
         done = 0

@@ -84,6 +84,11 @@ class LiveLayout:
     lengths: np.ndarray
 
 
+_SQLITE_DAMAGE = {"malformed": "some of its pages are damaged", "not a database": "it is not an SQLite database",
+                  "no such table": "it lacks the tables of a Kayak catalog",
+                  "no such column": "its tables are not those of a Kayak catalog"}
+
+
 def _plain_errors(method):
     """Turn SQLite's exceptions into the store's own, which name the index and say what to do."""
     @functools.wraps(method)
@@ -141,9 +146,10 @@ class Catalog:
         if "locked" in text or "busy" in text:
             return IndexFormatError(f"the catalog of {root} stayed locked by another process for 30 s; "
                                     "try again when it has finished")
+        what = next((plain for key, plain in _SQLITE_DAMAGE.items() if key in text), f"SQLite says: {text}")
         return CatalogDamaged(f"the catalog of {root} ({self.path.name}) is damaged or is not a Kayak catalog "
-                              f"(SQLite: {text}); its documents cannot be listed or searched. Index the files "
-                              "again into a new folder")
+                              f"({what}); its documents cannot be listed or searched. Index the files again "
+                              "into a new folder")
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -80,15 +80,20 @@ class CentroidStore:
             return str(exc)
         if version_dir is None or not is_regular_file(version_dir / "centroids.npy"):
             return f"the centroid files of version {v} are missing"
+        if not self._read_meta(v):
+            return f"the centroid facts of version {v} (meta.json) are missing or damaged"
         return None
 
     def meta(self) -> dict:
-        """Training facts of the current version (``{}`` when there is none or its meta is unreadable or
-        holds other than the numbers this program writes)."""
+        """Training facts of the current version (``{}`` when there is none)."""
         v = self.version
-        path = self.folder / v / "meta.json" if v else None
+        return self._read_meta(v) if v else {}
+
+    def _read_meta(self, version: str) -> dict:
+        """``meta.json`` of ``version``; ``{}`` when unreadable or holding other than what :meth:`train` writes."""
+        path = self.folder / version / "meta.json"
         try:
-            meta = json.loads(path.read_text()) if path is not None and is_regular_file(path) else {}
+            meta = json.loads(path.read_text()) if is_regular_file(path) else {}
         except (OSError, ValueError):
             return {}
         return meta if _valid_meta(meta) else {}
