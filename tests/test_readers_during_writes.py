@@ -41,11 +41,16 @@ READER = textwrap.dedent("""
 """)
 
 
-def test_searches_in_another_process_survive_removes_readds_and_compaction(tmp_path, encoder):
+def _write_docs(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
     for name, text in TEXTS.items():
         (docs / name).write_text(text)
+    return docs
+
+
+def test_searches_in_another_process_survive_removes_readds_and_compaction(tmp_path, encoder):
+    docs = _write_docs(tmp_path)
     coll = Collection.open(tmp_path / "idx", create=True, encoder=encoder)
     assert coll.ingest([docs]).ok
     reader = subprocess.Popen([sys.executable, "-c", READER, str(tmp_path / "idx"), "25"],
@@ -64,10 +69,7 @@ def test_searches_in_another_process_survive_removes_readds_and_compaction(tmp_p
 
 
 def test_a_stale_layout_raises_index_changed_and_search_recovers(tmp_path, encoder):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for name, text in TEXTS.items():
-        (docs / name).write_text(text)
+    docs = _write_docs(tmp_path)
     writer = Collection.open(tmp_path / "idx", create=True, encoder=encoder)
     writer.ingest([docs])
     reader = Collection.open(tmp_path / "idx", encoder=encoder, read_only=True)
