@@ -2,7 +2,7 @@
 # Kayak Workbench developer entry point.
 #   ./dev.sh run    set up (first time) and run the app on its built-in demo collection
 #   ./dev.sh test   set up (first time) and run the whole test suite
-#   ./dev.sh setup  only set up: .venv with pinned packages, the package itself, the Mojo kernel
+#   ./dev.sh setup  only set up: .venv with pinned packages, the package itself, the Mojo kernel, OCR data
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV=.venv
@@ -16,6 +16,33 @@ find_python() {
   done
   echo "error: Python 3.11 is required (the CPU torch 2.13.0 build is for 3.11)" >&2
   return 1
+}
+
+# Tesseract's English data for OCR of image-only pages (PyMuPDF bundles Tesseract itself).  The Debian
+# packages are listed once, in packaging/ocr-packages.txt, which packaging/build.sh also reads.
+ocr_data_present() {  # a cheap file test, so that a second setup stays quick
+  local f
+  for f in /usr/share/tesseract-ocr/*/tessdata/eng.traineddata /usr/share/tessdata/eng.traineddata \
+           "${TESSDATA_PREFIX:-/nonexistent}/eng.traineddata"; do
+    [ -f "$f" ] && return 0
+  done
+  return 1
+}
+
+ensure_ocr_data() {
+  ocr_data_present && return 0
+  local pkgs=()
+  read -r -a pkgs < packaging/ocr-packages.txt || true   # one line; no trailing newline is fine too
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "==> installing OCR language data: ${pkgs[*]} (apt-get)"
+    # refresh apt's lists only when needed: they do not know the packages (a container with none),
+    # or the install fails (stale lists naming versions the mirror no longer has)
+    apt-cache show "${pkgs[@]}" >/dev/null 2>&1 || apt-get update -qq || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null ||
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+          "${pkgs[@]}" >/dev/null; } || true
+  fi
+  ocr_data_present || echo "note: OCR of image-only pages stays off until: sudo apt-get install ${pkgs[*]}"
 }
 
 setup() {
@@ -34,6 +61,7 @@ setup() {
   if [ -f kernels/build.py ]; then
     "$PY" kernels/build.py --if-stale
   fi
+  ensure_ocr_data
 }
 
 case "${1:-}" in

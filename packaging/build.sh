@@ -22,6 +22,10 @@ libxcb-shape0, libxcb-shm0, libxcb-sync1, libxcb-util1, libxcb-xfixes0, libxcb-x
 libxkbcommon-x11-0, libfontconfig1, libfreetype6, libdbus-1-3, libglib2.0-0, libwayland-client0, \
 libwayland-cursor0, libwayland-egl1"
 BUILD_TOOLS="binutils dpkg gzip tar"
+# OCR (optional): PyMuPDF bundles Tesseract itself and needs only its language data, so the .deb
+# Recommends the data packages (tesseract-ocr-<lang>) of packaging/ocr-packages.txt -- the one list,
+# which ./dev.sh setup installs in full -- and not the tesseract-ocr program with its ~20 libraries.
+RECOMMENDS=$(tr -s ' \t' '\n' < packaging/ocr-packages.txt | grep '^tesseract-ocr-' | paste -sd, | sed 's/,/, /g')
 
 T0=$(date +%s)
 step() { printf '\n==> [%4ss] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
@@ -100,6 +104,7 @@ Architecture: amd64
 Maintainer: Kayak Workbench developers <noreply@kayak-workbench.invalid>
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
 Depends: $DEPENDS
+Recommends: $RECOMMENDS
 Section: utils
 Priority: optional
 Description: late-interaction search over your own PDFs, with the why of every hit

@@ -8,7 +8,6 @@ the writer and reader paths over it next to a "victim" folder whose every byte i
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import sqlite3

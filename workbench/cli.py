@@ -40,15 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"workbench: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:           # output piped into `head`: not an error of ours
+        sys.stderr.close()
+        return 0
     except (ValueError, KeyError, BackendUnavailable, RuntimeError, OSError) as exc:
         print(f"workbench: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("workbench: interrupted; everything committed before now is kept", file=sys.stderr)
         return 130
-    except BrokenPipeError:           # output piped into `head`: not an error of ours
-        sys.stderr.close()
-        return 0
 
 
 # -- commands --------------------------------------------------------------------------------------
@@ -57,7 +57,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     from .collection import Collection
     coll = Collection.open(args.index, model=args.model, create=True, trust_remote_code=args.trust_remote_code)
+    coll.ocr = not args.no_ocr
     failed = indexed = unchanged = passages = 0
+    ocr_seconds = 0.0
     bar = tqdm(total=None, unit="file", disable=True if args.quiet else None, dynamic_ncols=True, file=sys.stderr)
     for ev in coll.iter_ingest(args.paths):
         bar.total = ev.total
@@ -77,11 +79,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         elif ev.status == "indexed":
             indexed += 1
             passages += ev.passages
+            ocr_seconds += ev.ocr_seconds
+            for note in ev.notes:
+                bar.write(f"note: {_one_line(ev.path)}: {_one_line(note)}")
         else:
             unchanged += 1
     bar.close()
     print(f"{indexed} indexed ({passages} passages), {unchanged} unchanged, {failed} failed; "
-          f"index {args.index} holds {coll.store.catalog.counts()['passages']} passages")
+          f"index {args.index} holds {coll.store.catalog.counts()['passages']} passages"
+          + (f"; OCR took {ocr_seconds:.1f} s" if ocr_seconds else ""))
     return 1 if failed else 0
 
 
@@ -104,7 +110,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("no indexed passage matches the filter; nothing was searched")
         return 0
     for hit in result.hits:
-        where = _one_line(hit.path or "") + (f" p.{hit.page}" if hit.page else "")
+        where = _one_line(hit.path or "") + (f" p.{hit.page}" if hit.page else "") + _label_and_source(hit.info)
         snippet = textwrap.shorten(hit.text or "", 100, placeholder=" …")
         print(f"{hit.rank:>3}  {hit.score:8.4f}  {where}\n       {snippet}")
     print()
@@ -122,7 +128,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     info["backends"] = {k: {"available": ok, "detail": why} for k, (ok, why) in available_backends().items()}
     if args.json:
         info["documents_list"] = [{"id": d.id, "path": d.path, "status": d.status, "pages": d.pages,
-                                   "passages": d.passages, "error": d.error} for d in coll.documents()]
+                                   "passages": d.passages, "error": d.error, "notes": list(d.notes),
+                                   "unrepresented_share": round(d.unrepresented_share, 4)} for d in coll.documents()]
         print(json.dumps(info, indent=2))
         return 0
     for key in ("index", "format_version", "model", "encoder", "encoder_checksum", "dim", "dtype",
@@ -138,6 +145,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     for d in coll.documents():
         line = f"  [{d.status}] #{d.id} {_one_line(d.path)} — {d.pages} pages, {d.passages} passages"
         print(line + (f" — {_one_line(d.error)}" if d.error else ""))
+        for note in d.notes:
+            print(f"      note: {_one_line(note)}")
     _warn(coll)
     return 0
 
@@ -178,7 +187,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     pdfs = build_demo_pdfs(index.parent / "demo-pdfs")
     print(f"demo collection: {len(pdfs)} PDFs written from the project's own guide; index {index}")
     status = cmd_ingest(argparse.Namespace(index=str(index), model=None, paths=[str(p) for p in pdfs],
-                                           quiet=False, trust_remote_code=False))
+                                           quiet=False, trust_remote_code=False, no_ocr=False))
     print(f"\nquery: {args.query!r} (proxy plan; try 'workbench search --index {index} ...')\n")
     search_args = _parser().parse_args(["search", args.query, "--index", str(index)])
     return status or cmd_search(search_args)
@@ -221,6 +230,14 @@ def cmd_gui(args: argparse.Namespace) -> int:
 def _one_line(text: str) -> str:
     """``text`` with control characters (a newline in a file name) escaped, so one report stays one line."""
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def _label_and_source(info) -> str:
+    """" (label iii)" where the page's label differs from its number, " [OCR]" for words read by OCR."""
+    if info is None:
+        return ""
+    label = f" (label {info.page_label})" if info.page_label and info.page_label != str(info.page) else ""
+    return label + (" [OCR]" if info.text_source == "ocr" else "")
 
 
 def _warn(coll: "Collection") -> None:
@@ -310,7 +327,9 @@ def _result_json(result) -> dict:
             "plan": result.plan.to_dict(), "backend": result.backend,
             "where": full["where"], "eligible_passages": full["eligible_passages"],
             "hits": [{"rank": h.rank, "path": h.path, "page": h.page, "passage_id": h.passage_id,
-                      "score": round(h.score, 6), "text": h.text} for h in result.hits],
+                      "score": round(h.score, 6), "text": h.text,
+                      "page_label": h.info.page_label if h.info else "",
+                      "text_source": h.info.text_source if h.info else "text"} for h in result.hits],
             "stages": [{"name": s.name, "candidates_in": s.candidates_in, "candidates_out": s.candidates_out,
                         "query_vectors": s.query_vectors, "document_vectors": s.document_vectors,
                         "pairwise_similarities": s.pairwise_similarities, "ms": round(s.ms, 3),
@@ -367,6 +386,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="let the model run Python code of its own (modules.json classes, auto_map); only for "
                         "models whose authors you trust")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--no-ocr", action="store_true",
+                   help="do not OCR pages without usable text (image-only, undecodable fonts)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("search", help="search an index")

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
@@ -53,6 +53,8 @@ class IngestEvent:
     total: int
     message: str = ""
     passages: int = 0
+    notes: tuple[str, ...] = ()      # an indexed document's caveats: pages not read, text the encoder lost …
+    ocr_seconds: float = 0.0
 
 
 @dataclass
@@ -86,6 +88,7 @@ class Collection:
             self._encoder = encoder
         self._index: LateIndex | None = None
         self.warnings: list[str] = []   # what the last opened index could not use, in plain words
+        self.ocr = True                  # read pages without usable text by OCR (where Tesseract is installed)
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -245,8 +248,9 @@ class Collection:
         raw = self.store.catalog.document_path_bytes(document_id)
         return Path(os.fsdecode(raw)) if raw is not None else None
 
-    def render_page(self, info: PassageInfo, zoom: float = 1.5) -> tuple[np.ndarray, float]:
-        """The PDF page a passage sits on, as RGB ``[h, w, 3]`` uint8, and the points→pixels scale."""
+    def render_page(self, info: PassageInfo, zoom: float = 1.5) -> tuple[np.ndarray, tuple[float, ...]]:
+        """The PDF page a passage sits on, as RGB ``[h, w, 3]`` uint8, and the affine map ``(a, b, c, d, e, f)``
+        from the page's unrotated PDF points (where passage boxes live) to pixels, rotation included."""
         from .ingest.pdf import render_page
         path = self.source_path(info.document_id)
         if path is None or info.page is None:
@@ -282,7 +286,7 @@ class Collection:
                             break
                         yield event
                     done += 1
-                    yield IngestEvent(event.path, event.status, done, total, event.message, event.passages)
+                    yield replace(event, done=done, total=total)
                     if pending.n_vectors >= COMMIT_VECTORS or time.monotonic() - last_commit > COMMIT_SECONDS:
                         self._commit(pending)
                         last_commit = time.monotonic()
@@ -339,12 +343,15 @@ class Collection:
             yield IngestEvent(shown, "unchanged", done, total, "listed twice")
             return
         try:
-            parsed = parse_file(path, self.encoder.max_passage_tokens, self.encoder.count_tokens)
+            parsed = parse_file(path, self.encoder.max_passage_tokens, self.encoder.count_tokens, self.ocr)
             new = NewDocument(shown, key, digest, size, mtime, parsed.pages, [])
             vectors: list[np.ndarray] = []
             offset = pending.n_vectors
             # Passages arrive lazily and are encoded a chunk at a time: a huge file never becomes one list.
             while chunk := list(islice(parsed.passages, ENCODE_CHUNK)):
+                for chars, lost in self.encoder.unrepresented_chars([p.text for p in chunk]):
+                    new.chars += chars
+                    new.unrepresented += lost
                 for draft, (vecs, tokens) in zip(chunk, self.encoder.encode_documents([p.text for p in chunk])):
                     if not tokens:
                         continue  # nothing scorable (punctuation only)
@@ -366,10 +373,13 @@ class Collection:
             self.store.catalog.record_failure(shown, key, digest, size, mtime, reason)
             yield IngestEvent(shown, "failed", done, total, reason)
             return
+        new.page_facts = [(f.number, f.label, f.source, f.problem) for f in parsed.page_facts]
+        new.notes = document_notes(parsed, new.chars, new.unrepresented)
         pending.docs.append(new)
         pending.vectors.extend(vectors)
         pending.n_vectors = offset
-        yield IngestEvent(shown, "indexed", done, total, f"{len(new.passages)} passages", len(new.passages))
+        yield IngestEvent(shown, "indexed", done, total, f"{len(new.passages)} passages", len(new.passages),
+                          tuple(new.notes), sum(f.ocr_seconds for f in parsed.page_facts))
 
     def _code_new_segments(self) -> None:
         """Give every new segment its codes under the current centroids (growth without retraining)."""
@@ -390,6 +400,24 @@ class Collection:
         if pending.docs:
             self.store.add_documents(pending.docs, np.concatenate(pending.vectors))
         pending.docs, pending.vectors, pending.n_vectors = [], [], 0
+
+
+def document_notes(parsed, chars: int, unrepresented: int) -> list[str]:
+    """One-line caveats of an indexed document: pages that gave no text (and why), pages read by OCR,
+    facts found while opening it, and the share of its characters the encoder could not represent."""
+    notes = list(parsed.notes)
+    problems = [f for f in parsed.page_facts if f.problem]
+    if problems:
+        shown = "; ".join(f"page {f.number}: {f.problem}" for f in problems[:3])
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        notes.append(f"{len(problems)} page{'s' if len(problems) > 1 else ''} not indexed — {shown}{more}")
+    ocr = [f for f in parsed.page_facts if f.source == "ocr"]
+    if ocr:
+        notes.append(f"{len(ocr)} page{'s' if len(ocr) > 1 else ''} read by OCR ({sum(f.ocr_seconds for f in ocr):.1f} s)")
+    if unrepresented:
+        notes.append(f"{unrepresented / max(chars, 1):.0%} of its characters cannot be represented by the encoder "
+                     "(searchable by text only: use the hybrid plan, or a multilingual model)")
+    return notes
 
 
 def require_utf8(text: str, what: str) -> str:

@@ -107,6 +107,8 @@ class PassageInfo:
     tokens: tuple[str, ...]
     boxes: tuple[tuple[float, float, float, float], ...] = ()
     source_key: str | None = None
+    page_label: str = ""          # the PDF's label for the page ("iii"), "" where it has none
+    text_source: str = "text"     # where the words came from: text, ocr, form, xfa
 
 
 class PassageCatalog(Protocol):

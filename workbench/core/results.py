@@ -111,11 +111,12 @@ class SearchResult:
         d = self.index.passage_vectors(hit.row, self.plan.document_vector_budget,
                                        decompressed=self.plan.rerank_vectors == "residual")
         sims = q @ d.T
-        best = sims.argmax(axis=1)
+        best = sims.argmax(axis=1) if sims.shape[1] else np.zeros(nq, dtype=np.int64)
         q_tokens = tuple(self.query.tokens[:nq]) if self.query.tokens else tuple(f"q{i}" for i in range(nq))
         d_tokens = tuple(hit.info.tokens[:d.shape[0]]) if hit.info and hit.info.tokens else tuple(
             f"d{j}" for j in range(d.shape[0]))
-        return Alignment(q_tokens, d_tokens, sims, best, sims[np.arange(nq), best])
+        row_max = sims[np.arange(nq), best] if sims.shape[1] else np.zeros(nq, np.float32)
+        return Alignment(q_tokens, d_tokens, sims, best, row_max)
 
     def to_dict(self) -> dict:
         return {"query": self.query.text, "plan": self.plan.to_dict(), "backend": self.backend,

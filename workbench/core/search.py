@@ -100,16 +100,24 @@ def _centroid_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, eligible:
 
 
 def _lexical_stage(text: str, index: LateIndex, plan: SearchPlan, where: PassageFilter | None,
-                   eligible: np.ndarray | None) -> tuple[np.ndarray, StageProfile]:
+                   eligible: np.ndarray | None, k: int | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, StageProfile]:
+    """``(rows, lexical scores, profile)`` of the best ``k`` (default ``lexical_k``) passages by text."""
     t = time.perf_counter()
-    ids, _ = index.lexical_search(text, plan.lexical_k, where)
+    ids, scores = index.lexical_search(text, plan.lexical_k if k is None else k, where)
     rows = index.rows_of(ids)
-    rows = rows[rows >= 0]
+    live = rows >= 0
+    rows, scores = rows[live], scores[live]
     ms = (time.perf_counter() - t) * 1e3
     # Lexical scoring touches no vectors: its cost is the inverted-list walk, not dot products.
     n = index.n_passages if eligible is None else int(eligible.sum())
-    return rows, StageProfile("stage1:lexical_bm25", n, int(rows.shape[0]), 0, 0, 0, ms,
-                              "sqlite-fts5", budget_rule="none")
+    return rows, scores, StageProfile("stage1:lexical_bm25", n, int(rows.shape[0]), 0, 0, 0, ms,
+                                      "sqlite-fts5", budget_rule="none")
+
+
+NO_VECTORS = ("the query has no vectors: the encoder cannot represent any of its characters (the default encoder "
+              "maps Thai and most Chinese characters to [UNK]); search it with the hybrid plan, whose lexical stage "
+              "matches the text, or index with a multilingual ColBERT checkpoint (--model)")
 
 
 def _exact_stage(q: np.ndarray, index: LateIndex, rows: np.ndarray, plan: SearchPlan, backend_name: str
@@ -159,7 +167,12 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
     if qm.shape[1] != index.dim:
         raise ValueError(f"query vectors are {qm.shape[1]}-d but the index holds {index.dim}-d vectors")
     if qm.shape[0] == 0:
-        raise ValueError("the query has no vectors (was it empty?)")
+        if plan.kind != "hybrid" or not query.text.strip():
+            raise ValueError(NO_VECTORS if query.text.strip() else "the query is empty")
+        # Nothing to score by MaxSim: the hybrid plan's lexical stage alone ranks, and says so.
+        rows, scores, profile = _lexical_stage(query.text, index, plan, where, eligible, plan.final_k)
+        yield profile
+        return _result(query, index, plan, backend, rows, scores, [profile], rows, where, eligible)
     q = np.ascontiguousarray(qm[:kept_count(qm.shape[0], plan.query_vector_budget)])
     stages: list[StageProfile] = []
     candidates = None
@@ -173,7 +186,7 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
         stages.append(profile)
         yield profile
         if plan.kind == "hybrid":
-            lexical, profile = _lexical_stage(query.text, index, plan, where, eligible)
+            lexical, _, profile = _lexical_stage(query.text, index, plan, where, eligible)
             stages.append(profile)
             yield profile
             candidates = np.union1d(candidates, lexical)
@@ -183,6 +196,12 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
     hit_rows, scores, profile = _exact_stage(q, index, rows, plan, backend)
     stages.append(profile)
     yield profile
+    return _result(query, index, plan, backend, hit_rows, scores, stages, candidates, where, eligible)
+
+
+def _result(query: LateQuery, index: LateIndex, plan: SearchPlan, backend: str, hit_rows: np.ndarray,
+            scores: np.ndarray, stages: list[StageProfile], candidates: np.ndarray | None,
+            where: PassageFilter | None, eligible: np.ndarray | None) -> SearchResult:
     ids = index.passage_ids[hit_rows]
     infos = index.describe(ids.tolist()) if index.catalog is not None else [None] * len(ids)
     hits = [Hit(rank + 1, int(pid), float(score), int(row), info)

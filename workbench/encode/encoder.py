@@ -128,6 +128,21 @@ class Encoder:
         ids = self.model.tokenizer(list(words), add_special_tokens=False)["input_ids"]
         return [max(1, len(x)) for x in ids]
 
+    def unrepresented_chars(self, texts: Sequence[str]) -> list[tuple[int, int]]:
+        """Per text ``(non-space characters, characters the tokenizer maps to [UNK])``. Measured on the
+        tokenizer's offsets: WordPiece turns a whole word into one [UNK] when any part of it is unknown
+        (a Thai word), so counting unknown characters one by one would undercount."""
+        tok = self.model.tokenizer
+        if not texts or tok.unk_token_id is None:
+            return [(sum(not c.isspace() for c in t), 0) for t in texts]
+        enc = tok(list(texts), add_special_tokens=False, return_offsets_mapping=True)
+        out = []
+        for text, ids, offsets in zip(texts, enc["input_ids"], enc["offset_mapping"]):
+            lost = sum(sum(not c.isspace() for c in text[a:b]) for i, (a, b) in zip(ids, offsets)
+                       if i == tok.unk_token_id)
+            out.append((sum(not c.isspace() for c in text), lost))
+        return out
+
     def _encode(self, texts: Sequence[str], is_query: bool) -> list[tuple[np.ndarray, list[str]]]:
         out = self.model.encode(list(texts), is_query=is_query, output_value=None,
                                 batch_size=self.batch_size, show_progress_bar=False)

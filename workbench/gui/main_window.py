@@ -289,8 +289,8 @@ class MainWindow(QMainWindow):
     def _page_rendered(self, hit, out) -> None:
         rows = self.hits.selectionModel().selectedRows()
         if rows and self.hits.hits_model.hit(rows[0].row()) is hit:
-            rgb, scale = out
-            self.detail.page.show_page(rgb, scale, hit.info.boxes)
+            rgb, to_pixels = out
+            self.detail.page.show_page(rgb, to_pixels, hit.info.boxes)
         self.detail_ready.emit()
 
     def _open_current(self) -> None:

@@ -12,9 +12,11 @@ from PySide6.QtGui import QBrush, QColor, QDesktopServices, QImage, QPen, QPixma
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 
 # Viewers that can open a file at a page, and how (xdg-open alone cannot).
-PAGE_VIEWERS = (("evince", ["--page-label={page}"]), ("okular", ["-p", "{page}"]),
+# Each takes the physical page, 1-based: evince, atril and xreader read --page-label as a *label*
+# ("iii", or a "1" that several pages may carry), so they get --page-index.
+PAGE_VIEWERS = (("evince", ["--page-index={page}"]), ("okular", ["-p", "{page}"]),
                 ("zathura", ["-P", "{page}"]), ("qpdfview", ["{path}#{page}"]),
-                ("xreader", ["--page-label={page}"]), ("atril", ["--page-label={page}"]))
+                ("xreader", ["--page-index={page}"]), ("atril", ["--page-index={page}"]))
 
 
 def open_at_page(path: Path, page: int | None) -> str:
@@ -30,6 +32,16 @@ def open_at_page(path: Path, page: int | None) -> str:
                 return f"opened {path.name} at page {page} in {exe}"
     QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
     return f"opened {path.name} in the default viewer (it may not jump to page {page})"
+
+
+def pixel_rect(box, to_pixels: tuple[float, ...]) -> QRectF:
+    """The pixel rectangle covering PDF-point ``box`` under the affine ``to_pixels`` (corners mapped,
+    then bounded: a quarter turn swaps width and height)."""
+    a, b, c, d, e, f = to_pixels
+    x0, y0, x1, y1 = box
+    xs = [a * x + c * y + e for x, y in ((x0, y0), (x1, y0), (x0, y1), (x1, y1))]
+    ys = [b * x + d * y + f for x, y in ((x0, y0), (x1, y0), (x0, y1), (x1, y1))]
+    return QRectF(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
 
 
 class PageView(QGraphicsView):
@@ -50,15 +62,16 @@ class PageView(QGraphicsView):
         self.box_items = []
         self.message = self.scene().addText(text)
 
-    def show_page(self, rgb: np.ndarray, scale: float, boxes) -> None:
+    def show_page(self, rgb: np.ndarray, to_pixels: tuple[float, ...], boxes) -> None:
+        """``rgb`` ``[h, w, 3]`` uint8; ``to_pixels`` the affine ``(a, b, c, d, e, f)`` from unrotated PDF points
+        to pixels (a rotated page turns its boxes with it); ``boxes`` ``(x0, y0, x1, y1)`` in PDF points."""
         h, w, _ = rgb.shape
         image = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()  # copy: rgb may go away
         self.scene().clear()
         self.scene().addPixmap(QPixmap.fromImage(image))
         pen, brush = QPen(QColor(230, 120, 0), 1.5), QBrush(QColor(255, 200, 0, 90))
-        self.box_items = [self.scene().addRect(QRectF(x0 * scale - 2, y0 * scale - 1, (x1 - x0) * scale + 4,
-                                                      (y1 - y0) * scale + 2), pen, brush)
-                          for x0, y0, x1, y1 in boxes]
+        self.box_items = [self.scene().addRect(pixel_rect(box, to_pixels).adjusted(-2, -1, 2, 1), pen, brush)
+                          for box in boxes]
         self.scene().setSceneRect(0, 0, w, h)
         self._page_width = w
         self._fit_width()

@@ -7,9 +7,9 @@ one-line reason; :func:`discover` expands folders into the supported files insid
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .errors import IngestError
 from .files import NOT_REGULAR, is_regular
@@ -24,10 +24,14 @@ SUFFIXES = PDF_SUFFIXES + TEXT_SUFFIXES + (".jsonl",)
 @dataclass
 class ParsedFile:
     """``pages``: the page count for PDFs, else 0; ``passages`` in reading order, produced as they are
-    read (a damaged page or a file without text raises :class:`IngestError` while iterating)."""
+    read (a file without text raises :class:`IngestError` while iterating). Filled while reading:
+    ``notes``, document-level facts for people ("embedded files not indexed: …"), and for PDFs
+    ``page_facts``, one :class:`~.pdf.PageFacts` per page (label, text source, problem, OCR time)."""
 
     pages: int
     passages: Iterator[PassageDraft]
+    notes: list[str] = field(default_factory=list)
+    page_facts: list = field(default_factory=list)
 
 
 def is_supported(path: Path) -> bool:
@@ -62,20 +66,24 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]
     return found, rejected
 
 
-def parse_file(path: Path, max_tokens: int, count_tokens: TokenCounter = approx_token_counts) -> ParsedFile:
+def parse_file(path: Path, max_tokens: int, count_tokens: TokenCounter = approx_token_counts,
+               ocr: bool = True) -> ParsedFile:
     """Parse one file into passages of at most ``max_tokens`` tokens. A PDF is opened (and refused with
-    its reason) here; passages are produced lazily, page by page or chunk by chunk."""
+    its reason) here; passages are produced lazily, page by page or chunk by chunk. ``ocr``: read
+    pages without usable text by OCR where Tesseract is installed."""
     name = path.name.lower()
     if name.endswith(PDF_SUFFIXES):
-        from .pdf import open_pdf, pdf_pages  # PyMuPDF loads only when a PDF is met
-        doc = open_pdf(path)
-        passages = (p for page, words in pdf_pages(doc) for p in iter_passages(words, page, max_tokens, count_tokens))
-        return ParsedFile(doc.page_count, _nonempty(passages, f"no extractable text on any of its {doc.page_count} "
-                                                              "page(s): image-only or scanned? (OCR is not supported)"))
+        from .pdf import no_text_reason, open_pdf, pdf_pages  # PyMuPDF loads only when a PDF is met
+        pdf = open_pdf(path)
+        parsed = ParsedFile(pdf.doc.page_count, iter(()), pdf.notes)
+        passages = (p for page, words in pdf_pages(pdf, parsed.page_facts, ocr)
+                    for p in iter_passages(words, page, max_tokens, count_tokens))
+        parsed.passages = _nonempty(passages, lambda: no_text_reason(parsed.page_facts))
+        return parsed
     if name.endswith(TEXT_SUFFIXES):
         from .text import text_words
         return ParsedFile(0, _nonempty(iter_passages(text_words(path), None, max_tokens, count_tokens),
-                                       "the file holds no text"))
+                                       lambda: "the file holds no text"))
     if name.endswith(".jsonl"):
         from .beir import beir_records
         return ParsedFile(0, (p for key, words in beir_records(path)
@@ -83,14 +91,14 @@ def parse_file(path: Path, max_tokens: int, count_tokens: TokenCounter = approx_
     raise IngestError(f"unsupported file type (supported: {', '.join(SUFFIXES)})")
 
 
-def _nonempty(passages: Iterator[PassageDraft], reason: str) -> Iterator[PassageDraft]:
-    """``passages``, raising :class:`IngestError` with ``reason`` at the end if there were none."""
+def _nonempty(passages: Iterator[PassageDraft], reason: Callable[[], str]) -> Iterator[PassageDraft]:
+    """``passages``, raising :class:`IngestError` with ``reason()`` at the end if there were none."""
     found = False
     for passage in passages:
         found = True
         yield passage
     if not found:
-        raise IngestError(reason)
+        raise IngestError(reason())
 
 
 __all__ = ["IngestError", "ParsedFile", "PassageDraft", "Word", "approx_token_counts", "cut_passages",

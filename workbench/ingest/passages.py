@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Callable, Iterable, Iterator, Sequence
 
+from ..core.scripts import join_words
+
 Box = tuple[float, float, float, float]
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
@@ -24,12 +26,15 @@ _PIECES = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
 @dataclass(frozen=True)
 class Word:
-    """A word in reading order; ``block``/``line`` group words as the source laid them out."""
+    """A word in reading order; ``block``/``line`` group words as the source laid them out. ``more``:
+    further ``(block, line, box)`` parts of a word the source split (a hyphenated line end), so the
+    highlight still covers every part."""
 
     text: str
     block: int = 0
     line: int = 0
     box: Box | None = None
+    more: tuple[tuple[int, int, Box | None], ...] = ()
 
 
 @dataclass
@@ -50,16 +55,16 @@ def approx_token_counts(words: Sequence[str]) -> list[int]:
 def line_boxes(words: Sequence[Word]) -> list[Box]:
     """One bounding rectangle per (block, line) of the words that carry boxes, in reading order."""
     merged: dict[tuple[int, int], list[float]] = {}
-    for w in words:
-        if w.box is None:
+    for key, box in ((k, b) for w in words for k, b in [((w.block, w.line), w.box)]
+                     + [((blk, ln), bx) for blk, ln, bx in w.more]):
+        if box is None:
             continue
-        key = (w.block, w.line)
         if key not in merged:
-            merged[key] = list(w.box)
+            merged[key] = list(box)
         else:
             b = merged[key]
-            b[0], b[1] = min(b[0], w.box[0]), min(b[1], w.box[1])
-            b[2], b[3] = max(b[2], w.box[2]), max(b[3], w.box[3])
+            b[0], b[1] = min(b[0], box[0]), min(b[1], box[1])
+            b[2], b[3] = max(b[2], box[2]), max(b[3], box[3])
     return [tuple(round(v, 2) for v in b) for b in merged.values()]  # type: ignore[misc]
 
 
@@ -75,16 +80,16 @@ def iter_passages(words: Iterable[Word], page: int | None, max_tokens: int,
     used = 0
     for word, n, nxt in _counted(words, count_tokens):
         if current and used + n > max_tokens:
-            yield PassageDraft(page, " ".join(w.text for w in current), line_boxes(current), source_key)
+            yield PassageDraft(page, join_words(w.text for w in current), line_boxes(current), source_key)
             current, used = [], 0
         current.append(word)
         used += n
         at_boundary = nxt is None or nxt.block != word.block or bool(_SENTENCE_END.search(word.text))
         if at_boundary and used >= SOFT_FILL * max_tokens:
-            yield PassageDraft(page, " ".join(w.text for w in current), line_boxes(current), source_key)
+            yield PassageDraft(page, join_words(w.text for w in current), line_boxes(current), source_key)
             current, used = [], 0
     if current:
-        yield PassageDraft(page, " ".join(w.text for w in current), line_boxes(current), source_key)
+        yield PassageDraft(page, join_words(w.text for w in current), line_boxes(current), source_key)
 
 
 def cut_passages(words: Iterable[Word], page: int | None, max_tokens: int,

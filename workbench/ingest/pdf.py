@@ -1,7 +1,18 @@
-"""PDF pages → words with boxes, through PyMuPDF. Every opened file is treated as hostile."""
+"""PDF pages → words with boxes, through PyMuPDF. Every opened file is treated as hostile.
+
+A document is opened only if its bytes are a PDF (:mod:`.sniff`); a file cut short or with a damaged
+page tree is named as such. Pages are read one at a time and each in isolation: a page that cannot be
+read, or whose text is undecodable, is reported and the others are indexed. A page without usable
+text is OCR'd where Tesseract is available (:mod:`.ocr`), and otherwise reported with its cause. Filled
+form fields and the content of XFA forms are indexed too; an encrypted attachment is skipped while
+the pages (stored unencrypted) are read.
+"""
 
 from __future__ import annotations
 
+import time
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -10,47 +21,208 @@ import pymupdf
 
 from .errors import IngestError
 from .files import NOT_REGULAR, is_regular, open_regular
+from .hyphenation import join_line_end_hyphens
+from .page_health import BAD_SHARE, bad_share, why_no_text
 from .passages import Word
+from .sniff import HEAD_BYTES, not_a_pdf
+from .xfa import has_xfa, needs_rendering, xfa_lines
 
 pymupdf.TOOLS.mupdf_display_errors(False)  # MuPDF's own stderr chatter is not for people; we report
+pymupdf.TOOLS.mupdf_display_warnings(False)
+
+# Dehyphenation is done on words (:mod:`.hyphenation`): MuPDF's flag does not reach the word list.
+# CID_FOR_UNKNOWN_UNICODE: a glyph without a Unicode mapping keeps its code instead of becoming U+FFFD,
+# which keeps word spaces drawn with a .notdef glyph as spaces ("Words�that" → "Words that").
+TEXT_FLAGS = pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_CID_FOR_UNKNOWN_UNICODE
 
 
-def open_pdf(path: Path) -> "pymupdf.Document":
-    """Open a PDF for reading or raise :class:`IngestError` with a plain reason."""
+@dataclass(frozen=True)
+class PageFacts:
+    """What reading one page gave: ``source`` of its words (``text``, ``ocr``, ``form``, ``xfa``, or
+    ``none``), its ``label`` (``''`` without page labels), ``problem`` why it gave no usable text, and
+    ``ocr_seconds`` spent on it."""
+
+    number: int
+    label: str
+    source: str
+    problem: str | None = None
+    ocr_seconds: float = 0.0
+
+
+@dataclass
+class OpenPdf:
+    """An opened PDF and what its opening found. ``locked_attachments``: only embedded files are
+    encrypted (pages are read without a password, the attachments are skipped)."""
+
+    doc: "pymupdf.Document"
+    locked_attachments: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def page(self, index: int) -> "pymupdf.Page":
+        """Page ``index`` (0-based). With attachment-only encryption PyMuPDF's guard refuses every page,
+        although page content is stored unencrypted; MuPDF itself reads it."""
+        if self.locked_attachments:
+            return pymupdf.Page(pymupdf.mupdf.fz_load_page(self.doc.this, index), self.doc)
+        return self.doc[index]
+
+    def close(self) -> None:
+        self.doc.close()
+
+
+def open_pdf(path: Path) -> OpenPdf:
+    """Open a PDF for reading or raise :class:`IngestError` with the real cause in one line."""
     if not is_regular(path):
         raise IngestError(NOT_REGULAR if path.exists() else "no such file")
-    try:
-        if _utf8_name(path):
-            doc = pymupdf.open(path, filetype="pdf")
-        else:  # MuPDF takes UTF-8 file names only; hand it the bytes instead
-            with open_regular(path) as fh:
+    with open_regular(path) as fh:
+        head = fh.read(HEAD_BYTES)
+        fh.seek(max(0, fh.seek(0, 2) - HEAD_BYTES))
+        tail = fh.read(HEAD_BYTES)
+        what = not_a_pdf(head)
+        if what:
+            raise IngestError(f"not a PDF (looks like {what})")
+        try:
+            if _utf8_name(path):
+                doc = pymupdf.open(path, filetype="pdf")
+            else:  # MuPDF takes UTF-8 file names only; hand it the bytes instead
+                fh.seek(0)
                 doc = pymupdf.open(stream=fh.read(), filetype="pdf")
-    except IngestError:
+        except Exception as exc:  # PyMuPDF raises several types for damaged files
+            raise IngestError(f"not a readable PDF (damaged: {_short(exc)})") from None
+    pdf = OpenPdf(doc)
+    try:
+        _check(pdf, tail)
+    except BaseException:
+        doc.close()
         raise
-    except Exception as exc:  # PyMuPDF raises several types for damaged files
-        raise IngestError(f"not a readable PDF (damaged or not a PDF: {_short(exc)})") from None
+    return pdf
+
+
+def _check(pdf: OpenPdf, tail: bytes) -> None:
+    doc = pdf.doc
+    if not doc.is_pdf:
+        raise IngestError("not a PDF (its content is another format)")
     if doc.needs_pass and not doc.authenticate(""):
-        doc.close()
-        raise IngestError("the PDF is encrypted and needs a password")
-    if doc.page_count == 0:
-        doc.close()
-        raise IngestError("the PDF has no pages")
-    return doc
+        if not _only_attachments_encrypted(doc):
+            raise IngestError("the PDF is encrypted and needs a password")
+        pdf.locked_attachments = True
+        pdf.notes.append("its embedded files are encrypted and were skipped (the pages are not)")
+    try:
+        count = doc.page_count
+    except Exception as exc:
+        raise IngestError(f"damaged PDF: its page tree is invalid ({_short(exc)})") from None
+    if count == 0:
+        if b"%%EOF" not in tail:    # every complete PDF ends with %%EOF; a cut-short file loses it
+            raise IngestError("damaged or truncated PDF: no page could be read (the file may have been cut short)")
+        raise IngestError("the PDF has no pages" + (" (its structure was damaged and repaired)" if doc.is_repaired else ""))
+    try:
+        names = doc.embfile_names()
+    except Exception:
+        names = []
+    if names and not pdf.locked_attachments:
+        pdf.notes.append(f"embedded files not indexed: {', '.join(names[:5])}" + (" …" if len(names) > 5 else ""))
 
 
-def pdf_pages(doc: "pymupdf.Document") -> Iterator[tuple[int, list[Word]]]:
-    """Yield ``(page_number, words)`` page by page (page numbers 1-based); closes ``doc`` when done."""
+def _only_attachments_encrypted(doc: "pymupdf.Document") -> bool:
+    """The encryption dictionary leaves streams and strings unencrypted (``/Identity``): only embedded
+    files (``/EFF``) are encrypted."""
+    try:
+        key = lambda k: doc.xref_get_key(-1, k)  # noqa: E731
+        return key("Encrypt")[0] != "null" and key("Encrypt/StmF") == ("name", "/Identity") \
+            and key("Encrypt/StrF") == ("name", "/Identity")
+    except Exception:
+        return False
+
+
+def pdf_pages(pdf: OpenPdf, facts: list[PageFacts], ocr: bool = True) -> Iterator[tuple[int, list[Word]]]:
+    """Yield ``(page_number, words)`` page by page (1-based), appending one :class:`PageFacts` per page to
+    ``facts``; the words of an XFA form follow as page 1. Closes the document when done."""
+    from .ocr import OcrUnavailable, ocr_words
+    doc = pdf.doc
+    placeholder = has_xfa(doc) and needs_rendering(doc)
+    vocabulary: set[str] = set()
     try:
         for i in range(doc.page_count):
             try:
-                raw = doc[i].get_text("words", flags=pymupdf.TEXT_DEHYPHENATE | pymupdf.TEXT_MEDIABOX_CLIP)
+                page = pdf.page(i)
+                label = _label(page)
+                raw = [] if placeholder else page.get_text("words", flags=TEXT_FLAGS)
             except Exception as exc:
-                raise IngestError(f"page {i + 1} could not be read ({_short(exc)})") from None
-            words = [Word(_clean(w[4]), int(w[5]), int(w[6]), (w[0], w[1], w[2], w[3]))
-                     for w in raw if _clean(w[4])]
-            yield i + 1, words
+                facts.append(PageFacts(i + 1, "", "none", f"unreadable ({_short(exc)})"))
+                continue
+            texts = [w[4] for w in raw]
+            undecodable = bad_share(texts) > BAD_SHARE
+            words = [] if undecodable else _words(raw)
+            source, problem, seconds = "text", None, 0.0
+            if not words and not placeholder:
+                words = _form_words(page)
+                source = "form"
+            if not words and not placeholder:
+                problem, ocr_may_help = why_no_text(page, undecodable)
+                source = "none"
+                if ocr_may_help and ocr:
+                    try:
+                        started = time.perf_counter()
+                        words = _words(ocr_words(page))
+                        seconds = time.perf_counter() - started
+                        source = "ocr" if words else "none"
+                        problem = None if words else f"{problem}; OCR found no text"
+                    except OcrUnavailable as exc:
+                        problem = f"{problem}; {exc}"
+                    except Exception as exc:
+                        problem = f"{problem}; OCR failed ({_short(exc)})"
+                elif ocr_may_help:
+                    problem = f"{problem}; OCR is off"
+            if placeholder:
+                source, problem = "xfa", None     # a placeholder; the form's content follows from its XFA data
+            vocabulary.update(w.text.lower() for w in words)
+            facts.append(PageFacts(i + 1, label, source, problem, seconds))
+            if words:
+                yield i + 1, join_line_end_hyphens(words, vocabulary)
+        if has_xfa(doc):
+            lines = xfa_lines(doc)
+            if lines:
+                pdf.notes.append(f"XFA form: {len(lines)} captions and values indexed as page 1")
+                yield 1, [Word(w, block, 0) for block, line in enumerate(lines) for w in line.split()]
+            else:
+                pdf.notes.append("XFA form: its content is not in the page text and could not be read")
     finally:
-        doc.close()
+        pdf.close()
+
+
+def no_text_reason(facts: list[PageFacts]) -> str:
+    """Why a PDF gave no passage, from its pages' problems: the most common one, with its pages."""
+    problems = Counter(f.problem for f in facts if f.problem)
+    if not problems:
+        return "no extractable text on any page"
+    problem, n = problems.most_common(1)[0]
+    where = "its only page" if len(facts) == 1 else (f"all {n} pages" if n == len(facts) else f"{n} of {len(facts)} pages")
+    return f"no extractable text ({where}: {problem})"
+
+
+def _words(raw: list) -> list[Word]:
+    return [Word(text, int(w[5]), int(w[6]), (w[0], w[1], w[2], w[3])) for w in raw if (text := _clean(w[4]))]
+
+
+def _form_words(page: "pymupdf.Page") -> list[Word]:
+    """The values of filled form fields, each field its own block, boxed by its widget."""
+    words: list[Word] = []
+    try:
+        widgets = list(page.widgets())
+    except Exception:
+        return []
+    for block, widget in enumerate(widgets):
+        value = widget.field_value
+        if isinstance(value, str) and value.strip() and value not in ("Off", "Yes"):
+            r = widget.rect
+            words += [Word(_clean(t), block, 0, (r.x0, r.y0, r.x1, r.y1)) for t in value.split() if _clean(t)]
+    return words
+
+
+def _label(page: "pymupdf.Page") -> str:
+    try:
+        return page.get_label() or ""
+    except Exception:
+        return ""
 
 
 def _utf8_name(path: Path) -> bool:
@@ -66,17 +238,23 @@ def _clean(text: str) -> str:
 
 
 def _short(exc: Exception) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+    text = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+    return text.split(": ", 1)[1] if text.startswith("code=") and ": " in text else text
 
 
-def render_page(path: Path, page_number: int, zoom: float = 1.5) -> tuple[np.ndarray, float]:
-    """Page ``page_number`` (1-based) as an RGB uint8 array ``[h, w, 3]`` and the points→pixels scale."""
-    doc = open_pdf(path)
+def render_page(path: Path, page_number: int, zoom: float = 1.5) -> tuple[np.ndarray, tuple[float, ...]]:
+    """Page ``page_number`` (1-based) as an RGB uint8 array ``[h, w, 3]``, and the affine map
+    ``(a, b, c, d, e, f)`` from the page's unrotated PDF points (where word boxes live) to pixels:
+    ``x' = a·x + c·y + e``, ``y' = b·x + d·y + f`` (the page's rotation, then the zoom)."""
+    pdf = open_pdf(path)
     try:
-        if not 1 <= page_number <= doc.page_count:
-            raise IngestError(f"page {page_number} is outside 1..{doc.page_count}")
-        pix = doc[page_number - 1].get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
+        if not 1 <= page_number <= pdf.doc.page_count:
+            raise IngestError(f"page {page_number} is outside 1..{pdf.doc.page_count}")
+        page = pdf.page(page_number - 1)
+        zoomed = pymupdf.Matrix(zoom, zoom)
+        pix = page.get_pixmap(matrix=zoomed, alpha=False)
         rgb = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, pix.n)[:, :, :3]
-        return np.ascontiguousarray(rgb), zoom
+        m = page.rotation_matrix * zoomed
+        return np.ascontiguousarray(rgb), (m.a, m.b, m.c, m.d, m.e, m.f)
     finally:
-        doc.close()
+        pdf.close()

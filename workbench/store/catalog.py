@@ -15,12 +15,12 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import sqlite3
 import threading
 import time
+import unicodedata
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 from urllib.parse import quote
@@ -28,9 +28,10 @@ from urllib.parse import quote
 import numpy as np
 
 from ..core import IndexChanged, PassageFilter, PassageInfo
+from ..core.scripts import UNSPACED_CHAR, squash_unspaced
 from .errors import CatalogDamaged, IndexFormatError, IndexReadOnly
 from .paths import check_not_special
-from .schema import SCHEMA
+from .schema import FORMAT_VERSION, SCHEMA, V2_TABLES
 
 
 @dataclass
@@ -46,6 +47,10 @@ class NewPassage:
 
 @dataclass
 class NewDocument:
+    """A document to commit. ``page_facts``: ``(page, label, source, problem)`` per PDF page; ``notes``:
+    one-line facts for people; ``chars``/``unrepresented``: non-space characters of its passages and
+    how many of them the encoder could not represent."""
+
     path: str
     path_bytes: bytes
     content_hash: str
@@ -53,6 +58,10 @@ class NewDocument:
     mtime: float
     pages: int
     passages: list[NewPassage]
+    page_facts: list[tuple[int, str, str, str | None]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    chars: int = 0
+    unrepresented: int = 0
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,14 @@ class DocumentRow:
     passages: int
     status: str
     error: str | None
+    notes: tuple[str, ...] = ()
+    chars: int = 0
+    unrepresented: int = 0
+
+    @property
+    def unrepresented_share(self) -> float:
+        """Share of its characters the encoder cannot represent (searchable by text only)."""
+        return self.unrepresented / self.chars if self.chars else 0.0
 
 
 @dataclass(frozen=True)
@@ -136,6 +153,10 @@ class Catalog:
                 conn.close()
                 conn = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=30, isolation_level=None)
         conn.execute("PRAGMA foreign_keys=ON")
+        conn.create_function("kayak_trigram_text", 1, trigram_text, deterministic=True)
+        if self.read_only and _format_version(conn) == "1":
+            # A version-1 index read without migrating it: the version-2 tables, empty, in temp.
+            conn.executescript(V2_TABLES.format(schema="temp."))
         return conn
 
     def _plain(self, exc: sqlite3.DatabaseError) -> IndexFormatError:
@@ -203,6 +224,23 @@ class Catalog:
             _next_generation(db)
 
     @_plain_errors
+    def migrate(self) -> bool:
+        """Bring a version-1 catalog to version 2 in one transaction (new tables only; the trigram index
+        is filled from the live passages). Returns whether anything was done."""
+        if _format_version(self.db) != "1":
+            return False
+        with self.transaction() as db:
+            for statement in V2_TABLES.format(schema="").split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.executemany("INSERT INTO passages_trigram (rowid, text) VALUES (?, ?)",
+                           ((pid, trigram_text(text)) for pid, text in
+                            db.execute("SELECT id, text FROM passages WHERE deleted = 0").fetchall()))
+            db.execute("UPDATE manifest SET value = ? WHERE key = 'format_version'", (str(FORMAT_VERSION),))
+            _next_generation(db)
+        return True
+
+    @_plain_errors
     def generation(self) -> int:
         """Counter of committed changes readers can see (0 for an index that never recorded one)."""
         return _generation(self.db)
@@ -210,14 +248,15 @@ class Catalog:
     # -- documents -------------------------------------------------------------------------------
     @_plain_errors
     def document(self, path_bytes: bytes) -> DocumentRow | None:
-        row = self.db.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE path_bytes = ?",
-                              (path_bytes,)).fetchone()
-        return DocumentRow(*row) if row else None
+        row = self.db.execute(f"SELECT {_DOC_COLUMNS} FROM documents d LEFT JOIN document_facts f"
+                              " ON f.document_id = d.id WHERE d.path_bytes = ?", (path_bytes,)).fetchone()
+        return _document_row(row) if row else None
 
     @_plain_errors
     def documents(self) -> list[DocumentRow]:
-        rows = self.db.execute(f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY path").fetchall()
-        return [DocumentRow(*r) for r in rows]
+        rows = self.db.execute(f"SELECT {_DOC_COLUMNS} FROM documents d LEFT JOIN document_facts f"
+                               " ON f.document_id = d.id ORDER BY d.path").fetchall()
+        return [_document_row(r) for r in rows]
 
     @_plain_errors
     def record_failure(self, path: str, path_bytes: bytes, content_hash: str | None, size: int | None,
@@ -260,6 +299,8 @@ class Catalog:
                         (doc_id, p.page, p.ordinal, p.source_key, p.text, json.dumps(p.tokens),
                          json.dumps(p.boxes), len(p.tokens), seg_id, p.vec_offset)).lastrowid
                     db.execute("INSERT INTO passages_fts (rowid, text) VALUES (?, ?)", (pid, p.text))
+                    db.execute("INSERT INTO passages_trigram (rowid, text) VALUES (?, ?)", (pid, trigram_text(p.text)))
+                _replace_facts(db, doc_id, doc)
 
     @_plain_errors
     def remove_document(self, path_bytes: bytes) -> int:
@@ -271,6 +312,8 @@ class Catalog:
             _next_generation(db)
             n = _tombstone_document(db, row[0])
             db.execute("DELETE FROM documents WHERE id = ?", (row[0],))
+            db.execute("DELETE FROM pages WHERE document_id = ?", (row[0],))
+            db.execute("DELETE FROM document_facts WHERE document_id = ?", (row[0],))
             return n
 
     # -- passages and segments -------------------------------------------------------------------
@@ -345,7 +388,8 @@ class Catalog:
                 marks = ",".join("?" * len(chunk))
                 for row in db.execute(
                         "SELECT p.id, p.document_id, d.path, p.page, p.ordinal, p.text, p.tokens, p.boxes,"
-                        f" p.source_key FROM passages p JOIN documents d ON d.id = p.document_id"
+                        " p.source_key, g.label, g.source FROM passages p JOIN documents d ON d.id = p.document_id"
+                        " LEFT JOIN pages g ON g.document_id = p.document_id AND g.page = p.page"
                         f" WHERE p.id IN ({marks})", chunk):
                     found[row[0]] = _passage_info(row)
         missing = [i for i in ids if i not in found]
@@ -360,26 +404,57 @@ class Catalog:
     @_plain_errors
     def lexical_search(self, text: str, k: int, where: PassageFilter | None = None
                        ) -> tuple[np.ndarray, np.ndarray]:
-        """FTS5 BM25 over live passage text: ``(passage_ids, scores)``, best first, higher is better.
+        """Lexical search over live passage text: ``(passage_ids, scores)``, best first, higher is better.
 
-        Every word of ``text`` becomes a quoted term OR-ed with the others, so FTS5 query syntax in
-        the user's text is never interpreted. With ``where``, only passages of matching documents
-        compete (the condition is part of the query, so a narrow filter still yields up to ``k``).
+        Words of spaced scripts go to FTS5 BM25 (Porter-stemmed); words of scripts written without
+        spaces (Chinese, Japanese, Thai …) to the trigram index (BM25 too), and those shorter than three
+        characters to a substring scan. Where both kinds occur the two rankings are fused by reciprocal
+        rank (Cormack et al., 2009). Every word becomes a quoted term, so FTS5 query syntax in the user's
+        text is never interpreted. With ``where``, only passages of matching documents compete (the
+        condition is part of the query, so a narrow filter still yields up to ``k``).
         """
-        terms = [t for t in re.findall(r"\w+", text.lower()) if len(t) > 1 or t.isdigit()]
+        terms = query_terms(text)
         if not terms or k <= 0:
             return np.empty(0, np.int64), np.empty(0, np.float32)
+        unspaced = [trigram_text(t) for t in terms if UNSPACED_CHAR.search(t)]
+        spaced = [t for t in terms if not UNSPACED_CHAR.search(t) and (len(t) > 1 or t.isdigit())]
+        rankings = []
+        if spaced:
+            rankings.append(self._bm25("passages_fts", spaced, k, where))
+        if any(len(t) >= 3 for t in unspaced):
+            rankings.append(self._bm25("passages_trigram", [t for t in unspaced if len(t) >= 3], k, where))
+        if any(len(t) < 3 for t in unspaced):
+            rankings.append(self._substrings([t for t in unspaced if len(t) < 3], k, where))
+        if len(rankings) == 1:
+            return rankings[0]
+        fused: dict[int, float] = {}
+        for ids, _ in rankings:
+            for rank, pid in enumerate(ids.tolist()):
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (60 + rank + 1)
+        best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+        return (np.array([p for p, _ in best], np.int64).reshape(-1),
+                np.array([s for _, s in best], np.float32).reshape(-1))
+
+    def _bm25(self, table: str, terms: list[str], k: int, where: PassageFilter | None) -> tuple[np.ndarray, np.ndarray]:
         match = " OR ".join(f'"{t}"' for t in dict.fromkeys(terms))
-        if where is None or where.is_empty:
-            rows = self.db.execute("SELECT rowid, -bm25(passages_fts) FROM passages_fts WHERE passages_fts MATCH ?"
-                                   " ORDER BY bm25(passages_fts) LIMIT ?", (match, int(k))).fetchall()
-        else:
-            condition, params = _filter_sql(where)
-            rows = self.db.execute(
-                "SELECT passages_fts.rowid, -bm25(passages_fts) FROM passages_fts"
-                " JOIN passages p ON p.id = passages_fts.rowid JOIN documents d ON d.id = p.document_id"
-                f" WHERE passages_fts MATCH ? AND {condition} ORDER BY bm25(passages_fts) LIMIT ?",
-                (match, *params, int(k))).fetchall()
+        condition, params = _filter_sql(where) if where is not None and not where.is_empty else ("1", [])
+        rows = self.db.execute(
+            f"SELECT {table}.rowid, -bm25({table}) FROM {table} JOIN passages p ON p.id = {table}.rowid"
+            f" JOIN documents d ON d.id = p.document_id WHERE {table} MATCH ? AND p.deleted = 0 AND {condition}"
+            f" ORDER BY bm25({table}) LIMIT ?", (match, *params, int(k))).fetchall()
+        arr = np.array(rows, dtype=np.float64).reshape(-1, 2)
+        return arr[:, 0].astype(np.int64), arr[:, 1].astype(np.float32)
+
+    def _substrings(self, terms: list[str], k: int, where: PassageFilter | None) -> tuple[np.ndarray, np.ndarray]:
+        """Passages containing the (short) terms, ranked by how many they contain: a scan, for the one-
+        and two-character words a trigram index cannot look up."""
+        condition, params = _filter_sql(where) if where is not None and not where.is_empty \
+            else ("p.deleted = 0 AND d.status = 'indexed'", [])
+        count = " + ".join(["(instr(kayak_trigram_text(p.text), ?) > 0)"] * len(terms))
+        rows = self.db.execute(
+            f"SELECT p.id, {count} AS found FROM passages p JOIN documents d ON d.id = p.document_id"
+            f" WHERE {condition} AND found > 0 ORDER BY found DESC, p.id LIMIT ?",
+            (*terms, *params, int(k))).fetchall()
         arr = np.array(rows, dtype=np.float64).reshape(-1, 2)
         return arr[:, 0].astype(np.int64), arr[:, 1].astype(np.float32)
 
@@ -409,7 +484,13 @@ class Catalog:
                 "segments": one("SELECT COUNT(*) FROM segments")}
 
 
-_DOC_COLUMNS = "id, path, path_bytes, content_hash, size, mtime, pages, passages, status, error"
+_DOC_COLUMNS = ("d.id, d.path, d.path_bytes, d.content_hash, d.size, d.mtime, d.pages, d.passages, d.status, d.error,"
+                " f.notes, f.chars, f.unrepresented")
+
+
+def _document_row(row: tuple) -> DocumentRow:
+    notes = tuple(str(n) for n in _json_list(row[10])) if row[10] is not None else ()
+    return DocumentRow(*row[:10], notes, int(row[11] or 0), int(row[12] or 0))
 
 
 def _filter_sql(where: PassageFilter) -> tuple[str, list]:
@@ -444,11 +525,38 @@ def _filter_sql(where: PassageFilter) -> tuple[str, list]:
 
 
 def _tombstone_document(db: sqlite3.Connection, document_id: int) -> int:
-    ids = [r[0] for r in db.execute("SELECT id FROM passages WHERE document_id = ? AND deleted = 0",
-                                    (document_id,))]
+    rows = db.execute("SELECT id, text FROM passages WHERE document_id = ? AND deleted = 0", (document_id,)).fetchall()
     db.execute("UPDATE passages SET deleted = 1 WHERE document_id = ?", (document_id,))
-    db.executemany("DELETE FROM passages_fts WHERE rowid = ?", [(i,) for i in ids])
-    return len(ids)
+    db.executemany("DELETE FROM passages_fts WHERE rowid = ?", [(i,) for i, _ in rows])
+    # A contentless FTS5 table forgets a row only when given the values it indexed.
+    db.executemany("INSERT INTO passages_trigram (passages_trigram, rowid, text) VALUES ('delete', ?, ?)",
+                   [(i, trigram_text(t)) for i, t in rows])
+    return len(rows)
+
+
+def _replace_facts(db: sqlite3.Connection, document_id: int, doc: NewDocument) -> None:
+    db.execute("DELETE FROM pages WHERE document_id = ?", (document_id,))
+    db.executemany("INSERT INTO pages (document_id, page, label, source, problem) VALUES (?, ?, ?, ?, ?)",
+                   [(document_id, page, label, source, problem) for page, label, source, problem in doc.page_facts])
+    db.execute("INSERT OR REPLACE INTO document_facts (document_id, notes, chars, unrepresented) VALUES (?, ?, ?, ?)",
+               (document_id, json.dumps(doc.notes), doc.chars, doc.unrepresented))
+
+
+def _format_version(db: sqlite3.Connection) -> str | None:
+    row = db.execute("SELECT value FROM manifest WHERE key = 'format_version'").fetchone()
+    return str(row[0]) if row else None
+
+
+def query_terms(text: str) -> list[str]:
+    """The words of a query, lower-cased: letters, marks and digits kept together (so a Thai word is not
+    cut at its vowel signs, as ``\\w+`` would), everything else a separator."""
+    kept = "".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in text.lower())
+    return kept.split()
+
+
+def trigram_text(text: str) -> str:
+    """``text`` as the trigram index holds it: spaces between characters of unspaced scripts removed."""
+    return squash_unspaced(text)
 
 
 def _generation(db: sqlite3.Connection) -> int:
@@ -474,7 +582,8 @@ def _passage_info(row: tuple) -> PassageInfo:
                        int(row[4]) if isinstance(row[4], int) else 0, str(row[5]),
                        tuple(str(t) for t in tokens),
                        tuple(tuple(float(v) for v in b) for b in boxes) if ok_boxes else (),
-                       None if row[8] is None else str(row[8]))
+                       None if row[8] is None else str(row[8]), str(row[9] or ""),
+                       "text" if row[10] in (None, "none") else str(row[10]))
 
 
 def _json_list(text: object) -> list:

@@ -25,7 +25,7 @@ from .catalog import Catalog, NewDocument
 from .centroid_store import CentroidStore
 from .errors import IndexFormatError, IndexReadOnly, UnsafeIndexError
 from .paths import check_not_special, index_folder
-from .schema import FORMAT_VERSION
+from .schema import FORMAT_VERSION, READABLE_VERSIONS
 from .segments import SEGMENT_DIR, SegmentDamaged, read_segment, remove_unreferenced, write_segment
 
 CATALOG_FILE = "catalog.sqlite"
@@ -116,9 +116,12 @@ class IndexStore:
             read_only = not (os.access(root, os.W_OK) and os.access(catalog, os.W_OK))
         store = cls(root, read_only)
         found = store.manifest.get("format_version")
-        if found != str(FORMAT_VERSION):
+        if found not in READABLE_VERSIONS:
             raise IndexFormatError(f"{root} uses index format version {found or 'unknown'}; this Kayak Workbench "
-                                   f"reads format version {FORMAT_VERSION}. Re-index the files into a new folder.")
+                                   f"reads format versions {', '.join(READABLE_VERSIONS)}. Re-index the files into a "
+                                   "new folder.")
+        if not read_only:
+            store.catalog.migrate()      # additive: version 1 gains the version-2 tables
         return store
 
     @property

@@ -1,8 +1,17 @@
-"""The catalog's SQL schema and on-disk format version."""
+"""The catalog's SQL schema and on-disk format version.
 
-FORMAT_VERSION = 1
+Version 2 adds, without changing a version-1 table: ``pages`` (label, where the words came from, and
+why a page gave no text), ``document_facts`` (notes for people and the characters the encoder could not
+represent) and ``passages_trigram`` (a contentless trigram FTS5 index, so scripts written without
+spaces — Chinese, Japanese, Thai — are searchable by text). A writer migrates a version-1 index in one
+transaction (:data:`V2_TABLES`, then the trigram index is filled); a read-only reader of a version-1
+index gets the same tables, empty, in SQLite's temporary schema, so every query reads both versions.
+"""
 
-SCHEMA = """
+FORMAT_VERSION = 2
+READABLE_VERSIONS = ("1", "2")
+
+_V1 = """
 CREATE TABLE IF NOT EXISTS manifest (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -43,3 +52,24 @@ CREATE INDEX IF NOT EXISTS passages_live ON passages (deleted, segment_id, vec_o
 CREATE INDEX IF NOT EXISTS passages_document ON passages (document_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5 (text, tokenize = 'porter unicode61 remove_diacritics 2');
 """
+
+# Version 2's tables; {schema} is '' in an index, 'temp.' for the read-only view of a version-1 index.
+V2_TABLES = """
+CREATE TABLE IF NOT EXISTS {schema}pages (
+    document_id INTEGER NOT NULL,
+    page        INTEGER NOT NULL,              -- 1-based
+    label       TEXT NOT NULL DEFAULT '',      -- the PDF's page label ('iii'), '' without labels
+    source      TEXT NOT NULL,                 -- text, ocr, form, xfa, or none
+    problem     TEXT,                          -- why the page gave no usable text
+    PRIMARY KEY (document_id, page)
+);
+CREATE TABLE IF NOT EXISTS {schema}document_facts (
+    document_id   INTEGER PRIMARY KEY,
+    notes         TEXT NOT NULL DEFAULT '[]',  -- JSON list of one-line facts for people
+    chars         INTEGER NOT NULL DEFAULT 0,  -- non-space characters of its passages
+    unrepresented INTEGER NOT NULL DEFAULT 0   -- of those, characters the encoder maps to [UNK]
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS {schema}passages_trigram USING fts5 (text, content = '', tokenize = 'trigram');
+"""
+
+SCHEMA = _V1 + V2_TABLES.format(schema="")
