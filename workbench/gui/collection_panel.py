@@ -12,10 +12,11 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QLabel, QP
 from ..store import DocumentRow
 
 FAILED = QBrush(QColor(200, 30, 30))
+NOTED = QBrush(QColor(170, 110, 0))   # indexed, with caveats (pages not read, text the encoder lost)
 
 
 class DocumentsModel(QAbstractTableModel):
-    HEADERS = ("status", "document", "pages", "passages")
+    HEADERS = ("status", "document", "pages", "passages", "text kept")
 
     def __init__(self) -> None:
         super().__init__()
@@ -40,11 +41,17 @@ class DocumentsModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.DisplayRole:
             name = Path(d.path).name + (f" — {d.error}" if d.error else "")  # a failed file says why
-            return [d.status, name, str(d.pages or "—"), str(d.passages)][col]
+            status = d.status + (" ⚠" if d.notes else "")
+            kept = f"{1 - d.unrepresented_share:.0%}" if d.status == "indexed" and d.chars else "—"
+            return [status, name, str(d.pages or "—"), str(d.passages), kept][col]
         if role == Qt.ToolTipRole:
-            return d.path + (f"\n{d.error}" if d.error else "")
+            return "\n".join([d.path] + ([d.error] if d.error else []) + [f"• {n}" for n in d.notes]
+                              + (["text kept: the share of its characters the encoder can represent (the rest is "
+                                  "searchable by text only)"] if col == 4 else []))
         if role == Qt.ForegroundRole and d.status == "failed":
             return FAILED
+        if role == Qt.ForegroundRole and d.notes:
+            return NOTED
         return None
 
 
@@ -69,7 +76,7 @@ class CollectionPanel(QWidget):
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.ElideRight)
         header = self.table.horizontalHeader()
-        for col in (0, 2, 3):
+        for col in (0, 2, 3, 4):
             header.setSectionResizeMode(col, QHeaderView.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.Stretch)
         self.current = QLabel("Drop PDFs, text files or folders here.")

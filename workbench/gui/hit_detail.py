@@ -19,13 +19,18 @@ from .tokens_in_text import tinted_html, token_spans
 def passage_html(hit: Hit, al: Alignment) -> str:
     """Passage text, tokens tinted by max similarity to any query token; argmax tokens in bold."""
     text, tokens = hit.info.text, list(al.passage_tokens)
+    where = f"{html.escape(Path(hit.path or '').name)}" + (f" · page {hit.page}" if hit.page else "")
+    if al.similarities.size == 0:      # a hybrid search whose query has no vectors: ranked by its text alone
+        return (f"<p style='color:#555'>#{hit.rank} · {where} · passage {hit.passage_id} · lexical score "
+                f"{hit.score:.4f}</p><p style='line-height:140%'>{html.escape(text)}</p>"
+                "<p style='color:#777; font-size:small'>Ranked by its text (the lexical stage): the encoder "
+                "represents none of the query's characters, so there is no token alignment to show.</p>")
     col_max = al.similarities.max(axis=0)
     lo, hi = float(col_max.min()), float(col_max.max())
     weights = (col_max - lo) / (hi - lo) if hi > lo else np.ones_like(col_max)
     is_best = np.zeros(len(tokens), bool)
     is_best[al.best] = True
     body = tinted_html(text, token_spans(text, tokens), weights.tolist(), is_best.tolist())
-    where = f"{html.escape(Path(hit.path or '').name)}" + (f" · page {hit.page}" if hit.page else "")
     return (f"<p style='color:#555'>#{hit.rank} · {where} · passage {hit.passage_id} · "
             f"score {hit.score:.4f}</p><p style='line-height:140%'>{body}</p>"
             f"<p style='color:#777; font-size:small'>Tint: each token's best similarity to any query token "
@@ -66,7 +71,7 @@ class HitDetail(QSplitter):
 
     def show_hit(self, hit: Hit | None, al: Alignment | None) -> None:
         self.alignment = al
-        self.heatmap.set_alignment(al)
+        self.heatmap.set_alignment(al if al is not None and al.similarities.size else None)
         if hit is None or al is None or hit.info is None:
             self.passage.clear()
             self.page.show_message("")

@@ -33,6 +33,15 @@ def snippet_html(text: str, tokens, best_sims: dict[int, float]) -> str:
     return "".join(out)
 
 
+def page_text(hit: Hit) -> str:
+    """"3", "3 (iii)" where the PDF labels the page otherwise, and "· OCR" for words read by OCR."""
+    if hit.page is None:
+        return "—"
+    info = hit.info
+    label = f" ({info.page_label})" if info is not None and info.page_label and info.page_label != str(hit.page) else ""
+    return f"{hit.page}{label}" + (" · OCR" if info is not None and info.text_source == "ocr" else "")
+
+
 class HitsModel(QAbstractTableModel):
     HEADERS = ("#", "score", "document", "page", "passage")
 
@@ -77,10 +86,14 @@ class HitsModel(QAbstractTableModel):
             return None
         col = index.column()
         if role == Qt.DisplayRole:
-            return [str(hit.rank), f"{hit.score:.4f}", Path(hit.path or "").name,
-                    "—" if hit.page is None else str(hit.page), self._snippets[index.row()]][col]
+            return [str(hit.rank), f"{hit.score:.4f}", Path(hit.path or "").name, page_text(hit),
+                    self._snippets[index.row()]][col]
         if role == Qt.ToolTipRole and col == 2:
             return hit.path
+        if role == Qt.ToolTipRole and col == 3 and hit.info is not None:
+            return (f"page {hit.page} of the file" + (f", labelled “{hit.info.page_label}” in the PDF"
+                                                      if hit.info.page_label else "")
+                    + ("; its words were read by OCR" if hit.info.text_source == "ocr" else ""))
         if role == Qt.TextAlignmentRole and col in (0, 1, 3):
             return int(Qt.AlignRight | Qt.AlignVCenter)
         return None
