@@ -35,7 +35,7 @@ def cli_index(tmp_path_factory):
 def test_ingest_exit_code_and_failure_line(cli_index):
     root, proc = cli_index
     assert proc.returncode == 1  # one file failed, the other is indexed
-    assert f"failed: {root / 'broken.pdf'}: not a readable PDF" in proc.stdout + proc.stderr
+    assert f"failed: {root / 'broken.pdf'}: not a PDF (no %PDF- header" in proc.stdout + proc.stderr
     assert "1 indexed" in proc.stdout and "1 failed" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
     again = run("ingest", root / "nature.pdf", "--index", root / "idx", "--quiet", check_rc=0)
@@ -222,6 +222,6 @@ def test_failure_lines_stay_one_line_and_paths_are_normalised(tmp_path):
     (docs / "a.txt").write_text("Volcanoes erupt lava.")
     out = run("ingest", docs, tmp_path / "d" / ".." / "d" / "a.txt", "--index", tmp_path / "idx", check_rc=1)
     failures = [line for line in (out.stdout + out.stderr).splitlines() if line.startswith("failed:")]
-    assert len(failures) == 1 and f"{docs}/bad\\nname.pdf: not a readable PDF" in failures[0]
+    assert len(failures) == 1 and f"{docs}/bad\\nname.pdf: not a PDF" in failures[0]
     info = json.loads(run("info", "--index", tmp_path / "idx", "--json", check_rc=0).stdout)
     assert [d["path"] for d in info["documents_list"] if d["status"] == "indexed"] == [str(docs / "a.txt")]

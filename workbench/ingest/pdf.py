@@ -78,8 +78,9 @@ def open_pdf(path: Path) -> OpenPdf:
         fh.seek(max(0, fh.seek(0, 2) - HEAD_BYTES))
         tail = fh.read(HEAD_BYTES)
         what = not_a_pdf(head)
-        if what:
-            raise IngestError(f"not a PDF (looks like {what})")
+        if what is not None:
+            raise IngestError(f"not a PDF (looks like {what})" if what else
+                              "not a PDF (no %PDF- header in its first kilobyte; damaged or another format)")
         try:
             if _utf8_name(path):
                 doc = pymupdf.open(path, filetype="pdf")

@@ -15,7 +15,8 @@ _MAGIC = ((b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image
 
 
 def not_a_pdf(head: bytes) -> str | None:
-    """``None`` when ``head`` (a file's first bytes) starts a PDF; else what it looks like instead."""
+    """``None`` when ``head`` (a file's first bytes) starts a PDF; else what it looks like instead (``""``
+    when it looks like nothing known)."""
     if b"%PDF-" in head[:HEAD_BYTES]:
         return None
     for magic, what in _MAGIC:
@@ -26,4 +27,4 @@ def not_a_pdf(head: bytes) -> str | None:
         return "HTML"
     if text.startswith((b"<?xml", b"<svg")):
         return "XML or SVG"
-    return "an empty file" if not head else "unknown data"
+    return "an empty file" if not head else ""
