@@ -161,3 +161,27 @@ def test_stage_panel_clears(panel):
     assert panel.plotted_ms() == [] and panel.plotted_counts() == {
         "query_vectors": [], "document_vectors": [], "pairwise_similarities": []}
     assert panel.table.rowCount() == 0 and panel.recall_label.text() == "" and panel.printed_values() == []
+
+
+def test_boxes_turn_with_the_page_and_hits_show_labels_and_ocr(qtbot):
+    from workbench.core import Hit, PassageInfo
+    from workbench.gui.hits_view import page_text
+    from workbench.gui.page_view import pixel_rect
+    # /Rotate 90 on a 612×792 page (PyMuPDF's rotation_matrix (0, 1, -1, 0, 792, 0)), zoom 1.5
+    to_pixels = (0.0, 1.5, -1.5, 0.0, 1188.0, 0.0)
+    r = pixel_rect((210, 383, 298, 433), to_pixels)
+    assert (r.x(), r.y(), r.width(), r.height()) == (538.5, 315.0, 75.0, 132.0)   # width and height swap
+    info = PassageInfo(1, 1, "/a.pdf", 3, 0, "t", ("t",), page_label="iii", text_source="ocr")
+    assert page_text(Hit(1, 1, 1.0, 0, info)) == "3 (iii) · OCR"
+    assert page_text(Hit(1, 1, 1.0, 0, PassageInfo(1, 1, "/a.pdf", 3, 0, "t", ("t",), page_label="3"))) == "3"
+
+
+def test_documents_show_their_caveats_and_the_text_kept(qtbot):
+    from workbench.gui.collection_panel import DocumentsModel
+    from workbench.store import DocumentRow
+    model = DocumentsModel()
+    model.set_documents([DocumentRow(1, "/x/cjk.pdf", b"/x/cjk.pdf", "h", 1, 0.0, 1, 3, "indexed", None,
+                                     ("66% of its characters cannot be represented by the encoder",), 343, 227)])
+    cells = [model.data(model.index(0, c)) for c in range(5)]
+    assert cells[0] == "indexed ⚠" and cells[4] == "34%"
+    assert "66% of its characters" in model.data(model.index(0, 0), QtCore.Qt.ToolTipRole)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
                                QTableView, QVBoxLayout, QWidget)
 
 from ..store import DocumentRow
@@ -68,6 +68,11 @@ class CollectionPanel(QWidget):
         self.add_files = QPushButton("Add files…")
         self.add_folder = QPushButton("Add folder…")
         self.remove = QPushButton("Remove")
+        self.ocr = QCheckBox("OCR pages without text")
+        self.ocr.setChecked(True)
+        self.ocr.setToolTip("Read image-only pages and pages in fonts without a Unicode mapping with Tesseract "
+                            "(where installed: apt-get install tesseract-ocr tesseract-ocr-eng). Takes about a "
+                            "second per page.")
         self.model = DocumentsModel()
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -95,6 +100,7 @@ class CollectionPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(buttons)
+        layout.addWidget(self.ocr)
         layout.addWidget(self.table, 1)
         layout.addLayout(progress)
         layout.addWidget(self.current)

@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
             self.status.setText("an ingest is already running; wait for it or cancel it (Esc)")
             return
         token = self._ingest_token = CancelToken()
+        self.coll.ocr = self.collection_panel.ocr.isChecked()
         self.collection_panel.set_busy(True, "starting…")
         self.collection_panel.set_progress(0, 0, "reading files…")
         self._start(ingest_steps, self.coll, [str(p) for p in paths], token,
@@ -346,12 +347,14 @@ class MainWindow(QMainWindow):
         s.beginGroup("plan")
         self.search_bar.apply_settings({k: s.value(k) for k in s.childKeys()})
         s.endGroup()
+        self.collection_panel.ocr.setChecked(str(s.value("ocr", "true")).lower() != "false")
 
     def save_settings(self) -> None:
         s = self.settings
         s.setValue("geometry", self.saveGeometry())
         s.setValue("main_split", self.main_split.saveState())
         s.setValue("right_split", self.right_split.saveState())
+        s.setValue("ocr", self.collection_panel.ocr.isChecked())
         s.beginGroup("plan")
         for k, v in self.search_bar.settings().items():
             s.setValue(k, v)
