@@ -23,6 +23,7 @@ HYBRID = hybrid_search_plan(final_k=3, candidate_k=20, lexical_k=20, query_vecto
 @pytest.fixture(scope="module")
 def field(tmp_path_factory, encoder):
     """Every field PDF ingested into one index (OCR on), and the ingest's events by file name."""
+    assert FIELD.is_dir(), f"{FIELD} is missing: the field PDFs live in shared/ beside the repository"
     root = tmp_path_factory.mktemp("field")
     coll = Collection.open(root / "idx", create=True, encoder=encoder)
     events = {Path(e.path).name: e for e in coll.iter_ingest([FIELD]) if e.status in ("indexed", "failed")}
