@@ -437,11 +437,15 @@ class Catalog:
 
     def _bm25(self, table: str, terms: list[str], k: int, where: PassageFilter | None) -> tuple[np.ndarray, np.ndarray]:
         match = " OR ".join(f'"{t}"' for t in dict.fromkeys(terms))
-        condition, params = _filter_sql(where) if where is not None and not where.is_empty else ("1", [])
-        rows = self.db.execute(
-            f"SELECT {table}.rowid, -bm25({table}) FROM {table} JOIN passages p ON p.id = {table}.rowid"
-            f" JOIN documents d ON d.id = p.document_id WHERE {table} MATCH ? AND p.deleted = 0 AND {condition}"
-            f" ORDER BY bm25({table}) LIMIT ?", (match, *params, int(k))).fetchall()
+        if where is None or where.is_empty:   # tombstoning removes a passage's FTS rows: no join needed
+            rows = self.db.execute(f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ?"
+                                   f" ORDER BY bm25({table}) LIMIT ?", (match, int(k))).fetchall()
+        else:
+            condition, params = _filter_sql(where)
+            rows = self.db.execute(
+                f"SELECT {table}.rowid, -bm25({table}) FROM {table} JOIN passages p ON p.id = {table}.rowid"
+                f" JOIN documents d ON d.id = p.document_id WHERE {table} MATCH ? AND {condition}"
+                f" ORDER BY bm25({table}) LIMIT ?", (match, *params, int(k))).fetchall()
         arr = np.array(rows, dtype=np.float64).reshape(-1, 2)
         return arr[:, 0].astype(np.int64), arr[:, 1].astype(np.float32)
 
