@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from conftest import random_packed
-from workbench.core import (LateIndex, LateQuery, document_proxy_search_plan, exhaustive_search_plan,
+from workbench.core import (NUMPY_REFERENCE_BACKEND, LateIndex, LateQuery, document_proxy_search_plan, exhaustive_search_plan,
                             iter_search, search_with_plan)
 from workbench.core.metrics import mrr_at, ndcg_at, overlap_recall, recall_at
 from workbench.core.ranking import top_k
@@ -149,3 +149,21 @@ def test_hybrid_plan_unites_proxy_and_lexical_candidates(index, query):
     assert [h.row for h in result.hits] == best
     with pytest.raises(ValueError, match="lexical_k"):
         hybrid_search_plan(lexical_k=0)
+
+
+def test_auto_plan_is_exact_while_cheap_and_says_why(rng):
+    from workbench.core import auto_search_plan
+    from workbench.core.search import AUTO_EXACT_PAIRS
+    vectors, starts, lengths = random_packed(rng, [40] * 200)
+    index = LateIndex(vectors, starts, lengths, np.arange(200))
+    q = LateQuery.from_vectors(vectors[:8])
+    small = search_with_plan(q, index, auto_search_plan(final_k=5, candidate_k=20, n_probe=4))
+    assert small.plan.kind == "exhaustive" and small.requested.kind == "auto"
+    assert small.stages[0].note.startswith("auto chose exact MaxSim: 64,000 products")
+    exact = search_with_plan(q, index, exhaustive_search_plan(final_k=5))
+    assert [h.passage_id for h in small.hits] == [h.passage_id for h in exact.hits]
+    big = AUTO_EXACT_PAIRS[NUMPY_REFERENCE_BACKEND] // 8 // 40 + 1      # passages that push it over the budget
+    vectors, starts, lengths = random_packed(rng, [40] * big)
+    large = search_with_plan(q, LateIndex(vectors, starts, lengths, np.arange(big)),
+                             auto_search_plan(final_k=5, candidate_k=20, n_probe=4))
+    assert large.plan.kind == "centroid" and "auto chose the centroid plan" in large.stages[0].note

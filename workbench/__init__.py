@@ -23,8 +23,8 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 
 from .core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, Alignment, BackendUnavailable, Hit,
-                   LateIndex, LateQuery, PassageFilter, SearchPlan, SearchResult, StageProfile, available_backends,
-                   centroid_search_plan, document_proxy_search_plan, exhaustive_search_plan, hybrid_search_plan,
+                   LateIndex, LateQuery, PassageFilter, SearchPlan, SearchResult, StageProfile, auto_search_plan,
+                   available_backends, centroid_search_plan, document_proxy_search_plan, exhaustive_search_plan, hybrid_search_plan,
                    iter_search,
                    search_with_plan)
 
@@ -54,7 +54,7 @@ def open_index(path: str, model: str | None = None) -> LateIndex:
 
 __all__ = [
     "Alignment", "BackendUnavailable", "Hit", "LateIndex", "LateQuery", "MOJO_EXACT_CPU_BACKEND",
-    "NUMPY_REFERENCE_BACKEND", "PassageFilter", "SearchPlan", "centroid_search_plan", "SearchResult", "StageProfile", "available_backends",
+    "NUMPY_REFERENCE_BACKEND", "PassageFilter", "SearchPlan", "auto_search_plan", "centroid_search_plan", "SearchResult", "StageProfile", "available_backends",
     "document_proxy_search_plan", "exhaustive_search_plan", "hybrid_search_plan", "iter_search", "open_collection",
     "open_index", "search_with_plan", "__version__",
 ]

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .core import (BackendUnavailable, PassageFilter, SearchPlan, available_backends, document_proxy_search_plan,
+from .core import (BackendUnavailable, PassageFilter, SearchPlan, auto_search_plan, available_backends,
+                   document_proxy_search_plan,
                    centroid_search_plan, exhaustive_search_plan, hybrid_search_plan)
 from .core.backends import resolve_name
 from .store import canonical_path
@@ -114,6 +115,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         snippet = textwrap.shorten(hit.text or "", 100, placeholder=" …")
         print(f"{hit.rank:>3}  {hit.score:8.4f}  {where}\n       {snippet}")
     print()
+    if result.stages and result.stages[0].note:
+        print(result.stages[0].note)
     print(f"{'stage':<24}{'in':>8}{'out':>6}{'q vec':>7}{'doc vec':>10}{'pairwise':>13}{'ms':>9}  backend")
     for s in result.stages:
         print(f"{s.name:<24}{s.candidates_in:>8}{s.candidates_out:>6}{s.query_vectors:>7}"
@@ -188,7 +191,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"demo collection: {len(pdfs)} PDFs written from the project's own guide; index {index}")
     status = cmd_ingest(argparse.Namespace(index=str(index), model=None, paths=[str(p) for p in pdfs],
                                            quiet=False, trust_remote_code=False, no_ocr=False))
-    print(f"\nquery: {args.query!r} (proxy plan; try 'workbench search --index {index} ...')\n")
+    print(f"\nquery: {args.query!r} (auto plan; try 'workbench search --index {index} ...')\n")
     search_args = _parser().parse_args(["search", args.query, "--index", str(index)])
     return status or cmd_search(search_args)
 
@@ -259,6 +262,9 @@ def _plan_from(args: argparse.Namespace) -> SearchPlan:
         if args.plan == "exhaustive":
             return exhaustive_search_plan(args.final_k, args.query_vector_budget or 0,
                                           args.document_vector_budget or 0)
+        if args.plan == "auto":
+            return auto_search_plan(args.final_k, args.candidate_k, args.n_probe, args.query_vector_budget or 0,
+                                    args.document_vector_budget or 0)
         budgets = (32 if args.query_vector_budget is None else args.query_vector_budget,
                    64 if args.document_vector_budget is None else args.document_vector_budget)
         if args.plan == "hybrid":
@@ -339,8 +345,9 @@ def _result_json(result) -> dict:
 
 
 def _add_plan_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--plan", choices=("exhaustive", "proxy", "hybrid", "centroid"), default="proxy",
-                   help="exhaustive exact MaxSim; document proxies then exact rerank (default); "
+    p.add_argument("--plan", choices=("auto", "exhaustive", "proxy", "hybrid", "centroid"), default="auto",
+                   help="auto (default): exhaustive while exact search costs ~20 ms or less, else centroid; "
+                        "exhaustive exact MaxSim; document proxies then exact rerank; "
                         "hybrid: proxies + BM25 candidates then exact rerank; centroid: token-centroid "
                         "probes and centroid interaction then exact rerank")
     p.add_argument("--final-k", type=int, default=10)
@@ -351,9 +358,9 @@ def _add_plan_options(p: argparse.ArgumentParser) -> None:
                    help="centroid plan: exact stage on the stored float16 vectors or on vectors rebuilt from "
                         "centroid + 2-bit residual (36 instead of 256 bytes per token)")
     p.add_argument("--query-vector-budget", type=int, default=None,
-                   help="keep the first N query vectors (0 = all; proxy default 32, exhaustive 0)")
+                   help="keep the first N query vectors (0 = all; proxy and hybrid default 32, others 0)")
     p.add_argument("--document-vector-budget", type=int, default=None,
-                   help="keep each passage's first N vectors (0 = all; proxy default 64, exhaustive 0)")
+                   help="keep each passage's first N vectors (0 = all; proxy and hybrid default 64, others 0)")
     p.add_argument("--backend", default="numpy", help="numpy or mojo (exact stage executor)")
     p.add_argument("--model", default=None, help="encoder (must match the index; default: the index's own when it "
                                                  "is the built-in one or was named on this machine before)")

@@ -16,6 +16,10 @@
   text, Porter-stemmed, best ``lexical_k``); the exact stage ranks the union of both candidate sets.
   Lexical matching catches rare exact terms (names, numbers) a mean vector blurs.
 
+* ``auto`` (the default): exact MaxSim while that is cheap on the backend at hand — the query's vectors
+  times the eligible passages' vectors, against what the backend scores in about 20 ms — and the
+  centroid plan above that; the first stage profile says which it chose and why.
+
 Budgets follow the prefix rule of :mod:`workbench.core.budgets` (0 means all vectors).
 """
 
@@ -23,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-PLAN_KINDS = ("exhaustive", "document_proxy", "hybrid", "centroid")
+PLAN_KINDS = ("auto", "exhaustive", "document_proxy", "hybrid", "centroid")
 RERANK_VECTORS = ("float16", "residual")
 
 
@@ -47,7 +51,7 @@ class SearchPlan:
             raise ValueError(f"final_k must be at least 1 (got {self.final_k})")
         if self.query_vector_budget < 0 or self.document_vector_budget < 0:
             raise ValueError("vector budgets cannot be negative (0 means all vectors)")
-        if self.kind == "centroid" and self.n_probe < 1:
+        if self.kind in ("centroid", "auto") and self.n_probe < 1:
             raise ValueError("a centroid plan needs n_probe of at least 1")
         if self.kind == "hybrid" and self.lexical_k < 1:
             raise ValueError("a hybrid plan needs lexical_k of at least 1")
@@ -59,6 +63,13 @@ class SearchPlan:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def auto_search_plan(final_k: int = 10, candidate_k: int = 100, n_probe: int = 8, query_vector_budget: int = 0,
+                     document_vector_budget: int = 0) -> SearchPlan:
+    """Exhaustive exact MaxSim while it costs about 20 ms or less on the backend, else the centroid plan
+    with these ``candidate_k`` and ``n_probe`` (see :func:`workbench.core.search.resolve_auto_plan`)."""
+    return SearchPlan("auto", final_k, candidate_k, query_vector_budget, document_vector_budget, n_probe=n_probe)
 
 
 def exhaustive_search_plan(final_k: int = 10, query_vector_budget: int = 0,

@@ -35,6 +35,7 @@ class StageProfile:
     probed: int = 0
     lookups: int = 0
     n_probe: int = 0
+    note: str = ""      # why this stage ran: the auto plan's choice, on the first stage it chose
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -98,6 +99,7 @@ class SearchResult:
     stage1_candidates: np.ndarray | None = field(default=None, repr=False)
     where: PassageFilter | None = None   # the filter searched within (None: every passage)
     eligible: int = 0                    # passages the filter admitted (all live ones without a filter)
+    requested: SearchPlan | None = None  # the plan asked for, where it differs from ``plan`` (auto)
 
     @property
     def total_ms(self) -> float:

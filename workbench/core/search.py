@@ -8,6 +8,7 @@ returns the :class:`SearchResult` — a GUI worker yields between stages and can
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Generator
 
 import numpy as np
@@ -153,15 +154,55 @@ def _build_residuals(index: LateIndex) -> float:
     return (time.perf_counter() - t) * 1e3
 
 
+# Query-vector × document-vector products each backend scores in about 20 ms here (Mojo ≈1.5·10⁹ pairs/s,
+# NumPy on float16 storage ≈1·10⁸: `workbench bench`); under that, exact search is the auto plan's choice.
+AUTO_EXACT_PAIRS = {MOJO_EXACT_CPU_BACKEND: 30_000_000, NUMPY_REFERENCE_BACKEND: 2_000_000}
+
+
+def resolve_auto_plan(n_query_vectors: int, index: LateIndex, plan: SearchPlan, eligible: np.ndarray | None,
+                      backend: str) -> tuple[SearchPlan, str]:
+    """The concrete plan an ``auto`` plan runs, and why: exhaustive exact MaxSim when its products fit
+    the backend's ~20 ms budget (:data:`AUTO_EXACT_PAIRS`), else the centroid plan."""
+    from .plans import centroid_search_plan, exhaustive_search_plan
+    lengths = index.lengths if eligible is None else index.lengths[eligible]
+    nq = kept_count(n_query_vectors, plan.query_vector_budget)
+    pairs = nq * int(kept_counts(lengths, plan.document_vector_budget).sum())
+    name = get_backend(backend).name
+    limit = AUTO_EXACT_PAIRS.get(name, AUTO_EXACT_PAIRS[NUMPY_REFERENCE_BACKEND])
+    if pairs <= limit:
+        return (exhaustive_search_plan(plan.final_k, plan.query_vector_budget, plan.document_vector_budget),
+                f"auto chose exact MaxSim: {pairs:,} products fit the ~20 ms budget of {limit:,} on {name}")
+    return (centroid_search_plan(plan.final_k, plan.candidate_k, plan.n_probe, plan.query_vector_budget,
+                                 plan.document_vector_budget),
+            f"auto chose the centroid plan: exact MaxSim would take {pairs:,} products, over the ~20 ms "
+            f"budget of {limit:,} on {name}")
+
+
 def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
                 backend: str = NUMPY_REFERENCE_BACKEND, where: PassageFilter | None = None
                 ) -> Generator[StageProfile, None, SearchResult]:
     """Run ``plan``; yields each stage's profile as it completes, returns the result.
 
     ``where`` restricts every stage to passages of matching documents: stage 1 scores eligible
-    passages only (the filter is pushed down, not applied to a finished top-k).
+    passages only (the filter is pushed down, not applied to a finished top-k). An ``auto`` plan runs
+    the plan :func:`resolve_auto_plan` picks; its first profile's ``note`` says which and why.
     """
     get_backend(backend)  # fail before any work if the backend cannot run here
+    if plan.kind == "auto":
+        concrete, why = resolve_auto_plan(query.n_vectors, index, plan, index.eligible_rows(where), backend)
+        gen = iter_search(query, index, concrete, backend, where)
+        first = True
+        while True:
+            try:
+                profile = next(gen)
+            except StopIteration as done:
+                result: SearchResult = done.value
+                if result.stages:
+                    result.stages[0] = replace(result.stages[0], note=why)
+                result.requested = plan
+                return result
+            yield replace(profile, note=why) if first else profile
+            first = False
     eligible = index.eligible_rows(where)
     qm = query.matrix()
     if qm.shape[1] != index.dim:

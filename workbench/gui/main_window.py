@@ -176,7 +176,9 @@ class MainWindow(QMainWindow):
         if cancelled:
             self.collection_panel.current.setText("cancelled; every document committed before now is kept")
         elif self._centroid_reason:
-            self.collection_panel.current.setText(f"token centroids trained ({self._centroid_reason})")
+            why = ("the first set for this index" if self._centroid_reason == "no centroids yet"
+                   else self._centroid_reason)
+            self.collection_panel.current.setText(f"token centroids trained ({why})")
         self._centroid_reason = ""
         self.ingest_finished.emit()
 
@@ -231,8 +233,9 @@ class MainWindow(QMainWindow):
         else:
             within = (f" among {run.result.eligible} of {run.result.index.n_passages} passages"
                       if run.result.where is not None else "")
+            chose = (f"; {run.result.stages[0].note}" if run.result.stages and run.result.stages[0].note else "")
             self._update_status(f"{len(run.result.hits)} hits for “{run.text}”{within} in "
-                                f"{run.result.total_ms:.1f} ms ({run.result.backend})")
+                                f"{run.result.total_ms:.1f} ms ({run.result.backend}){chose}")
         if run.result.hits:
             self.hits.selectRow(0)
         else:

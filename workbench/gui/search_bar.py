@@ -7,10 +7,10 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineE
                                QWidget)
 
 from ..core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, SearchPlan, available_backends,
-                    centroid_search_plan, document_proxy_search_plan, exhaustive_search_plan,
+                    auto_search_plan, centroid_search_plan, document_proxy_search_plan, exhaustive_search_plan,
                     hybrid_search_plan)
 
-PLAN_LABELS = {"document_proxy": "proxy → exact", "hybrid": "proxy + BM25 → exact",
+PLAN_LABELS = {"auto": "auto (exact while cheap)", "document_proxy": "proxy → exact", "hybrid": "proxy + BM25 → exact",
                "centroid": "centroids → exact", "exhaustive": "exhaustive exact"}
 
 
@@ -44,8 +44,8 @@ class SearchBar(QWidget):
         self.residual.setToolTip("centroid plan: the exact stage scores vectors rebuilt from centroid + 2-bit "
                                  "residual (36 bytes per token) instead of the stored float16 ones (256)")
         self.residual.setEnabled(False)
-        self.q_budget = _spin(32, 0, 512, "query vector budget: first N query vectors (0 = all)")
-        self.d_budget = _spin(64, 0, 4096, "document vector budget: first N vectors per passage (0 = all)")
+        self.q_budget = _spin(0, 0, 512, "query vector budget: first N query vectors (0 = all)")
+        self.d_budget = _spin(0, 0, 4096, "document vector budget: first N vectors per passage (0 = all)")
         self.backend = QComboBox()
         status = available_backends()
         for name in (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND):
@@ -80,13 +80,16 @@ class SearchBar(QWidget):
         self.candidate_k.setEnabled(staged)
         self.recall.setEnabled(staged)
         self.lexical_k.setEnabled(self.kind.currentData() == "hybrid")
-        self.n_probe.setEnabled(self.kind.currentData() == "centroid")
+        self.n_probe.setEnabled(self.kind.currentData() in ("centroid", "auto"))
         self.residual.setEnabled(self.kind.currentData() == "centroid")
 
     def plan(self) -> SearchPlan:
         """The plan the controls describe (``ValueError`` with a plain message when inconsistent)."""
         if self.kind.currentData() == "exhaustive":
             return exhaustive_search_plan(self.final_k.value(), self.q_budget.value(), self.d_budget.value())
+        if self.kind.currentData() == "auto":
+            return auto_search_plan(self.final_k.value(), self.candidate_k.value(), self.n_probe.value(),
+                                    self.q_budget.value(), self.d_budget.value())
         if self.kind.currentData() == "hybrid":
             return hybrid_search_plan(self.final_k.value(), self.candidate_k.value(), self.lexical_k.value(),
                                       self.q_budget.value(), self.d_budget.value())
