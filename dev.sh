@@ -62,11 +62,15 @@ setup() {
     "$PY" kernels/build.py --if-stale
   fi
   ensure_ocr_data
+  # The Qt window's system libraries: installed when root with apt-get, otherwise named (run stops below).
+  "$PY" -m workbench.system_libraries --install || true
 }
 
 case "${1:-}" in
   setup) setup ;;
-  run)   setup; shift; exec "$VENV/bin/workbench" gui "$@" ;;
+  run)   setup; shift
+         "$PY" -m workbench.system_libraries || exit 1   # one apt-get line instead of Qt's plugin error
+         exec "$VENV/bin/workbench" gui "$@" ;;
   test)  setup; shift; QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}" exec "$PY" -m pytest "$@" ;;
   *)     sed -n '2,5p' "$0"; exit 2 ;;
 esac

@@ -14,13 +14,10 @@ PY=.venv/bin/python
 APP=kayak-workbench
 BUNDLE=dist/$APP
 COMPRESSION=${KAYAK_DEB_COMPRESSION:-zstd}
-# Debian 12 names (Debian 13 / Ubuntu 24.04's t64 packages provide them).  packaging/check_bundle.py
-# fails the build when a library the bundle needs is neither bundled nor provided by one of these.
-DEPENDS="libc6 (>= 2.36), libgl1, libegl1, libx11-6, libx11-xcb1, libxcb1, libxcb-cursor0, libxcb-glx0, \
-libxcb-icccm4, libxcb-image0, libxcb-keysyms1, libxcb-randr0, libxcb-render0, libxcb-render-util0, \
-libxcb-shape0, libxcb-shm0, libxcb-sync1, libxcb-util1, libxcb-xfixes0, libxcb-xkb1, libxkbcommon0, \
-libxkbcommon-x11-0, libfontconfig1, libfreetype6, libdbus-1-3, libglib2.0-0, libwayland-client0, \
-libwayland-cursor0, libwayland-egl1"
+# The Qt libraries' packages are listed once, in packaging/qt-packages.txt (./dev.sh setup reads it too).
+# packaging/check_bundle.py fails the build when a library the bundle needs is neither bundled nor
+# provided by one of these.
+DEPENDS="libc6 (>= 2.36), $(grep -v '^#' packaging/qt-packages.txt | paste -sd, | sed 's/,/, /g')"
 BUILD_TOOLS="binutils dpkg gzip tar"
 # OCR (optional): PyMuPDF bundles Tesseract itself and needs only its language data, so the .deb
 # Recommends the data packages (tesseract-ocr-<lang>) of packaging/ocr-packages.txt -- the one list,

@@ -34,6 +34,12 @@ def run_gui(index: str | None = None, query: str | None = None, screenshot: str 
         print("workbench: no display found (DISPLAY/WAYLAND_DISPLAY unset). Run 'workbench demo' for the "
               "headless demo, or set QT_QPA_PLATFORM=offscreen together with --screenshot.", file=sys.stderr)
         return 1
+    if os.environ.get("QT_QPA_PLATFORM", "xcb") == "xcb" and os.environ.get("DISPLAY"):
+        from ..system_libraries import message, missing_libraries
+        missing = missing_libraries()
+        if missing:      # Qt would abort with its own plugin error, naming no package
+            print(f"workbench: {message(missing)}", file=sys.stderr)
+            return 1
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Kayak Workbench")
     settings = settings_store()
