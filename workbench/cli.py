@@ -330,7 +330,8 @@ def _document_ids(coll: "Collection", refs: list[str]) -> tuple[int, ...]:
 def _result_json(result) -> dict:
     full = result.to_dict()
     return {"query": result.query.text, "query_tokens": list(result.query.tokens),
-            "plan": result.plan.to_dict(), "backend": result.backend,
+            "plan": result.plan.to_dict(), "requested_plan": (result.requested or result.plan).to_dict(),
+            "backend": result.backend,
             "where": full["where"], "eligible_passages": full["eligible_passages"],
             "hits": [{"rank": h.rank, "path": h.path, "page": h.page, "passage_id": h.passage_id,
                       "score": round(h.score, 6), "text": h.text,
@@ -340,8 +341,7 @@ def _result_json(result) -> dict:
                         "query_vectors": s.query_vectors, "document_vectors": s.document_vectors,
                         "pairwise_similarities": s.pairwise_similarities, "ms": round(s.ms, 3),
                         "setup_ms": round(s.setup_ms, 3), "probed": s.probed, "lookups": s.lookups,
-                        "backend": s.backend,
-                        "budget_rule": s.budget_rule} for s in result.stages]}
+                        "backend": s.backend, "budget_rule": s.budget_rule, "note": s.note} for s in result.stages]}
 
 
 def _add_plan_options(p: argparse.ArgumentParser) -> None:
