@@ -87,6 +87,8 @@ def test_ingest_search_and_detail_match_the_sdk(qtbot, window, tmp_path):
     shown = [model.data(model.index(r, 1)) for r in range(model.rowCount())]
     assert any(text.startswith("broken.pdf — not a readable PDF") for text in shown)  # the reason is on screen
 
+    bar = window.search_bar        # a staged plan, so that stage 1 and its recall are on screen too
+    bar.kind.setCurrentIndex(bar.kind.findData("document_proxy"))
     run = search(qtbot, window, "how do plants make oxygen from sunlight")
     stall_ms = meter.stop()
     result = run.result
