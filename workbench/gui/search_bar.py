@@ -74,6 +74,7 @@ class SearchBar(QWidget):
         self.query.returnPressed.connect(self.search_requested)
         self.go.clicked.connect(self.search_requested)
         self.kind.currentIndexChanged.connect(self._kind_changed)
+        self._kind_changed()      # the first plan's controls, before any change
 
     def _kind_changed(self) -> None:
         staged = self.kind.currentData() != "exhaustive"
