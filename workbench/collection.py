@@ -185,9 +185,10 @@ class Collection:
         index.centroid_index, index.residual_index = self.store.centroids.load(index, packed.files, packed.sizes)
         self.warnings = [f"{why} — its documents are left out of searches; ingest them again to restore them"
                          for why in packed.damaged.values()]
-        if self.store.centroids.problem():
-            self.warnings.append(f"stored token centroids not used: {self.store.centroids.problem()}; a centroid "
-                                 "search builds them in memory, and the next ingest trains a new set")
+        problem = self.store.centroids.problem()
+        if problem:
+            self.warnings.append(f"stored token centroids not used: {problem}; a centroid search builds them in "
+                                 "memory, and the next ingest trains a new set")
         return index
 
     def retrying(self, fn: Callable[[LateIndex], T]) -> T:

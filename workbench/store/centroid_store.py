@@ -203,10 +203,12 @@ class CentroidStore:
         """Why the centroids should be (re)trained now, or ``None``."""
         if n_live_vectors == 0:
             return None
-        if self.version is None:
-            return f"{self.problem()}; training a new set" if self.problem() else "no centroids yet"
-        meta = self.meta()
-        if not meta or self._read_centroids(self.version, dim) is None:
+        problem = self.problem()
+        version = None if problem else self._get(MANIFEST_KEY)
+        if version is None:
+            return f"{problem}; training a new set" if problem else "no centroids yet"
+        meta = self._read_meta(version)
+        if not meta or self._read_centroids(version, dim) is None:
             return "the centroid files are damaged; training a new set"
         if n_live_vectors >= GROWTH * meta["trained_vectors"]:
             return (f"the collection grew to {n_live_vectors:,} token vectors; "

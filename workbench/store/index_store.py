@@ -166,12 +166,11 @@ class IndexStore:
         marking it failed in the catalog."""
         layout = self.catalog.live_layout()
         folder = index_folder(self.root, SEGMENT_DIR)
+        dim = self.dim
         dropped = []
         for name, size in zip(layout.segment_files, layout.segment_sizes):
             try:
-                if folder is None:
-                    raise SegmentDamaged(f"vector segment {name} is missing (no segments folder)")
-                read_segment(folder, name, size, self.dim)
+                _map_segment(folder, name, size, dim)
             except SegmentDamaged as exc:
                 reason = f"its vectors were lost ({exc}); ingest it again"
                 dropped += [(path, reason) for path in self.catalog.drop_damaged_segment(name, reason)]
@@ -193,9 +192,7 @@ class IndexStore:
         arrays, damaged = {}, {}
         for name, size in zip(layout.segment_files, layout.segment_sizes):
             try:
-                if folder is None:
-                    raise SegmentDamaged(f"vector segment {name} is missing (no segments folder)")
-                arrays[name] = read_segment(folder, name, size, dim)
+                arrays[name] = _map_segment(folder, name, size, dim)
             except SegmentDamaged as exc:
                 if self.catalog.generation() != layout.generation:
                     raise IndexChanged(f"a writer replaced segment {name} while the index was being opened") from None
@@ -254,6 +251,13 @@ class IndexStore:
                     continue
                 total += st.st_size if stat.S_ISREG(st.st_mode) else 0
         return total
+
+
+def _map_segment(folder: Path | None, name: str, size: int, dim: int) -> np.ndarray:
+    """:func:`read_segment`, where a missing ``segments/`` folder is a missing segment too."""
+    if folder is None:
+        raise SegmentDamaged(f"vector segment {name} is missing (no segments folder)")
+    return read_segment(folder, name, size, dim)
 
 
 def _open_lock(path: Path) -> int:
