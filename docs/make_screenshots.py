@@ -1,59 +1,98 @@
-"""Regenerate the README screenshots from the real app: the window and each of its parts.
+"""Regenerate the README screenshots from the real app, at the screen sizes users have.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py [--index DIR] [--query Q]
+    .venv/bin/python docs/make_screenshots.py [--index DIR] [--query Q] [--sizes 1366x768,1920x1080,1280x720]
 
-Opens the demo index (built by ``workbench gui`` or ``workbench demo`` on first run) unless ``--index``
-is given, runs the search, selects the first hit, runs the backend comparison and saves PNGs of the
-whole window and of each panel under ``docs/screenshots/``.
+For each size, a fresh process opens the window offscreen on a virtual screen of that size, as a first
+run (no saved settings, so the window sizes itself to the screen), runs the search, selects the first
+hit and saves ``docs/screenshots/window-WxH.png``. The first size also saves each panel and the
+backend comparison. ``--index`` defaults to the demo index (built by ``workbench demo`` or ``workbench
+gui`` on first run). 1280×720 stands for the first-run window a window manager had not maximised yet.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from PySide6.QtCore import QSettings, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from workbench.demo import demo_index_dir  # noqa: E402
-from workbench.gui.main_window import MainWindow  # noqa: E402
-
 OUT = Path(__file__).resolve().parent / "screenshots"
+DEFAULT_QUERY = "how do I parse command-line options"
+DEFAULT_SIZES = "1366x768,1920x1080,1280x720"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--index", type=Path, default=demo_index_dir())
-    ap.add_argument("--query", default="what collapses in single-vector retrieval")
+    ap.add_argument("--index", type=Path, default=None)
+    ap.add_argument("--query", default=DEFAULT_QUERY)
+    ap.add_argument("--sizes", default=DEFAULT_SIZES, help="comma-separated WxH screen sizes")
+    ap.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: render one size here
+    ap.add_argument("--parts", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.index is None:
+        from workbench.demo import demo_index_dir
+        args.index = demo_index_dir()
+    if args.one:
+        return render(args.index, args.query, args.one, args.parts)
+    status = 0
+    for i, size in enumerate(args.sizes.split(",")):
+        status |= render_in_process(args.index, args.query, size.strip(), parts=i == 0)
+    return status
+
+
+def render_in_process(index: Path, query: str, size: str, parts: bool) -> int:
+    """Run this script for one screen size on an offscreen screen of exactly that size."""
+    width, height = (int(v) for v in size.split("x"))
+    screen = {"screens": [{"name": "screen", "x": 0, "y": 0, "width": width, "height": height,
+                           "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(screen, f)
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={f.name}")
+    cmd = [sys.executable, __file__, "--index", str(index), "--query", query, "--one", size]
+    try:
+        return subprocess.call(cmd + (["--parts"] if parts else []), env=env)
+    finally:
+        os.unlink(f.name)
+
+
+def render(index: Path, query: str, size: str, parts: bool) -> int:
+    """Open the window as on a first run, search, and save the PNGs; 0 when all were saved."""
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from workbench.gui.main_window import MainWindow
+
     app = QApplication(sys.argv[:1])
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"), QSettings.IniFormat)
-    win = MainWindow(args.index, settings)
-    win.resize(1680, 1050)
-    win.show()
+    win = MainWindow(index, settings)
+    win.show_fitted()
     OUT.mkdir(parents=True, exist_ok=True)
+    state = {"code": 1}
 
-    def save_parts() -> None:
-        parts = {"window": win, "collection": win.collection_panel, "hits": win.hits,
-                 "heatmap": win.detail.heatmap, "passage_and_page": win.detail, "stages": win.stages}
-        for name, widget in parts.items():
+    def save_window() -> None:
+        state["code"] = 0 if win.grab().save(str(OUT / f"window-{size}.png")) else 1
+        if not parts:
+            return finish()
+        for name, widget in {"collection": win.collection_panel, "hits": win.hits, "heatmap": win.detail.heatmap,
+                             "passage_and_page": win.detail, "stages": win.stages}.items():
             widget.grab().save(str(OUT / f"{name}.png"))
-        win.compare_finished.connect(lambda: QTimer.singleShot(300, finish))
+        win.compare_finished.connect(lambda: QTimer.singleShot(300, save_compare))
         win.tabs.setCurrentIndex(1)
 
-    def finish() -> None:
+    def save_compare() -> None:
         win.grab().save(str(OUT / "compare.png"))
-        print(f"saved {len(list(OUT.glob('*.png')))} screenshots to {OUT}")
-        win.close()
-        app.exit(0)
+        finish()
 
-    win.collection_ready.connect(lambda: (win.search_bar.query.setText(args.query), win.search()))
-    win.detail_ready.connect(lambda: QTimer.singleShot(400, save_parts))
+    def finish() -> None:
+        print(f"{size}: saved window-{size}.png" + (" and the panels" if parts else ""))
+        win.close()
+        app.exit(state["code"])
+
+    win.collection_ready.connect(lambda: (win.search_bar.query.setText(query), win.search()))
+    win.detail_ready.connect(lambda: QTimer.singleShot(400, save_window))  # pyqtgraph lays out lazily
     win.open_collection()
     return app.exec()
 

@@ -6,13 +6,14 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QRect, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from ..user_dirs import config_dir
 from .main_window import MainWindow
 
 SCREENSHOT_TIMEOUT_S = 600
+SCREENSHOT_SCREEN = (0, 0, 1366, 768)
 
 
 def settings_store() -> QSettings:
@@ -51,9 +52,11 @@ def run_gui(index: str | None = None, query: str | None = None, screenshot: str 
         index = str(target)
         query = query or "what collapses in single-vector retrieval"
     window = MainWindow(Path(index or settings.value("last_index")).expanduser(), settings, initial)
-    if screenshot:
-        window.resize(1680, 1050)
-    window.show()
+    if screenshot:   # the README's screen size, whatever screen (often a small offscreen one) is present
+        window.fit_to(QRect(*SCREENSHOT_SCREEN))
+        window.show()
+    else:
+        window.show_fitted()
     if query:
         window.search_bar.query.setText(query)
     if screenshot:

@@ -16,7 +16,10 @@ NOTED = QBrush(QColor(170, 110, 0))   # indexed, with caveats (pages not read, t
 
 
 class DocumentsModel(QAbstractTableModel):
-    HEADERS = ("status", "document", "pages", "passages", "text kept")
+    # The status is a glyph (its word in the tooltip) and the row's colour: on a 1366-pixel screen the
+    # panel is about 290 pixels wide, and the document name needs the room.
+    HEADERS = ("", "document", "pages", "passages", "kept")
+    GLYPHS = {"indexed": "✓", "failed": "✗"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -41,13 +44,15 @@ class DocumentsModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.DisplayRole:
             name = Path(d.path).name + (f" — {d.error}" if d.error else "")  # a failed file says why
-            status = d.status + (" ⚠" if d.notes else "")
+            status = "⚠" if d.notes and d.status == "indexed" else self.GLYPHS.get(d.status, d.status)
             kept = f"{1 - d.unrepresented_share:.0%}" if d.status == "indexed" and d.chars else "—"
             return [status, name, str(d.pages or "—"), str(d.passages), kept][col]
         if role == Qt.ToolTipRole:
-            return "\n".join([d.path] + ([d.error] if d.error else []) + [f"• {n}" for n in d.notes]
+            return "\n".join([f"{d.status}: {d.path}"] + ([d.error] if d.error else []) + [f"• {n}" for n in d.notes]
                               + (["text kept: the share of its characters the encoder can represent (the rest is "
                                   "searchable by text only)"] if col == 4 else []))
+        if role == Qt.TextAlignmentRole and col in (0, 2, 3, 4):
+            return int(Qt.AlignCenter if col == 0 else Qt.AlignRight | Qt.AlignVCenter)
         if role == Qt.ForegroundRole and d.status == "failed":
             return FAILED
         if role == Qt.ForegroundRole and d.notes:

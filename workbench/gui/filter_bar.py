@@ -6,12 +6,13 @@ import os
 from typing import Sequence
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel, QMenu, QPushButton,
                                QWidget)
 
 from ..core import PassageFilter, SearchResult
 from ..ingest import SUFFIXES
 from ..store import DocumentRow
+from .elided_label import ElidedLabel
 
 ANY_FOLDER = "any folder"
 SHORT_FOLDER = 40   # longer folder names show their last two parts in the combo (the tooltip has all)
@@ -39,27 +40,6 @@ def _shown(folder: str) -> str:
     return text if len(text) <= SHORT_FOLDER else "…/" + "/".join(text.rsplit("/", 2)[-2:])
 
 
-class _ElidedLabel(QLabel):
-    """One line that ends in "…" when the room is short, instead of widening the row."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._full = ""
-        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-
-    def set_full_text(self, text: str) -> None:
-        self._full = text
-        self.setToolTip(text)
-        self._elide()
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        self.setText(self.fontMetrics().elidedText(self._full, Qt.ElideRight, max(self.width(), 0)))
-
-
 def document_folders(rows: Sequence[DocumentRow]) -> list[str]:
     """Folders worth filtering on: each indexed document's folder and its ancestors down to the
     folder all documents share. Names are ``os.fsdecode``'d bytes, so they round-trip exactly."""
@@ -85,11 +65,20 @@ class FilterBar(QWidget):
         self.folder.setToolTip("only documents under this folder")
         # a long path must not widen the window: the combo keeps its width, its list grows to fit
         self.folder.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.folder.setMinimumContentsLength(24)
+        self.folder.setMinimumContentsLength(18)
         self.folder.addItem(ANY_FOLDER, None)
-        self.types = {suffix.lstrip("."): QCheckBox(suffix.lstrip(".")) for suffix in SUFFIXES}
-        for ext, box in self.types.items():
-            box.setToolTip(f"only .{ext} files (no type ticked: every type)")
+        # File types as a drop-down of checkable entries: five check boxes in the row cost 400 pixels.
+        self.type_button = QPushButton()
+        self.type_button.setToolTip("only files of the ticked types (none ticked: every type)")
+        menu = QMenu(self.type_button)
+        self.types = {}
+        for suffix in SUFFIXES:
+            action = menu.addAction(suffix.lstrip("."))
+            action.setCheckable(True)
+            action.toggled.connect(self._show_types)
+            self.types[suffix.lstrip(".")] = action
+        self.type_button.setMenu(menu)
+        self._show_types()
         today = QDate.currentDate()
         self.use_from = QCheckBox("modified from")
         self.date_from = _date_edit(today.addYears(-1), "files modified on or after this day")
@@ -99,16 +88,14 @@ class FilterBar(QWidget):
         self.only_selected.setToolTip("only the documents selected in the collection panel")
         self.clear = QPushButton("Clear")
         self.clear.setToolTip("search every passage again")
-        self.summary = _ElidedLabel()
+        self.summary = ElidedLabel()
 
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(QLabel("<b>Filter</b>"))
         row.addWidget(self.folder)
         row.addSpacing(12)
-        row.addWidget(QLabel("type"))
-        for box in self.types.values():
-            row.addWidget(box)
+        row.addWidget(self.type_button)
         row.addSpacing(12)
         for w in (self.use_from, self.date_from, self.use_to, self.date_to):
             row.addWidget(w)
@@ -121,6 +108,10 @@ class FilterBar(QWidget):
         self.use_to.toggled.connect(self.date_to.setEnabled)
         self.clear.clicked.connect(self.reset)
         self.set_selected_count(0)
+
+    def _show_types(self) -> None:
+        ticked = [ext for ext, action in self.types.items() if action.isChecked()]
+        self.type_button.setText(f"type: {', '.join(ticked) if ticked else 'any'}")
 
     def set_documents(self, rows: Sequence[DocumentRow]) -> None:
         """Offer the folders of the indexed documents, keeping the chosen one while it still exists."""
@@ -162,7 +153,8 @@ class FilterBar(QWidget):
         """What the last search searched: its filter and how many passages that admitted."""
         total = result.index.n_passages
         if result.where is None:
-            self.summary.set_full_text(f"searched all {total} passages (no filter)")
+            self.summary.setText(f"searched all {total} passages (no filter)")
         else:
-            self.summary.set_full_text(f"searched {result.eligible} of {total} passages: "
-                                       f"{result.where.describe()}")
+            self.summary.setText(f"searched {result.eligible} of {total} passages: "
+                                f"{result.where.describe()}")
+        self.summary.setToolTip(self.summary.text())

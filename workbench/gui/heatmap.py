@@ -11,6 +11,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from workbench.core.results import Alignment
 
 TICK_FONT_PT = 9
+ROW_SLACK_PX = 24   # the plot's top margin and rounding, beyond one label pitch per query token
 MAX_LABEL_PX = 100  # longer tokens are elided so one odd token cannot squeeze the plot
 MARKER_PEN = pg.mkPen("#ff2a2a", width=2)  # red: stands out on both ends of viridis
 
@@ -123,10 +124,17 @@ class HeatmapView(QtWidgets.QWidget):
         self.colorbar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
+        # Every query token gets a label row: when the panel is shorter than that, the map scrolls
+        # instead of dropping labels (a 32-token query needs about 550 pixels).
+        self.scroll = QtWidgets.QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.scroll.setWidget(self.plot)
+
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.scroll, 1)
         layout.addWidget(self.hover_label)
         self.set_alignment(None)
 
@@ -139,6 +147,7 @@ class HeatmapView(QtWidgets.QWidget):
             self.markers.clear()
             self.passage_axis.set_tokens(())
             self.query_axis.set_tokens(())
+            self.plot.setMinimumHeight(0)
             self.caption.setText("No hit selected." if al is None else "This hit has no token vectors to show.")
             return
         sims = np.asarray(al.similarities, dtype=np.float32)
@@ -156,10 +165,17 @@ class HeatmapView(QtWidgets.QWidget):
         self.markers.setData(x=np.asarray(al.best, dtype=float), y=np.arange(nq, dtype=float))
         self.passage_axis.set_tokens(al.passage_tokens)
         self.query_axis.set_tokens(al.query_tokens)
+        self.plot.setMinimumHeight(int(nq * self.query_axis.pitch + self.passage_axis.fixedHeight + ROW_SLACK_PX))
         vb = self.plot.getViewBox()
         vb.setLimits(xMin=-0.5, xMax=nd - 0.5, yMin=-0.5, yMax=nq - 0.5)
         vb.setRange(xRange=(-0.5, nd - 0.5), yRange=(-0.5, nq - 0.5), padding=0)
         self.caption.setText(f"score = Σ row maxima = {al.score:.4f} ({nq} query × {nd} passage tokens)")
+
+    def labelled_query_tokens(self) -> list[str]:
+        """The query-token labels the left axis draws at its current size and zoom."""
+        axis = self.query_axis
+        lo, hi = axis.range
+        return [axis.tokens[i] for i in axis.shown_ticks(lo, hi, axis.geometry().height())]
 
     def image_data(self) -> np.ndarray | None:
         """The matrix the image item displays (``None`` when cleared)."""

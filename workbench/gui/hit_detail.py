@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
 from ..core import Alignment, Hit
 from .heatmap import HeatmapView
@@ -41,31 +41,27 @@ class HitDetail(QSplitter):
     open_requested = Signal()
 
     def __init__(self) -> None:
-        super().__init__(Qt.Horizontal)
+        # Stacked: the passage, its heatmap, then its page; the window gives this column the full height.
+        super().__init__(Qt.Vertical)
         self.passage = QTextBrowser()
         self.passage.setOpenLinks(False)
         self.heatmap = HeatmapView()
-        left = QSplitter(Qt.Vertical)
-        left.addWidget(self.passage)
-        left.addWidget(self.heatmap)
-        left.setStretchFactor(0, 1)
-        left.setStretchFactor(1, 3)
         self.page = PageView()
         self.page_label = QLabel("")
         self.open_button = QPushButton("Open at page in viewer")
         self.open_button.setEnabled(False)
-        right = QWidget()
-        col = QVBoxLayout(right)
+        page = QWidget()
+        col = QVBoxLayout(page)
         col.setContentsMargins(0, 0, 0, 0)
-        col.addWidget(self.page_label)
+        row = QHBoxLayout()
+        row.addWidget(self.page_label, 1)
+        row.addWidget(self.open_button)
+        col.addLayout(row)
         col.addWidget(self.page, 1)
-        col.addWidget(self.open_button)
-        self.addWidget(left)
-        self.addWidget(right)
-        self.setStretchFactor(0, 3)
-        self.setStretchFactor(1, 2)
-        self.setSizes([820, 520])
-        left.setSizes([120, 400])
+        for i, (w, stretch) in enumerate(((self.passage, 2), (self.heatmap, 5), (page, 4))):
+            self.addWidget(w)
+            self.setStretchFactor(i, stretch)
+        self.setChildrenCollapsible(False)
         self.open_button.clicked.connect(self.open_requested)
         self.alignment: Alignment | None = None
 

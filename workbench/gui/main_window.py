@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QRect, QSettings, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from ..collection import Collection, IngestEvent
 from ..core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, SearchResult, available_backends,
@@ -19,6 +19,7 @@ from .collection_panel import CollectionPanel
 from .compare_view import CompareView
 from .filter_bar import FilterBar
 from .hit_detail import HitDetail
+from .elided_label import ElidedLabel
 from .hits_view import HitsView
 from .jobs import CancelToken, SearchRun, ingest_steps, search_steps, start_job
 from .page_view import open_at_page
@@ -67,27 +68,28 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.detail, "Selected hit")
         self.tabs.addTab(self.compare, "Compare backends")
 
-        right = QSplitter(Qt.Vertical)
-        right.addWidget(self.hits)
-        right.addWidget(self.tabs)
-        right.addWidget(self.stages)
-        right.setStretchFactor(0, 2)
-        right.setStretchFactor(1, 5)
-        right.setStretchFactor(2, 2)
+        # Three columns: what is indexed | what was found and what it cost | why the selected hit ranked.
+        # On a 16:9 screen each gets the full height: at 1366×768 the hit list shows five rows, the stage
+        # charts room for every label, and the heatmap a row per query token.
+        centre = QSplitter(Qt.Vertical)
+        centre.addWidget(self.hits)
+        centre.addWidget(self.stages)
+        centre.setStretchFactor(0, 3)
+        centre.setStretchFactor(1, 2)
         self.main_split = QSplitter(Qt.Horizontal)
-        self.main_split.addWidget(self.collection_panel)
-        self.main_split.addWidget(right)
-        self.main_split.setStretchFactor(1, 4)
-        self.right_split = right
-        self.main_split.setSizes([380, 1300])   # first-run layout; later runs restore the saved one
-        right.setSizes([230, 520, 300])
+        for i, (w, stretch) in enumerate(((self.collection_panel, 1), (centre, 2), (self.tabs, 2))):
+            self.main_split.addWidget(w)
+            self.main_split.setStretchFactor(i, stretch)
+        for split in (self.main_split, centre):
+            split.setChildrenCollapsible(False)   # a panel dragged to nothing is hard to find again
+        self.right_split = centre
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.search_bar)
         layout.addWidget(self.filter_bar)
         layout.addWidget(self.main_split, 1)
         self.setCentralWidget(central)
-        self.status = QLabel("opening index…")
+        self.status = ElidedLabel("opening index…")
         self.statusBar().addWidget(self.status, 1)
 
         self.search_bar.search_requested.connect(self.search)
@@ -324,7 +326,7 @@ class MainWindow(QMainWindow):
                  f"encoder {self.coll.store.manifest.get('encoder_identity')}", backends]
         self.status.setText("   |   ".join(p for p in parts if p))
         problems = self.coll.warnings
-        self.status.setToolTip("\n".join(problems))
+        self.status.setToolTip("\n".join([p for p in parts if p] + problems))
         if problems:
             self.status.setText(f"⚠ {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
                                 + "   |   " + self.status.text())
@@ -340,10 +342,24 @@ class MainWindow(QMainWindow):
         self.search_bar.query.setFocus()
         self.search_bar.query.selectAll()
 
+    def show_fitted(self) -> None:
+        """Show the window where the user left it; on a first run, filling the screen's available area
+        (a window manager may add its frame), with the panels split in proportion to that size."""
+        if self.settings.value("geometry") and self.restoreGeometry(self.settings.value("geometry")):
+            self.show()
+            return
+        self.fit_to((self.screen() or QApplication.primaryScreen()).availableGeometry())
+        self.showMaximized()
+
+    def fit_to(self, area: QRect) -> None:
+        """Fill ``area`` (screen pixels) and split the columns and panels in proportion to it."""
+        self.setGeometry(area)
+        self.main_split.setSizes([int(area.width() * f) for f in (0.23, 0.40, 0.37)])
+        self.right_split.setSizes([int(area.height() * f) for f in (0.5, 0.5)])
+        self.detail.setSizes([int(area.height() * f) for f in (0.16, 0.50, 0.34)])
+
     def _restore_settings(self) -> None:
         s = self.settings
-        if s.value("geometry"):
-            self.restoreGeometry(s.value("geometry"))
         for key, split in (("main_split", self.main_split), ("right_split", self.right_split)):
             if s.value(key):
                 split.restoreState(s.value(key))

@@ -1,10 +1,10 @@
-"""The search bar with the plan controls: plan kind, final_k, candidate_k, vector budgets, backend."""
+"""The search bar: the query, the plan, final_k and the backend; the plan's budgets fold out below."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
-                               QWidget)
+                               QToolButton, QVBoxLayout, QWidget)
 
 from ..core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, SearchPlan, available_backends,
                     auto_search_plan, centroid_search_plan, document_proxy_search_plan, exhaustive_search_plan,
@@ -58,23 +58,45 @@ class SearchBar(QWidget):
         self.recall.setChecked(True)
         self.recall.setToolTip("also run exhaustive exact search to measure what stage 1 kept of its top final_k")
 
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.query, 1)
-        row.addWidget(self.go)
-        for label, w in (("plan", self.kind), ("final_k", self.final_k), ("candidate_k", self.candidate_k),
-                         ("lexical_k", self.lexical_k), ("n_probe", self.n_probe),
-                         ("q budget", self.q_budget),
-                         ("doc budget", self.d_budget), ("backend", self.backend)):
-            row.addWidget(QLabel(label))
-            row.addWidget(w)
+        # The plan's common controls stay in the search row; its budgets fold into a second row, so the
+        # search field keeps its width on a 1366-pixel screen.
+        self.more = QToolButton()
+        self.more.setText("plan options")
+        self.more.setCheckable(True)
+        self.more.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.more.setToolTip("candidate_k, lexical_k, n_probe, vector budgets and stage-1 recall")
+        self.options = QWidget()
+        top = QHBoxLayout()
+        top.addWidget(self.query, 1)
+        top.addWidget(self.go)
+        for label, w in (("plan", self.kind), ("final_k", self.final_k), ("backend", self.backend)):
+            top.addWidget(QLabel(label))
+            top.addWidget(w)
+        top.addWidget(self.more)
+        second = QHBoxLayout(self.options)
+        second.setContentsMargins(0, 0, 0, 0)
+        for label, w in (("candidate_k", self.candidate_k), ("lexical_k", self.lexical_k), ("n_probe", self.n_probe),
+                         ("q budget", self.q_budget), ("doc budget", self.d_budget)):
+            second.addWidget(QLabel(label))
+            second.addWidget(w)
             if w is self.n_probe:
-                row.addWidget(self.residual)
-        row.addWidget(self.recall)
+                second.addWidget(self.residual)
+        second.addWidget(self.recall)
+        second.addStretch(1)
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.addLayout(top)
+        rows.addWidget(self.options)
+        self.more.toggled.connect(self._show_options)
+        self._show_options(False)
         self.query.returnPressed.connect(self.search_requested)
         self.go.clicked.connect(self.search_requested)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self._kind_changed()      # the first plan's controls, before any change
+
+    def _show_options(self, shown: bool) -> None:
+        self.options.setVisible(shown)
+        self.more.setArrowType(Qt.DownArrow if shown else Qt.RightArrow)
 
     def _kind_changed(self) -> None:
         staged = self.kind.currentData() != "exhaustive"
@@ -110,7 +132,8 @@ class SearchBar(QWidget):
                 "n_probe": self.n_probe.value(),
                 "q_budget": self.q_budget.value(),
                 "d_budget": self.d_budget.value(), "backend": self.backend_name(),
-                "recall": self.recall.isChecked(), "residual": self.residual.isChecked()}
+                "recall": self.recall.isChecked(), "residual": self.residual.isChecked(),
+                "options_shown": self.more.isChecked()}
 
     def apply_settings(self, s: dict) -> None:
         for key, box in (("final_k", self.final_k), ("candidate_k", self.candidate_k),
@@ -122,6 +145,6 @@ class SearchBar(QWidget):
             i = combo.findData(s.get(key))
             if i >= 0:
                 combo.setCurrentIndex(i)
-        for key, box in (("recall", self.recall), ("residual", self.residual)):
+        for key, box in (("recall", self.recall), ("residual", self.residual), ("options_shown", self.more)):
             if key in s:
                 box.setChecked(str(s[key]).lower() in ("true", "1"))

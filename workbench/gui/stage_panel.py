@@ -18,7 +18,23 @@ GROUP_OFFSETS = (-0.28, 0.0, 0.28)  # three thin bars around each stage's row
 MS_BRUSH, SETUP_BRUSH = "#5cb85c", "#5cb85c55"
 # Log bars need a baseline below 1 so that a count of 1 (stage 1's single query proxy) still shows.
 LOG_BASELINE = -0.5
+TITLE_SIZE = "9pt"
+PLOT_CHROME_PX = 70
+MIN_BAR_PX = 60      # the shortest room a chart keeps for its bars beside the printed values  # a plot's title and bottom axis, around its stage rows
 TABLE_HEADERS = ("stage", "candidates in → out", "backend", "ms", "budget rule", "probed · look-ups")
+
+
+def _count_text(s: StageProfile) -> str:
+    """"12 × 6,400 = 76,800": query vectors × document vectors = similarities computed."""
+    q, d, p = s.query_vectors, s.document_vectors, s.pairwise_similarities
+    if p == 0:
+        return "no vectors scored"
+    return f"{q:,} × {d:,} = {p:,}" if q * d == p else f"{q:,} q · {d:,} d · {p:,} pairs"
+
+
+def _count_title() -> str:
+    names = [f"<span style='color:{colour}'>{name}</span>" for _, name, colour in COUNT_SERIES]
+    return f"{names[0]} × {names[1]} = {names[2]} (log)"
 
 
 def _font() -> QtGui.QFont:
@@ -35,8 +51,10 @@ class StagePanel(QtWidgets.QWidget):
         self._stages: list[StageProfile] = []
         self._metrics = QtGui.QFontMetricsF(_font())
         self.plots = pg.GraphicsLayoutWidget()
-        self.ms_plot = self.plots.addPlot(title="latency (ms)")
-        self.count_plot = self.plots.addPlot(title="vector counts (log scale)")
+        self.ms_plot = self.plots.addPlot()
+        self.count_plot = self.plots.addPlot()
+        self.ms_plot.setTitle("latency (ms)", size=TITLE_SIZE)
+        self.count_plot.setTitle(_count_title(), size=TITLE_SIZE)
         self.plots.ci.layout.setColumnStretchFactor(0, 2)
         self.plots.ci.layout.setColumnStretchFactor(1, 3)  # three bars per stage need the room
         for plot in (self.ms_plot, self.count_plot):
@@ -48,6 +66,8 @@ class StagePanel(QtWidgets.QWidget):
                 plot.getAxis(side).setTickFont(_font())
             plot.getViewBox().sigResized.connect(self._fit_x_ranges)
         self.count_plot.setYLink(self.ms_plot)  # the count groups sit level with the stage names
+        self.count_plot.getAxis("left").setStyle(showValues=False)
+        self.count_plot.getAxis("left").setWidth(6)
         self.count_plot.getAxis("bottom").setLogMode(True)  # we plot log10(count); the axis prints 10^k
 
         self._ms_bars = pg.BarGraphItem(x0=[], y=[], height=[], width=[], brush=MS_BRUSH, pen=None)
@@ -99,6 +119,11 @@ class StagePanel(QtWidgets.QWidget):
         self.recall_label.setText(self._summary(stage1_recall))
         n = max(len(self._stages), 1)
         self.ms_plot.setYRange(-0.5, n - 0.5, padding=0.05)
+        # Room for every stage's labels: a stage row must hold its tallest label (two lines with setup).
+        lines = max((2 if s.setup_ms > 0 else 1 for s in self._stages), default=1)
+        row_px = lines * self._metrics.height() + 10
+        self.plots.setMinimumHeight(int(PLOT_CHROME_PX + n * row_px * 1.1))
+        self._reserve_widths()
         self._fit_x_ranges()
 
     def plotted_ms(self) -> list[float]:
@@ -119,6 +144,25 @@ class StagePanel(QtWidgets.QWidget):
         """The numbers printed next to the bars, latency plot first."""
         return [item.toPlainText() for _, item, _, _ in self._texts]
 
+    def label_rects(self) -> list[QtCore.QRectF]:
+        """Scene rectangles of every stage name on the latency axis and every printed value, as drawn now."""
+        rects = []
+        image = QtGui.QImage(1, 1, QtGui.QImage.Format.Format_ARGB32)
+        painter = QtGui.QPainter(image)
+        try:   # the axis's own layout of its tick labels (pyqtgraph measures them with a painter)
+            for plot in (self.ms_plot, self.count_plot):
+                axis = plot.getAxis("left")
+                specs = axis.generateDrawSpecs(painter) if axis.style["showValues"] else None
+                rects += [axis.mapRectToScene(rect) for rect, _, _ in (specs[2] if specs else [])]
+        finally:
+            painter.end()
+        return rects + [rect for rect, _ in self.value_rects()]
+
+    def value_rects(self) -> list[tuple[QtCore.QRectF, QtCore.QRectF]]:
+        """``(label, view box)`` scene rectangles of each printed value and the plot area it must stay in."""
+        return [(item.textItem.mapRectToScene(item.textItem.boundingRect()),
+                 plot.getViewBox().sceneBoundingRect()) for plot, item, _, _ in self._texts]
+
     def _plot_ms(self) -> None:
         y = np.arange(len(self._stages), dtype=float)
         ms = np.array([s.ms for s in self._stages], dtype=float)
@@ -126,7 +170,7 @@ class StagePanel(QtWidgets.QWidget):
         self._ms_bars.setOpts(x0=np.zeros_like(ms), y=y, height=0.6, width=ms)
         self._setup_bars.setOpts(x0=ms, y=y, height=0.6, width=setup)
         for yi, s in zip(y, self._stages):
-            text = f"{s.ms:.2f} ms" + (f"\n+ {s.setup_ms:.1f} setup" if s.setup_ms > 0 else "")
+            text = f"{s.ms:.2f} ms" + (f"\n+{s.setup_ms:.1f} setup" if s.setup_ms > 0 else "")
             self._add_text(self.ms_plot, text, s.ms + s.setup_ms, yi)
         names = [(float(i), s.name) for i, s in enumerate(self._stages)]
         axis = self.ms_plot.getAxis("left")
@@ -136,20 +180,16 @@ class StagePanel(QtWidgets.QWidget):
 
     def _plot_counts(self) -> None:
         n = len(self._stages)
-        ticks = []
-        for (key, name, _), dy in zip(COUNT_SERIES, GROUP_OFFSETS):
+        for (key, _, _), dy in zip(COUNT_SERIES, GROUP_OFFSETS):
             counts = [getattr(s, key) for s in self._stages]
             ends = np.array([math.log10(c) if c > 0 else LOG_BASELINE for c in counts])
-            y = np.arange(n, dtype=float) + dy
-            self._count_bars[key].setOpts(x0=np.full(n, LOG_BASELINE), y=y, height=0.25,
-                                          width=ends - LOG_BASELINE)
-            for yi, c, end in zip(y, counts, ends):
-                self._add_text(self.count_plot, f"{c:,}", float(end), float(yi))
-                ticks.append((float(yi), name))
-        # Each bar is named on the axis, so no legend has to find room among the bars.
-        self.count_plot.getAxis("left").setTicks([sorted(ticks)])
-        width = max(self._metrics.horizontalAdvance(name) for _, name, _ in COUNT_SERIES)
-        self.count_plot.getAxis("left").setWidth(int(width) + 12)
+            self._count_bars[key].setOpts(x0=np.full(n, LOG_BASELINE), y=np.arange(n, dtype=float) + dy,
+                                          height=0.25, width=ends - LOG_BASELINE)
+        # One label per stage, right of its longest bar: three labels per stage would need three text
+        # lines of height in every stage's row. The title names the colours.
+        for i, s in enumerate(self._stages):
+            longest = max((s.query_vectors, s.document_vectors, s.pairwise_similarities))
+            self._add_text(self.count_plot, _count_text(s), math.log10(longest) if longest else LOG_BASELINE, i)
 
     def _add_text(self, plot: pg.PlotItem, text: str, x: float, y: float) -> None:
         item = pg.TextItem(text, color=pg.getConfigOption("foreground"), anchor=(0, 0.5))  # right of the bar
@@ -158,6 +198,18 @@ class StagePanel(QtWidgets.QWidget):
         plot.addItem(item)
         width = max(self._metrics.horizontalAdvance(line) for line in text.splitlines())
         self._texts.append((plot, item, x, width + 8))
+
+    def _reserve_widths(self) -> None:
+        """Give each chart the width its axis, its widest printed value and some bar need, so that no
+        value is pushed out of its chart; the panel as a whole asks the window for their sum."""
+        needs = []
+        for plot in (self.ms_plot, self.count_plot):
+            widest = max((w for p, _, _, w in self._texts if p is plot), default=0.0)
+            axis = plot.getAxis("left")   # its fixed width: its geometry is only set by the next layout pass
+            title = plot.titleLabel.item.boundingRect().width()   # a title wider than its plot overflows
+            needs.append(int(max((axis.fixedWidth or axis.width()) + widest + MIN_BAR_PX, title + 8)))
+            plot.setMinimumWidth(needs[-1])
+        self.plots.setMinimumWidth(sum(needs) + 24)   # the layout's margins and spacing
 
     def _fit_x_ranges(self) -> None:
         """Widen each x range just enough that every printed value fits right of its bar."""
@@ -169,6 +221,8 @@ class StagePanel(QtWidgets.QWidget):
 
     def _fill_table(self) -> None:
         self.table.setRowCount(len(self._stages))
+        # "probed · look-ups" only means something for centroid stages: an empty column costs width
+        self.table.setColumnHidden(len(TABLE_HEADERS) - 1, not any(s.probed for s in self._stages))
         for row, s in enumerate(self._stages):
             ms = f"{s.ms:.2f}" + (f" (+{s.setup_ms:.1f} setup)" if s.setup_ms > 0 else "")
             approx = f"{s.probed:,} · {s.lookups:,}" if s.probed else "—"  # centroid stages only
