@@ -20,21 +20,20 @@ import tempfile
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "screenshots"
-DEFAULT_QUERY = "how do I parse command-line options"
 DEFAULT_SIZES = "1366x768,1920x1080,1280x720"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--index", type=Path, default=None)
-    ap.add_argument("--query", default=DEFAULT_QUERY)
+    ap.add_argument("--query", default=None, help="default: the demo's opening question")
     ap.add_argument("--sizes", default=DEFAULT_SIZES, help="comma-separated WxH screen sizes")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: render one size here
     ap.add_argument("--parts", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.index is None:
-        from workbench.demo import demo_index_dir
-        args.index = demo_index_dir()
+    from workbench.demo import DEMO_QUERY, demo_index_dir
+    args.index = args.index or demo_index_dir()
+    args.query = args.query or DEMO_QUERY
     if args.one:
         return render(args.index, args.query, args.one, args.parts)
     status = 0

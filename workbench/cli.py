@@ -20,6 +20,7 @@ from .core import (BackendUnavailable, PassageFilter, SearchPlan, auto_search_pl
                    document_proxy_search_plan,
                    centroid_search_plan, exhaustive_search_plan, hybrid_search_plan)
 from .core.backends import resolve_name
+from .demo import DEMO_QUERY
 from .store import canonical_path
 
 if TYPE_CHECKING:
@@ -185,10 +186,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import build_demo_pdfs, demo_index_dir
+    from .demo import build_demo_pdfs, demo_index_dir, describe_demo
     index = Path(args.index) if args.index else demo_index_dir()
     pdfs = build_demo_pdfs(index.parent / "demo-pdfs")
-    print(f"demo collection: {len(pdfs)} PDFs written from the project's own guide; index {index}")
+    print(f"demo collection: {describe_demo(pdfs)}; index {index}")
     status = cmd_ingest(argparse.Namespace(index=str(index), model=None, paths=[str(p) for p in pdfs],
                                            quiet=False, trust_remote_code=False, no_ocr=False))
     print(f"\nquery: {args.query!r} (auto plan; try 'workbench search --index {index} ...')\n")
@@ -415,7 +416,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="index the built-in demo collection and run a search on it")
     p.add_argument("--index", default=None, help="where the demo index goes (default: your data folder)")
-    p.add_argument("--query", default="what collapses in single-vector retrieval")
+    p.add_argument("--query", default=DEMO_QUERY)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("bench", help="exact MaxSim on every executor, side by side in one process")

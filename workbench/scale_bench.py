@@ -37,6 +37,7 @@ from .core.layouts import token_chunks
 from .core.metrics import overlap_recall
 from .core.ranking import top_k
 from .core.residuals import build_residual_index
+from .stdlib_text import TEXT_MODULES  # the docstring text shared with the demo collection
 from .store.centroid_files import load_centroid_index, save_centroid_index
 
 DIM = 128
@@ -135,15 +136,6 @@ def synthetic_data(n_passages: int, folder: Path, n_queries: int, tokens: int = 
         q = concepts[np.concatenate((own, topical))] + noise * rng.standard_normal((16, DIM))
         queries.append(LateQuery.from_vectors(_unit(q).astype(np.float32)))
     return lengths, targets, queries
-
-
-# Standard-library modules whose docstrings serve as real technical English on any machine, offline.
-TEXT_MODULES = ("argparse", "asyncio", "collections", "concurrent.futures", "contextlib", "csv", "dataclasses",
-                "datetime", "decimal", "difflib", "email.message", "enum", "fractions", "functools", "gzip",
-                "heapq", "http.client", "inspect", "io", "itertools", "json", "logging", "mailbox", "math",
-                "multiprocessing", "os", "pathlib", "pprint", "queue", "random", "re", "shutil", "socket",
-                "statistics", "string", "subprocess", "tarfile", "tempfile", "textwrap", "threading",
-                "typing", "unittest", "urllib.parse", "uuid", "xml.etree.ElementTree", "zipfile")
 
 
 def docstring_passages(limit: int = 2000, min_words: int = 12, max_words: int = 180) -> list[str]:

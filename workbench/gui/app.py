@@ -46,11 +46,11 @@ def run_gui(index: str | None = None, query: str | None = None, screenshot: str 
     settings = settings_store()
     initial: list[str] = []
     if index is None and not settings.value("last_index"):
-        from ..demo import build_demo_pdfs, demo_index_dir
+        from ..demo import DEMO_QUERY, build_demo_pdfs, demo_index_dir
         target = demo_index_dir()
         initial = [str(p) for p in build_demo_pdfs(target.parent / "demo-pdfs")]
         index = str(target)
-        query = query or "what collapses in single-vector retrieval"
+        query = query or DEMO_QUERY
     window = MainWindow(Path(index or settings.value("last_index")).expanduser(), settings, initial)
     if screenshot:   # the README's screen size, whatever screen (often a small offscreen one) is present
         window.fit_to(QRect(*SCREENSHOT_SCREEN))

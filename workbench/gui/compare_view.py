@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
@@ -25,6 +26,10 @@ def _table(headers) -> QTableWidget:
     t.setEditTriggers(QTableWidget.NoEditTriggers)
     t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
     t.horizontalHeader().setStretchLastSection(True)
+    # one line per hit, long names elided: both rankings must fit side by side in a third of the screen
+    t.setWordWrap(False)
+    t.setTextElideMode(Qt.ElideMiddle)
+    t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 8)
     return t
 
 
@@ -34,6 +39,7 @@ class CompareView(QWidget):
         self.summary = QLabel("Run a search to compare the NumPy reference and Mojo backends.")
         self.summary.setWordWrap(True)
         self.left = _table(("#", "passage", "score", "document · page"))
+        self.left.horizontalHeader().setSectionResizeMode(3, QHeaderView.Stretch)
         self.right = _table(("#", "passage", "score", "Δ rank", "Δ score"))
         self.latency = _table(("stage", "numpy ms", "mojo ms", "numpy / mojo"))
         self.titles = (QLabel("<b>NumPy reference</b>"), QLabel("<b>Mojo exact CPU</b>"))
@@ -64,6 +70,7 @@ class CompareView(QWidget):
             where = f"{Path(h.path or '').name} · p.{h.page}" if h.page else Path(h.path or "").name
             for c, v in enumerate((h.rank, h.passage_id, f"{h.score:.6f}", where)):
                 self.left.setItem(r, c, QTableWidgetItem(str(v)))
+            self.left.item(r, 3).setToolTip(h.path or "")
         self.right.setRowCount(len(other.hits))
         self.mismatches, max_diff = 0, 0.0
         for r, h in enumerate(other.hits):
