@@ -7,12 +7,13 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
-                               QTableView, QVBoxLayout, QWidget)
+                               QStyle, QTableView, QVBoxLayout, QWidget)
 
 from ..store import DocumentRow
 
 FAILED = QBrush(QColor(200, 30, 30))
 NOTED = QBrush(QColor(170, 110, 0))   # indexed, with caveats (pages not read, text the encoder lost)
+FITTED_COLUMNS = (0, 2, 3, 4)          # status, pages, passages, text kept: short texts, sized to fit
 
 
 class DocumentsModel(QAbstractTableModel):
@@ -24,11 +25,23 @@ class DocumentsModel(QAbstractTableModel):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[DocumentRow] = []
+        self.cells: list[tuple[str, ...]] = []   # each row's display texts, made once per new list
 
     def set_documents(self, rows: list[DocumentRow]) -> None:
         self.beginResetModel()
         self.rows = list(rows)
+        # Qt asks for a cell's text on every paint and size query; a thousand documents make that
+        # tens of thousands of calls, so the texts are built here once, not in data().
+        self.cells = [self.display(d) for d in self.rows]
         self.endResetModel()
+
+    @classmethod
+    def display(cls, d: DocumentRow) -> tuple[str, ...]:
+        """The texts of one row: status glyph, name (with its error), pages, passages, text kept."""
+        name = Path(d.path).name + (f" — {d.error}" if d.error else "")  # a failed file says why
+        status = "⚠" if d.notes and d.status == "indexed" else cls.GLYPHS.get(d.status, d.status)
+        kept = f"{1 - d.unrepresented_share:.0%}" if d.status == "indexed" and d.chars else "—"
+        return status, name, str(d.pages or "—"), str(d.passages), kept
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt API)
         return 0 if parent.isValid() else len(self.rows)
@@ -40,13 +53,10 @@ class DocumentsModel(QAbstractTableModel):
         return self.HEADERS[section] if orientation == Qt.Horizontal and role == Qt.DisplayRole else None
 
     def data(self, index: QModelIndex, role=Qt.DisplayRole):
-        d = self.rows[index.row()]
         col = index.column()
         if role == Qt.DisplayRole:
-            name = Path(d.path).name + (f" — {d.error}" if d.error else "")  # a failed file says why
-            status = "⚠" if d.notes and d.status == "indexed" else self.GLYPHS.get(d.status, d.status)
-            kept = f"{1 - d.unrepresented_share:.0%}" if d.status == "indexed" and d.chars else "—"
-            return [status, name, str(d.pages or "—"), str(d.passages), kept][col]
+            return self.cells[index.row()][col]
+        d = self.rows[index.row()]
         if role == Qt.ToolTipRole:
             return "\n".join([f"{d.status}: {d.path}"] + ([d.error] if d.error else []) + [f"• {n}" for n in d.notes]
                               + (["text kept: the share of its characters the encoder can represent (the rest is "
@@ -84,11 +94,15 @@ class CollectionPanel(QWidget):
         self.table.setSelectionBehavior(QTableView.SelectRows)
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.ElideRight)
+        self.table.setTextElideMode(Qt.ElideMiddle)   # names differ at their ends as often as at their starts
         header = self.table.horizontalHeader()
-        for col in (0, 2, 3, 4):
-            header.setSectionResizeMode(col, QHeaderView.ResizeToContents)
+        # The short columns are sized to their texts by _fit_columns, not by ResizeToContents: that mode
+        # asks the model for every cell of up to 1000 rows (several roles each) on every layout pass of
+        # the window — a second or more of UI thread per status-bar change with a thousand documents.
+        for col in FITTED_COLUMNS:
+            header.setSectionResizeMode(col, QHeaderView.Interactive)
         header.setSectionResizeMode(1, QHeaderView.Stretch)
+        self._fit_columns()
         self.current = QLabel("Drop PDFs, text files or folders here.")
         self.current.setWordWrap(True)
         self.progress = QProgressBar()
@@ -151,9 +165,21 @@ class CollectionPanel(QWidget):
     # -- state from the main window ----------------------------------------------------------------
     def set_documents(self, rows: list[DocumentRow]) -> None:
         self.model.set_documents(rows)
+        self._fit_columns()
         ok = sum(d.status == "indexed" for d in rows)
         failed = len(rows) - ok
         self.title.setText(f"<b>Collection</b> — {ok} documents" + (f", {failed} failed" if failed else ""))
+
+    def _fit_columns(self) -> None:
+        """Width of each short column: its widest distinct text (a few, however many documents) or its
+        header, whichever is wider, plus the cell margins."""
+        metrics = self.table.fontMetrics()
+        header = self.table.horizontalHeader()
+        margin = 2 * (self.table.style().pixelMetric(QStyle.PM_FocusFrameHMargin, None, self.table) + 1) + 4
+        for col in FITTED_COLUMNS:
+            texts = {cells[col] for cells in self.model.cells}
+            widest = max((metrics.horizontalAdvance(t) for t in texts), default=0)
+            header.resizeSection(col, max(widest + margin, header.sectionSizeHint(col)))
 
     def set_busy(self, busy: bool, text: str = "") -> None:
         for w in (self.add_files, self.add_folder, self.remove):
