@@ -5,46 +5,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QDate, QSettings, QThreadPool, QTimer  # noqa: E402
+from PySide6.QtCore import QDate, QSettings, QThreadPool  # noqa: E402
 
 from conftest import make_pdf  # noqa: E402
 from workbench.core import PassageFilter  # noqa: E402
 from workbench.gui.main_window import MainWindow  # noqa: E402
+from workbench.gui.stall_meter import StallMeter  # noqa: E402
 
 PAGES = ["Volcanoes erupt when magma rises through the crust and vents as lava, ash and volcanic gas.",
          "Photosynthesis lets green plants turn sunlight, water and carbon dioxide into glucose and oxygen.",
          "The offside rule in football forbids an attacker from being behind the last defender."]
-
-
-class StallMeter:
-    """Largest gap between 5 ms timer ticks on the UI thread: how long the window was frozen."""
-
-    def __init__(self) -> None:
-        self.last = time.perf_counter()
-        self.worst = 0.0
-        self.timer = QTimer()
-        self.timer.setInterval(5)
-        self.timer.timeout.connect(self._tick)
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.worst = max(self.worst, now - self.last)
-        self.last = now
-
-    def start(self) -> None:
-        self.last = time.perf_counter()
-        self.timer.start()
-
-    def stop(self) -> float:
-        self.timer.stop()
-        return self.worst * 1e3
 
 
 @pytest.fixture

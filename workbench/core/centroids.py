@@ -105,6 +105,19 @@ def train_centroids(sample: np.ndarray, k: int, iterations: int = 6, seed: int =
     return c.astype(np.float32)
 
 
+def sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """``np.unique(keys)`` for an integer array, by sorting. NumPy ≥ 2.3 answers ``np.unique`` of
+    integers with a hash table that is 50× slower here (620 ms vs 12 ms for 8·10⁵ keys) and holds the
+    GIL throughout, freezing the GUI thread while an index opens; its sort releases the GIL."""
+    keys = np.sort(keys)
+    if keys.shape[0] < 2:
+        return keys
+    first = np.empty(keys.shape[0], dtype=bool)
+    first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    return keys[first]
+
+
 def inverted_lists(codes: np.ndarray, starts: np.ndarray, lengths: np.ndarray, n_centroids: int
                    ) -> tuple[np.ndarray, np.ndarray]:
     """``(list_offsets, list_rows)`` from token ``codes`` and the passage layout (each row once per list)."""
@@ -113,8 +126,8 @@ def inverted_lists(codes: np.ndarray, starts: np.ndarray, lengths: np.ndarray, n
     for i, j in token_chunks(lengths, 1 << 22):
         tok = codes[gather_indices(starts[i:j], lengths[i:j])].astype(np.int64)
         rows = np.repeat(np.arange(i, j, dtype=np.int64), lengths[i:j])
-        pairs.append(np.unique(tok * n + rows))
-    merged = np.unique(np.concatenate(pairs)) if pairs else np.empty(0, np.int64)
+        pairs.append(sorted_unique(tok * n + rows))
+    merged = sorted_unique(np.concatenate(pairs)) if pairs else np.empty(0, np.int64)
     list_codes = merged // max(n, 1)
     offsets = np.searchsorted(list_codes, np.arange(n_centroids + 1)).astype(np.int64)
     return offsets, (merged % max(n, 1)).astype(np.int32)

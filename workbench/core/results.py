@@ -100,13 +100,25 @@ class SearchResult:
     where: PassageFilter | None = None   # the filter searched within (None: every passage)
     eligible: int = 0                    # passages the filter admitted (all live ones without a filter)
     requested: SearchPlan | None = None  # the plan asked for, where it differs from ``plan`` (auto)
+    # Alignments already computed, by (row, passage id): the GUI asks for the same hit's alignment for
+    # its snippet, its detail and again on reselection, and a worker can compute them ahead.
+    _alignments: dict[tuple[int, int], Alignment] = field(default_factory=dict, init=False, repr=False,
+                                                          compare=False)
 
     @property
     def total_ms(self) -> float:
         return sum(s.ms + s.setup_ms for s in self.stages)
 
     def alignment(self, hit: Hit) -> Alignment:
-        """Token alignment of ``hit``: the vectors the exact stage scored, same budgets, same math."""
+        """Token alignment of ``hit``: the vectors the exact stage scored, same budgets, same math.
+        Computed once per hit; the arrays are shared between callers (treat them as read-only)."""
+        key = (hit.row, hit.passage_id)
+        al = self._alignments.get(key)
+        if al is None:
+            al = self._alignments[key] = self._compute_alignment(hit)
+        return al
+
+    def _compute_alignment(self, hit: Hit) -> Alignment:
         q = self.query.matrix()
         nq = q.shape[0] if self.plan.query_vector_budget == 0 else min(q.shape[0], self.plan.query_vector_budget)
         q = q[:nq]

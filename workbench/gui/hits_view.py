@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSize, Qt
@@ -13,6 +14,13 @@ from PySide6.QtWidgets import QHeaderView, QStyle, QStyledItemDelegate, QTableVi
 from ..core import Hit, SearchResult
 from .tokens_in_text import token_spans
 
+# Item roles as plain ints, compared in data(): Qt asks for several roles of every visible cell on each
+# paint, and a shortcut enum such as ``Qt.DisplayRole`` costs PySide6 about 5 µs per lookup (≈100× an
+# int comparison) — a third of a hit list's paint time went to those comparisons.
+DISPLAY, TOOLTIP, ALIGNMENT = (int(r) for r in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
+                                                Qt.ItemDataRole.TextAlignmentRole))
+HORIZONTAL = Qt.Orientation.Horizontal
+RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 MATCH_THRESHOLD = 0.5  # a passage token counts as "matched" when it is some query token's argmax at ≥ this
 SNIPPET_CHARS = 220
 
@@ -42,29 +50,43 @@ def page_text(hit: Hit) -> str:
     return f"{hit.page}{label}" + (" · OCR" if info is not None and info.text_source == "ocr" else "")
 
 
+def hit_snippet(result: SearchResult, hit: Hit) -> str:
+    """The snippet of one hit: its text around the words its query tokens matched best."""
+    if hit.info is None:
+        return ""
+    al = result.alignment(hit)
+    best: dict[int, float] = {}
+    for j, s in zip(al.best.tolist(), al.row_max.tolist()):
+        best[j] = max(best.get(j, -np.inf), s)
+    return snippet_html(hit.info.text, hit.info.tokens, best)
+
+
+def hit_snippets(result: SearchResult | None) -> tuple[str, ...]:
+    """Every hit's snippet. Pure Python and NumPy, no Qt: a search worker makes them, so that the UI
+    thread only shows them (token matching costs about a millisecond per hit)."""
+    return tuple(hit_snippet(result, h) for h in result.hits) if result is not None else ()
+
+
 class HitsModel(QAbstractTableModel):
     HEADERS = ("#", "score", "document", "page", "passage")
 
     def __init__(self) -> None:
         super().__init__()
         self.result: SearchResult | None = None
-        self._snippets: list[str] = []
+        self._cells: list[tuple[str, ...]] = []
 
-    def set_result(self, result: SearchResult | None) -> None:
+    def set_result(self, result: SearchResult | None, snippets: Sequence[str] | None = None) -> None:
+        """Show ``result``'s hits. ``snippets``: theirs, made off the UI thread (:func:`hit_snippets`);
+        without them (or if they do not fit the hits) they are made here."""
         self.beginResetModel()
         self.result = result
-        self._snippets = [self._snippet(result, h) for h in result.hits] if result else []
+        hits = result.hits if result is not None else []
+        if snippets is None or len(snippets) != len(hits):
+            snippets = hit_snippets(result)
+        # Qt asks for each cell's text on every paint and size query: built once here, not in data().
+        self._cells = [(str(h.rank), f"{h.score:.4f}", Path(h.path or "").name, page_text(h), snippet)
+                       for h, snippet in zip(hits, snippets)]
         self.endResetModel()
-
-    @staticmethod
-    def _snippet(result: SearchResult, hit: Hit) -> str:
-        if hit.info is None:
-            return ""
-        al = result.alignment(hit)
-        best: dict[int, float] = {}
-        for j, s in zip(al.best.tolist(), al.row_max.tolist()):
-            best[j] = max(best.get(j, -np.inf), s)
-        return snippet_html(hit.info.text, hit.info.tokens, best)
 
     def hit(self, row: int) -> Hit | None:
         return self.result.hits[row] if self.result and 0 <= row < len(self.result.hits) else None
@@ -75,27 +97,31 @@ class HitsModel(QAbstractTableModel):
     def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
         return len(self.HEADERS)
 
-    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+    def headerData(self, section, orientation, role=DISPLAY):  # noqa: N802
+        if role == DISPLAY and orientation == HORIZONTAL:
             return self.HEADERS[section]
         return None
 
-    def data(self, index: QModelIndex, role=Qt.DisplayRole):
-        hit = self.hit(index.row())
-        if hit is None:
+    def data(self, index: QModelIndex, role=DISPLAY):
+        row, col = index.row(), index.column()
+        if not 0 <= row < len(self._cells):
             return None
-        col = index.column()
-        if role == Qt.DisplayRole:
-            return [str(hit.rank), f"{hit.score:.4f}", Path(hit.path or "").name, page_text(hit),
-                    self._snippets[index.row()]][col]
-        if role == Qt.ToolTipRole and col == 2:
+        if role == DISPLAY:
+            return self._cells[row][col]
+        if role == ALIGNMENT:
+            return RIGHT_ALIGNED if col in (0, 1, 3) else None
+        if role == TOOLTIP:
+            return self._tooltip(self.result.hits[row], col)
+        return None
+
+    @staticmethod
+    def _tooltip(hit: Hit, col: int) -> str | None:
+        if col == 2:
             return hit.path
-        if role == Qt.ToolTipRole and col == 3 and hit.info is not None:
+        if col == 3 and hit.info is not None:
             return (f"page {hit.page} of the file" + (f", labelled “{hit.info.page_label}” in the PDF"
                                                       if hit.info.page_label else "")
                     + ("; its words were read by OCR" if hit.info.text_source == "ocr" else ""))
-        if role == Qt.TextAlignmentRole and col in (0, 1, 3):
-            return int(Qt.AlignRight | Qt.AlignVCenter)
         return None
 
 
@@ -109,7 +135,7 @@ class RichTextDelegate(QStyledItemDelegate):
         doc.setHtml(option.text)
         doc.setTextWidth(option.rect.width())
         option.text = ""
-        option.widget.style().drawControl(QStyle.CE_ItemViewItem, option, painter, option.widget)
+        option.widget.style().drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
         painter.save()
         painter.translate(option.rect.topLeft())
         painter.setClipRect(option.rect.translated(-option.rect.topLeft()))

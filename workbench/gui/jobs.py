@@ -17,6 +17,7 @@ from ..collection import REOPEN_ATTEMPTS, Collection, IngestEvent
 from ..core import IndexChanged, PassageFilter, SearchPlan, SearchResult, iter_search, search_with_plan
 from ..core.metrics import overlap_recall
 from ..core.plans import exhaustive_search_plan
+from .hits_view import hit_snippets
 
 
 class CancelToken:
@@ -33,11 +34,14 @@ class CancelToken:
 
 @dataclass(frozen=True)
 class SearchRun:
-    """One finished search: the result, its stage-1 recall (if measured) and the text searched."""
+    """One finished search: the result, its stage-1 recall (if measured) and the text searched.
+    ``snippets``: each hit's snippet for the hit list, made on the worker (the hits' alignments with
+    them, kept by the result), so that showing the result costs the UI thread no token matching."""
 
     text: str
     result: SearchResult
     stage1_recall: float | None
+    snippets: tuple[str, ...] = ()
 
 
 def ingest_steps(coll: Collection, paths: Iterable[str], token: CancelToken) -> Iterator[IngestEvent]:
@@ -79,7 +83,7 @@ def search_steps(coll: Collection, text: str, plan: SearchPlan, backend: str, to
                 ref = search_with_plan(query, index, reference, backend, where)
                 recall = overlap_recall(index.passage_ids[result.stage1_candidates].tolist(),
                                         [h.passage_id for h in ref.hits])
-            return SearchRun(text, result, recall)
+            return SearchRun(text, result, recall, hit_snippets(result))
         except IndexChanged as exc:
             yield ("restarted", str(exc))
     raise IndexChanged(f"the index kept changing during {REOPEN_ATTEMPTS} tries; search again once the ingest "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QSettings, Qt, Signal
+from PySide6.QtCore import QRect, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
@@ -206,8 +206,7 @@ class MainWindow(QMainWindow):
         token = self._search_token = CancelToken()
         self._search_serial += 1
         serial = self._search_serial
-        self.stages.clear()
-        self.status.setText(f"searching “{text}”…")
+        self.status.setText(f"searching “{text}”…")   # the last stages stay until the new ones replace them
         measure = self.search_bar.recall.isChecked() and plan.kind != "exhaustive"
         self._start(search_steps, self.coll, text, plan, self.search_bar.backend_name(), token, measure, where,
                     on_yield=lambda step, s=serial: self._search_step(s, step),
@@ -220,6 +219,7 @@ class MainWindow(QMainWindow):
 
     def _search_error(self, serial: int, exc: Exception) -> None:
         if serial == self._search_serial:
+            self.stages.clear()      # the last search's stages were kept while this one ran
             self.status.setText(f"search failed: {_one_line(exc)}")
 
     def _search_done(self, serial: int, run: SearchRun | None) -> None:
@@ -227,8 +227,7 @@ class MainWindow(QMainWindow):
             return  # a newer search replaced this one
         self._search_token = None
         self.last_run, self.result = run, run.result
-        self.hits.hits_model.set_result(run.result)
-        self.stages.set_stages(run.result.stages, run.stage1_recall)
+        self.hits.hits_model.set_result(run.result, run.snippets)
         self.filter_bar.show_result(run.result)
         if run.result.where is not None and run.result.eligible == 0:
             self._update_status(f"no passage matches the filter ({run.result.where.describe()}); nothing searched")
@@ -238,11 +237,25 @@ class MainWindow(QMainWindow):
             chose = (f"; {run.result.stages[0].note}" if run.result.stages and run.result.stages[0].note else "")
             self._update_status(f"{len(run.result.hits)} hits for “{run.text}”{within} in "
                                 f"{run.result.total_ms:.1f} ms ({run.result.backend}){chose}")
+        # The hit list is painted on this pass of the event loop, the first hit's detail on the next, the
+        # stage charts on the one after, so that no single pass holds the UI thread for all of it. (A 1 ms
+        # timer, not 0: PySide delivers a zero-timeout call before Qt's low-priority paint request.)
+        QTimer.singleShot(1, lambda: self._show_first_hit(serial, run))
+
+    def _show_first_hit(self, serial: int, run: SearchRun) -> None:
+        if serial != self._search_serial:
+            return  # a newer search replaced this one meanwhile
         if run.result.hits:
             self.hits.selectRow(0)
         else:
             self.detail.show_hit(None, None)
             self.detail_ready.emit()
+        QTimer.singleShot(1, lambda: self._show_stages(serial, run))
+
+    def _show_stages(self, serial: int, run: SearchRun) -> None:
+        if serial != self._search_serial:
+            return
+        self.stages.set_stages(run.result.stages, run.stage1_recall)
         if self.tabs.currentIndex() == 1:
             self.run_compare()
         self.search_finished.emit(run)
