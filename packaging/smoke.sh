@@ -4,9 +4,9 @@
 #     packaging/smoke.sh [dist/kayak-workbench_<version>_amd64.deb]
 #
 # Unpacks the .deb with dpkg -x into a temporary root and runs the bundled app there with no virtual
-# environment (env -i PATH=/usr/bin:/bin HOME=<tmp>): --version; the headless demo (the bundled guide
-# sources); ingest of a 3-page PDF (made here with the dev venv's PyMuPDF) and search --json on both
-# backends (top hit on the right page, same passage ids; the kernel's portable v3 variant too); a GUI
+# environment (env -i PATH=/usr/bin:/bin HOME=<tmp>): --version; the headless demo (the guide and the
+# standard library's docstrings written as PDFs); ingest of a 3-page PDF (made here with the dev
+# venv's PyMuPDF) and search --json on both backends (top hit on the right page, same passage ids; the kernel's portable v3 variant too); a GUI
 # screenshot with QT_QPA_PLATFORM=offscreen; and the start-up time.  With Xvfb and xwininfo installed
 # (apt: xvfb x11-utils) it also opens the window on the xcb platform plugin -- the one that needs the
 # Depends -- and times launch to a mapped window.  Exits non-zero with a message on the first failure.
@@ -52,9 +52,10 @@ ok "--version: $out"
 
 run "$APP" demo --index "$tmp/demo/demo.kayak" > "$tmp/demo.log" 2>&1 \
   || { tail -20 "$tmp/demo.log" >&2; fail "workbench demo exited non-zero"; }
-grep -q "3 PDFs written" "$tmp/demo.log" || { cat "$tmp/demo.log" >&2; fail "demo did not write its 3 PDFs"; }
-grep -qE "0[123]-[a-z-]+\.pdf" "$tmp/demo.log" || { cat "$tmp/demo.log" >&2; fail "demo search found no guide page"; }
-ok "demo: guide sources found in the bundle, indexed and searched"
+n_stdlib=$(sed -nE 's/.*demo collection: [0-9]+ PDFs: ([0-9]+) Python standard-library modules.*guide \(3\).*/\1/p' "$tmp/demo.log")
+[ "${n_stdlib:-0}" -ge 30 ] || { cat "$tmp/demo.log" >&2; fail "demo did not write the guide and 30+ standard-library PDFs"; }
+grep -qE "^ +1 .*stdlib-subprocess\.pdf" "$tmp/demo.log" || { cat "$tmp/demo.log" >&2; fail "demo question did not find subprocess first"; }
+ok "demo: the guide and $n_stdlib standard-library modules written from the bundle, indexed; subprocess first"
 
 "$PY" - "$tmp/doc.pdf" <<'EOF' || fail "could not write the test PDF with the dev venv"
 import sys, pymupdf
