@@ -22,8 +22,8 @@ from .core import (NUMPY_REFERENCE_BACKEND, IndexChanged, LateIndex, LateQuery, 
                    SearchPlan, SearchResult, search_with_plan)
 from .ingest import IngestError, discover, parse_file
 from .ingest.files import open_regular
-from .store import (IndexFormatError, IndexStore, NewDocument, NewPassage, SnapshotCatalog, canonical_path,
-                    display_path, fs_path_bytes)
+from .store import (DiskFull, IndexExists, IndexFormatError, IndexStore, NewDocument, NewPassage, SnapshotCatalog,
+                    canonical_path, display_path, fs_path_bytes, is_disk_full)
 
 if TYPE_CHECKING:
     from .encode import Encoder
@@ -115,15 +115,17 @@ class Collection:
             model = model_key(model)
             if named:
                 remember(model)
-        if create and not (root / "catalog.sqlite").exists():
-            IndexStore.check_creatable(root)        # before the encoder loads: fail in milliseconds
+        if create and IndexStore.needs_creating(root):    # before the encoder loads: fail in milliseconds
             coll = cls(None, model or DEFAULT_MODEL, encoder, named, trust_remote_code)  # type: ignore[arg-type]
             enc = coll.encoder
-            coll.store = IndexStore.create(root, {
-                "model": coll.model, "encoder_identity": enc.identity, "encoder_checksum": enc.checksum,
-                "encoder_settings": json.dumps(enc.describe_settings(), sort_keys=True),
-                "dim": str(enc.dim), "dtype": "float16", "created_at": str(time.time())})
-            return coll
+            try:
+                coll.store = IndexStore.create(root, {
+                    "model": coll.model, "encoder_identity": enc.identity, "encoder_checksum": enc.checksum,
+                    "encoder_settings": json.dumps(enc.describe_settings(), sort_keys=True),
+                    "dim": str(enc.dim), "dtype": "float16", "created_at": str(time.time())})
+                return coll
+            except IndexExists:   # another process created it while the encoder loaded: open it as theirs
+                encoder = enc
         store = IndexStore.open(root, read_only)
         recorded = store.manifest.get("model", DEFAULT_MODEL)
         if model is not None and model != (recorded if recorded == DEFAULT_MODEL else model_key(recorded)):
@@ -299,6 +301,10 @@ class Collection:
             except (GeneratorExit, KeyboardInterrupt):
                 self._commit(pending)  # stopped by the caller: keep every whole document encoded so far
                 raise
+            except OSError as exc:
+                if is_disk_full(exc):
+                    raise self._disk_full(exc, "the new documents") from None
+                raise
             finally:
                 self._index = None
 
@@ -322,10 +328,24 @@ class Collection:
                 for doc in self.store.catalog.documents():
                     if doc.path_bytes == prefix or doc.path_bytes.startswith(prefix.rstrip(b"/") + b"/"):
                         removed[doc.path] = self.store.catalog.remove_document(doc.path_bytes)
-            if removed:
-                self.store.compact()
+            try:
+                if removed:
+                    self.store.compact()
+            except OSError as exc:
+                if is_disk_full(exc):    # the removal is committed; only the space is not reclaimed yet
+                    raise self._disk_full(exc, "the index without the removed documents") from None
+                raise
         self._index = None
         return removed
+
+    def _disk_full(self, exc: OSError, what: str) -> DiskFull:
+        """``exc`` as a :class:`DiskFull` that says how many documents the index keeps."""
+        full = exc if isinstance(exc, DiskFull) else DiskFull(self.store.root, what)
+        try:
+            full.kept_documents = self.store.catalog.counts()["documents"]
+        except Exception:   # noqa: BLE001 — the count is a courtesy; the disk-full message must get out
+            pass
+        return full
 
     def _ingest_file(self, path: Path, pending: _Pending, done: int, total: int) -> Iterator[IngestEvent]:
         path = canonical_path(path)

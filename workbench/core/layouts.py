@@ -26,6 +26,15 @@ class LayoutError(ValueError):
     """A layout conversion was asked of data that does not fit it (wrong dim, dtype or shape)."""
 
 
+class EmptyIndex(ValueError):
+    """A search of an index that holds no passages (nothing indexed yet, or every document removed)."""
+
+    def __init__(self, name: str = "") -> None:
+        where = f"{name} " if name else "this index "
+        super().__init__(f"no passages indexed yet: {where}holds no passages (nothing was indexed, or every "
+                         "document was removed); add documents, then search")
+
+
 class IndexChanged(RuntimeError):
     """A writer changed the index (removed, replaced or merged passages) after this :class:`LateIndex`
     was read, and what a search found can no longer be described from the catalog. Reopen the index

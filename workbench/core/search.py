@@ -18,7 +18,7 @@ from .budgets import kept_count, kept_counts
 from .blas import one_blas_thread
 from .centroids import build_centroid_index, probe_candidates, widened_probe
 from .filters import PassageFilter
-from .layouts import LateIndex, LateQuery, gather_indices
+from .layouts import EmptyIndex, LateIndex, LateQuery, gather_indices
 from .plans import SearchPlan
 from .ranking import top_k
 from .residuals import build_residual_index
@@ -181,13 +181,16 @@ def resolve_auto_plan(n_query_vectors: int, index: LateIndex, plan: SearchPlan, 
 def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
                 backend: str = NUMPY_REFERENCE_BACKEND, where: PassageFilter | None = None
                 ) -> Generator[StageProfile, None, SearchResult]:
-    """Run ``plan``; yields each stage's profile as it completes, returns the result.
+    """Run ``plan``; yields each stage's profile as it completes, returns the result. Raises
+    :class:`EmptyIndex` for an index without passages.
 
     ``where`` restricts every stage to passages of matching documents: stage 1 scores eligible
     passages only (the filter is pushed down, not applied to a finished top-k). An ``auto`` plan runs
     the plan :func:`resolve_auto_plan` picks; its first profile's ``note`` says which and why.
     """
     get_backend(backend)  # fail before any work if the backend cannot run here
+    if index.n_passages == 0:
+        raise EmptyIndex(index.name)
     if plan.kind == "auto":
         concrete, why = resolve_auto_plan(query.n_vectors, index, plan, index.eligible_rows(where), backend)
         gen = iter_search(query, index, concrete, backend, where)

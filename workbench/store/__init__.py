@@ -1,10 +1,11 @@
 """Storage: the on-disk index (SQLite catalog, float16 vector segments). Stores only; never parses or encodes."""
 
 from .catalog import Catalog, DocumentRow, NewDocument, NewPassage
-from .errors import CatalogDamaged, IndexFormatError, IndexReadOnly, UnsafeIndexError
+from .errors import (CatalogDamaged, DiskFull, IndexExists, IndexFormatError, IndexNotCreated, IndexReadOnly,
+                     UnsafeIndexError, is_disk_full)
 from .index_store import IndexStore, PackedSegments, SnapshotCatalog, canonical_path, display_path, fs_path_bytes
 from .schema import FORMAT_VERSION
 
-__all__ = ["Catalog", "CatalogDamaged", "DocumentRow", "FORMAT_VERSION", "IndexFormatError", "IndexReadOnly",
-           "IndexStore", "NewDocument", "canonical_path", "NewPassage", "PackedSegments", "SnapshotCatalog", "UnsafeIndexError",
-           "display_path", "fs_path_bytes"]
+__all__ = ["Catalog", "CatalogDamaged", "DiskFull", "DocumentRow", "FORMAT_VERSION", "IndexExists", "IndexFormatError",
+           "IndexNotCreated", "IndexReadOnly", "IndexStore", "NewDocument", "NewPassage", "PackedSegments",
+           "SnapshotCatalog", "UnsafeIndexError", "canonical_path", "display_path", "fs_path_bytes", "is_disk_full"]

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..core import IndexChanged, PassageFilter, PassageInfo
 from ..core.scripts import UNSPACED_CHAR, squash_unspaced
-from .errors import CatalogDamaged, IndexFormatError, IndexReadOnly
+from .errors import CatalogDamaged, DiskFull, IndexFormatError, IndexReadOnly
 from .paths import check_not_special
 from .schema import FORMAT_VERSION, SCHEMA, V2_TABLES
 
@@ -155,14 +155,16 @@ class Catalog:
                 conn = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=30, isolation_level=None)
         conn.execute("PRAGMA foreign_keys=ON")
         conn.create_function("kayak_trigram_text", 1, trigram_text, deterministic=True)
-        if self.read_only and _format_version(conn) == "1":
+        if self.read_only and _has_table(conn, "manifest") and _format_version(conn) == "1":
             # A version-1 index read without migrating it: the version-2 tables, empty, in temp.
             conn.executescript(V2_TABLES.format(schema="temp."))
         return conn
 
-    def _plain(self, exc: sqlite3.DatabaseError) -> IndexFormatError:
+    def _plain(self, exc: sqlite3.DatabaseError) -> Exception:
         text = str(exc)
         root = self.path.parent
+        if "disk is full" in text:    # SQLITE_FULL: the transaction was rolled back, nothing is damaged
+            return DiskFull(root, "the catalog")
         if "readonly" in text or "read-only" in text:
             return IndexReadOnly(root)
         if "locked" in text or "busy" in text:
@@ -212,9 +214,17 @@ class Catalog:
     # -- manifest --------------------------------------------------------------------------------
     @_plain_errors
     def create(self, manifest: dict[str, str]) -> None:
-        self.db.executescript(SCHEMA)
+        """Tables and manifest in one transaction: a process killed meanwhile leaves an empty catalog
+        (:meth:`is_created` false, so the next ingest creates it again), never half an index."""
         with self.transaction() as db:
+            for statement in _statements(SCHEMA):
+                db.execute(statement)
             db.executemany("INSERT OR REPLACE INTO manifest (key, value) VALUES (?, ?)", manifest.items())
+
+    @_plain_errors
+    def is_created(self) -> bool:
+        """Whether the catalog holds a manifest with a format version (an index, whatever its version)."""
+        return _has_table(self.db, "manifest") and _format_version(self.db) is not None
 
     @_plain_errors
     def manifest(self) -> dict[str, str]:
@@ -234,9 +244,8 @@ class Catalog:
         if _format_version(self.db) != "1":
             return False
         with self.transaction() as db:
-            for statement in V2_TABLES.format(schema="").split(";"):
-                if statement.strip():
-                    db.execute(statement)
+            for statement in _statements(V2_TABLES.format(schema="")):
+                db.execute(statement)
             db.executemany("INSERT INTO passages_trigram (rowid, text) VALUES (?, ?)",
                            ((pid, trigram_text(text)) for pid, text in
                             db.execute("SELECT id, text FROM passages WHERE deleted = 0").fetchall()))
@@ -561,6 +570,22 @@ def _replace_facts(db: sqlite3.Connection, document_id: int, doc: NewDocument) -
                    [(document_id, page, label, source, problem) for page, label, source, problem in doc.page_facts])
     db.execute("INSERT OR REPLACE INTO document_facts (document_id, notes, chars, unrepresented) VALUES (?, ?, ?, ?)",
                (document_id, json.dumps(doc.notes), doc.chars, doc.unrepresented))
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a schema script, one per line ending in ``;`` — cut where SQLite says a
+    statement is complete, so a ``;`` inside a comment does not end one."""
+    out, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            out.append(pending)
+            pending = ""
+    return out
 
 
 def _format_version(db: sqlite3.Connection) -> str | None:

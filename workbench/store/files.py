@@ -14,31 +14,48 @@ from typing import BinaryIO, Callable
 
 import numpy as np
 
+from .errors import DiskFull, is_disk_full
 from .paths import TEMPORARY_PREFIX
 
 
-def _replace_durably(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=path.parent)
+def _replace_durably(path: Path, write: Callable[[BinaryIO], None], what: str, size: int | None) -> None:
+    """Write through ``write`` to a temporary file, flush it to disk and rename it to ``path``. A full
+    disk raises :class:`~.errors.DiskFull` naming ``what`` and its ``size`` (bytes), the partial file
+    removed."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=path.parent)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise DiskFull(path.parent, what, size) from None
+        raise
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if is_disk_full(exc) or _short_write(exc):
+            raise DiskFull(path.parent, what, size) from None
         raise
 
 
-def save_array(path: Path, array: np.ndarray) -> None:
+def _short_write(exc: BaseException) -> bool:
+    """NumPy's ``tofile`` reports a full disk as "N requested and M written", without an errno."""
+    return isinstance(exc, OSError) and exc.errno is None and " requested and " in str(exc)
+
+
+def save_array(path: Path, array: np.ndarray, what: str = "") -> None:
     """Write ``array`` as ``.npy`` (never pickled) to ``path`` durably: a reader sees the whole file or
-    the previous one."""
-    _replace_durably(path, lambda fh: np.save(fh, np.ascontiguousarray(array), allow_pickle=False))
+    the previous one. ``what`` names it in a full-disk message (default: the file's name)."""
+    _replace_durably(path, lambda fh: np.save(fh, np.ascontiguousarray(array), allow_pickle=False),
+                     what or path.name, int(array.nbytes))
 
 
 def write_json(path: Path, data: dict) -> None:
     """Replace ``path`` with ``data`` as JSON in one rename."""
-    _replace_durably(path, lambda fh: fh.write(json.dumps(data).encode()))
+    _replace_durably(path, lambda fh: fh.write(json.dumps(data).encode()), path.name, None)
 
 
 def fsync_dir(folder: Path) -> None:

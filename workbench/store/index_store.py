@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import shutil
 import stat
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,13 +24,14 @@ import numpy as np
 from ..core import IndexChanged, PassageFilter, PassageInfo
 from .catalog import Catalog, NewDocument
 from .centroid_store import CentroidStore
-from .errors import IndexFormatError, IndexReadOnly, UnsafeIndexError
+from .errors import DiskFull, IndexExists, IndexFormatError, IndexNotCreated, IndexReadOnly, UnsafeIndexError
 from .paths import check_not_special, index_folder
 from .schema import FORMAT_VERSION, READABLE_VERSIONS
 from .segments import SEGMENT_DIR, SegmentDamaged, read_segment, remove_unreferenced, write_segment
 
 CATALOG_FILE = "catalog.sqlite"
 LOCK_FILE = "write.lock"
+FREE_MARGIN_BYTES = 16 << 20   # room a merge leaves for the catalog's own growth
 OWN_NAMES = {CATALOG_FILE, f"{CATALOG_FILE}-wal", f"{CATALOG_FILE}-shm", LOCK_FILE}
 
 
@@ -92,15 +94,53 @@ class IndexStore:
             raise UnsafeIndexError(f"{root} is not a Kayak index but already holds files ({shown}); an index is "
                                    "only created in a new or empty folder, so choose another")
 
+    @staticmethod
+    def is_created(root: Path) -> bool:
+        """Whether ``root`` holds an index (a catalog with its manifest). Anything at the catalog's name
+        that is not a regular file counts as one, so that :meth:`open` refuses it with its reason."""
+        catalog = root / CATALOG_FILE
+        if not (catalog.exists() or catalog.is_symlink()):
+            return False
+        if catalog.is_symlink() or not catalog.is_file():
+            return True
+        return Catalog(catalog, read_only=True).is_created()
+
+    @classmethod
+    def needs_creating(cls, root: Path) -> bool:
+        """``False`` when ``root`` holds an index already (perhaps one another process has just made),
+        ``True`` when a new one may be made there; :class:`UnsafeIndexError` (see
+        :meth:`check_creatable`) when the folder holds someone else's files."""
+        if cls.is_created(root):
+            return False
+        try:
+            cls.check_creatable(root)
+        except UnsafeIndexError:
+            if cls.is_created(root):   # another process created it (and wrote to it) since the first look
+                return False
+            raise
+        return True
+
     @classmethod
     def create(cls, root: Path, manifest: dict[str, str]) -> "IndexStore":
-        cls.check_creatable(root)
+        """Make a new index in ``root`` (missing or empty). Creation holds the writer lock and commits the
+        schema and manifest in one transaction, so a process killed meanwhile leaves a catalog the next
+        call creates again. Raises :class:`IndexExists` when another process created it first."""
+        if not cls.needs_creating(root):
+            raise IndexExists(f"{root} already holds an index")
         root.mkdir(parents=True, exist_ok=True)
-        if (root / CATALOG_FILE).exists():
-            raise IndexFormatError(f"{root} already holds an index")
-        store = cls(root)
-        store.catalog.create({"format_version": str(FORMAT_VERSION), **manifest})
-        return store
+        fd = _open_lock(root / LOCK_FILE)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise IndexFormatError(f"another process is writing to {root}; wait for it to finish") from None
+            store = cls(root)
+            if store.catalog.is_created():
+                raise IndexExists(f"{root} already holds an index")
+            store.catalog.create({"format_version": str(FORMAT_VERSION), **manifest})
+            return store
+        finally:
+            os.close(fd)
 
     @classmethod
     def open(cls, root: Path, read_only: bool | None = None) -> "IndexStore":
@@ -115,6 +155,9 @@ class IndexStore:
         if read_only is None:
             read_only = not (os.access(root, os.W_OK) and os.access(catalog, os.W_OK))
         store = cls(root, read_only)
+        if not store.catalog.is_created():
+            raise IndexNotCreated(f"{root} holds no index yet: its creation was interrupted before it finished; "
+                                  f"run 'workbench ingest FILES --index {root}' to create it")
         found = store.manifest.get("format_version")
         if found not in READABLE_VERSIONS:
             raise IndexFormatError(f"{root} uses index format version {found or 'unknown'}; this Kayak Workbench "
@@ -234,6 +277,9 @@ class IndexStore:
             else np.empty(0, np.int64)
         new_offsets = np.concatenate(([0], np.cumsum(p.lengths)[:-1])) if len(p.passage_ids) else p.lengths
         folder = index_folder(self.root, SEGMENT_DIR, create=True)
+        needed = int(order.shape[0]) * self.dim * np.dtype(np.float16).itemsize
+        if shutil.disk_usage(folder).free < needed + FREE_MARGIN_BYTES:   # fail before writing, not half-way
+            raise DiskFull(folder, f"the merged vector segment ({needed / 2**20:,.0f} MB)", needed)
         name = write_segment(folder, np.asarray(p.vectors[order]))
         self.catalog.replace_segments(name, int(order.shape[0]),
                                             list(zip(p.passage_ids.tolist(), new_offsets.tolist())))

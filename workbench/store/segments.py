@@ -28,7 +28,7 @@ def write_segment(folder: Path, vectors: np.ndarray) -> str:
     """Write ``vectors`` ([n, dim]) as float16 durably into ``folder`` (an index folder already checked by
     :func:`~.paths.index_folder`); returns the new file's name (not yet referenced)."""
     name = f"seg-{uuid.uuid4().hex}.npy"
-    save_array(folder / name, np.asarray(vectors, dtype=STORAGE_DTYPE))
+    save_array(folder / name, np.asarray(vectors, dtype=STORAGE_DTYPE), f"{vectors.shape[0]:,} token vectors")
     fsync_dir(folder)
     return name
 
