@@ -143,7 +143,8 @@ class PassageCatalog(Protocol):
 class LateIndex:
     """Token vectors of every live passage, packed.
 
-    ``vectors``: ``[T, dim]`` float16 or float32 (often a read-only memory map).
+    ``vectors``: ``[T, dim]`` float16 or float32 (often a read-only memory map, or several segments' maps
+    as one :class:`~workbench.core.segmented.SegmentedVectors`, read in place).
     ``starts``, ``lengths``: int64 ``[n]`` — passage row ``r`` owns ``vectors[starts[r]:starts[r]+lengths[r]]``.
     ``passage_ids``: int64 ``[n]`` — the stable id of the passage in row ``r``.
     ``proxies``: stage-1 structures of the ``hybrid_flat_dim128`` layout, keyed by document vector budget:

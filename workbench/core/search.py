@@ -14,6 +14,7 @@ from typing import Generator
 import numpy as np
 
 from .backends import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, get_backend
+from .backends.base import segmented_maxsim
 from .budgets import kept_count, kept_counts
 from .blas import one_blas_thread
 from .centroids import build_centroid_index, probe_candidates, widened_probe
@@ -133,8 +134,8 @@ def _exact_stage(q: np.ndarray, index: LateIndex, rows: np.ndarray, plan: Search
         local = np.concatenate(([0], np.cumsum(kept)[:-1])).astype(np.int64)
         scores, _ = backend.maxsim(q, x, local, kept, np.arange(rows.shape[0]), 0)
     else:
-        scores, _ = backend.maxsim(q, index.vectors, index.starts, index.lengths, rows,
-                                   plan.document_vector_budget)
+        scores, _ = segmented_maxsim(backend, q, index.vectors, index.starts, index.lengths, rows,
+                                     plan.document_vector_budget)
     best = top_k(scores, index.passage_ids[rows], plan.final_k)
     ms = (time.perf_counter() - t) * 1e3
     doc_vectors = int(kept_counts(index.lengths[rows], plan.document_vector_budget).sum())

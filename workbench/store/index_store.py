@@ -22,6 +22,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from ..core import IndexChanged, PassageFilter, PassageInfo
+from ..core.segmented import SegmentedVectors
 from .catalog import Catalog, NewDocument
 from .centroid_store import CentroidStore
 from .errors import DiskFull, IndexExists, IndexFormatError, IndexNotCreated, IndexReadOnly, UnsafeIndexError
@@ -38,11 +39,11 @@ OWN_NAMES = {CATALOG_FILE, f"{CATALOG_FILE}-wal", f"{CATALOG_FILE}-shm", LOCK_FI
 @dataclass
 class PackedSegments:
     """The live passages packed (see :class:`~workbench.core.LateIndex`), read at catalog ``generation``:
-    ``vectors`` ``[T, dim]`` float16 (a memory map when one segment holds them), ``starts``/``lengths``/
+    ``vectors`` ``[T, dim]`` float16 (a memory map, or several as one :class:`SegmentedVectors`), ``starts``/``lengths``/
     ``passage_ids`` int64 ``[n]``; ``files``/``sizes`` the segments in packing order; ``damaged`` maps a
     segment file that could not be read to the reason (its passages are left out)."""
 
-    vectors: np.ndarray
+    vectors: np.ndarray | SegmentedVectors
     starts: np.ndarray
     lengths: np.ndarray
     passage_ids: np.ndarray
@@ -225,8 +226,8 @@ class IndexStore:
         self.catalog.commit_batch(name, int(vectors.shape[0]), docs)
 
     def packed_segments(self) -> PackedSegments:
-        """The live passages as one packed array. One segment is memory-mapped as is; several are
-        concatenated in memory (ingest compacts, so that is the rare case). A segment that cannot be read
+        """The live passages as one packed array: one segment's memory map, or several laid end to end
+        (:class:`~workbench.core.segmented.SegmentedVectors`, nothing copied). A segment that cannot be read
         is left out and named in ``damaged``; one deleted by a writer that committed after the layout
         was read raises :class:`~workbench.core.IndexChanged`."""
         layout = self.catalog.live_layout()
@@ -252,9 +253,9 @@ class IndexStore:
                                   layout.generation, damaged)
         if len(files) == 1:
             return PackedSegments(arrays[files[0]], offsets, lengths, ids, files, sizes, layout.generation, damaged)
-        bases = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
-        return PackedSegments(np.concatenate([arrays[f] for f in files]), offsets + bases[seg_pos], lengths, ids,
-                              files, sizes, layout.generation, damaged)
+        vectors = SegmentedVectors([arrays[f] for f in files])   # the memory maps end to end, no copy
+        return PackedSegments(vectors, offsets + vectors.bases[seg_pos], lengths, ids, files, sizes,
+                              layout.generation, damaged)
 
     def segments(self) -> list[tuple[str, np.ndarray]]:
         """Every segment holding live passages, in packing order, memory-mapped — no copy. For writers,

@@ -1,0 +1,100 @@
+"""Several vector segments seen as one packed array, without a copy.
+
+An index on disk is a list of segments (``[n_s, dim]`` float16 memory maps, Lucene-style). A
+:class:`SegmentedVectors` lays them end to end: global token row ``t`` is row ``t - bases[s]`` of the
+segment ``s`` with ``bases[s] <= t < bases[s + 1]``. Everything that addresses tokens by global row
+(passage ``starts``, centroid codes, residuals) keeps working; reading goes to the segment holding
+the rows. A passage never spans two segments (each is written whole into one).
+
+The exact stage scores candidates segment by segment (:func:`by_segment`): a kernel gets one
+contiguous memory map at a time, and the scores land back in the candidates' order — identical to
+scoring one packed array of the same passages.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+import numpy as np
+
+
+class SegmentedVectors:
+    """``segments`` (2-D arrays of one dtype and width) as one read-only ``[Σ n_s, dim]`` array.
+
+    Supports what the search reads: ``shape``, ``dtype``, ``ndim``, ``len``, and indexing by an int, a
+    slice (a view when it stays in one segment) or an integer array (a gather, one piece per segment).
+    """
+
+    def __init__(self, segments: Sequence[np.ndarray]) -> None:
+        if not segments:
+            raise ValueError("SegmentedVectors needs at least one segment")
+        dims = {s.shape[1] for s in segments}
+        dtypes = {s.dtype for s in segments}
+        if any(s.ndim != 2 for s in segments) or len(dims) != 1 or len(dtypes) != 1:
+            raise ValueError("segments must be 2-D arrays of one width and dtype")
+        self.segments = tuple(segments)
+        self.bases = np.concatenate(([0], np.cumsum([s.shape[0] for s in segments]))).astype(np.int64)
+        self.dtype = self.segments[0].dtype
+        self.shape = (int(self.bases[-1]), int(self.segments[0].shape[1]))
+        self.ndim = 2
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """The whole array, concatenated: what ``np.asarray`` gives (avoid on a large index)."""
+        whole = np.concatenate(self.segments)
+        return whole if dtype is None else whole.astype(dtype)
+
+    def segment_of(self, rows: np.ndarray) -> np.ndarray:
+        """Index of the segment holding each global token row (int64, same shape)."""
+        return np.searchsorted(self.bases, rows, side="right") - 1
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)):
+            t = int(key) + (self.shape[0] if key < 0 else 0)
+            s = int(self.segment_of(np.array([t]))[0])
+            return self.segments[s][t - self.bases[s]]
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self.shape[0])
+            if step != 1:
+                return self[np.arange(start, stop, step)]
+            return self._range(start, stop)
+        rows = np.asarray(key)
+        if rows.dtype == bool:
+            rows = np.flatnonzero(rows)
+        return self._gather(rows.astype(np.int64, copy=False))
+
+    def _range(self, start: int, stop: int) -> np.ndarray:
+        if stop <= start:
+            return self.segments[0][0:0]
+        first, last = self.segment_of(np.array([start, stop - 1]))
+        if first == last:     # the usual case: a passage, or a chunk inside one segment — a view
+            b = self.bases[first]
+            return self.segments[first][start - b:stop - b]
+        return np.concatenate([self.segments[s][max(start - self.bases[s], 0):min(stop, self.bases[s + 1]) - self.bases[s]]
+                               for s in range(first, last + 1)])
+
+    def _gather(self, rows: np.ndarray) -> np.ndarray:
+        flat = rows.reshape(-1)
+        out = np.empty((flat.shape[0], self.shape[1]), dtype=self.dtype)
+        seg = self.segment_of(flat)
+        for s in np.unique(seg):
+            pick = seg == s
+            out[pick] = self.segments[s][flat[pick] - self.bases[s]]
+        return out.reshape(rows.shape + (self.shape[1],))
+
+
+def by_segment(vectors: np.ndarray | SegmentedVectors, starts: np.ndarray, rows: np.ndarray
+               ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Split candidate passage ``rows`` by the segment holding them: yields ``(segment array,
+    positions in rows, local starts of those rows)``. A plain array is one segment."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if not isinstance(vectors, SegmentedVectors):
+        yield vectors, np.arange(rows.shape[0]), np.asarray(starts, dtype=np.int64)[rows]
+        return
+    global_starts = np.asarray(starts, dtype=np.int64)[rows]
+    seg = vectors.segment_of(global_starts)
+    for s in np.unique(seg):
+        where = np.flatnonzero(seg == s)
+        yield vectors.segments[s], where, global_starts[where] - vectors.bases[s]
