@@ -10,7 +10,6 @@ from workbench.core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, Lat
                             available_backends, centroid_search_plan, document_proxy_search_plan,
                             exhaustive_search_plan, search_with_plan)
 from workbench.core.segmented import SegmentedVectors
-from workbench.store import IndexStore
 
 LENGTHS = [3, 40, 7, 128, 1, 65, 12, 30, 9, 90, 2, 50] * 4
 BACKENDS = [NUMPY_REFERENCE_BACKEND] + ([MOJO_EXACT_CPU_BACKEND] if available_backends()[MOJO_EXACT_CPU_BACKEND][0]
@@ -67,19 +66,17 @@ def test_every_plan_scores_identically_across_segments(pair, backend, plan):
         np.testing.assert_array_equal(a.alignment(hit).similarities, b.alignment(b.hits[0]).similarities)
 
 
-def test_an_index_of_several_segments_is_read_in_place(tmp_path, new_collection, monkeypatch):
-    """Two ingests left as two segments (no compaction): the collection searches their memory maps
-    laid end to end, with the scores it gives once they are compacted into one."""
+def test_an_index_of_several_segments_is_read_in_place(tmp_path, new_collection):
+    """Two ingests are two segments (the merge policy waits for ten of a size): the collection searches
+    their memory maps laid end to end, with the scores it gives once they are merged into one."""
     coll = new_collection()
     coll.ingest([make_pdf(tmp_path / "a.pdf", ["Volcanoes erupt when magma rises.", "Glaciers carve valleys."])])
-    monkeypatch.setattr(IndexStore, "needs_compaction", lambda self: False)
     coll.ingest([make_pdf(tmp_path / "b.pdf", ["Lava flows from the vent.", "Bees pollinate flowers."])])
     index = coll.late_index()
     assert isinstance(index.vectors, SegmentedVectors) and len(index.vectors.segments) == 2
     assert all(isinstance(s, np.memmap) for s in index.vectors.segments)
     query = coll.encode_query("where does lava come from")
     before = search_with_plan(query, index, exhaustive_search_plan(4), NUMPY_REFERENCE_BACKEND)
-    monkeypatch.undo()
     with coll.store.writer():
         coll.store.compact()
     coll._index = None

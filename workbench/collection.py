@@ -294,9 +294,8 @@ class Collection:
                         self._commit(pending)
                         last_commit = time.monotonic()
                 self._commit(pending)
-                self._code_new_segments()      # before compaction, which then carries the codes over
-                if self.store.needs_compaction():
-                    self.store.compact()
+                self._code_new_segments()      # before merges, which then carry the codes over
+                self.store.maybe_merge()       # tiered: most ingests merge nothing
                 yield from self._retrain_centroids_if_needed(done, total)
             except (GeneratorExit, KeyboardInterrupt):
                 self._commit(pending)  # stopped by the caller: keep every whole document encoded so far
@@ -329,8 +328,7 @@ class Collection:
                     if doc.path_bytes == prefix or doc.path_bytes.startswith(prefix.rstrip(b"/") + b"/"):
                         removed[doc.path] = self.store.catalog.remove_document(doc.path_bytes)
             try:
-                if removed:
-                    self.store.compact()
+                self.store.maybe_merge()       # a segment heavy with tombstones is rewritten without them
             except OSError as exc:
                 if is_disk_full(exc):    # the removal is committed; only the space is not reclaimed yet
                     raise self._disk_full(exc, "the index without the removed documents") from None

@@ -30,6 +30,7 @@ import numpy as np
 from ..core import IndexChanged, PassageFilter, PassageInfo
 from ..core.scripts import UNSPACED_CHAR, squash_unspaced
 from .errors import CatalogDamaged, DiskFull, IndexFormatError, IndexReadOnly
+from .merge_policy import SegmentStats
 from .paths import check_not_special
 from .schema import FORMAT_VERSION, SCHEMA, V2_TABLES
 
@@ -370,19 +371,39 @@ class Catalog:
         return [str(path) for _, path in docs]
 
     @_plain_errors
-    def replace_segments(self, new_file: str, n_vectors: int, moves: Sequence[tuple[int, int]]) -> list[str]:
-        """After compaction: point every live passage ``(id, new_offset)`` at ``new_file``; drop old
-        segment rows. Returns the old files (to delete once this commits)."""
+    def replace_segments(self, new_file: str | None, n_vectors: int, moves: Sequence[tuple[int, int]],
+                         old_files: Sequence[str] | None = None) -> list[str]:
+        """After a merge, in one transaction: point each live passage ``(id, new_offset)`` of the merged
+        segments at ``new_file`` (``None`` when none was live), delete their tombstoned passages and
+        their segment rows. ``old_files``: the merged segments (``None``: every segment — a compaction).
+        Returns the old files (to delete once this commits)."""
         with self.transaction() as db:
             _next_generation(db)
-            old = [f for (f,) in db.execute("SELECT file FROM segments")]
-            seg_id = db.execute("INSERT INTO segments (file, n_vectors) VALUES (?, ?)",
-                                (new_file, n_vectors)).lastrowid
-            db.executemany("UPDATE passages SET segment_id = ?, vec_offset = ? WHERE id = ?",
-                           [(seg_id, off, pid) for pid, off in moves])
-            db.execute("DELETE FROM passages WHERE deleted = 1")
-            db.execute("DELETE FROM segments WHERE id != ?", (seg_id,))
-        return old
+            if old_files is None:
+                old_ids = [(i, f) for i, f in db.execute("SELECT id, file FROM segments")]
+            else:
+                marks = ",".join("?" * len(old_files))
+                old_ids = db.execute(f"SELECT id, file FROM segments WHERE file IN ({marks})", list(old_files)).fetchall()
+            if new_file is not None:
+                seg_id = db.execute("INSERT INTO segments (file, n_vectors) VALUES (?, ?)",
+                                    (new_file, n_vectors)).lastrowid
+                db.executemany("UPDATE passages SET segment_id = ?, vec_offset = ? WHERE id = ?",
+                               [(seg_id, off, pid) for pid, off in moves])
+            ids = [i for i, _ in old_ids]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                db.execute(f"DELETE FROM passages WHERE deleted = 1 AND segment_id IN ({marks})", chunk)
+                db.execute(f"DELETE FROM segments WHERE id IN ({marks})", chunk)
+        return [str(f) for _, f in old_ids]
+
+    @_plain_errors
+    def segment_stats(self) -> list[SegmentStats]:
+        """Every segment in packing order with its vectors and those of its live passages."""
+        rows = self.db.execute(
+            "SELECT s.file, s.n_vectors, COALESCE(SUM(CASE WHEN p.deleted = 0 THEN p.n_tokens END), 0)"
+            " FROM segments s LEFT JOIN passages p ON p.segment_id = s.id GROUP BY s.id ORDER BY s.id").fetchall()
+        return [SegmentStats(str(f), int(n), int(live)) for f, n, live in rows]
 
     @_plain_errors
     def describe(self, passage_ids: Sequence[int], generation: int | None = None) -> list[PassageInfo]:

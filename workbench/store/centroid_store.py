@@ -39,7 +39,7 @@ import numpy as np
 from ..core.centroids import CentroidIndex, assign, build_centroid_index, inverted_lists
 from ..core.layouts import LateIndex, gather_indices
 from ..core.residuals import BITS, ResidualCodec, ResidualIndex, build_residual_index
-from .files import fsync_dir, save_array, write_json
+from .files import fsync_dir, save_array, save_array_streaming, write_json
 from .paths import index_folder, is_centroid_version, is_regular_file, is_segment_name, remove_own_entries
 from .errors import UnsafeIndexError
 
@@ -178,9 +178,12 @@ class CentroidStore:
             meta.setdefault("added", []).append([size, cosine])
         write_json(self.folder / v / "meta.json", meta)
 
-    def carry_codes(self, old_files: list[str], new_file: str, order: np.ndarray, old_sizes: list[int]) -> None:
-        """After compaction: the new segment's codes and residuals are the old ones of the rows it kept
-        (``order`` indexes the old segments packed in ``old_files`` order) — nothing is recoded."""
+    def carry_codes(self, old_files: list[str], old_sizes: list[int], new_file: str, n_out: int,
+                    chunks: list[tuple[int, int]], pieces) -> None:
+        """After a merge: the new segment's codes and residuals are the old segments' own, gathered in
+        the merge's order (``pieces(i, j)`` yields ``(old file, token rows)`` for output passages
+        ``i..j``, over ``chunks``) a chunk at a time — nothing is recoded, nothing held whole in memory.
+        A kind some old segment lacks is left out: the next open codes the new segment."""
         v = self.version
         meta = self.meta()
         if v is None or not meta:
@@ -191,13 +194,19 @@ class CentroidStore:
             width = meta["dim"] * codec.nbits // 8
             kinds.insert(0, ("residuals", lambda n: (n, width), np.uint8))
         for kind, shape, dtype in kinds:
-            parts = [self._read_part(v, kind, f, shape(n), dtype, meta["n_centroids"])
-                     for f, n in zip(old_files, old_sizes)]
-            if any(p is None for p in parts):
+            parts = {f: self._read_part(v, kind, f, shape(n), dtype, meta["n_centroids"])
+                     for f, n in zip(old_files, old_sizes)}
+            if any(p is None for p in parts.values()):
                 continue               # never written: the next open codes the new segment
-            kept = np.concatenate(parts)[order] if parts else np.empty(shape(0), dtype)
-            save_array(self.folder / v / f"{kind}-{new_file}", kept)
-        self.remove_unreferenced({new_file})
+
+            def fill(out: np.ndarray, parts=parts) -> None:
+                pos = 0
+                for i, j in chunks:
+                    for f, idx in pieces(i, j):
+                        out[pos:pos + idx.shape[0]] = parts[f][idx]
+                        pos += idx.shape[0]
+            save_array_streaming(self.folder / v / f"{kind}-{new_file}", shape(n_out), dtype, fill,
+                                 f"the centroid {kind} of a merged segment")
 
     def needs_training(self, n_live_vectors: int, dim: int = 128) -> str | None:
         """Why the centroids should be (re)trained now, or ``None``."""

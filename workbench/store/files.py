@@ -53,6 +53,41 @@ def save_array(path: Path, array: np.ndarray, what: str = "") -> None:
                      what or path.name, int(array.nbytes))
 
 
+def save_array_streaming(path: Path, shape: tuple[int, ...], dtype, fill: Callable[[np.ndarray], None],
+                         what: str) -> None:
+    """Write a ``.npy`` of ``shape``/``dtype`` durably without holding it in memory: ``fill`` writes into a
+    memory map of the new file a bounded chunk at a time (the page cache, not the process, holds what
+    was written). The file's blocks are reserved first (``posix_fallocate``), so a full disk raises
+    :class:`~.errors.DiskFull` naming ``what`` before anything is written — never a SIGBUS from a
+    memory map the disk cannot back. The partial file is removed on any error."""
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=path.parent)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise DiskFull(path.parent, what, size) from None
+        raise
+    try:
+        with os.fdopen(fd, "r+b") as fh:
+            np.lib.format.write_array_header_1_0(fh, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                                                      "fortran_order": False, "shape": tuple(shape)})
+            offset = fh.tell()
+            fh.flush()
+            os.posix_fallocate(fh.fileno(), 0, offset + size)
+            if size:
+                out = np.memmap(fh, dtype=dtype, mode="r+", offset=offset, shape=shape)
+                fill(out)
+                out.flush()
+                del out
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if is_disk_full(exc) or _short_write(exc):
+            raise DiskFull(path.parent, what, size) from None
+        raise
+
+
 def write_json(path: Path, data: dict) -> None:
     """Replace ``path`` with ``data`` as JSON in one rename."""
     _replace_durably(path, lambda fh: fh.write(json.dumps(data).encode()), path.name, None)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import shutil
 import stat
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,14 +24,15 @@ from ..core import IndexChanged, PassageFilter, PassageInfo
 from ..core.segmented import SegmentedVectors
 from .catalog import Catalog, NewDocument
 from .centroid_store import CentroidStore
-from .errors import DiskFull, IndexExists, IndexFormatError, IndexNotCreated, IndexReadOnly, UnsafeIndexError
+from .errors import IndexExists, IndexFormatError, IndexNotCreated, IndexReadOnly, UnsafeIndexError
+from .merge import merge_segments
+from .merge_policy import SegmentStats, next_merge
 from .paths import check_not_special, index_folder
 from .schema import FORMAT_VERSION, READABLE_VERSIONS
 from .segments import SEGMENT_DIR, SegmentDamaged, read_segment, remove_unreferenced, write_segment
 
 CATALOG_FILE = "catalog.sqlite"
 LOCK_FILE = "write.lock"
-FREE_MARGIN_BYTES = 16 << 20   # room a merge leaves for the catalog's own growth
 OWN_NAMES = {CATALOG_FILE, f"{CATALOG_FILE}-wal", f"{CATALOG_FILE}-shm", LOCK_FILE}
 
 
@@ -266,26 +266,26 @@ class IndexStore:
             return []
         return [(f, read_segment(folder, f, n, self.dim)) for f, n in zip(layout.segment_files, layout.segment_sizes)]
 
-    def needs_compaction(self) -> bool:
-        c = self.catalog.counts()
-        return c["segments"] > 1 or c["tombstones"] > 0
+    def segment_stats(self) -> list[SegmentStats]:
+        return self.catalog.segment_stats()
+
+    def merge(self, files: Sequence[str]) -> str | None:
+        """Merge segments ``files`` into one, live passages only (see :mod:`.merge`); writers only."""
+        return merge_segments(self, files)
+
+    def maybe_merge(self) -> list[list[str]]:
+        """Carry out every merge the tiered policy (:mod:`.merge_policy`) asks for now; returns them."""
+        done = []
+        while files := next_merge(self.catalog.segment_stats()):
+            self.merge(files)
+            done.append(files)
+        return done
 
     def compact(self) -> None:
-        """Rewrite live vectors into one segment (dropping tombstones), carry their centroid codes
-        over, then delete the old files."""
-        p = self.packed_segments()
-        order = np.concatenate([np.arange(s, s + n) for s, n in zip(p.starts, p.lengths)]) if len(p.passage_ids) \
-            else np.empty(0, np.int64)
-        new_offsets = np.concatenate(([0], np.cumsum(p.lengths)[:-1])) if len(p.passage_ids) else p.lengths
-        folder = index_folder(self.root, SEGMENT_DIR, create=True)
-        needed = int(order.shape[0]) * self.dim * np.dtype(np.float16).itemsize
-        if shutil.disk_usage(folder).free < needed + FREE_MARGIN_BYTES:   # fail before writing, not half-way
-            raise DiskFull(folder, f"the merged vector segment ({needed / 2**20:,.0f} MB)", needed)
-        name = write_segment(folder, np.asarray(p.vectors[order]))
-        self.catalog.replace_segments(name, int(order.shape[0]),
-                                            list(zip(p.passage_ids.tolist(), new_offsets.tolist())))
-        self.centroids.carry_codes(p.files, name, order, p.sizes)
-        remove_unreferenced(folder, {name})
+        """Merge every segment into one, dropping tombstones (an explicit full merge)."""
+        files = [s.file for s in self.catalog.segment_stats()]
+        if files:
+            self.merge(files)
 
     def disk_bytes(self) -> int:
         """Bytes of the index's own files (links are not followed)."""

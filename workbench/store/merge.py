@@ -1,0 +1,95 @@
+"""Merging segments in a streaming pass with bounded memory (the policy is :mod:`.merge_policy`).
+
+The live passages of the merged segments are copied, in packing order, into one new segment a chunk
+of about ``CHUNK_VECTORS`` vectors at a time (a gather from the old memory maps into a memory map of
+the new file); their centroid codes and residuals are carried by the same kind of pass. The new
+files are flushed and renamed into place, then one committed transaction points the passages at the
+new segment and drops the old ones, whose files are deleted afterwards. A search that opened the old
+segments keeps reading them (Linux keeps a deleted file alive while it is mapped); a writer killed
+at any moment leaves either the old segments or the new one referenced, never a mix.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+
+import numpy as np
+
+from ..core.layouts import gather_indices, token_chunks
+from .errors import DiskFull
+from .files import fsync_dir, save_array_streaming
+from .paths import index_folder
+from .segments import SEGMENT_DIR, STORAGE_DTYPE, read_segment, remove_unreferenced
+
+if TYPE_CHECKING:
+    from .index_store import IndexStore
+
+CHUNK_VECTORS = 1 << 18     # vectors gathered per step: 64 MiB of float16 at dim 128
+FREE_MARGIN_BYTES = 16 << 20   # room a merge leaves for the catalog's own growth
+
+# ``pieces(i, j)``: for the output's passages ``i..j``, ``(old file, token rows in it)`` in output order.
+Pieces = Callable[[int, int], Iterator[tuple[str, np.ndarray]]]
+
+
+def merge_segments(store: "IndexStore", files: Sequence[str]) -> str | None:
+    """Merge segments ``files`` of ``store`` (the caller holds its writer lock) into one; returns the new
+    segment's file, or ``None`` when none of their passages is live (their rows are simply dropped).
+    Raises :class:`~.errors.DiskFull` before writing when the disk cannot hold the new segment."""
+    layout = store.catalog.live_layout()
+    files = list(files)
+    members = [layout.segment_files.index(f) for f in files if f in layout.segment_files]
+    rows = np.flatnonzero(np.isin(layout.segment_of, members))      # packing order: segment, then offset
+    lengths = layout.lengths[rows]
+    n_out = int(lengths.sum())
+    folder = index_folder(store.root, SEGMENT_DIR, create=True)
+    if n_out == 0:
+        old = store.catalog.replace_segments(None, 0, [], files)
+        _remove_old(store, folder, old)
+        return None
+    dim = store.dim
+    needed = n_out * dim * np.dtype(STORAGE_DTYPE).itemsize
+    if shutil.disk_usage(folder).free < needed + FREE_MARGIN_BYTES:
+        raise DiskFull(folder, f"a merged vector segment of {needed / 2**20:,.0f} MB", needed)
+    sizes = dict(zip(layout.segment_files, layout.segment_sizes))
+    arrays = {f: read_segment(folder, f, sizes[f], dim) for f in files if f in sizes}
+    seg_files = [layout.segment_files[p] for p in layout.segment_of[rows]]
+    offsets = layout.offsets[rows]
+
+    def pieces(i: int, j: int) -> Iterator[tuple[str, np.ndarray]]:
+        k = i
+        while k < j:          # rows of one segment are consecutive: one gather per run
+            f = seg_files[k]
+            end = k + 1
+            while end < j and seg_files[end] == f:
+                end += 1
+            yield f, gather_indices(offsets[k:end], lengths[k:end])
+            k = end
+
+    chunks = list(token_chunks(lengths, CHUNK_VECTORS))
+    name = f"seg-{uuid.uuid4().hex}.npy"
+
+    def fill(out: np.ndarray) -> None:
+        pos = 0
+        for i, j in chunks:
+            for f, idx in pieces(i, j):
+                out[pos:pos + idx.shape[0]] = arrays[f][idx]
+                pos += idx.shape[0]
+
+    save_array_streaming(folder / name, (n_out, dim), STORAGE_DTYPE, fill, f"a merged vector segment ({n_out:,} vectors)")
+    fsync_dir(folder)
+    store.centroids.carry_codes([f for f in files if f in sizes], [sizes[f] for f in files if f in sizes], name,
+                                n_out, chunks, pieces)
+    new_offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    old = store.catalog.replace_segments(name, n_out, list(zip(layout.passage_ids[rows].tolist(),
+                                                               new_offsets.tolist())), files)
+    _remove_old(store, folder, old)
+    return name
+
+
+def _remove_old(store: "IndexStore", folder, old: list[str]) -> None:
+    """Delete the merged segments' files and codes (readers that mapped them keep their mapping)."""
+    referenced = store.catalog.segment_files()
+    remove_unreferenced(folder, referenced)
+    store.centroids.remove_unreferenced(referenced)
