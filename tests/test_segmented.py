@@ -77,6 +77,9 @@ def test_an_index_of_several_segments_is_read_in_place(tmp_path, new_collection)
     assert all(isinstance(s, np.memmap) for s in index.vectors.segments)
     query = coll.encode_query("where does lava come from")
     before = search_with_plan(query, index, exhaustive_search_plan(4), NUMPY_REFERENCE_BACKEND)
+    residual = centroid_search_plan(4, 4, 8, rerank_vectors="residual")
+    before_residual = search_with_plan(query, index, residual, NUMPY_REFERENCE_BACKEND)
+    assert isinstance(index.residual_index.packed, SegmentedVectors)   # 2-bit residuals read in place too
     with coll.store.writer():
         coll.store.compact()
     coll._index = None
@@ -85,3 +88,6 @@ def test_an_index_of_several_segments_is_read_in_place(tmp_path, new_collection)
     after = search_with_plan(query, compacted, exhaustive_search_plan(4), NUMPY_REFERENCE_BACKEND)
     assert [h.passage_id for h in before.hits] == [h.passage_id for h in after.hits]
     assert [h.score for h in before.hits] == pytest.approx([h.score for h in after.hits], rel=1e-6)
+    after_residual = search_with_plan(query, compacted, residual, NUMPY_REFERENCE_BACKEND)
+    assert [h.passage_id for h in before_residual.hits] == [h.passage_id for h in after_residual.hits]
+    assert [h.score for h in before_residual.hits] == pytest.approx([h.score for h in after_residual.hits], rel=1e-6)

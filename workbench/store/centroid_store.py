@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.segmented import SegmentedVectors
 from ..core.centroids import CentroidIndex, assign, build_centroid_index, inverted_lists
 from ..core.layouts import LateIndex, gather_indices
 from ..core.residuals import BITS, ResidualCodec, ResidualIndex, build_residual_index
@@ -343,11 +344,15 @@ def _valid_meta(meta: object) -> bool:
                     for a in meta.get("added", [])))
 
 
-def _joined(parts: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
-    """One array from per-segment parts; a single (compacted) segment stays memory-mapped, uncopied."""
+def _joined(parts: list[np.ndarray], empty: np.ndarray) -> np.ndarray | SegmentedVectors:
+    """One array from per-segment parts. A single segment's memory map is used as is; several 2-D
+    parts (residuals, 32 bytes per token) are laid end to end uncopied; 1-D codes (4 bytes per token,
+    read whole to build the inverted lists anyway) are concatenated."""
     if len(parts) == 1:
         return parts[0]
-    return np.concatenate(parts) if parts else empty
+    if not parts:
+        return empty
+    return SegmentedVectors(parts) if parts[0].ndim == 2 else np.concatenate(parts)
 
 
 def _mean_cosine(vectors: np.ndarray, centroids: np.ndarray, codes: np.ndarray) -> float:
