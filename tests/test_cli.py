@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime
@@ -37,6 +38,8 @@ def test_ingest_exit_code_and_failure_line(cli_index):
     assert proc.returncode == 1  # one file failed, the other is indexed
     assert f"failed: {root / 'broken.pdf'}: not a PDF (no %PDF- header" in proc.stdout + proc.stderr
     assert "1 indexed" in proc.stdout and "1 failed" in proc.stdout
+    assert re.search(r"throughput: 2 passages in [\d.]+ s \([\d.]+/s\): parse [\d,]+/s, encode [\d,]+/s, "
+                     r"write [\d,]+/s", proc.stdout), proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
     again = run("ingest", root / "nature.pdf", "--index", root / "idx", "--quiet", check_rc=0)
     assert "1 unchanged" in again.stdout

@@ -90,6 +90,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     print(f"{indexed} indexed ({passages} passages), {unchanged} unchanged, {failed} failed; "
           f"index {args.index} holds {coll.store.catalog.counts()['passages']} passages"
           + (f"; OCR took {ocr_seconds:.1f} s" if ocr_seconds else ""))
+    if passages:
+        print(f"throughput: {coll.ingest_times.summary()}")
     return 1 if failed else 0
 
 

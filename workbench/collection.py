@@ -22,6 +22,7 @@ from .core import (NUMPY_REFERENCE_BACKEND, IndexChanged, LateIndex, LateQuery, 
                    SearchPlan, SearchResult, search_with_plan)
 from .ingest import IngestError, discover, parse_file
 from .ingest.files import open_regular
+from .ingest_times import IngestTimes
 from .store import (DiskFull, IndexExists, IndexFormatError, IndexStore, NewDocument, NewPassage, SnapshotCatalog,
                     canonical_path, display_path, fs_path_bytes, is_disk_full)
 
@@ -55,6 +56,8 @@ class IngestEvent:
     passages: int = 0
     notes: tuple[str, ...] = ()      # an indexed document's caveats: pages not read, text the encoder lost …
     ocr_seconds: float = 0.0
+    rate: float = 0.0                # passages per second over the ingest so far
+    eta_s: float | None = None       # seconds left (from the time per file so far), once known
 
 
 @dataclass
@@ -89,6 +92,7 @@ class Collection:
         self._index: LateIndex | None = None
         self.warnings: list[str] = []   # what the last opened index could not use, in plain words
         self.ocr = True                  # read pages without usable text by OCR (where Tesseract is installed)
+        self.ingest_times = IngestTimes()   # of the running (or last) ingest: seconds per phase
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -276,6 +280,7 @@ class Collection:
         for path, reason in rejected:
             done += 1
             yield IngestEvent(display_path(path), "failed", done, total, reason)
+        times = self.ingest_times = IngestTimes()
         with self.store.writer():
             for path, reason in self.store.dropped:
                 yield IngestEvent(path, "lost", done, total, reason)
@@ -284,19 +289,22 @@ class Collection:
             try:
                 for path in files:
                     event = None
-                    for event in self._ingest_file(path, pending, done, total):
+                    for event in self._ingest_file(path, pending, done, total, times):
                         if event.status != "encoding":
                             break
                         yield event
                     done += 1
-                    yield replace(event, done=done, total=total)
+                    times.passages += event.passages if event.status == "indexed" else 0
+                    yield replace(event, done=done, total=total, rate=times.rate(), eta_s=times.eta(done, total))
                     if pending.n_vectors >= COMMIT_VECTORS or time.monotonic() - last_commit > COMMIT_SECONDS:
-                        self._commit(pending)
+                        with times.phase("write"):
+                            self._commit(pending)
                         last_commit = time.monotonic()
-                self._commit(pending)
-                self._code_new_segments()      # before merges, which then carry the codes over
-                self.store.maybe_merge()       # tiered: most ingests merge nothing
-                yield from self._retrain_centroids_if_needed(done, total)
+                with times.phase("write"):
+                    self._commit(pending)
+                    self._code_new_segments()      # before merges, which then carry the codes over
+                    self.store.maybe_merge()       # tiered: most ingests merge nothing
+                yield from self._retrain_centroids_if_needed(done, total, times)
             except (GeneratorExit, KeyboardInterrupt):
                 self._commit(pending)  # stopped by the caller: keep every whole document encoded so far
                 raise
@@ -345,7 +353,8 @@ class Collection:
             pass
         return full
 
-    def _ingest_file(self, path: Path, pending: _Pending, done: int, total: int) -> Iterator[IngestEvent]:
+    def _ingest_file(self, path: Path, pending: _Pending, done: int, total: int, times: IngestTimes
+                     ) -> Iterator[IngestEvent]:
         path = canonical_path(path)
         shown, key = display_path(path), fs_path_bytes(path)
         try:
@@ -362,16 +371,23 @@ class Collection:
             yield IngestEvent(shown, "unchanged", done, total, "listed twice")
             return
         try:
-            parsed = parse_file(path, self.encoder.max_passage_tokens, self.encoder.count_tokens, self.ocr)
+            with times.phase("parse"):
+                parsed = parse_file(path, self.encoder.max_passage_tokens, self.encoder.count_tokens, self.ocr)
             new = NewDocument(shown, key, digest, size, mtime, parsed.pages, [])
             vectors: list[np.ndarray] = []
             offset = pending.n_vectors
             # Passages arrive lazily and are encoded a chunk at a time: a huge file never becomes one list.
-            while chunk := list(islice(parsed.passages, ENCODE_CHUNK)):
-                for chars, lost in self.encoder.unrepresented_chars([p.text for p in chunk]):
-                    new.chars += chars
-                    new.unrepresented += lost
-                for draft, (vecs, tokens) in zip(chunk, self.encoder.encode_documents([p.text for p in chunk])):
+            while True:
+                with times.phase("parse"):     # pages are read and cut into passages as they are asked for
+                    chunk = list(islice(parsed.passages, ENCODE_CHUNK))
+                if not chunk:
+                    break
+                with times.phase("encode"):
+                    for chars, lost in self.encoder.unrepresented_chars([p.text for p in chunk]):
+                        new.chars += chars
+                        new.unrepresented += lost
+                    encoded = self.encoder.encode_documents([p.text for p in chunk])
+                for draft, (vecs, tokens) in zip(chunk, encoded):
                     if not tokens:
                         continue  # nothing scorable (punctuation only)
                     new.passages.append(NewPassage(draft.page, len(new.passages), draft.text, tokens,
@@ -404,7 +420,7 @@ class Collection:
         """Give every new segment its codes under the current centroids (growth without retraining)."""
         self.store.centroids.code_new_segments(self.store.segments())
 
-    def _retrain_centroids_if_needed(self, done: int, total: int) -> Iterator[IngestEvent]:
+    def _retrain_centroids_if_needed(self, done: int, total: int, times: IngestTimes) -> Iterator[IngestEvent]:
         """Train the centroids (announced by a ``centroids`` event) when there are none yet, the
         collection outgrew them or new vectors drifted from them. Readers keep the old set until the
         new one is committed whole."""
@@ -413,7 +429,8 @@ class Collection:
         why = self.store.centroids.needs_training(index.n_vectors, index.dim)
         if why:
             yield IngestEvent(display_path(self.store.root), "centroids", done, total, why)
-            self.store.centroids.train(index, packed.files, packed.sizes)
+            with times.phase("centroids"):
+                self.store.centroids.train(index, packed.files, packed.sizes)
 
     def _commit(self, pending: _Pending) -> None:
         if pending.docs:

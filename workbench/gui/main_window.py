@@ -13,6 +13,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from ..collection import Collection, IngestEvent
+from ..ingest_times import format_eta
 from ..core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, SearchResult, available_backends,
                     search_with_plan)
 from .collection_panel import CollectionPanel
@@ -165,6 +166,8 @@ class MainWindow(QMainWindow):
                 "centroids": f"training token centroids ({ev.message})",
                 "lost": f"vectors lost: {name}: {ev.message}"}[ev.status]
         self._centroid_reason = ev.message if ev.status == "centroids" else self._centroid_reason
+        if ev.rate:
+            text += f" — {ev.rate:.1f} passages/s" + (f", {format_eta(ev.eta_s)}" if ev.eta_s is not None else "")
         self.collection_panel.set_progress(ev.done, ev.total, text)
 
     def _ingest_error(self, exc: Exception) -> None:
