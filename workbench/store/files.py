@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Iterator
 
 import numpy as np
 
@@ -18,10 +19,11 @@ from .errors import DiskFull, is_disk_full
 from .paths import TEMPORARY_PREFIX
 
 
-def _replace_durably(path: Path, write: Callable[[BinaryIO], None], what: str, size: int | None) -> None:
-    """Write through ``write`` to a temporary file, flush it to disk and rename it to ``path``. A full
-    disk raises :class:`~.errors.DiskFull` naming ``what`` and its ``size`` (bytes), the partial file
-    removed."""
+@contextmanager
+def _temporary_beside(path: Path, what: str, size: int | None) -> Iterator[int]:
+    """A new temporary file beside ``path`` (its descriptor), renamed to ``path`` when the block ends
+    without error and removed otherwise. A full disk raises :class:`~.errors.DiskFull` naming ``what``
+    and its ``size`` (bytes)."""
     try:
         fd, tmp = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=path.parent)
     except OSError as exc:
@@ -29,16 +31,21 @@ def _replace_durably(path: Path, write: Callable[[BinaryIO], None], what: str, s
             raise DiskFull(path.parent, what, size) from None
         raise
     try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
+        yield fd
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if is_disk_full(exc) or _short_write(exc):
             raise DiskFull(path.parent, what, size) from None
         raise
+
+
+def _replace_durably(path: Path, write: Callable[[BinaryIO], None], what: str, size: int | None) -> None:
+    """Write through ``write`` to a temporary file, flush it to disk and rename it to ``path``."""
+    with _temporary_beside(path, what, size) as fd, os.fdopen(fd, "wb") as fh:
+        write(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def _short_write(exc: BaseException) -> bool:
@@ -61,31 +68,18 @@ def save_array_streaming(path: Path, shape: tuple[int, ...], dtype, fill: Callab
     :class:`~.errors.DiskFull` naming ``what`` before anything is written — never a SIGBUS from a
     memory map the disk cannot back. The partial file is removed on any error."""
     size = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=path.parent)
-    except OSError as exc:
-        if is_disk_full(exc):
-            raise DiskFull(path.parent, what, size) from None
-        raise
-    try:
-        with os.fdopen(fd, "r+b") as fh:
-            np.lib.format.write_array_header_1_0(fh, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
-                                                      "fortran_order": False, "shape": tuple(shape)})
-            offset = fh.tell()
-            fh.flush()
-            os.posix_fallocate(fh.fileno(), 0, offset + size)
-            if size:
-                out = np.memmap(fh, dtype=dtype, mode="r+", offset=offset, shape=shape)
-                fill(out)
-                out.flush()
-                del out
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if is_disk_full(exc) or _short_write(exc):
-            raise DiskFull(path.parent, what, size) from None
-        raise
+    with _temporary_beside(path, what, size) as fd, os.fdopen(fd, "r+b") as fh:
+        np.lib.format.write_array_header_1_0(fh, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                                                  "fortran_order": False, "shape": tuple(shape)})
+        offset = fh.tell()
+        fh.flush()
+        os.posix_fallocate(fh.fileno(), 0, offset + size)
+        if size:
+            out = np.memmap(fh, dtype=dtype, mode="r+", offset=offset, shape=shape)
+            fill(out)
+            out.flush()
+            del out
+        os.fsync(fh.fileno())
 
 
 def write_json(path: Path, data: dict) -> None:
