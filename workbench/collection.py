@@ -309,9 +309,7 @@ class Collection:
                 self._commit(pending)  # stopped by the caller: keep every whole document encoded so far
                 raise
             except OSError as exc:
-                if is_disk_full(exc):
-                    raise self._disk_full(exc, "the new documents") from None
-                raise
+                raise self._plain_disk_full(exc, "the new documents")
             finally:
                 self._index = None
 
@@ -337,16 +335,18 @@ class Collection:
                         removed[doc.path] = self.store.catalog.remove_document(doc.path_bytes)
             try:
                 self.store.maybe_merge()       # a segment heavy with tombstones is rewritten without them
-            except OSError as exc:
-                if is_disk_full(exc):    # the removal is committed; only the space is not reclaimed yet
-                    raise self._disk_full(exc, "the index without the removed documents") from None
-                raise
+            except OSError as exc:   # the removal is committed; only the space may not be reclaimed yet
+                raise self._plain_disk_full(exc, "the index without the removed documents")
         self._index = None
         return removed
 
-    def _disk_full(self, exc: OSError, what: str) -> DiskFull:
-        """``exc`` as a :class:`DiskFull` that says how many documents the index keeps."""
+    def _plain_disk_full(self, exc: OSError, what: str) -> OSError:
+        """What to raise for ``exc``: a full disk as a :class:`DiskFull` that says how many documents the
+        index keeps (``what``: what was being written); any other error as it is."""
+        if not is_disk_full(exc):
+            return exc
         full = exc if isinstance(exc, DiskFull) else DiskFull(self.store.root, what)
+        full.__suppress_context__ = True     # one plain line: the OSError behind it adds nothing
         try:
             full.kept_documents = self.store.catalog.counts()["documents"]
         except Exception:   # noqa: BLE001 — the count is a courtesy; the disk-full message must get out

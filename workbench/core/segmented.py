@@ -17,6 +17,8 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from .centroids import sorted_unique
+
 
 class SegmentedVectors:
     """``segments`` (2-D arrays of one dtype and width) as one read-only ``[Σ n_s, dim]`` array.
@@ -72,14 +74,14 @@ class SegmentedVectors:
         if first == last:     # the usual case: a passage, or a chunk inside one segment — a view
             b = self.bases[first]
             return self.segments[first][start - b:stop - b]
-        return np.concatenate([self.segments[s][max(start - self.bases[s], 0):min(stop, self.bases[s + 1]) - self.bases[s]]
-                               for s in range(first, last + 1)])
+        return np.concatenate([self.segments[s][max(start - self.bases[s], 0):min(stop, self.bases[s + 1])
+                                                - self.bases[s]] for s in range(first, last + 1)])
 
     def _gather(self, rows: np.ndarray) -> np.ndarray:
         flat = rows.reshape(-1)
         out = np.empty((flat.shape[0], self.shape[1]), dtype=self.dtype)
         seg = self.segment_of(flat)
-        for s in np.unique(seg):
+        for s in sorted_unique(seg):
             pick = seg == s
             out[pick] = self.segments[s][flat[pick] - self.bases[s]]
         return out.reshape(rows.shape + (self.shape[1],))
@@ -95,6 +97,6 @@ def by_segment(vectors: np.ndarray | SegmentedVectors, starts: np.ndarray, rows:
         return
     global_starts = np.asarray(starts, dtype=np.int64)[rows]
     seg = vectors.segment_of(global_starts)
-    for s in np.unique(seg):
+    for s in sorted_unique(seg):
         where = np.flatnonzero(seg == s)
         yield vectors.segments[s], where, global_starts[where] - vectors.bases[s]

@@ -26,7 +26,7 @@ from .catalog import Catalog, NewDocument
 from .centroid_store import CentroidStore
 from .errors import IndexExists, IndexFormatError, IndexNotCreated, IndexReadOnly, UnsafeIndexError
 from .merge import merge_segments
-from .merge_policy import SegmentStats, next_merge
+from .merge_policy import next_merge
 from .paths import check_not_special, index_folder
 from .schema import FORMAT_VERSION, READABLE_VERSIONS
 from .segments import SEGMENT_DIR, SegmentDamaged, read_segment, remove_unreferenced, write_segment
@@ -265,9 +265,6 @@ class IndexStore:
         if folder is None:
             return []
         return [(f, read_segment(folder, f, n, self.dim)) for f, n in zip(layout.segment_files, layout.segment_sizes)]
-
-    def segment_stats(self) -> list[SegmentStats]:
-        return self.catalog.segment_stats()
 
     def merge(self, files: Sequence[str]) -> str | None:
         """Merge segments ``files`` into one, live passages only (see :mod:`.merge`); writers only."""

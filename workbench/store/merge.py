@@ -45,8 +45,8 @@ def merge_segments(store: "IndexStore", files: Sequence[str]) -> str | None:
     n_out = int(lengths.sum())
     folder = index_folder(store.root, SEGMENT_DIR, create=True)
     if n_out == 0:
-        old = store.catalog.replace_segments(None, 0, [], files)
-        _remove_old(store, folder, old)
+        store.catalog.replace_segments(None, 0, [], files)
+        _remove_unreferenced(store, folder)
         return None
     dim = store.dim
     needed = n_out * dim * np.dtype(STORAGE_DTYPE).itemsize
@@ -82,14 +82,15 @@ def merge_segments(store: "IndexStore", files: Sequence[str]) -> str | None:
     store.centroids.carry_codes([f for f in files if f in sizes], [sizes[f] for f in files if f in sizes], name,
                                 n_out, chunks, pieces)
     new_offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
-    old = store.catalog.replace_segments(name, n_out, list(zip(layout.passage_ids[rows].tolist(),
-                                                               new_offsets.tolist())), files)
-    _remove_old(store, folder, old)
+    store.catalog.replace_segments(name, n_out, list(zip(layout.passage_ids[rows].tolist(), new_offsets.tolist())),
+                                   files)
+    _remove_unreferenced(store, folder)
     return name
 
 
-def _remove_old(store: "IndexStore", folder, old: list[str]) -> None:
-    """Delete the merged segments' files and codes (readers that mapped them keep their mapping)."""
+def _remove_unreferenced(store: "IndexStore", folder) -> None:
+    """Delete the files and codes of segments the catalog no longer references — the merged ones
+    (readers that mapped them keep their mapping)."""
     referenced = store.catalog.segment_files()
     remove_unreferenced(folder, referenced)
     store.centroids.remove_unreferenced(referenced)
