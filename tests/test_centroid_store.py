@@ -194,3 +194,59 @@ def test_searches_stay_correct_while_an_ingest_compacts_and_retrains(tmp_path, n
     assert coll.store.centroids.version not in (None, old_version)         # retrained underneath
     fresh = coll.search("sunlight and chlorophyll in green plants", plan)
     assert fresh.hits[0].passage_id == expected[0] and packed_codes_match(coll)
+
+
+def synthetic_store(root, n_docs: int, tokens: int, seed: int = 0, manifest: dict | None = None):
+    """An index of ``n_docs`` one-passage documents of ``tokens`` clustered 128-d vectors each, one segment."""
+    from workbench.store import IndexStore, NewDocument, NewPassage
+    rng = np.random.default_rng(seed)
+    concepts = rng.standard_normal((64, 128)).astype(np.float32)
+    vectors = concepts[rng.integers(0, 64, n_docs * tokens)] + 0.3 * rng.standard_normal((n_docs * tokens, 128))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    store = IndexStore.create(root, {"model": "synthetic", "dim": "128", **(manifest or {})})
+    docs = [NewDocument(f"/d/{i}.txt", f"/d/{i}.txt".encode(), f"h{i}", 1, 0.0, 0,
+                        [NewPassage(None, 0, f"passage {i}", ["x"] * tokens, [], i * tokens)]) for i in range(n_docs)]
+    with store.writer():
+        store.add_documents(docs, vectors.astype(np.float16))
+    return store
+
+
+def train_now(store):
+    from workbench.core import LateIndex
+    packed = store.packed_segments()
+    store.centroids.train(LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids),
+                          packed.files, packed.sizes)
+
+
+def test_training_codes_every_row_so_tombstoned_segments_are_read_back_not_recoded(tmp_path):
+    """Rows of removed passages get codes too: a stored codes file holds only valid centroids, so
+    opening the index reads it instead of coding the segment again in memory."""
+    store = synthetic_store(tmp_path / "ix", 40, 50)
+    with store.writer():
+        store.catalog.remove_document(b"/d/3.txt")
+        train_now(store)
+    v = store.centroids.version
+    meta = store.centroids.meta()
+    (name, vectors), = store.segments()
+    codes = store.centroids._read_part(v, "codes", name, (vectors.shape[0],), np.int32, meta["n_centroids"])
+    assert codes is not None and np.array_equal(codes, assign(vectors, store.centroids._read_centroids(v, 128)))
+    assert meta["trained_vectors"] == 39 * 50
+
+
+def test_training_holds_a_bounded_working_set_whatever_the_index_size(tmp_path, monkeypatch):
+    """Training samples its k-means input and codes a chunk at a time into the files: the memory it
+    allocates stays near one chunk, far below the whole index's codes and residuals (36 bytes per vector)."""
+    import tracemalloc
+    import workbench.store.centroid_store as cs
+    monkeypatch.setattr(cs, "CODE_CHUNK", 1 << 12)
+    store = synthetic_store(tmp_path / "ix", 2000, 1000, manifest={cs.MAX_CENTROIDS_KEY: "256"})
+    with store.writer():
+        tracemalloc.start()
+        try:
+            train_now(store)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert store.centroids.meta()["n_centroids"] == 256          # the manifest's cap on 4·√T
+    whole = 2_000_000 * 36
+    assert peak < whole / 3, f"training traced {peak / 2**20:.0f} MiB for an index whose codes take {whole / 2**20:.0f} MiB"

@@ -22,6 +22,7 @@ from .layouts import LateIndex, gather_indices, token_chunks
 from .ranking import top_k
 
 ASSIGN_CHUNK = 1 << 16     # token vectors assigned per NumPy matrix product
+ASSIGN_PRODUCTS = 1 << 26  # … and at most this many float32 products (a 65,536-centroid table: 1,024 rows)
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,9 @@ def assign(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
             codes[lo:lo + ASSIGN_CHUNK] = nearest_centroids(vectors[lo:lo + ASSIGN_CHUNK], centroids)
         return codes
     codes = np.empty(vectors.shape[0], dtype=np.int32)
-    for start in range(0, vectors.shape[0], ASSIGN_CHUNK):
-        block = np.asarray(vectors[start:start + ASSIGN_CHUNK], dtype=np.float32)
+    rows = max(1, min(ASSIGN_CHUNK, ASSIGN_PRODUCTS // max(centroids.shape[0], 1)))  # products stay ≤ 256 MiB
+    for start in range(0, vectors.shape[0], rows):
+        block = np.asarray(vectors[start:start + rows], dtype=np.float32)
         codes[start:start + block.shape[0]] = (block @ centroids.T).argmax(axis=1)
     return codes
 
@@ -133,16 +135,26 @@ def inverted_lists(codes: np.ndarray, starts: np.ndarray, lengths: np.ndarray, n
     return offsets, (merged % max(n, 1)).astype(np.int32)
 
 
+def sample_token_rows(starts: np.ndarray, lengths: np.ndarray, m: int, seed: int = 0) -> np.ndarray:
+    """Packed rows (int64, in the layout's passage order) of ``m`` live token vectors drawn uniformly
+    without replacement (all of them when there are fewer), from the passage layout ``starts``/``lengths`` (int64 ``[n]``) — without
+    listing every token row, so memory is ``O(n + m)`` however many tokens there are."""
+    ends = np.cumsum(lengths, dtype=np.int64)
+    total = int(ends[-1]) if ends.shape[0] else 0
+    rng = np.random.default_rng(seed)
+    picked = np.arange(total, dtype=np.int64) if m >= total else np.sort(rng.choice(total, m, replace=False))
+    passage = np.searchsorted(ends, picked, side="right")
+    return starts[passage] + picked - (ends[passage] - lengths[passage])
+
+
 def build_centroid_index(index: LateIndex, n_centroids: int = 0, points_per_centroid: int = 32,
                          seed: int = 0) -> CentroidIndex:
     """Train centroids on a sample of the index's token vectors (``points_per_centroid`` each; k-means
     needs a few tens to be stable), code every token, build the inverted lists."""
     token_rows = gather_indices(index.starts, index.lengths)     # packed row of every live token
     k = n_centroids or default_centroid_count(token_rows.shape[0])
-    rng = np.random.default_rng(seed)
-    pick = np.sort(rng.choice(token_rows.shape[0], min(points_per_centroid * k, token_rows.shape[0]),
-                              replace=False))
-    centroids = train_centroids(index.vectors[token_rows[pick]], k, seed=seed)
+    centroids = train_centroids(index.vectors[sample_token_rows(index.starts, index.lengths,
+                                                                points_per_centroid * k, seed)], k, seed=seed)
     codes = np.full(index.vectors.shape[0], -1, dtype=np.int32)
     for i, j in token_chunks(np.ones(token_rows.shape[0], np.int64), 1 << 20):
         codes[token_rows[i:j]] = assign(index.vectors[token_rows[i:j]], centroids)

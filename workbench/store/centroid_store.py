@@ -37,9 +37,10 @@ from pathlib import Path
 import numpy as np
 
 from ..core.segmented import SegmentedVectors
-from ..core.centroids import CentroidIndex, assign, build_centroid_index, inverted_lists
-from ..core.layouts import LateIndex, gather_indices
-from ..core.residuals import BITS, ResidualCodec, ResidualIndex, build_residual_index
+from ..core.centroids import (CentroidIndex, assign, default_centroid_count, inverted_lists, sample_token_rows,
+                              train_centroids)
+from ..core.layouts import LateIndex
+from ..core.residuals import BITS, ResidualCodec, ResidualIndex
 from .files import fsync_dir, save_array, save_array_streaming, write_json
 from .paths import index_folder, is_centroid_version, is_regular_file, is_segment_name, remove_own_entries
 from .errors import UnsafeIndexError
@@ -50,8 +51,10 @@ DRIFT = 0.03                 # retrain when new vectors' mean cosine to their ce
 MIN_DRIFT_VECTORS = 2000     # … measured over this many new vectors (or a tenth of the training set)
 GROWTH = 4                   # retrain once the collection is 4× what the centroids were trained on (√: 2× K)
 RESIDUAL_BITS = 2            # 32 bytes per 128-d token beside its 4-byte code (float16: 256)
-SAMPLE = 1 << 16
-CODE_CHUNK = 1 << 20         # vectors coded at a time (4 MiB of codes, 512 MiB of float32 input)
+SAMPLE = 1 << 16             # vectors a residual codec is fitted on and a mean cosine is measured on
+POINTS_PER_CENTROID = 32     # k-means training sample per centroid (as build_centroid_index)
+MAX_CENTROIDS_KEY = "max_centroids"   # manifest: an upper bound on the 4·√T centroid count, if set
+CODE_CHUNK = 1 << 18         # vectors coded at a time (128 MiB of float32 input)
 
 
 class CentroidStore:
@@ -172,10 +175,7 @@ class CentroidStore:
             size = int(vectors.shape[0])
             if self._read_part(v, "codes", name, (size,), np.int32, centroids.shape[0]) is not None:
                 continue
-            codes, packed, cosine = _code_segment(vectors, centroids, codec)
-            if packed is not None:
-                save_array(self.folder / v / f"residuals-{name}", packed)
-            save_array(self.folder / v / f"codes-{name}", codes)        # last: its presence means "done"
+            cosine = _save_codes(self.folder / v, name, vectors, centroids, codec)
             meta.setdefault("added", []).append([size, cosine])
         write_json(self.folder / v / "meta.json", meta)
 
@@ -232,34 +232,43 @@ class CentroidStore:
                         f"{meta['mean_cosine']:.3f} at training)")
         return None
 
-    def train(self, index: LateIndex, segment_files: list[str], segment_sizes: list[int]) -> CentroidIndex:
-        """Train a new centroid set on the live vectors, code and compress every segment, make it current."""
-        ci = build_centroid_index(index)
-        ri = build_residual_index(index.vectors, ci, RESIDUAL_BITS)
+    def train(self, index: LateIndex, segment_files: list[str], segment_sizes: list[int]) -> None:
+        """Train a new centroid set and make it current: spherical k-means on a sample of the live token
+        vectors (``POINTS_PER_CENTROID`` per centroid, :func:`~workbench.core.centroids.sample_token_rows`),
+        a residual codec fitted on a sample's residuals, then every segment (packed in ``index`` in
+        ``segment_files`` order) coded and compressed a bounded chunk at a time straight into its files.
+        The working set is the sample (≤ 512 MiB at the largest centroid count) and one chunk, whatever
+        the index's size."""
+        n_live = int(index.lengths.sum())
+        k = default_centroid_count(n_live)
+        cap = self._get(MAX_CENTROIDS_KEY)
+        if cap and cap.isdigit() and int(cap) > 0:
+            k = min(k, int(cap))
+        rows = np.sort(sample_token_rows(index.starts, index.lengths, POINTS_PER_CENTROID * k))
+        sample = np.asarray(index.vectors[rows], dtype=np.float32)
+        centroids = train_centroids(sample, k)
+        fit = sample[np.linspace(0, sample.shape[0] - 1, min(SAMPLE, sample.shape[0])).astype(np.int64)]
+        del sample
+        fit_codes = assign(fit, centroids)
+        codec = ResidualCodec.fit(fit - centroids[fit_codes], RESIDUAL_BITS)
         version = f"v-{uuid.uuid4().hex[:12]}"
         folder = self._writable_folder()
         tmp = folder / f".tmp-{version}"
         tmp.mkdir()
-        save_array(tmp / "centroids.npy", ci.centroids)
-        save_array(tmp / "codec.npy", np.concatenate((ri.codec.cutoffs, ri.codec.weights)))
+        save_array(tmp / "centroids.npy", centroids)
+        save_array(tmp / "codec.npy", np.concatenate((codec.cutoffs, codec.weights)))
         base = 0
         for name, size in zip(segment_files, segment_sizes):
-            save_array(tmp / f"residuals-{name}", ri.packed[base:base + size])
-            save_array(tmp / f"codes-{name}", ci.codes[base:base + size])
+            _save_codes(tmp, name, index.vectors[base:base + size], centroids, codec)
             base += size
-        live = gather_indices(index.starts, index.lengths)
-        sample = live[np.random.default_rng(0).choice(live.shape[0], min(SAMPLE, live.shape[0]), replace=False)]
-        sample.sort()
-        meta = {"n_centroids": ci.n_centroids, "trained_vectors": int(live.shape[0]), "dim": index.dim,
-                "residual_bits": RESIDUAL_BITS,
-                "mean_cosine": _mean_cosine(index.vectors[sample], ci.centroids, ci.codes[sample]), "added": []}
+        meta = {"n_centroids": int(centroids.shape[0]), "trained_vectors": n_live, "dim": index.dim,
+                "residual_bits": RESIDUAL_BITS, "mean_cosine": _mean_cosine(fit, centroids, fit_codes), "added": []}
         write_json(tmp / "meta.json", meta)
         fsync_dir(tmp)
         os.replace(tmp, folder / version)
         fsync_dir(folder)
         self._set(MANIFEST_KEY, version)
         self.remove_unreferenced(set(segment_files))
-        return ci
 
     def remove_unreferenced(self, segment_files: set[str]) -> None:
         """Delete centroid versions the manifest does not name (and temporaries), and codes of
@@ -310,6 +319,35 @@ def _code_segment(vectors: np.ndarray, centroids: np.ndarray, codec: ResidualCod
             packed[lo:lo + block.shape[0]] = codec.encode(block, centroids, c)
         cos_sum += _mean_cosine(block, centroids, c) * block.shape[0]
     return codes, packed, cos_sum / max(size, 1)
+
+
+def _save_codes(folder: Path, name: str, vectors: np.ndarray, centroids: np.ndarray,
+                codec: ResidualCodec | None) -> float:
+    """Code (and compress, with ``codec``) a segment's ``vectors`` ``[n, dim]`` into ``folder``'s
+    ``codes-<name>`` (int32 ``[n]``) and ``residuals-<name>`` (uint8 ``[n, dim·bits/8]``) files, one
+    ``CODE_CHUNK`` at a time straight into memory maps of the new files; the codes file is renamed into
+    place last (its presence means "done"). Returns the vectors' mean cosine to their centroids."""
+    size, dim = int(vectors.shape[0]), int(vectors.shape[1])
+    cos_sum = 0.0
+
+    def fill_codes(codes: np.ndarray) -> None:
+        def fill_residuals(packed: np.ndarray | None) -> None:
+            nonlocal cos_sum
+            for lo in range(0, size, CODE_CHUNK):
+                block = np.asarray(vectors[lo:lo + CODE_CHUNK], dtype=np.float32)
+                codes[lo:lo + block.shape[0]] = c = assign(block, centroids)
+                if packed is not None:
+                    packed[lo:lo + block.shape[0]] = codec.encode(block, centroids, c)
+                cos_sum += _mean_cosine(block, centroids, c) * block.shape[0]
+        if codec is None:
+            fill_residuals(None)
+        else:
+            save_array_streaming(folder / f"residuals-{name}", (size, dim * codec.nbits // 8), np.uint8,
+                                 fill_residuals, f"the 2-bit residuals of {size:,} token vectors")
+
+    save_array_streaming(folder / f"codes-{name}", (size,), np.int32, fill_codes,
+                         f"the centroid codes of {size:,} token vectors")
+    return cos_sum / size if size else 1.0
 
 
 def _segment_part(name: str) -> str | None:
