@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pathlib import Path
+
 from conftest import make_pdf
+from workbench.collection import Collection
 from workbench.core import exhaustive_search_plan
 from workbench.store.merge_policy import FACTOR, FLOOR_VECTORS, SegmentStats, next_merge, tier
 
@@ -63,7 +66,13 @@ def test_ingests_merge_ten_segments_into_one_and_carry_their_codes(tmp_path, new
     assert coll.store.catalog.counts()["segments"] == FACTOR - 1
     query = "molten rock from a volcano"
     before = coll.search(query, exhaustive_search_plan(5))
-    coll.ingest([make_pdf(tmp_path / "last.pdf", ["Magma chambers feed eruptions.", "note about rocks"])])
+    seen_at_merge = []
+    for ev in coll.iter_ingest([make_pdf(tmp_path / "last.pdf", ["Magma chambers feed eruptions.", "note about rocks"])]):
+        if ev.status == "merging":             # committed first: another reader finds the new document already
+            reader = Collection.open(coll.store.root, encoder=coll.encoder, read_only=True)
+            seen_at_merge.append(reader.search("magma chambers", exhaustive_search_plan(1)).hits[0].path)
+            assert reader.store.catalog.counts()["segments"] == FACTOR
+    assert [Path(p).name for p in seen_at_merge] == ["last.pdf"]
     assert coll.store.catalog.counts()["segments"] == 1                       # the tenth made a tier: merged
     assert coll.store.catalog.counts()["tombstones"] == 0
     after = coll.search(query, exhaustive_search_plan(5))

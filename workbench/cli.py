@@ -71,6 +71,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if ev.status == "centroids":
             bar.write(f"training token centroids: {ev.message}")
             continue
+        if ev.status == "merging":
+            bar.write(f"merging segments: {ev.message} (the new documents are already searchable)")
+            continue
+        if ev.status == "committed":
+            continue
         if ev.status == "lost":
             bar.write(f"vectors lost: {_one_line(ev.path)}: {_one_line(ev.message)}")
             continue

@@ -44,7 +44,9 @@ class EncoderMismatch(IndexFormatError):
 @dataclass(frozen=True)
 class IngestEvent:
     """Progress of one file. ``status``: indexed, unchanged, failed, or encoding (partial progress);
-    ``centroids`` (``path`` is the index) when the token centroids are being (re)trained, ``message`` why;
+    for the index as a whole (``path`` is the index): ``committed`` once every new document is
+    searchable (``passages``: how many passages this ingest added), then ``merging`` before each segment
+    merge and ``centroids`` when the token centroids are being (re)trained, ``message`` why;
     ``lost`` for an indexed document whose vectors were found damaged (it is now failed and is indexed
     again when its file is ingested)."""
 
@@ -303,7 +305,9 @@ class Collection:
                 with times.phase("write"):
                     self._commit(pending)
                     self._code_new_segments()      # before merges, which then carry the codes over
-                    self.store.maybe_merge()       # tiered: most ingests merge nothing
+                yield IngestEvent(display_path(self.store.root), "committed", done, total,
+                                  f"{times.passages:,} new passages searchable", times.passages)
+                yield from self._merge_due(done, total, times)
                 yield from self._retrain_centroids_if_needed(done, total, times)
             except (GeneratorExit, KeyboardInterrupt):
                 self._commit(pending)  # stopped by the caller: keep every whole document encoded so far
@@ -415,6 +419,16 @@ class Collection:
         pending.n_vectors = offset
         yield IngestEvent(shown, "indexed", done, total, f"{len(new.passages)} passages", len(new.passages),
                           tuple(new.notes), sum(f.ocr_seconds for f in parsed.page_facts))
+
+    def _merge_due(self, done: int, total: int, times: IngestTimes) -> Iterator[IngestEvent]:
+        """Carry out the merges the tiered policy asks for, each announced by a ``merging`` event. The
+        new documents are committed (searchable) before the first; searches never wait for a merge."""
+        while due := self.store.next_merge():
+            files, live = due
+            yield IngestEvent(display_path(self.store.root), "merging", done, total,
+                              f"{len(files)} segments, {live:,} live token vectors")
+            with times.phase("merge"):
+                self.store.merge(files)
 
     def _code_new_segments(self) -> None:
         """Give every new segment its codes under the current centroids (growth without retraining)."""

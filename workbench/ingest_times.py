@@ -12,13 +12,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
 
-PHASES = ("parse", "encode", "write", "centroids")
+PHASES = ("parse", "encode", "write", "merge", "centroids")
 
 
 @dataclass
 class IngestTimes:
     """Seconds spent per phase (``parse``: PDF reading and passage cutting, OCR included; ``encode``: the
-    model; ``write``: segments, catalog, codes and merges; ``centroids``: (re)training) and the passages
+    model; ``write``: segments, catalog and codes; ``merge``: segment merges after the commit;
+    ``centroids``: (re)training) and the passages
     that went through, since ``started`` (``time.monotonic()``)."""
 
     passages: int = 0
@@ -53,7 +54,8 @@ class IngestTimes:
             return f"{self.passages / s:,.0f}/s" if s > 0 else "—"
         text = (f"{self.passages:,} passages in {self.elapsed:.1f} s ({self.rate():.1f}/s): parse {per_s('parse')}, "
                 f"encode {per_s('encode')}, write {per_s('write')}")
-        train = self.seconds["centroids"]
+        merge, train = self.seconds["merge"], self.seconds["centroids"]
+        text += f"; segment merges {merge:.1f} s" if merge >= 0.05 else "; segment merges under 0.1 s" if merge else ""
         return text + (f"; centroid training {train:.1f} s" if train >= 0.05 else
                        "; centroid training under 0.1 s" if train else "")
 

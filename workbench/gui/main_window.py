@@ -163,6 +163,8 @@ class MainWindow(QMainWindow):
         text = {"encoding": f"{name}: {ev.message}", "failed": f"failed: {name}: {ev.message}",
                 "indexed": f"indexed {name} ({ev.passages} passages)",
                 "unchanged": f"unchanged: {name}",
+                "committed": f"committed: {ev.message}",
+                "merging": f"merging segments ({ev.message}); searches go on",
                 "centroids": f"training token centroids ({ev.message})",
                 "lost": f"vectors lost: {name}: {ev.message}"}[ev.status]
         self._centroid_reason = ev.message if ev.status == "centroids" else self._centroid_reason

@@ -270,12 +270,19 @@ class IndexStore:
         """Merge segments ``files`` into one, live passages only (see :mod:`.merge`); writers only."""
         return merge_segments(self, files)
 
+    def next_merge(self) -> tuple[list[str], int] | None:
+        """The merge the tiered policy (:mod:`.merge_policy`) asks for now — its segment files and the
+        live token vectors they hold — or ``None``."""
+        stats = self.catalog.segment_stats()
+        files = next_merge(stats)
+        return (files, sum(s.live_vectors for s in stats if s.file in files)) if files else None
+
     def maybe_merge(self) -> list[list[str]]:
-        """Carry out every merge the tiered policy (:mod:`.merge_policy`) asks for now; returns them."""
+        """Carry out every merge the tiered policy asks for now; returns them."""
         done = []
-        while files := next_merge(self.catalog.segment_stats()):
-            self.merge(files)
-            done.append(files)
+        while due := self.next_merge():
+            self.merge(due[0])
+            done.append(due[0])
         return done
 
     def compact(self) -> None:
