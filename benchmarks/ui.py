@@ -50,10 +50,9 @@ import tempfile
 import threading
 import time
 import traceback
-import zlib
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("KAYAK_CONFIG_DIR", tempfile.mkdtemp(prefix="kayak-bench-ui-config-"))
@@ -66,11 +65,10 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from workbench.collection import Collection  # noqa: E402
 from workbench.gui.main_window import MainWindow  # noqa: E402
 from workbench.gui.stall_meter import StallMeter  # noqa: E402
+from workbench.bench_corpus import TableEncoder, page_texts, write_pdfs  # noqa: E402
 from workbench.scale_bench import docstring_passages  # noqa: E402
 
 CACHE_FORMAT = 1              # bump when the generated collection changes, so a cached one is rebuilt
-PAGES_PER_PDF = 10
-PAGE_TOKENS = (90, 140)       # word-pieces per page: under the ingest's soft cut (60 % of 241), one passage
 HEARTBEAT_MS = 2
 STALL_GOAL_MS = 50.0
 LATENCY_GOAL_MS = 100.0
@@ -84,53 +82,6 @@ def say(text: str) -> None:
 
 
 # -- the text: pages of standard-library docstrings --------------------------------------------------
-def page_texts(count_tokens: Callable[[Sequence[str]], list[int]], n_pages: int, seed: int) -> list[str]:
-    """``n_pages`` page texts of PAGE_TOKENS word-pieces, words taken in order from docstring paragraphs
-    shuffled by ``seed`` (a paragraph may run over into the next page)."""
-    paragraphs = [p.split() for p in docstring_passages()]
-    unique = sorted({w for p in paragraphs for w in p})
-    counts = dict(zip(unique, count_tokens(unique)))  # the counter the ingest cuts passages with
-    rng = np.random.default_rng(seed)
-    stream = _word_stream(paragraphs, rng)
-    pages: list[str] = []
-    while len(pages) < n_pages:
-        target = int(rng.integers(*PAGE_TOKENS))
-        page, used = [], 0
-        for word in stream:
-            page.append(word)
-            used += counts[word]
-            if used >= target - 3:
-                break
-        pages.append(" ".join(page))
-    return pages
-
-
-def _word_stream(paragraphs: list[list[str]], rng: np.random.Generator) -> Iterator[str]:
-    """The paragraphs' words, paragraph order reshuffled on every pass, forever."""
-    while True:
-        for i in rng.permutation(len(paragraphs)):
-            yield from paragraphs[i]
-
-
-def write_pdf(path: Path, pages: Sequence[str]) -> Path:
-    """A PDF with one text block per page (as the tests' ``make_pdf``)."""
-    import pymupdf
-    doc = pymupdf.open()
-    for text in pages:
-        page = doc.new_page()
-        page.insert_textbox(pymupdf.Rect(56, 56, 540, 780), text, fontsize=11)
-    path.write_bytes(doc.tobytes())
-    doc.close()
-    return path
-
-
-def write_pdfs(folder: Path, texts: Sequence[str], prefix: str, pages_per_pdf: int = PAGES_PER_PDF) -> list[Path]:
-    """PDFs of ``pages_per_pdf`` pages holding ``texts`` in order, under ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    return [write_pdf(folder / f"{prefix}{i // pages_per_pdf:05d}.pdf", texts[i:i + pages_per_pdf])
-            for i in range(0, len(texts), pages_per_pdf)]
-
-
 def queries(n: int, seed: int = 7) -> list[str]:
     """``n`` short questions-like queries: the first 4–8 words of docstring sentences."""
     rng = np.random.default_rng(seed)
@@ -142,41 +93,6 @@ def queries(n: int, seed: int = 7) -> list[str]:
 
 
 # -- the large index --------------------------------------------------------------------------------
-class TableEncoder:
-    """The real encoder in every respect (tokenizer, identity, checksum, queries) except
-    ``encode_documents``: each word-piece gets one of the contextual vectors the real model produced
-    for it in the docstring corpus (chosen by the passage's text and the position), so building
-    10⁴ passages takes seconds instead of the model's minutes. Word-pieces the model never emitted
-    there (punctuation it drops, pieces the PDF text split differently) are left out, as the model
-    leaves punctuation out."""
-
-    def __init__(self, real) -> None:
-        self.real = real
-        texts = docstring_passages()
-        say(f"encoding {len(texts)} docstring paragraphs with the real model for the vector table…")
-        tok = real.model.tokenizer
-        table: dict[int, list[np.ndarray]] = {}
-        for vecs, tokens in real.encode_documents(texts):
-            for vec, token_id in zip(vecs, tok.convert_tokens_to_ids(tokens)):
-                table.setdefault(token_id, []).append(vec.astype(np.float16))
-        self.table = {i: np.stack(v) for i, v in table.items()}
-
-    def __getattr__(self, name: str):
-        return getattr(self.real, name)
-
-    def encode_documents(self, texts: Sequence[str]) -> list[tuple[np.ndarray, list[str]]]:
-        tok = self.real.model.tokenizer
-        ids = tok(list(texts), add_special_tokens=False, truncation=True,
-                  max_length=self.real.model.document_length)["input_ids"]
-        out = []
-        for text, row in zip(texts, ids):
-            kept = [i for i in row if i in self.table]
-            seed = zlib.crc32(text.encode("utf-8"))
-            vecs = [self.table[i][(seed + k) % len(self.table[i])] for k, i in enumerate(kept)]
-            out.append((np.asarray(vecs, np.float32).reshape(-1, self.real.dim), tok.convert_ids_to_tokens(kept)))
-        return out
-
-
 def large_index(data: Path, n_passages: int, encoder, real_encode: bool) -> tuple[Path, dict]:
     """The cached index of ``n_passages`` passages under ``data`` (built on first use) and its facts."""
     name = f"{n_passages}-{'model' if real_encode else 'table'}-v{CACHE_FORMAT}"

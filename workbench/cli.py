@@ -100,6 +100,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_bench_ingest(args: argparse.Namespace) -> int:
+    from .ingest_bench import run
+    try:
+        args.probe_at = [int(x) for x in args.probe_at.split(",") if x.strip()]
+    except ValueError:
+        raise UsageError(f"--probe-at takes sizes separated by commas, not {args.probe_at!r}") from None
+    return run(args)
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from .collection import Collection
     plan = _plan_from(args)
@@ -450,6 +459,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="keep the generated vectors in this folder and reuse them next time")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench_scale)
+
+    p = sub.add_parser("bench-ingest", help="grow an index through the real ingest path and measure it "
+                                            "(throughput, write amplification, adding a PDF, searches during merges)")
+    p.add_argument("--passages", type=int, default=100_000)
+    p.add_argument("--batches", type=int, default=100, help="ingests the passages arrive in (default 100)")
+    p.add_argument("--probe-at", default="10000,100000,1000000", metavar="N,N,…",
+                   help="sizes at which to add a 20-page PDF and search during a full merge")
+    p.add_argument("--work", help="folder for the index and corpus (default: a new temporary folder)")
+    p.add_argument("--max-centroids", type=int, default=0,
+                   help="cap the index's centroid count (0: about 4·√tokens, as any index)")
+    p.add_argument("--real-encoder", action="store_true",
+                   help="encode with the model (default: a table of the model's vectors for the same words)")
+    p.add_argument("--queries", type=int, default=30, help="queries per search measurement (0: none)")
+    p.add_argument("--keep", action="store_true", help="keep the index afterwards")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench_ingest)
 
     p = sub.add_parser("gui", help="the desktop workbench (default: the demo collection on first run)")
     p.add_argument("--index", default=None, help="index folder to open (created if missing)")

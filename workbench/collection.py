@@ -60,6 +60,7 @@ class IngestEvent:
     ocr_seconds: float = 0.0
     rate: float = 0.0                # passages per second over the ingest so far
     eta_s: float | None = None       # seconds left (from the time per file so far), once known
+    vectors: int = 0                 # ``merging``: the live token vectors the merge rewrites
 
 
 @dataclass
@@ -426,7 +427,7 @@ class Collection:
         while due := self.store.next_merge():
             files, live = due
             yield IngestEvent(display_path(self.store.root), "merging", done, total,
-                              f"{len(files)} segments, {live:,} live token vectors")
+                              f"{len(files)} segments, {live:,} live token vectors", vectors=live)
             with times.phase("merge"):
                 self.store.merge(files)
 

@@ -53,6 +53,7 @@ GROWTH = 4                   # retrain once the collection is 4× what the centr
 RESIDUAL_BITS = 2            # 32 bytes per 128-d token beside its 4-byte code (float16: 256)
 SAMPLE = 1 << 16             # vectors a residual codec is fitted on and a mean cosine is measured on
 POINTS_PER_CENTROID = 32     # k-means training sample per centroid (as build_centroid_index)
+HELD_OUT = 1 << 14           # vectors kept out of k-means: the residual codec and the mean cosine use them
 MAX_CENTROIDS_KEY = "max_centroids"   # manifest: an upper bound on the 4·√T centroid count, if set
 CODE_CHUNK = 1 << 18         # vectors coded at a time (128 MiB of float32 input)
 
@@ -244,11 +245,15 @@ class CentroidStore:
         cap = self._get(MAX_CENTROIDS_KEY)
         if cap and cap.isdigit() and int(cap) > 0:
             k = min(k, int(cap))
-        rows = np.sort(sample_token_rows(index.starts, index.lengths, POINTS_PER_CENTROID * k))
-        sample = np.asarray(index.vectors[rows], dtype=np.float32)
-        centroids = train_centroids(sample, k)
-        fit = sample[np.linspace(0, sample.shape[0] - 1, min(SAMPLE, sample.shape[0])).astype(np.int64)]
-        del sample
+        # Held-out vectors, not trained on, give the codec and the mean cosine: measured on the training
+        # sample itself the cosine is optimistic, and every later ingest would look like drift.
+        rows = sample_token_rows(index.starts, index.lengths, POINTS_PER_CENTROID * k + HELD_OUT)
+        rows = rows[np.random.default_rng(1).permutation(rows.shape[0])]
+        held = min(HELD_OUT, max(rows.shape[0] - POINTS_PER_CENTROID * k, rows.shape[0] // 4))
+        train_rows = np.sort(rows[held:])
+        fit_rows = np.sort(rows[:held]) if held else train_rows
+        centroids = train_centroids(np.asarray(index.vectors[train_rows], dtype=np.float32), k)
+        fit = np.asarray(index.vectors[fit_rows], dtype=np.float32)
         fit_codes = assign(fit, centroids)
         codec = ResidualCodec.fit(fit - centroids[fit_codes], RESIDUAL_BITS)
         version = f"v-{uuid.uuid4().hex[:12]}"

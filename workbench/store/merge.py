@@ -7,13 +7,21 @@ files are flushed and renamed into place, then one committed transaction points 
 new segment and drops the old ones, whose files are deleted afterwards. A search that opened the old
 segments keeps reading them (Linux keeps a deleted file alive while it is mapped); a writer killed
 at any moment leaves either the old segments or the new one referenced, never a mix.
+
+A merge runs on a thread of its own at a lower CPU priority (:func:`below_normal_priority`, Linux
+nice +10 for that thread only), as Lucene throttles its merges: on a machine of two cores a search
+started meanwhile gets the CPU first. Stopping it (Ctrl+C, a closed ingest) between chunks removes the
+partial file; the merge is simply due again next time.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
+import threading
 import uuid
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
@@ -28,15 +36,58 @@ if TYPE_CHECKING:
 
 CHUNK_VECTORS = 1 << 18     # vectors gathered per step: 64 MiB of float16 at dim 128
 FREE_MARGIN_BYTES = 16 << 20   # room a merge leaves for the catalog's own growth
+MERGE_NICENESS = 10         # added to the merging thread's nice value (searches and the GUI go first)
+T = TypeVar("T")
+
+
+class MergeStopped(Exception):
+    """A merge was stopped between chunks; nothing of it was kept."""
 
 # ``pieces(i, j)``: for the output's passages ``i..j``, ``(old file, token rows in it)`` in output order.
 Pieces = Callable[[int, int], Iterator[tuple[str, np.ndarray]]]
 
 
+def below_normal_priority(work: Callable[[threading.Event], T]) -> T:
+    """``work(stop)`` on a new thread whose nice value is raised by ``MERGE_NICENESS`` (Linux sets it per
+    thread; elsewhere the thread runs at normal priority), waiting for it here. An exception in it is
+    raised here; one here (Ctrl+C) sets ``stop`` and waits for the work to notice."""
+    box: dict[str, object] = {}
+    stop = threading.Event()
+
+    def body() -> None:
+        if sys.platform.startswith("linux"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), MERGE_NICENESS)
+            except OSError:
+                pass                       # a priority we may not lower is no reason not to merge
+        try:
+            box["result"] = work(stop)
+        except BaseException as exc:       # noqa: BLE001 — handed to the waiting thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=body, name="kayak-merge")
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.1)
+    except BaseException:
+        stop.set()
+        thread.join()
+        raise
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box.get("result")  # type: ignore[return-value]
+
+
 def merge_segments(store: "IndexStore", files: Sequence[str]) -> str | None:
-    """Merge segments ``files`` of ``store`` (the caller holds its writer lock) into one; returns the new
-    segment's file, or ``None`` when none of their passages is live (their rows are simply dropped).
-    Raises :class:`~.errors.DiskFull` before writing when the disk cannot hold the new segment."""
+    """Merge segments ``files`` of ``store`` (the caller holds its writer lock) into one, on a thread of
+    lower priority; returns the new segment's file, or ``None`` when none of their passages is live
+    (their rows are simply dropped). Raises :class:`~.errors.DiskFull` before writing when the disk
+    cannot hold the new segment."""
+    return below_normal_priority(lambda stop: _merge(store, files, stop))
+
+
+def _merge(store: "IndexStore", files: Sequence[str], stop: threading.Event) -> str | None:
     layout = store.catalog.live_layout()
     files = list(files)
     members = [layout.segment_files.index(f) for f in files if f in layout.segment_files]
@@ -73,6 +124,8 @@ def merge_segments(store: "IndexStore", files: Sequence[str]) -> str | None:
     def fill(out: np.ndarray) -> None:
         pos = 0
         for i, j in chunks:
+            if stop.is_set():
+                raise MergeStopped("the merge was stopped")
             for f, idx in pieces(i, j):
                 out[pos:pos + idx.shape[0]] = arrays[f][idx]
                 pos += idx.shape[0]

@@ -1,0 +1,307 @@
+"""``workbench bench-ingest``: a collection grown through the real ingest path, measured as it grows.
+
+Everything a user's ``workbench ingest`` does runs for real — BEIR ``.jsonl`` parsing and passage
+cutting with the model's tokenizer, the catalog and its full-text index, segments, the tiered merges,
+centroid coding and retraining — in ``--batches`` ingests of equal size. Only the model's forward pass
+is replaced, by default, by :class:`~workbench.bench_corpus.TableEncoder` (the vectors the real
+model gave the same words), so 10⁶ passages take about an hour instead of a day on two cores;
+``--real-encoder`` runs the model.
+
+It prints, side by side from one run:
+
+* passages per second per phase (parse, encode, write, merge, centroids) over the whole ingest;
+* bytes written per passage (``/proc/self/io``) and the vectors' write amplification (vector bytes the
+  segments and merges wrote / vector bytes ingested);
+* at each ``--probe-at`` size: adding one new 20-page PDF with the real model in a fresh process
+  (``workbench ingest``'s path) — seconds until it is committed and searchable, its encoding time, the
+  merges and retraining that followed, and the process's peak RSS;
+* search latency (auto plan, query encoding excluded) idle and while another process merges every
+  segment into one (the largest merge there is at that size), with the share of results identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .bench_corpus import TableEncoder, page_texts, write_jsonl, write_pdfs
+
+PROBE_PAGES = 20
+MERGE_QUERY_GOAL = 1.5      # issue 12: p95 during a merge within 1.5× of idle
+
+
+def written_bytes() -> int:
+    """Bytes this process has caused to be written to storage (``write_bytes`` of ``/proc/self/io``)."""
+    try:
+        for line in Path("/proc/self/io").read_text().splitlines():
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB: ``VmHWM`` (``ru_maxrss`` would count the parent's
+    memory at the fork that started a child process)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+# -- the growing collection ---------------------------------------------------------------------------
+def grow(args: argparse.Namespace, work: Path) -> dict:
+    from .collection import Collection
+    from .encode import Encoder
+    from .store.centroid_store import MAX_CENTROIDS_KEY
+
+    real = Encoder()
+    encoder = real if args.real_encoder else TableEncoder(real, work / "table.npz")
+    index = work / "index.kayak"
+    coll = Collection.open(index, create=True, encoder=encoder)
+    if args.max_centroids:
+        coll.store.catalog.set_manifest(MAX_CENTROIDS_KEY, str(args.max_centroids))
+    per_batch = max(1, args.passages // args.batches)
+    probes = sorted(p for p in args.probe_at if p <= args.passages)
+    corpus = work / "corpus"
+    corpus.mkdir(exist_ok=True)
+    out: dict = {"passages_asked": args.passages, "batches": args.batches, "per_batch": per_batch,
+                 "encoder": "real model" if args.real_encoder else "vector table of the real model (TableEncoder)",
+                 "probes": [], "merges": [], "retrainings": []}
+    phases = dict.fromkeys(("parse", "encode", "write", "merge", "centroids"), 0.0)
+    commit_s, generate_s, passages, merged_vectors = [], 0.0, 0, 0
+    io_start, t_start = written_bytes(), time.perf_counter()
+    for b in range(args.batches):
+        t = time.perf_counter()
+        path = write_jsonl(corpus / f"batch{b:05d}.jsonl", page_texts(real.count_tokens, per_batch, seed=10_000 + b),
+                           b * per_batch)
+        generate_s += time.perf_counter() - t
+        t = time.perf_counter()
+        for ev in coll.iter_ingest([path]):
+            if ev.status == "committed":
+                commit_s.append(time.perf_counter() - t)
+            elif ev.status == "merging":
+                out["merges"].append({"at_passages": passages + per_batch, "what": ev.message})
+                merged_vectors += ev.vectors
+            elif ev.status == "centroids":
+                out["retrainings"].append({"at_passages": passages + per_batch, "why": ev.message})
+            elif ev.status == "failed":
+                raise RuntimeError(f"the benchmark's own file failed: {ev.message}")
+        for k in phases:
+            phases[k] += coll.ingest_times.seconds[k]
+        passages += coll.ingest_times.passages
+        path.unlink()
+        if (b + 1) % max(1, args.batches // 20) == 0 or b + 1 == args.batches:
+            say(f"{passages:,} passages after {b + 1} ingests, {time.perf_counter() - t_start:,.0f} s "
+                f"(last ingest {time.perf_counter() - t:.2f} s, {coll.store.catalog.counts()['segments']} segments)")
+        while probes and passages >= probes[0]:
+            probes.pop(0)
+            out["probes"].append(probe(args, work, index, passages))
+    elapsed = time.perf_counter() - t_start - sum(p["seconds_in_parent"] for p in out["probes"])
+    counts = coll.store.catalog.counts()
+    vector_bytes = 2 * coll.store.dim
+    ingested = counts["vectors"]
+    out.update({
+        "passages": passages, "vectors": ingested, "documents": counts["documents"],
+        "seconds": round(elapsed, 1), "text_generation_seconds": round(generate_s, 1),
+        "passages_per_s": round(passages / elapsed, 1),
+        "phase_passages_per_s": {k: round(passages / s, 1) if s else None for k, s in phases.items()},
+        "phase_seconds": {k: round(s, 1) for k, s in phases.items()},
+        "commit_seconds_p50_p95_max": [round(percentile(commit_s, 50), 2), round(percentile(commit_s, 95), 2),
+                                       round(max(commit_s), 2)],
+        "bytes_written_per_passage": round((written_bytes() - io_start) / max(passages, 1)),
+        "vector_bytes_per_passage": round(ingested * vector_bytes / max(passages, 1)),
+        "vector_write_amplification": round((ingested + merged_vectors) / max(ingested, 1), 2),
+        "index_bytes": coll.store.disk_bytes(), "segments": counts["segments"],
+        "peak_rss_mb": round(peak_rss_mb()),
+    })
+    return out
+
+
+def probe(args: argparse.Namespace, work: Path, index: Path, passages: int) -> dict:
+    """Add a new 20-page PDF with the real model in a fresh process, then search while another process
+    merges every segment into one."""
+    from .encode import Encoder
+    t = time.perf_counter()
+    pdf = write_pdfs(work / f"probe-{passages}", page_texts(Encoder().count_tokens, PROBE_PAGES, seed=passages),
+                     "probe", PROBE_PAGES)[0]
+    say(f"adding a {PROBE_PAGES}-page PDF to {passages:,} passages in a fresh process…")
+    add = _child(["--add", str(index), str(pdf)])
+    say(f"  committed after {add['until_committed_s']} s (encode {add['encode_s']} s), total {add['total_s']} s, "
+        f"peak RSS {add['peak_rss_mb']:,} MB")
+    searches = searches_during_merge(args, index) if args.queries else {}
+    return {"at_passages": passages, "add": add, "search": searches, "seconds_in_parent": time.perf_counter() - t}
+
+
+def _child(argv: list[str]) -> dict:
+    done = subprocess.run([sys.executable, "-m", "workbench.ingest_bench", *argv], capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench child {argv[0]} failed: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def add_one(index: Path, pdf: Path) -> dict:
+    """In a fresh process: ``workbench ingest PDF --index INDEX``'s path with the real model, timed."""
+    from .collection import Collection
+    t0 = time.perf_counter()
+    coll = Collection.open(index, create=True)
+    coll.encoder  # noqa: B018 — the model loads before the clock for the ingest starts
+    opened = time.perf_counter() - t0
+    t = time.perf_counter()
+    committed = None
+    merges = []
+    for ev in coll.iter_ingest([pdf]):
+        if ev.status == "committed":
+            committed = time.perf_counter() - t
+        elif ev.status == "merging":
+            merges.append(ev.message)
+        elif ev.status == "failed":
+            raise RuntimeError(ev.message)
+    s = coll.ingest_times.seconds
+    return {"open_and_load_model_s": round(opened, 2), "until_committed_s": round(committed or 0.0, 2),
+            "parse_s": round(s["parse"], 2), "encode_s": round(s["encode"], 2), "write_s": round(s["write"], 2),
+            "merge_s": round(s["merge"], 2), "centroids_s": round(s["centroids"], 2),
+            "total_s": round(time.perf_counter() - t, 2), "merges": merges,
+            "passages": coll.ingest_times.passages, "peak_rss_mb": round(peak_rss_mb())}
+
+
+def merge_all(index: Path) -> dict:
+    """In a fresh process: merge every segment into one (the writer's largest possible merge)."""
+    from .store import IndexStore
+    store = IndexStore.open(index)
+    t = time.perf_counter()
+    with store.writer():
+        n = store.catalog.counts()["segments"]
+        print("merging", flush=True)          # the parent's searches count from here
+        store.compact()
+    return {"segments_merged": n, "seconds": round(time.perf_counter() - t, 1), "peak_rss_mb": round(peak_rss_mb())}
+
+
+def searches_during_merge(args: argparse.Namespace, index: Path) -> dict:
+    from .collection import Collection
+    from .core import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, auto_search_plan, available_backends
+    from .core import search_with_plan
+    from .scale_bench import docstring_passages
+    backend = MOJO_EXACT_CPU_BACKEND if available_backends()[MOJO_EXACT_CPU_BACKEND][0] else NUMPY_REFERENCE_BACKEND
+    coll = Collection.open(index, read_only=True)
+    rng = np.random.default_rng(5)
+    texts = [" ".join(p.split()[:8]) for p in rng.choice(docstring_passages(), args.queries, replace=False)]
+    queries = [coll.encode_query(t) for t in texts]
+    plan = auto_search_plan()
+
+    def run(q):
+        t = time.perf_counter()
+        result = coll.retrying(lambda ix: search_with_plan(q, ix, plan, backend))
+        return (time.perf_counter() - t) * 1000, [(h.passage_id, round(h.score, 4)) for h in result.hits]
+
+    for q in queries:                          # warm the page cache and the opened index
+        run(q)
+    idle = [run(q) for q in queries]
+    child = subprocess.Popen([sys.executable, "-m", "workbench.ingest_bench", "--merge-all", str(index)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child.stdout.readline()                   # the child has started and holds the writer lock
+    during, reopened, same, i = [], [], 0, 0
+    while child.poll() is None:
+        generation = coll.store.catalog.generation()
+        ms, hits = run(queries[i % len(queries)])
+        (during if coll.late_index().catalog.generation == generation else reopened).append(ms)
+        same += hits == idle[i % len(queries)][1]
+        i += 1
+    stdout, stderr = child.communicate()
+    if child.returncode != 0:
+        raise RuntimeError(f"the merging process failed: {stderr.strip()[-2000:]}")
+    idle_ms = [ms for ms, _ in idle]
+    return {"backend": backend, "plan": "auto", "idle_p50_ms": round(percentile(idle_ms, 50), 1),
+            "idle_p95_ms": round(percentile(idle_ms, 95), 1), "during_merge_n": len(during),
+            "during_merge_p50_ms": round(percentile(during, 50), 1),
+            "during_merge_p95_ms": round(percentile(during, 95), 1),
+            "reopened_ms": [round(ms, 1) for ms in reopened],
+            "identical_results": f"{same}/{len(during) + len(reopened)}",
+            "merge": json.loads(stdout.strip().splitlines()[-1])}
+
+
+# -- output --------------------------------------------------------------------------------------------
+def say(text: str) -> None:
+    print(f"[bench-ingest] {text}", file=sys.stderr, flush=True)
+
+
+def print_report(out: dict) -> None:
+    print(f"\n{out['passages']:,} passages ({out['vectors']:,} token vectors) in {out['batches']} ingests of "
+          f"{out['per_batch']:,}, encoder: {out['encoder']}")
+    print(f"ingest: {out['seconds']:,} s, {out['passages_per_s']:,} passages/s "
+          f"(generating the text took another {out['text_generation_seconds']} s)")
+    print("per phase, passages/s: " + ", ".join(f"{k} {v:,}" if v else f"{k} —"
+                                                 for k, v in out["phase_passages_per_s"].items())
+          + "  (seconds: " + ", ".join(f"{k} {v:,}" for k, v in out["phase_seconds"].items()) + ")")
+    p50, p95, mx = out["commit_seconds_p50_p95_max"]
+    print(f"per ingest until committed: p50 {p50} s, p95 {p95} s, max {mx} s")
+    print(f"bytes written per passage: {out['bytes_written_per_passage']:,} (vectors alone: "
+          f"{out['vector_bytes_per_passage']:,}); vector write amplification {out['vector_write_amplification']}×; "
+          f"{len(out['merges'])} merges, {len(out['retrainings'])} centroid trainings")
+    print(f"index on disk: {out['index_bytes'] / 2**30:,.2f} GiB in {out['segments']} segments; "
+          f"ingest process peak RSS {out['peak_rss_mb']:,} MB")
+    for p in out["probes"]:
+        a, s = p["add"], p["search"]
+        print(f"\nat {p['at_passages']:,} passages — add one {PROBE_PAGES}-page PDF ({a['passages']} passages), "
+              f"real model, fresh process: committed after {a['until_committed_s']} s, of which encoding "
+              f"{a['encode_s']} s and parsing {a['parse_s']} s; then merges {a['merge_s']} s, centroids "
+              f"{a['centroids_s']} s; peak RSS {a['peak_rss_mb']:,} MB (model load {a['open_and_load_model_s']} s before)")
+        if s:
+            m = s["merge"]
+            print(f"  search ({s['plan']}, {s['backend']}): idle p50 {s['idle_p50_ms']} ms, p95 {s['idle_p95_ms']} ms; "
+                  f"while merging {m['segments_merged']} segments into one ({m['seconds']} s, merge peak RSS "
+                  f"{m['peak_rss_mb']:,} MB): p50 {s['during_merge_p50_ms']} ms, p95 {s['during_merge_p95_ms']} ms "
+                  f"over {s['during_merge_n']} searches, results identical {s['identical_results']}"
+                  + (f"; the search that opened the merged index took {', '.join(map(str, s['reopened_ms']))} ms"
+                     if s["reopened_ms"] else ""))
+
+
+def run(args: argparse.Namespace) -> int:
+    work = Path(args.work).expanduser() if args.work else Path(tempfile.mkdtemp(prefix="kayak-bench-ingest-"))
+    if (work / "index.kayak").exists():
+        raise SystemExit(f"{work} already holds a benchmark index; choose a new --work folder")
+    work.mkdir(parents=True, exist_ok=True)
+    free_gb = shutil.disk_usage(work).free / 2**30
+    say(f"working in {work} ({free_gb:,.0f} GiB free)")
+    out = grow(args, work)
+    out["work"], out["free_gib_at_start"] = str(work), round(free_gb, 1)
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        print_report(out)
+    if not args.keep:
+        shutil.rmtree(work / "index.kayak", ignore_errors=True)
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    """The benchmark's child processes: ``--add INDEX PDF`` and ``--merge-all INDEX`` (JSON on stdout)."""
+    if argv[:1] == ["--add"]:
+        print(json.dumps(add_one(Path(argv[1]), Path(argv[2]))))
+    elif argv[:1] == ["--merge-all"]:
+        print(json.dumps(merge_all(Path(argv[1]))))
+    else:
+        print("use 'workbench bench-ingest'", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    sys.exit(main(sys.argv[1:]))
