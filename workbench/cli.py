@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import textwrap
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,7 +61,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from .collection import Collection
     coll = Collection.open(args.index, model=args.model, create=True, trust_remote_code=args.trust_remote_code)
     coll.ocr = not args.no_ocr
-    failed = indexed = unchanged = passages = 0
+    failed = indexed = unchanged = renamed = passages = 0
     ocr_seconds = 0.0
     bar = tqdm(total=None, unit="file", disable=True if args.quiet else None, dynamic_ncols=True, file=sys.stderr)
     for ev in coll.iter_ingest(args.paths):
@@ -76,6 +77,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             continue
         if ev.status == "committed":
             continue
+        if ev.status == "renamed":
+            bar.write(f"renamed: {_one_line(ev.path)}: {_one_line(ev.message)}")
+            renamed += 1
         if ev.status == "lost":
             bar.write(f"vectors lost: {_one_line(ev.path)}: {_one_line(ev.message)}")
             continue
@@ -89,15 +93,59 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             ocr_seconds += ev.ocr_seconds
             for note in ev.notes:
                 bar.write(f"note: {_one_line(ev.path)}: {_one_line(note)}")
-        else:
+        elif ev.status == "unchanged":
             unchanged += 1
     bar.close()
-    print(f"{indexed} indexed ({passages} passages), {unchanged} unchanged, {failed} failed; "
+    print(f"{indexed} indexed ({passages} passages), {unchanged} unchanged, "
+          + (f"{renamed} renamed, " if renamed else "") + f"{failed} failed; "
           f"index {args.index} holds {coll.store.catalog.counts()['passages']} passages"
           + (f"; OCR took {ocr_seconds:.1f} s" if ocr_seconds else ""))
     if passages:
         print(f"throughput: {coll.ingest_times.summary()}")
     return 1 if failed else 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Follow folders: catch up with changes made while nobody watched, then index changes as they
+    happen until Ctrl+C (or ``--for`` seconds)."""
+    from .collection import Collection
+    from .watch import FolderWatcher, sync_events
+    coll = Collection.open(args.index, model=args.model, create=True, trust_remote_code=args.trust_remote_code)
+    coll.ocr = not args.no_ocr
+    try:
+        folders = coll.set_watched(args.paths) if args.paths else coll.watched_folders()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not folders:
+        raise UsageError(f"{args.index} watches no folder yet: name one, 'workbench watch FOLDER --index {args.index}'")
+    print("watching " + ", ".join(_one_line(str(f)) for f in folders) + " (Ctrl+C stops)", flush=True)
+    _print_events(coll.iter_rescan())
+    watcher = FolderWatcher(folders)
+    watcher.start()
+    deadline = time.monotonic() + args.for_seconds if args.for_seconds else None
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.2)
+            if batch := watcher.due():
+                _print_events(sync_events(coll, watcher, batch))
+    finally:
+        watcher.stop()
+    return 0
+
+
+def _print_events(events) -> None:
+    """One line per finished step of an ingest, sync or rescan (nothing for unchanged files)."""
+    for ev in events:
+        name = _one_line(ev.path)
+        line = {"indexed": lambda: f"indexed {name} ({ev.passages} passages)",
+                "renamed": lambda: f"renamed {name}: {_one_line(ev.message)}",
+                "removed": lambda: f"removed {name} ({ev.passages} passages)",
+                "failed": lambda: f"failed: {name}: {_one_line(ev.message)}",
+                "lost": lambda: f"vectors lost: {name}: {_one_line(ev.message)}",
+                "merging": lambda: f"merging segments: {ev.message}",
+                "centroids": lambda: f"training token centroids: {ev.message}"}.get(ev.status)
+        if line is not None:
+            print(line(), flush=True)
 
 
 def cmd_bench_ingest(args: argparse.Namespace) -> int:
@@ -413,6 +461,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ocr", action="store_true",
                    help="do not OCR pages without usable text (image-only, undecodable fonts)")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("watch", help="keep an index current as files in folders are added, changed, renamed "
+                                     "or removed (the folders are remembered by the index)")
+    p.add_argument("paths", nargs="*", help="folders to start watching (none: those the index already watches)")
+    p.add_argument("--index", required=True, help="index folder (created if missing)")
+    p.add_argument("--model", default=None, help="ColBERT checkpoint folder or hub id (default: built-in)")
+    p.add_argument("--trust-remote-code", action="store_true",
+                   help="let the model run Python code of its own; only for models whose authors you trust")
+    p.add_argument("--no-ocr", action="store_true", help="do not OCR pages without usable text")
+    p.add_argument("--for", dest="for_seconds", type=float, default=0, metavar="SECONDS",
+                   help="stop after this long (default: run until Ctrl+C)")
+    p.set_defaults(func=cmd_watch)
 
     p = sub.add_parser("search", help="search an index")
     p.add_argument("query")

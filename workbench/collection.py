@@ -34,6 +34,7 @@ COMMIT_VECTORS = 50_000   # commit a batch once this many vectors wait (bounds w
 COMMIT_SECONDS = 5.0      # … or once this long has passed since the last commit
 ENCODE_CHUNK = 64         # passages encoded between cancellation points
 REOPEN_ATTEMPTS = 5       # a search whose index a writer changed underneath is run again on the new one
+WATCHED_KEY = "watched_folders"   # manifest: JSON list of the folders the index follows
 T = TypeVar("T")
 
 
@@ -43,7 +44,8 @@ class EncoderMismatch(IndexFormatError):
 
 @dataclass(frozen=True)
 class IngestEvent:
-    """Progress of one file. ``status``: indexed, unchanged, failed, or encoding (partial progress);
+    """Progress of one file. ``status``: indexed, unchanged, renamed (an indexed file under a new name:
+    passages kept), removed (its file is gone), failed, or encoding (partial progress);
     for the index as a whole (``path`` is the index): ``committed`` once every new document is
     searchable (``passages``: how many passages this ingest added), then ``merging`` before each segment
     merge and ``centroids`` when the token centroids are being (re)trained, ``message`` why;
@@ -268,13 +270,16 @@ class Collection:
         return render_page(path, info.page, zoom)
 
     # -- writing ---------------------------------------------------------------------------------
-    def iter_ingest(self, paths: Iterable[str | Path]) -> Iterator[IngestEvent]:
+    def iter_ingest(self, paths: Iterable[str | Path], quick: bool = False) -> Iterator[IngestEvent]:
         """Index files and folders; yields an event per file (and while encoding big ones).
 
-        Unchanged files (same content hash) are skipped, changed ones replace their passages, and a
-        file that cannot be read is recorded with its reason while the rest carry on. Closing the
-        generator early (or Ctrl+C) commits every document already encoded; a killed process keeps
-        every batch already committed.
+        Unchanged files (same content hash) are skipped, changed ones replace their passages, a new
+        name holding the content of an indexed document whose file is gone is that document renamed
+        (``renamed``: its passages are kept, nothing is encoded), and a file that cannot be read is
+        recorded with its reason while the rest carry on. ``quick``: a file whose size and
+        modification time equal the indexed ones counts as unchanged without reading it (rescans of
+        watched folders). Closing the generator early (or Ctrl+C) commits every document already
+        encoded; a killed process keeps every batch already committed.
         """
         self.encoder  # noqa: B018 — a model that cannot load (or may not) stops the ingest before any file
         files, rejected = discover([Path(p).expanduser() for p in paths])
@@ -292,7 +297,7 @@ class Collection:
             try:
                 for path in files:
                     event = None
-                    for event in self._ingest_file(path, pending, done, total, times):
+                    for event in self._ingest_file(path, pending, done, total, times, quick):
                         if event.status != "encoding":
                             break
                         yield event
@@ -345,6 +350,64 @@ class Collection:
         self._index = None
         return removed
 
+    # -- watched folders ---------------------------------------------------------------------------
+    def watched_folders(self) -> list[Path]:
+        """The folders this index follows (kept in its manifest, so every program that opens it knows)."""
+        try:
+            names = json.loads(self.store.manifest.get(WATCHED_KEY, "[]"))
+        except ValueError:
+            return []
+        return [Path(n) for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+    def set_watched(self, folders: Iterable[str | Path], watched: bool = True) -> list[Path]:
+        """Start (``watched``) or stop following ``folders``; returns the folders followed now. Raises
+        ``ValueError`` for a path that is not a folder when starting."""
+        current = self.watched_folders()
+        for folder in folders:
+            path = canonical_path(folder)
+            if watched and not path.is_dir():
+                raise ValueError(f"{display_path(path)} is not a folder; only folders can be watched")
+            current = [p for p in current if p != path] + ([path] if watched else [])
+        with self.store.writer():
+            self.store.catalog.set_manifest(WATCHED_KEY, json.dumps([os.fsdecode(p) for p in current]))
+        return current
+
+    def iter_sync(self, paths: Iterable[str | Path]) -> Iterator[IngestEvent]:
+        """Bring the index in line with ``paths`` that changed on disk: files (and folders) that exist
+        are ingested — a renamed file keeps its passages — and documents at or under a path that is
+        gone are removed (``removed`` events)."""
+        paths = [Path(p) for p in paths]
+        present = [p for p in paths if os.path.lexists(p)]
+        if present:
+            yield from self.iter_ingest(present)
+        yield from self._removed_events([p for p in paths if not os.path.lexists(p)])
+
+    def iter_rescan(self) -> Iterator[IngestEvent]:
+        """Catch up with what changed in the watched folders while nobody watched: new and changed
+        files are ingested (files whose size and time are unchanged are not read), renamed ones keep
+        their passages, and documents whose files are gone are removed. A watched folder that is
+        missing altogether (an unplugged disk) keeps its documents and is reported as ``failed``."""
+        folders = self.watched_folders()
+        missing = [f for f in folders if not f.is_dir()]
+        for folder in missing:
+            yield IngestEvent(display_path(folder), "failed", 0, 0,
+                              "the watched folder is missing (an unplugged disk?); its documents are kept")
+        present = [f for f in folders if f.is_dir()]
+        if not present:
+            return
+        yield from self.iter_ingest(present, quick=True)
+        prefixes = [fs_path_bytes(f).rstrip(b"/") + b"/" for f in present]
+        gone = [Path(os.fsdecode(d.path_bytes)) for d in self.store.catalog.documents()
+                if d.path_bytes.startswith(tuple(prefixes)) and not os.path.lexists(os.fsdecode(d.path_bytes))]
+        yield from self._removed_events(gone)
+
+    def _removed_events(self, gone: list[Path]) -> Iterator[IngestEvent]:
+        if not gone:
+            return
+        removed = self.remove(gone)
+        for i, (path, n) in enumerate(sorted(removed.items()), 1):
+            yield IngestEvent(path, "removed", i, len(removed), f"{n} passages removed", n)
+
     def _plain_disk_full(self, exc: OSError, what: str) -> OSError:
         """What to raise for ``exc``: a full disk as a :class:`DiskFull` that says how many documents the
         index keeps (``what``: what was being written); any other error as it is."""
@@ -358,20 +421,28 @@ class Collection:
             pass
         return full
 
-    def _ingest_file(self, path: Path, pending: _Pending, done: int, total: int, times: IngestTimes
-                     ) -> Iterator[IngestEvent]:
+    def _ingest_file(self, path: Path, pending: _Pending, done: int, total: int, times: IngestTimes,
+                     quick: bool = False) -> Iterator[IngestEvent]:
         path = canonical_path(path)
         shown, key = display_path(path), fs_path_bytes(path)
+        known = self.store.catalog.document(key)
+        same_stat = (known.size, known.mtime) if quick and known and known.status == "indexed" else None
         try:
-            size, mtime, digest = _file_facts(path)
+            size, mtime, digest = _file_facts(path, same_stat)
         except IngestError as exc:
             self.store.catalog.record_failure(shown, key, None, None, None, str(exc))
             yield IngestEvent(shown, "failed", done, total, str(exc))
             return
-        known = self.store.catalog.document(key)
-        if known and known.status == "indexed" and known.content_hash == digest:
+        if known and known.status == "indexed" and digest in (None, known.content_hash):
             yield IngestEvent(shown, "unchanged", done, total, passages=known.passages)
             return
+        if known is None or known.status != "indexed":
+            moved = self._renamed_from(digest)
+            if moved is not None:
+                self.store.catalog.rename_document(moved.path_bytes, shown, key, mtime)
+                yield IngestEvent(shown, "renamed", done, total, f"renamed from {moved.path}; its passages are kept",
+                                  moved.passages)
+                return
         if any(d.path_bytes == key for d in pending.docs):
             yield IngestEvent(shown, "unchanged", done, total, "listed twice")
             return
@@ -420,6 +491,14 @@ class Collection:
         pending.n_vectors = offset
         yield IngestEvent(shown, "indexed", done, total, f"{len(new.passages)} passages", len(new.passages),
                           tuple(new.notes), sum(f.ocr_seconds for f in parsed.page_facts))
+
+    def _renamed_from(self, digest: str):
+        """The indexed document with content ``digest`` whose file no longer exists (the old name of a
+        renamed or moved file), or ``None``."""
+        for doc in self.store.catalog.documents_with_hash(digest):
+            if not os.path.lexists(os.fsdecode(doc.path_bytes)):
+                return doc
+        return None
 
     def _merge_due(self, done: int, total: int, times: IngestTimes) -> Iterator[IngestEvent]:
         """Carry out the merges the tiered policy asks for, each announced by a ``merging`` event. The
@@ -482,11 +561,14 @@ def require_utf8(text: str, what: str) -> str:
     return text
 
 
-def _file_facts(path: Path) -> tuple[int, float, str]:
-    """``(size, mtime, sha256)`` of a regular file, read through one descriptor (never a FIFO)."""
-    h = hashlib.sha256()
+def _file_facts(path: Path, same_stat: tuple[int | None, float | None] | None = None) -> tuple[int, float, str | None]:
+    """``(size, mtime, sha256)`` of a regular file, read through one descriptor (never a FIFO); the hash
+    is ``None``, and the file not read, when its ``(size, mtime)`` equal ``same_stat``."""
     with open_regular(path) as fh:
         st = os.fstat(fh.fileno())
+        if same_stat is not None and same_stat == (st.st_size, st.st_mtime):
+            return st.st_size, st.st_mtime, None
+        h = hashlib.sha256()
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return st.st_size, st.st_mtime, h.hexdigest()

@@ -163,6 +163,8 @@ class MainWindow(QMainWindow):
         text = {"encoding": f"{name}: {ev.message}", "failed": f"failed: {name}: {ev.message}",
                 "indexed": f"indexed {name} ({ev.passages} passages)",
                 "unchanged": f"unchanged: {name}",
+                "renamed": f"renamed {name} (passages kept)",
+                "removed": f"removed {name} ({ev.passages} passages)",
                 "committed": f"committed: {ev.message}",
                 "merging": f"merging segments ({ev.message}); searches go on",
                 "centroids": f"training token centroids ({ev.message})",

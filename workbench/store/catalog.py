@@ -330,6 +330,24 @@ class Catalog:
             db.execute("DELETE FROM document_facts WHERE document_id = ?", (row[0],))
             return n
 
+    @_plain_errors
+    def documents_with_hash(self, content_hash: str) -> list[DocumentRow]:
+        """Indexed documents whose content has SHA-256 ``content_hash`` (a renamed file's old entry)."""
+        rows = self.db.execute(f"SELECT {_DOC_COLUMNS} FROM documents d LEFT JOIN document_facts f"
+                               " ON f.document_id = d.id WHERE d.content_hash = ? AND d.status = 'indexed'",
+                               (content_hash,)).fetchall()
+        return [_document_row(r) for r in rows]
+
+    @_plain_errors
+    def rename_document(self, old_path_bytes: bytes, path: str, path_bytes: bytes, mtime: float) -> None:
+        """Give an indexed document a new name (its file was renamed or moved): its passages, their ids
+        and vectors stay as they are. A failed entry already under the new name gives way."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM documents WHERE path_bytes = ? AND status = 'failed'", (path_bytes,))
+            db.execute("UPDATE documents SET path = ?, path_bytes = ?, mtime = ?, updated_at = ? WHERE path_bytes = ?",
+                       (path, path_bytes, mtime, time.time(), old_path_bytes))
+            _next_generation(db)       # searches describe passages by their document's path
+
     # -- passages and segments -------------------------------------------------------------------
     @_plain_errors
     def live_layout(self, skip_segments: Sequence[str] = ()) -> LiveLayout:
