@@ -23,22 +23,32 @@ TABLE_FORMAT = 1              # bump when the table's contents change, so a cach
 def page_texts(count_tokens: Callable[[Sequence[str]], list[int]], n_pages: int, seed: int) -> list[str]:
     """``n_pages`` page texts of ``PAGE_TOKENS`` word-pieces, words taken in order from docstring
     paragraphs shuffled by ``seed`` (a paragraph may run over into the next page)."""
-    paragraphs = [p.split() for p in docstring_passages()]
-    unique = sorted({w for p in paragraphs for w in p})
-    counts = dict(zip(unique, count_tokens(unique)))  # the counter the ingest cuts passages with
-    rng = np.random.default_rng(seed)
-    stream = _word_stream(paragraphs, rng)
-    pages: list[str] = []
-    while len(pages) < n_pages:
-        target = int(rng.integers(*PAGE_TOKENS))
-        page, used = [], 0
-        for word in stream:
-            page.append(word)
-            used += counts[word]
-            if used >= target - 3:
-                break
-        pages.append(" ".join(page))
-    return pages
+    return PageStream(count_tokens, seed).take(n_pages)
+
+
+class PageStream:
+    """Page texts as :func:`page_texts` makes them, drawn a batch at a time from one endless stream (the
+    corpus is read and its words counted once, not per batch)."""
+
+    def __init__(self, count_tokens: Callable[[Sequence[str]], list[int]], seed: int) -> None:
+        paragraphs = [p.split() for p in docstring_passages()]
+        unique = sorted({w for p in paragraphs for w in p})
+        self.counts = dict(zip(unique, count_tokens(unique)))  # the counter the ingest cuts passages with
+        self.rng = np.random.default_rng(seed)
+        self.stream = _word_stream(paragraphs, self.rng)
+
+    def take(self, n_pages: int) -> list[str]:
+        pages: list[str] = []
+        while len(pages) < n_pages:
+            target = int(self.rng.integers(*PAGE_TOKENS))
+            page, used = [], 0
+            for word in self.stream:
+                page.append(word)
+                used += self.counts[word]
+                if used >= target - 3:
+                    break
+            pages.append(" ".join(page))
+        return pages
 
 
 def _word_stream(paragraphs: list[list[str]], rng: np.random.Generator) -> Iterator[str]:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .bench_corpus import TableEncoder, page_texts, write_jsonl, write_pdfs
+from .bench_corpus import PageStream, TableEncoder, page_texts, write_jsonl, write_pdfs
 
 PROBE_PAGES = 20
 MERGE_QUERY_GOAL = 1.5      # issue 12: p95 during a merge within 1.5× of idle
@@ -85,11 +85,11 @@ def grow(args: argparse.Namespace, work: Path) -> dict:
                  "probes": [], "merges": [], "retrainings": []}
     phases = dict.fromkeys(("parse", "encode", "write", "merge", "centroids"), 0.0)
     commit_s, generate_s, passages, merged_vectors = [], 0.0, 0, 0
+    pages = PageStream(real.count_tokens, seed=10_000)
     io_start, t_start = written_bytes(), time.perf_counter()
     for b in range(args.batches):
         t = time.perf_counter()
-        path = write_jsonl(corpus / f"batch{b:05d}.jsonl", page_texts(real.count_tokens, per_batch, seed=10_000 + b),
-                           b * per_batch)
+        path = write_jsonl(corpus / f"batch{b:05d}.jsonl", pages.take(per_batch), b * per_batch)
         generate_s += time.perf_counter() - t
         t = time.perf_counter()
         for ev in coll.iter_ingest([path]):
