@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -213,3 +214,29 @@ def test_centroid_plan_with_residual_rerank_from_the_search_bar(qtbot, window, t
     assert [s.name for s in run.result.stages] == ["stage1:centroid_interaction", "stage2:exact_maxsim_residual"]
     assert run.result.hits[0].page == 3
     assert bar.settings()["residual"] is True
+
+
+def test_a_watched_folder_is_followed_and_caught_up_with_on_the_next_start(qtbot, window, tmp_path, encoder):
+    docs = tmp_path / "watched"
+    docs.mkdir()
+    (docs / "volcano.txt").write_text(PAGES[0])
+    with qtbot.waitSignal(window.ingest_finished, timeout=60000):
+        window.collection_panel.watch_requested.emit(str(docs), True)      # watching a folder indexes it
+    panel = window.collection_panel
+    assert panel.watch.text() == "Watching 1" and panel.watched == [docs.resolve()]
+    assert [Path(d.path).name for d in panel.model.rows] == ["volcano.txt"]
+    with qtbot.waitSignal(window.ingest_finished, timeout=30000):        # a file added while the window is open
+        (docs / "plants.txt").write_text(PAGES[1])
+    assert sorted(Path(d.path).name for d in panel.model.rows) == ["plants.txt", "volcano.txt"]
+    window.close()                                                       # closed: a change nobody sees
+    (docs / "volcano.txt").unlink()
+    settings = QSettings(str(tmp_path / "settings2.ini"), QSettings.IniFormat)
+    again = MainWindow(window.index_path, settings, encoder=encoder)
+    qtbot.addWidget(again)
+    with qtbot.waitSignal(again.ingest_finished, timeout=60000):         # the rescan on open removes it
+        again.open_collection()
+    assert [Path(d.path).name for d in again.collection_panel.model.rows] == ["plants.txt"]
+    unwatch = next(a for a in again.collection_panel.watch.menu().actions() if a.text() == str(docs.resolve()))
+    unwatch.setChecked(False)                                            # the folder's entry in the menu
+    assert again.collection_panel.watch.text() == "Watch…" and again.coll.watched_folders() == []
+    again.shutdown()

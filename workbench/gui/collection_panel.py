@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMenu, QProgressBar, QPushButton,
                                QStyle, QTableView, QVBoxLayout, QWidget)
 
 from ..store import DocumentRow
@@ -77,6 +77,7 @@ class DocumentsModel(QAbstractTableModel):
 
 class CollectionPanel(QWidget):
     add_requested = Signal(list)      # paths (str)
+    watch_requested = Signal(str, bool)   # a folder, and whether to watch it from now on
     remove_requested = Signal(list)   # paths (str) of selected documents
     cancel_requested = Signal()
     selection_changed = Signal()
@@ -88,6 +89,11 @@ class CollectionPanel(QWidget):
         self.add_files = QPushButton("Add files…")
         self.add_folder = QPushButton("Add folder…")
         self.remove = QPushButton("Remove")
+        self.watch = QPushButton("Watch…")
+        self.watch.setToolTip("Folders the index follows: files added, changed, renamed or removed there are "
+                              "indexed as they change, and changes made while the app was closed on the next start")
+        self.watch.setMenu(QMenu(self.watch))
+        self.set_watched([])
         self.ocr = QCheckBox("OCR pages without text")
         self.ocr.setChecked(True)
         self.ocr.setToolTip("Read image-only pages and pages in fonts without a Unicode mapping with Tesseract "
@@ -116,7 +122,7 @@ class CollectionPanel(QWidget):
         self.cancel.setVisible(False)
 
         buttons = QHBoxLayout()
-        for b in (self.add_files, self.add_folder, self.remove):
+        for b in (self.add_files, self.add_folder, self.watch, self.remove):
             buttons.addWidget(b)
         progress = QHBoxLayout()
         progress.addWidget(self.progress, 1)
@@ -147,6 +153,27 @@ class CollectionPanel(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Add a folder")
         if folder:
             self.add_requested.emit([folder])
+
+    def choose_watched_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Watch a folder")
+        if folder:
+            self.watch_requested.emit(folder, True)
+
+    def set_watched(self, folders: list[Path]) -> None:
+        """The watch menu: one checked entry per watched folder (unchecking stops watching it), then
+        "Watch a folder…"; the button says how many are followed."""
+        menu = self.watch.menu()
+        menu.clear()
+        for folder in folders:
+            action = menu.addAction(str(folder))
+            action.setCheckable(True)
+            action.setChecked(True)
+            action.toggled.connect(lambda on, f=str(folder): self.watch_requested.emit(f, on))
+        if folders:
+            menu.addSeparator()
+        menu.addAction("Watch a folder…", self.choose_watched_folder)
+        self.watch.setText(f"Watching {len(folders)}" if folders else "Watch…")
+        self.watched = list(folders)
 
     def selected_documents(self) -> list[DocumentRow]:
         """The documents selected in the table, top to bottom."""
@@ -187,7 +214,7 @@ class CollectionPanel(QWidget):
             header.resizeSection(col, max(widest + margin, header.sectionSizeHint(col)))
 
     def set_busy(self, busy: bool, text: str = "") -> None:
-        for w in (self.add_files, self.add_folder, self.remove):
+        for w in (self.add_files, self.add_folder, self.watch, self.remove):
             w.setEnabled(not busy)
         self.progress.setVisible(busy)
         self.cancel.setVisible(busy)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
 from superqt.utils import thread_worker
 
@@ -44,8 +44,8 @@ class SearchRun:
     snippets: tuple[str, ...] = ()
 
 
-def ingest_steps(coll: Collection, paths: Iterable[str], token: CancelToken) -> Iterator[IngestEvent]:
-    gen = coll.iter_ingest(paths)
+def event_steps(gen: Iterator[IngestEvent], token: CancelToken) -> Iterator[IngestEvent]:
+    """The events of an ingest, sync or rescan generator (made on any thread, run on the worker)."""
     try:
         for event in gen:
             yield event

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QSplitter,
 
 from ..collection import Collection, IngestEvent
 from ..ingest_times import format_eta
+from ..watch import FolderWatcher, sync_events
 from ..core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, SearchResult, available_backends,
                     search_with_plan)
 from .collection_panel import CollectionPanel
@@ -22,10 +23,13 @@ from .filter_bar import FilterBar
 from .hit_detail import HitDetail
 from .elided_label import ElidedLabel
 from .hits_view import HitsView
-from .jobs import CancelToken, SearchRun, ingest_steps, search_steps, start_job
+from .jobs import CancelToken, SearchRun, event_steps, search_steps, start_job
 from .page_view import open_at_page
 from .search_bar import SearchBar
 from .stage_panel import StagePanel
+
+
+WATCH_POLL_MS = 500    # how often settled changes in watched folders are looked for
 
 
 def _one_line(exc: BaseException) -> str:
@@ -57,6 +61,10 @@ class MainWindow(QMainWindow):
         self._search_serial = 0
         self._workers: set = set()
         self._pending_paths = list(initial_paths or [])
+        self._watcher: FolderWatcher | None = None
+        self._watch_timer = QTimer(self)
+        self._watch_timer.setInterval(WATCH_POLL_MS)
+        self._watch_timer.timeout.connect(self._sync_watched)
 
         self.search_bar = SearchBar()
         self.filter_bar = FilterBar()
@@ -96,6 +104,7 @@ class MainWindow(QMainWindow):
         self.search_bar.search_requested.connect(self.search)
         self.collection_panel.add_requested.connect(self.ingest)
         self.collection_panel.remove_requested.connect(self.remove)
+        self.collection_panel.watch_requested.connect(self.set_watched)
         self.collection_panel.cancel_requested.connect(self.cancel)
         self.collection_panel.selection_changed.connect(
             lambda: self.filter_bar.set_selected_count(len(self.collection_panel.selected_documents())))
@@ -135,6 +144,9 @@ class MainWindow(QMainWindow):
         self._refresh_collection()
         self._set_enabled(True)
         self.collection_ready.emit()
+        self._follow_watched()
+        if coll.watched_folders() and not coll.store.read_only:     # changes made while the app was closed
+            self._run_events(coll.iter_rescan(), "catching up with the watched folders…")
         if self._pending_paths:
             paths, self._pending_paths = self._pending_paths, []
             self.ingest(paths)
@@ -150,13 +162,52 @@ class MainWindow(QMainWindow):
         if self._ingest_token is not None:
             self.status.setText("an ingest is already running; wait for it or cancel it (Esc)")
             return
+        self._run_events(self.coll.iter_ingest([str(p) for p in paths]), "reading files…")
+
+    def _run_events(self, events, text: str) -> None:
+        """Run an ingest, sync or rescan generator on a worker, with progress and cancel in the panel."""
         token = self._ingest_token = CancelToken()
         self.coll.ocr = self.collection_panel.ocr.isChecked()
         self.collection_panel.set_busy(True, "starting…")
-        self.collection_panel.set_progress(0, 0, "reading files…")
-        self._start(ingest_steps, self.coll, [str(p) for p in paths], token,
-                    on_yield=self._ingest_event, on_error=self._ingest_error,
+        self.collection_panel.set_progress(0, 0, text)
+        self._start(event_steps, events, token, on_yield=self._ingest_event, on_error=self._ingest_error,
                     on_finish=self._ingest_done)
+
+    # -- watched folders -----------------------------------------------------------------------------
+    def set_watched(self, folder: str, watched: bool) -> None:
+        """Start or stop following ``folder``; a folder newly watched is indexed now."""
+        if self.coll is None or self._ingest_token is not None:
+            self.status.setText("wait for the running ingest to finish (or cancel it) to change watched folders")
+            self.collection_panel.set_watched(self.coll.watched_folders() if self.coll else [])
+            return
+        try:
+            self.coll.set_watched([folder], watched)
+        except (ValueError, OSError) as exc:
+            self.status.setText(f"cannot watch {folder}: {_one_line(exc)}")
+        self._follow_watched()
+        if watched:
+            self.ingest([folder])
+
+    def _follow_watched(self) -> None:
+        """(Re)start the file-system watcher on the index's watched folders and show them in the panel."""
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+        folders = self.coll.watched_folders() if self.coll is not None else []
+        self.collection_panel.set_watched(folders)
+        if folders and not self.coll.store.read_only:
+            self._watcher = FolderWatcher(folders)
+            self._watcher.start()
+            self._watch_timer.start()
+        else:
+            self._watch_timer.stop()
+
+    def _sync_watched(self) -> None:
+        """Timer: index the watched paths that have settled, unless an ingest is running (they wait)."""
+        if self._watcher is None or self._ingest_token is not None or self.coll is None:
+            return
+        if batch := self._watcher.due():
+            self._run_events(sync_events(self.coll, self._watcher, batch), f"{len(batch)} watched paths changed…")
 
     def _ingest_event(self, ev: IngestEvent) -> None:
         name = Path(ev.path).name
@@ -355,7 +406,8 @@ class MainWindow(QMainWindow):
         writable = enabled and self.coll is not None and not self.coll.store.read_only
         for w in (self.search_bar, self.filter_bar):
             w.setEnabled(enabled)
-        for w in (self.collection_panel.add_files, self.collection_panel.add_folder, self.collection_panel.remove):
+        for w in (self.collection_panel.add_files, self.collection_panel.add_folder, self.collection_panel.watch,
+                  self.collection_panel.remove):
             w.setEnabled(writable)
 
     def _focus_search(self) -> None:
@@ -408,5 +460,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         self.save_settings()
+        self._watch_timer.stop()
+        if self._watcher is not None:
+            self._watcher.stop()
         self.shutdown()
         super().closeEvent(event)
