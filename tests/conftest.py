@@ -54,3 +54,31 @@ def random_packed(rng: np.random.Generator, lengths, dim: int = 128, dtype=np.fl
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+def synthetic_store(root: Path, n_docs: int, tokens: int, seed: int = 0, manifest: dict | None = None,
+                    segments: int = 1):
+    """An index of ``n_docs`` one-passage documents (``/d/<i>.txt``) of ``tokens`` clustered 128-d vectors
+    each, committed in ``segments`` batches (one segment each) — the store alone, no encoder."""
+    from workbench.store import IndexStore, NewDocument, NewPassage
+    rng = np.random.default_rng(seed)
+    concepts = rng.standard_normal((64, 128)).astype(np.float32)
+    vectors = concepts[rng.integers(0, 64, n_docs * tokens)] + 0.3 * rng.standard_normal((n_docs * tokens, 128))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    store = IndexStore.create(root, {"model": "synthetic", "dim": "128", **(manifest or {})})
+    bounds = [int(b) for b in np.linspace(0, n_docs, segments + 1)]   # Python ints: SQLite stores NumPy ones as blobs
+    with store.writer():
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            docs = [NewDocument(f"/d/{i}.txt", f"/d/{i}.txt".encode(), f"h{i}", 1, 0.0, 0,
+                                [NewPassage(None, 0, f"passage {i}", ["x"] * tokens, [], (i - lo) * tokens)])
+                    for i in range(lo, hi)]
+            store.add_documents(docs, vectors[lo * tokens:hi * tokens].astype(np.float16))
+    return store
+
+
+def train_now(store) -> None:
+    """Train the store's token centroids on its live passages (the caller holds the writer lock)."""
+    from workbench.core import LateIndex
+    packed = store.packed_segments()
+    store.centroids.train(LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids),
+                          packed.files, packed.sizes)

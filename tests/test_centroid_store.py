@@ -8,6 +8,7 @@ import pytest
 
 from workbench.core import centroid_search_plan, exhaustive_search_plan
 from workbench.core.centroids import assign
+from conftest import synthetic_store, train_now
 from workbench.store.centroid_store import MANIFEST_KEY, CentroidStore
 
 TOPICS = {
@@ -194,28 +195,6 @@ def test_searches_stay_correct_while_an_ingest_compacts_and_retrains(tmp_path, n
     assert coll.store.centroids.version not in (None, old_version)         # retrained underneath
     fresh = coll.search("sunlight and chlorophyll in green plants", plan)
     assert fresh.hits[0].passage_id == expected[0] and packed_codes_match(coll)
-
-
-def synthetic_store(root, n_docs: int, tokens: int, seed: int = 0, manifest: dict | None = None):
-    """An index of ``n_docs`` one-passage documents of ``tokens`` clustered 128-d vectors each, one segment."""
-    from workbench.store import IndexStore, NewDocument, NewPassage
-    rng = np.random.default_rng(seed)
-    concepts = rng.standard_normal((64, 128)).astype(np.float32)
-    vectors = concepts[rng.integers(0, 64, n_docs * tokens)] + 0.3 * rng.standard_normal((n_docs * tokens, 128))
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    store = IndexStore.create(root, {"model": "synthetic", "dim": "128", **(manifest or {})})
-    docs = [NewDocument(f"/d/{i}.txt", f"/d/{i}.txt".encode(), f"h{i}", 1, 0.0, 0,
-                        [NewPassage(None, 0, f"passage {i}", ["x"] * tokens, [], i * tokens)]) for i in range(n_docs)]
-    with store.writer():
-        store.add_documents(docs, vectors.astype(np.float16))
-    return store
-
-
-def train_now(store):
-    from workbench.core import LateIndex
-    packed = store.packed_segments()
-    store.centroids.train(LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids),
-                          packed.files, packed.sizes)
 
 
 def test_training_codes_every_row_so_tombstoned_segments_are_read_back_not_recoded(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 
 from pathlib import Path
 
-from conftest import make_pdf
+from conftest import make_pdf, synthetic_store, train_now
 from workbench.collection import Collection
 from workbench.core import exhaustive_search_plan
 from workbench.store.merge_policy import FACTOR, FLOOR_VECTORS, SegmentStats, next_merge, tier
@@ -103,3 +103,89 @@ def test_removing_most_of_a_segment_rewrites_it_without_tombstones(tmp_path, new
     assert counts["tombstones"] == 0 and counts["segments"] == 1 and counts["passages"] == 3
     hits = coll.search("lava", exhaustive_search_plan(10)).hits
     assert sorted(h.path for h in hits) == sorted(str(d) for d in docs[3:])
+
+
+MERGE_CHILD = """
+import sys, time
+import workbench.store.merge as merge
+from workbench.store import IndexStore
+real = merge.gather_indices
+merge.gather_indices = lambda *a: (time.sleep(0.01), real(*a))[1]     # a merge long enough to be killed in
+merge.CHUNK_VECTORS = 2048
+store = IndexStore.open(__import__("pathlib").Path(sys.argv[1]))
+with store.writer():
+    print("merging", flush=True)
+    store.compact()
+print("done", flush=True)
+"""
+
+
+def top_hits(store, query):
+    from workbench.core import LateIndex, search_with_plan
+    packed = store.packed_segments()
+    index = LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids)
+    return [(h.passage_id, round(h.score, 5)) for h in search_with_plan(query, index, exhaustive_search_plan(10)).hits]
+
+
+def test_kill_9_at_any_moment_of_a_merge_keeps_every_committed_document(tmp_path):
+    """A merging writer killed at moments spread over its run: each time the index opens with all of
+    its documents and the same search results; the next merge finishes the job."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from workbench.core import LateQuery
+    from workbench.store import IndexStore
+    root = tmp_path / "ix"
+    store = synthetic_store(root, 300, 200, segments=6)
+    with store.writer():
+        train_now(store)                            # codes and residuals are carried by the merge too
+    rng = np.random.default_rng(3)
+    query = LateQuery(rng.standard_normal((8, 128)).astype(np.float32), tuple("q" * 8), "q", "nested")
+    before = top_hits(store, query)
+    killed_during = 0
+    for delay in (0.0, 0.05, 0.15, 0.3, 0.5, 0.8):
+        proc = subprocess.Popen([sys.executable, "-c", MERGE_CHILD, str(root)], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "merging"
+        time.sleep(delay)
+        killed_during += proc.poll() is None
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        again = IndexStore.open(root)
+        with again.writer():                        # the next writer tidies what the killed one left
+            assert again.catalog.counts()["documents"] == 300 and again.catalog.counts()["passages"] == 300
+        assert top_hits(again, query) == before
+        if again.catalog.counts()["segments"] == 1:
+            break
+    assert killed_during >= 3, "the merge finished before it could be killed; make the test index larger"
+    done = subprocess.run([sys.executable, "-c", MERGE_CHILD, str(root)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    final = IndexStore.open(root)
+    assert final.catalog.counts()["segments"] == 1 and top_hits(final, query) == before
+    (name,) = final.catalog.segment_files()
+    version = final.centroids.version
+    codes = np.load(root / "centroids" / version / f"codes-{name}", allow_pickle=False)
+    from workbench.core.centroids import assign
+    np.testing.assert_array_equal(codes, assign(final.segments()[0][1], final.centroids._read_centroids(version, 128)))
+    leftovers = [p.name for p in (root / "segments").iterdir() if p.name not in final.catalog.segment_files()]
+    assert leftovers == []
+
+
+def test_a_stopped_merge_leaves_the_old_segments_and_no_partial_file(tmp_path, monkeypatch):
+    import workbench.store.merge as merge
+    store = synthetic_store(tmp_path / "ix", 60, 100, segments=3)
+    files = set(store.catalog.segment_files())
+    calls = []
+
+    def interrupting(*args):                       # Ctrl+C arrives while the merge copies its third chunk
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args)
+    real = merge.gather_indices
+    monkeypatch.setattr(merge, "CHUNK_VECTORS", 1000)
+    monkeypatch.setattr(merge, "gather_indices", interrupting)
+    with pytest.raises(KeyboardInterrupt), store.writer():
+        store.compact()
+    assert set(store.catalog.segment_files()) == files
+    assert sorted(p.name for p in (tmp_path / "ix" / "segments").iterdir()) == sorted(files)
