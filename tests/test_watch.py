@@ -152,11 +152,11 @@ def test_the_watcher_follows_adds_changes_renames_and_deletes(tmp_path, new_coll
     watcher = FolderWatcher([docs.resolve()], debounce_s=0.3)
     watcher.start()
     try:
-        def step(action) -> dict[str, str]:
+        def step(action, wait_s: float = 10.0) -> dict[str, str]:
             action()
             out = {}
             for _ in range(3):                      # a rename may arrive as two settled paths
-                due = wait_for_due(watcher, 10.0 if not out else 1.0)
+                due = wait_for_due(watcher, wait_s if not out else 1.0)
                 if not due:
                     break
                 out.update({Path(e.path).name: e.status for e in sync_events(coll, watcher, due)
@@ -168,7 +168,12 @@ def test_the_watcher_follows_adds_changes_renames_and_deletes(tmp_path, new_coll
         assert coll.search("spring tides", exhaustive_search_plan(1)).hits[0].path.endswith("volcano.txt")
         assert step(lambda: (docs / "volcano.txt").rename(docs / "tides.txt")) == {"tides.txt": "renamed"}
         assert step(lambda: (docs / "tides.txt").unlink()) == {"tides.txt": "removed"}
-        assert step(lambda: (docs / "notes.xyz").write_text("not a document")) == {}     # types not read: ignored
+        assert step(lambda: (docs / "notes.xyz").write_text("not a document"), 1.5) == {}  # types not read: ignored
+
+        def hidden():
+            (docs / ".git").mkdir()
+            (docs / ".git" / "README.txt").write_text("a repository's own file")
+        assert step(hidden, 1.5) == {}                                                    # nor hidden entries
         assert coll.store.catalog.counts()["documents"] == 0
     finally:
         watcher.stop()

@@ -76,11 +76,19 @@ class FolderWatcher:
         """Note that ``path`` changed (an event); it is handed out once quiet for ``debounce_s`` (or
         ``delay_s``). Hidden names and files of types the ingest does not read are ignored."""
         p = Path(path)
-        if p.name.startswith(".") or (not p.is_dir() and os.path.lexists(p) and not is_supported(p)) \
+        if self._hidden(p) or (not p.is_dir() and os.path.lexists(p) and not is_supported(p)) \
                 or (not os.path.lexists(p) and p.suffix and not is_supported(p)):
             return
         with self._lock:
             self._pending[p] = (time.monotonic() + (self.debounce_s if delay_s is None else delay_s), _stat(p))
+
+    def _hidden(self, path: Path) -> bool:
+        """Whether ``path`` is, or lies in, a hidden entry below its watched folder (``.git/…``, an
+        editor's ``.swp``): the ingest skips those in folders too."""
+        for folder in self.folders:
+            if path.is_relative_to(folder):
+                return any(part.startswith(".") for part in path.relative_to(folder).parts)
+        return path.name.startswith(".")
 
     def retry_later(self, path: str | Path) -> bool:
         """Put a file that failed back for another try, if it changed within ``RETRY_WINDOW_S`` and has
