@@ -5,8 +5,7 @@
 For each size, a fresh process opens the window offscreen on a virtual screen of that size, as a first
 run (no saved settings, so the window sizes itself to the screen), runs the search, selects the first
 hit and saves ``docs/screenshots/window-WxH.png``. The first size also saves each panel and the
-backend comparison. ``--index`` defaults to the demo index (built by ``workbench demo`` or ``workbench
-gui`` on first run). 1280×720 stands for the first-run window a window manager had not maximised yet.
+backend comparison. ``--index`` defaults to the demo index (built here with ``workbench demo`` when it is not yet). 1280×720 stands for the first-run window a window manager had not maximised yet.
 """
 
 from __future__ import annotations
@@ -36,6 +35,9 @@ def main() -> int:
     args.query = args.query or DEMO_QUERY
     if args.one:
         return render(args.index, args.query, args.one, args.parts)
+    if args.index == demo_index_dir():      # on a fresh machine: build it (a built one is only checked)
+        subprocess.check_call([sys.executable, "-m", "workbench.cli", "demo", "--index", str(args.index)],
+                              stdout=subprocess.DEVNULL)
     status = 0
     for i, size in enumerate(args.sizes.split(",")):
         status |= render_in_process(args.index, args.query, size.strip(), parts=i == 0)
