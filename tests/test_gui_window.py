@@ -200,8 +200,9 @@ def test_filter_row_limits_search_and_comparison(qtbot, window, tmp_path):
 
 
 def test_centroid_plan_with_residual_rerank_from_the_search_bar(qtbot, window, tmp_path):
-    ingest(qtbot, window, [make_pdf(tmp_path / "a.pdf", PAGES)])
-    assert window.collection_panel.current.text() == "token centroids trained (the first set for this index)"
+    ingest(qtbot, window, [make_pdf(tmp_path / "a.pdf", PAGES)])       # the training runs in the background
+    qtbot.waitUntil(lambda: window.collection_panel.current.text()
+                    == "token centroids trained (the first set for this index)", timeout=30000)
     bar = window.search_bar
     assert not bar.residual.isEnabled()
     bar.kind.setCurrentIndex(bar.kind.findData("centroid"))

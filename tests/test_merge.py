@@ -189,3 +189,45 @@ def test_a_stopped_merge_leaves_the_old_segments_and_no_partial_file(tmp_path, m
         store.compact()
     assert set(store.catalog.segment_files()) == files
     assert sorted(p.name for p in (tmp_path / "ix" / "segments").iterdir()) == sorted(files)
+
+
+def test_background_maintenance_lets_the_next_ingest_commit_while_a_merge_runs(tmp_path, new_collection, monkeypatch):
+    """GUI and ``watch`` mode: an ingest ends at its commit; coding, merges and retraining run on a
+    maintenance thread sharing the writer lock, and an ingest committing meanwhile loses nothing."""
+    import threading
+    import time
+    import workbench.store.merge as merge
+    coll = new_collection()
+    coll.merge_in_background = True
+    merging = threading.Event()
+    real = merge.gather_indices
+
+    def slow(*args):                       # a merge that takes a few seconds
+        merging.set()
+        time.sleep(0.05)
+        return real(*args)
+    monkeypatch.setattr(merge, "gather_indices", slow)
+    monkeypatch.setattr(merge, "CHUNK_VECTORS", 16)
+    topics = ["volcano lava magma", "glacier ice valley", "bee pollen hive", "tide moon ocean", "desert sand dune",
+              "forest tree canopy", "river delta silt", "storm thunder rain", "comet orbit tail", "coral reef fish"]
+    for i, topic in enumerate(topics):
+        (tmp_path / f"d{i}.txt").write_text(f"Notes {i} about the {topic} and what a {topic.split()[0]} is.")
+        assert coll.ingest([tmp_path / f"d{i}.txt"]).ok
+        if i < FACTOR - 1:
+            coll.wait_for_maintenance()
+    assert merging.wait(20) and coll.maintaining             # the tenth segment started a merge
+    (tmp_path / "late.txt").write_text("A late note about auroras and the solar wind.")
+    statuses = []
+    for ev in coll.iter_ingest([tmp_path / "late.txt"]):
+        statuses.append((ev.status, coll.maintaining))
+    assert ("committed", True) in statuses                     # committed while the merge still ran
+    assert coll.search("solar wind aurora", exhaustive_search_plan(1)).hits[0].path.endswith("late.txt")
+    coll.wait_for_maintenance()
+    assert coll.maintenance_error is None
+    counts = coll.store.catalog.counts()
+    assert counts["documents"] == 11 and counts["segments"] == 2 and counts["tombstones"] == 0
+    referenced = coll.store.catalog.segment_files()
+    assert sorted(p.name for p in (coll.store.root / "segments").iterdir()) == sorted(referenced)
+    version = coll.store.centroids.version               # every segment coded by the maintenance thread
+    assert all((coll.store.root / "centroids" / version / f"codes-{name}").is_file() for name in referenced)
+    assert coll.search("pollen hive", exhaustive_search_plan(1)).hits[0].path.endswith("d2.txt")

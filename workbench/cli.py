@@ -112,6 +112,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from .watch import FolderWatcher, sync_events
     coll = Collection.open(args.index, model=args.model, create=True, trust_remote_code=args.trust_remote_code)
     coll.ocr = not args.no_ocr
+    coll.merge_in_background = True        # a change is indexed while an earlier change's merge runs
     try:
         folders = coll.set_watched(args.paths) if args.paths else coll.watched_folders()
     except ValueError as exc:
@@ -128,8 +129,13 @@ def cmd_watch(args: argparse.Namespace) -> int:
             time.sleep(0.2)
             if batch := watcher.due():
                 _print_events(sync_events(coll, watcher, batch))
+        coll.wait_for_maintenance()
     finally:
         watcher.stop()
+        coll.stop_maintenance()        # Ctrl+C: a merge in flight is dropped whole and is due again next time
+    if coll.maintenance_error:
+        print(f"workbench: {coll.maintenance_error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from itertools import islice
@@ -98,6 +99,15 @@ class Collection:
         self.warnings: list[str] = []   # what the last opened index could not use, in plain words
         self.ocr = True                  # read pages without usable text by OCR (where Tesseract is installed)
         self.ingest_times = IngestTimes()   # of the running (or last) ingest: seconds per phase
+        # Long-lived programs (the GUI, ``watch``) set this: after its commit an ingest leaves coding,
+        # merges and retraining to a maintenance thread, so the next change is indexed without waiting.
+        self.merge_in_background = False
+        self.maintenance_error: str | None = None   # why the last background maintenance stopped, if it failed
+        self.centroids_trained_because: str | None = None   # set when background maintenance retrained
+        self._maintenance: threading.Thread | None = None
+        self._maintenance_lock = threading.Lock()
+        self._maintenance_wanted = False
+        self._stop_maintenance = threading.Event()
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -310,11 +320,15 @@ class Collection:
                         last_commit = time.monotonic()
                 with times.phase("write"):
                     self._commit(pending)
-                    self._code_new_segments()      # before merges, which then carry the codes over
+                    if not self.merge_in_background:
+                        self._code_new_segments()      # before merges, which then carry the codes over
                 yield IngestEvent(display_path(self.store.root), "committed", done, total,
                                   f"{times.passages:,} new passages searchable", times.passages)
-                yield from self._merge_due(done, total, times)
-                yield from self._retrain_centroids_if_needed(done, total, times)
+                if self.merge_in_background:
+                    self.start_maintenance()
+                else:
+                    yield from self._merge_due(done, total, times)
+                    yield from self._retrain_centroids_if_needed(done, total, times)
             except (GeneratorExit, KeyboardInterrupt):
                 self._commit(pending)  # stopped by the caller: keep every whole document encoded so far
                 raise
@@ -343,12 +357,74 @@ class Collection:
                 for doc in self.store.catalog.documents():
                     if doc.path_bytes == prefix or doc.path_bytes.startswith(prefix.rstrip(b"/") + b"/"):
                         removed[doc.path] = self.store.catalog.remove_document(doc.path_bytes)
-            try:
-                self.store.maybe_merge()       # a segment heavy with tombstones is rewritten without them
-            except OSError as exc:   # the removal is committed; only the space may not be reclaimed yet
-                raise self._plain_disk_full(exc, "the index without the removed documents")
+            if self.merge_in_background:
+                self.start_maintenance()
+            else:
+                try:
+                    self.store.maybe_merge()   # a segment heavy with tombstones is rewritten without them
+                except OSError as exc:   # the removal is committed; only the space may not be reclaimed yet
+                    raise self._plain_disk_full(exc, "the index without the removed documents")
         self._index = None
         return removed
+
+    # -- background maintenance ----------------------------------------------------------------------
+    @property
+    def maintaining(self) -> bool:
+        """Whether a maintenance thread (coding new segments, merges, retraining) is running."""
+        return self._maintenance is not None and self._maintenance.is_alive()
+
+    def start_maintenance(self) -> None:
+        """Code new segments, carry out the merges that are due and retrain the centroids if needed, on
+        a thread of this process that shares the writer lock (a running one takes the new work too).
+        Searches never wait for it; another ingest of this process commits while it runs."""
+        with self._maintenance_lock:
+            self._maintenance_wanted = True
+            if self.maintaining:
+                return
+            self.store.acquire_writer()      # taken here, released by the thread: nothing tidies its files
+            self._stop_maintenance.clear()
+            self._maintenance = threading.Thread(target=self._maintain, name="kayak-maintenance", daemon=True)
+            self._maintenance.start()
+
+    def stop_maintenance(self, wait: bool = True) -> None:
+        """Stop the maintenance thread between chunks (a merge in flight keeps nothing; it is due again
+        next time) and, with ``wait``, wait for it."""
+        self._stop_maintenance.set()
+        thread = self._maintenance
+        if wait and thread is not None:
+            thread.join()
+
+    def wait_for_maintenance(self) -> None:
+        thread = self._maintenance
+        if thread is not None:
+            thread.join()
+
+    def _maintain(self) -> None:
+        from .store.merge import MergeStopped
+        try:
+            while not self._stop_maintenance.is_set():
+                with self._maintenance_lock:
+                    if not self._maintenance_wanted:
+                        self._maintenance = None
+                        return
+                    self._maintenance_wanted = False
+                self._code_new_segments()
+                self.store.maybe_merge(self._stop_maintenance)
+                if not self._stop_maintenance.is_set():
+                    for event in self._retrain_centroids_if_needed(0, 0, IngestTimes()):
+                        self.centroids_trained_because = event.message
+        except MergeStopped:
+            pass
+        except Exception as exc:   # noqa: BLE001 — reported in words; the committed documents are safe
+            if isinstance(exc, OSError):
+                exc = self._plain_disk_full(exc, "a merged segment")
+            self.maintenance_error = f"index maintenance stopped: {exc}"
+        finally:
+            with self._maintenance_lock:
+                if self._maintenance is threading.current_thread():
+                    self._maintenance = None
+            self.store.release_writer()
+            self._index = None
 
     # -- watched folders ---------------------------------------------------------------------------
     def watched_folders(self) -> list[Path]:

@@ -29,7 +29,7 @@ from .search_bar import SearchBar
 from .stage_panel import StagePanel
 
 
-WATCH_POLL_MS = 500    # how often settled changes in watched folders are looked for
+WATCH_POLL_MS = 500    # how often settled changes in watched folders (and maintenance) are looked at
 
 
 def _one_line(exc: BaseException) -> str:
@@ -64,7 +64,8 @@ class MainWindow(QMainWindow):
         self._watcher: FolderWatcher | None = None
         self._watch_timer = QTimer(self)
         self._watch_timer.setInterval(WATCH_POLL_MS)
-        self._watch_timer.timeout.connect(self._sync_watched)
+        self._watch_timer.timeout.connect(self._poll)
+        self._shown_maintaining = False
 
         self.search_bar = SearchBar()
         self.filter_bar = FilterBar()
@@ -140,6 +141,7 @@ class MainWindow(QMainWindow):
 
     def _collection_opened(self, coll: Collection) -> None:
         self.coll = coll
+        coll.merge_in_background = True   # an ingest ends at its commit; merges never hold up the next one
         self.settings.setValue("last_index", str(self.index_path))
         self._refresh_collection()
         self._set_enabled(True)
@@ -198,13 +200,20 @@ class MainWindow(QMainWindow):
         if folders and not self.coll.store.read_only:
             self._watcher = FolderWatcher(folders)
             self._watcher.start()
-            self._watch_timer.start()
-        else:
-            self._watch_timer.stop()
+        self._watch_timer.start()
 
-    def _sync_watched(self) -> None:
-        """Timer: index the watched paths that have settled, unless an ingest is running (they wait)."""
-        if self._watcher is None or self._ingest_token is not None or self.coll is None:
+    def _poll(self) -> None:
+        """Timer: say when background maintenance starts and ends; index the watched paths that have
+        settled, unless an ingest is running (they wait)."""
+        if self.coll is None:
+            return
+        if self.coll.maintaining != self._shown_maintaining:
+            self._shown_maintaining = self.coll.maintaining
+            self._update_status()
+        if self.coll.centroids_trained_because and not self.coll.maintaining and self._ingest_token is None:
+            why, self.coll.centroids_trained_because = self.coll.centroids_trained_because, None
+            self._say_centroids_trained(why)
+        if self._watcher is None or self._ingest_token is not None:
             return
         if batch := self._watcher.due():
             self._run_events(sync_events(self.coll, self._watcher, batch), f"{len(batch)} watched paths changed…")
@@ -236,11 +245,13 @@ class MainWindow(QMainWindow):
         if cancelled:
             self.collection_panel.current.setText("cancelled; every document committed before now is kept")
         elif self._centroid_reason:
-            why = ("the first set for this index" if self._centroid_reason == "no centroids yet"
-                   else self._centroid_reason)
-            self.collection_panel.current.setText(f"token centroids trained ({why})")
+            self._say_centroids_trained(self._centroid_reason)
         self._centroid_reason = ""
         self.ingest_finished.emit()
+
+    def _say_centroids_trained(self, why: str) -> None:
+        why = "the first set for this index" if why == "no centroids yet" else why
+        self.collection_panel.current.setText(f"token centroids trained ({why})")
 
     def remove(self, paths: list[str]) -> None:
         if self.coll is None or self._ingest_token is not None:
@@ -392,7 +403,9 @@ class MainWindow(QMainWindow):
         counts = self.coll.store.catalog.counts()
         backends = " · ".join(f"{name}: {'✓' if ok else '✗ ' + why}"
                               for name, (ok, why) in available_backends().items())
-        parts = [prefix, f"{counts['passages']} passages in {counts['documents']} documents",
+        maintenance = ("merging segments in the background" if self.coll.maintaining
+                       else self.coll.maintenance_error or "")
+        parts = [prefix, maintenance, f"{counts['passages']} passages in {counts['documents']} documents",
                  "read-only" if self.coll.store.read_only else "",
                  f"encoder {self.coll.store.manifest.get('encoder_identity')}", backends]
         self.status.setText("   |   ".join(p for p in parts if p))
@@ -463,5 +476,7 @@ class MainWindow(QMainWindow):
         self._watch_timer.stop()
         if self._watcher is not None:
             self._watcher.stop()
+        if self.coll is not None:
+            self.coll.stop_maintenance()     # a merge in flight is dropped whole; it is due again next time
         self.shutdown()
         super().closeEvent(event)

@@ -291,6 +291,13 @@ class CentroidStore:
             remove_own_entries(self.folder / current,
                                lambda name: _segment_part(name) is not None and _segment_part(name) not in segment_files)
 
+    def remove_segment_parts(self, segment_files: set[str]) -> None:
+        """Delete the current version's codes and residuals of ``segment_files`` (segments merged away)."""
+        current = self.version
+        if current and segment_files:
+            remove_own_entries(self.folder / current, lambda name: _segment_part(name) in segment_files,
+                               temporaries=False)
+
     def _writable_folder(self) -> Path:
         """``centroids/`` as a real folder (a link in its place is removed first)."""
         if self.folder.is_symlink():

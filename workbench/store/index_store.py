@@ -13,6 +13,7 @@ import errno
 import fcntl
 import os
 import stat
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,10 @@ class IndexStore:
         self.read_only = read_only
         self.catalog = Catalog(root / CATALOG_FILE, read_only)
         self.dropped: list[tuple[str, str]] = []   # documents the last writer found with lost vectors
+        self.merge_lock = threading.Lock()          # one merge at a time in this process
+        self._session_lock = threading.Lock()
+        self._sessions = 0                          # writer sessions open in this process (threads share the lock)
+        self._lock_fd: int | None = None
         self.centroids = CentroidStore(root, lambda key: self.manifest.get(key), self.catalog.set_manifest)
 
     @staticmethod
@@ -186,24 +191,50 @@ class IndexStore:
 
     @contextmanager
     def writer(self) -> Iterator["IndexStore"]:
-        """Exclusive write access. On entry: segments whose files are damaged hand their documents back
-        as failed (the next ingest indexes them again), and files a killed writer left are tidied."""
-        if self.read_only:
-            raise IndexReadOnly(self.root)
-        fd = _open_lock(self.root / LOCK_FILE)
+        """Exclusive write access for this process (see :meth:`acquire_writer`)."""
+        self.acquire_writer()
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise IndexFormatError(f"another process is writing to {self.root}; wait for it to finish") from None
-            self.dropped = self._drop_damaged_segments()
-            segment_dir = index_folder(self.root, SEGMENT_DIR)
-            if segment_dir is not None:
-                remove_unreferenced(segment_dir, self.catalog.segment_files())
-            self.centroids.remove_unreferenced(self.catalog.segment_files())
             yield self
         finally:
-            os.close(fd)     # closing the descriptor releases the lock
+            self.release_writer()
+
+    def acquire_writer(self) -> None:
+        """Enter a writer session. The first session of this process takes ``write.lock`` (another
+        process writing raises :class:`IndexFormatError`) and tidies: segments whose files are damaged
+        hand their documents back as failed (the next ingest indexes them again), and files a killed
+        writer left are removed. Threads of this process share the lock — an ingest commits while a
+        background merge runs — so later sessions tidy nothing (their files may be in flight)."""
+        if self.read_only:
+            raise IndexReadOnly(self.root)
+        with self._session_lock:
+            if self._sessions == 0:
+                fd = _open_lock(self.root / LOCK_FILE)
+                try:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        raise IndexFormatError(f"another process is writing to {self.root}; wait for it to "
+                                               "finish") from None
+                    self.dropped = self._drop_damaged_segments()
+                    segment_dir = index_folder(self.root, SEGMENT_DIR)
+                    if segment_dir is not None:
+                        remove_unreferenced(segment_dir, self.catalog.segment_files())
+                    self.centroids.remove_unreferenced(self.catalog.segment_files())
+                except BaseException:
+                    os.close(fd)
+                    raise
+                self._lock_fd = fd
+            else:
+                self.dropped = []
+            self._sessions += 1
+
+    def release_writer(self) -> None:
+        """Leave a writer session; the last one of this process releases ``write.lock``."""
+        with self._session_lock:
+            self._sessions -= 1
+            if self._sessions == 0 and self._lock_fd is not None:
+                os.close(self._lock_fd)     # closing the descriptor releases the lock
+                self._lock_fd = None
 
     def _drop_damaged_segments(self) -> list[tuple[str, str]]:
         """``(document path, reason)`` for every document whose segment file is lost or damaged, after
@@ -266,9 +297,11 @@ class IndexStore:
             return []
         return [(f, read_segment(folder, f, n, self.dim)) for f, n in zip(layout.segment_files, layout.segment_sizes)]
 
-    def merge(self, files: Sequence[str]) -> str | None:
-        """Merge segments ``files`` into one, live passages only (see :mod:`.merge`); writers only."""
-        return merge_segments(self, files)
+    def merge(self, files: Sequence[str], stop: threading.Event | None = None) -> str | None:
+        """Merge segments ``files`` into one, live passages only (see :mod:`.merge`); writers only, one
+        merge at a time (``merge_lock``). ``stop`` set: the merge gives up between chunks."""
+        with self.merge_lock:
+            return merge_segments(self, files, stop)
 
     def next_merge(self) -> tuple[list[str], int] | None:
         """The merge the tiered policy (:mod:`.merge_policy`) asks for now — its segment files and the
@@ -277,11 +310,15 @@ class IndexStore:
         files = next_merge(stats)
         return (files, sum(s.live_vectors for s in stats if s.file in files)) if files else None
 
-    def maybe_merge(self) -> list[list[str]]:
-        """Carry out every merge the tiered policy asks for now; returns them."""
+    def maybe_merge(self, stop: threading.Event | None = None) -> list[list[str]]:
+        """Carry out every merge the tiered policy asks for now (until ``stop`` is set); returns them."""
         done = []
-        while due := self.next_merge():
-            self.merge(due[0])
+        while not (stop is not None and stop.is_set()):
+            with self.merge_lock:           # choose and merge under one lock: no two merges pick a segment
+                due = self.next_merge()
+                if due is None:
+                    break
+                merge_segments(self, due[0], stop)
             done.append(due[0])
         return done
 

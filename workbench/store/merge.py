@@ -28,8 +28,8 @@ import numpy as np
 from ..core.layouts import gather_indices, token_chunks
 from .errors import DiskFull
 from .files import fsync_dir, save_array_streaming
-from .paths import index_folder
-from .segments import SEGMENT_DIR, STORAGE_DTYPE, read_segment, remove_unreferenced
+from .paths import index_folder, remove_own_entries
+from .segments import SEGMENT_DIR, STORAGE_DTYPE, read_segment
 
 if TYPE_CHECKING:
     from .index_store import IndexStore
@@ -47,12 +47,13 @@ class MergeStopped(Exception):
 Pieces = Callable[[int, int], Iterator[tuple[str, np.ndarray]]]
 
 
-def below_normal_priority(work: Callable[[threading.Event], T]) -> T:
+def below_normal_priority(work: Callable[[threading.Event], T], stop: threading.Event | None = None) -> T:
     """``work(stop)`` on a new thread whose nice value is raised by ``MERGE_NICENESS`` (Linux sets it per
     thread; elsewhere the thread runs at normal priority), waiting for it here. An exception in it is
-    raised here; one here (Ctrl+C) sets ``stop`` and waits for the work to notice."""
+    raised here; one here (Ctrl+C) sets ``stop`` (a new event unless given) and waits for the work to
+    notice."""
     box: dict[str, object] = {}
-    stop = threading.Event()
+    stop = stop if stop is not None else threading.Event()
 
     def body() -> None:
         if sys.platform.startswith("linux"):
@@ -79,12 +80,13 @@ def below_normal_priority(work: Callable[[threading.Event], T]) -> T:
     return box.get("result")  # type: ignore[return-value]
 
 
-def merge_segments(store: "IndexStore", files: Sequence[str]) -> str | None:
-    """Merge segments ``files`` of ``store`` (the caller holds its writer lock) into one, on a thread of
-    lower priority; returns the new segment's file, or ``None`` when none of their passages is live
-    (their rows are simply dropped). Raises :class:`~.errors.DiskFull` before writing when the disk
-    cannot hold the new segment."""
-    return below_normal_priority(lambda stop: _merge(store, files, stop))
+def merge_segments(store: "IndexStore", files: Sequence[str], stop: threading.Event | None = None) -> str | None:
+    """Merge segments ``files`` of ``store`` (the caller holds a writer session and ``store.merge_lock``)
+    into one, on a thread of lower priority; returns the new segment's file, or ``None`` when none of
+    their passages is live (their rows are simply dropped). ``stop`` set: :class:`MergeStopped` between
+    chunks, nothing kept. Raises :class:`~.errors.DiskFull` before writing when the disk cannot hold
+    the new segment."""
+    return below_normal_priority(lambda event: _merge(store, files, event), stop)
 
 
 def _merge(store: "IndexStore", files: Sequence[str], stop: threading.Event) -> str | None:
@@ -97,7 +99,7 @@ def _merge(store: "IndexStore", files: Sequence[str], stop: threading.Event) -> 
     folder = index_folder(store.root, SEGMENT_DIR, create=True)
     if n_out == 0:
         store.catalog.replace_segments(None, 0, [], files)
-        _remove_unreferenced(store, folder)
+        _remove_merged(store, folder, files)
         return None
     dim = store.dim
     needed = n_out * dim * np.dtype(STORAGE_DTYPE).itemsize
@@ -137,13 +139,15 @@ def _merge(store: "IndexStore", files: Sequence[str], stop: threading.Event) -> 
     new_offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
     store.catalog.replace_segments(name, n_out, list(zip(layout.passage_ids[rows].tolist(), new_offsets.tolist())),
                                    files)
-    _remove_unreferenced(store, folder)
+    _remove_merged(store, folder, files)
     return name
 
 
-def _remove_unreferenced(store: "IndexStore", folder) -> None:
-    """Delete the files and codes of segments the catalog no longer references — the merged ones
-    (readers that mapped them keep their mapping)."""
+def _remove_merged(store: "IndexStore", folder, files: Sequence[str]) -> None:
+    """Delete the merged segments' files and codes, now that the catalog no longer references them
+    (readers that mapped them keep their mapping). Only these: an ingest of this process may be writing
+    a segment the catalog does not reference yet."""
     referenced = store.catalog.segment_files()
-    remove_unreferenced(folder, referenced)
-    store.centroids.remove_unreferenced(referenced)
+    gone = {f for f in files if f not in referenced}
+    remove_own_entries(folder, lambda name: name in gone, keep=referenced, temporaries=False)
+    store.centroids.remove_segment_parts(gone)

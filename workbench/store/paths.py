@@ -80,13 +80,14 @@ def check_not_special(path: Path) -> None:
         raise UnsafeIndexError(f"{path} is {kind}; an index keeps its own regular files, so it is not opened")
 
 
-def remove_own_entries(folder: Path, is_ours, keep: set[str] = frozenset()) -> list[str]:
-    """Delete the entries of ``folder`` that ``is_ours(name)`` accepts (plus temporaries) and ``keep``
-    does not hold. Links are unlinked, never followed; folders are removed only when they are ours.
-    Returns the names removed."""
+def remove_own_entries(folder: Path, is_ours, keep: set[str] = frozenset(), temporaries: bool = True) -> list[str]:
+    """Delete the entries of ``folder`` that ``is_ours(name)`` accepts (plus temporaries, unless
+    ``temporaries`` is false: another thread may be writing them) and ``keep`` does not hold. Links are
+    unlinked, never followed; folders are removed only when they are ours. Returns the names removed."""
     removed = []
     for entry in os.scandir(folder):
-        if entry.name in keep or not (is_ours(entry.name) or entry.name.startswith(TEMPORARY_PREFIX)):
+        temporary = temporaries and entry.name.startswith(TEMPORARY_PREFIX)
+        if entry.name in keep or not (is_ours(entry.name) or temporary):
             continue
         if entry.is_dir(follow_symlinks=False):
             shutil.rmtree(entry.path, ignore_errors=True)
