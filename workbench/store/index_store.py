@@ -109,7 +109,11 @@ class IndexStore:
             return False
         if catalog.is_symlink() or not catalog.is_file():
             return True
-        return Catalog(catalog, read_only=True).is_created()
+        probe = Catalog(catalog, read_only=True)
+        try:
+            return probe.is_created()
+        finally:
+            probe.close()
 
     @classmethod
     def needs_creating(cls, root: Path) -> bool:
