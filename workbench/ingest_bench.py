@@ -17,6 +17,9 @@ It prints, side by side from one run:
   merges and retraining that followed, and the process's peak RSS;
 * search latency (auto plan, query encoding excluded) idle and while another process merges every
   segment into one (the largest merge there is at that size), with the share of results identical.
+
+After each probe the figures so far are kept in ``WORK/partial.json`` (a long run stopped early still
+reports what it measured).
 """
 
 from __future__ import annotations
@@ -112,6 +115,9 @@ def grow(args: argparse.Namespace, work: Path) -> dict:
         while probes and passages >= probes[0]:
             probes.pop(0)
             out["probes"].append(probe(args, work, index, passages))
+            (work / "partial.json").write_text(json.dumps({**out, "passages_so_far": passages,
+                                                           "seconds_so_far": round(time.perf_counter() - t_start),
+                                                           "phase_seconds_so_far": phases}, indent=2))
     elapsed = time.perf_counter() - t_start - sum(p["seconds_in_parent"] for p in out["probes"])
     counts = coll.store.catalog.counts()
     vector_bytes = 2 * coll.store.dim
