@@ -212,7 +212,7 @@ def test_a_failed_file_that_just_changed_is_retried(tmp_path, new_collection):
 def test_workbench_watch_follows_a_folder_and_rescans_on_the_next_start(tmp_path):
     docs, index = tmp_path / "docs", tmp_path / "idx"
     docs.mkdir()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "workbench.cli", "watch", str(docs), "--index", str(index),
                              "--for", "120"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
@@ -226,7 +226,11 @@ def test_workbench_watch_follows_a_folder_and_rescans_on_the_next_start(tmp_path
         assert line.startswith("indexed") and "volcano.txt" in line
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=30)
+        try:
+            proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:                      # say where it hangs: every thread's stack
+            proc.send_signal(signal.SIGABRT)
+            raise AssertionError("watch did not stop on Ctrl+C:\n" + proc.communicate()[1][-8000:]) from None
     assert proc.returncode == 130
     (docs / "bees.txt").write_text(TEXTS["bees.txt"])           # while nobody watches
     (docs / "volcano.txt").unlink()

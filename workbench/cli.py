@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import textwrap
+from contextlib import closing
 import time
 from datetime import datetime
 from pathlib import Path
@@ -105,6 +106,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+STOP_WAIT_S = 10.0   # Ctrl+C waits this long for background maintenance to stop (a kill is safe too)
+
+
 def cmd_watch(args: argparse.Namespace) -> int:
     """Follow folders: catch up with changes made while nobody watched, then index changes as they
     happen until Ctrl+C (or ``--for`` seconds)."""
@@ -132,7 +136,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         coll.wait_for_maintenance()
     finally:
         watcher.stop()
-        coll.stop_maintenance()        # Ctrl+C: a merge in flight is dropped whole and is due again next time
+        coll.stop_maintenance(timeout_s=STOP_WAIT_S)   # Ctrl+C: a merge in flight is dropped whole (due again)
     if coll.maintenance_error:
         print(f"workbench: {coll.maintenance_error}", file=sys.stderr)
         return 1
@@ -140,7 +144,13 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def _print_events(events) -> None:
-    """One line per finished step of an ingest, sync or rescan (nothing for unchanged files)."""
+    """One line per finished step of an ingest, sync or rescan (nothing for unchanged files). Ctrl+C
+    closes the generator here, so its documents are committed and its writer session ends at once."""
+    with closing(events):
+        _print_each(events)
+
+
+def _print_each(events) -> None:
     for ev in events:
         name = _one_line(ev.path)
         line = {"indexed": lambda: f"indexed {name} ({ev.passages} passages)",

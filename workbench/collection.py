@@ -386,13 +386,14 @@ class Collection:
             self._maintenance = threading.Thread(target=self._maintain, name="kayak-maintenance", daemon=True)
             self._maintenance.start()
 
-    def stop_maintenance(self, wait: bool = True) -> None:
+    def stop_maintenance(self, timeout_s: float | None = None) -> None:
         """Stop the maintenance thread between chunks (a merge in flight keeps nothing; it is due again
-        next time) and, with ``wait``, wait for it."""
+        next time) and wait for it, at most ``timeout_s`` (a centroid training is not cut short; the
+        thread is a daemon, and a process that exits meanwhile loses nothing committed)."""
         self._stop_maintenance.set()
         thread = self._maintenance
-        if wait and thread is not None:
-            thread.join()
+        if thread is not None:
+            thread.join(timeout_s)
 
     def wait_for_maintenance(self) -> None:
         thread = self._maintenance

@@ -66,7 +66,7 @@ def below_normal_priority(work: Callable[[threading.Event], T], stop: threading.
         except BaseException as exc:       # noqa: BLE001 — handed to the waiting thread
             box["error"] = exc
 
-    thread = threading.Thread(target=body, name="kayak-merge")
+    thread = threading.Thread(target=body, name="kayak-merge", daemon=True)   # a killed merge loses nothing
     thread.start()
     try:
         while thread.is_alive():
