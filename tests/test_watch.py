@@ -213,8 +213,11 @@ def test_workbench_watch_follows_a_folder_and_rescans_on_the_next_start(tmp_path
     docs, index = tmp_path / "docs", tmp_path / "idx"
     docs.mkdir()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
+    # Ctrl+C as a terminal sends it. A test run started in the background of a non-interactive shell
+    # inherits SIGINT ignored (POSIX), and Python then leaves it ignored: give the child the default back.
     proc = subprocess.Popen([sys.executable, "-m", "workbench.cli", "watch", str(docs), "--index", str(index),
-                             "--for", "120"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                             "--for", "120"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stdout.readline().startswith("watching ")
         time.sleep(0.5)
