@@ -595,12 +595,12 @@ class Collection:
         """Train the centroids (announced by a ``centroids`` event) when there are none yet, the
         collection outgrew them or new vectors drifted from them. Readers keep the old set until the
         new one is committed whole."""
-        packed = self.store.packed_segments()
-        index = LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids)
-        why = self.store.centroids.needs_training(index.n_vectors, index.dim)
-        if why:
+        why = self.store.centroids.needs_training(self.store.live_vectors(), self.store.dim)
+        if why:                        # the passage layout is read only when there is training to do
             yield IngestEvent(display_path(self.store.root), "centroids", done, total, why)
             with times.phase("centroids"):
+                packed = self.store.packed_segments()
+                index = LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids)
                 self.store.centroids.train(index, packed.files, packed.sizes)
 
     def _commit(self, pending: _Pending) -> None:

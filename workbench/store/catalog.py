@@ -416,6 +416,12 @@ class Catalog:
         return [str(f) for _, f in old_ids]
 
     @_plain_errors
+    def segment_sizes(self) -> list[tuple[str, int]]:
+        """``(file, n_vectors)`` of every segment in packing order — from the segments table alone, so
+        it costs nothing however many passages there are."""
+        return [(str(f), int(n)) for f, n in self.db.execute("SELECT file, n_vectors FROM segments ORDER BY id")]
+
+    @_plain_errors
     def segment_stats(self) -> list[SegmentStats]:
         """Every segment in packing order with its vectors and those of its live passages."""
         rows = self.db.execute(

@@ -27,7 +27,7 @@ from .catalog import Catalog, NewDocument
 from .centroid_store import CentroidStore
 from .errors import IndexExists, IndexFormatError, IndexNotCreated, IndexReadOnly, UnsafeIndexError
 from .merge import merge_segments
-from .merge_policy import next_merge
+from .merge_policy import SegmentStats, next_merge
 from .paths import check_not_special, index_folder
 from .schema import FORMAT_VERSION, READABLE_VERSIONS
 from .segments import SEGMENT_DIR, SegmentDamaged, read_segment, remove_unreferenced, write_segment
@@ -82,6 +82,7 @@ class IndexStore:
         self._session_lock = threading.Lock()
         self._sessions = 0                          # writer sessions open in this process (threads share the lock)
         self._lock_fd: int | None = None
+        self._stats: tuple[int, list[SegmentStats]] | None = None   # (generation, segment_stats) cache
         self.centroids = CentroidStore(root, lambda key: self.manifest.get(key), self.catalog.set_manifest)
 
     @staticmethod
@@ -243,11 +244,10 @@ class IndexStore:
     def _drop_damaged_segments(self) -> list[tuple[str, str]]:
         """``(document path, reason)`` for every document whose segment file is lost or damaged, after
         marking it failed in the catalog."""
-        layout = self.catalog.live_layout()
         folder = index_folder(self.root, SEGMENT_DIR)
         dim = self.dim
         dropped = []
-        for name, size in zip(layout.segment_files, layout.segment_sizes):
+        for name, size in self.catalog.segment_sizes():   # not the passage layout: O(segments) per ingest
             try:
                 _map_segment(folder, name, size, dim)
             except SegmentDamaged as exc:
@@ -293,13 +293,31 @@ class IndexStore:
                               layout.generation, damaged)
 
     def segments(self) -> list[tuple[str, np.ndarray]]:
-        """Every segment holding live passages, in packing order, memory-mapped — no copy. For writers,
-        after :meth:`writer` has dropped damaged segments."""
-        layout = self.catalog.live_layout()
+        """Every readable segment, in packing order, memory-mapped — no copy. For writers, after
+        :meth:`writer` has dropped damaged segments. Read from the segments table, not the passage layout
+        (O(segments))."""
         folder = index_folder(self.root, SEGMENT_DIR)
         if folder is None:
             return []
-        return [(f, read_segment(folder, f, n, self.dim)) for f, n in zip(layout.segment_files, layout.segment_sizes)]
+        out = []
+        for f, n in self.catalog.segment_sizes():
+            try:
+                out.append((f, read_segment(folder, f, n, self.dim)))
+            except SegmentDamaged:
+                continue        # its documents were handed back on entry; the merge policy drops it
+        return out
+
+    def segment_stats(self) -> list[SegmentStats]:
+        """The catalog's :meth:`~.catalog.Catalog.segment_stats` (one pass over the passages), kept while
+        the catalog's generation stays the same: the merge policy and the centroid check share it."""
+        generation = self.catalog.generation()
+        if self._stats is None or self._stats[0] != generation:
+            self._stats = (generation, self.catalog.segment_stats())
+        return self._stats[1]
+
+    def live_vectors(self) -> int:
+        """Token vectors of live passages."""
+        return sum(s.live_vectors for s in self.segment_stats())
 
     def merge(self, files: Sequence[str], stop: threading.Event | None = None) -> str | None:
         """Merge segments ``files`` into one, live passages only (see :mod:`.merge`); writers only, one
@@ -310,7 +328,7 @@ class IndexStore:
     def next_merge(self) -> tuple[list[str], int] | None:
         """The merge the tiered policy (:mod:`.merge_policy`) asks for now — its segment files and the
         live token vectors they hold — or ``None``."""
-        stats = self.catalog.segment_stats()
+        stats = self.segment_stats()
         files = next_merge(stats)
         return (files, sum(s.live_vectors for s in stats if s.file in files)) if files else None
 
@@ -328,7 +346,7 @@ class IndexStore:
 
     def compact(self) -> None:
         """Merge every segment into one, dropping tombstones (an explicit full merge)."""
-        files = [s.file for s in self.catalog.segment_stats()]
+        files = [s.file for s in self.segment_stats()]
         if files:
             self.merge(files)
 
