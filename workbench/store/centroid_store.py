@@ -323,6 +323,14 @@ def _code_segment(vectors: np.ndarray, centroids: np.ndarray, codec: ResidualCod
     size = int(vectors.shape[0])
     codes = np.empty(size, np.int32)
     packed = np.empty((size, vectors.shape[1] * codec.nbits // 8), np.uint8) if codec is not None else None
+    return codes, packed, _code_into(vectors, centroids, codec, codes, packed)
+
+
+def _code_into(vectors: np.ndarray, centroids: np.ndarray, codec: ResidualCodec | None, codes: np.ndarray,
+               packed: np.ndarray | None) -> float:
+    """Fill ``codes`` (int32 ``[n]``) and ``packed`` residuals (with ``codec``) of ``vectors`` ``[n, dim]``,
+    a ``CODE_CHUNK`` at a time (bounded float32 copies); returns their mean cosine to their centroids."""
+    size = int(vectors.shape[0])
     cos_sum = 0.0
     for lo in range(0, size, CODE_CHUNK):
         block = np.asarray(vectors[lo:lo + CODE_CHUNK], dtype=np.float32)
@@ -330,7 +338,7 @@ def _code_segment(vectors: np.ndarray, centroids: np.ndarray, codec: ResidualCod
         if packed is not None:
             packed[lo:lo + block.shape[0]] = codec.encode(block, centroids, c)
         cos_sum += _mean_cosine(block, centroids, c) * block.shape[0]
-    return codes, packed, cos_sum / max(size, 1)
+    return cos_sum / max(size, 1)
 
 
 def _save_codes(folder: Path, name: str, vectors: np.ndarray, centroids: np.ndarray,
@@ -340,17 +348,12 @@ def _save_codes(folder: Path, name: str, vectors: np.ndarray, centroids: np.ndar
     ``CODE_CHUNK`` at a time straight into memory maps of the new files; the codes file is renamed into
     place last (its presence means "done"). Returns the vectors' mean cosine to their centroids."""
     size, dim = int(vectors.shape[0]), int(vectors.shape[1])
-    cos_sum = 0.0
+    mean_cosine = 1.0              # an empty segment (nothing is filled) sits on its centroids
 
     def fill_codes(codes: np.ndarray) -> None:
         def fill_residuals(packed: np.ndarray | None) -> None:
-            nonlocal cos_sum
-            for lo in range(0, size, CODE_CHUNK):
-                block = np.asarray(vectors[lo:lo + CODE_CHUNK], dtype=np.float32)
-                codes[lo:lo + block.shape[0]] = c = assign(block, centroids)
-                if packed is not None:
-                    packed[lo:lo + block.shape[0]] = codec.encode(block, centroids, c)
-                cos_sum += _mean_cosine(block, centroids, c) * block.shape[0]
+            nonlocal mean_cosine
+            mean_cosine = _code_into(vectors, centroids, codec, codes, packed)
         if codec is None:
             fill_residuals(None)
         else:
@@ -359,7 +362,7 @@ def _save_codes(folder: Path, name: str, vectors: np.ndarray, centroids: np.ndar
 
     save_array_streaming(folder / f"codes-{name}", (size,), np.int32, fill_codes,
                          f"the centroid codes of {size:,} token vectors")
-    return cos_sum / size if size else 1.0
+    return mean_cosine
 
 
 def _segment_part(name: str) -> str | None:
