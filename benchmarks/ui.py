@@ -52,7 +52,7 @@ import time
 import traceback
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("KAYAK_CONFIG_DIR", tempfile.mkdtemp(prefix="kayak-bench-ui-config-"))
@@ -66,6 +66,7 @@ from workbench.collection import Collection  # noqa: E402
 from workbench.gui.main_window import MainWindow  # noqa: E402
 from workbench.gui.stall_meter import StallMeter  # noqa: E402
 from workbench.bench_corpus import TableEncoder, page_texts, write_pdfs  # noqa: E402
+from workbench.ingest_bench import percentile  # noqa: E402
 from workbench.scale_bench import docstring_passages  # noqa: E402
 
 CACHE_FORMAT = 1              # bump when the generated collection changes, so a cached one is rebuilt
@@ -328,10 +329,6 @@ class StallSampler(threading.Thread):
 
 
 # -- the run ----------------------------------------------------------------------------------------
-def percentile(values: Sequence[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
-
-
 def run(args: argparse.Namespace) -> dict:
     from workbench.encode import Encoder
     app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841 (kept alive for the run)

@@ -68,26 +68,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for ev in coll.iter_ingest(args.paths):
         bar.total = ev.total
         bar.set_postfix_str(_one_line(Path(ev.path).name[:40]) + (f" ({ev.message})" if ev.status == "encoding" else ""))
-        if ev.status == "encoding":
+        if ev.status in ("encoding", "committed"):
             continue
-        if ev.status == "centroids":
-            bar.write(f"training token centroids: {ev.message}")
-            continue
-        if ev.status == "merging":
-            bar.write(f"merging segments: {ev.message} (the new documents are already searchable)")
-            continue
-        if ev.status == "committed":
-            continue
-        if ev.status == "renamed":
-            bar.write(f"renamed: {_one_line(ev.path)}: {_one_line(ev.message)}")
-            renamed += 1
-        if ev.status == "lost":
-            bar.write(f"vectors lost: {_one_line(ev.path)}: {_one_line(ev.message)}")
+        line = _event_line(ev)
+        if line is not None:
+            bar.write(line)
+        if ev.status in ("centroids", "merging", "lost"):   # about the index, not one more file done
             continue
         bar.update(ev.done - bar.n)
         if ev.status == "failed":
             failed += 1
-            bar.write(f"failed: {_one_line(ev.path)}: {_one_line(ev.message)}")
+        elif ev.status == "renamed":
+            renamed += 1
         elif ev.status == "indexed":
             indexed += 1
             passages += ev.passages
@@ -147,21 +139,21 @@ def _print_events(events) -> None:
     """One line per finished step of an ingest, sync or rescan (nothing for unchanged files). Ctrl+C
     closes the generator here, so its documents are committed and its writer session ends at once."""
     with closing(events):
-        _print_each(events)
+        for ev in events:
+            if ev.status in ("indexed", "removed"):
+                print(f"{ev.status} {_one_line(ev.path)} ({ev.passages} passages)", flush=True)
+            elif (line := _event_line(ev)) is not None:
+                print(line, flush=True)
 
 
-def _print_each(events) -> None:
-    for ev in events:
-        name = _one_line(ev.path)
-        line = {"indexed": lambda: f"indexed {name} ({ev.passages} passages)",
-                "renamed": lambda: f"renamed {name}: {_one_line(ev.message)}",
-                "removed": lambda: f"removed {name} ({ev.passages} passages)",
-                "failed": lambda: f"failed: {name}: {_one_line(ev.message)}",
-                "lost": lambda: f"vectors lost: {name}: {_one_line(ev.message)}",
-                "merging": lambda: f"merging segments: {ev.message}",
-                "centroids": lambda: f"training token centroids: {ev.message}"}.get(ev.status)
-        if line is not None:
-            print(line(), flush=True)
+def _event_line(ev) -> str | None:
+    """The one line ``ingest`` and ``watch`` both print for an event that is not a file's plain progress."""
+    name, message = _one_line(ev.path), _one_line(ev.message)
+    return {"failed": f"failed: {name}: {message}",
+            "renamed": f"renamed: {name}: {message}",
+            "lost": f"vectors lost: {name}: {message}",
+            "merging": f"merging segments: {ev.message} (the new documents are already searchable)",
+            "centroids": f"training token centroids: {ev.message}"}.get(ev.status)
 
 
 def cmd_bench_ingest(args: argparse.Namespace) -> int:

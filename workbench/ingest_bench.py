@@ -270,6 +270,8 @@ def print_report(out: dict) -> None:
               f"{a['centroids_s']} s; peak RSS {a['peak_rss_mb']:,} MB (model load {a['open_and_load_model_s']} s before)")
         if s:
             m = s["merge"]
+            ratio = s["during_merge_p95_ms"] / s["idle_p95_ms"] if s["idle_p95_ms"] else float("nan")
+            print(f"  p95 during the merge / idle: {ratio:.2f}× (goal ≤ {MERGE_QUERY_GOAL}×)")
             print(f"  search ({s['plan']}, {s['backend']}): idle p50 {s['idle_p50_ms']} ms, p95 {s['idle_p95_ms']} ms; "
                   f"while merging {m['segments_merged']} segments into one ({m['seconds']} s, merge peak RSS "
                   f"{m['peak_rss_mb']:,} MB): p50 {s['during_merge_p50_ms']} ms, p95 {s['during_merge_p95_ms']} ms "
