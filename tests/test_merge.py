@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import numpy as np
 import pytest
-
-from pathlib import Path
 
 from conftest import make_pdf, synthetic_store, train_now
 from workbench.collection import Collection
 from workbench.core import exhaustive_search_plan
+from workbench.store import IndexStore
 from workbench.store.merge_policy import FACTOR, FLOOR_VECTORS, SegmentStats, next_merge, tier
 
 
@@ -231,3 +233,23 @@ def test_background_maintenance_lets_the_next_ingest_commit_while_a_merge_runs(t
     version = coll.store.centroids.version               # every segment coded by the maintenance thread
     assert all((coll.store.root / "centroids" / version / f"codes-{name}").is_file() for name in referenced)
     assert coll.search("pollen hive", exhaustive_search_plan(1)).hits[0].path.endswith("d2.txt")
+
+
+def test_live_vectors_per_segment_are_read_from_a_covering_index_a_writer_adds_to_older_indexes(tmp_path):
+    store = synthetic_store(tmp_path / "idx", n_docs=30, tokens=4, segments=3)
+    with store.writer():
+        for i in (0, 1, 12):
+            store.catalog.remove_document(f"/d/{i}.txt".encode())
+    expected = [(s.n_vectors, s.live_vectors) for s in store.segment_stats()]
+    assert expected == [(40, 32), (40, 36), (40, 40)]
+    query = "EXPLAIN QUERY PLAN SELECT segment_id, SUM(n_tokens) FROM passages WHERE deleted = 0 GROUP BY segment_id"
+    assert "COVERING INDEX passages_tokens" in str(store.catalog.db.execute(query).fetchall())
+    store.catalog.close()
+    with sqlite3.connect(tmp_path / "idx" / "catalog.sqlite") as db:     # an index written before the index existed
+        db.execute("DROP INDEX passages_tokens")
+    old = IndexStore.open(tmp_path / "idx", read_only=True)
+    assert [(s.n_vectors, s.live_vectors) for s in old.segment_stats()] == expected     # same answer, slower
+    assert "passages_tokens" not in str(old.catalog.db.execute(query).fetchall())
+    writer = IndexStore.open(tmp_path / "idx")
+    assert "COVERING INDEX passages_tokens" in str(writer.catalog.db.execute(query).fetchall())
+    assert [(s.n_vectors, s.live_vectors) for s in writer.segment_stats()] == expected

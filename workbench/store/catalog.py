@@ -32,7 +32,7 @@ from ..core.scripts import UNSPACED_CHAR, squash_unspaced
 from .errors import CatalogDamaged, DiskFull, IndexFormatError, IndexReadOnly
 from .merge_policy import SegmentStats
 from .paths import check_not_special
-from .schema import FORMAT_VERSION, SCHEMA, V2_TABLES
+from .schema import FORMAT_VERSION, INDEXES, SCHEMA, V2_TABLES
 
 
 @dataclass
@@ -241,7 +241,12 @@ class Catalog:
     @_plain_errors
     def migrate(self) -> bool:
         """Bring a version-1 catalog to version 2 in one transaction (new tables only; the trigram index
-        is filled from the live passages). Returns whether anything was done."""
+        is filled from the live passages), and add the :data:`~.schema.INDEXES` an older writer did not
+        create. Returns whether a format migration was done."""
+        if not _has_index(self.db, "passages_tokens"):
+            with self.transaction() as db:
+                for statement in _statements(INDEXES):
+                    db.execute(statement)
         if _format_version(self.db) != "1":
             return False
         with self.transaction() as db:
@@ -424,10 +429,12 @@ class Catalog:
     @_plain_errors
     def segment_stats(self) -> list[SegmentStats]:
         """Every segment in packing order with its vectors and those of its live passages."""
-        rows = self.db.execute(
-            "SELECT s.file, s.n_vectors, COALESCE(SUM(CASE WHEN p.deleted = 0 THEN p.n_tokens END), 0)"
-            " FROM segments s LEFT JOIN passages p ON p.segment_id = s.id GROUP BY s.id ORDER BY s.id").fetchall()
-        return [SegmentStats(str(f), int(n), int(live)) for f, n, live in rows]
+        with self.snapshot() as db:
+            # Two reads, not one join: the grouped sum is answered from the covering index alone.
+            live = dict(db.execute(
+                "SELECT segment_id, SUM(n_tokens) FROM passages WHERE deleted = 0 GROUP BY segment_id").fetchall())
+            rows = db.execute("SELECT id, file, n_vectors FROM segments ORDER BY id").fetchall()
+        return [SegmentStats(str(f), int(n), int(live.get(i, 0))) for i, f, n in rows]
 
     @_plain_errors
     def describe(self, passage_ids: Sequence[int], generation: int | None = None) -> list[PassageInfo]:
@@ -615,6 +622,10 @@ def _replace_facts(db: sqlite3.Connection, document_id: int, doc: NewDocument) -
                    [(document_id, page, label, source, problem) for page, label, source, problem in doc.page_facts])
     db.execute("INSERT OR REPLACE INTO document_facts (document_id, notes, chars, unrepresented) VALUES (?, ?, ?, ?)",
                (document_id, json.dumps(doc.notes), doc.chars, doc.unrepresented))
+
+
+def _has_index(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone() is not None
 
 
 def _has_table(db: sqlite3.Connection, name: str) -> bool:

@@ -72,4 +72,12 @@ CREATE TABLE IF NOT EXISTS {schema}document_facts (
 CREATE VIRTUAL TABLE IF NOT EXISTS {schema}passages_trigram USING fts5 (text, content = '', tokenize = 'trigram');
 """
 
-SCHEMA = _V1 + V2_TABLES.format(schema="")
+# Indexes that change no table, so a writer adds them to an index of any readable version (readers of
+# an index without them get the same answers, more slowly). passages_tokens covers the live vectors
+# per segment that every ingest's merge policy reads: without it SQLite builds an automatic index over
+# the passages table at each call (0.85 s at 3·10⁵ passages; 0.04 s with it).
+INDEXES = """
+CREATE INDEX IF NOT EXISTS passages_tokens ON passages (deleted, segment_id, n_tokens);
+"""
+
+SCHEMA = _V1 + V2_TABLES.format(schema="") + INDEXES
