@@ -93,6 +93,19 @@ def test_eval_on_a_tiny_beir_set(tmp_path):
     assert out["queries"] == 2
     assert out["ndcg@10"] == 1.0 and out["mrr@10"] == 1.0 and out["recall@10"] == 1.0
     assert out["stage1_recall"] == 1.0  # 4 candidates of 4 passages: stage 1 cannot miss
+    assert out["ci95"]["ndcg@10"] == [1.0, 1.0] and set(out["per_query"]) == {"1", "2"}
+    both = json.loads(run("eval", "--index", tmp_path / "idx", "--queries", tmp_path / "q.jsonl",
+                          "--qrels", tmp_path / "qrels.tsv", "--plan", "hybrid", "--candidate-k", "4", "--final-k", "4",
+                          "--lexical-k", "4", "--compare", "exhaustive,final_k=4", "--json", check_rc=0).stdout)
+    assert both["a"]["plan"]["fusion"] == "rrf" and both["b"]["plan"]["kind"] == "exhaustive"
+    assert both["difference"]["ndcg@10"] == {"queries": 2, "mean": 0.0, "low": 0.0, "high": 0.0, "level": 0.95,
+                                             "wins": 0, "losses": 0, "ties": 2}
+    text = run("eval", "--index", tmp_path / "idx", "--queries", tmp_path / "q.jsonl", "--qrels",
+               tmp_path / "qrels.tsv", "--compare", "hybrid,fusion=none", check_rc=0).stdout
+    assert "B: hybrid (" in text and "fusion" not in text.splitlines()[1] and "A−B" in text
+    bad = run("eval", "--index", tmp_path / "idx", "--queries", tmp_path / "q.jsonl", "--qrels",
+              tmp_path / "qrels.tsv", "--compare", "hybrid,weight=2", check_rc=2)
+    assert "is not name=value with a name among" in bad.stderr
     filtered = json.loads(run("eval", "--index", tmp_path / "idx", "--queries", tmp_path / "q.jsonl",
                               "--qrels", tmp_path / "qrels.tsv", "--plan", "exhaustive", "--type", "pdf",
                               "--json", check_rc=0).stdout)

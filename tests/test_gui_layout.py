@@ -47,16 +47,16 @@ def test_window_fits_1366x768_without_overlaps(qtbot, small_screen_window):
     assert hint.width() <= SCREEN.width() and hint.height() <= SCREEN.height(), "the window runs off the screen"
     assert win.width() <= SCREEN.width() and win.height() <= SCREEN.height()
 
-    bar = win.search_bar        # three stages: the most rows the stage charts have to label
+    bar = win.search_bar        # four stages, one with a long name: the most the stage charts have to label
     bar.kind.setCurrentIndex(bar.kind.findData("hybrid"))
     bar.query.setText(QUERY)
     with qtbot.waitSignals([win.search_finished, win.detail_ready], timeout=60000):
         bar.query.returnPressed.emit()
     qtbot.wait(300)            # pyqtgraph lays its items out on the next event-loop passes
-    assert len(win.result.stages) == 3 and len(win.result.hits) >= 5
+    assert len(win.result.stages) == 4 and len(win.result.hits) >= 5
 
     labels = win.stages.label_rects()
-    assert len(labels) == 3 + 3 + 3     # stage names, latency values, vector-count values
+    assert len(labels) == 4 + 4 + 4     # stage names, latency values, vector-count values
     for i, a in enumerate(labels):
         for b in labels[i + 1:]:
             assert not a.intersects(b), f"stage-chart labels overlap: {a} and {b}"

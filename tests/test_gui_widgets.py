@@ -77,7 +77,7 @@ def test_heatmap_marks_each_row_argmax(heatmap):
 def test_heatmap_caption_states_the_score(heatmap):
     al = make_alignment(3, 8)
     heatmap.set_alignment(al)
-    assert heatmap.caption.text() == f"score = Σ row maxima = {al.score:.4f} (3 query × 8 passage tokens)"
+    assert heatmap.caption.text() == f"MaxSim = Σ row maxima = {al.score:.4f} (3 query × 8 passage tokens)"
 
 
 def test_hover_text_names_the_pair_and_the_best_match(heatmap):

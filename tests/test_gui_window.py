@@ -149,9 +149,15 @@ def test_hybrid_plan_from_the_search_bar(qtbot, window, tmp_path):
     bar.lexical_k.setValue(2)
     run = search(qtbot, window, "offside rule football")
     assert [s.name for s in run.result.stages] == ["stage1:document_proxy", "stage1:lexical_bm25",
-                                                   "stage2:exact_maxsim"]
+                                                   "stage2:exact_maxsim", "fusion:rrf(k=60, w_bm25=0.5)"]
     assert window.stages.plotted_ms() == pytest.approx([s.ms for s in run.result.stages])
     assert run.result.hits[0].page == 3
+    parts = run.result.hits[0].parts
+    assert f"MaxSim {parts.maxsim:.4f} (#{parts.maxsim_rank})" in window.detail.passage.toPlainText()
+    bar.fusion.setCurrentIndex(bar.fusion.findData("none"))
+    assert not bar.fusion_weight.isEnabled()
+    run = search(qtbot, window, "offside rule football")
+    assert run.result.stages[-1].name == "stage2:exact_maxsim" and run.result.hits[0].parts is None
 
 
 def test_filter_row_limits_search_and_comparison(qtbot, window, tmp_path):

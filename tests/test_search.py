@@ -137,7 +137,7 @@ def test_hybrid_plan_unites_proxy_and_lexical_candidates(index, query):
     from workbench.core import hybrid_search_plan
     index.catalog = FakeCatalog([127, 100, 999])  # rows 9 and 0, and an id that is not in the index
     plan = hybrid_search_plan(final_k=3, candidate_k=3, lexical_k=3, query_vector_budget=0,
-                              document_vector_budget=0)
+                              document_vector_budget=0, fusion="none")
     result = search_with_plan(query, index, plan)
     proxy, lexical, exact = result.stages
     assert (lexical.name, lexical.candidates_out, lexical.pairwise_similarities) == ("stage1:lexical_bm25", 2, 0)
@@ -149,6 +149,58 @@ def test_hybrid_plan_unites_proxy_and_lexical_candidates(index, query):
     assert [h.row for h in result.hits] == best
     with pytest.raises(ValueError, match="lexical_k"):
         hybrid_search_plan(lexical_k=0)
+
+
+@pytest.mark.parametrize("fusion, weight", [("rrf", 0.5), ("rrf", 0.2), ("weighted_sum", 0.3)])
+def test_fused_hybrid_ranks_the_union_by_maxsim_and_bm25_together(index, query, fusion, weight):
+    from workbench.core import hybrid_search_plan
+    index.catalog = FakeCatalog([127, 100, 999])        # BM25 3 for row 9, 2 for row 0; 999 is not indexed
+    plan = hybrid_search_plan(final_k=4, candidate_k=4, lexical_k=3, query_vector_budget=0,
+                              document_vector_budget=0, fusion=fusion, fusion_weight=weight)
+    result = search_with_plan(query, index, plan)
+    exact, fusion_stage = result.stages[-2:]
+    union = result.stage1_candidates.tolist()
+    assert exact.candidates_out == len(union) == fusion_stage.candidates_in      # every candidate scored
+    assert fusion_stage.name == ("fusion:rrf(k=60, w_bm25=%g)" % weight if fusion == "rrf"
+                                 else "fusion:weighted_sum(w_bm25=%g)" % weight)
+    assert fusion_stage.pairwise_similarities == 0
+    maxsim = brute(query, index)
+    by_maxsim = sorted(union, key=lambda r: -maxsim[r])
+    bm25 = {9: 3.0, 0: 2.0}
+    lo, hi = min(maxsim[union]), max(maxsim[union])
+
+    def fused(r):
+        if fusion == "rrf":
+            return (1 - weight) / (60 + by_maxsim.index(r) + 1) + (weight / (60 + (r != 9) + 1) if r in bm25 else 0)
+        return (1 - weight) * (maxsim[r] - lo) / (hi - lo) + weight * bm25.get(r, 0.0) / 3.0
+
+    want = sorted(union, key=lambda r: (-fused(r), index.passage_ids[r]))[:4]
+    assert [h.row for h in result.hits] == want
+    np.testing.assert_allclose([h.score for h in result.hits], [fused(r) for r in want], rtol=1e-5)
+    for h in result.hits:
+        assert h.parts.maxsim == pytest.approx(maxsim[h.row], rel=1e-4)
+        assert h.parts.maxsim_rank == by_maxsim.index(h.row) + 1
+        assert (h.parts.lexical, h.parts.lexical_rank) == ((bm25[h.row], 1 + (h.row != 9)) if h.row in bm25
+                                                           else (None, None))
+    assert result.to_dict()["hits"][0]["parts"]["maxsim_rank"] == result.hits[0].parts.maxsim_rank
+
+
+def test_fusion_weights_at_their_ends_and_plan_checks(index, query):
+    from workbench.core import centroid_search_plan, hybrid_search_plan
+    index.catalog = FakeCatalog([127, 100, 999])
+    common = dict(final_k=4, candidate_k=4, lexical_k=3, query_vector_budget=0, document_vector_budget=0)
+    plain = search_with_plan(query, index, hybrid_search_plan(**common, fusion="none"))
+    maxsim_only = search_with_plan(query, index, hybrid_search_plan(**common, fusion="weighted_sum", fusion_weight=0))
+    assert [h.row for h in maxsim_only.hits] == [h.row for h in plain.hits]
+    assert plain.hits[0].parts is None and "parts" not in plain.to_dict()["hits"][0]
+    bm25_only = search_with_plan(query, index, hybrid_search_plan(**common, fusion="rrf", fusion_weight=1))
+    assert [h.row for h in bm25_only.hits][:2] == [9, 0]
+    with pytest.raises(ValueError, match="only a hybrid plan"):
+        centroid_search_plan().__class__("exhaustive", fusion="rrf")
+    with pytest.raises(ValueError, match="BM25 share"):
+        hybrid_search_plan(fusion_weight=1.5)
+    with pytest.raises(ValueError, match="fusion must be one of"):
+        hybrid_search_plan(fusion="max")
 
 
 def test_auto_plan_is_exact_while_cheap_and_says_why(rng):
@@ -167,3 +219,26 @@ def test_auto_plan_is_exact_while_cheap_and_says_why(rng):
     large = search_with_plan(q, LateIndex(vectors, starts, lengths, np.arange(big)),
                              auto_search_plan(final_k=5, candidate_k=20, n_probe=4))
     assert large.plan.kind == "centroid" and "auto chose the centroid plan" in large.stages[0].note
+
+
+def test_bootstrap_intervals_tell_a_real_gain_from_noise():
+    from workbench.core.metrics import bootstrap_interval, paired_difference
+    rng = np.random.default_rng(7)
+    base = rng.uniform(0, 1, 225)                       # per-query nDCG of plan B over 225 queries
+    lo, hi = bootstrap_interval(base)
+    assert lo < base.mean() < hi and hi - lo < 0.1      # ~±1.96·σ/√n = ±0.038 for a uniform
+    assert bootstrap_interval(base) == (lo, hi)         # seeded: the same report twice
+    ids = [str(i) for i in range(225)]
+    b = dict(zip(ids, base))
+    gain = paired_difference(dict(zip(ids, base + 0.02 + rng.normal(0, 0.05, 225))), b)
+    assert gain["low"] > 0 and gain["wins"] > gain["losses"]          # a small, consistent gain shows
+    scatter = rng.normal(0, 0.2, 225)
+    noise = paired_difference(dict(zip(ids, base + scatter - scatter.mean())), b)
+    assert noise["low"] < 0 < noise["high"]                            # a large, unbiased scatter does not
+    same = paired_difference(b, b)
+    assert (same["mean"], same["low"], same["high"], same["ties"]) == (0.0, 0.0, 0.0, 225)
+    assert paired_difference({"1": 1.0, "x": 0.0}, {"1": 0.5, "y": 1.0})["queries"] == 1   # pairs only
+    with pytest.raises(ValueError, match="share no evaluated query"):
+        paired_difference({"1": 1.0}, {"2": 1.0})
+    with pytest.raises(ValueError, match="no per-query values"):
+        bootstrap_interval([])

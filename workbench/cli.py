@@ -22,11 +22,14 @@ from .core import (BackendUnavailable, PassageFilter, SearchPlan, auto_search_pl
                    document_proxy_search_plan,
                    centroid_search_plan, exhaustive_search_plan, hybrid_search_plan)
 from .core.backends import resolve_name
+from .core.fusion import FUSIONS
+from .core.plans import DEFAULT_FUSION, DEFAULT_FUSION_WEIGHT
 from .demo import DEMO_QUERY
 from .store import canonical_path
 
 if TYPE_CHECKING:
     from .collection import Collection
+    from .core import ScoreParts
 
 
 class UsageError(Exception):
@@ -187,12 +190,15 @@ def cmd_search(args: argparse.Namespace) -> int:
         where = _one_line(hit.path or "") + (f" p.{hit.page}" if hit.page else "") + _label_and_source(hit.info)
         snippet = textwrap.shorten(hit.text or "", 100, placeholder=" …")
         print(f"{hit.rank:>3}  {hit.score:8.4f}  {where}\n       {snippet}")
+        if hit.parts is not None:
+            print(f"       {_parts_line(hit.parts)}")
     print()
     if result.stages and result.stages[0].note:
         print(result.stages[0].note)
-    print(f"{'stage':<24}{'in':>8}{'out':>6}{'q vec':>7}{'doc vec':>10}{'pairwise':>13}{'ms':>9}  backend")
+    width = max([24] + [len(s.name) + 2 for s in result.stages])
+    print(f"{'stage':<{width}}{'in':>8}{'out':>6}{'q vec':>7}{'doc vec':>10}{'pairwise':>13}{'ms':>9}  backend")
     for s in result.stages:
-        print(f"{s.name:<24}{s.candidates_in:>8}{s.candidates_out:>6}{s.query_vectors:>7}"
+        print(f"{s.name:<{width}}{s.candidates_in:>8}{s.candidates_out:>6}{s.query_vectors:>7}"
               f"{s.document_vectors:>10}{s.pairwise_similarities:>13,}{s.ms:>9.2f}  {s.backend}")
     return 0
 
@@ -241,20 +247,83 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from .collection import Collection
-    from .evaluation import evaluate, load_qrels, load_queries
+    from .evaluation import compare_runs, evaluate, load_qrels, load_queries
     plan = _plan_from(args)
+    other = _plan_from(_compared_args(args, args.compare)) if args.compare else None
     backend = _backend_from(args)
     coll = Collection.open(args.index, model=args.model, read_only=True, trust_remote_code=args.trust_remote_code)
-    out = evaluate(coll, load_queries(Path(args.queries)), load_qrels(Path(args.qrels)), plan, backend,
-                   _filter_from(args, coll))
-    if args.json:
-        print(json.dumps(out, indent=2))
+    queries, qrels, where = load_queries(Path(args.queries)), load_qrels(Path(args.qrels)), _filter_from(args, coll)
+    out = evaluate(coll, queries, qrels, plan, backend, where)
+    if other is None:
+        if args.json:
+            print(json.dumps(out, indent=2))
+        else:
+            _print_run(out)
     else:
-        for key in ("queries", "ndcg@10", "recall@10", "recall@100", "mrr@10", "stage1_recall", "mean_ms"):
-            print(f"{key:<15}{out[key]}")
-        for skip in out["skipped"]:
-            print(f"skipped query {_one_line(skip['id'])}: {_one_line(skip['reason'])}", file=sys.stderr)
+        out_b = evaluate(coll, queries, qrels, other, backend, where)
+        diff = compare_runs(out, out_b)
+        if args.json:
+            print(json.dumps({"a": out, "b": out_b, "difference": diff}, indent=2))
+        else:
+            _print_comparison(out, out_b, diff)
+    for skip in out["skipped"]:
+        print(f"skipped query {_one_line(skip['id'])}: {_one_line(skip['reason'])}", file=sys.stderr)
     return 0
+
+
+PLAN_OVERRIDES = ("final_k", "candidate_k", "lexical_k", "n_probe", "fusion", "fusion_weight", "query_vector_budget",
+                  "document_vector_budget", "rerank_vectors")
+
+
+def _compared_args(args: argparse.Namespace, spec: str) -> argparse.Namespace:
+    """The options of ``--compare KIND[,name=value…]``: this run's options with the plan kind and the
+    named options replaced (``hybrid,fusion=none``, ``centroid,n_probe=4``)."""
+    kind, *pairs = [p.strip() for p in spec.split(",")]
+    if kind not in ("auto", "exhaustive", "proxy", "hybrid", "centroid"):
+        raise UsageError(f"--compare starts with a plan (auto, exhaustive, proxy, hybrid or centroid), got {kind!r}")
+    out = argparse.Namespace(**vars(args))
+    out.plan = kind
+    if kind != "hybrid":
+        out.fusion_weight = None        # A's fusion weight is not B's to refuse
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        name = name.strip().replace("-", "_")
+        if name not in PLAN_OVERRIDES or not value:
+            raise UsageError(f"--compare: {pair!r} is not name=value with a name among {', '.join(PLAN_OVERRIDES)}")
+        try:
+            cast = str if name in ("fusion", "rerank_vectors") else float if name == "fusion_weight" else int
+            setattr(out, name, cast(value))
+        except ValueError:
+            raise UsageError(f"--compare: {name} needs a number, got {value!r}") from None
+    return out
+
+
+def _describe_plan(out: dict) -> str:
+    plan = out["plan"]
+    shown = {k: v for k, v in plan.items() if k != "kind" and v not in (0, "none", "float16", 0.0)
+             and not (k == "fusion_weight" and plan["fusion"] == "none")}
+    return plan["kind"] + (" (" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")" if shown else "")
+
+
+def _print_run(out: dict) -> None:
+    print(f"{'plan':<15}{_describe_plan(out)} [{out['backend']}]")
+    print(f"{'queries':<15}{out['queries']}")
+    for key in ("ndcg@10", "recall@10", "recall@100", "mrr@10"):
+        lo, hi = out["ci95"][key]
+        print(f"{key:<15}{out[key]:.4f}  95% CI [{lo:.4f}, {hi:.4f}]")
+    print(f"{'stage1_recall':<15}{out['stage1_recall']}")
+    print(f"{'mean_ms':<15}{out['mean_ms']}")
+
+
+def _print_comparison(a: dict, b: dict, diff: dict) -> None:
+    print(f"A: {_describe_plan(a)}\nB: {_describe_plan(b)}\n[{a['backend']}; {diff['ndcg@10']['queries']} queries "
+          "both evaluated; intervals: 95% percentile bootstrap over queries, paired for A−B]")
+    print(f"{'metric':<12}{'A':>8}{'B':>8}{'A−B':>9}  {'95% CI of A−B':<20}{'A wins/loses/ties':>18}")
+    for key, d in diff.items():
+        verdict = "" if d["low"] <= 0 <= d["high"] else ("  A better" if d["low"] > 0 else "  B better")
+        print(f"{key:<12}{a[key]:>8.4f}{b[key]:>8.4f}{d['mean']:>+9.4f}  [{d['low']:+.4f}, {d['high']:+.4f}]"
+              f"{d['wins']:>8}/{d['losses']}/{d['ties']}{verdict}")
+    print(f"{'mean_ms':<12}{a['mean_ms']:>8.2f}{b['mean_ms']:>8.2f}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -330,6 +399,13 @@ def _query_text(text: str) -> str:
         raise UsageError(f"{exc}; set the terminal to UTF-8 and type it again") from None
 
 
+def _parts_line(parts: "ScoreParts") -> str:
+    """A fused hit's two parts: ``MaxSim 17.2031 (#3) · BM25 8.4120 (#1)``."""
+    lexical = "BM25 — (not in the lexical top-k)" if parts.lexical is None else \
+        f"BM25 {parts.lexical:.4f} (#{parts.lexical_rank})"
+    return f"MaxSim {parts.maxsim:.4f} (#{parts.maxsim_rank}) · {lexical}"
+
+
 def _plan_from(args: argparse.Namespace) -> SearchPlan:
     try:
         if args.plan == "exhaustive":
@@ -341,7 +417,10 @@ def _plan_from(args: argparse.Namespace) -> SearchPlan:
         budgets = (32 if args.query_vector_budget is None else args.query_vector_budget,
                    64 if args.document_vector_budget is None else args.document_vector_budget)
         if args.plan == "hybrid":
-            return hybrid_search_plan(args.final_k, args.candidate_k, args.lexical_k, *budgets)
+            return hybrid_search_plan(args.final_k, args.candidate_k, args.lexical_k, *budgets, args.fusion,
+                                      DEFAULT_FUSION_WEIGHT if args.fusion_weight is None else args.fusion_weight)
+        if args.fusion_weight is not None:
+            raise ValueError("--fusion-weight needs --plan hybrid (the only plan with a BM25 ranking to fuse)")
         if args.plan == "centroid":
             return centroid_search_plan(args.final_k, args.candidate_k, args.n_probe, budgets[0],
                                         args.document_vector_budget or 0, args.rerank_vectors)
@@ -421,11 +500,16 @@ def _add_plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plan", choices=("auto", "exhaustive", "proxy", "hybrid", "centroid"), default="auto",
                    help="auto (default): exhaustive while exact search costs ~20 ms or less, else centroid; "
                         "exhaustive exact MaxSim; document proxies then exact rerank; "
-                        "hybrid: proxies + BM25 candidates then exact rerank; centroid: token-centroid "
+                        "hybrid: proxies + BM25 candidates, exact MaxSim, then fused with BM25 (--fusion); centroid: token-centroid "
                         "probes and centroid interaction then exact rerank")
     p.add_argument("--final-k", type=int, default=10)
     p.add_argument("--candidate-k", type=int, default=100, help="passages the proxy stage passes on")
     p.add_argument("--lexical-k", type=int, default=100, help="passages the BM25 stage passes on (hybrid)")
+    p.add_argument("--fusion", choices=FUSIONS, default=DEFAULT_FUSION,
+                   help=f"hybrid: how MaxSim and BM25 rank together — rrf (reciprocal rank fusion), weighted_sum "
+                        f"(min-max MaxSim and BM25/max, weighted), or none (MaxSim alone); default {DEFAULT_FUSION}")
+    p.add_argument("--fusion-weight", type=float, default=None,
+                   help=f"hybrid: the BM25 share of the fused score, 0 to 1 (default {DEFAULT_FUSION_WEIGHT:g})")
     p.add_argument("--n-probe", type=int, default=8, help="centroid lists probed per query vector (centroid)")
     p.add_argument("--rerank-vectors", choices=("float16", "residual"), default="float16",
                    help="centroid plan: exact stage on the stored float16 vectors or on vectors rebuilt from "
@@ -556,6 +640,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--queries", required=True, help="queries.jsonl (_id, text)")
     p.add_argument("--qrels", required=True, help="qrels TSV with header query-id, corpus-id, score")
     _add_plan_options(p)
+    p.add_argument("--compare", metavar="PLAN[,name=value…]", default=None,
+                   help="also evaluate a second plan on the same queries and print A−B with its paired 95%% "
+                        "interval: a plan kind, then options that differ from this run's "
+                        "(e.g. exhaustive, or hybrid,fusion=none, or centroid,n_probe=4)")
     p.set_defaults(func=cmd_eval)
     return parser
 

@@ -3,6 +3,9 @@
 Passages are ranked by the plan, then folded into documents (a document scores its best passage):
 the document is the passage's ``source_key`` (BEIR ``_id``) or else its file path.
 Stage-1 recall is the share of the exhaustive exact top-10 passages that the plan's stage 1 kept.
+Each quality metric comes with a 95 % percentile-bootstrap interval over the queries, and two runs on
+the same queries compare by their paired difference (:func:`compare_runs`), so a gain on a few hundred
+queries can be told from noise.
 A query that cannot be searched (no text, ``"text": null``, nothing the encoder can represent) is
 skipped and listed with its id and reason; the others are still evaluated.
 """
@@ -17,9 +20,10 @@ from statistics import fmean
 
 from .collection import Collection
 from .core import PassageFilter, SearchPlan, exhaustive_search_plan, search_with_plan
-from .core.metrics import mrr_at, ndcg_at, overlap_recall, recall_at
+from .core.metrics import bootstrap_interval, mrr_at, ndcg_at, overlap_recall, paired_difference, recall_at
 
 RANK_DEPTH = 100
+QUALITY = ("ndcg@10", "recall@10", "recall@100", "mrr@10")
 
 
 def load_queries(path: Path) -> dict[str, str | None]:
@@ -63,7 +67,8 @@ def evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[str, 
              plan: SearchPlan, backend: str, where: PassageFilter | None = None) -> dict:
     """Mean metrics over the queries that have judgments (searching within ``where``, if given).
 
-    ``skipped`` lists ``{"id", "reason"}`` for judged queries that could not be searched; ``unjudged``
+    ``ci95`` holds each quality metric's bootstrap interval ``[low, high]``; ``per_query`` each judged,
+    searched query's metrics by query id (what :func:`compare_runs` pairs). ``skipped`` lists ``{"id", "reason"}`` for judged queries that could not be searched; ``unjudged``
     counts queries without judgments. Raises ``ValueError`` when no query could be evaluated.
     """
     deep = replace(plan, final_k=max(plan.final_k, RANK_DEPTH),
@@ -73,6 +78,7 @@ def evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[str, 
     per: dict[str, list[float]] = {"ndcg@10": [], "recall@10": [], "recall@100": [], "mrr@10": [],
                                    "stage1_recall": [], "ms": []}
     skipped: list[dict[str, str]] = []
+    per_query: dict[str, dict[str, float]] = {}
     unjudged = 0
     for qid, text in queries.items():
         judged = qrels.get(qid)
@@ -93,6 +99,7 @@ def evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[str, 
         per["recall@100"].append(recall_at(ranked, judged, 100))
         per["mrr@10"].append(mrr_at(ranked, judged, 10))
         per["ms"].append(result.total_ms)
+        per_query[qid] = {m: round(per[m][-1], 6) for m in QUALITY}
         if result.stage1_candidates is not None:
             truth = search_with_plan(query, result.index, reference, backend, where)
             per["stage1_recall"].append(overlap_recall(result.index.passage_ids[result.stage1_candidates].tolist(),
@@ -103,13 +110,24 @@ def evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[str, 
                                                              if skipped else "")
                          + "; check that the query ids match the qrels' query-id column")
     out: dict = {k: (round(fmean(v), 4) if v else None) for k, v in per.items()}
+    out["ci95"] = {m: [round(v, 4) for v in bootstrap_interval(per[m])] for m in QUALITY}
     out["queries"] = len(per["ndcg@10"])
     out["skipped"] = skipped
     out["unjudged"] = unjudged
     out["plan"] = plan.to_dict()
     out["backend"] = backend
     out["mean_ms"] = out.pop("ms")
+    out["per_query"] = per_query
     return out
+
+
+def compare_runs(a: dict, b: dict) -> dict:
+    """Run ``a`` minus run ``b`` (two :func:`evaluate` results on the same queries), per quality metric:
+    ``{metric: paired_difference}`` — mean difference, 95 % paired bootstrap interval, wins/losses/ties."""
+    return {m: {k: (round(v, 4) if isinstance(v, float) else v) for k, v in
+                paired_difference({q: r[m] for q, r in a["per_query"].items()},
+                                  {q: r[m] for q, r in b["per_query"].items()}).items()}
+            for m in QUALITY}
 
 
 def _documents_in_order(result) -> list[str]:

@@ -8,6 +8,7 @@ from .backends import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, BackendU
                        available_backends, get_backend)
 from .budgets import BUDGET_RULE, kept_count
 from .filters import PassageFilter
+from .fusion import FUSIONS, ScoreParts
 from .layouts import EmptyIndex, IndexChanged, LateIndex, LateQuery, LayoutError, PassageInfo
 from .plans import (SearchPlan, auto_search_plan, centroid_search_plan, document_proxy_search_plan, exhaustive_search_plan,
                     hybrid_search_plan)
@@ -15,9 +16,9 @@ from .results import Alignment, Hit, SearchResult, StageProfile
 from .search import iter_search, search_with_plan
 
 __all__ = [
-    "Alignment", "BUDGET_RULE", "BackendUnavailable", "EmptyIndex", "Hit", "IndexChanged", "LateIndex", "LateQuery", "LayoutError",
+    "Alignment", "BUDGET_RULE", "BackendUnavailable", "EmptyIndex", "FUSIONS", "Hit", "IndexChanged", "LateIndex", "LateQuery", "LayoutError",
     "MOJO_EXACT_CPU_BACKEND", "NUMPY_REFERENCE_BACKEND", "PassageFilter", "PassageInfo", "SearchPlan", "SearchResult",
-    "StageProfile", "auto_search_plan", "available_backends", "centroid_search_plan", "document_proxy_search_plan",
+    "ScoreParts", "StageProfile", "auto_search_plan", "available_backends", "centroid_search_plan", "document_proxy_search_plan",
     "exhaustive_search_plan",
     "get_backend", "hybrid_search_plan", "iter_search", "kept_count", "search_with_plan",
 ]

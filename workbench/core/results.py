@@ -8,6 +8,7 @@ import numpy as np
 
 from .budgets import BUDGET_RULE
 from .filters import PassageFilter
+from .fusion import ScoreParts
 from .layouts import LateIndex, LateQuery, PassageInfo
 from .plans import SearchPlan
 
@@ -43,13 +44,17 @@ class StageProfile:
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked passage. ``rank`` is 1-based; ``page`` 1-based or ``None`` for unpaged sources."""
+    """One ranked passage. ``rank`` is 1-based; ``page`` 1-based or ``None`` for unpaged sources.
+
+    ``score`` is what ranked it: exact MaxSim, or under a fused hybrid plan the fused score, whose two
+    parts (MaxSim and BM25, each with its rank) are in ``parts``."""
 
     rank: int
     passage_id: int
     score: float
     row: int
     info: PassageInfo | None = None
+    parts: ScoreParts | None = None
 
     @property
     def path(self) -> str | None:
@@ -64,8 +69,11 @@ class Hit:
         return self.info.text if self.info else None
 
     def to_dict(self) -> dict:
-        return {"rank": self.rank, "passage_id": self.passage_id, "score": self.score,
-                "path": self.path, "page": self.page, "text": self.text}
+        out = {"rank": self.rank, "passage_id": self.passage_id, "score": self.score,
+               "path": self.path, "page": self.page, "text": self.text}
+        if self.parts is not None:
+            out["parts"] = self.parts.to_dict()
+        return out
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from .budgets import kept_count, kept_counts
 from .blas import one_blas_thread
 from .centroids import build_centroid_index, probe_candidates, widened_probe
 from .filters import PassageFilter
+from .fusion import ScoreParts, fuse, fusion_label
 from .layouts import EmptyIndex, LateIndex, LateQuery, gather_indices
 from .plans import SearchPlan
 from .ranking import top_k
@@ -122,8 +123,9 @@ NO_VECTORS = ("the query has no vectors: the encoder cannot represent any of its
               "matches the text, or index with a multilingual ColBERT checkpoint (--model)")
 
 
-def _exact_stage(q: np.ndarray, index: LateIndex, rows: np.ndarray, plan: SearchPlan, backend_name: str
-                 ) -> tuple[np.ndarray, np.ndarray, StageProfile]:
+def _exact_stage(q: np.ndarray, index: LateIndex, rows: np.ndarray, plan: SearchPlan, backend_name: str,
+                 keep: int | None = None) -> tuple[np.ndarray, np.ndarray, StageProfile]:
+    """``(rows, MaxSim scores, profile)`` of the best ``keep`` (default ``final_k``) of ``rows``, best first."""
     backend = get_backend(backend_name)
     setup = 0.0 if plan.rerank_vectors == "float16" or index.residual_index is not None else _build_residuals(index)
     t = time.perf_counter()
@@ -136,7 +138,7 @@ def _exact_stage(q: np.ndarray, index: LateIndex, rows: np.ndarray, plan: Search
     else:
         scores, _ = segmented_maxsim(backend, q, index.vectors, index.starts, index.lengths, rows,
                                      plan.document_vector_budget)
-    best = top_k(scores, index.passage_ids[rows], plan.final_k)
+    best = top_k(scores, index.passage_ids[rows], plan.final_k if keep is None else keep)
     ms = (time.perf_counter() - t) * 1e3
     doc_vectors = int(kept_counts(index.lengths[rows], plan.document_vector_budget).sum())
     name = "exact_maxsim" if plan.kind == "exhaustive" else "stage2:exact_maxsim"
@@ -144,6 +146,20 @@ def _exact_stage(q: np.ndarray, index: LateIndex, rows: np.ndarray, plan: Search
                            int(rows.shape[0]), int(best.shape[0]), q.shape[0], doc_vectors,
                            q.shape[0] * doc_vectors, ms, backend.name, setup_ms=setup)
     return rows[best], scores[best], profile
+
+
+def _fusion_stage(index: LateIndex, plan: SearchPlan, rows: np.ndarray, maxsim: np.ndarray,
+                  lexical_rows: np.ndarray, lexical_scores: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, list[ScoreParts], StageProfile]:
+    t = time.perf_counter()
+    hit_rows, scores, parts = fuse(rows, maxsim, lexical_rows, lexical_scores, index.passage_ids[rows],
+                                   plan.fusion, plan.fusion_weight, plan.final_k)
+    ms = (time.perf_counter() - t) * 1e3
+    # Arithmetic on two score lists: no vectors, named as NumPy like the proxy stage.
+    return hit_rows, scores, parts, StageProfile(
+        "fusion:" + fusion_label(plan.fusion, plan.fusion_weight), int(rows.shape[0]), int(hit_rows.shape[0]),
+        0, 0, 0, ms, NUMPY_REFERENCE_BACKEND,
+        budget_rule=f"none (BM25 counts within the lexical stage's {plan.lexical_k}; 0 outside it)")
 
 
 def _build_residuals(index: LateIndex) -> float:
@@ -221,6 +237,7 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
     q = np.ascontiguousarray(qm[:kept_count(qm.shape[0], plan.query_vector_budget)])
     stages: list[StageProfile] = []
     candidates = None
+    lexical = lexical_scores = None
     if plan.kind == "centroid":
         candidates, profile = _centroid_stage(q, index, plan, eligible, backend)
         stages.append(profile)
@@ -231,26 +248,34 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
         stages.append(profile)
         yield profile
         if plan.kind == "hybrid":
-            lexical, _, profile = _lexical_stage(query.text, index, plan, where, eligible)
+            lexical, lexical_scores, profile = _lexical_stage(query.text, index, plan, where, eligible)
             stages.append(profile)
             yield profile
             candidates = np.union1d(candidates, lexical)
         rows = candidates
     else:
         rows = np.arange(index.n_passages, dtype=np.int64) if eligible is None else np.flatnonzero(eligible)
-    hit_rows, scores, profile = _exact_stage(q, index, rows, plan, backend)
+    fused = plan.fusion != "none"
+    hit_rows, scores, profile = _exact_stage(q, index, rows, plan, backend, rows.shape[0] if fused else None)
     stages.append(profile)
     yield profile
-    return _result(query, index, plan, backend, hit_rows, scores, stages, candidates, where, eligible)
+    parts = None
+    if fused:
+        hit_rows, scores, parts, profile = _fusion_stage(index, plan, hit_rows, scores, lexical, lexical_scores)
+        stages.append(profile)
+        yield profile
+    return _result(query, index, plan, backend, hit_rows, scores, stages, candidates, where, eligible, parts)
 
 
 def _result(query: LateQuery, index: LateIndex, plan: SearchPlan, backend: str, hit_rows: np.ndarray,
             scores: np.ndarray, stages: list[StageProfile], candidates: np.ndarray | None,
-            where: PassageFilter | None, eligible: np.ndarray | None) -> SearchResult:
+            where: PassageFilter | None, eligible: np.ndarray | None, parts: list[ScoreParts] | None = None
+            ) -> SearchResult:
     ids = index.passage_ids[hit_rows]
     infos = index.describe(ids.tolist()) if index.catalog is not None else [None] * len(ids)
-    hits = [Hit(rank + 1, int(pid), float(score), int(row), info)
-            for rank, (pid, score, row, info) in enumerate(zip(ids, scores, hit_rows, infos))]
+    parts = parts or [None] * len(ids)
+    hits = [Hit(rank + 1, int(pid), float(score), int(row), info, part)
+            for rank, (pid, score, row, info, part) in enumerate(zip(ids, scores, hit_rows, infos, parts))]
     n_eligible = index.n_passages if eligible is None else int(eligible.sum())
     return SearchResult(query, plan, get_backend(backend).name, hits, stages, index, candidates,
                         where if where is not None and not where.is_empty else None, n_eligible)

@@ -169,7 +169,7 @@ class HeatmapView(QtWidgets.QWidget):
         vb = self.plot.getViewBox()
         vb.setLimits(xMin=-0.5, xMax=nd - 0.5, yMin=-0.5, yMax=nq - 0.5)
         vb.setRange(xRange=(-0.5, nd - 0.5), yRange=(-0.5, nq - 0.5), padding=0)
-        self.caption.setText(f"score = Σ row maxima = {al.score:.4f} ({nq} query × {nd} passage tokens)")
+        self.caption.setText(f"MaxSim = Σ row maxima = {al.score:.4f} ({nq} query × {nd} passage tokens)")
 
     def labelled_query_tokens(self) -> list[str]:
         """The query-token labels the left axis draws at its current size and zoom."""

@@ -32,9 +32,19 @@ def passage_html(hit: Hit, al: Alignment) -> str:
     is_best[al.best] = True
     body = tinted_html(text, token_spans(text, tokens), weights.tolist(), is_best.tolist())
     return (f"<p style='color:#555'>#{hit.rank} · {where} · passage {hit.passage_id} · "
-            f"score {hit.score:.4f}</p><p style='line-height:140%'>{body}</p>"
+            f"{score_html(hit)}</p><p style='line-height:140%'>{body}</p>"
             f"<p style='color:#777; font-size:small'>Tint: each token's best similarity to any query token "
             f"(min→max of this passage); <b>bold</b>: the token some query token matched (its row argmax).</p>")
+
+
+def score_html(hit: Hit) -> str:
+    """The hit's score, and under a fused hybrid plan the two parts it combines, each with its rank."""
+    if hit.parts is None:
+        return f"score {hit.score:.4f}"
+    p = hit.parts
+    lexical = ("BM25 — (outside the lexical stage's top-k)" if p.lexical is None
+               else f"BM25 {p.lexical:.4f} (#{p.lexical_rank})")
+    return f"fused score {hit.score:.4f} = MaxSim {p.maxsim:.4f} (#{p.maxsim_rank}) ⊕ {lexical}"
 
 
 class HitDetail(QSplitter):

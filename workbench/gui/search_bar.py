@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from ..core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, SearchPlan, available_backends,
                     auto_search_plan, centroid_search_plan, document_proxy_search_plan, exhaustive_search_plan,
                     hybrid_search_plan)
+from ..core.plans import DEFAULT_FUSION, DEFAULT_FUSION_WEIGHT
 
-PLAN_LABELS = {"auto": "auto (exact while cheap)", "document_proxy": "proxy → exact", "hybrid": "proxy + BM25 → exact",
+PLAN_LABELS = {"auto": "auto (exact while cheap)", "document_proxy": "proxy → exact", "hybrid": "proxy + BM25 → exact → fused",
                "centroid": "centroids → exact", "exhaustive": "exhaustive exact"}
+FUSION_LABELS = {"rrf": "reciprocal rank", "weighted_sum": "weighted sum", "none": "MaxSim only"}
 
 
 def _spin(value: int, lo: int, hi: int, tip: str) -> QSpinBox:
@@ -38,6 +40,17 @@ class SearchBar(QWidget):
         self.candidate_k = _spin(100, 1, 100000, "candidate_k: passages stage 1 passes to the exact stage")
         self.lexical_k = _spin(100, 1, 100000, "lexical_k: passages the BM25 stage adds (hybrid plan)")
         self.lexical_k.setEnabled(False)
+        self.fusion = QComboBox()
+        for fusion, label in FUSION_LABELS.items():
+            self.fusion.addItem(label, fusion)
+        self.fusion.setCurrentIndex(self.fusion.findData(DEFAULT_FUSION))
+        self.fusion.setToolTip("hybrid plan: how the final ranking combines exact MaxSim and BM25 — reciprocal rank "
+                               "fusion, a weighted sum of min-max MaxSim and BM25/max, or MaxSim alone")
+        self.fusion_weight = QDoubleSpinBox()
+        self.fusion_weight.setRange(0.0, 1.0)
+        self.fusion_weight.setSingleStep(0.05)
+        self.fusion_weight.setValue(DEFAULT_FUSION_WEIGHT)
+        self.fusion_weight.setToolTip("hybrid plan: the BM25 share of the fused score (0 = MaxSim only, 1 = BM25 only)")
         self.n_probe = _spin(8, 1, 4096, "n_probe: centroid lists each query vector probes (centroid plan)")
         self.n_probe.setEnabled(False)
         self.residual = QCheckBox("2-bit rerank")
@@ -75,7 +88,8 @@ class SearchBar(QWidget):
         top.addWidget(self.more)
         second = QHBoxLayout(self.options)
         second.setContentsMargins(0, 0, 0, 0)
-        for label, w in (("candidate_k", self.candidate_k), ("lexical_k", self.lexical_k), ("n_probe", self.n_probe),
+        for label, w in (("candidate_k", self.candidate_k), ("lexical_k", self.lexical_k), ("fusion", self.fusion),
+                         ("BM25 weight", self.fusion_weight), ("n_probe", self.n_probe),
                          ("q budget", self.q_budget), ("doc budget", self.d_budget)):
             second.addWidget(QLabel(label))
             second.addWidget(w)
@@ -92,6 +106,7 @@ class SearchBar(QWidget):
         self.query.returnPressed.connect(self.search_requested)
         self.go.clicked.connect(self.search_requested)
         self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.fusion.currentIndexChanged.connect(self._kind_changed)
         self._kind_changed()      # the first plan's controls, before any change
 
     def _show_options(self, shown: bool) -> None:
@@ -102,7 +117,10 @@ class SearchBar(QWidget):
         staged = self.kind.currentData() != "exhaustive"
         self.candidate_k.setEnabled(staged)
         self.recall.setEnabled(staged)
-        self.lexical_k.setEnabled(self.kind.currentData() == "hybrid")
+        hybrid = self.kind.currentData() == "hybrid"
+        self.lexical_k.setEnabled(hybrid)
+        self.fusion.setEnabled(hybrid)
+        self.fusion_weight.setEnabled(hybrid and self.fusion.currentData() != "none")
         self.n_probe.setEnabled(self.kind.currentData() in ("centroid", "auto"))
         self.residual.setEnabled(self.kind.currentData() == "centroid")
 
@@ -115,7 +133,8 @@ class SearchBar(QWidget):
                                     self.q_budget.value(), self.d_budget.value())
         if self.kind.currentData() == "hybrid":
             return hybrid_search_plan(self.final_k.value(), self.candidate_k.value(), self.lexical_k.value(),
-                                      self.q_budget.value(), self.d_budget.value())
+                                      self.q_budget.value(), self.d_budget.value(), self.fusion.currentData(),
+                                      self.fusion_weight.value())
         if self.kind.currentData() == "centroid":
             return centroid_search_plan(self.final_k.value(), self.candidate_k.value(), self.n_probe.value(),
                                         self.q_budget.value(), self.d_budget.value(),
@@ -129,7 +148,8 @@ class SearchBar(QWidget):
     def settings(self) -> dict:
         return {"kind": self.kind.currentData(), "final_k": self.final_k.value(),
                 "candidate_k": self.candidate_k.value(), "lexical_k": self.lexical_k.value(),
-                "n_probe": self.n_probe.value(),
+                "n_probe": self.n_probe.value(), "fusion": self.fusion.currentData(),
+                "fusion_weight": self.fusion_weight.value(),
                 "q_budget": self.q_budget.value(),
                 "d_budget": self.d_budget.value(), "backend": self.backend_name(),
                 "recall": self.recall.isChecked(), "residual": self.residual.isChecked(),
@@ -141,7 +161,9 @@ class SearchBar(QWidget):
                          ("q_budget", self.q_budget), ("d_budget", self.d_budget)):
             if key in s:
                 box.setValue(int(s[key]))
-        for key, combo in (("kind", self.kind), ("backend", self.backend)):
+        if "fusion_weight" in s:
+            self.fusion_weight.setValue(float(s["fusion_weight"]))
+        for key, combo in (("kind", self.kind), ("backend", self.backend), ("fusion", self.fusion)):
             i = combo.findData(s.get(key))
             if i >= 0:
                 combo.setCurrentIndex(i)
