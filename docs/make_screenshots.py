@@ -1,6 +1,7 @@
 """Regenerate the README screenshots from the real app, at the screen sizes users have.
 
     .venv/bin/python docs/make_screenshots.py [--index DIR] [--query Q] [--sizes 1366x768,1920x1080,1280x720]
+                                              [--plan hybrid] [--out DIR]
 
 For each size, a fresh process opens the window offscreen on a virtual screen of that size, as a first
 run (no saved settings, so the window sizes itself to the screen), runs the search, selects the first
@@ -27,6 +28,8 @@ def main() -> int:
     ap.add_argument("--index", type=Path, default=None)
     ap.add_argument("--query", default=None, help="default: the demo's opening question")
     ap.add_argument("--sizes", default=DEFAULT_SIZES, help="comma-separated WxH screen sizes")
+    ap.add_argument("--plan", default="auto", help="the search bar's plan kind (auto, hybrid, centroid, …)")
+    ap.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs (default docs/screenshots)")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: render one size here
     ap.add_argument("--parts", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -34,17 +37,17 @@ def main() -> int:
     args.index = args.index or demo_index_dir()
     args.query = args.query or DEMO_QUERY
     if args.one:
-        return render(args.index, args.query, args.one, args.parts)
+        return render(args.index, args.query, args.one, args.parts, args.plan, args.out)
     if args.index == demo_index_dir():      # on a fresh machine: build it (a built one is only checked)
         subprocess.check_call([sys.executable, "-m", "workbench.cli", "demo", "--index", str(args.index)],
                               stdout=subprocess.DEVNULL)
     status = 0
     for i, size in enumerate(args.sizes.split(",")):
-        status |= render_in_process(args.index, args.query, size.strip(), parts=i == 0)
+        status |= render_in_process(args.index, args.query, size.strip(), i == 0, args.plan, args.out)
     return status
 
 
-def render_in_process(index: Path, query: str, size: str, parts: bool) -> int:
+def render_in_process(index: Path, query: str, size: str, parts: bool, plan: str, out: Path) -> int:
     """Run this script for one screen size on an offscreen screen of exactly that size."""
     width, height = (int(v) for v in size.split("x"))
     screen = {"screens": [{"name": "screen", "x": 0, "y": 0, "width": width, "height": height,
@@ -52,14 +55,15 @@ def render_in_process(index: Path, query: str, size: str, parts: bool) -> int:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(screen, f)
     env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={f.name}")
-    cmd = [sys.executable, __file__, "--index", str(index), "--query", query, "--one", size]
+    cmd = [sys.executable, __file__, "--index", str(index), "--query", query, "--one", size, "--plan", plan,
+           "--out", str(out)]
     try:
         return subprocess.call(cmd + (["--parts"] if parts else []), env=env)
     finally:
         os.unlink(f.name)
 
 
-def render(index: Path, query: str, size: str, parts: bool) -> int:
+def render(index: Path, query: str, size: str, parts: bool, plan: str, out: Path) -> int:
     """Open the window as on a first run, search, and save the PNGs; 0 when all were saved."""
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
@@ -70,21 +74,25 @@ def render(index: Path, query: str, size: str, parts: bool) -> int:
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"), QSettings.IniFormat)
     win = MainWindow(index, settings)
     win.show_fitted()
-    OUT.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    kind = win.search_bar.kind.findData(plan)
+    if kind < 0:
+        raise SystemExit(f"unknown plan {plan!r}")
+    win.search_bar.kind.setCurrentIndex(kind)
     state = {"code": 1}
 
     def save_window() -> None:
-        state["code"] = 0 if win.grab().save(str(OUT / f"window-{size}.png")) else 1
+        state["code"] = 0 if win.grab().save(str(out / f"window-{size}.png")) else 1
         if not parts:
             return finish()
         for name, widget in {"collection": win.collection_panel, "hits": win.hits, "heatmap": win.detail.heatmap,
                              "passage_and_page": win.detail, "stages": win.stages}.items():
-            widget.grab().save(str(OUT / f"{name}.png"))
+            widget.grab().save(str(out / f"{name}.png"))
         win.compare_finished.connect(lambda: QTimer.singleShot(300, save_compare))
         win.tabs.setCurrentIndex(1)
 
     def save_compare() -> None:
-        win.grab().save(str(OUT / "compare.png"))
+        win.grab().save(str(out / "compare.png"))
         finish()
 
     def finish() -> None:

@@ -151,7 +151,7 @@ def test_hybrid_plan_unites_proxy_and_lexical_candidates(index, query):
         hybrid_search_plan(lexical_k=0)
 
 
-@pytest.mark.parametrize("fusion, weight", [("rrf", 0.5), ("rrf", 0.2), ("weighted_sum", 0.3)])
+@pytest.mark.parametrize("fusion, weight", [("rrf", 0.5), ("rrf", 0.2), ("linear", 0.3)])
 def test_fused_hybrid_ranks_the_union_by_maxsim_and_bm25_together(index, query, fusion, weight):
     from workbench.core import hybrid_search_plan
     index.catalog = FakeCatalog([127, 100, 999])        # BM25 3 for row 9, 2 for row 0; 999 is not indexed
@@ -161,8 +161,8 @@ def test_fused_hybrid_ranks_the_union_by_maxsim_and_bm25_together(index, query, 
     exact, fusion_stage = result.stages[-2:]
     union = result.stage1_candidates.tolist()
     assert exact.candidates_out == len(union) == fusion_stage.candidates_in      # every candidate scored
-    assert fusion_stage.name == ("fusion:rrf(k=60, w_bm25=%g)" % weight if fusion == "rrf"
-                                 else "fusion:weighted_sum(w_bm25=%g)" % weight)
+    assert fusion_stage.name == f"fusion:{fusion}(w={weight:g})"
+    assert fusion_stage.budget_rule.startswith("w = BM25 share" + (", k = 60" if fusion == "rrf" else ";"))
     assert fusion_stage.pairwise_similarities == 0
     maxsim = brute(query, index)
     by_maxsim = sorted(union, key=lambda r: -maxsim[r])
@@ -190,7 +190,7 @@ def test_fusion_weights_at_their_ends_and_plan_checks(index, query):
     index.catalog = FakeCatalog([127, 100, 999])
     common = dict(final_k=4, candidate_k=4, lexical_k=3, query_vector_budget=0, document_vector_budget=0)
     plain = search_with_plan(query, index, hybrid_search_plan(**common, fusion="none"))
-    maxsim_only = search_with_plan(query, index, hybrid_search_plan(**common, fusion="weighted_sum", fusion_weight=0))
+    maxsim_only = search_with_plan(query, index, hybrid_search_plan(**common, fusion="linear", fusion_weight=0))
     assert [h.row for h in maxsim_only.hits] == [h.row for h in plain.hits]
     assert plain.hits[0].parts is None and "parts" not in plain.to_dict()["hits"][0]
     bm25_only = search_with_plan(query, index, hybrid_search_plan(**common, fusion="rrf", fusion_weight=1))

@@ -506,7 +506,7 @@ def _add_plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--candidate-k", type=int, default=100, help="passages the proxy stage passes on")
     p.add_argument("--lexical-k", type=int, default=100, help="passages the BM25 stage passes on (hybrid)")
     p.add_argument("--fusion", choices=FUSIONS, default=DEFAULT_FUSION,
-                   help=f"hybrid: how MaxSim and BM25 rank together — rrf (reciprocal rank fusion), weighted_sum "
+                   help=f"hybrid: how MaxSim and BM25 rank together — rrf (reciprocal rank fusion), linear "
                         f"(min-max MaxSim and BM25/max, weighted), or none (MaxSim alone); default {DEFAULT_FUSION}")
     p.add_argument("--fusion-weight", type=float, default=None,
                    help=f"hybrid: the BM25 share of the fused score, 0 to 1 (default {DEFAULT_FUSION_WEIGHT:g})")

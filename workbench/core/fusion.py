@@ -8,7 +8,8 @@ stops there, and the profile says so.
 * ``rrf``: reciprocal rank fusion (Cormack, Clarke & Büttcher, SIGIR 2009),
   ``(1 − w) / (k + rank_maxsim) + w / (k + rank_bm25)`` with ``k = 60`` and ranks 1-based; ``w = 0.5``
   orders exactly as the paper's unweighted sum.
-* ``weighted_sum``: ``(1 − w) · maxsim' + w · bm25'``, where ``maxsim'`` is min–max normalised over the
+* ``linear``: a linear combination (Elasticsearch's ``linear`` retriever, here with MaxSim min–max
+  normalised) ``(1 − w) · maxsim' + w · bm25'``, where ``maxsim'`` is min–max normalised over the
   candidates (the best 1, the worst 0: raw MaxSim grows with the query's length) and ``bm25'`` is the
   score over the best lexical score (BM25 is ≥ 0, so an unmatched passage's 0 is the floor).
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from .ranking import top_k
 
-FUSIONS = ("none", "rrf", "weighted_sum")
+FUSIONS = ("none", "rrf", "linear")
 RRF_K = 60
 
 
@@ -43,10 +44,8 @@ class ScoreParts:
 
 
 def fusion_label(fusion: str, weight: float) -> str:
-    """How a profile names a fusion: ``rrf(k=60, w_bm25=0.5)`` or ``weighted_sum(w_bm25=0.3)``."""
-    if fusion == "rrf":
-        return f"rrf(k={RRF_K}, w_bm25={weight:g})"
-    return f"weighted_sum(w_bm25={weight:g})"
+    """How a profile names a fusion and its BM25 weight: ``rrf(w=0.5)`` or ``linear(w=0.3)``."""
+    return f"{fusion}(w={weight:g})"
 
 
 def fuse(rows: np.ndarray, maxsim: np.ndarray, lexical_rows: np.ndarray, lexical_scores: np.ndarray,

@@ -15,7 +15,7 @@
 * ``hybrid``: stage 1 is the proxy stage *and* a lexical stage (SQLite FTS5 BM25 over the passage
   text, Porter-stemmed, best ``lexical_k``); the exact stage scores the union of both candidate sets by
   MaxSim, and a fusion stage ranks them by MaxSim and BM25 together (``fusion``: reciprocal rank fusion
-  or a normalised weighted sum, ``fusion_weight`` the BM25 share; :mod:`workbench.core.fusion`), or by
+  or a linear combination of normalised scores, ``fusion_weight`` the BM25 share; :mod:`workbench.core.fusion`), or by
   MaxSim alone with ``fusion="none"``. Lexical matching catches rare exact terms (names, numbers) a
   mean vector blurs, and BM25 carries term statistics MaxSim does not weigh.
 

@@ -19,7 +19,7 @@ from .budgets import kept_count, kept_counts
 from .blas import one_blas_thread
 from .centroids import build_centroid_index, probe_candidates, widened_probe
 from .filters import PassageFilter
-from .fusion import ScoreParts, fuse, fusion_label
+from .fusion import RRF_K, ScoreParts, fuse, fusion_label
 from .layouts import EmptyIndex, LateIndex, LateQuery, gather_indices
 from .plans import SearchPlan
 from .ranking import top_k
@@ -159,7 +159,8 @@ def _fusion_stage(index: LateIndex, plan: SearchPlan, rows: np.ndarray, maxsim: 
     return hit_rows, scores, parts, StageProfile(
         "fusion:" + fusion_label(plan.fusion, plan.fusion_weight), int(rows.shape[0]), int(hit_rows.shape[0]),
         0, 0, 0, ms, NUMPY_REFERENCE_BACKEND,
-        budget_rule=f"none (BM25 counts within the lexical stage's {plan.lexical_k}; 0 outside it)")
+        budget_rule=(f"w = BM25 share{f', k = {RRF_K}' if plan.fusion == 'rrf' else ''}; BM25 counts within "
+                     f"the lexical stage's {plan.lexical_k}, 0 outside"))
 
 
 def _build_residuals(index: LateIndex) -> float:

@@ -11,9 +11,9 @@ from ..core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, SearchPlan,
                     hybrid_search_plan)
 from ..core.plans import DEFAULT_FUSION, DEFAULT_FUSION_WEIGHT
 
-PLAN_LABELS = {"auto": "auto (exact while cheap)", "document_proxy": "proxy → exact", "hybrid": "proxy + BM25 → exact → fused",
+PLAN_LABELS = {"auto": "auto (exact while cheap)", "document_proxy": "proxy → exact", "hybrid": "proxy + BM25 → fused",
                "centroid": "centroids → exact", "exhaustive": "exhaustive exact"}
-FUSION_LABELS = {"rrf": "reciprocal rank", "weighted_sum": "weighted sum", "none": "MaxSim only"}
+FUSION_LABELS = {"rrf": "reciprocal rank", "linear": "linear (normalised)", "none": "MaxSim only"}
 
 
 def _spin(value: int, lo: int, hi: int, tip: str) -> QSpinBox:
@@ -45,7 +45,7 @@ class SearchBar(QWidget):
             self.fusion.addItem(label, fusion)
         self.fusion.setCurrentIndex(self.fusion.findData(DEFAULT_FUSION))
         self.fusion.setToolTip("hybrid plan: how the final ranking combines exact MaxSim and BM25 — reciprocal rank "
-                               "fusion, a weighted sum of min-max MaxSim and BM25/max, or MaxSim alone")
+                               "fusion, a linear combination of min-max MaxSim and BM25/max, or MaxSim alone")
         self.fusion_weight = QDoubleSpinBox()
         self.fusion_weight.setRange(0.0, 1.0)
         self.fusion_weight.setSingleStep(0.05)

@@ -85,6 +85,9 @@ class StagePanel(QtWidgets.QWidget):
         self.table = QtWidgets.QTableWidget(0, len(TABLE_HEADERS))
         self.table.setHorizontalHeaderLabels(TABLE_HEADERS)
         self.table.verticalHeader().hide()
+        # One line of text per row, no more: a hybrid plan's four stages must leave the hit list its rows.
+        self.table.verticalHeader().setMinimumSectionSize(1)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
@@ -228,7 +231,9 @@ class StagePanel(QtWidgets.QWidget):
             approx = f"{s.probed:,} · {s.lookups:,}" if s.probed else "—"  # centroid stages only
             cells = (s.name, f"{s.candidates_in:,} → {s.candidates_out:,}", s.backend, ms, s.budget_rule, approx)
             for col, text in enumerate(cells):
-                self.table.setItem(row, col, QtWidgets.QTableWidgetItem(text))
+                item = QtWidgets.QTableWidgetItem(text)
+                item.setToolTip(text)          # a narrow panel elides a long budget rule
+                self.table.setItem(row, col, item)
         self._fit_table_height()
 
     def _fit_table_height(self) -> None:
