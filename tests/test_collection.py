@@ -175,5 +175,5 @@ def test_lexical_stage_uses_fts5_safely(tmp_path, new_collection):
     assert coll.store.catalog.lexical_search("erupting volcano", 5)[0].size == 1  # Porter stemming
     result = coll.search("offside rule", hybrid_search_plan(final_k=1, candidate_k=1, lexical_k=2))
     assert [s.name for s in result.stages] == ["stage1:document_proxy", "stage1:lexical_bm25",
-                                              "stage2:exact_maxsim"]
-    assert result.hits[0].page == 3
+                                              "stage2:exact_maxsim", "fusion:rrf(w=0.3)"]
+    assert result.hits[0].page == 3 and result.hits[0].parts.lexical_rank == 1

@@ -149,7 +149,7 @@ def test_hybrid_plan_from_the_search_bar(qtbot, window, tmp_path):
     bar.lexical_k.setValue(2)
     run = search(qtbot, window, "offside rule football")
     assert [s.name for s in run.result.stages] == ["stage1:document_proxy", "stage1:lexical_bm25",
-                                                   "stage2:exact_maxsim", "fusion:rrf(w=0.5)"]
+                                                   "stage2:exact_maxsim", "fusion:rrf(w=0.3)"]
     assert window.stages.plotted_ms() == pytest.approx([s.ms for s in run.result.stages])
     assert run.result.hits[0].page == 3
     parts = run.result.hits[0].parts
