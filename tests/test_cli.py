@@ -78,7 +78,7 @@ def test_info_and_usage_errors(cli_index):
     run("frobnicate", check_rc=2)
 
 
-def test_eval_on_a_tiny_beir_set(tmp_path):
+def test_eval_on_a_tiny_beir_set(tmp_path, capsys):
     corpus = tmp_path / "corpus.jsonl"
     docs = {"g": "glaciers carve valleys in the rock", "b": "bread dough rises with yeast",
             "v": "volcanoes erupt lava and ash", "s": "the sun is a star of hydrogen"}
@@ -100,12 +100,20 @@ def test_eval_on_a_tiny_beir_set(tmp_path):
     assert both["a"]["plan"]["fusion"] == "rrf" and both["b"]["plan"]["kind"] == "exhaustive"
     assert both["difference"]["ndcg@10"] == {"queries": 2, "mean": 0.0, "low": 0.0, "high": 0.0, "level": 0.95,
                                              "wins": 0, "losses": 0, "ties": 2}
-    text = run("eval", "--index", tmp_path / "idx", "--queries", tmp_path / "q.jsonl", "--qrels",
-               tmp_path / "qrels.tsv", "--compare", "hybrid,fusion=none", check_rc=0).stdout
-    assert "B: hybrid (" in text and "fusion" not in text.splitlines()[1] and "A−B" in text
-    bad = run("eval", "--index", tmp_path / "idx", "--queries", tmp_path / "q.jsonl", "--qrels",
-              tmp_path / "qrels.tsv", "--compare", "hybrid,weight=2", check_rc=2)
-    assert "is not name=value with a name among" in bad.stderr
+    # The text report and the --compare parser, in this process (each CLI run loads the encoder).
+    from workbench import cli
+    cli._print_comparison(both["a"], both["b"], both["difference"])
+    text = capsys.readouterr().out
+    assert text.splitlines()[1].startswith("B: exhaustive") and "A−B" in text and "0/0/2" in text
+    args = cli._parser().parse_args(["eval", "--index", "i", "--queries", "q", "--qrels", "r", "--plan", "hybrid",
+                                          "--fusion-weight", "0.7"])
+    other = cli._compared_args(args, "hybrid, fusion=none, lexical_k=7")
+    assert (other.fusion, other.lexical_k, other.fusion_weight, args.fusion) == ("none", 7, 0.7, "rrf")
+    assert cli._compared_args(args, "exhaustive").fusion_weight is None
+    with pytest.raises(cli.UsageError, match="is not name=value with a name among"):
+        cli._compared_args(args, "hybrid,weight=2")
+    with pytest.raises(cli.UsageError, match="needs a number"):
+        cli._compared_args(args, "centroid,n_probe=many")
     filtered = json.loads(run("eval", "--index", tmp_path / "idx", "--queries", tmp_path / "q.jsonl",
                               "--qrels", tmp_path / "qrels.tsv", "--plan", "exhaustive", "--type", "pdf",
                               "--json", check_rc=0).stdout)
