@@ -29,9 +29,13 @@ PLANS = {
     "centroid, 2-bit residual rerank (100, n_probe 8)": ["--plan", "centroid", "--candidate-k", "100",
                                                          "--n-probe", "8", "--query-vector-budget", "0",
                                                          "--rerank-vectors", "residual"],
-    "hybrid (proxy 100 + BM25 100, all vectors)": ["--plan", "hybrid", "--candidate-k", "100",
-                                                   "--lexical-k", "100", "--query-vector-budget", "0",
-                                                   "--document-vector-budget", "0"],
+    "hybrid, MaxSim only (proxy 100 + BM25 100, all vectors)": ["--plan", "hybrid", "--candidate-k", "100",
+                                                                "--lexical-k", "100", "--fusion", "none",
+                                                                "--query-vector-budget", "0",
+                                                                "--document-vector-budget", "0"],
+    "hybrid, rrf 0.3 (proxy 100 + BM25 100, all vectors)": ["--plan", "hybrid", "--candidate-k", "100",
+                                                            "--lexical-k", "100", "--query-vector-budget", "0",
+                                                            "--document-vector-budget", "0"],
 }
 
 
