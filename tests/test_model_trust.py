@@ -110,3 +110,34 @@ def test_trust_remote_code_lets_the_user_run_a_models_own_module(checkpoint, tmp
     env = dict(os.environ, HF_MODULES_CACHE=str(tmp_path / "modules"))   # transformers copies the module there
     subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
     assert marker.read_text() == "ran"     # the user's explicit choice: the folder's own module was imported
+
+
+def _cli(*args: object, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "workbench.cli", *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=600)
+
+
+def test_a_model_hub_id_loads_from_the_cache_offline_and_an_absent_one_is_one_line(checkpoint, tmp_path):
+    """A checkpoint named by hub id: here it is already in the Hugging Face cache (laid out as a download
+    leaves it), the hub is off, and nothing is downloaded; an id that is not cached says so in one line."""
+    cache = tmp_path / "hf-cache"
+    revision = "0123456789abcdef0123456789abcdef01234567"
+    repo = cache / "models--kayak-test--tiny-colbert"
+    shutil.copytree(checkpoint, repo / "snapshots" / revision)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+    env = dict(os.environ, HF_HUB_CACHE=str(cache), HF_HUB_OFFLINE="1")
+    (tmp_path / "note.txt").write_text("Magma rises through the crust and erupts as lava from volcanoes.")
+    done = _cli("ingest", tmp_path / "note.txt", "--index", tmp_path / "idx", "--model", "kayak-test/tiny-colbert",
+                "--quiet", env=env)
+    assert done.returncode == 0, done.stderr
+    info = json.loads(_cli("info", "--index", tmp_path / "idx", "--json", env=env).stdout)
+    assert info["model"] == "kayak-test/tiny-colbert"            # the index records the id, not the cache path
+    hits = json.loads(_cli("search", "--index", tmp_path / "idx", "lava", "--json", env=env).stdout)["hits"]
+    assert hits[0]["path"].endswith("note.txt")
+    absent = _cli("ingest", tmp_path / "note.txt", "--index", tmp_path / "idx2", "--model",
+                  "kayak-test/absent-colbert", env=env)
+    assert absent.returncode != 0 and "Traceback" not in absent.stderr
+    assert absent.stderr.strip().splitlines() == [
+        "workbench: could not load model 'kayak-test/absent-colbert': offline mode is on (HF_HUB_OFFLINE) and the "
+        "model is not in the Hugging Face cache"]

@@ -519,8 +519,9 @@ def _add_plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--document-vector-budget", type=int, default=None,
                    help="keep each passage's first N vectors (0 = all; proxy and hybrid default 64, others 0)")
     p.add_argument("--backend", default="numpy", help="numpy or mojo (exact stage executor)")
-    p.add_argument("--model", default=None, help="encoder (must match the index; default: the index's own when it "
-                                                 "is the built-in one or was named on this machine before)")
+    p.add_argument("--model", default=None, help="encoder: a checkpoint folder or Hugging Face id (must match the "
+                                                 "index; default: the index's own when it is the built-in one or "
+                                                 "was named on this machine before)")
     p.add_argument("--trust-remote-code", action="store_true",
                    help="let the named model run Python code of its own (modules.json classes, auto_map)")
     p.add_argument("--json", action="store_true")

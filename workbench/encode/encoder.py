@@ -11,20 +11,24 @@ import hashlib
 import json
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from ..core import LateQuery
-from .model_trust import check_model_code
+from .model_trust import UntrustedModel, check_model_code
 from .default_model import (DEFAULT_MODEL, DEFAULT_NAME, DEFAULT_SETTINGS, DIM, EncoderSettings,
                             default_model_path, orthogonal_projection)
 
-# No model hub is reachable at run time; fail fast and clearly instead of retrying the network.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+# A model hub id: owner/name (letters, digits, '-', '_', '.'), as Hugging Face spells them.
+HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
+# Weights in formats this app never loads: skipped when a hub model is downloaded.
+SKIPPED_FILES = ["*.h5", "*.msgpack", "*.ot", "*.tflite", "*.onnx", "onnx/*", "openvino/*", "flax_model*",
+                 "tf_model*", "rust_model*", "*.gguf"]
 
 
 class EncoderError(RuntimeError):
@@ -39,20 +43,53 @@ def _quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def _check_model_code(model: str) -> None:
-    """Refuse a model that would run its own code (see :mod:`.model_trust`). A hub id is checked on the
-    small JSON files that choose code, fetched before the weights."""
+def _hub_failure(model: str, exc: Exception) -> EncoderError:
+    """One line for a hub model that could not be had: offline, unreachable, unknown, gated."""
+    from huggingface_hub import constants
+    from huggingface_hub.errors import (GatedRepoError, LocalEntryNotFoundError, OfflineModeIsEnabled,
+                                        RepositoryNotFoundError)
+    if isinstance(exc, OfflineModeIsEnabled) or (isinstance(exc, LocalEntryNotFoundError) and constants.HF_HUB_OFFLINE):
+        why = "offline mode is on (HF_HUB_OFFLINE) and the model is not in the Hugging Face cache"
+    elif isinstance(exc, GatedRepoError):
+        why = "the model hub says it is gated: accept its terms on huggingface.co and log in (hf auth login)"
+    elif isinstance(exc, RepositoryNotFoundError):
+        why = "the model hub has no such model (or it is private: log in with hf auth login)"
+    elif isinstance(exc, LocalEntryNotFoundError):
+        why = ("the model hub is not reachable and the model is not in the Hugging Face cache: connect once, "
+               "or give a local folder")
+    else:
+        first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        why = f"the model hub did not answer: {first}"
+    return EncoderError(f"could not load model {model!r}: {why}")
+
+
+def resolve_model(model: str, trust_remote_code: bool = False) -> Path:
+    """The local folder of ``model``: a folder as given, or a model hub id (``owner/name``) downloaded into
+    the Hugging Face cache (with progress bars on stderr), or taken from the cache when the hub is not
+    reachable. Before any weights, the small files that choose code are fetched and checked (see
+    :mod:`.model_trust`) unless ``trust_remote_code``.
+
+    Raises :class:`EncoderError` (one line: offline, unreachable, unknown, gated) or
+    :class:`~.model_trust.UntrustedModel`.
+    """
     local = Path(model).expanduser()
     if local.exists():
-        check_model_code(local)
-        return
+        if not trust_remote_code:
+            check_model_code(local)
+        return local
+    if not HUB_ID.fullmatch(model):
+        raise EncoderError(f"could not load model {model!r}: it is neither a folder here nor a model hub id "
+                           "(owner/name)")
+    from huggingface_hub import snapshot_download
     try:
-        from huggingface_hub import snapshot_download
-        folder = snapshot_download(model, allow_patterns=["modules.json", "config.json", "*/config.json"])
-    except Exception as exc:  # offline, unknown id, no permission: nothing was loaded, say why
-        raise EncoderError(f"could not load model {model!r} (not a local folder, and the model hub did not "
-                           f"answer: {str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__})") from None
-    check_model_code(Path(folder))
+        if not trust_remote_code:
+            check_model_code(Path(snapshot_download(
+                model, allow_patterns=["modules.json", "config.json", "*/config.json"])))
+        return Path(snapshot_download(model, ignore_patterns=SKIPPED_FILES))
+    except Exception as exc:     # nothing was loaded yet: say why in one line
+        if isinstance(exc, (EncoderError, UntrustedModel)):
+            raise
+        raise _hub_failure(model, exc) from None
 
 
 class Encoder:
@@ -68,20 +105,19 @@ class Encoder:
         self.batch_size = batch_size
         is_default = model == DEFAULT_MODEL
         self.settings = DEFAULT_SETTINGS if is_default else EncoderSettings()
-        path = default_model_path() if is_default else model
-        if not is_default and not trust_remote_code:
-            _check_model_code(model)
+        # Only a hub id ever reaches the network, in resolve_model; the model itself loads from a folder.
+        path = default_model_path() if is_default else resolve_model(model, trust_remote_code)
         s = self.settings
         try:
             self.model = models.ColBERT(
-                model_name_or_path=path, device="cpu", trust_remote_code=trust_remote_code,
+                model_name_or_path=str(path), device="cpu", trust_remote_code=trust_remote_code,
+                local_files_only=True,
                 embedding_size=DIM if is_default else None,
                 query_prefix=s.query_prefix, document_prefix=s.document_prefix,
                 do_query_expansion=s.do_query_expansion, query_length=s.query_length,
                 document_length=s.document_length)
         except Exception as exc:
-            where = "" if Path(model).exists() else " (not a local folder, and no model hub is reachable)"
-            raise EncoderError(f"could not load model {model!r}{where}: {str(exc).splitlines()[0][:200]}") from None
+            raise EncoderError(f"could not load model {model!r}: {str(exc).splitlines()[0][:200]}") from None
         if is_default:
             dense = self.model[1].linear
             proj = orthogonal_projection(dense.in_features, dense.out_features)
