@@ -112,8 +112,11 @@ def grow(args: argparse.Namespace, work: Path) -> dict:
         if (b + 1) % max(1, args.batches // 20) == 0 or b + 1 == args.batches:
             say(f"{passages:,} passages after {b + 1} ingests, {time.perf_counter() - t_start:,.0f} s "
                 f"(last ingest {time.perf_counter() - t:.2f} s, {coll.store.catalog.counts()['segments']} segments)")
-        while probes and passages >= probes[0]:
-            probes.pop(0)
+        # The last batch probes whatever is still due: pages cut into passages can leave the total a few
+        # short of --passages, and a probe at that size must still run.
+        due = [p for p in probes if passages >= p or b + 1 == args.batches]   # a prefix: probes are sorted
+        if due:
+            del probes[:len(due)]      # several due at once are one probe at this size
             out["probes"].append(probe(args, work, index, passages))
             (work / "partial.json").write_text(json.dumps({**out, "passages_so_far": passages,
                                                            "seconds_so_far": round(time.perf_counter() - t_start),
