@@ -12,7 +12,7 @@ from conftest import make_pdf, synthetic_store, train_now
 from workbench.collection import Collection
 from workbench.core import exhaustive_search_plan
 from workbench.store import IndexStore
-from workbench.store.merge_policy import FACTOR, FLOOR_VECTORS, SegmentStats, next_merge, tier
+from workbench.store.merge_policy import FACTOR, FLOOR_VECTORS, MAX_MERGED_VECTORS, SegmentStats, next_merge, tier
 
 
 def stats(*sizes: int, deleted: dict[int, int] | None = None) -> list[SegmentStats]:
@@ -32,31 +32,44 @@ def test_tiers_and_what_merges_next():
     heavy = stats(big, 100, deleted={0: big // 2})
     assert next_merge(heavy) == ["s0"]                                        # tombstones first, alone
     assert next_merge(stats(100, deleted={0: 100})) == ["s0"]                 # nothing live: dropped
+    full = MAX_MERGED_VECTORS // FACTOR
+    assert next_merge(stats(*[full] * FACTOR)) == []                          # full-sized: never merged by size
+    below = stats(*[full - 1] * FACTOR, full)
+    assert next_merge(below) == [f"s{i}" for i in range(FACTOR)]               # writes < MAX_MERGED_VECTORS
+    assert next_merge(stats(full, 100, deleted={0: full // 2})) == ["s0"]     # but still rewritten for tombstones
 
 
-def simulate(batches: int, batch_vectors: int = 80_000) -> tuple[float, int]:
-    """Write amplification (vectors written / vectors ingested) and segments left after ``batches``
-    equal ingests, each followed by every merge the policy asks for."""
-    segments, written, serial = [], 0, 0
+def simulate(batches: int, batch_vectors: int = 80_000, max_merged: int = MAX_MERGED_VECTORS
+             ) -> tuple[float, int, int]:
+    """Write amplification (vectors written / vectors ingested), segments left and the largest merge
+    (vectors) after ``batches`` equal ingests, each followed by every merge the policy asks for."""
+    segments, written, serial, largest = [], 0, 0, 0
     for _ in range(batches):
         segments.append(SegmentStats(f"s{serial}", batch_vectors, batch_vectors))
         serial += 1
         written += batch_vectors
-        while files := next_merge(segments):
+        while files := next_merge(segments, max_merged=max_merged):
             merged = sum(s.live_vectors for s in segments if s.file in files)
+            largest = max(largest, merged)
             segments = [s for s in segments if s.file not in files] + [SegmentStats(f"s{serial}", merged, merged)]
             serial += 1
             written += merged
-    return written / (batches * batch_vectors), len(segments)
+    return written / (batches * batch_vectors), len(segments), largest
 
 
 def test_write_amplification_is_logarithmic_not_linear():
-    """10⁶ passages in 1,000 ingests of 1,000 passages (≈80 vectors each): each vector is written about
-    1 + log10(1000) = 4 times (a full rewrite per ingest would be ≈500 times)."""
-    amplification = {n: simulate(n) for n in (10, 100, 1000)}
-    assert amplification[1000][0] <= 4.0
-    assert amplification[100][0] - amplification[10][0] == pytest.approx(amplification[1000][0] - amplification[100][0])
-    assert all(left <= FACTOR * 4 for _, left in amplification.values())     # few segments to search
+    """10⁶ passages in 1,000 ingests of 1,000 passages (≈80 vectors each): uncapped, each vector is
+    written about 1 + log10(1000) = 4 times (a full rewrite per ingest would be ≈500 times), and the
+    1,000th ingest rewrites everything; with the cap no merge exceeds it and amplification stops growing."""
+    uncapped = {n: simulate(n, max_merged=1 << 62) for n in (10, 100, 1000)}
+    assert uncapped[1000][0] <= 4.0
+    assert uncapped[100][0] - uncapped[10][0] == pytest.approx(uncapped[1000][0] - uncapped[100][0])
+    assert uncapped[1000][2] == 1000 * 80_000                                 # the whole index in one merge
+    capped = {n: simulate(n) for n in (10, 100, 1000, 3000)}
+    assert capped[1000][0] <= 3.0 and capped[3000][0] == pytest.approx(capped[1000][0])
+    assert max(largest for _, _, largest in capped.values()) < MAX_MERGED_VECTORS
+    assert all(left <= FACTOR * 4 for _, left, _ in uncapped.values())         # few segments to search
+    assert capped[3000][1] <= 3000 * 80_000 // (MAX_MERGED_VECTORS // FACTOR) + 2 * FACTOR
 
 
 def test_ingests_merge_ten_segments_into_one_and_carry_their_codes(tmp_path, new_collection):

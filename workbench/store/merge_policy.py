@@ -8,6 +8,11 @@ instead of on every ingest, and at most about ``FACTOR`` segments per tier are s
 whose tombstones (removed passages) reach ``DELETED_SHARE`` of it is rewritten on its own, so space
 is reclaimed without waiting for its tier.
 
+No merge writes more than ``MAX_MERGED_VECTORS``: a segment of ``MAX_MERGED_VECTORS / FACTOR`` live
+vectors or more is full-sized and no longer merged by size (only rewritten for its tombstones), as
+Lucene's TieredMergePolicy stops at ``maxMergedSegmentMB``. Without the cap, the ingest that fills
+every tier at once (the 1,000th of a 10⁶-passage collection) rewrites the whole index.
+
 Pure: no files are read here. :meth:`~workbench.store.IndexStore.merge` carries a plan out.
 """
 
@@ -20,6 +25,7 @@ from typing import Sequence
 FACTOR = 10                 # segments per tier before they merge (Lucene's segmentsPerTier default)
 FLOOR_VECTORS = 50_000      # smaller segments count as this size (one ingest batch commits ≈ 50k vectors)
 DELETED_SHARE = 0.3         # a segment at least this much tombstoned is rewritten without its tombstones
+MAX_MERGED_VECTORS = 1 << 24   # 4 GiB of 128-d float16 per merge at most (Lucene's default cap is 5 GB)
 
 
 @dataclass(frozen=True)
@@ -41,17 +47,20 @@ def tier(live_vectors: int, floor: int = FLOOR_VECTORS, factor: int = FACTOR) ->
 
 
 def next_merge(segments: Sequence[SegmentStats], factor: int = FACTOR, floor: int = FLOOR_VECTORS,
-               deleted_share: float = DELETED_SHARE) -> list[str]:
+               deleted_share: float = DELETED_SHARE, max_merged: int = MAX_MERGED_VECTORS) -> list[str]:
     """The files of the next merge, in their given (packing) order, or ``[]`` when none is due.
 
     A segment heavy with tombstones comes first (alone: rewriting it reclaims their space); then the
-    lowest tier holding ``factor`` or more segments merges its ``factor`` smallest.
+    lowest tier holding ``factor`` or more segments below the full size (``max_merged / factor`` live
+    vectors) merges its ``factor`` smallest, which writes fewer than ``max_merged`` vectors.
     """
     for s in segments:
         if s.deleted_share >= deleted_share:
             return [s.file]
     tiers: dict[int, list[SegmentStats]] = {}
     for s in segments:
+        if s.live_vectors >= max_merged // factor:
+            continue                       # full-sized: merging it would write more than max_merged
         tiers.setdefault(tier(s.live_vectors, floor, factor), []).append(s)
     for t in sorted(tiers):
         if len(tiers[t]) >= factor:
