@@ -29,7 +29,6 @@ from .store import canonical_path
 
 if TYPE_CHECKING:
     from .collection import Collection
-    from .core import ScoreParts
 
 
 class UsageError(Exception):
@@ -191,7 +190,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         snippet = textwrap.shorten(hit.text or "", 100, placeholder=" …")
         print(f"{hit.rank:>3}  {hit.score:8.4f}  {where}\n       {snippet}")
         if hit.parts is not None:
-            print(f"       {_parts_line(hit.parts)}")
+            print(f"       {hit.parts.describe()}")
     print()
     if result.stages and result.stages[0].note:
         print(result.stages[0].note)
@@ -271,6 +270,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+CLI_PLANS = ("auto", "exhaustive", "proxy", "hybrid", "centroid")
 PLAN_OVERRIDES = ("final_k", "candidate_k", "lexical_k", "n_probe", "fusion", "fusion_weight", "query_vector_budget",
                   "document_vector_budget", "rerank_vectors")
 
@@ -279,8 +279,8 @@ def _compared_args(args: argparse.Namespace, spec: str) -> argparse.Namespace:
     """The options of ``--compare KIND[,name=value…]``: this run's options with the plan kind and the
     named options replaced (``hybrid,fusion=none``, ``centroid,n_probe=4``)."""
     kind, *pairs = [p.strip() for p in spec.split(",")]
-    if kind not in ("auto", "exhaustive", "proxy", "hybrid", "centroid"):
-        raise UsageError(f"--compare starts with a plan (auto, exhaustive, proxy, hybrid or centroid), got {kind!r}")
+    if kind not in CLI_PLANS:
+        raise UsageError(f"--compare starts with a plan ({', '.join(CLI_PLANS)}), got {kind!r}")
     out = argparse.Namespace(**vars(args))
     out.plan = kind
     if kind != "hybrid":
@@ -399,13 +399,6 @@ def _query_text(text: str) -> str:
         raise UsageError(f"{exc}; set the terminal to UTF-8 and type it again") from None
 
 
-def _parts_line(parts: "ScoreParts") -> str:
-    """A fused hit's two parts: ``MaxSim 17.2031 (#3) · BM25 8.4120 (#1)``."""
-    lexical = "BM25 — (not in the lexical top-k)" if parts.lexical is None else \
-        f"BM25 {parts.lexical:.4f} (#{parts.lexical_rank})"
-    return f"MaxSim {parts.maxsim:.4f} (#{parts.maxsim_rank}) · {lexical}"
-
-
 def _plan_from(args: argparse.Namespace) -> SearchPlan:
     try:
         if args.plan == "exhaustive":
@@ -497,7 +490,7 @@ def _result_json(result) -> dict:
 
 
 def _add_plan_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--plan", choices=("auto", "exhaustive", "proxy", "hybrid", "centroid"), default="auto",
+    p.add_argument("--plan", choices=CLI_PLANS, default="auto",
                    help="auto (default): exhaustive while exact search costs ~20 ms or less, else centroid; "
                         "exhaustive exact MaxSim; document proxies then exact rerank; "
                         "hybrid: proxies + BM25 candidates, exact MaxSim, then fused with BM25 (--fusion); centroid: token-centroid "

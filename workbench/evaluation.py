@@ -68,7 +68,8 @@ def evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[str, 
     """Mean metrics over the queries that have judgments (searching within ``where``, if given).
 
     ``ci95`` holds each quality metric's bootstrap interval ``[low, high]``; ``per_query`` each judged,
-    searched query's metrics by query id (what :func:`compare_runs` pairs). ``skipped`` lists ``{"id", "reason"}`` for judged queries that could not be searched; ``unjudged``
+    searched query's metrics by query id (what :func:`compare_runs` pairs). ``skipped`` lists
+    ``{"id", "reason"}`` for judged queries that could not be searched; ``unjudged``
     counts queries without judgments. Raises ``ValueError`` when no query could be evaluated.
     """
     deep = replace(plan, final_k=max(plan.final_k, RANK_DEPTH),

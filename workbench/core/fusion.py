@@ -38,6 +38,12 @@ class ScoreParts:
     lexical: float | None
     lexical_rank: int | None
 
+    def describe(self) -> str:
+        """One line for people: ``MaxSim 17.2031 (#3) · BM25 8.4120 (#1)``."""
+        lexical = ("BM25 — (outside the lexical stage's top-k)" if self.lexical is None
+                   else f"BM25 {self.lexical:.4f} (#{self.lexical_rank})")
+        return f"MaxSim {self.maxsim:.4f} (#{self.maxsim_rank}) · {lexical}"
+
     def to_dict(self) -> dict:
         return {"maxsim": self.maxsim, "maxsim_rank": self.maxsim_rank, "lexical": self.lexical,
                 "lexical_rank": self.lexical_rank}

@@ -86,9 +86,9 @@ def resolve_model(model: str, trust_remote_code: bool = False) -> Path:
             check_model_code(Path(snapshot_download(
                 model, allow_patterns=["modules.json", "config.json", "*/config.json"])))
         return Path(snapshot_download(model, ignore_patterns=SKIPPED_FILES))
+    except UntrustedModel:
+        raise
     except Exception as exc:     # nothing was loaded yet: say why in one line
-        if isinstance(exc, (EncoderError, UntrustedModel)):
-            raise
         raise _hub_failure(model, exc) from None
 
 

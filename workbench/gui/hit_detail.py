@@ -41,10 +41,7 @@ def score_html(hit: Hit) -> str:
     """The hit's score, and under a fused hybrid plan the two parts it combines, each with its rank."""
     if hit.parts is None:
         return f"score {hit.score:.4f}"
-    p = hit.parts
-    lexical = ("BM25 — (outside the lexical stage's top-k)" if p.lexical is None
-               else f"BM25 {p.lexical:.4f} (#{p.lexical_rank})")
-    return f"fused score {hit.score:.4f} = MaxSim {p.maxsim:.4f} (#{p.maxsim_rank}) ⊕ {lexical}"
+    return f"fused score {hit.score:.4f} = {hit.parts.describe()}"
 
 
 class HitDetail(QSplitter):
