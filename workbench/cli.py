@@ -13,6 +13,7 @@ import sys
 import textwrap
 from contextlib import closing
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -174,6 +175,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     query = _query_text(args.query)
     coll = Collection.open(args.index, model=args.model, read_only=True, trust_remote_code=args.trust_remote_code)
     where = _filter_from(args, coll)
+    coll.verifier_model = args.verifier
     result = coll.search(query, plan, backend, where)
     _warn(coll)
     if args.json:
@@ -189,6 +191,10 @@ def cmd_search(args: argparse.Namespace) -> int:
         where = _one_line(hit.path or "") + (f" p.{hit.page}" if hit.page else "") + _label_and_source(hit.info)
         snippet = textwrap.shorten(hit.text or "", 100, placeholder=" …")
         print(f"{hit.rank:>3}  {hit.score:8.4f}  {where}\n       {snippet}")
+        if hit.verified is not None:
+            print(f"       {hit.verified.describe()}")
+        elif plan.verify_k:
+            print("       not verified (below verify_k): stage 2's score")
         if hit.parts is not None:
             print(f"       {hit.parts.describe()}")
     print()
@@ -199,6 +205,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     for s in result.stages:
         print(f"{s.name:<{width}}{s.candidates_in:>8}{s.candidates_out:>6}{s.query_vectors:>7}"
               f"{s.document_vectors:>10}{s.pairwise_similarities:>13,}{s.ms:>9.2f}  {s.backend}")
+    for s in result.stages:
+        if s.pairs:
+            print(f"{s.name}: {s.pairs} query–passage pairs, {s.tokens:,} tokens read ({s.budget_rule})")
     return 0
 
 
@@ -251,6 +260,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     other = _plan_from(_compared_args(args, args.compare)) if args.compare else None
     backend = _backend_from(args)
     coll = Collection.open(args.index, model=args.model, read_only=True, trust_remote_code=args.trust_remote_code)
+    coll.verifier_model = args.verifier
     queries, qrels, where = load_queries(Path(args.queries)), load_qrels(Path(args.qrels)), _filter_from(args, coll)
     out = evaluate(coll, queries, qrels, plan, backend, where)
     if other is None:
@@ -272,7 +282,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 CLI_PLANS = ("auto", "exhaustive", "proxy", "hybrid", "centroid")
 PLAN_OVERRIDES = ("final_k", "candidate_k", "lexical_k", "n_probe", "fusion", "fusion_weight", "query_vector_budget",
-                  "document_vector_budget", "rerank_vectors")
+                  "document_vector_budget", "rerank_vectors", "verify_k")
 
 
 def _compared_args(args: argparse.Namespace, spec: str) -> argparse.Namespace:
@@ -312,7 +322,8 @@ def _print_run(out: dict) -> None:
         lo, hi = out["ci95"][key]
         print(f"{key:<15}{out[key]:.4f}  95% CI [{lo:.4f}, {hi:.4f}]")
     print(f"{'stage1_recall':<15}{out['stage1_recall']}")
-    print(f"{'mean_ms':<15}{out['mean_ms']}")
+    print(f"{'mean_ms':<15}{out['mean_ms']}  (" + ", ".join(f"{k} {v:.1f}" for k, v in out["mean_stage_ms"].items())
+          + ")")
 
 
 def _print_comparison(a: dict, b: dict, diff: dict) -> None:
@@ -401,27 +412,32 @@ def _query_text(text: str) -> str:
 
 def _plan_from(args: argparse.Namespace) -> SearchPlan:
     try:
-        if args.plan == "exhaustive":
-            return exhaustive_search_plan(args.final_k, args.query_vector_budget or 0,
-                                          args.document_vector_budget or 0)
-        if args.plan == "auto":
-            return auto_search_plan(args.final_k, args.candidate_k, args.n_probe, args.query_vector_budget or 0,
-                                    args.document_vector_budget or 0)
-        budgets = (32 if args.query_vector_budget is None else args.query_vector_budget,
-                   64 if args.document_vector_budget is None else args.document_vector_budget)
-        if args.plan == "hybrid":
-            return hybrid_search_plan(args.final_k, args.candidate_k, args.lexical_k, *budgets, args.fusion,
-                                      DEFAULT_FUSION_WEIGHT if args.fusion_weight is None else args.fusion_weight)
-        if args.fusion_weight is not None:
-            raise ValueError("--fusion-weight needs --plan hybrid (the only plan with a BM25 ranking to fuse)")
-        if args.plan == "centroid":
-            return centroid_search_plan(args.final_k, args.candidate_k, args.n_probe, budgets[0],
-                                        args.document_vector_budget or 0, args.rerank_vectors)
-        if args.rerank_vectors != "float16":
-            raise ValueError("--rerank-vectors residual needs --plan centroid (it reranks on centroid codes)")
-        return document_proxy_search_plan(args.final_k, args.candidate_k, *budgets)
+        return replace(_stages_from(args), verify_k=args.verify_k)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _stages_from(args: argparse.Namespace) -> SearchPlan:
+    """The plan's stages 1–2 (and fusion) as the options give them."""
+    if args.plan == "exhaustive":
+        return exhaustive_search_plan(args.final_k, args.query_vector_budget or 0,
+                                      args.document_vector_budget or 0)
+    if args.plan == "auto":
+        return auto_search_plan(args.final_k, args.candidate_k, args.n_probe, args.query_vector_budget or 0,
+                                args.document_vector_budget or 0)
+    budgets = (32 if args.query_vector_budget is None else args.query_vector_budget,
+               64 if args.document_vector_budget is None else args.document_vector_budget)
+    if args.plan == "hybrid":
+        return hybrid_search_plan(args.final_k, args.candidate_k, args.lexical_k, *budgets, args.fusion,
+                                  DEFAULT_FUSION_WEIGHT if args.fusion_weight is None else args.fusion_weight)
+    if args.fusion_weight is not None:
+        raise ValueError("--fusion-weight needs --plan hybrid (the only plan with a BM25 ranking to fuse)")
+    if args.plan == "centroid":
+        return centroid_search_plan(args.final_k, args.candidate_k, args.n_probe, budgets[0],
+                                    args.document_vector_budget or 0, args.rerank_vectors)
+    if args.rerank_vectors != "float16":
+        raise ValueError("--rerank-vectors residual needs --plan centroid (it reranks on centroid codes)")
+    return document_proxy_search_plan(args.final_k, args.candidate_k, *budgets)
 
 
 def _backend_from(args: argparse.Namespace) -> str:
@@ -481,11 +497,13 @@ def _result_json(result) -> dict:
             "hits": [{"rank": h.rank, "path": h.path, "page": h.page, "passage_id": h.passage_id,
                       "score": round(h.score, 6), "text": h.text,
                       "page_label": h.info.page_label if h.info else "",
-                      "text_source": h.info.text_source if h.info else "text"} for h in result.hits],
+                      "text_source": h.info.text_source if h.info else "text",
+                      **{k: v for k, v in h.to_dict().items() if k in ("parts", "verified")}} for h in result.hits],
             "stages": [{"name": s.name, "candidates_in": s.candidates_in, "candidates_out": s.candidates_out,
                         "query_vectors": s.query_vectors, "document_vectors": s.document_vectors,
                         "pairwise_similarities": s.pairwise_similarities, "ms": round(s.ms, 3),
                         "setup_ms": round(s.setup_ms, 3), "probed": s.probed, "lookups": s.lookups,
+                        "pairs": s.pairs, "tokens": s.tokens,
                         "backend": s.backend, "budget_rule": s.budget_rule, "note": s.note} for s in result.stages]}
 
 
@@ -504,6 +522,12 @@ def _add_plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fusion-weight", type=float, default=None,
                    help=f"hybrid: the BM25 share of the fused score, 0 to 1 (default {DEFAULT_FUSION_WEIGHT:g})")
     p.add_argument("--n-probe", type=int, default=8, help="centroid lists probed per query vector (centroid)")
+    p.add_argument("--verify-k", type=int, default=0,
+                   help="stage 3: a cross-encoder rereads stage 2's best N passages with the query and reranks "
+                        "them (0 = off; ≈15 ms per passage on two cores)")
+    p.add_argument("--verifier", default=None, metavar="MODEL",
+                   help="stage 3's cross-encoder: a folder (model.onnx + tokenizer.json, or a sentence-transformers "
+                        "CrossEncoder) or a Hugging Face id (default: ms-marco-MiniLM-L-12-v2, INT8 ONNX, offline)")
     p.add_argument("--rerank-vectors", choices=("float16", "residual"), default="float16",
                    help="centroid plan: exact stage on the stored float16 vectors or on vectors rebuilt from "
                         "centroid + 2-bit residual (36 instead of 256 bytes per token)")

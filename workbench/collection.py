@@ -28,6 +28,7 @@ from .store import (DiskFull, IndexExists, IndexFormatError, IndexStore, NewDocu
                     canonical_path, display_path, fs_path_bytes, is_disk_full)
 
 if TYPE_CHECKING:
+    from .core.verification import Verifier
     from .encode import Encoder
 
 DEFAULT_MODEL = "default"
@@ -96,6 +97,9 @@ class Collection:
             self._check_encoder(encoder)
             self._encoder = encoder
         self._index: LateIndex | None = None
+        self.verifier_model: str | None = None   # stage 3's cross-encoder (None: the default one)
+        self._verifier: "Verifier | None" = None
+        self._verifier_of: str | None = None
         self.warnings: list[str] = []   # what the last opened index could not use, in plain words
         self.ocr = True                  # read pages without usable text by OCR (where Tesseract is installed)
         self.ingest_times = IngestTimes()   # of the running (or last) ingest: seconds per phase
@@ -231,12 +235,34 @@ class Collection:
             raise ValueError("the query is empty")
         return self.encoder.encode_query(require_utf8(text, "query"))
 
+    def verifier(self) -> "Verifier":
+        """Stage 3's cross-encoder (:attr:`verifier_model`, or the default), loaded on first use."""
+        if self._verifier is None or self._verifier_of != self.verifier_model:
+            from .encode.cross_encoder import open_verifier
+            self._verifier = open_verifier(self.verifier_model, self._trust_remote_code)
+            self._verifier_of = self.verifier_model
+        return self._verifier
+
+    def verify_estimate_ms(self, pairs: int, query_tokens: int = 16) -> float:
+        """Expected milliseconds of stage 3 over ``pairs`` passages of this index: its mean tokens per
+        passage plus the query's, at the loaded cross-encoder's measured rate (before it has run: the
+        default model's rate on two cores)."""
+        from .encode.cross_encoder import estimate_ms
+        counts = self.store.catalog.counts()
+        per_pair = counts["vectors"] / max(counts["passages"], 1) + query_tokens
+        return (self._verifier.estimate_ms if self._verifier is not None else estimate_ms)(pairs, per_pair)
+
+    def verifier_for(self, plan: SearchPlan) -> "Verifier | None":
+        """The cross-encoder ``plan`` needs: loaded when it has ``verify_k``, else ``None``."""
+        return self.verifier() if plan.verify_k else None
+
     def search(self, text: str, plan: SearchPlan, backend: str = NUMPY_REFERENCE_BACKEND,
                where: PassageFilter | None = None) -> SearchResult:
         """Search for ``text`` with ``plan``; ``where`` limits every stage to passages of matching documents.
         A writer committing meanwhile (another process included) makes it search again on the new index."""
         query = self.encode_query(text)
-        return self.retrying(lambda index: search_with_plan(query, index, plan, backend, where))
+        verifier = self.verifier_for(plan)
+        return self.retrying(lambda index: search_with_plan(query, index, plan, backend, where, verifier))
 
     def info(self) -> dict:
         m = self.store.manifest

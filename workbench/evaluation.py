@@ -67,7 +67,8 @@ def evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[str, 
              plan: SearchPlan, backend: str, where: PassageFilter | None = None) -> dict:
     """Mean metrics over the queries that have judgments (searching within ``where``, if given).
 
-    ``ci95`` holds each quality metric's bootstrap interval ``[low, high]``; ``per_query`` each judged,
+    ``ci95`` holds each quality metric's bootstrap interval ``[low, high]``; ``mean_stage_ms`` each stage's
+    mean milliseconds (setup included) by stage name; ``per_query`` each judged,
     searched query's metrics by query id (what :func:`compare_runs` pairs). ``skipped`` lists
     ``{"id", "reason"}`` for judged queries that could not be searched; ``unjudged``
     counts queries without judgments. Raises ``ValueError`` when no query could be evaluated.
@@ -76,10 +77,12 @@ def evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[str, 
                    candidate_k=max(plan.candidate_k, RANK_DEPTH) if plan.kind != "exhaustive" else 0)
     reference = exhaustive_search_plan(final_k=10, query_vector_budget=plan.query_vector_budget,
                                        document_vector_budget=plan.document_vector_budget)
+    verifier = coll.verifier_for(plan)
     per: dict[str, list[float]] = {"ndcg@10": [], "recall@10": [], "recall@100": [], "mrr@10": [],
                                    "stage1_recall": [], "ms": []}
     skipped: list[dict[str, str]] = []
     per_query: dict[str, dict[str, float]] = {}
+    stage_ms: dict[str, list[float]] = {}
     unjudged = 0
     for qid, text in queries.items():
         judged = qrels.get(qid)
@@ -90,7 +93,7 @@ def evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[str, 
             if text is None:
                 raise ValueError("its \"text\" is missing or not a string")
             query = coll.encode_query(text)
-            result = coll.retrying(lambda index: search_with_plan(query, index, deep, backend, where))
+            result = coll.retrying(lambda index: search_with_plan(query, index, deep, backend, where, verifier))
         except ValueError as exc:      # empty, null, or nothing the encoder can represent
             skipped.append({"id": qid, "reason": str(exc)})
             continue
@@ -100,6 +103,8 @@ def evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[str, 
         per["recall@100"].append(recall_at(ranked, judged, 100))
         per["mrr@10"].append(mrr_at(ranked, judged, 10))
         per["ms"].append(result.total_ms)
+        for stage in result.stages:
+            stage_ms.setdefault(stage.name, []).append(stage.ms + stage.setup_ms)
         per_query[qid] = {m: round(per[m][-1], 6) for m in QUALITY}
         if result.stage1_candidates is not None:
             truth = search_with_plan(query, result.index, reference, backend, where)
@@ -118,6 +123,7 @@ def evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[str, 
     out["plan"] = plan.to_dict()
     out["backend"] = backend
     out["mean_ms"] = out.pop("ms")
+    out["mean_stage_ms"] = {name: round(fmean(v), 3) for name, v in stage_ms.items()}
     out["per_query"] = per_query
     return out
 

@@ -19,6 +19,12 @@
   MaxSim alone with ``fusion="none"``. Lexical matching catches rare exact terms (names, numbers) a
   mean vector blurs, and BM25 carries term statistics MaxSim does not weigh.
 
+Any plan may add stage 3 (``verify_k`` > 0, off by default): a cross-encoder reads each of stage 2's
+best ``verify_k`` passages with the query and reranks them; the final ranking is their best ``final_k``,
+followed (when ``verify_k < final_k``) by stage 2's next passages in stage 2's order, unverified
+(:mod:`workbench.core.verification`). It costs one transformer pass per pair (≈15 ms on two cores for
+a pair of ~120 tokens), so it is for the top of a ranking, never a first stage.
+
 * ``auto`` (the default): exact MaxSim while that is cheap on the backend at hand — the query's vectors
   times the eligible passages' vectors, against what the backend scores in about 20 ms — and the
   centroid plan above that; the first stage profile says which it chose and why.
@@ -51,6 +57,7 @@ class SearchPlan:
     rerank_vectors: str = "float16"
     fusion: str = "none"
     fusion_weight: float = 0.0
+    verify_k: int = 0
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
@@ -59,6 +66,8 @@ class SearchPlan:
             raise ValueError("only a hybrid plan has a lexical ranking to fuse with MaxSim")
         if not 0.0 <= self.fusion_weight <= 1.0:
             raise ValueError(f"fusion_weight is the BM25 share of the fused score, 0 to 1 (got {self.fusion_weight})")
+        if self.verify_k < 0:
+            raise ValueError(f"verify_k cannot be negative (0 means no stage 3; got {self.verify_k})")
         if self.rerank_vectors not in RERANK_VECTORS:
             raise ValueError(f"rerank_vectors must be one of {RERANK_VECTORS}, got {self.rerank_vectors!r}")
         if self.kind not in PLAN_KINDS:
@@ -79,6 +88,11 @@ class SearchPlan:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def stage2_k(self) -> int:
+        """How many passages stage 2 (exact, then fusion) passes on: ``verify_k`` under stage 3, else ``final_k``."""
+        return max(self.final_k, self.verify_k)
 
 
 def auto_search_plan(final_k: int = 10, candidate_k: int = 100, n_probe: int = 8, query_vector_budget: int = 0,

@@ -11,6 +11,7 @@ from .filters import PassageFilter
 from .fusion import ScoreParts
 from .layouts import LateIndex, LateQuery, PassageInfo
 from .plans import SearchPlan
+from .verification import Verified
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class StageProfile:
     ``setup_ms`` is time spent building stage structures on first use (kept apart from ``ms``).
     A centroid stage also reports ``probed`` (passages on at least one probed list), ``lookups``
     (inverted-list entries read) and ``n_probe`` (lists probed per query vector, widened under a filter).
+    A verification stage (stage 3) scores no vectors: it reports ``pairs`` (query–passage pairs the
+    cross-encoder read) and ``tokens`` (their tokens after truncation), and its backend is the model runtime.
     """
 
     name: str
@@ -36,6 +39,8 @@ class StageProfile:
     probed: int = 0
     lookups: int = 0
     n_probe: int = 0
+    pairs: int = 0
+    tokens: int = 0
     note: str = ""      # why this stage ran: the auto plan's choice, on the first stage it chose
 
     def to_dict(self) -> dict:
@@ -47,7 +52,8 @@ class Hit:
     """One ranked passage. ``rank`` is 1-based; ``page`` 1-based or ``None`` for unpaged sources.
 
     ``score`` is what ranked it: exact MaxSim, or under a fused hybrid plan the fused score, whose two
-    parts (MaxSim and BM25, each with its rank) are in ``parts``."""
+    parts (MaxSim and BM25, each with its rank) are in ``parts``; under stage 3 the cross-encoder's
+    score, with stage 2's rank and score in ``verified`` (``None`` below ``verify_k``: stage 2's score)."""
 
     rank: int
     passage_id: int
@@ -55,6 +61,7 @@ class Hit:
     row: int
     info: PassageInfo | None = None
     parts: ScoreParts | None = None
+    verified: Verified | None = None
 
     @property
     def path(self) -> str | None:
@@ -73,6 +80,8 @@ class Hit:
                "path": self.path, "page": self.page, "text": self.text}
         if self.parts is not None:
             out["parts"] = self.parts.to_dict()
+        if self.verified is not None:
+            out["verified"] = self.verified.to_dict()
         return out
 
 

@@ -1,7 +1,8 @@
 """Staged search: run a :class:`SearchPlan` against a :class:`LateIndex` on one backend.
 
-:func:`iter_search` is a generator that yields one :class:`StageProfile` as each stage finishes and
-returns the :class:`SearchResult` — a GUI worker yields between stages and can be cancelled there.
+:func:`iter_search` is a generator that yields one :class:`StageProfile` as each stage finishes (and a
+:class:`~.verification.VerifyProgress` between batches of stage 3) and returns the
+:class:`SearchResult` — a GUI worker yields between steps and can be cancelled there.
 :func:`search_with_plan` runs it to the end.
 """
 
@@ -25,6 +26,7 @@ from .plans import SearchPlan
 from .ranking import top_k
 from .residuals import build_residual_index
 from .results import Hit, SearchResult, StageProfile
+from .verification import VERIFY_BATCH, Verified, Verifier, VerifyProgress
 
 EXACT_FILTER_FACTOR = 4   # a filter admitting ≤ 4·candidate_k passages sends them all to the exact stage
 # Cost of reading one inverted-list entry in the probe, in query-vector × document-vector products of
@@ -125,7 +127,7 @@ NO_VECTORS = ("the query has no vectors: the encoder cannot represent any of its
 
 def _exact_stage(q: np.ndarray, index: LateIndex, rows: np.ndarray, plan: SearchPlan, backend_name: str,
                  keep: int | None = None) -> tuple[np.ndarray, np.ndarray, StageProfile]:
-    """``(rows, MaxSim scores, profile)`` of the best ``keep`` (default ``final_k``) of ``rows``, best first."""
+    """``(rows, MaxSim scores, profile)`` of the best ``keep`` (default ``plan.stage2_k``) of ``rows``, best first."""
     backend = get_backend(backend_name)
     setup = 0.0 if plan.rerank_vectors == "float16" or index.residual_index is not None else _build_residuals(index)
     t = time.perf_counter()
@@ -138,7 +140,7 @@ def _exact_stage(q: np.ndarray, index: LateIndex, rows: np.ndarray, plan: Search
     else:
         scores, _ = segmented_maxsim(backend, q, index.vectors, index.starts, index.lengths, rows,
                                      plan.document_vector_budget)
-    best = top_k(scores, index.passage_ids[rows], plan.final_k if keep is None else keep)
+    best = top_k(scores, index.passage_ids[rows], plan.stage2_k if keep is None else keep)
     ms = (time.perf_counter() - t) * 1e3
     doc_vectors = int(kept_counts(index.lengths[rows], plan.document_vector_budget).sum())
     name = "exact_maxsim" if plan.kind == "exhaustive" else "stage2:exact_maxsim"
@@ -153,7 +155,7 @@ def _fusion_stage(index: LateIndex, plan: SearchPlan, rows: np.ndarray, maxsim: 
                   ) -> tuple[np.ndarray, np.ndarray, list[ScoreParts], StageProfile]:
     t = time.perf_counter()
     hit_rows, scores, parts = fuse(rows, maxsim, lexical_rows, lexical_scores, index.passage_ids[rows],
-                                   plan.fusion, plan.fusion_weight, plan.final_k)
+                                   plan.fusion, plan.fusion_weight, plan.stage2_k)
     ms = (time.perf_counter() - t) * 1e3
     # Arithmetic on two score lists: no vectors, named as NumPy like the proxy stage.
     return hit_rows, scores, parts, StageProfile(
@@ -161,6 +163,40 @@ def _fusion_stage(index: LateIndex, plan: SearchPlan, rows: np.ndarray, maxsim: 
         0, 0, 0, ms, NUMPY_REFERENCE_BACKEND,
         budget_rule=(f"w = BM25 share{f', k = {RRF_K}' if plan.fusion == 'rrf' else ''}; BM25 counts within "
                      f"the lexical stage's {plan.lexical_k}, 0 outside"))
+
+
+def _verify_stage(text: str, index: LateIndex, plan: SearchPlan, rows: np.ndarray, scores: np.ndarray,
+                  verifier: Verifier) -> Generator[VerifyProgress, None,
+                                                   tuple[np.ndarray, np.ndarray, list[Verified | None], StageProfile]]:
+    """Stage 3 over stage 2's ranking (``rows`` best first, ``scores`` what ranked them): the cross-encoder
+    scores the first ``verify_k`` (query, passage text) pairs, ``VERIFY_BATCH`` at a time with a
+    :class:`VerifyProgress` between batches. Returns ``(order, scores, verdicts, profile)`` of the final
+    ``final_k``: ``order`` indexes ``rows`` — the verified passages by cross-encoder score, then stage 2's
+    next ones (verdict ``None``, their stage-2 score) when ``verify_k < final_k``."""
+    t = time.perf_counter()
+    n = min(plan.verify_k, rows.shape[0])
+    ids = index.passage_ids[rows]
+    texts = [info.text for info in index.describe(ids[:n].tolist())]
+    judged = np.empty(n, dtype=np.float32)
+    tokens = 0
+    for start in range(0, n, VERIFY_BATCH):
+        batch, read = verifier.score(text, texts[start:start + VERIFY_BATCH])
+        judged[start:start + VERIFY_BATCH] = batch
+        tokens += read
+        if start + VERIFY_BATCH < n:
+            yield VerifyProgress(start + VERIFY_BATCH, n, (time.perf_counter() - t) * 1e3)
+    best = top_k(judged, ids[:n], plan.final_k)
+    rest = np.arange(n, min(rows.shape[0], plan.final_k), dtype=np.int64)
+    verdicts: list[Verified | None] = [Verified(float(judged[i]), int(i) + 1, float(scores[i])) for i in best.tolist()]
+    ms = (time.perf_counter() - t) * 1e3
+    # No vectors: the cost is transformer passes over (query, passage) pairs, counted in pairs and tokens.
+    return (np.concatenate((best, rest)), np.concatenate((judged[best], scores[rest].astype(np.float32))),
+            verdicts + [None] * rest.shape[0],
+            StageProfile("stage3:cross_encoder", int(rows.shape[0]), int(best.shape[0] + rest.shape[0]), 0, 0, 0, ms,
+                         verifier.backend, budget_rule=f"{verifier.name}; each pair truncated to "
+                         f"{verifier.max_tokens} tokens; {n} verified" + (f", then stage 2's next {rest.shape[0]} "
+                                                                          "unverified" if rest.shape[0] else ""),
+                         pairs=n, tokens=tokens))
 
 
 def _build_residuals(index: LateIndex) -> float:
@@ -188,30 +224,37 @@ def resolve_auto_plan(n_query_vectors: int, index: LateIndex, plan: SearchPlan, 
     name = get_backend(backend).name
     limit = AUTO_EXACT_PAIRS.get(name, AUTO_EXACT_PAIRS[NUMPY_REFERENCE_BACKEND])
     if pairs <= limit:
-        return (exhaustive_search_plan(plan.final_k, plan.query_vector_budget, plan.document_vector_budget),
+        return (replace(exhaustive_search_plan(plan.final_k, plan.query_vector_budget, plan.document_vector_budget),
+                        verify_k=plan.verify_k),
                 f"auto chose exact MaxSim: {pairs:,} products fit the ~20 ms budget of {limit:,} on {name}")
-    return (centroid_search_plan(plan.final_k, plan.candidate_k, plan.n_probe, plan.query_vector_budget,
-                                 plan.document_vector_budget),
+    return (replace(centroid_search_plan(plan.final_k, plan.candidate_k, plan.n_probe, plan.query_vector_budget,
+                                         plan.document_vector_budget), verify_k=plan.verify_k),
             f"auto chose the centroid plan: exact MaxSim would take {pairs:,} products, over the ~20 ms "
             f"budget of {limit:,} on {name}")
 
 
 def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
-                backend: str = NUMPY_REFERENCE_BACKEND, where: PassageFilter | None = None
-                ) -> Generator[StageProfile, None, SearchResult]:
-    """Run ``plan``; yields each stage's profile as it completes, returns the result. Raises
-    :class:`EmptyIndex` for an index without passages.
+                backend: str = NUMPY_REFERENCE_BACKEND, where: PassageFilter | None = None,
+                verifier: Verifier | None = None
+                ) -> Generator[StageProfile | VerifyProgress, None, SearchResult]:
+    """Run ``plan``; yields each stage's profile as it completes (and a :class:`VerifyProgress` between
+    batches of stage 3), returns the result. Raises :class:`EmptyIndex` for an index without passages,
+    ``ValueError`` for a plan with ``verify_k`` but no ``verifier``.
 
     ``where`` restricts every stage to passages of matching documents: stage 1 scores eligible
     passages only (the filter is pushed down, not applied to a finished top-k). An ``auto`` plan runs
     the plan :func:`resolve_auto_plan` picks; its first profile's ``note`` says which and why.
+    ``verifier`` is the cross-encoder of stage 3 (``workbench.open_verifier()``), used when ``plan.verify_k``.
     """
     get_backend(backend)  # fail before any work if the backend cannot run here
+    if plan.verify_k and verifier is None:
+        raise ValueError(f"the plan asks for stage 3 (verify_k={plan.verify_k}) but no cross-encoder was given "
+                         "(pass verifier=workbench.open_verifier())")
     if index.n_passages == 0:
         raise EmptyIndex(index.name)
     if plan.kind == "auto":
         concrete, why = resolve_auto_plan(query.n_vectors, index, plan, index.eligible_rows(where), backend)
-        gen = iter_search(query, index, concrete, backend, where)
+        gen = iter_search(query, index, concrete, backend, where, verifier)
         first = True
         while True:
             try:
@@ -232,9 +275,16 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
         if plan.kind != "hybrid" or not query.text.strip():
             raise ValueError(NO_VECTORS if query.text.strip() else "the query is empty")
         # Nothing to score by MaxSim: the hybrid plan's lexical stage alone ranks, and says so.
-        rows, scores, profile = _lexical_stage(query.text, index, plan, where, eligible, plan.final_k)
+        rows, scores, profile = _lexical_stage(query.text, index, plan, where, eligible, plan.stage2_k)
         yield profile
-        return _result(query, index, plan, backend, rows, scores, [profile], rows, where, eligible)
+        stages = [profile]
+        verified = None
+        if plan.verify_k:
+            order, scores, verified, profile = yield from _verify_stage(query.text, index, plan, rows, scores, verifier)
+            rows = rows[order]
+            stages.append(profile)
+            yield profile
+        return _result(query, index, plan, backend, rows, scores, stages, rows, where, eligible, None, verified)
     q = np.ascontiguousarray(qm[:kept_count(qm.shape[0], plan.query_vector_budget)])
     stages: list[StageProfile] = []
     candidates = None
@@ -265,28 +315,39 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
         hit_rows, scores, parts, profile = _fusion_stage(index, plan, hit_rows, scores, lexical, lexical_scores)
         stages.append(profile)
         yield profile
-    return _result(query, index, plan, backend, hit_rows, scores, stages, candidates, where, eligible, parts)
+    verified = None
+    if plan.verify_k:
+        order, scores, verified, profile = yield from _verify_stage(query.text, index, plan, hit_rows, scores, verifier)
+        hit_rows = hit_rows[order]
+        parts = [parts[i] for i in order.tolist()] if parts is not None else None
+        stages.append(profile)
+        yield profile
+    return _result(query, index, plan, backend, hit_rows, scores, stages, candidates, where, eligible, parts,
+                   verified)
 
 
 def _result(query: LateQuery, index: LateIndex, plan: SearchPlan, backend: str, hit_rows: np.ndarray,
             scores: np.ndarray, stages: list[StageProfile], candidates: np.ndarray | None,
-            where: PassageFilter | None, eligible: np.ndarray | None, parts: list[ScoreParts] | None = None
-            ) -> SearchResult:
+            where: PassageFilter | None, eligible: np.ndarray | None, parts: list[ScoreParts] | None = None,
+            verified: list[Verified | None] | None = None) -> SearchResult:
     ids = index.passage_ids[hit_rows]
     infos = index.describe(ids.tolist()) if index.catalog is not None else [None] * len(ids)
     parts = parts or [None] * len(ids)
-    hits = [Hit(rank + 1, int(pid), float(score), int(row), info, part)
-            for rank, (pid, score, row, info, part) in enumerate(zip(ids, scores, hit_rows, infos, parts))]
+    verified = verified or [None] * len(ids)
+    hits = [Hit(rank + 1, int(pid), float(score), int(row), info, part, check)
+            for rank, (pid, score, row, info, part, check)
+            in enumerate(zip(ids, scores, hit_rows, infos, parts, verified))]
     n_eligible = index.n_passages if eligible is None else int(eligible.sum())
     return SearchResult(query, plan, get_backend(backend).name, hits, stages, index, candidates,
                         where if where is not None and not where.is_empty else None, n_eligible)
 
 
 def search_with_plan(query: LateQuery, index: LateIndex, plan: SearchPlan,
-                     backend: str = NUMPY_REFERENCE_BACKEND, where: PassageFilter | None = None
-                     ) -> SearchResult:
-    """Run every stage of ``plan`` (within ``where``) and return ranked hits with one profile per stage."""
-    gen = iter_search(query, index, plan, backend, where)
+                     backend: str = NUMPY_REFERENCE_BACKEND, where: PassageFilter | None = None,
+                     verifier: Verifier | None = None) -> SearchResult:
+    """Run every stage of ``plan`` (within ``where``, stage 3 with ``verifier``) and return ranked hits
+    with one profile per stage."""
+    gen = iter_search(query, index, plan, backend, where, verifier)
     while True:
         try:
             next(gen)

@@ -16,7 +16,7 @@ from .page_view import PageView
 from .tokens_in_text import tinted_html, token_spans
 
 
-def passage_html(hit: Hit, al: Alignment) -> str:
+def passage_html(hit: Hit, al: Alignment, verify_k: int = 0) -> str:
     """Passage text, tokens tinted by max similarity to any query token; argmax tokens in bold."""
     text, tokens = hit.info.text, list(al.passage_tokens)
     where = f"{html.escape(Path(hit.path or '').name)}" + (f" · page {hit.page}" if hit.page else "")
@@ -32,16 +32,22 @@ def passage_html(hit: Hit, al: Alignment) -> str:
     is_best[al.best] = True
     body = tinted_html(text, token_spans(text, tokens), weights.tolist(), is_best.tolist())
     return (f"<p style='color:#555'>#{hit.rank} · {where} · passage {hit.passage_id} · "
-            f"{score_html(hit)}</p><p style='line-height:140%'>{body}</p>"
+            f"{score_html(hit, verify_k)}</p><p style='line-height:140%'>{body}</p>"
             f"<p style='color:#777; font-size:small'>Tint: each token's best similarity to any query token "
             f"(min→max of this passage); <b>bold</b>: the token some query token matched (its row argmax).</p>")
 
 
-def score_html(hit: Hit) -> str:
-    """The hit's score, and under a fused hybrid plan the two parts it combines, each with its rank."""
-    if hit.parts is None:
-        return f"score {hit.score:.4f}"
-    return f"fused score {hit.score:.4f} = {hit.parts.describe()}"
+def score_html(hit: Hit, verify_k: int = 0) -> str:
+    """The hit's score: under stage 3 the cross-encoder's and where stage 2 ranked it; under a fused hybrid
+    plan the two parts stage 2 combined, each with its rank."""
+    fused = f"fused score {hit.score if hit.verified is None else hit.verified.stage2_score:.4f}"
+    stage2 = (f"{fused} = {hit.parts.describe()}" if hit.parts is not None
+              else f"score {hit.score if hit.verified is None else hit.verified.stage2_score:.4f}")
+    if hit.verified is not None:
+        return f"{hit.verified.describe()} · stage 2 {stage2}"
+    if verify_k:
+        return f"{stage2} · not verified (stage 2 rank below verify_k = {verify_k})"
+    return stage2
 
 
 class HitDetail(QSplitter):
@@ -72,7 +78,8 @@ class HitDetail(QSplitter):
         self.open_button.clicked.connect(self.open_requested)
         self.alignment: Alignment | None = None
 
-    def show_hit(self, hit: Hit | None, al: Alignment | None) -> None:
+    def show_hit(self, hit: Hit | None, al: Alignment | None, verify_k: int = 0) -> None:
+        """Show ``hit`` with its alignment ``al`` (``None``: clear); ``verify_k`` is its plan's stage 3 depth."""
         self.alignment = al
         self.heatmap.set_alignment(al if al is not None and al.similarities.size else None)
         if hit is None or al is None or hit.info is None:
@@ -81,7 +88,7 @@ class HitDetail(QSplitter):
             self.page_label.setText("")
             self.open_button.setEnabled(False)
             return
-        self.passage.setHtml(passage_html(hit, al))
+        self.passage.setHtml(passage_html(hit, al, verify_k))
         self.open_button.setEnabled(hit.page is not None)
         self.page_label.setText(f"{Path(hit.path or '').name} — page {hit.page}" if hit.page else
                                 f"{Path(hit.path or '').name} (no pages: text source)")

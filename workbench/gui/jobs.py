@@ -17,6 +17,7 @@ from ..collection import REOPEN_ATTEMPTS, Collection, IngestEvent
 from ..core import IndexChanged, PassageFilter, SearchPlan, SearchResult, iter_search, search_with_plan
 from ..core.metrics import overlap_recall
 from ..core.plans import exhaustive_search_plan
+from ..core.verification import VerifyProgress
 from .hits_view import hit_snippets
 
 
@@ -57,7 +58,8 @@ def event_steps(gen: Iterator[IngestEvent], token: CancelToken) -> Iterator[Inge
 
 def search_steps(coll: Collection, text: str, plan: SearchPlan, backend: str, token: CancelToken,
                  measure_recall: bool = True, where: PassageFilter | None = None) -> Iterator[Any]:
-    """Yields ``("encoded", query)``, then ``("stage", profile)`` per stage; returns a :class:`SearchRun`.
+    """Yields ``("encoded", query)``, then ``("stage", profile)`` per stage (and ``("verifying", progress)``
+    between batches of stage 3); returns a :class:`SearchRun`.
 
     ``where`` limits the search, and the exhaustive reference of stage-1 recall, to matching documents.
     When a writer changes the index mid-search (``IndexChanged``), it yields ``("restarted", reason)``
@@ -65,18 +67,20 @@ def search_steps(coll: Collection, text: str, plan: SearchPlan, backend: str, to
     """
     query = coll.encode_query(text)
     yield ("encoded", query)
+    verifier = coll.verifier_for(plan)     # stage 3's model loads here, off the UI thread
     for attempt in range(REOPEN_ATTEMPTS):
         index = coll.late_index()
         try:
-            gen = iter_search(query, index, plan, backend, where)
+            gen = iter_search(query, index, plan, backend, where, verifier)
             while True:
                 if token.cancelled:
                     return None
                 try:
-                    yield ("stage", next(gen))
+                    step = next(gen)
                 except StopIteration as done:
                     result: SearchResult = done.value
                     break
+                yield ("verifying" if isinstance(step, VerifyProgress) else "stage", step)
             recall = None
             if measure_recall and result.stage1_candidates is not None and not token.cancelled:
                 reference = exhaustive_search_plan(plan.final_k, plan.query_vector_budget, plan.document_vector_budget)

@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status, 1)
 
         self.search_bar.search_requested.connect(self.search)
+        self.search_bar.verify_k.valueChanged.connect(self._show_verify_cost)
         self.collection_panel.add_requested.connect(self.ingest)
         self.collection_panel.remove_requested.connect(self.remove)
         self.collection_panel.watch_requested.connect(self.set_watched)
@@ -283,8 +284,13 @@ class MainWindow(QMainWindow):
                     on_error=lambda e, s=serial: self._search_error(s, e))
 
     def _search_step(self, serial: int, step) -> None:
-        if serial == self._search_serial and step[0] == "stage":
+        if serial != self._search_serial:
+            return
+        if step[0] == "stage":
             self.status.setText(f"{step[1].name}: {step[1].candidates_out} candidates in {step[1].ms:.1f} ms…")
+        elif step[0] == "verifying":
+            self.status.setText(f"stage 3: the cross-encoder has read {step[1].done} of {step[1].total} passages in "
+                                f"{step[1].ms / 1e3:.1f} s… (Esc cancels)")
 
     def _search_error(self, serial: int, exc: Exception) -> None:
         if serial == self._search_serial:
@@ -325,6 +331,7 @@ class MainWindow(QMainWindow):
         if serial != self._search_serial:
             return
         self.stages.set_stages(run.result.stages, run.stage1_recall)
+        self._show_verify_cost()      # the cross-encoder's rate, as this search measured it
         if self.tabs.currentIndex() == 1:
             self.run_compare()
         self.search_finished.emit(run)
@@ -364,7 +371,7 @@ class MainWindow(QMainWindow):
         hit = self.hits.hits_model.hit(rows[0].row()) if rows else None
         if hit is None or self.result is None:
             return
-        self.detail.show_hit(hit, self.result.alignment(hit))
+        self.detail.show_hit(hit, self.result.alignment(hit), self.result.plan.verify_k)
         if hit.page is None or self.coll is None:
             self.detail_ready.emit()
             return
@@ -396,6 +403,12 @@ class MainWindow(QMainWindow):
             self.collection_panel.set_documents(documents)
             self.filter_bar.set_documents(documents)
             self._update_status()
+            self._show_verify_cost()
+
+    def _show_verify_cost(self) -> None:
+        """Stage 3's expected time beside its control, before it runs (the model's rate as measured so far)."""
+        if self.coll is not None:
+            self.search_bar.show_verify_cost(self.coll.verify_estimate_ms(self.search_bar.verify_k.value()))
 
     def _update_status(self, prefix: str = "") -> None:
         if self.coll is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QSpinBox, QToolButton, QVBoxLayout, QWidget)
@@ -57,6 +59,13 @@ class SearchBar(QWidget):
         self.residual.setToolTip("centroid plan: the exact stage scores vectors rebuilt from centroid + 2-bit "
                                  "residual (36 bytes per token) instead of the stored float16 ones (256)")
         self.residual.setEnabled(False)
+        self.verify_k = _spin(0, 0, 1000, "verify_k (stage 3): a cross-encoder rereads stage 2's best N passages "
+                                          "with the query and reranks them; about 15 ms per passage here "
+                                          "(off: no stage 3)")
+        self.verify_k.setSpecialValueText("off")
+        self.verify_cost = QLabel("")
+        self.verify_cost.setToolTip("expected time of stage 3 on this machine: passages × their mean tokens × "
+                                    "the cross-encoder's measured milliseconds per token")
         self.q_budget = _spin(0, 0, 512, "query vector budget: first N query vectors (0 = all)")
         self.d_budget = _spin(0, 0, 4096, "document vector budget: first N vectors per passage (0 = all)")
         self.backend = QComboBox()
@@ -77,7 +86,7 @@ class SearchBar(QWidget):
         self.more.setText("plan options")
         self.more.setCheckable(True)
         self.more.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        self.more.setToolTip("candidate_k, lexical_k, n_probe, vector budgets and stage-1 recall")
+        self.more.setToolTip("candidate_k, lexical_k, fusion, n_probe, vector budgets, stage-1 recall and stage 3")
         self.options = QWidget()
         top = QHBoxLayout()
         top.addWidget(self.query, 1)
@@ -95,6 +104,9 @@ class SearchBar(QWidget):
             second.addWidget(w)
             if w is self.n_probe:
                 second.addWidget(self.residual)
+        second.addWidget(QLabel("verify top"))
+        second.addWidget(self.verify_k)
+        second.addWidget(self.verify_cost)
         second.addWidget(self.recall)
         second.addStretch(1)
         rows = QVBoxLayout(self)
@@ -126,6 +138,14 @@ class SearchBar(QWidget):
 
     def plan(self) -> SearchPlan:
         """The plan the controls describe (``ValueError`` with a plain message when inconsistent)."""
+        return replace(self._stages(), verify_k=self.verify_k.value())
+
+    def show_verify_cost(self, ms: float | None) -> None:
+        """Show stage 3's expected time for the chosen ``verify_k`` (``None``: nothing to estimate)."""
+        self.verify_cost.setText("" if ms is None or not self.verify_k.value() else
+                                 f"≈{ms / 1e3:.1f} s" if ms >= 1000 else f"≈{ms:.0f} ms")
+
+    def _stages(self) -> SearchPlan:
         if self.kind.currentData() == "exhaustive":
             return exhaustive_search_plan(self.final_k.value(), self.q_budget.value(), self.d_budget.value())
         if self.kind.currentData() == "auto":
@@ -149,7 +169,7 @@ class SearchBar(QWidget):
         return {"kind": self.kind.currentData(), "final_k": self.final_k.value(),
                 "candidate_k": self.candidate_k.value(), "lexical_k": self.lexical_k.value(),
                 "n_probe": self.n_probe.value(), "fusion": self.fusion.currentData(),
-                "fusion_weight": self.fusion_weight.value(),
+                "fusion_weight": self.fusion_weight.value(), "verify_k": self.verify_k.value(),
                 "q_budget": self.q_budget.value(),
                 "d_budget": self.d_budget.value(), "backend": self.backend_name(),
                 "recall": self.recall.isChecked(), "residual": self.residual.isChecked(),
@@ -157,7 +177,7 @@ class SearchBar(QWidget):
 
     def apply_settings(self, s: dict) -> None:
         for key, box in (("final_k", self.final_k), ("candidate_k", self.candidate_k),
-                         ("lexical_k", self.lexical_k), ("n_probe", self.n_probe),
+                         ("lexical_k", self.lexical_k), ("n_probe", self.n_probe), ("verify_k", self.verify_k),
                          ("q_budget", self.q_budget), ("d_budget", self.d_budget)):
             if key in s:
                 box.setValue(int(s[key]))

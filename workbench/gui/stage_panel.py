@@ -25,8 +25,11 @@ TABLE_HEADERS = ("stage", "candidates in → out", "backend", "ms", "budget rule
 
 
 def _count_text(s: StageProfile) -> str:
-    """"12 × 6,400 = 76,800": query vectors × document vectors = similarities computed."""
+    """"12 × 6,400 = 76,800": query vectors × document vectors = similarities computed; a cross-encoder
+    stage counts (query, passage) pairs and the tokens it read instead."""
     q, d, p = s.query_vectors, s.document_vectors, s.pairwise_similarities
+    if s.pairs:
+        return f"no vectors: {s.pairs:,} text pairs, {s.tokens:,} tokens"
     if p == 0:
         return "no vectors scored"
     return f"{q:,} × {d:,} = {p:,}" if q * d == p else f"{q:,} q · {d:,} d · {p:,} pairs"
