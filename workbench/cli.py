@@ -255,22 +255,21 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from .collection import Collection
-    from .evaluation import compare_runs, evaluate, load_qrels, load_queries
+    from .core.generators import run_to_end
+    from .evaluation import iter_compare, load_qrels, load_queries
     plan = _plan_from(args)
     other = _plan_from(_compared_args(args, args.compare)) if args.compare else None
     backend = _backend_from(args)
     coll = Collection.open(args.index, model=args.model, read_only=True, trust_remote_code=args.trust_remote_code)
     coll.verifier_model = args.verifier
     queries, qrels, where = load_queries(Path(args.queries)), load_qrels(Path(args.qrels)), _filter_from(args, coll)
-    out = evaluate(coll, queries, qrels, plan, backend, where)
+    out, out_b, diff = run_to_end(iter_compare(coll, queries, qrels, plan, other, backend, where))
     if other is None:
         if args.json:
             print(json.dumps(out, indent=2))
         else:
             _print_run(out)
     else:
-        out_b = evaluate(coll, queries, qrels, other, backend, where)
-        diff = compare_runs(out, out_b)
         if args.json:
             print(json.dumps({"a": out, "b": out_b, "difference": diff}, indent=2))
         else:
@@ -308,15 +307,9 @@ def _compared_args(args: argparse.Namespace, spec: str) -> argparse.Namespace:
     return out
 
 
-def _describe_plan(out: dict) -> str:
-    plan = out["plan"]
-    shown = {k: v for k, v in plan.items() if k != "kind" and v not in (0, "none", "float16", 0.0)
-             and not (k == "fusion_weight" and plan["fusion"] == "none")}
-    return plan["kind"] + (" (" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")" if shown else "")
-
-
 def _print_run(out: dict) -> None:
-    print(f"{'plan':<15}{_describe_plan(out)} [{out['backend']}]")
+    from .evaluation import describe_plan
+    print(f"{'plan':<15}{describe_plan(out['plan'])} [{out['backend']}]")
     print(f"{'queries':<15}{out['queries']}")
     for key in ("ndcg@10", "recall@10", "recall@100", "mrr@10"):
         lo, hi = out["ci95"][key]
@@ -327,7 +320,9 @@ def _print_run(out: dict) -> None:
 
 
 def _print_comparison(a: dict, b: dict, diff: dict) -> None:
-    print(f"A: {_describe_plan(a)}\nB: {_describe_plan(b)}\n[{a['backend']}; {diff['ndcg@10']['queries']} queries "
+    from .evaluation import describe_plan
+    print(f"A: {describe_plan(a['plan'])}\nB: {describe_plan(b['plan'])}\n[{a['backend']}; "
+          f"{diff['ndcg@10']['queries']} queries "
           "both evaluated; intervals: 95% percentile bootstrap over queries, paired for A−B]")
     print(f"{'metric':<12}{'A':>8}{'B':>8}{'A−B':>9}  {'95% CI of A−B':<20}{'A wins/loses/ties':>18}")
     for key, d in diff.items():

@@ -17,9 +17,11 @@ import json
 from dataclasses import replace
 from pathlib import Path
 from statistics import fmean
+from typing import Generator
 
 from .collection import Collection
 from .core import PassageFilter, SearchPlan, exhaustive_search_plan, search_with_plan
+from .core.generators import run_to_end
 from .core.metrics import bootstrap_interval, mrr_at, ndcg_at, overlap_recall, paired_difference, recall_at
 
 RANK_DEPTH = 100
@@ -65,7 +67,15 @@ def load_qrels(path: Path) -> dict[str, dict[str, float]]:
 
 def evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[str, dict[str, float]],
              plan: SearchPlan, backend: str, where: PassageFilter | None = None) -> dict:
-    """Mean metrics over the queries that have judgments (searching within ``where``, if given).
+    """Mean metrics over the queries that have judgments: :func:`iter_evaluate` run to the end."""
+    return run_to_end(iter_evaluate(coll, queries, qrels, plan, backend, where))
+
+
+def iter_evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[str, dict[str, float]],
+                  plan: SearchPlan, backend: str, where: PassageFilter | None = None
+                  ) -> Generator[tuple[int, int], None, dict]:
+    """Mean metrics over the queries that have judgments (searching within ``where``, if given); yields
+    ``(queries done, queries judged)`` after each query, so a caller can show progress and stop.
 
     ``ci95`` holds each quality metric's bootstrap interval ``[low, high]``; ``mean_stage_ms`` each stage's
     mean milliseconds (setup included) by stage name; ``per_query`` each judged,
@@ -84,11 +94,16 @@ def evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[str, 
     per_query: dict[str, dict[str, float]] = {}
     stage_ms: dict[str, list[float]] = {}
     unjudged = 0
+    total = sum(1 for qid in queries if qrels.get(qid))
+    done = 0
     for qid, text in queries.items():
         judged = qrels.get(qid)
         if not judged:
             unjudged += 1
             continue
+        if done:
+            yield done, total
+        done += 1
         try:
             if text is None:
                 raise ValueError("its \"text\" is missing or not a string")
@@ -126,6 +141,37 @@ def evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[str, 
     out["mean_stage_ms"] = {name: round(fmean(v), 3) for name, v in stage_ms.items()}
     out["per_query"] = per_query
     return out
+
+
+def iter_compare(coll: Collection, queries: dict[str, str | None], qrels: dict[str, dict[str, float]],
+                 plan_a: SearchPlan, plan_b: SearchPlan | None, backend: str, where: PassageFilter | None = None
+                 ) -> Generator[tuple[str, int, int], None, tuple[dict, dict | None, dict | None]]:
+    """Evaluate ``plan_a`` and, if given, ``plan_b`` on the same queries; yields ``("A" or "B", queries
+    done, queries judged)`` as it goes; returns ``(run A, run B, A − B)`` (``None`` without ``plan_b``),
+    the difference as :func:`compare_runs` gives it."""
+    runs = []
+    for label, plan in (("A", plan_a), ("B", plan_b)):
+        if plan is None:
+            continue
+        gen = iter_evaluate(coll, queries, qrels, plan, backend, where)
+        while True:
+            try:
+                done, total = next(gen)
+            except StopIteration as finished:
+                runs.append(finished.value)
+                break
+            yield label, done, total
+    if plan_b is None:
+        return runs[0], None, None
+    return runs[0], runs[1], compare_runs(runs[0], runs[1])
+
+
+def describe_plan(plan: dict) -> str:
+    """A plan (as ``SearchPlan.to_dict()``) in one line, naming only what differs from the defaults:
+    ``hybrid (final_k=10, candidate_k=100, lexical_k=100, fusion=rrf, fusion_weight=0.3)``."""
+    shown = {k: v for k, v in plan.items() if k != "kind" and v not in (0, "none", "float16", 0.0)
+             and not (k == "fusion_weight" and plan["fusion"] == "none")}
+    return plan["kind"] + (" (" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")" if shown else "")
 
 
 def compare_runs(a: dict, b: dict) -> dict:

@@ -20,6 +20,7 @@ from .budgets import kept_count, kept_counts
 from .blas import one_blas_thread
 from .centroids import build_centroid_index, probe_candidates, widened_probe
 from .filters import PassageFilter
+from .generators import run_to_end
 from .fusion import RRF_K, ScoreParts, fuse, fusion_label
 from .layouts import EmptyIndex, LateIndex, LateQuery, gather_indices
 from .plans import SearchPlan
@@ -347,9 +348,4 @@ def search_with_plan(query: LateQuery, index: LateIndex, plan: SearchPlan,
                      verifier: Verifier | None = None) -> SearchResult:
     """Run every stage of ``plan`` (within ``where``, stage 3 with ``verifier``) and return ranked hits
     with one profile per stage."""
-    gen = iter_search(query, index, plan, backend, where, verifier)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as done:
-            return done.value
+    return run_to_end(iter_search(query, index, plan, backend, where, verifier))
