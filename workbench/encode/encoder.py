@@ -12,8 +12,9 @@ import json
 import logging
 import os
 import re
+import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -35,6 +36,17 @@ class EncoderError(RuntimeError):
     """The model could not be loaded or used; the message says which model and why."""
 
 
+class DownloadCancelled(EncoderError):
+    """The download of a hub model was stopped by its progress callback; finished files stay in the cache."""
+
+
+# Progress: (bytes written so far, bytes known to be needed so far) of one model's download.
+Progress = Callable[[int, int], None]
+# snapshot_download (huggingface_hub 1.x) names its bar of bytes written to disk so; its other bars count
+# network bytes without a total ("...transfer") and finished files (no name).
+BYTES_BAR = "huggingface_hub.snapshot_download"
+
+
 def _quiet_libraries() -> None:
     import transformers
     transformers.logging.set_verbosity_error()
@@ -44,11 +56,17 @@ def _quiet_libraries() -> None:
 
 
 def _hub_failure(model: str, exc: Exception) -> EncoderError:
-    """One line for a hub model that could not be had: offline, unreachable, unknown, gated."""
+    """One line for a hub model that could not be had: offline, unreachable, unknown, gated, half downloaded."""
     from huggingface_hub import constants
-    from huggingface_hub.errors import (GatedRepoError, LocalEntryNotFoundError, OfflineModeIsEnabled,
-                                        RepositoryNotFoundError)
-    if isinstance(exc, OfflineModeIsEnabled) or (isinstance(exc, LocalEntryNotFoundError) and constants.HF_HUB_OFFLINE):
+    from huggingface_hub.errors import (GatedRepoError, IncompleteSnapshotError, LocalEntryNotFoundError,
+                                        OfflineModeIsEnabled, RepositoryNotFoundError)
+    offline = isinstance(exc, OfflineModeIsEnabled) or (isinstance(exc, LocalEntryNotFoundError)
+                                                         and constants.HF_HUB_OFFLINE)
+    if isinstance(exc, IncompleteSnapshotError):
+        why = ("only part of it is in the Hugging Face cache (a download that did not finish) and "
+               + ("offline mode is on (HF_HUB_OFFLINE)" if offline else "the model hub is not reachable")
+               + ": connect once to finish it")
+    elif offline:
         why = "offline mode is on (HF_HUB_OFFLINE) and the model is not in the Hugging Face cache"
     elif isinstance(exc, GatedRepoError):
         why = "the model hub says it is gated: accept its terms on huggingface.co and log in (hf auth login)"
@@ -63,14 +81,83 @@ def _hub_failure(model: str, exc: Exception) -> EncoderError:
     return EncoderError(f"could not load model {model!r}: {why}")
 
 
-def resolve_model(model: str, trust_remote_code: bool = False) -> Path:
-    """The local folder of ``model``: a folder as given, or a model hub id (``owner/name``) downloaded into
-    the Hugging Face cache (with progress bars on stderr), or taken from the cache when the hub is not
-    reachable. Before any weights, the small files that choose code are fetched and checked (see
-    :mod:`.model_trust`) unless ``trust_remote_code``.
+def has_weights(folder: Path) -> bool:
+    """Whether ``folder`` (a model snapshot) holds weights (``*.safetensors`` or ``*.bin``) at any depth: a
+    download stopped after the small files leaves a folder without them."""
+    return any(p.suffix in (".safetensors", ".bin") for p in folder.rglob("*") if p.is_file())
 
-    Raises :class:`EncoderError` (one line: offline, unreachable, unknown, gated) or
-    :class:`~.model_trust.UntrustedModel`.
+
+class _DownloadMeter:
+    """Counts the bytes ``snapshot_download`` writes and reports them to ``progress``, which may raise to stop
+    the download: the exception is kept, and every later update by any download thread raises again, so
+    each file in flight stops at its next chunk (its partial file is deleted by huggingface_hub).
+
+    A file fetched by hf_xet reports from a thread of hf_xet's own, which (going by hf_xet 1.8's "Python
+    exception updating progress" message) logs an exception raised there rather than stopping, so such a
+    file may finish before the download stops; :func:`resolve_model` still reports the cancel then."""
+
+    def __init__(self, progress: Progress) -> None:
+        from huggingface_hub.utils import tqdm as hf_tqdm
+
+        self.progress = progress
+        self.stopped: BaseException | None = None
+        self._lock = threading.Lock()
+        self._byte_bars: list = []
+        meter = self
+
+        class Bar(hf_tqdm):     # the parts of tqdm snapshot_download drives, never drawn
+            def __init__(self, *args, **kwargs) -> None:
+                counts_bytes = kwargs.get("name") == BYTES_BAR
+                kwargs["disable"] = True
+                super().__init__(*args, **kwargs)
+                self.n = kwargs.get("initial") or 0
+                self.total = kwargs.get("total") or 0
+                if counts_bytes:
+                    meter._byte_bars.append(self)
+                self._counts_bytes = counts_bytes
+
+            def update(self, n: float | None = 1) -> bool | None:
+                self.n += n or 0
+                meter.report(self._counts_bytes)
+                return None
+
+            def refresh(self, *args, **kwargs) -> None:   # snapshot_download grows the total, then refreshes
+                meter.report(self._counts_bytes)
+
+        self.bar_class = Bar
+
+    def report(self, counts_bytes: bool) -> None:
+        """Hand the byte counts to the callback (under a lock: download threads call this concurrently)."""
+        with self._lock:
+            if self.stopped is not None:
+                raise DownloadCancelled("download cancelled")
+            if not counts_bytes:
+                return
+            done = int(sum(b.n for b in self._byte_bars))
+            total = int(sum(b.total or 0 for b in self._byte_bars))
+            if total == 0:
+                return      # nothing to fetch yet (or at all: a cached snapshot)
+            try:
+                self.progress(done, max(done, total))
+            except BaseException as exc:
+                self.stopped = exc
+                raise
+
+
+def resolve_model(model: str, trust_remote_code: bool = False, progress: Progress | None = None) -> Path:
+    """The local folder of ``model``: a folder as given, or a model hub id (``owner/name``) downloaded into
+    the Hugging Face cache (with progress bars on stderr, or reported to ``progress``), or taken from the
+    cache when the hub is not reachable. Before any weights, the small files that choose code are fetched
+    and checked (see :mod:`.model_trust`) unless ``trust_remote_code``.
+
+    ``progress(done, total)``: bytes of this model written to the cache so far and bytes known to be needed
+    so far (the total grows as files start; a model already cached reports nothing). It is called from
+    download threads; it may raise to stop the download, which then raises :class:`DownloadCancelled`. A
+    stopped download leaves only whole files in the cache, and a snapshot that lacks files is never taken
+    for a complete one (huggingface_hub checks the cached file listing; a folder without weights is refused).
+
+    Raises :class:`EncoderError` (one line: offline, unreachable, unknown, gated, half downloaded),
+    :class:`DownloadCancelled` or :class:`~.model_trust.UntrustedModel`.
     """
     local = Path(model).expanduser()
     if local.exists():
@@ -81,22 +168,33 @@ def resolve_model(model: str, trust_remote_code: bool = False) -> Path:
         raise EncoderError(f"could not load model {model!r}: it is neither a folder here nor a model hub id "
                            "(owner/name)")
     from huggingface_hub import snapshot_download
+    meter = _DownloadMeter(progress) if progress is not None else None
+    bars = {"tqdm_class": meter.bar_class} if meter is not None else {}
     try:
         if not trust_remote_code:
             check_model_code(Path(snapshot_download(
-                model, allow_patterns=["modules.json", "config.json", "*/config.json"])))
-        return Path(snapshot_download(model, ignore_patterns=SKIPPED_FILES))
+                model, allow_patterns=["modules.json", "config.json", "*/config.json"], **bars)))
+        folder = Path(snapshot_download(model, ignore_patterns=SKIPPED_FILES, **bars))
     except UntrustedModel:
         raise
     except Exception as exc:     # nothing was loaded yet: say why in one line
+        if meter is not None and meter.stopped is not None:
+            raise DownloadCancelled(f"could not load model {model!r}: download cancelled") from None
         raise _hub_failure(model, exc) from None
+    if meter is not None and meter.stopped is not None:    # a file fetched by hf_xet ignored the stop
+        raise DownloadCancelled(f"could not load model {model!r}: download cancelled")
+    if not has_weights(folder):
+        raise EncoderError(f"could not load model {model!r}: only part of it is in the Hugging Face cache (no "
+                           "weights: a download that did not finish); connect once to finish it")
+    return folder
 
 
 class Encoder:
     """A PyLate ``ColBERT`` model plus what the workbench needs around it."""
 
     def __init__(self, model: str = DEFAULT_MODEL, trust_remote_code: bool = False,
-                 batch_size: int = 32) -> None:
+                 batch_size: int = 32, progress: Progress | None = None) -> None:
+        """``progress``: passed to :func:`resolve_model` for a hub id that is downloaded now."""
         import torch
         from pylate import models
 
@@ -106,7 +204,7 @@ class Encoder:
         is_default = model == DEFAULT_MODEL
         self.settings = DEFAULT_SETTINGS if is_default else EncoderSettings()
         # Only a hub id ever reaches the network, in resolve_model; the model itself loads from a folder.
-        path = default_model_path() if is_default else resolve_model(model, trust_remote_code)
+        path = default_model_path() if is_default else resolve_model(model, trust_remote_code, progress)
         s = self.settings
         try:
             self.model = models.ColBERT(
