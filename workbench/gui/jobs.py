@@ -7,8 +7,12 @@ stage) and checks its :class:`CancelToken` between steps, so cancelling returns 
 
 from __future__ import annotations
 
+import functools
+import inspect
+import queue
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from superqt.utils import thread_worker
@@ -18,7 +22,37 @@ from ..core import IndexChanged, PassageFilter, SearchPlan, SearchResult, iter_s
 from ..core.metrics import overlap_recall
 from ..core.plans import exhaustive_search_plan
 from ..core.verification import VerifyProgress
+from ..encode.default_model import DEFAULT_MODEL
+from ..store import IndexStore
 from .hits_view import hit_snippets
+
+POLL_S = 0.2     # how often a job waiting on a download looks at its cancel token
+
+
+class JobError(Exception):
+    """A job's ``RuntimeError`` (an :class:`~workbench.encode.EncoderError`, say), handed on under this type:
+    superqt's worker takes a ``RuntimeError`` for a deleted Qt object and drops it with a warning, without
+    emitting ``errored`` or ``finished``. The message is the original's; ``__cause__`` is the original."""
+
+
+def _errors_reported(fn: Callable) -> Callable:
+    """``fn`` (a generator function or a plain one) with its ``RuntimeError`` re-raised as :class:`JobError`."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def steps(*args: Any) -> Iterator[Any]:
+            try:
+                return (yield from fn(*args))
+            except RuntimeError as exc:
+                raise JobError(str(exc)) from exc
+        return steps
+
+    @functools.wraps(fn)
+    def call(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except RuntimeError as exc:
+            raise JobError(str(exc)) from exc
+    return call
 
 
 class CancelToken:
@@ -94,11 +128,89 @@ def search_steps(coll: Collection, text: str, plan: SearchPlan, backend: str, to
                        "writing to it has finished")
 
 
+def download_steps(model: str, token: CancelToken) -> Iterator[tuple[str, str, int, int]]:
+    """Fetch hub model ``model`` into the Hugging Face cache (a folder or a cached model: at once), yielding
+    ``("download", model, bytes_done, bytes_total)`` as its files arrive. A cancelled ``token`` stops the
+    download at its next chunk: :class:`~workbench.encode.encoder.DownloadCancelled` ("… download cancelled")
+    is raised, like any other :class:`~workbench.encode.EncoderError` of the download.
+
+    The download runs on a helper thread (huggingface_hub calls back from its own download threads); this
+    generator turns those calls into yields and waits for the helper before it ends, so no thread outlives it.
+    """
+    from ..encode.encoder import DownloadCancelled, resolve_model
+
+    steps: queue.SimpleQueue = queue.SimpleQueue()
+    outcome: dict[str, BaseException] = {}
+
+    def progress(done: int, total: int) -> None:
+        if token.cancelled:
+            raise DownloadCancelled("download cancelled")
+        steps.put((done, total))
+
+    def fetch() -> None:
+        try:
+            resolve_model(model, progress=progress)
+        except BaseException as exc:      # handed to the generator, which raises it on the worker
+            outcome["error"] = exc
+
+    helper = threading.Thread(target=fetch, name=f"download {model}", daemon=True)
+    helper.start()
+    while helper.is_alive() or not steps.empty():
+        try:
+            done, total = steps.get(timeout=POLL_S)
+        except queue.Empty:
+            continue
+        yield ("download", model, done, total)
+    helper.join()
+    if "error" in outcome:
+        raise outcome["error"]
+
+
+def open_index_steps(path: Path, model: str | None, token: CancelToken, encoder=None,
+                     create: bool = False) -> Iterator[tuple]:
+    """Open the index at ``path`` (``create``: make a new one there, written with ``model``; else the index's
+    own recorded model), downloading a hub model first with progress (:func:`download_steps`), then loading
+    the encoder and the index off the UI thread. Yields ``("download", model, done, total)`` steps and one
+    ``("loading", model)``; returns the :class:`Collection`, or ``None`` when ``token`` was cancelled.
+
+    ``encoder``: an already loaded encoder to reuse when its model is the one needed. Raises what
+    :meth:`Collection.open` raises: a folder that holds other files, one that is not an index (the store's
+    own message), a model that cannot be had (one line) or may not run.
+    """
+    from ..encode.encoder import HUB_ID
+    from ..encode.model_trust import is_trusted, model_key
+
+    path = Path(path)
+    if create:
+        IndexStore.needs_creating(path)      # a folder with other files is refused before any download
+        coll, wanted = None, model or DEFAULT_MODEL
+    else:
+        coll = Collection.open(path)          # the store's own refusal for a folder that is not an index
+        wanted = coll.model
+    same = encoder is not None and (encoder.model_ref == wanted if wanted == DEFAULT_MODEL
+                                    else model_key(encoder.model_ref) == model_key(wanted))
+    encoder = encoder if same else None
+    # A hub id an index recorded is fetched only once the user has named it (else opening says why, below).
+    named = create or is_trusted(wanted)
+    if encoder is None and HUB_ID.fullmatch(wanted) and not Path(wanted).expanduser().exists() and named:
+        yield from download_steps(wanted, token)
+    if token.cancelled:
+        return None
+    yield ("loading", wanted)
+    if coll is None or encoder is not None:
+        coll = Collection.open(path, model=model if create else None, create=create, encoder=encoder)
+    coll.encoder  # noqa: B018 — load the model now, off the UI thread
+    coll.late_index()
+    return None if token.cancelled else coll
+
+
 def start_job(fn: Callable[..., Iterator[Any]], *args: Any, on_yield: Callable | None = None,
               on_return: Callable | None = None, on_error: Callable | None = None,
               on_finish: Callable | None = None):
     """Run generator function ``fn(*args)`` on a worker thread, wiring its signals; returns the worker."""
-    worker = thread_worker(fn, start_thread=False)(*args)
+    # With an on_error of its own, a job's error is handled there; superqt would also re-raise it on the UI
+    # thread (a traceback on stderr, a failed test) unless told to ignore it.
+    worker = thread_worker(_errors_reported(fn), start_thread=False, ignore_errors=on_error is not None)(*args)
     for signal, slot in (("yielded", on_yield), ("returned", on_return), ("errored", on_error),
                          ("finished", on_finish)):
         if slot is not None:
