@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QRect, QSettings, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QApplication, QDialog, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from ..collection import Collection, IngestEvent
+from ..encode.known_models import dim_note
 from ..ingest_times import format_eta
 from ..watch import FolderWatcher, sync_events
 from ..core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, SearchResult, available_backends,
@@ -23,13 +25,15 @@ from .filter_bar import FilterBar
 from .hit_detail import HitDetail
 from .elided_label import ElidedLabel
 from .hits_view import HitsView
-from .jobs import CancelToken, SearchRun, event_steps, search_steps, start_job
+from .jobs import CancelToken, SearchRun, event_steps, open_index_steps, search_steps, start_job
+from .new_index_dialog import NewIndexDialog, choose_index_to_open, index_folder_problem
 from .page_view import open_at_page
 from .search_bar import SearchBar
 from .stage_panel import StagePanel
 
 
 WATCH_POLL_MS = 500    # how often settled changes in watched folders (and maintenance) are looked at
+SHUTDOWN_MS = 30000    # how long closing the window (or leaving an index) waits for its jobs to stop
 
 
 def _one_line(exc: BaseException) -> str:
@@ -37,8 +41,15 @@ def _one_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+def _mb(n_bytes: int) -> str:
+    """Bytes as MB (10^6, as the model hub counts them): one decimal below 10 MB."""
+    mb = n_bytes / 1e6
+    return f"{mb:.1f}" if mb < 10 else f"{mb:.0f}"
+
+
 class MainWindow(QMainWindow):
     collection_ready = Signal()
+    switch_finished = Signal(bool)       # New/Open index ended: True if the window now shows the new index
     ingest_finished = Signal()
     search_finished = Signal(object)     # SearchRun
     detail_ready = Signal()              # the selected hit's page (or message) is shown
@@ -57,6 +68,7 @@ class MainWindow(QMainWindow):
         self.last_run: SearchRun | None = None
         self._search_token: CancelToken | None = None
         self._ingest_token: CancelToken | None = None
+        self._open_token: CancelToken | None = None    # a New/Open index job (download, then open)
         self._centroid_reason = ""     # why the running ingest retrains the centroids, if it does
         self._search_serial = 0
         self._workers: set = set()
@@ -116,6 +128,11 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+L"), self, self._focus_search)
         QShortcut(QKeySequence("Ctrl+O"), self, self.collection_panel.choose_files)
         QShortcut(QKeySequence(Qt.Key_Escape), self, self.cancel)
+        index_menu = self.menuBar().addMenu("&Index")
+        self.new_index_action = index_menu.addAction("&New index…", self.new_index)
+        self.new_index_action.setShortcut(QKeySequence("Ctrl+N"))
+        self.open_index_action = index_menu.addAction("&Open index…", self.open_index)
+        self.open_index_action.setShortcut(QKeySequence("Ctrl+Shift+O"))   # Ctrl+O adds files
         self._restore_settings()
         self._set_enabled(False)
 
@@ -145,6 +162,7 @@ class MainWindow(QMainWindow):
         coll.merge_in_background = True   # an ingest ends at its commit; merges never hold up the next one
         self.settings.setValue("last_index", str(self.index_path))
         self._refresh_collection()
+        self._prefer_a_backend_that_fits(coll)
         self._set_enabled(True)
         self.collection_ready.emit()
         self._follow_watched()
@@ -154,6 +172,15 @@ class MainWindow(QMainWindow):
             paths, self._pending_paths = self._pending_paths, []
             self.ingest(paths)
 
+    def _prefer_a_backend_that_fits(self, coll: Collection) -> None:
+        """An index of other than 128-d vectors cannot be searched by the Mojo exact backend: choose the NumPy
+        reference for it, and say why in the status bar."""
+        note = dim_note(coll.store.dim)
+        if note and self.search_bar.backend_name() == MOJO_EXACT_CPU_BACKEND:
+            self.search_bar.backend.setCurrentIndex(self.search_bar.backend.findData(NUMPY_REFERENCE_BACKEND))
+        if note:
+            self._update_status(note)
+
     def _open_failed(self, exc: Exception) -> None:
         self.status.setText(f"cannot open {self.index_path}: {_one_line(exc)}")
         QMessageBox.warning(self, "Cannot open index", _one_line(exc))
@@ -161,6 +188,9 @@ class MainWindow(QMainWindow):
     def ingest(self, paths: list[str]) -> None:
         if self.coll is None:
             self._pending_paths += list(paths)
+            return
+        if self._open_token is not None:
+            self.status.setText("another index is being opened; add files once it is open (Esc cancels it)")
             return
         if self._ingest_token is not None:
             self.status.setText("an ingest is already running; wait for it or cancel it (Esc)")
@@ -176,11 +206,123 @@ class MainWindow(QMainWindow):
         self._start(event_steps, events, token, on_yield=self._ingest_event, on_error=self._ingest_error,
                     on_finish=self._ingest_done)
 
+    # -- another index: New index…, Open index… ---------------------------------------------------------
+    def new_index(self) -> None:
+        """Index ▸ New index…: ask for a folder and an encoder, then :meth:`switch_index` to it."""
+        dialog = NewIndexDialog(self)
+        if dialog.exec() == QDialog.Accepted:
+            folder, model = dialog.choice()
+            self.switch_index(folder, model, create=True)
+
+    def open_index(self) -> None:
+        """Index ▸ Open index…: a folder chooser; a folder that is not an index is refused in the store's words."""
+        folder = choose_index_to_open(self, str(self.index_path.parent))
+        if folder is None:
+            return
+        problem = index_folder_problem(folder)
+        if problem:
+            self.status.setText(f"cannot open {folder}: {problem}")
+            QMessageBox.warning(self, "Not a Kayak index", problem)
+            return
+        self.switch_index(folder)
+
+    def switch_index(self, path: Path, model: str | None = None, create: bool = False) -> None:
+        """Show the index at ``path`` in this window (``create``: a new one written with ``model``). The running
+        jobs of the current index are cancelled and waited for first; the model is downloaded (progress and
+        Esc/Cancel in the collection panel) and loaded on a worker; the current index stays searchable until
+        the new one is ready, and stays shown if the new one fails or is cancelled."""
+        if self._open_token is not None:
+            self.status.setText("another index is being opened; wait for it or cancel it (Esc)")
+            return
+        token = self._open_token = CancelToken()    # from now on no ingest starts on the current index
+        self._stop_jobs()
+        # The stopped jobs' last signals (an ingest's end, say) are queued: let them be delivered first.
+        QTimer.singleShot(0, lambda: self._start_switch(token, Path(path), model, create))
+
+    def _stop_jobs(self) -> None:
+        """Cancel the current index's ingest and search and wait for every worker (as :meth:`shutdown`)."""
+        for token in (self._ingest_token, self._search_token):
+            if token is not None:
+                token.cancel()
+        self._search_serial += 1      # results of a cancelled search are ignored
+        self._search_token = None
+        QThreadPool.globalInstance().waitForDone(SHUTDOWN_MS)
+
+    def _start_switch(self, token: CancelToken, path: Path, model: str | None, create: bool) -> None:
+        what = f"creating {path} with model {model}" if create else f"opening {path}"
+        self.collection_panel.set_busy(True, f"{what}…")
+        self.collection_panel.progress.setRange(0, 0)     # busy until the first byte counts arrive
+        self.status.setText(f"{what}… (Esc cancels)")
+        encoder = self.coll.encoder if self.coll is not None else self._encoder
+        self._start(open_index_steps, path, model, token, encoder, create,
+                    on_yield=self._switch_step, on_return=lambda coll, p=path: self._switched(p, coll),
+                    on_error=lambda e, p=path: self._switch_failed(p, e))
+
+    def _switch_step(self, step: tuple) -> None:
+        panel = self.collection_panel
+        if step[0] == "download":
+            _, model, done, total = step
+            # KiB on the bar: QProgressBar counts in 32-bit ints, bytes would overflow past 2 GB
+            panel.set_progress(done // 1024, total // 1024, f"downloading {model}: {_mb(done)} of {_mb(total)} MB "
+                                                            "(Esc cancels)")
+        elif step[0] == "loading":
+            panel.progress.setRange(0, 0)
+            panel.current.setText(f"loading {step[1]} and the index…")
+
+    def _switched(self, path: Path, coll: Collection | None) -> None:
+        """The new index is open: stop what still runs on the current one, then show the new one."""
+        if coll is None:
+            self._open_token = None
+            self.collection_panel.set_busy(False)
+            self._switch_ended(False, "cancelled; the index shown is unchanged")
+            return
+        self._stop_jobs()      # searches started meanwhile on the current index; their results arrive first
+        QTimer.singleShot(0, lambda: self._show_switched(path, coll))
+
+    def _show_switched(self, path: Path, coll: Collection) -> None:
+        self._open_token = None
+        self.collection_panel.set_busy(False)
+        self._watch_timer.stop()
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+        if self.coll is not None:
+            self.coll.stop_maintenance()
+        self.coll, self.result, self.last_run = None, None, None
+        self._search_serial += 1
+        self.hits.hits_model.set_result(None)
+        self.detail.show_hit(None, None)
+        self.stages.clear()
+        self.compare.summary.setText("")
+        for table in (self.compare.left, self.compare.right, self.compare.latency):
+            table.setRowCount(0)
+        self.index_path = path
+        self._encoder = coll.encoder
+        self.setWindowTitle(f"Kayak Workbench — {path.name}")
+        self._collection_opened(coll)
+        note = dim_note(coll.store.dim)
+        self.collection_panel.current.setText(f"opened {path} (encoder {coll.store.manifest.get('encoder_identity')})"
+                                              + (f"; {note}" if note else ""))
+        self.switch_finished.emit(True)
+
+    def _switch_failed(self, path: Path, exc: Exception) -> None:
+        self._open_token = None
+        self.collection_panel.set_busy(False)
+        self._switch_ended(False, f"cannot open {path}: {_one_line(exc)}")
+
+    def _switch_ended(self, switched: bool, text: str) -> None:
+        if self.coll is not None:
+            self._refresh_collection()     # the index shown stays; its status first, then why nothing changed
+        self.collection_panel.current.setText(text)
+        self.status.setText(text)
+        self.switch_finished.emit(switched)
+
     # -- watched folders -----------------------------------------------------------------------------
     def set_watched(self, folder: str, watched: bool) -> None:
         """Start or stop following ``folder``; a folder newly watched is indexed now."""
-        if self.coll is None or self._ingest_token is not None:
-            self.status.setText("wait for the running ingest to finish (or cancel it) to change watched folders")
+        if self.coll is None or self._ingest_token is not None or self._open_token is not None:
+            self.status.setText("wait for the running ingest or index opening to finish (or cancel it) to change "
+                                "watched folders")
             self.collection_panel.set_watched(self.coll.watched_folders() if self.coll else [])
             return
         try:
@@ -214,7 +356,7 @@ class MainWindow(QMainWindow):
         if self.coll.centroids_trained_because and not self.coll.maintaining and self._ingest_token is None:
             why, self.coll.centroids_trained_because = self.coll.centroids_trained_because, None
             self._say_centroids_trained(why)
-        if self._watcher is None or self._ingest_token is not None:
+        if self._watcher is None or self._ingest_token is not None or self._open_token is not None:
             return
         if batch := self._watcher.due():
             self._run_events(sync_events(self.coll, self._watcher, batch), f"{len(batch)} watched paths changed…")
@@ -255,7 +397,7 @@ class MainWindow(QMainWindow):
         self.collection_panel.current.setText(f"token centroids trained ({why})")
 
     def remove(self, paths: list[str]) -> None:
-        if self.coll is None or self._ingest_token is not None:
+        if self.coll is None or self._ingest_token is not None or self._open_token is not None:
             return
         self._start(lambda c, p: c.remove(p), self.coll, paths,
                     on_return=lambda removed: self._refresh_collection(),
@@ -357,9 +499,12 @@ class MainWindow(QMainWindow):
         self.compare_finished.emit()
 
     def cancel(self) -> None:
-        for token in (self._ingest_token, self._search_token):
+        for token in (self._ingest_token, self._search_token, self._open_token):
             if token is not None:
                 token.cancel()
+        if self._open_token is not None:
+            self.collection_panel.current.setText("stopping: the download stops at its next chunk, the opening "
+                                                  "after the step in progress…")
         if self._search_token is not None:
             self._search_serial += 1  # results of the cancelled search are ignored
             self._search_token = None
@@ -478,10 +623,9 @@ class MainWindow(QMainWindow):
         s.endGroup()
         s.sync()
 
-    def shutdown(self, timeout_ms: int = 30000) -> None:
+    def shutdown(self, timeout_ms: int = SHUTDOWN_MS) -> None:
         """Cancel every job and wait for the workers to finish (no thread outlives the window)."""
         self.cancel()
-        from PySide6.QtCore import QThreadPool
         QThreadPool.globalInstance().waitForDone(timeout_ms)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
