@@ -84,3 +84,21 @@ def train_now(store) -> None:
     packed = store.packed_segments()
     store.centroids.train(LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids),
                           packed.files, packed.sizes)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, encoder):
+    """The main window on a fresh index ``tmp_path/gui.kayak`` (settings in ``tmp_path``), opened and ready;
+    afterwards it is shut down and no worker thread may outlive it."""
+    from PySide6.QtCore import QSettings, QThreadPool
+    from workbench.gui.main_window import MainWindow
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    win = MainWindow(tmp_path / "gui.kayak", settings, encoder=encoder)
+    qtbot.addWidget(win)
+    win.resize(1500, 950)
+    win.show()
+    with qtbot.waitSignal(win.collection_ready, timeout=60000):
+        win.open_collection()
+    yield win
+    win.shutdown()
+    assert QThreadPool.globalInstance().activeThreadCount() == 0  # no worker outlives the test

@@ -23,7 +23,11 @@ QUERIES = {"1": "yeast in bread", "2": "ice carving valleys", "3": "lava from vo
 
 @pytest.fixture
 def beir(tmp_path):
-    folder = tmp_path / "tiny-beir"
+    return write_beir(tmp_path / "tiny-beir")
+
+
+def write_beir(folder):
+    """A six-document BEIR set (corpus, queries with one null text, qrels/test.tsv) in ``folder``."""
     (folder / "qrels").mkdir(parents=True)
     (folder / "corpus.jsonl").write_text("".join(json.dumps({"_id": k, "title": "", "text": v}) + "\n"
                                                  for k, v in DOCS.items()))

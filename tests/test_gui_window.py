@@ -12,7 +12,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QDate, QSettings, QThreadPool  # noqa: E402
+from PySide6.QtCore import QDate, QSettings  # noqa: E402
 
 from conftest import make_pdf  # noqa: E402
 from workbench.core import PassageFilter  # noqa: E402
@@ -22,20 +22,6 @@ from workbench.gui.stall_meter import StallMeter  # noqa: E402
 PAGES = ["Volcanoes erupt when magma rises through the crust and vents as lava, ash and volcanic gas.",
          "Photosynthesis lets green plants turn sunlight, water and carbon dioxide into glucose and oxygen.",
          "The offside rule in football forbids an attacker from being behind the last defender."]
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, encoder):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-    win = MainWindow(tmp_path / "gui.kayak", settings, encoder=encoder)
-    qtbot.addWidget(win)
-    win.resize(1500, 950)
-    win.show()
-    with qtbot.waitSignal(win.collection_ready, timeout=60000):
-        win.open_collection()
-    yield win
-    win.shutdown()
-    assert QThreadPool.globalInstance().activeThreadCount() == 0  # no worker outlives the test
 
 
 def ingest(qtbot, win, paths, timeout=120000):
@@ -261,3 +247,29 @@ def test_a_watched_folder_is_followed_and_caught_up_with_on_the_next_start(qtbot
     unwatch.setChecked(False)                                            # the folder's entry in the menu
     assert again.collection_panel.watch.text() == "Watch…" and again.coll.watched_folders() == []
     again.shutdown()
+
+
+def test_the_evaluate_tab_runs_the_search_bars_plan_against_a_baseline(qtbot, window, tmp_path):
+    from test_eval_view import write_beir
+    beir = write_beir(tmp_path / "beir")
+    ingest(qtbot, window, [beir / "corpus.jsonl"])
+    tab = window.evaluation
+    assert tab.load_set(beir)
+    window.tabs.setCurrentWidget(tab)
+    bar = window.search_bar
+    bar.kind.setCurrentIndex(bar.kind.findData("hybrid"))
+    bar.final_k.setValue(3)
+    bar.candidate_k.setValue(3)
+    bar.lexical_k.setValue(3)
+    tab.baseline.setCurrentText("A ranked by MaxSim only (no fusion)")
+    with qtbot.waitSignal(window.evaluation_finished, timeout=60000):
+        tab.run_button.click()
+    assert tab.table.item(0, 0).text() == "ndcg@10" and tab.table.item(0, 3).text().count("[") == 1
+    assert "fusion=rrf" in tab.summary.text() and "B: hybrid" in tab.summary.text()
+    assert len(tab.plotted_differences()) == 5 and not tab.progress.isVisible()
+    tab.baseline.setCurrentText("nothing (A alone)")
+    with qtbot.waitSignal(window.evaluation_finished, timeout=60000):
+        tab.run_button.click()
+        window.cancel()                        # Esc: stops between two queries
+    assert window.status.text() == "evaluation cancelled"
+    assert tab.run_button.isEnabled()

@@ -21,13 +21,11 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings, QThreadPool  # noqa: E402
 
 from workbench.collection import Collection  # noqa: E402
 from workbench.core import exhaustive_search_plan  # noqa: E402
 from workbench.encode.known_models import KNOWN_MODELS, cached_snapshot, is_cached  # noqa: E402
 from workbench.gui.jobs import CancelToken, open_index_steps  # noqa: E402
-from workbench.gui.main_window import MainWindow  # noqa: E402
 from workbench.gui.new_index_dialog import (FOLDER_ENTRY, HUB_ENTRY, NewIndexDialog,  # noqa: E402
                                             index_folder_problem)
 
@@ -167,19 +165,6 @@ def test_a_local_model_folder_makes_an_index_that_records_it(tmp_path, checkpoin
 
 
 # -- the window --------------------------------------------------------------------------------------------
-@pytest.fixture
-def window(qtbot, tmp_path, encoder):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-    win = MainWindow(tmp_path / "first.kayak", settings, encoder=encoder)
-    qtbot.addWidget(win)
-    win.show()
-    with qtbot.waitSignal(win.collection_ready, timeout=60000):
-        win.open_collection()
-    yield win
-    win.shutdown()
-    assert QThreadPool.globalInstance().activeThreadCount() == 0
-
-
 def test_new_index_with_the_default_model_then_search_it(qtbot, window, tmp_path):
     assert [a.text() for a in window.menuBar().actions()] == ["&Index"]
     assert window.new_index_action.shortcut().toString() == "Ctrl+N"
@@ -205,8 +190,8 @@ def test_new_index_with_the_default_model_then_search_it(qtbot, window, tmp_path
     assert first.documents() == []                         # the note went into the new index only
     # Index ▸ Open index… back to the first one: the note stays where it was put.
     with qtbot.waitSignal(window.switch_finished, timeout=60000) as switched:
-        window.switch_index(tmp_path / "first.kayak")
-    assert switched.args == [True] and window.coll.documents() == [] and window.index_path == tmp_path / "first.kayak"
+        window.switch_index(tmp_path / "gui.kayak")
+    assert switched.args == [True] and window.coll.documents() == [] and window.index_path == tmp_path / "gui.kayak"
     # What a download shows, in the collection panel:
     window._switch_step(("download", "owner/model", 120_000_000, 430_000_000))
     assert window.collection_panel.current.text() == "downloading owner/model: 120 of 430 MB (Esc cancels)"
@@ -251,7 +236,7 @@ def test_a_hub_id_not_in_the_cache_fails_offline_in_one_line(qtbot, window, tmp_
     expected = (f"cannot open {target}: could not load model 'kayak-test/absent-colbert': offline mode is on "
                 "(HF_HUB_OFFLINE) and the model is not in the Hugging Face cache")
     assert window.collection_panel.current.text() == expected and window.status.text() == expected
-    assert window.coll is first and window.index_path == tmp_path / "first.kayak"   # the index shown stays
+    assert window.coll is first and window.index_path == tmp_path / "gui.kayak"   # the index shown stays
     assert not target.exists() and not window.collection_panel.progress.isVisible()
     assert window.collection_panel.add_files.isEnabled()
 

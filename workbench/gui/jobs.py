@@ -204,6 +204,22 @@ def open_index_steps(path: Path, model: str | None, token: CancelToken, encoder=
     return None if token.cancelled else coll
 
 
+def evaluation_steps(coll: Collection, queries: dict, qrels: dict, plan_a: SearchPlan, plan_b: SearchPlan | None,
+                     backend: str, where: PassageFilter | None, token: CancelToken) -> Iterator[tuple[str, int, int]]:
+    """:func:`~workbench.evaluation.iter_compare` with a cancel point after each query: yields
+    ``("A" or "B", done, total)``; returns ``(run A, run B, A − B)``, or ``None`` when cancelled."""
+    from ..evaluation import iter_compare
+    gen = iter_compare(coll, queries, qrels, plan_a, plan_b, backend, where)
+    while True:
+        if token.cancelled:
+            return None
+        try:
+            step = next(gen)
+        except StopIteration as done:
+            return done.value
+        yield step
+
+
 def start_job(fn: Callable[..., Iterator[Any]], *args: Any, on_yield: Callable | None = None,
               on_return: Callable | None = None, on_error: Callable | None = None,
               on_finish: Callable | None = None):

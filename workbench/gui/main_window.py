@@ -25,7 +25,9 @@ from .filter_bar import FilterBar
 from .hit_detail import HitDetail
 from .elided_label import ElidedLabel
 from .hits_view import HitsView
-from .jobs import CancelToken, SearchRun, event_steps, open_index_steps, search_steps, start_job
+from .eval_view import EvalView
+from .jobs import (CancelToken, SearchRun, evaluation_steps, event_steps, open_index_steps, search_steps,
+                   start_job)
 from .new_index_dialog import NewIndexDialog, choose_index_to_open, index_folder_problem
 from .page_view import open_at_page
 from .search_bar import SearchBar
@@ -52,6 +54,7 @@ class MainWindow(QMainWindow):
     switch_finished = Signal(bool)       # New/Open index ended: True if the window now shows the new index
     ingest_finished = Signal()
     search_finished = Signal(object)     # SearchRun
+    evaluation_finished = Signal()       # the Evaluate tab's run ended (results, cancelled or failed)
     detail_ready = Signal()              # the selected hit's page (or message) is shown
     compare_finished = Signal()
 
@@ -89,6 +92,9 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.detail, "Selected hit")
         self.tabs.addTab(self.compare, "Compare backends")
+        self.evaluation = EvalView()
+        self.tabs.addTab(self.evaluation, "Evaluate")
+        self._eval_token: CancelToken | None = None
 
         # Three columns: what is indexed | what was found and what it cost | why the selected hit ranked.
         # On a 16:9 screen each gets the full height: at 1366×768 the hit list shows five rows, the stage
@@ -115,6 +121,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status, 1)
 
         self.search_bar.search_requested.connect(self.search)
+        self.evaluation.run_requested.connect(self.run_evaluation)
         self.search_bar.verify_k.valueChanged.connect(self._show_verify_cost)
         self.collection_panel.add_requested.connect(self.ingest)
         self.collection_panel.remove_requested.connect(self.remove)
@@ -489,17 +496,54 @@ class MainWindow(QMainWindow):
         query, plan, where, coll = self.result.query, self.result.plan, self.result.where, self.coll
 
         def job():  # both backends on one snapshot, within the filter the shown result was searched with
-            return coll.retrying(lambda index: (search_with_plan(query, index, plan, NUMPY_REFERENCE_BACKEND, where),
-                                                search_with_plan(query, index, plan, MOJO_EXACT_CPU_BACKEND, where)))
+            verifier = coll.verifier_for(plan)       # stage 3, if the plan has it, runs on both (same model)
+            return coll.retrying(lambda index: (
+                search_with_plan(query, index, plan, NUMPY_REFERENCE_BACKEND, where, verifier),
+                search_with_plan(query, index, plan, MOJO_EXACT_CPU_BACKEND, where, verifier)))
         self._start(job, on_return=self._compare_done,
                     on_error=lambda e: self.compare.show_unavailable(_one_line(e)))
+
+    def run_evaluation(self) -> None:
+        """Evaluate the search bar's plan (A) and the tab's baseline (B) on the loaded BEIR set, on a worker,
+        with progress per query; Esc cancels."""
+        if self.coll is None or self._eval_token is not None:
+            return
+        try:
+            plan_a, plan_b = self.evaluation.plans(self.search_bar.plan())
+            where = self.filter_bar.where([d.id for d in self.collection_panel.selected_documents()])
+        except ValueError as exc:
+            self.status.setText(str(exc))
+            return
+        token = self._eval_token = CancelToken()
+        self.evaluation.set_running(True)
+        self.status.setText("evaluating… (Esc cancels)")
+        self._start(evaluation_steps, self.coll, self.evaluation.queries, self.evaluation.qrels, plan_a, plan_b,
+                    self.search_bar.backend_name(), where, token,
+                    on_yield=lambda step: self.evaluation.set_progress(*step),
+                    on_return=self._evaluation_done, on_error=self._evaluation_failed)
+
+    def _evaluation_done(self, runs) -> None:
+        self._eval_token = None
+        if runs is None:
+            self.evaluation.set_running(False)
+            self.status.setText("evaluation cancelled")
+        else:
+            self.evaluation.show_runs(*runs)
+            self.status.setText(f"evaluated {runs[0]['queries']} queries")
+        self.evaluation_finished.emit()
+
+    def _evaluation_failed(self, exc: Exception) -> None:
+        self._eval_token = None
+        self.evaluation.set_running(False)
+        self.status.setText(f"evaluation failed: {_one_line(exc)}")
+        self.evaluation_finished.emit()
 
     def _compare_done(self, pair) -> None:
         self.compare.set_results(*pair)
         self.compare_finished.emit()
 
     def cancel(self) -> None:
-        for token in (self._ingest_token, self._search_token, self._open_token):
+        for token in (self._ingest_token, self._search_token, self._open_token, self._eval_token):
             if token is not None:
                 token.cancel()
         if self._open_token is not None:
