@@ -1,12 +1,13 @@
 """Regenerate the README screenshots from the real app, at the screen sizes users have.
 
     .venv/bin/python docs/make_screenshots.py [--index DIR] [--query Q] [--sizes 1366x768,1920x1080,1280x720]
-                                              [--plan hybrid] [--out DIR]
+                                              [--plan hybrid] [--verify-k N] [--beir DIR] [--out DIR]
 
 For each size, a fresh process opens the window offscreen on a virtual screen of that size, as a first
 run (no saved settings, so the window sizes itself to the screen), runs the search, selects the first
 hit and saves ``docs/screenshots/window-WxH.png``. The first size also saves each panel and the
-backend comparison. ``--index`` defaults to the demo index (built here with ``workbench demo`` when it is not yet). 1280×720 stands for the first-run window a window manager had not maximised yet.
+backend comparison, and with ``--beir`` the Evaluate tab run on that BEIR set against exhaustive MaxSim.
+``--index`` defaults to the demo index (built here with ``workbench demo`` when it is not yet). 1280×720 stands for the first-run window a window manager had not maximised yet.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def main() -> int:
     ap.add_argument("--sizes", default=DEFAULT_SIZES, help="comma-separated WxH screen sizes")
     ap.add_argument("--plan", default="auto", help="the search bar's plan kind (auto, hybrid, centroid, …)")
     ap.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs (default docs/screenshots)")
+    ap.add_argument("--verify-k", type=int, default=0, help="the search bar's stage 3 depth (0: off)")
+    ap.add_argument("--beir", type=Path, default=None, help="a BEIR set of the index's corpus for the Evaluate tab")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: render one size here
     ap.add_argument("--parts", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -37,17 +40,19 @@ def main() -> int:
     args.index = args.index or demo_index_dir()
     args.query = args.query or DEMO_QUERY
     if args.one:
-        return render(args.index, args.query, args.one, args.parts, args.plan, args.out)
+        return render(args.index, args.query, args.one, args.parts, args.plan, args.out, args.verify_k, args.beir)
     if args.index == demo_index_dir():      # on a fresh machine: build it (a built one is only checked)
         subprocess.check_call([sys.executable, "-m", "workbench.cli", "demo", "--index", str(args.index)],
                               stdout=subprocess.DEVNULL)
     status = 0
     for i, size in enumerate(args.sizes.split(",")):
-        status |= render_in_process(args.index, args.query, size.strip(), i == 0, args.plan, args.out)
+        status |= render_in_process(args.index, args.query, size.strip(), i == 0, args.plan, args.out,
+                                    args.verify_k, args.beir)
     return status
 
 
-def render_in_process(index: Path, query: str, size: str, parts: bool, plan: str, out: Path) -> int:
+def render_in_process(index: Path, query: str, size: str, parts: bool, plan: str, out: Path, verify_k: int,
+                      beir: Path | None) -> int:
     """Run this script for one screen size on an offscreen screen of exactly that size."""
     width, height = (int(v) for v in size.split("x"))
     screen = {"screens": [{"name": "screen", "x": 0, "y": 0, "width": width, "height": height,
@@ -56,14 +61,15 @@ def render_in_process(index: Path, query: str, size: str, parts: bool, plan: str
         json.dump(screen, f)
     env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={f.name}")
     cmd = [sys.executable, __file__, "--index", str(index), "--query", query, "--one", size, "--plan", plan,
-           "--out", str(out)]
+           "--out", str(out), "--verify-k", str(verify_k)] + (["--beir", str(beir)] if beir else [])
     try:
         return subprocess.call(cmd + (["--parts"] if parts else []), env=env)
     finally:
         os.unlink(f.name)
 
 
-def render(index: Path, query: str, size: str, parts: bool, plan: str, out: Path) -> int:
+def render(index: Path, query: str, size: str, parts: bool, plan: str, out: Path, verify_k: int = 0,
+           beir: Path | None = None) -> int:
     """Open the window as on a first run, search, and save the PNGs; 0 when all were saved."""
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
@@ -79,6 +85,7 @@ def render(index: Path, query: str, size: str, parts: bool, plan: str, out: Path
     if kind < 0:
         raise SystemExit(f"unknown plan {plan!r}")
     win.search_bar.kind.setCurrentIndex(kind)
+    win.search_bar.verify_k.setValue(verify_k)
     state = {"code": 1}
 
     def save_window() -> None:
@@ -93,6 +100,15 @@ def render(index: Path, query: str, size: str, parts: bool, plan: str, out: Path
 
     def save_compare() -> None:
         win.grab().save(str(out / "compare.png"))
+        if beir is None:
+            return finish()
+        win.tabs.setCurrentWidget(win.evaluation)
+        win.evaluation.load_set(beir)
+        win.evaluation_finished.connect(lambda: QTimer.singleShot(300, save_evaluation))
+        win.evaluation.run_button.click()
+
+    def save_evaluation() -> None:
+        win.grab().save(str(out / "evaluate.png"))
         finish()
 
     def finish() -> None:

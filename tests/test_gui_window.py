@@ -156,7 +156,7 @@ def test_hybrid_plan_from_the_search_bar(qtbot, window, tmp_path):
     hit = run.result.hits[0]
     assert hit.page == 3 and hit.verified is not None and hit.score == hit.verified.score
     assert f"cross-encoder {hit.score:.4f} · stage 2 #{hit.verified.stage2_rank}" in window.detail.passage.toPlainText()
-    assert window.stages.printed_values()[-1].startswith(f"no vectors: {union} text pairs")
+    assert window.stages.printed_values()[-1] == f"{union} pairs · {stage3.tokens:,} tokens"
     assert window.search_bar.settings()["verify_k"] == 3
 
 
@@ -261,13 +261,13 @@ def test_the_evaluate_tab_runs_the_search_bars_plan_against_a_baseline(qtbot, wi
     bar.final_k.setValue(3)
     bar.candidate_k.setValue(3)
     bar.lexical_k.setValue(3)
-    tab.baseline.setCurrentText("A ranked by MaxSim only (no fusion)")
+    tab.baseline.setCurrentText("A, MaxSim only")
     with qtbot.waitSignal(window.evaluation_finished, timeout=60000):
         tab.run_button.click()
     assert tab.table.item(0, 0).text() == "ndcg@10" and tab.table.item(0, 3).text().count("[") == 1
     assert "fusion=rrf" in tab.summary.text() and "B: hybrid" in tab.summary.text()
     assert len(tab.plotted_differences()) == 5 and not tab.progress.isVisible()
-    tab.baseline.setCurrentText("nothing (A alone)")
+    tab.baseline.setCurrentText("A alone")
     with qtbot.waitSignal(window.evaluation_finished, timeout=60000):
         tab.run_button.click()
         window.cancel()                        # Esc: stops between two queries

@@ -22,10 +22,9 @@ from ..evaluation import QUALITY, describe_plan, load_qrels, load_queries
 
 # What plan B can be, as a change of plan A; None where it does not apply to A.
 BASELINES = {
-    "nothing (A alone)": lambda a: None,
+    "A alone": lambda a: None,
     "exhaustive MaxSim": lambda a: exhaustive_search_plan(a.final_k, a.query_vector_budget, a.document_vector_budget),
-    "A ranked by MaxSim only (no fusion)": lambda a: (replace(a, fusion="none", fusion_weight=0.0)
-                                                       if a.fusion != "none" else None),
+    "A, MaxSim only": lambda a: replace(a, fusion="none", fusion_weight=0.0) if a.fusion != "none" else None,
     "A without stage 3": lambda a: replace(a, verify_k=0) if a.verify_k else None,
 }
 BETTER, WORSE = QColor("#3a9a4a"), QColor("#d0504a")
@@ -67,7 +66,9 @@ class EvalView(QWidget):
         self.baseline = QComboBox()
         self.baseline.addItems(list(BASELINES))
         self.baseline.setCurrentIndex(1)
-        self.baseline.setToolTip("plan B: evaluated on the same queries; A − B is paired over them")
+        self.baseline.setToolTip("plan B, evaluated on the same queries (A − B is paired over them): nothing, "
+                                 "exhaustive MaxSim, A's candidates ranked by MaxSim alone (no fusion), or A "
+                                 "without stage 3")
         self.run_button = QPushButton("Evaluate")
         self.run_button.setEnabled(False)
         self.run_button.setToolTip("A is the search bar's plan, on its backend and within the filter row")
@@ -76,8 +77,13 @@ class EvalView(QWidget):
         self.summary = QLabel("Load a BEIR query set (queries.jsonl and qrels/test.tsv) whose corpus is this "
                               "index, then evaluate the search bar's plan against a baseline.")
         self.summary.setWordWrap(True)
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(("metric", "A [95% CI]", "B [95% CI]", "A − B [95% CI]", "A wins/loses/ties"))
+        self.table = QTableWidget(0, 4)
+        # Each value over its interval (and A − B over the queries won/lost/tied), a few lines a cell: the
+        # four columns fit the window's right third at 1366 px.
+        self.table.setHorizontalHeaderLabels(("metric", "A", "B", "A − B"))
+        self.table.horizontalHeaderItem(3).setToolTip("mean paired difference, its 95 % interval, and the queries "
+                                                      "on which A beats / loses to / ties with B")
+        self.table.setWordWrap(True)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
@@ -157,14 +163,18 @@ class EvalView(QWidget):
                 d = diff[metric]
                 colour = BETTER if d["low"] > 0 else WORSE if d["high"] < 0 else None
                 cells += [_cell(_with_interval(b[metric], b["ci95"][metric])),
-                          _cell(f"{d['mean']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]", colour),
-                          _cell(f"{d['wins']} / {d['losses']} / {d['ties']}")]
+                          _cell(f"{d['mean']:+.3f}\n[{d['low']:+.3f}, {d['high']:+.3f}]\n"
+                                f"{d['wins']} / {d['losses']} / {d['ties']}", colour)]
             for col, cell in enumerate(cells):
                 self.table.setItem(row, col, cell)
         ms = [_cell("ms / query"), _cell(f"{a['mean_ms']:.1f}")] + ([_cell(f"{b['mean_ms']:.1f}")] if b else [])
         for col, cell in enumerate(ms):
             self.table.setItem(len(QUALITY), col, cell)
         self.table.resizeColumnsToContents()
+        self.table.resizeRowsToContents()
+        # Every row shown, no scrolling: the plot below takes what is left.
+        self.table.setFixedHeight(self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
+                                  + sum(self.table.rowHeight(r) for r in range(self.table.rowCount())))
         self._plot_differences(a, b)
         skipped = f"; {len(a['skipped'])} skipped (no searchable text)" if a["skipped"] else ""
         verdict = ""
@@ -195,5 +205,5 @@ class EvalView(QWidget):
 
 
 def _with_interval(value: float, interval: list[float]) -> str:
-    return f"{value:.4f} [{interval[0]:.4f}, {interval[1]:.4f}]"
+    return f"{value:.3f}\n[{interval[0]:.3f}, {interval[1]:.3f}]"
 

@@ -40,11 +40,12 @@ def passage_html(hit: Hit, al: Alignment, verify_k: int = 0) -> str:
 def score_html(hit: Hit, verify_k: int = 0) -> str:
     """The hit's score: under stage 3 the cross-encoder's and where stage 2 ranked it; under a fused hybrid
     plan the two parts stage 2 combined, each with its rank."""
-    fused = f"fused score {hit.score if hit.verified is None else hit.verified.stage2_score:.4f}"
-    stage2 = (f"{fused} = {hit.parts.describe()}" if hit.parts is not None
-              else f"score {hit.score if hit.verified is None else hit.verified.stage2_score:.4f}")
-    if hit.verified is not None:
-        return f"{hit.verified.describe()} · stage 2 {stage2}"
+    v = hit.verified
+    stage2 = hit.score if v is None else v.stage2_score
+    stage2 = (f"fused score {stage2:.4f} = {hit.parts.describe()}" if hit.parts is not None
+              else f"score {stage2:.4f}")
+    if v is not None:
+        return f"cross-encoder {v.score:.4f} · stage 2 #{v.stage2_rank}: {stage2}"
     if verify_k:
         return f"{stage2} · not verified (stage 2 rank below verify_k = {verify_k})"
     return stage2

@@ -29,7 +29,7 @@ def _count_text(s: StageProfile) -> str:
     stage counts (query, passage) pairs and the tokens it read instead."""
     q, d, p = s.query_vectors, s.document_vectors, s.pairwise_similarities
     if s.pairs:
-        return f"no vectors: {s.pairs:,} text pairs, {s.tokens:,} tokens"
+        return f"{s.pairs:,} pairs · {s.tokens:,} tokens"     # as short as the vector labels: the panel's width
     if p == 0:
         return "no vectors scored"
     return f"{q:,} × {d:,} = {p:,}" if q * d == p else f"{q:,} q · {d:,} d · {p:,} pairs"
