@@ -66,11 +66,22 @@ setup() {
   "$PY" -m workbench.system_libraries --install || true
 }
 
+# The optional cluster extra (Qdrant): the tests exercise it, the desktop app never needs it.
+setup_cluster() {
+  local stamp
+  stamp=$(sha256sum requirements-cluster.lock | cut -c1-16)
+  if [ "$(cat "$VENV/.kayak-cluster" 2>/dev/null)" != "$stamp" ]; then
+    echo "==> installing the cluster extra (requirements-cluster.lock, --no-deps)"
+    "$PY" -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-cluster.lock
+    echo "$stamp" > "$VENV/.kayak-cluster"
+  fi
+}
+
 case "${1:-}" in
   setup) setup ;;
   run)   setup; shift
          "$PY" -m workbench.system_libraries || exit 1   # one apt-get line instead of Qt's plugin error
          exec "$VENV/bin/workbench" gui "$@" ;;
-  test)  setup; shift; QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}" exec "$PY" -m pytest "$@" ;;
+  test)  setup; setup_cluster; shift; QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}" exec "$PY" -m pytest "$@" ;;
   *)     sed -n '2,5p' "$0"; exit 2 ;;
 esac

@@ -171,12 +171,13 @@ def cmd_bench_ingest(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from .collection import Collection
     plan = _plan_from(args)
-    backend = _backend_from(args)
+    on_qdrant = args.backend == QDRANT_BACKEND
+    backend = None if on_qdrant else _backend_from(args)
     query = _query_text(args.query)
     coll = Collection.open(args.index, model=args.model, read_only=True, trust_remote_code=args.trust_remote_code)
     where = _filter_from(args, coll)
     coll.verifier_model = args.verifier
-    result = coll.search(query, plan, backend, where)
+    result = _qdrant_search(args, coll, query, plan, where) if on_qdrant else coll.search(query, plan, backend, where)
     _warn(coll)
     if args.json:
         print(json.dumps(_result_json(result), indent=2))
@@ -208,6 +209,46 @@ def cmd_search(args: argparse.Namespace) -> int:
     for s in result.stages:
         if s.pairs:
             print(f"{s.name}: {s.pairs} query–passage pairs, {s.tokens:,} tokens read ({s.budget_rule})")
+    return 0
+
+
+def _qdrant_search(args: argparse.Namespace, coll: "Collection", text: str, plan: SearchPlan,
+                   where: PassageFilter | None):
+    """``--backend qdrant``: the plan run on the exported collection (``--qdrant``, ``--collection``)."""
+    from .cluster.qdrant_schema import connect
+    from .cluster.qdrant_search import qdrant_search
+    if not (args.qdrant and args.collection):
+        raise UsageError("--backend qdrant needs --qdrant URL_OR_PATH and --collection NAME (see 'workbench export')")
+    query = coll.encode_query(text)
+    try:
+        return coll.retrying(lambda index: qdrant_search(query, index, connect(args.qdrant), args.collection, plan,
+                                                         where))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export the index to a Qdrant collection, or bring one exported before up to date."""
+    from tqdm import tqdm
+
+    from .cluster.qdrant_export import iter_export
+    from .cluster.qdrant_schema import connect
+    from .collection import Collection
+    client = connect(args.qdrant)           # first: without the extra, say how to get it before anything else
+    coll = Collection.open(args.index, read_only=True)
+    gen = iter_export(coll, client, args.collection)
+    with tqdm(unit="passage", desc=f"export to {args.collection}", disable=args.quiet) as bar:
+        while True:
+            try:
+                done, total = next(gen)
+            except StopIteration as finished:
+                report = finished.value
+                break
+            bar.total = total
+            bar.update(done - bar.n)
+    print(f"{'created' if report.created else 'synced'} Qdrant collection {report.collection!r}: "
+          f"{report.upserted} passages uploaded, {report.deleted} removed, {report.kept} already there; "
+          f"{report.points} points = the index's live passages")
     return 0
 
 
@@ -279,6 +320,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+QDRANT_BACKEND = "qdrant"
 CLI_PLANS = ("auto", "exhaustive", "proxy", "hybrid", "centroid")
 PLAN_OVERRIDES = ("final_k", "candidate_k", "lexical_k", "n_probe", "fusion", "fusion_weight", "query_vector_budget",
                   "document_vector_budget", "rerank_vectors", "verify_k")
@@ -530,7 +572,10 @@ def _add_plan_options(p: argparse.ArgumentParser) -> None:
                    help="keep the first N query vectors (0 = all; proxy and hybrid default 32, others 0)")
     p.add_argument("--document-vector-budget", type=int, default=None,
                    help="keep each passage's first N vectors (0 = all; proxy and hybrid default 64, others 0)")
-    p.add_argument("--backend", default="numpy", help="numpy or mojo (exact stage executor)")
+    p.add_argument("--backend", default="numpy", help="numpy or mojo (exact stage executor), or qdrant (the plan "
+                                                      "run on an exported collection: --qdrant, --collection)")
+    p.add_argument("--qdrant", default=None, metavar="URL_OR_PATH", help="--backend qdrant: the server or local folder")
+    p.add_argument("--collection", default=None, help="--backend qdrant: the collection 'workbench export' wrote")
     p.add_argument("--model", default=None, help="encoder: a checkpoint folder or Hugging Face id (must match the "
                                                  "index; default: the index's own when it is the built-in one or "
                                                  "was named on this machine before)")
@@ -584,6 +629,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--index", required=True)
     _add_plan_options(p)
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("export", help="export the index to a Qdrant collection, or sync one exported before "
+                                      "(needs the cluster extra: requirements-cluster.lock)")
+    p.add_argument("--index", required=True)
+    p.add_argument("--qdrant", required=True, metavar="URL_OR_PATH",
+                   help="a Qdrant server or cluster (http://host:6333) or a folder for Qdrant's local mode")
+    p.add_argument("--collection", required=True)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("info", help="describe an index and the available backends")
     p.add_argument("--index", required=True)
