@@ -12,6 +12,7 @@ The public SDK a script or notebook uses (the CLI and GUI use the same)::
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING
 
 # Idle BLAS and OpenMP worker threads otherwise spin for a long while after each NumPy product or torch
@@ -21,6 +22,11 @@ from typing import TYPE_CHECKING
 # load; a user's own values win.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 os.environ.setdefault("GOMP_SPINCOUNT", "20000")
+# PyMuPDF switches its layout analysis on at import (an ONNX model loaded in a helper process: +0.3 s and
+# +57 MB per process here) whenever onnxruntime is importable — and it is, for stage 3's cross-encoder.
+# Text extraction never uses it, and the bundle leaves its model files out (the import would fail there):
+# a None entry makes PyMuPDF's own `try: import pymupdf.layout` take its ImportError branch.
+sys.modules.setdefault("pymupdf.layout", None)
 
 from .core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, Alignment, BackendUnavailable, Hit,
                    LateIndex, LateQuery, PassageFilter, SearchPlan, SearchResult, StageProfile, auto_search_plan,
