@@ -561,7 +561,7 @@ def _add_plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-probe", type=int, default=8, help="centroid lists probed per query vector (centroid)")
     p.add_argument("--verify-k", type=int, default=0,
                    help="stage 3: a cross-encoder rereads stage 2's best N passages with the query and reranks "
-                        "them (0 = off; ≈15 ms per passage on two cores)")
+                        "them (0 = off; ≈30 ms per 170-token passage on two cores)")
     p.add_argument("--verifier", default=None, metavar="MODEL",
                    help="stage 3's cross-encoder: a folder (model.onnx + tokenizer.json, or a sentence-transformers "
                         "CrossEncoder) or a Hugging Face id (default: ms-marco-MiniLM-L-12-v2, INT8 ONNX, offline)")

@@ -22,8 +22,8 @@
 Any plan may add stage 3 (``verify_k`` > 0, off by default): a cross-encoder reads each of stage 2's
 best ``verify_k`` passages with the query and reranks them; the final ranking is their best ``final_k``,
 followed (when ``verify_k < final_k``) by stage 2's next passages in stage 2's order, unverified
-(:mod:`workbench.core.verification`). It costs one transformer pass per pair (≈15 ms on two cores for
-a pair of ~120 tokens), so it is for the top of a ranking, never a first stage.
+(:mod:`workbench.core.verification`). It costs one transformer pass per pair (≈30 ms on two cores for
+a pair of ~170 tokens), so it is for the top of a ranking, never a first stage.
 
 * ``auto`` (the default): exact MaxSim while that is cheap on the backend at hand — the query's vectors
   times the eligible passages' vectors, against what the backend scores in about 20 ms — and the

