@@ -79,6 +79,20 @@ class SearchRun:
     snippets: tuple[str, ...] = ()
 
 
+def until_cancelled(gen: Iterator[Any], token: CancelToken, label: Callable[[Any], Any] = lambda step: step
+                    ) -> Iterator[Any]:
+    """``gen``'s steps (each passed through ``label``), checking ``token`` before each; returns what ``gen``
+    returns, or ``None`` once ``token`` is cancelled (``gen`` is left where it stopped)."""
+    while True:
+        if token.cancelled:
+            return None
+        try:
+            step = next(gen)
+        except StopIteration as done:
+            return done.value
+        yield label(step)
+
+
 def event_steps(gen: Iterator[IngestEvent], token: CancelToken) -> Iterator[IngestEvent]:
     """The events of an ingest, sync or rescan generator (made on any thread, run on the worker)."""
     try:
@@ -105,16 +119,11 @@ def search_steps(coll: Collection, text: str, plan: SearchPlan, backend: str, to
     for attempt in range(REOPEN_ATTEMPTS):
         index = coll.late_index()
         try:
-            gen = iter_search(query, index, plan, backend, where, verifier)
-            while True:
-                if token.cancelled:
-                    return None
-                try:
-                    step = next(gen)
-                except StopIteration as done:
-                    result: SearchResult = done.value
-                    break
-                yield ("verifying" if isinstance(step, VerifyProgress) else "stage", step)
+            result: SearchResult | None = yield from until_cancelled(
+                iter_search(query, index, plan, backend, where, verifier), token,
+                lambda step: ("verifying" if isinstance(step, VerifyProgress) else "stage", step))
+            if result is None:
+                return None
             recall = None
             if measure_recall and result.stage1_candidates is not None and not token.cancelled:
                 reference = exhaustive_search_plan(plan.final_k, plan.query_vector_budget, plan.document_vector_budget)
@@ -209,15 +218,7 @@ def evaluation_steps(coll: Collection, queries: dict, qrels: dict, plan_a: Searc
     """:func:`~workbench.evaluation.iter_compare` with a cancel point after each query: yields
     ``("A" or "B", done, total)``; returns ``(run A, run B, A − B)``, or ``None`` when cancelled."""
     from ..evaluation import iter_compare
-    gen = iter_compare(coll, queries, qrels, plan_a, plan_b, backend, where)
-    while True:
-        if token.cancelled:
-            return None
-        try:
-            step = next(gen)
-        except StopIteration as done:
-            return done.value
-        yield step
+    return (yield from until_cancelled(iter_compare(coll, queries, qrels, plan_a, plan_b, backend, where), token))
 
 
 def start_job(fn: Callable[..., Iterator[Any]], *args: Any, on_yield: Callable | None = None,
