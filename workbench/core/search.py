@@ -200,6 +200,22 @@ def _verify_stage(text: str, index: LateIndex, plan: SearchPlan, rows: np.ndarra
                          pairs=n, tokens=tokens))
 
 
+def _stage3_if_planned(text: str, index: LateIndex, plan: SearchPlan, rows: np.ndarray, scores: np.ndarray,
+                       parts: list[ScoreParts] | None, stages: list[StageProfile], verifier: Verifier | None
+                       ) -> Generator[StageProfile | VerifyProgress, None,
+                                      tuple[np.ndarray, np.ndarray, list[ScoreParts] | None,
+                                            list[Verified | None] | None]]:
+    """The final ranking ``(rows, scores, parts, verdicts)``: stage 2's as given when the plan has no stage 3
+    (``verdicts`` ``None``), else reordered by :func:`_verify_stage`, whose profile is appended to ``stages``
+    and yielded. ``parts`` (a fused plan's, else ``None``) travel with their hits."""
+    if not plan.verify_k:
+        return rows, scores, parts, None
+    order, scores, verdicts, profile = yield from _verify_stage(text, index, plan, rows, scores, verifier)
+    stages.append(profile)
+    yield profile
+    return rows[order], scores, [parts[i] for i in order.tolist()] if parts is not None else None, verdicts
+
+
 def _build_residuals(index: LateIndex) -> float:
     """Build the centroid and residual structures on first use; returns the milliseconds it took."""
     t = time.perf_counter()
@@ -279,13 +295,9 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
         rows, scores, profile = _lexical_stage(query.text, index, plan, where, eligible, plan.stage2_k)
         yield profile
         stages = [profile]
-        verified = None
-        if plan.verify_k:
-            order, scores, verified, profile = yield from _verify_stage(query.text, index, plan, rows, scores, verifier)
-            rows = rows[order]
-            stages.append(profile)
-            yield profile
-        return _result(query, index, plan, backend, rows, scores, stages, rows, where, eligible, None, verified)
+        hit_rows, scores, _, verified = yield from _stage3_if_planned(query.text, index, plan, rows, scores, None,
+                                                                       stages, verifier)
+        return _result(query, index, plan, backend, hit_rows, scores, stages, rows, where, eligible, None, verified)
     q = np.ascontiguousarray(qm[:kept_count(qm.shape[0], plan.query_vector_budget)])
     stages: list[StageProfile] = []
     candidates = None
@@ -316,13 +328,8 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
         hit_rows, scores, parts, profile = _fusion_stage(index, plan, hit_rows, scores, lexical, lexical_scores)
         stages.append(profile)
         yield profile
-    verified = None
-    if plan.verify_k:
-        order, scores, verified, profile = yield from _verify_stage(query.text, index, plan, hit_rows, scores, verifier)
-        hit_rows = hit_rows[order]
-        parts = [parts[i] for i in order.tolist()] if parts is not None else None
-        stages.append(profile)
-        yield profile
+    hit_rows, scores, parts, verified = yield from _stage3_if_planned(query.text, index, plan, hit_rows, scores,
+                                                                       parts, stages, verifier)
     return _result(query, index, plan, backend, hit_rows, scores, stages, candidates, where, eligible, parts,
                    verified)
 

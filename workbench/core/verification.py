@@ -22,9 +22,9 @@ VERIFY_BATCH = 8   # pairs scored between two cancellation points (≈0.1–0.2 
 class Verifier(Protocol):
     """A cross-encoder: relevance scores for (query, passage) pairs.
 
-    ``name`` identifies the model (hub id or folder, and its checksum's head); ``backend`` the runtime
-    (``onnxruntime-cpu``, ``torch-cpu``); ``max_tokens`` the longest pair it reads (longer passages are
-    truncated, the query never).
+    ``name`` identifies the model (its hub id or folder); ``backend`` the runtime (``onnxruntime-cpu``,
+    ``torch-cpu``); ``max_tokens`` the longest pair it reads (a longer pair is truncated, the longer of
+    query and passage first — in practice the passage).
     """
 
     name: str
