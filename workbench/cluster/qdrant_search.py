@@ -21,7 +21,6 @@ import time
 import numpy as np
 
 from ..core import LateIndex, LateQuery, PassageFilter, SearchPlan, kept_count
-from ..core.budgets import kept_counts
 from ..core.results import Hit, SearchResult, StageProfile
 from . import require
 from .qdrant_schema import PROXY, TOKENS, describe_target, to_filter
@@ -65,8 +64,7 @@ def qdrant_search(query: LateQuery, index: LateIndex, client, collection: str, p
             query=q.tolist(), using=TOKENS, limit=plan.final_k, with_payload=False)
         ms = (time.perf_counter() - t) * 1e3
         # The candidates themselves stay inside Qdrant: their vector count is what MaxSim could have read.
-        found = index.rows_of(np.array([int(p.id) for p in answer.points], dtype=np.int64))
-        per_candidate = float(kept_counts(index.lengths, 0).mean()) if index.n_passages else 0.0
+        per_candidate = float(index.lengths.mean()) if index.n_passages else 0.0
         doc_vectors = int(round(per_candidate * min(plan.candidate_k, n_eligible)))
         stages = [StageProfile("stage1:document_proxy", n_eligible, min(plan.candidate_k, n_eligible), 1,
                                n_eligible, n_eligible, 0.0, where_label,
@@ -74,7 +72,7 @@ def qdrant_search(query: LateQuery, index: LateIndex, client, collection: str, p
                   StageProfile("stage2:exact_maxsim", min(plan.candidate_k, n_eligible), len(answer.points),
                                q.shape[0], doc_vectors, q.shape[0] * doc_vectors, ms, where_label,
                                budget_rule="prefix (document vectors: the candidates' mean length × candidate_k)")]
-        candidates = found[found >= 0]
+        candidates = None     # Qdrant does not return its prefetch's candidates: stage-1 recall is unknown here
     ids = np.array([int(p.id) for p in answer.points], dtype=np.int64)
     rows = index.rows_of(ids)
     if (rows < 0).any():
