@@ -247,13 +247,26 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, lambda: self._start_switch(token, Path(path), model, create))
 
     def _stop_jobs(self) -> None:
-        """Cancel the current index's ingest and search and wait for every worker (as :meth:`shutdown`)."""
-        for token in (self._ingest_token, self._search_token):
+        """Cancel the current index's ingest, search and evaluation and wait for every worker (as :meth:`shutdown`)."""
+        for token in self._index_job_tokens():
             if token is not None:
                 token.cancel()
         self._search_serial += 1      # results of a cancelled search are ignored
         self._search_token = None
         QThreadPool.globalInstance().waitForDone(SHUTDOWN_MS)
+
+    def _index_job_tokens(self) -> tuple[CancelToken | None, ...]:
+        """The cancel tokens of the jobs that work on the index shown (not the opening of another one)."""
+        return self._ingest_token, self._search_token, self._eval_token
+
+    def _stop_following(self) -> None:
+        """Stop watching folders and the background maintenance of the index shown (when leaving or closing it)."""
+        self._watch_timer.stop()
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+        if self.coll is not None:
+            self.coll.stop_maintenance()     # a merge in flight is dropped whole; it is due again next time
 
     def _start_switch(self, token: CancelToken, path: Path, model: str | None, create: bool) -> None:
         what = f"creating {path} with model {model}" if create else f"opening {path}"
@@ -289,12 +302,7 @@ class MainWindow(QMainWindow):
     def _show_switched(self, path: Path, coll: Collection) -> None:
         self._open_token = None
         self.collection_panel.set_busy(False)
-        self._watch_timer.stop()
-        if self._watcher is not None:
-            self._watcher.stop()
-            self._watcher = None
-        if self.coll is not None:
-            self.coll.stop_maintenance()
+        self._stop_following()
         self.coll, self.result, self.last_run = None, None, None
         self._search_serial += 1
         self.hits.hits_model.set_result(None)
@@ -543,7 +551,7 @@ class MainWindow(QMainWindow):
         self.compare_finished.emit()
 
     def cancel(self) -> None:
-        for token in (self._ingest_token, self._search_token, self._open_token, self._eval_token):
+        for token in (*self._index_job_tokens(), self._open_token):
             if token is not None:
                 token.cancel()
         if self._open_token is not None:
@@ -674,10 +682,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         self.save_settings()
-        self._watch_timer.stop()
-        if self._watcher is not None:
-            self._watcher.stop()
-        if self.coll is not None:
-            self.coll.stop_maintenance()     # a merge in flight is dropped whole; it is due again next time
+        self._stop_following()
         self.shutdown()
         super().closeEvent(event)
