@@ -63,12 +63,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from .collection import Collection
+    encoding = _ray_encoding(args)
     coll = Collection.open(args.index, model=args.model, create=True, trust_remote_code=args.trust_remote_code)
     coll.ocr = not args.no_ocr
     failed = indexed = unchanged = renamed = passages = 0
     ocr_seconds = 0.0
     bar = tqdm(total=None, unit="file", disable=True if args.quiet else None, dynamic_ncols=True, file=sys.stderr)
-    for ev in coll.iter_ingest(args.paths):
+    for ev in coll.iter_ingest(args.paths, encoding=encoding):
         bar.total = ev.total
         bar.set_postfix_str(_one_line(Path(ev.path).name[:40]) + (f" ({ev.message})" if ev.status == "encoding" else ""))
         if ev.status in ("encoding", "committed"):
@@ -76,7 +77,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         line = _event_line(ev)
         if line is not None:
             bar.write(line)
-        if ev.status in ("centroids", "merging", "lost"):   # about the index, not one more file done
+        if ev.status in ("centroids", "merging", "lost", "workers", "retrying"):   # not one more file done
             continue
         bar.update(ev.done - bar.n)
         if ev.status == "failed":
@@ -99,6 +100,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if passages:
         print(f"throughput: {coll.ingest_times.summary()}")
     return 1 if failed else 0
+
+
+def _ray_encoding(args: argparse.Namespace):
+    """The Ray pool ``--ray`` asks for (``None``: encode in this process); Ray is checked for before the
+    index is opened, so a missing extra costs nothing."""
+    if args.ray is None:
+        if (args.workers, args.cpus_per_worker, args.gpus_per_worker) != (None, 1.0, 0.0):
+            raise UsageError("--workers, --cpus-per-worker and --gpus-per-worker go with --ray")
+        return None
+    from .cluster import require
+    from .cluster.ray_ingest import RayEncoding
+    require("ray", "distributed ingest (--ray)")
+    return RayEncoding(args.ray or None, args.workers, args.cpus_per_worker, args.gpus_per_worker)
 
 
 STOP_WAIT_S = 10.0   # Ctrl+C waits this long for background maintenance to stop (a kill is safe too)
@@ -156,6 +170,8 @@ def _event_line(ev) -> str | None:
             "renamed": f"renamed: {name}: {message}",
             "lost": f"vectors lost: {name}: {message}",
             "merging": f"merging segments: {ev.message} (the new documents are already searchable)",
+            "workers": f"ray: {message}",
+            "retrying": f"sent again: {name}: {message}",
             "centroids": f"training token centroids: {ev.message}"}.get(ev.status)
 
 
@@ -610,6 +626,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--no-ocr", action="store_true",
                    help="do not OCR pages without usable text (image-only, undecodable fonts)")
+    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="parse and encode on Ray workers (the cluster extra); this process stays the only "
+                        "writer. No ADDRESS: join the cluster this machine runs, else start a local one; "
+                        "'auto': join it or fail; 'local': start a local one; 'ray://HOST:10001' or "
+                        "'HOST:6379': a remote cluster")
+    p.add_argument("--workers", type=int, default=None,
+                   help="Ray workers to start, one encoder each (default: the cluster's CPUs / --cpus-per-worker)")
+    p.add_argument("--cpus-per-worker", type=float, default=1.0, help="CPUs (torch threads) per Ray worker (default 1)")
+    p.add_argument("--gpus-per-worker", type=float, default=0.0,
+                   help="GPUs per Ray worker; above 0 the encoder runs on CUDA there (default 0)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("watch", help="keep an index current as files in folders are added, changed, renamed "

@@ -12,8 +12,8 @@ import json
 import os
 import threading
 import time
+from contextlib import closing
 from dataclasses import dataclass, field, replace
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
 
@@ -21,10 +21,12 @@ import numpy as np
 
 from .core import (NUMPY_REFERENCE_BACKEND, IndexChanged, LateIndex, LateQuery, PassageFilter, PassageInfo,
                    SearchPlan, SearchResult, search_with_plan)
-from .ingest import IngestError, discover, parse_file
+from .file_encoding import (EncoderSpec, EncodingProgress, FileEncoding, FileOutcome, FileToEncode,
+                            InProcessEncoding)
+from .ingest import IngestError, discover
 from .ingest.files import open_regular
 from .ingest_times import IngestTimes
-from .store import (DiskFull, IndexExists, IndexFormatError, IndexStore, NewDocument, NewPassage, SnapshotCatalog,
+from .store import (DiskFull, IndexExists, IndexFormatError, IndexStore, NewDocument, SnapshotCatalog,
                     canonical_path, display_path, fs_path_bytes, is_disk_full)
 
 if TYPE_CHECKING:
@@ -34,7 +36,6 @@ if TYPE_CHECKING:
 DEFAULT_MODEL = "default"
 COMMIT_VECTORS = 50_000   # commit a batch once this many vectors wait (bounds what a crash can lose)
 COMMIT_SECONDS = 5.0      # … or once this long has passed since the last commit
-ENCODE_CHUNK = 64         # passages encoded between cancellation points
 REOPEN_ATTEMPTS = 5       # a search whose index a writer changed underneath is run again on the new one
 WATCHED_KEY = "watched_folders"   # manifest: JSON list of the folders the index follows
 T = TypeVar("T")
@@ -93,9 +94,6 @@ class Collection:
         self._named_by_user = named_by_user or model == DEFAULT_MODEL
         self._trust_remote_code = trust_remote_code
         self._encoder: Encoder | None = None
-        if encoder is not None:
-            self._check_encoder(encoder)
-            self._encoder = encoder
         self._index: LateIndex | None = None
         self.verifier_model: str | None = None   # stage 3's cross-encoder (None: the default one)
         self._verifier: "Verifier | None" = None
@@ -112,6 +110,9 @@ class Collection:
         self._maintenance_lock = threading.Lock()
         self._maintenance_wanted = False
         self._stop_maintenance = threading.Event()
+        if encoder is not None:
+            self._check_encoder(encoder)
+            self._encoder = encoder
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -163,27 +164,35 @@ class Collection:
         recorded but nobody named on this machine is refused (:class:`~workbench.encode.UntrustedModel`)."""
         if self._encoder is None:
             from .encode import Encoder
-            from .encode.model_trust import UntrustedModel, is_trusted
-            if not self._named_by_user and not is_trusted(self.model):
-                where = self.store.root if self.store is not None else "this index"
-                raise UntrustedModel(
-                    f"{where} was written with model {self.model!r}, which has not been named on this machine; "
-                    "an index does not choose the model (and so the code) that runs. If you trust that model, "
-                    f"name it: --model {self.model}")
+            self._require_trusted()
             enc = Encoder(self.model, trust_remote_code=self._trust_remote_code)
             self._check_encoder(enc)
             self._encoder = enc
         return self._encoder
 
+    def _require_trusted(self) -> None:
+        """Raise :class:`~workbench.encode.UntrustedModel` for a model the index recorded but nobody named
+        on this machine."""
+        from .encode.model_trust import UntrustedModel, is_trusted
+        if not self._named_by_user and not is_trusted(self.model):
+            where = self.store.root if self.store is not None else "this index"
+            raise UntrustedModel(
+                f"{where} was written with model {self.model!r}, which has not been named on this machine; "
+                "an index does not choose the model (and so the code) that runs. If you trust that model, "
+                f"name it: --model {self.model}")
+
+    def _encoder_spec(self) -> EncoderSpec:
+        """The model this index is written with, as a worker loads it, and the identity it must show."""
+        m = self.store.manifest
+        return EncoderSpec(self.model, self._trust_remote_code, m.get("encoder_identity", ""),
+                           m.get("encoder_checksum", ""), self.ocr)
+
     def _check_encoder(self, enc: "Encoder") -> None:
         if self.store is None:
             return
-        m = self.store.manifest
-        if (enc.identity, enc.checksum) != (m.get("encoder_identity"), m.get("encoder_checksum")):
-            raise EncoderMismatch(
-                f"{self.store.root} was written by encoder {m.get('encoder_identity')} "
-                f"(checksum {m.get('encoder_checksum')}), but the encoder loaded now is {enc.identity} "
-                f"(checksum {enc.checksum}); re-index into a new folder to use this encoder.")
+        why = self._encoder_spec().mismatch(enc.identity, enc.checksum)
+        if why:
+            raise EncoderMismatch(f"{self.store.root}: {why}; re-index into a new folder to use this encoder.")
 
     # -- reading ---------------------------------------------------------------------------------
     def late_index(self) -> LateIndex:
@@ -306,7 +315,8 @@ class Collection:
         return render_page(path, info.page, zoom)
 
     # -- writing ---------------------------------------------------------------------------------
-    def iter_ingest(self, paths: Iterable[str | Path], quick: bool = False) -> Iterator[IngestEvent]:
+    def iter_ingest(self, paths: Iterable[str | Path], quick: bool = False,
+                    encoding: "FileEncoding | None" = None) -> Iterator[IngestEvent]:
         """Index files and folders; yields an event per file (and while encoding big ones).
 
         Unchanged files (same content hash) are skipped, changed ones replace their passages, a new
@@ -314,10 +324,15 @@ class Collection:
         (``renamed``: its passages are kept, nothing is encoded), and a file that cannot be read is
         recorded with its reason while the rest carry on. ``quick``: a file whose size and
         modification time equal the indexed ones counts as unchanged without reading it (rescans of
-        watched folders). Closing the generator early (or Ctrl+C) commits every document already
-        encoded; a killed process keeps every batch already committed.
+        watched folders). ``encoding``: where files are parsed and encoded — ``None`` for this process,
+        or a pool of workers such as :class:`~workbench.cluster.ray_ingest.RayEncoding`; this process
+        stays the index's one writer either way. Closing the generator early (or Ctrl+C) commits every
+        document already encoded; a killed process keeps every batch already committed.
         """
-        self.encoder  # noqa: B018 — a model that cannot load (or may not) stops the ingest before any file
+        if encoding is None:
+            encoding = InProcessEncoding(self.encoder)  # a model that cannot load stops the ingest before any file
+        else:
+            self._require_trusted()   # the workers load it; whether it may run is decided here
         files, rejected = discover([Path(p).expanduser() for p in paths])
         total = len(files) + len(rejected)
         done = 0
@@ -331,19 +346,20 @@ class Collection:
             pending = _Pending()
             last_commit = time.monotonic()
             try:
-                for path in files:
-                    event = None
-                    for event in self._ingest_file(path, pending, done, total, times, quick):
-                        if event.status != "encoding":
-                            break
-                        yield event
-                    done += 1
-                    times.passages += event.passages if event.status == "indexed" else 0
-                    yield replace(event, done=done, total=total, rate=times.rate(), eta_s=times.eta(done, total))
-                    if pending.n_vectors >= COMMIT_VECTORS or time.monotonic() - last_commit > COMMIT_SECONDS:
-                        with times.phase("write"):
-                            self._commit(pending)
-                        last_commit = time.monotonic()
+                with closing(encoding.run(self._triage(files, quick), self._encoder_spec(), times)) as outcomes:
+                    for item in outcomes:
+                        if isinstance(item, EncodingProgress):
+                            where = item.shown or display_path(self.store.root)
+                            yield IngestEvent(where, item.status, done, total, item.message)
+                            continue
+                        done += 1
+                        event = self._accept(item, pending) if isinstance(item, FileOutcome) else item
+                        times.passages += event.passages if event.status == "indexed" else 0
+                        yield replace(event, done=done, total=total, rate=times.rate(), eta_s=times.eta(done, total))
+                        if pending.n_vectors >= COMMIT_VECTORS or time.monotonic() - last_commit > COMMIT_SECONDS:
+                            with times.phase("write"):
+                                self._commit(pending)
+                            last_commit = time.monotonic()
                 with times.phase("write"):
                     self._commit(pending)
                     if not self.merge_in_background:
@@ -524,76 +540,51 @@ class Collection:
             pass
         return full
 
-    def _ingest_file(self, path: Path, pending: _Pending, done: int, total: int, times: IngestTimes,
-                     quick: bool = False) -> Iterator[IngestEvent]:
-        path = canonical_path(path)
-        shown, key = display_path(path), fs_path_bytes(path)
-        known = self.store.catalog.document(key)
-        same_stat = (known.size, known.mtime) if quick and known and known.status == "indexed" else None
-        try:
-            size, mtime, digest = _file_facts(path, same_stat)
-        except IngestError as exc:
-            self.store.catalog.record_failure(shown, key, None, None, None, str(exc))
-            yield IngestEvent(shown, "failed", done, total, str(exc))
-            return
-        if known and known.status == "indexed" and digest in (None, known.content_hash):
-            yield IngestEvent(shown, "unchanged", done, total, passages=known.passages)
-            return
-        if known is None or known.status != "indexed":
-            moved = self._renamed_from(digest)
-            if moved is not None:
-                self.store.catalog.rename_document(moved.path_bytes, shown, key, mtime)
-                yield IngestEvent(shown, "renamed", done, total, f"renamed from {moved.path}; its passages are kept",
-                                  moved.passages)
-                return
-        if any(d.path_bytes == key for d in pending.docs):
-            yield IngestEvent(shown, "unchanged", done, total, "listed twice")
-            return
-        try:
-            with times.phase("parse"):
-                parsed = parse_file(path, self.encoder.max_passage_tokens, self.encoder.count_tokens, self.ocr)
-            new = NewDocument(shown, key, digest, size, mtime, parsed.pages, [])
-            vectors: list[np.ndarray] = []
-            offset = pending.n_vectors
-            # Passages arrive lazily and are encoded a chunk at a time: a huge file never becomes one list.
-            while True:
-                with times.phase("parse"):     # pages are read and cut into passages as they are asked for
-                    chunk = list(islice(parsed.passages, ENCODE_CHUNK))
-                if not chunk:
-                    break
-                with times.phase("encode"):
-                    for chars, lost in self.encoder.unrepresented_chars([p.text for p in chunk]):
-                        new.chars += chars
-                        new.unrepresented += lost
-                    encoded = self.encoder.encode_documents([p.text for p in chunk])
-                for draft, (vecs, tokens) in zip(chunk, encoded):
-                    if not tokens:
-                        continue  # nothing scorable (punctuation only)
-                    new.passages.append(NewPassage(draft.page, len(new.passages), draft.text, tokens,
-                                                   [list(b) for b in draft.boxes], offset, draft.source_key))
-                    vectors.append(vecs.astype(np.float16))   # as stored: half the memory of float32
-                    offset += vecs.shape[0]
-                where = f" (page {chunk[-1].page} of {parsed.pages})" if chunk[-1].page else ""
-                yield IngestEvent(shown, "encoding", done, total, f"encoded {len(new.passages)} passages{where}")
-            if not new.passages:
-                raise IngestError("no passage holds scorable text")
-        except IngestError as exc:
-            self.store.catalog.record_failure(shown, key, digest, size, mtime, str(exc))
-            yield IngestEvent(shown, "failed", done, total, str(exc))
-            return
-        except Exception as exc:  # a parser or model bug must not stop the other files
-            first_line = (str(exc).splitlines() or [""])[0][:160]
-            reason = f"unexpected error while indexing ({type(exc).__name__}: {first_line})"
-            self.store.catalog.record_failure(shown, key, digest, size, mtime, reason)
-            yield IngestEvent(shown, "failed", done, total, reason)
-            return
-        new.page_facts = [(f.number, f.label, f.source, f.problem) for f in parsed.page_facts]
-        new.notes = document_notes(parsed, new.chars, new.unrepresented)
-        pending.docs.append(new)
-        pending.vectors.extend(vectors)
-        pending.n_vectors = offset
-        yield IngestEvent(shown, "indexed", done, total, f"{len(new.passages)} passages", len(new.passages),
-                          tuple(new.notes), sum(f.ocr_seconds for f in parsed.page_facts))
+    def _triage(self, files: list[Path], quick: bool) -> Iterator[IngestEvent | FileToEncode]:
+        """Per file, what the driver decides without encoding: an event for a file that is unreadable
+        (recorded as failed), unchanged, renamed (its passages kept) or listed twice, else the
+        :class:`FileToEncode` to send to the encoders."""
+        seen: set[bytes] = set()
+        for path in files:
+            path = canonical_path(path)
+            shown, key = display_path(path), fs_path_bytes(path)
+            if key in seen:
+                yield IngestEvent(shown, "unchanged", 0, 0, "listed twice")
+                continue
+            seen.add(key)
+            known = self.store.catalog.document(key)
+            same_stat = (known.size, known.mtime) if quick and known and known.status == "indexed" else None
+            try:
+                size, mtime, digest = _file_facts(path, same_stat)
+            except IngestError as exc:
+                self.store.catalog.record_failure(shown, key, None, None, None, str(exc))
+                yield IngestEvent(shown, "failed", 0, 0, str(exc))
+                continue
+            if known and known.status == "indexed" and digest in (None, known.content_hash):
+                yield IngestEvent(shown, "unchanged", 0, 0, passages=known.passages)
+                continue
+            if known is None or known.status != "indexed":
+                moved = self._renamed_from(digest)
+                if moved is not None:
+                    self.store.catalog.rename_document(moved.path_bytes, shown, key, mtime)
+                    yield IngestEvent(shown, "renamed", 0, 0, f"renamed from {moved.path}; its passages are kept",
+                                      moved.passages)
+                    continue
+            yield FileToEncode(path, shown, key, size, mtime, digest)
+
+    def _accept(self, outcome: FileOutcome, pending: _Pending) -> IngestEvent:
+        """Record a failed file, or queue an encoded one for the next commit; the file's event."""
+        w, enc = outcome.work, outcome.encoded
+        if enc is None:
+            self.store.catalog.record_failure(w.shown, w.key, w.digest, w.size, w.mtime, outcome.error or "")
+            return IngestEvent(w.shown, "failed", 0, 0, outcome.error or "")
+        passages = [replace(p, vec_offset=p.vec_offset + pending.n_vectors) for p in enc.passages]
+        pending.docs.append(NewDocument(w.shown, w.key, w.digest, w.size, w.mtime, enc.pages, passages,
+                                        enc.page_facts, enc.notes, enc.chars, enc.unrepresented))
+        pending.vectors.append(enc.vectors)
+        pending.n_vectors += len(enc.vectors)
+        return IngestEvent(w.shown, "indexed", 0, 0, f"{len(passages)} passages", len(passages), tuple(enc.notes),
+                           enc.ocr_seconds)
 
     def _renamed_from(self, digest: str):
         """The indexed document with content ``digest`` whose file no longer exists (the old name of a
@@ -633,24 +624,6 @@ class Collection:
         if pending.docs:
             self.store.add_documents(pending.docs, np.concatenate(pending.vectors))
         pending.docs, pending.vectors, pending.n_vectors = [], [], 0
-
-
-def document_notes(parsed, chars: int, unrepresented: int) -> list[str]:
-    """One-line caveats of an indexed document: pages that gave no text (and why), pages read by OCR,
-    facts found while opening it, and the share of its characters the encoder could not represent."""
-    notes = list(parsed.notes)
-    problems = [f for f in parsed.page_facts if f.problem]
-    if problems:
-        shown = "; ".join(f"page {f.number}: {f.problem}" for f in problems[:3])
-        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-        notes.append(f"{len(problems)} page{'s' if len(problems) > 1 else ''} not indexed — {shown}{more}")
-    ocr = [f for f in parsed.page_facts if f.source == "ocr"]
-    if ocr:
-        notes.append(f"{len(ocr)} page{'s' if len(ocr) > 1 else ''} read by OCR ({sum(f.ocr_seconds for f in ocr):.1f} s)")
-    if unrepresented:
-        notes.append(f"{unrepresented / max(chars, 1):.0%} of its characters cannot be represented by the encoder "
-                     "(searchable by text only: use the hybrid plan, or a multilingual model)")
-    return notes
 
 
 def require_utf8(text: str, what: str) -> str:

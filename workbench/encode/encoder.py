@@ -189,12 +189,18 @@ def resolve_model(model: str, trust_remote_code: bool = False, progress: Progres
     return folder
 
 
+def _host_array(x) -> np.ndarray:
+    """``x`` (a tensor on any device, or array-like) as a NumPy array in host memory."""
+    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
+
+
 class Encoder:
     """A PyLate ``ColBERT`` model plus what the workbench needs around it."""
 
     def __init__(self, model: str = DEFAULT_MODEL, trust_remote_code: bool = False,
-                 batch_size: int = 32, progress: Progress | None = None) -> None:
-        """``progress``: passed to :func:`resolve_model` for a hub id that is downloaded now."""
+                 batch_size: int = 32, progress: Progress | None = None, device: str = "cpu") -> None:
+        """``progress``: passed to :func:`resolve_model` for a hub id that is downloaded now. ``device``: where
+        the model runs, as torch names it (``cpu``; ``cuda`` on a GPU worker of a Ray ingest)."""
         import torch
         from pylate import models
 
@@ -208,7 +214,7 @@ class Encoder:
         s = self.settings
         try:
             self.model = models.ColBERT(
-                model_name_or_path=str(path), device="cpu", trust_remote_code=trust_remote_code,
+                model_name_or_path=str(path), device=device, trust_remote_code=trust_remote_code,
                 local_files_only=True,
                 embedding_size=DIM if is_default else None,
                 query_prefix=s.query_prefix, document_prefix=s.document_prefix,
@@ -283,11 +289,11 @@ class Encoder:
         convert = self.model.tokenizer.convert_ids_to_tokens
         results = []
         for emb, ids, mask in zip(out["token_embeddings"], out["input_ids"], out["masks"]):
-            keep = np.asarray(mask, dtype=bool).copy()
-            ids = np.asarray(ids)
+            keep = _host_array(mask).astype(bool)
+            ids = _host_array(ids)
             if self._special_ids:
                 keep &= ~np.isin(ids, list(self._special_ids))
-            results.append((np.ascontiguousarray(np.asarray(emb)[keep], dtype=np.float32),
+            results.append((np.ascontiguousarray(_host_array(emb)[keep], dtype=np.float32),
                             convert(ids[keep].tolist())))
         return results
 

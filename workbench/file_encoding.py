@@ -1,0 +1,193 @@
+"""One file → its passages and token vectors: the work of an ingest that needs no index.
+
+:func:`iter_encode_file` parses a file and encodes its passages a chunk at a time. The collection runs
+it in its own process (:class:`InProcessEncoding`); a Ray worker runs the same function on a copy of the
+file's bytes (:mod:`workbench.cluster.ray_ingest`). Either way the driver — the one writer of the index
+— receives a :class:`FileOutcome` and commits it; nothing here touches the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Generator, Iterable, Iterator, Protocol
+
+import numpy as np
+
+from .ingest import IngestError, parse_file
+from .ingest_times import IngestTimes
+from .store import NewPassage
+
+if TYPE_CHECKING:
+    from .encode import Encoder
+
+ENCODE_CHUNK = 64         # passages encoded between cancellation points
+
+
+@dataclass(frozen=True)
+class FileToEncode:
+    """A file the driver found new or changed: where it is, how the catalog names it, and the facts of
+    the content to index (``digest``: SHA-256 hex)."""
+
+    path: Path
+    shown: str
+    key: bytes
+    size: int
+    mtime: float
+    digest: str
+
+
+@dataclass
+class EncodedFile:
+    """A file's passages in reading order with their vectors: ``vectors`` float16 ``[n_tokens, dim]``, the
+    passages' ``vec_offset`` counted from its first row. ``page_facts``: ``(page, label, source, problem)``
+    per PDF page; ``notes``: one-line caveats for people; ``chars``/``unrepresented``: non-space
+    characters of its passages and how many the encoder could not represent."""
+
+    pages: int
+    passages: list[NewPassage]
+    vectors: np.ndarray
+    page_facts: list[tuple[int, str, str, str | None]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    chars: int = 0
+    unrepresented: int = 0
+    ocr_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """The encoder an index is written with: ``model`` as a worker loads it (``default``, a folder, a hub
+    id), and the ``identity`` and ``checksum`` (of its weights) recorded in the index's manifest, which
+    every encoder that writes to it must show. ``ocr``: read pages without usable text by OCR."""
+
+    model: str
+    trust_remote_code: bool
+    identity: str
+    checksum: str
+    ocr: bool = True
+
+    def mismatch(self, identity: str, checksum: str) -> str | None:
+        """Why an encoder showing ``identity``/``checksum`` may not write to the index, or ``None``."""
+        if (identity, checksum) == (self.identity, self.checksum):
+            return None
+        return (f"the index was written by encoder {self.identity} (checksum {self.checksum}), but the encoder "
+                f"loaded is {identity} (checksum {checksum})")
+
+
+@dataclass(frozen=True)
+class EncodingProgress:
+    """Work in progress: ``shown`` names the file (``""``: the encoders as a whole), ``status`` is
+    ``encoding`` (``message`` says how far: "encoded 64 passages (page 3 of 12)"), ``retrying`` (its
+    worker was lost and it was sent again) or ``workers`` (the pool started, or lost or refused a worker)."""
+
+    shown: str
+    message: str
+    status: str = "encoding"
+
+
+@dataclass
+class FileOutcome:
+    """What became of one :class:`FileToEncode`: ``encoded``, or ``error`` (one plain line). ``work`` may
+    differ from what was sent in its size and digest when the file changed before its bytes were read."""
+
+    work: FileToEncode
+    encoded: EncodedFile | None = None
+    error: str | None = None
+
+
+def iter_encode_file(path: Path, encoder: "Encoder", ocr: bool, times: IngestTimes) -> Generator[str, None, EncodedFile]:
+    """Parse ``path`` and encode its passages ``ENCODE_CHUNK`` at a time, yielding a progress line
+    ("encoded 64 passages (page 3 of 12)") after each chunk; returns the :class:`EncodedFile`. Seconds go
+    into ``times`` (``parse``: reading and cutting, OCR included; ``encode``: the model). Raises
+    :class:`~workbench.ingest.IngestError` with a plain reason for a file that cannot be indexed."""
+    with times.phase("parse"):
+        parsed = parse_file(path, encoder.max_passage_tokens, encoder.count_tokens, ocr)
+    passages: list[NewPassage] = []
+    vectors: list[np.ndarray] = []
+    chars = unrepresented = offset = 0
+    # Passages arrive lazily and are encoded a chunk at a time: a huge file never becomes one list.
+    while True:
+        with times.phase("parse"):     # pages are read and cut into passages as they are asked for
+            chunk = list(islice(parsed.passages, ENCODE_CHUNK))
+        if not chunk:
+            break
+        with times.phase("encode"):
+            for c, lost in encoder.unrepresented_chars([p.text for p in chunk]):
+                chars += c
+                unrepresented += lost
+            encoded = encoder.encode_documents([p.text for p in chunk])
+        for draft, (vecs, tokens) in zip(chunk, encoded):
+            if not tokens:
+                continue  # nothing scorable (punctuation only)
+            passages.append(NewPassage(draft.page, len(passages), draft.text, tokens,
+                                       [list(b) for b in draft.boxes], offset, draft.source_key))
+            vectors.append(vecs.astype(np.float16))   # as stored: half the memory of float32
+            offset += vecs.shape[0]
+        where = f" (page {chunk[-1].page} of {parsed.pages})" if chunk[-1].page else ""
+        yield f"encoded {len(passages)} passages{where}"
+    if not passages:
+        raise IngestError("no passage holds scorable text")
+    return EncodedFile(parsed.pages, passages, np.concatenate(vectors),
+                       [(f.number, f.label, f.source, f.problem) for f in parsed.page_facts],
+                       document_notes(parsed, chars, unrepresented), chars, unrepresented,
+                       sum(f.ocr_seconds for f in parsed.page_facts))
+
+
+def document_notes(parsed, chars: int, unrepresented: int) -> list[str]:
+    """One-line caveats of an indexed document: pages that gave no text (and why), pages read by OCR,
+    facts found while opening it, and the share of its characters the encoder could not represent."""
+    notes = list(parsed.notes)
+    problems = [f for f in parsed.page_facts if f.problem]
+    if problems:
+        shown = "; ".join(f"page {f.number}: {f.problem}" for f in problems[:3])
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        notes.append(f"{len(problems)} page{'s' if len(problems) > 1 else ''} not indexed — {shown}{more}")
+    ocr = [f for f in parsed.page_facts if f.source == "ocr"]
+    if ocr:
+        notes.append(f"{len(ocr)} page{'s' if len(ocr) > 1 else ''} read by OCR ({sum(f.ocr_seconds for f in ocr):.1f} s)")
+    if unrepresented:
+        notes.append(f"{unrepresented / max(chars, 1):.0%} of its characters cannot be represented by the encoder "
+                     "(searchable by text only: use the hybrid plan, or a multilingual model)")
+    return notes
+
+
+def unexpected_error(exc: BaseException) -> str:
+    """The one line recorded for a file whose indexing hit a parser or model bug (the other files carry on)."""
+    first_line = (str(exc).splitlines() or [""])[0][:160]
+    return f"unexpected error while indexing ({type(exc).__name__}: {first_line})"
+
+
+class FileEncoding(Protocol):
+    """Where an ingest's files are parsed and encoded (this process, or a pool of workers)."""
+
+    def run(self, items: Iterable[object], spec: EncoderSpec, times: IngestTimes) -> Iterator[object]:
+        """Each :class:`FileToEncode` in ``items`` → :class:`EncodingProgress` while it is worked on, then its
+        :class:`FileOutcome` (in the order they finish); anything else in ``items`` (an event about a file
+        that needs no encoding) passes straight through. Seconds per phase are added to ``times``.
+        Closing the generator stops the work in flight."""
+        ...
+
+
+class InProcessEncoding:
+    """Encodes files one after another with the collection's own encoder (already checked against the
+    index's manifest), in this process: outcomes come in the order of ``items``."""
+
+    def __init__(self, encoder: "Encoder") -> None:
+        self.encoder = encoder
+
+    def run(self, items: Iterable[object], spec: EncoderSpec, times: IngestTimes) -> Iterator[object]:
+        for item in items:
+            if not isinstance(item, FileToEncode):
+                yield item
+                continue
+            steps = iter_encode_file(item.path, self.encoder, spec.ocr, times)
+            try:
+                while True:
+                    yield EncodingProgress(item.shown, next(steps))
+            except StopIteration as done:
+                yield FileOutcome(item, encoded=done.value)
+            except IngestError as exc:
+                yield FileOutcome(item, error=str(exc))
+            except Exception as exc:   # noqa: BLE001 — a parser or model bug must not stop the other files
+                yield FileOutcome(item, error=unexpected_error(exc))
