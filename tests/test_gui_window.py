@@ -77,10 +77,64 @@ def test_compare_view_runs_both_backends(qtbot, window, tmp_path):
     search(qtbot, window, "lava and ash")
     with qtbot.waitSignal(window.compare_finished, timeout=60000):
         window.tabs.setCurrentIndex(1)
-    assert window.compare.mismatches == 0
-    assert window.compare.left.rowCount() == window.compare.right.rowCount() == len(window.result.hits)
-    assert window.compare.latency.rowCount() == len(window.result.stages) + 1
-    assert "rankings identical" in window.compare.summary.text()
+    compare = window.compare
+    assert compare.mismatches == 0
+    assert compare.table.rowCount() == len(window.result.hits)
+    headers = [compare.table.horizontalHeaderItem(c).text() for c in range(compare.table.columnCount())]
+    assert headers == ["#", "passage", "NumPy score", "document · page", "Mojo #", "Mojo Δscore"]
+    assert [compare.table.item(r, 4).text() for r in range(compare.table.rowCount())] == \
+        [str(h.rank) for h in window.result.hits]        # Mojo ranks every passage where NumPy does
+    assert compare.latency.rowCount() == len(window.result.stages) + 1
+    assert "rankings identical" in compare.summary.text() and "Mojo: max |Δscore|" in compare.summary.text()
+
+
+def test_the_compare_tab_syncs_to_qdrant_and_ranks_it_beside_numpy_and_mojo(qtbot, window, tmp_path):
+    ingest(qtbot, window, [make_pdf(tmp_path / "a.pdf", PAGES)])
+    bar = window.search_bar
+    bar.kind.setCurrentIndex(bar.kind.findData("exhaustive"))
+    search(qtbot, window, "lava and ash")
+    compare = window.compare
+    compare.qdrant_target.setText(str(tmp_path / "qdrant"))     # Qdrant's local mode: the code path of a server
+    compare.qdrant_collection.setText("gui")
+    window.tabs.setCurrentIndex(1)
+    compare.sync.click()              # checks "with Qdrant", exports the index, then compares again
+    qtbot.waitUntil(lambda: "Qdrant: max |Δscore|" in compare.summary.text() and not window.busy(), timeout=60000)
+    assert "created 'gui': 3 sent, 0 removed, 3 points" in compare.qdrant_status.text()
+    headers = [compare.table.horizontalHeaderItem(c).text() for c in range(compare.table.columnCount())]
+    assert headers[-4:] == ["Mojo #", "Mojo Δscore", "Qdrant #", "Qdrant Δscore"]
+    assert compare.mismatches == 0 and compare.table.rowCount() == len(window.result.hits)
+    assert [compare.table.item(r, 6).text() for r in range(3)] == ["1", "2", "3"]
+    latency = [compare.latency.horizontalHeaderItem(c).text() for c in range(compare.latency.columnCount())]
+    assert latency == ["stage", "NumPy ms", "Mojo ms", "Qdrant ms", "NumPy / Mojo"]
+    # a plan Qdrant cannot run as named: the local comparison stands, and the summary says why
+    bar.kind.setCurrentIndex(bar.kind.findData("hybrid"))
+    with qtbot.waitSignal(window.compare_finished, timeout=60000):
+        search(qtbot, window, "lava and ash")
+    assert "Qdrant not run: the Qdrant executor runs the plans exhaustive, document_proxy, not 'hybrid'" in \
+        compare.summary.text()
+    assert compare.table.columnCount() == 6
+    window.save_settings()
+    assert window.settings.value("qdrant/collection") == "gui"
+
+
+def test_a_swap_within_rounding_is_a_tie_and_anything_else_is_flagged():
+    from types import SimpleNamespace as NS
+
+    from workbench.gui.compare_view import Placement, place
+
+    def result(*hits):
+        return NS(hits=[NS(rank=i + 1, passage_id=pid, score=score) for i, (pid, score) in enumerate(hits)])
+    ref = result((7, 5.0), (8, 4.999999), (9, 3.0))
+    swapped = place(ref, result((8, 4.999999), (7, 5.0), (9, 3.0)))
+    assert swapped == {7: Placement(2, 0.0, "tie"), 8: Placement(1, 0.0, "tie"), 9: Placement(3, 0.0, "same")}
+    far = place(result((7, 5.0), (8, 4.0)), result((8, 4.0), (7, 5.0)))       # a swap of unequal scores
+    assert far[7].verdict == far[8].verdict == "bad"
+    off = place(ref, result((7, 5.01), (8, 4.999999), (9, 3.0)))               # a score beyond rounding
+    assert off[7] == Placement(1, pytest.approx(0.01), "bad")
+    cut = place(ref, result((7, 5.0), (8, 4.999999), (4, 3.00001)))            # the last place, tied: either one
+    assert cut[9] == Placement(None, None, "tie") and cut[4] == Placement(3, None, "tie")
+    other = place(ref, result((7, 5.0), (8, 4.999999), (4, 2.0)))
+    assert other[9].verdict == other[4].verdict == "bad"
 
 
 def test_cancel_keeps_whole_documents(qtbot, window, tmp_path):
@@ -178,7 +232,7 @@ def test_filter_row_limits_search_and_comparison(qtbot, window, tmp_path):
     assert window.stages.table.item(0, 1).text().startswith("1 →")   # stage 1 saw the one eligible passage
     with qtbot.waitSignal(window.compare_finished, timeout=60000):
         window.tabs.setCurrentIndex(1)   # both backends search within the same filter
-    assert window.compare.left.rowCount() == window.compare.right.rowCount() == 1
+    assert window.compare.table.rowCount() == 1
     window.tabs.setCurrentIndex(0)
 
     bar.reset()

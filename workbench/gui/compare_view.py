@@ -1,22 +1,30 @@
-"""Both backends on the same query and plan: rankings side by side, differences highlighted, latencies.
+"""Every executor on the same query and plan: one row per passage, each executor's rank and Δscore beside the
+NumPy reference's, and the latency of each stage on each.
 
-A backend changes the executor, never the math: ranks should agree (except exact ties) and scores
-differ by float32 rounding only. Anything else is shown in red.
+An executor changes where the math runs, never the math: ranks agree and scores differ by rounding only
+(float32 sums for Mojo; Qdrant keeps the same float16 vectors and sums in its own order). A swap of two
+passages whose scores lie within that rounding is a tie (amber); anything else is shown in red. Qdrant
+joins when a collection exported from the index is named (the cluster extra).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..core import SearchResult
+from .qdrant_link import qdrant_missing
 
 SCORE_TOLERANCE = 1e-4
 BAD = QBrush(QColor(255, 190, 190))
+TIE = QBrush(QColor(255, 230, 170))
+SHORT = {"numpy-reference": "NumPy", "mojo-exact-cpu": "Mojo", "qdrant-local": "Qdrant", "qdrant-server": "Qdrant",
+         "qdrant": "Qdrant"}
 
 
 def _table(headers) -> QTableWidget:
@@ -25,75 +33,181 @@ def _table(headers) -> QTableWidget:
     t.verticalHeader().setVisible(False)
     t.setEditTriggers(QTableWidget.NoEditTriggers)
     t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-    t.horizontalHeader().setStretchLastSection(True)
-    # one line per hit, long names elided: both rankings must fit side by side in a third of the screen
     t.setWordWrap(False)
     t.setTextElideMode(Qt.ElideMiddle)
     t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 8)
     return t
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where another executor put a passage of the reference ranking (``rank`` ``None``: not in its top
+    k), and the verdict: ``same``, ``tie`` (a swap or cut within ``SCORE_TOLERANCE``) or ``bad``."""
+
+    rank: int | None
+    d_score: float | None
+    verdict: str
+
+
+def place(ref: SearchResult, other: SearchResult, tolerance: float = SCORE_TOLERANCE) -> dict[int, Placement]:
+    """For each passage id of ``ref``'s hits and of ``other``'s: where ``other`` ranks it against ``ref``.
+    A passage of ``other`` that ``ref`` did not rank is ``bad`` unless its score ties ``ref``'s last."""
+    ref_hits = {h.passage_id: h for h in ref.hits}
+    got = {h.passage_id: h for h in other.hits}
+    out: dict[int, Placement] = {}
+    for pid, h in ref_hits.items():
+        o = got.get(pid)
+        if o is None:                     # cut from other's top k: fine only if its last score ties this one
+            last = other.hits[-1].score if other.hits else None
+            tie = last is not None and len(other.hits) == len(ref.hits) and abs(last - h.score) <= tolerance
+            out[pid] = Placement(None, None, "tie" if tie else "bad")
+            continue
+        d = o.score - h.score
+        if abs(d) > tolerance:
+            verdict = "bad"
+        elif o.rank == h.rank:
+            verdict = "same"
+        else:                             # a swap: the passage ref has at that rank must score the same
+            verdict = "tie" if abs(ref.hits[o.rank - 1].score - h.score) <= tolerance else "bad"
+        out[pid] = Placement(o.rank, d, verdict)
+    for pid, o in got.items():
+        if pid not in ref_hits:
+            last = ref.hits[-1].score if ref.hits else None
+            tie = last is not None and abs(last - o.score) <= tolerance
+            out[pid] = Placement(o.rank, None, "tie" if tie else "bad")
+    return out
+
+
 class CompareView(QWidget):
+    qdrant_toggled = Signal(bool)    # "with Qdrant" checked or unchecked (or its target edited while checked)
+    sync_requested = Signal()
+
     def __init__(self) -> None:
         super().__init__()
-        self.summary = QLabel("Run a search to compare the NumPy reference and Mojo backends.")
+        self.summary = QLabel("Run a search to compare the executors.")
         self.summary.setWordWrap(True)
-        self.left = _table(("#", "passage", "score", "document · page"))
-        self.left.horizontalHeader().setSectionResizeMode(3, QHeaderView.Stretch)
-        self.right = _table(("#", "passage", "score", "Δ rank", "Δ score"))
-        self.latency = _table(("stage", "numpy ms", "mojo ms", "numpy / mojo"))
-        self.titles = (QLabel("<b>NumPy reference</b>"), QLabel("<b>Mojo exact CPU</b>"))
-        sides = QHBoxLayout()
-        for title, table in zip(self.titles, (self.left, self.right)):
-            col = QVBoxLayout()
-            col.addWidget(title)
-            col.addWidget(table)
-            sides.addLayout(col)
+        self.qdrant_on = QCheckBox("with Qdrant")
+        self.qdrant_target = QLineEdit()
+        self.qdrant_target.setPlaceholderText("http://host:6333 or a local-mode folder")
+        self.qdrant_collection = QLineEdit()
+        self.qdrant_collection.setPlaceholderText("collection")
+        self.qdrant_collection.setMaximumWidth(120)
+        self.sync = QPushButton("Sync")
+        self.sync.setToolTip("export the index's live passages to the collection, or bring it up to date")
+        self.qdrant_status = QLabel()
+        self.qdrant_status.setWordWrap(True)
+        row = QHBoxLayout()
+        for w in (self.qdrant_on, self.qdrant_target, self.qdrant_collection, self.sync):
+            row.addWidget(w)
+        row.setStretch(1, 1)
+        missing = qdrant_missing()
+        if missing:
+            for w in (self.qdrant_on, self.qdrant_target, self.qdrant_collection, self.sync):
+                w.setEnabled(False)
+            self.qdrant_status.setText(missing)
+        self.qdrant_on.toggled.connect(self.qdrant_toggled)
+        for edit in (self.qdrant_target, self.qdrant_collection):
+            edit.editingFinished.connect(lambda: self.qdrant_on.isChecked() and self.qdrant_toggled.emit(True))
+        self.sync.clicked.connect(self.sync_requested)
+        self.table = _table(("#", "passage", "score", "document · page"))
+        self.latency = _table(("stage", "ms"))
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
-        layout.addLayout(sides, 3)
+        layout.addLayout(row)
+        layout.addWidget(self.qdrant_status)
+        layout.addWidget(self.table, 3)
         layout.addWidget(self.latency, 1)
         self.mismatches = 0
+        self.ties = 0
+
+    def qdrant_choice(self) -> tuple[str, str] | None:
+        """``(target, collection)`` when Qdrant is to run beside the local executors."""
+        target, name = self.qdrant_target.text().strip(), self.qdrant_collection.text().strip()
+        return (target, name) if self.qdrant_on.isChecked() and target and name else None
+
+    def clear(self, text: str = "") -> None:
+        self.summary.setText(text)
+        self.table.setRowCount(0)
+        self.latency.setRowCount(0)
 
     def show_unavailable(self, reason: str) -> None:
-        self.summary.setText(f"<b>Mojo backend not available:</b> {reason}")
-        for t in (self.left, self.right, self.latency):
-            t.setRowCount(0)
+        self.clear(f"<b>Cannot compare:</b> {reason}")
 
-    def set_results(self, ref: SearchResult, other: SearchResult) -> None:
-        """``ref`` from the NumPy reference, ``other`` from Mojo, same query and plan."""
-        self.titles[0].setText(f"<b>{ref.backend}</b>")
-        self.titles[1].setText(f"<b>{other.backend}</b>")
-        ref_rank = {h.passage_id: h for h in ref.hits}
-        self.left.setRowCount(len(ref.hits))
-        for r, h in enumerate(ref.hits):
-            where = f"{Path(h.path or '').name} · p.{h.page}" if h.page else Path(h.path or "").name
-            for c, v in enumerate((h.rank, h.passage_id, f"{h.score:.6f}", where)):
-                self.left.setItem(r, c, QTableWidgetItem(str(v)))
-            self.left.item(r, 3).setToolTip(h.path or "")
-        self.right.setRowCount(len(other.hits))
-        self.mismatches, max_diff = 0, 0.0
-        for r, h in enumerate(other.hits):
-            twin = ref_rank.get(h.passage_id)
-            d_rank = "absent" if twin is None else f"{h.rank - twin.rank:+d}"
-            d_score = "—" if twin is None else f"{h.score - twin.score:+.2e}"
-            bad = twin is None or twin.rank != h.rank or abs(h.score - twin.score) > SCORE_TOLERANCE
-            if twin is not None:
-                max_diff = max(max_diff, abs(h.score - twin.score))
-            self.mismatches += bad
-            for c, v in enumerate((h.rank, h.passage_id, f"{h.score:.6f}", d_rank, d_score)):
-                item = QTableWidgetItem(str(v))
-                if bad:
-                    item.setBackground(BAD)
-                self.right.setItem(r, c, item)
-        self.latency.setRowCount(len(ref.stages) + 1)
-        rows = [(a.name, a.ms, b.ms) for a, b in zip(ref.stages, other.stages)]
-        rows.append(("total", sum(r[1] for r in rows), sum(r[2] for r in rows)))
-        for r, (name, ma, mb) in enumerate(rows):
-            ratio = f"{ma / mb:.2f}×" if mb > 0 else "—"
-            for c, v in enumerate((name, f"{ma:.3f}", f"{mb:.3f}", ratio)):
-                self.latency.setItem(r, c, QTableWidgetItem(v))
-        verdict = ("rankings identical" if self.mismatches == 0
-                   else f"{self.mismatches} rank or score difference(s) beyond {SCORE_TOLERANCE:g}")
-        self.summary.setText(f"Same query, same plan, two executors: {verdict}; max |Δscore| = {max_diff:.2e}. "
-                             f"Stage 1 runs in NumPy for both; the exact stage is the backend's.")
+    def set_results(self, results: list[SearchResult], problems: dict[str, str] | None = None) -> None:
+        """``results[0]`` from the NumPy reference, the rest from other executors, same query, plan and
+        filter; ``problems``: executor → why it gave no result."""
+        ref, others = results[0], results[1:]
+        placements = [place(ref, o) for o in others]
+        names = [SHORT.get(r.backend, r.backend) for r in results]
+        headers = ["#", "passage", f"{names[0]} score", "document · page"]
+        for name in names[1:]:
+            headers += [f"{name} #", f"{name} Δscore"]
+        extra = [pid for p in placements for pid in p if pid not in {h.passage_id for h in ref.hits}]
+        extra = list(dict.fromkeys(extra))             # passages only another executor ranked, once each
+        self.table.clear()
+        self.table.setColumnCount(len(headers))
+        self.table.setHorizontalHeaderLabels(headers)
+        self.table.setRowCount(len(ref.hits) + len(extra))
+        self.mismatches = self.ties = 0
+        max_diff = [0.0] * len(others)
+        rows = [(h.rank, h.passage_id, f"{h.score:.6f}", h) for h in ref.hits] + [("—", pid, "not ranked", None)
+                                                                                 for pid in extra]
+        for r, (rank, pid, score, hit) in enumerate(rows):
+            where = "" if hit is None else (f"{Path(hit.path or '').name} · p.{hit.page}" if hit.page
+                                            else Path(hit.path or "").name)
+            cells = [str(rank), str(pid), score, where]
+            verdicts = []
+            for i, p in enumerate(placements):
+                at = p.get(pid)
+                if at is None:      # neither ranked it: only possible for another executor's extra passage
+                    cells += ["—", ""]
+                    verdicts += ["same", "same"]
+                    continue
+                cells += ["absent" if at.rank is None else str(at.rank),
+                          "" if at.d_score is None else f"{at.d_score:+.1e}"]
+                verdicts += [at.verdict, at.verdict]
+                if at.d_score is not None:
+                    max_diff[i] = max(max_diff[i], abs(at.d_score))
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c == 3 and hit is not None:
+                    item.setToolTip(hit.path or "")
+                self.table.setItem(r, c, item)
+            for c, verdict in enumerate(verdicts, start=4):
+                if verdict != "same":
+                    self.table.item(r, c).setBackground(BAD if verdict == "bad" else TIE)
+            self.mismatches += "bad" in verdicts
+            self.ties += "tie" in verdicts and "bad" not in verdicts
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.Stretch)
+        self._show_latency(results, names)
+        parts = [f"{n}: max |Δscore| {d:.1e}" for n, d in zip(names[1:], max_diff)]
+        parts += [f"{SHORT.get(k, k)} not run: {why}" for k, why in (problems or {}).items()]
+        ref_notes = {s.note for s in ref.stages}       # another executor's own notes: Qdrant's one request
+        parts += list(dict.fromkeys(f"{SHORT.get(r.backend, r.backend)}: {s.note}" for r in others for s in r.stages
+                                    if s.note and s.note not in ref_notes))
+        verdict = ("rankings identical" if self.mismatches == 0 and self.ties == 0 else
+                   f"rankings identical up to {self.ties} tie(s) within {SCORE_TOLERANCE:g}" if self.mismatches == 0
+                   else f"{self.mismatches} passage(s) ranked or scored differently beyond {SCORE_TOLERANCE:g}")
+        self.summary.setText(f"Same query, plan and filter on {len(results)} executors: {verdict}. "
+                             + "; ".join(parts) + ".")
+
+    def _show_latency(self, results: list[SearchResult], names: list[str]) -> None:
+        """One row per stage name (in the reference's order, then any other executor's own), ms per executor."""
+        stages = list(dict.fromkeys(s.name for r in results for s in r.stages))
+        ms = [{s.name: s.ms for s in r.stages} for r in results]
+        headers = ["stage", *[f"{n} ms" for n in names]]
+        if "Mojo" in names:
+            headers.append("NumPy / Mojo")
+        self.latency.clear()
+        self.latency.setColumnCount(len(headers))
+        self.latency.setHorizontalHeaderLabels(headers)
+        self.latency.setRowCount(len(stages) + 1)
+        for r, name in enumerate([*stages, "total"]):
+            values = [sum(m.values()) if name == "total" else m.get(name) for m in ms]
+            cells = [name, *["—" if v is None else f"{v:.3f}" for v in values]]
+            if "Mojo" in names:
+                a, b = values[0], values[names.index("Mojo")]
+                cells.append(f"{a / b:.2f}×" if a is not None and b else "—")
+            for c, text in enumerate(cells):
+                self.latency.setItem(r, c, QTableWidgetItem(text))
+        self.latency.horizontalHeader().setStretchLastSection(True)

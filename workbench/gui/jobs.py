@@ -223,8 +223,9 @@ def evaluation_steps(coll: Collection, queries: dict, qrels: dict, plan_a: Searc
 
 def start_job(fn: Callable[..., Iterator[Any]], *args: Any, on_yield: Callable | None = None,
               on_return: Callable | None = None, on_error: Callable | None = None,
-              on_finish: Callable | None = None):
-    """Run generator function ``fn(*args)`` on a worker thread, wiring its signals; returns the worker."""
+              on_finish: Callable | None = None, start: bool = True):
+    """Run generator function ``fn(*args)`` on a worker thread, wiring its signals; returns the worker
+    (``start`` ``False``: not started yet, so that more can be wired before a quick job ends)."""
     # With an on_error of its own, a job's error is handled there; superqt would also re-raise it on the UI
     # thread (a traceback on stderr, a failed test) unless told to ignore it.
     worker = thread_worker(_errors_reported(fn), start_thread=False, ignore_errors=on_error is not None)(*args)
@@ -232,5 +233,6 @@ def start_job(fn: Callable[..., Iterator[Any]], *args: Any, on_yield: Callable |
                          ("finished", on_finish)):
         if slot is not None:
             getattr(worker, signal).connect(slot)
-    worker.start()
+    if start:
+        worker.start()
     return worker

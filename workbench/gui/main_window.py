@@ -30,6 +30,7 @@ from .jobs import (CancelToken, SearchRun, evaluation_steps, event_steps, open_i
                    start_job)
 from .new_index_dialog import NewIndexDialog, choose_index_to_open, index_folder_problem
 from .page_view import open_at_page
+from .qdrant_link import QdrantLink
 from .search_bar import SearchBar
 from .stage_panel import StagePanel
 
@@ -95,6 +96,8 @@ class MainWindow(QMainWindow):
         self.evaluation = EvalView()
         self.tabs.addTab(self.evaluation, "Evaluate")
         self._eval_token: CancelToken | None = None
+        self._sync_token: CancelToken | None = None     # an export to Qdrant from the compare tab
+        self._qdrant: QdrantLink | None = None
 
         # Three columns: what is indexed | what was found and what it cost | why the selected hit ranked.
         # On a 16:9 screen each gets the full height: at 1366×768 the hit list shows five rows, the stage
@@ -132,6 +135,8 @@ class MainWindow(QMainWindow):
         self.hits.selectionModel().selectionChanged.connect(self._hit_selected)
         self.detail.open_requested.connect(self._open_current)
         self.tabs.currentChanged.connect(lambda i: i == 1 and self.run_compare())
+        self.compare.qdrant_toggled.connect(lambda _on: self.run_compare())
+        self.compare.sync_requested.connect(self.sync_qdrant)
         QShortcut(QKeySequence("Ctrl+L"), self, self._focus_search)
         QShortcut(QKeySequence("Ctrl+O"), self, self.collection_panel.choose_files)
         QShortcut(QKeySequence(Qt.Key_Escape), self, self.cancel)
@@ -145,9 +150,11 @@ class MainWindow(QMainWindow):
 
     # -- jobs --------------------------------------------------------------------------------------
     def _start(self, fn, *args, **slots):
-        worker = start_job(fn, *args, **slots)
+        worker = start_job(fn, *args, start=False, **slots)
         self._workers.add(worker)
+        # wired before the start: a job that ends at once must still leave the set
         worker.finished.connect(lambda w=worker: self._workers.discard(w))
+        worker.start()
         return worker
 
     def busy(self) -> bool:
@@ -257,7 +264,7 @@ class MainWindow(QMainWindow):
 
     def _index_job_tokens(self) -> tuple[CancelToken | None, ...]:
         """The cancel tokens of the jobs that work on the index shown (not the opening of another one)."""
-        return self._ingest_token, self._search_token, self._eval_token
+        return self._ingest_token, self._search_token, self._eval_token, self._sync_token
 
     def _stop_following(self) -> None:
         """Stop watching folders and the background maintenance of the index shown (when leaving or closing it)."""
@@ -308,9 +315,7 @@ class MainWindow(QMainWindow):
         self.hits.hits_model.set_result(None)
         self.detail.show_hit(None, None)
         self.stages.clear()
-        self.compare.summary.setText("")
-        for table in (self.compare.left, self.compare.right, self.compare.latency):
-            table.setRowCount(0)
+        self.compare.clear()
         self.index_path = path
         self._encoder = coll.encoder
         self.setWindowTitle(f"Kayak Workbench — {path.name}")
@@ -494,22 +499,77 @@ class MainWindow(QMainWindow):
         self.search_finished.emit(run)
 
     def run_compare(self) -> None:
+        """The shown result's query, plan and filter on every executor at hand: the NumPy reference, Mojo where
+        it runs, Qdrant where the compare tab names a collection; on a worker, one index snapshot."""
         if self.result is None or self.coll is None:
             return
+        problems = {}
         ok, why = available_backends()[MOJO_EXACT_CPU_BACKEND]
+        local = [NUMPY_REFERENCE_BACKEND] + ([MOJO_EXACT_CPU_BACKEND] if ok else [])
         if not ok:
-            self.compare.show_unavailable(why)
+            problems[MOJO_EXACT_CPU_BACKEND] = why
+        link = self._qdrant_link()
+        if len(local) == 1 and link is None:
+            self.compare.show_unavailable(f"the Mojo backend is not available: {why}")
             self.compare_finished.emit()
             return
         query, plan, where, coll = self.result.query, self.result.plan, self.result.where, self.coll
 
-        def job():  # both backends on one snapshot, within the filter the shown result was searched with
+        def run(index):
             verifier = coll.verifier_for(plan)       # stage 3, if the plan has it, runs on both (same model)
-            return coll.retrying(lambda index: (
-                search_with_plan(query, index, plan, NUMPY_REFERENCE_BACKEND, where, verifier),
-                search_with_plan(query, index, plan, MOJO_EXACT_CPU_BACKEND, where, verifier)))
-        self._start(job, on_return=self._compare_done,
+            results = [search_with_plan(query, index, plan, backend, where, verifier) for backend in local]
+            found = dict(problems)
+            if link is not None:
+                try:
+                    results.append(link.search(query, index, plan, where))
+                except (ValueError, RuntimeError, OSError) as exc:   # the local comparison still stands
+                    found["qdrant"] = _one_line(exc)
+            return results, found
+        self._start(lambda: coll.retrying(run), on_return=self._compare_done,
                     on_error=lambda e: self.compare.show_unavailable(_one_line(e)))
+
+    def _qdrant_link(self) -> QdrantLink | None:
+        """The link to the Qdrant collection the compare tab names (kept while the names stay), or ``None``."""
+        choice = self.compare.qdrant_choice()
+        if self._qdrant is not None and (self._qdrant.target, self._qdrant.collection) != choice:
+            self._qdrant.close()
+            self._qdrant = None
+        if choice is not None and self._qdrant is None:
+            self._qdrant = QdrantLink(*choice)
+        return self._qdrant
+
+    def sync_qdrant(self) -> None:
+        """Export the index to the compare tab's Qdrant collection (or bring it up to date) on a worker, with
+        progress under the Qdrant row; Esc stops it after the batch in flight (the next sync sends the rest)."""
+        self.compare.qdrant_on.setChecked(True)
+        link = self._qdrant_link()
+        if self.coll is None or link is None or self._sync_token is not None:
+            if link is None:
+                self.compare.qdrant_status.setText("name a Qdrant URL or folder and a collection first")
+            return
+        token = self._sync_token = CancelToken()
+        self.compare.sync.setEnabled(False)
+        self.compare.qdrant_status.setText(f"syncing {link.collection!r}… (Esc stops)")
+        self._start(link.sync_steps, self.coll, token,
+                    on_yield=lambda step: self.compare.qdrant_status.setText(
+                        f"syncing {link.collection!r}: {step[0]:,} of {step[1]:,} passages sent (Esc stops)"),
+                    on_return=self._synced, on_error=self._sync_failed)
+
+    def _synced(self, report) -> None:
+        self._sync_token = None
+        self.compare.sync.setEnabled(True)
+        if report is None:
+            self.compare.qdrant_status.setText("sync stopped; what was sent stays, Sync again sends the rest")
+            return
+        self.compare.qdrant_status.setText(
+            f"{'created' if report.created else 'synced'} {report.collection!r}: {report.upserted:,} sent, "
+            f"{report.deleted:,} removed, {report.points:,} points = the index's live passages")
+        self.run_compare()
+
+    def _sync_failed(self, exc: Exception) -> None:
+        self._sync_token = None
+        self.compare.sync.setEnabled(True)
+        self.compare.qdrant_status.setText(f"sync failed: {_one_line(exc)}")
 
     def run_evaluation(self) -> None:
         """Evaluate the search bar's plan (A) and the tab's baseline (B) on the loaded BEIR set, on a worker,
@@ -546,8 +606,8 @@ class MainWindow(QMainWindow):
         self.status.setText(f"evaluation failed: {_one_line(exc)}")
         self.evaluation_finished.emit()
 
-    def _compare_done(self, pair) -> None:
-        self.compare.set_results(*pair)
+    def _compare_done(self, outcome) -> None:
+        self.compare.set_results(*outcome)
         self.compare_finished.emit()
 
     def cancel(self) -> None:
@@ -662,6 +722,8 @@ class MainWindow(QMainWindow):
         self.search_bar.apply_settings({k: s.value(k) for k in s.childKeys()})
         s.endGroup()
         self.collection_panel.ocr.setChecked(str(s.value("ocr", "true")).lower() != "false")
+        self.compare.qdrant_target.setText(str(s.value("qdrant/target", "")))
+        self.compare.qdrant_collection.setText(str(s.value("qdrant/collection", "")))
 
     def save_settings(self) -> None:
         s = self.settings
@@ -669,6 +731,8 @@ class MainWindow(QMainWindow):
         s.setValue("main_split", self.main_split.saveState())
         s.setValue("right_split", self.right_split.saveState())
         s.setValue("ocr", self.collection_panel.ocr.isChecked())
+        s.setValue("qdrant/target", self.compare.qdrant_target.text())
+        s.setValue("qdrant/collection", self.compare.qdrant_collection.text())
         s.beginGroup("plan")
         for k, v in self.search_bar.settings().items():
             s.setValue(k, v)
@@ -679,6 +743,8 @@ class MainWindow(QMainWindow):
         """Cancel every job and wait for the workers to finish (no thread outlives the window)."""
         self.cancel()
         QThreadPool.globalInstance().waitForDone(timeout_ms)
+        if self._qdrant is not None:
+            self._qdrant.close()      # a local-mode folder is unlocked for the next program
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         self.save_settings()
