@@ -5,8 +5,8 @@
 The corpus is ``--pages`` one-passage pages of English (Python docstrings) in 10-page PDFs. Each
 configuration ingests it into a fresh index with the real default encoder: local (this process, torch
 on every core), a local Ray cluster with 1 worker, with 2 workers, then local again to show the drift.
-For each: the start-up (local: loading the model; Ray: starting the cluster until the first worker has
-loaded its encoder), the seconds from then to the commit, and passages per second over both. Ratios
+For each: the start-up (local: a fresh process importing torch and loading the model; Ray: starting the
+cluster until the first worker has loaded its encoder), the seconds from then to the commit, and passages per second over both. Ratios
 are to the mean of the two local runs. The Ray outputs are compared with the local one: texts exactly, vectors value by value.
 """
 
@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -33,8 +35,9 @@ def ingest(corpus: Path, index: Path, encoder: Encoder, workers: int | None) -> 
     shutil.rmtree(index, ignore_errors=True)
     coll = Collection.open(index, create=True, encoder=encoder)
     if workers is None:
+        # what a local ingest pays before its first file: a fresh process importing torch and loading the model
         t = time.perf_counter()
-        Encoder()                                  # what a local ingest pays before its first file
+        subprocess.run([sys.executable, "-c", "from workbench.encode import Encoder; Encoder()"], check=True)
         startup = time.perf_counter() - t
         coll = Collection.open(index, encoder=encoder)
         encoding = None

@@ -2,11 +2,14 @@
 
     .venv/bin/python docs/make_screenshots.py [--index DIR] [--query Q] [--sizes 1366x768,1920x1080,1280x720]
                                               [--plan hybrid] [--verify-k N] [--beir DIR] [--out DIR]
+                                              [--qdrant DIR]
 
 For each size, a fresh process opens the window offscreen on a virtual screen of that size, as a first
 run (no saved settings, so the window sizes itself to the screen), runs the search, selects the first
 hit and saves ``docs/screenshots/window-WxH.png``. The first size also saves each panel and the
 backend comparison, and with ``--beir`` the Evaluate tab run on that BEIR set against exhaustive MaxSim.
+``--qdrant``: the index is first exported to a Qdrant local-mode folder there (collection ``screenshots``,
+the cluster extra), and the comparison shows Qdrant beside NumPy and Mojo.
 ``--index`` defaults to the demo index (built here with ``workbench demo`` when it is not yet). 1280×720 stands for the first-run window a window manager had not maximised yet.
 """
 
@@ -22,6 +25,7 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "screenshots"
 DEFAULT_SIZES = "1366x768,1920x1080,1280x720"
+QDRANT_COLLECTION = "screenshots"
 
 
 def main() -> int:
@@ -33,6 +37,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs (default docs/screenshots)")
     ap.add_argument("--verify-k", type=int, default=0, help="the search bar's stage 3 depth (0: off)")
     ap.add_argument("--beir", type=Path, default=None, help="a BEIR set of the index's corpus for the Evaluate tab")
+    ap.add_argument("--qdrant", type=Path, default=None, help="a Qdrant local-mode folder to export to and compare")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: render one size here
     ap.add_argument("--parts", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -40,19 +45,23 @@ def main() -> int:
     args.index = args.index or demo_index_dir()
     args.query = args.query or DEMO_QUERY
     if args.one:
-        return render(args.index, args.query, args.one, args.parts, args.plan, args.out, args.verify_k, args.beir)
+        return render(args.index, args.query, args.one, args.parts, args.plan, args.out, args.verify_k, args.beir,
+                      args.qdrant)
     if args.index == demo_index_dir():      # on a fresh machine: build it (a built one is only checked)
         subprocess.check_call([sys.executable, "-m", "workbench.cli", "demo", "--index", str(args.index)],
                               stdout=subprocess.DEVNULL)
+    if args.qdrant:
+        subprocess.check_call([sys.executable, "-m", "workbench.cli", "export", "--index", str(args.index),
+                               "--qdrant", str(args.qdrant), "--collection", QDRANT_COLLECTION, "--quiet"])
     status = 0
     for i, size in enumerate(args.sizes.split(",")):
         status |= render_in_process(args.index, args.query, size.strip(), i == 0, args.plan, args.out,
-                                    args.verify_k, args.beir)
+                                    args.verify_k, args.beir, args.qdrant)
     return status
 
 
 def render_in_process(index: Path, query: str, size: str, parts: bool, plan: str, out: Path, verify_k: int,
-                      beir: Path | None) -> int:
+                      beir: Path | None, qdrant: Path | None) -> int:
     """Run this script for one screen size on an offscreen screen of exactly that size."""
     width, height = (int(v) for v in size.split("x"))
     screen = {"screens": [{"name": "screen", "x": 0, "y": 0, "width": width, "height": height,
@@ -61,7 +70,8 @@ def render_in_process(index: Path, query: str, size: str, parts: bool, plan: str
         json.dump(screen, f)
     env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={f.name}")
     cmd = [sys.executable, __file__, "--index", str(index), "--query", query, "--one", size, "--plan", plan,
-           "--out", str(out), "--verify-k", str(verify_k)] + (["--beir", str(beir)] if beir else [])
+           "--out", str(out), "--verify-k", str(verify_k)] + (["--beir", str(beir)] if beir else []) + \
+        (["--qdrant", str(qdrant)] if qdrant else [])
     try:
         return subprocess.call(cmd + (["--parts"] if parts else []), env=env)
     finally:
@@ -69,7 +79,7 @@ def render_in_process(index: Path, query: str, size: str, parts: bool, plan: str
 
 
 def render(index: Path, query: str, size: str, parts: bool, plan: str, out: Path, verify_k: int = 0,
-           beir: Path | None = None) -> int:
+           beir: Path | None = None, qdrant: Path | None = None) -> int:
     """Open the window as on a first run, search, and save the PNGs; 0 when all were saved."""
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
@@ -86,6 +96,10 @@ def render(index: Path, query: str, size: str, parts: bool, plan: str, out: Path
         raise SystemExit(f"unknown plan {plan!r}")
     win.search_bar.kind.setCurrentIndex(kind)
     win.search_bar.verify_k.setValue(verify_k)
+    if qdrant is not None and parts:      # one client may hold a local-mode folder: only the panels' run
+        win.compare.qdrant_target.setText(str(qdrant))
+        win.compare.qdrant_collection.setText(QDRANT_COLLECTION)
+        win.compare.qdrant_on.setChecked(True)
     state = {"code": 1}
 
     def save_window() -> None:

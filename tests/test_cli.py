@@ -258,3 +258,17 @@ def test_failure_lines_stay_one_line_and_paths_are_normalised(tmp_path):
     assert len(failures) == 1 and f"{docs}/bad\\nname.pdf: not a PDF" in failures[0]
     info = json.loads(run("info", "--index", tmp_path / "idx", "--json", check_rc=0).stdout)
     assert [d["path"] for d in info["documents_list"] if d["status"] == "indexed"] == [str(docs / "a.txt")]
+
+
+def test_the_demo_command_ingests_and_searches_with_every_ingest_default(tmp_path, monkeypatch, capsys):
+    """``workbench demo`` drives ``ingest`` itself: every ingest option must reach it with its default (a
+    hand-made argument list once lacked the Ray options and the demo failed). Two small PDFs stand in
+    for the rendered standard-library guide."""
+    import workbench.demo as demo
+    from conftest import make_pdf
+    monkeypatch.setattr(demo, "build_demo_pdfs", lambda folder: [
+        make_pdf(tmp_path / "one.pdf", ["Run a shell command and capture its output with subprocess.run."]),
+        make_pdf(tmp_path / "two.pdf", ["Parse command-line options with argparse."])])
+    assert main(["demo", "--index", str(tmp_path / "demo.kayak")]) == 0
+    out = capsys.readouterr().out
+    assert "2 indexed (2 passages)" in out and "one.pdf" in out

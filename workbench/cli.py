@@ -395,8 +395,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     index = Path(args.index) if args.index else demo_index_dir()
     pdfs = build_demo_pdfs(index.parent / "demo-pdfs")
     print(f"demo collection: {describe_demo(pdfs)}; index {index}")
-    status = cmd_ingest(argparse.Namespace(index=str(index), model=None, paths=[str(p) for p in pdfs],
-                                           quiet=False, trust_remote_code=False, no_ocr=False))
+    # through the parser, so the demo's ingest has every option's default (a hand-made Namespace fell behind)
+    status = cmd_ingest(_parser().parse_args(["ingest", *[str(p) for p in pdfs], "--index", str(index)]))
     print(f"\nquery: {args.query!r} (auto plan; try 'workbench search --index {index} ...')\n")
     search_args = _parser().parse_args(["search", args.query, "--index", str(index)])
     return status or cmd_search(search_args)
