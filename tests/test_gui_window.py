@@ -81,8 +81,8 @@ def test_compare_view_runs_both_backends(qtbot, window, tmp_path):
     assert compare.mismatches == 0
     assert compare.table.rowCount() == len(window.result.hits)
     headers = [compare.table.horizontalHeaderItem(c).text() for c in range(compare.table.columnCount())]
-    assert headers == ["#", "passage", "NumPy score", "document · page", "Mojo #", "Mojo Δscore"]
-    assert [compare.table.item(r, 4).text() for r in range(compare.table.rowCount())] == \
+    assert headers == ["#", "passage", "NumPy\nscore", "Mojo\nrank", "Mojo\nΔscore", "document"]
+    assert [compare.table.item(r, 3).text() for r in range(compare.table.rowCount())] == \
         [str(h.rank) for h in window.result.hits]        # Mojo ranks every passage where NumPy does
     assert compare.latency.rowCount() == len(window.result.stages) + 1
     assert "rankings identical" in compare.summary.text() and "Mojo: max |Δscore|" in compare.summary.text()
@@ -101,9 +101,9 @@ def test_the_compare_tab_syncs_to_qdrant_and_ranks_it_beside_numpy_and_mojo(qtbo
     qtbot.waitUntil(lambda: "Qdrant: max |Δscore|" in compare.summary.text() and not window.busy(), timeout=60000)
     assert "created 'gui': 3 sent, 0 removed, 3 points" in compare.qdrant_status.text()
     headers = [compare.table.horizontalHeaderItem(c).text() for c in range(compare.table.columnCount())]
-    assert headers[-4:] == ["Mojo #", "Mojo Δscore", "Qdrant #", "Qdrant Δscore"]
+    assert headers[3:] == ["Mojo\nrank", "Mojo\nΔscore", "Qdrant\nrank", "Qdrant\nΔscore", "document"]
     assert compare.mismatches == 0 and compare.table.rowCount() == len(window.result.hits)
-    assert [compare.table.item(r, 6).text() for r in range(3)] == ["1", "2", "3"]
+    assert [compare.table.item(r, 5).text() for r in range(3)] == ["1", "2", "3"]
     latency = [compare.latency.horizontalHeaderItem(c).text() for c in range(compare.latency.columnCount())]
     assert latency == ["stage", "NumPy ms", "Mojo ms", "Qdrant ms", "NumPy / Mojo"]
     # a plan Qdrant cannot run as named: the local comparison stands, and the summary says why

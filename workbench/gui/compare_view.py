@@ -110,6 +110,7 @@ class CompareView(QWidget):
             edit.editingFinished.connect(lambda: self.qdrant_on.isChecked() and self.qdrant_toggled.emit(True))
         self.sync.clicked.connect(self.sync_requested)
         self.table = _table(("#", "passage", "score", "document · page"))
+        self.table.horizontalHeader().setDefaultAlignment(Qt.AlignCenter)
         self.latency = _table(("stage", "ms"))
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
@@ -139,9 +140,11 @@ class CompareView(QWidget):
         ref, others = results[0], results[1:]
         placements = [place(ref, o) for o in others]
         names = [SHORT.get(r.backend, r.backend) for r in results]
-        headers = ["#", "passage", f"{names[0]} score", "document · page"]
+        # two-line headers and the document last, stretched and elided: three executors fit a third of 1366 px
+        headers = ["#", "passage", f"{names[0]}\nscore"]
         for name in names[1:]:
-            headers += [f"{name} #", f"{name} Δscore"]
+            headers += [f"{name}\nrank", f"{name}\nΔscore"]
+        headers.append("document")
         extra = [pid for p in placements for pid in p if pid not in {h.passage_id for h in ref.hits}]
         extra = list(dict.fromkeys(extra))             # passages only another executor ranked, once each
         self.table.clear()
@@ -155,7 +158,7 @@ class CompareView(QWidget):
         for r, (rank, pid, score, hit) in enumerate(rows):
             where = "" if hit is None else (f"{Path(hit.path or '').name} · p.{hit.page}" if hit.page
                                             else Path(hit.path or "").name)
-            cells = [str(rank), str(pid), score, where]
+            cells = [str(rank), str(pid), score]
             verdicts = []
             for i, p in enumerate(placements):
                 at = p.get(pid)
@@ -168,17 +171,18 @@ class CompareView(QWidget):
                 verdicts += [at.verdict, at.verdict]
                 if at.d_score is not None:
                     max_diff[i] = max(max_diff[i], abs(at.d_score))
+            cells.append(where)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if c == 3 and hit is not None:
+                if c == len(cells) - 1 and hit is not None:
                     item.setToolTip(hit.path or "")
                 self.table.setItem(r, c, item)
-            for c, verdict in enumerate(verdicts, start=4):
+            for c, verdict in enumerate(verdicts, start=3):
                 if verdict != "same":
                     self.table.item(r, c).setBackground(BAD if verdict == "bad" else TIE)
             self.mismatches += "bad" in verdicts
             self.ties += "tie" in verdicts and "bad" not in verdicts
-        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(len(headers) - 1, QHeaderView.Stretch)
         self._show_latency(results, names)
         parts = [f"{n}: max |Δscore| {d:.1e}" for n, d in zip(names[1:], max_diff)]
         parts += [f"{SHORT.get(k, k)} not run: {why}" for k, why in (problems or {}).items()]
