@@ -36,6 +36,7 @@ from ..file_encoding import EncoderSpec, EncodingProgress, FileOutcome, FileToEn
 from ..ingest import IngestError
 from ..ingest.files import open_regular
 from ..ingest_times import IngestTimes
+from ..messages import first_line
 from . import require
 
 ATTEMPTS = 3          # sends of one file before it is reported as failed (its workers kept dying)
@@ -81,7 +82,7 @@ class FileEncoderActor:
             self.encoder = Encoder(spec.model, trust_remote_code=spec.trust_remote_code, device=self.device)
             self.identity, self.checksum = self.encoder.identity, self.encoder.checksum
         except Exception as exc:   # noqa: BLE001 — told to the driver, which refuses this worker in words
-            self.failure = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            self.failure = first_line(exc, 200)
 
     def describe(self) -> WorkerInfo:
         return WorkerInfo(socket.gethostname(), os.getpid(), self.identity, self.checksum, __version__,
@@ -194,7 +195,7 @@ class RayEncoding:
             info = ray.get(slot.starting)
         except RayError as exc:
             slot.closed = True
-            return f"a Ray worker could not start: {_first_line(exc)}"
+            return f"a Ray worker could not start: {first_line(exc, 200)}"
         finally:
             slot.starting = None
         why = (f"it could not load the encoder: {info.failure}" if info.failure else
@@ -277,7 +278,7 @@ class RayEncoding:
                                                   "the cluster)")
                 continue
             except RayError as exc:
-                yield FileOutcome(work, error=f"Ray could not run it: {_first_line(exc)}")
+                yield FileOutcome(work, error=f"Ray could not run it: {first_line(exc, 200)}")
                 continue
             if why := spec.mismatch(identity, checksum):   # cannot happen to a checked worker; never commit it
                 slot.closed = True
@@ -296,12 +297,12 @@ class RayEncoding:
         where = slot.info.where if slot.info is not None else "(starting)"
         if slot.replacements >= REPLACEMENTS:
             slot.closed = True
-            yield EncodingProgress("", f"worker {where} was lost ({_first_line(exc)}); not replaced again", "workers")
+            yield EncodingProgress("", f"worker {where} was lost ({first_line(exc, 200)}); not replaced again", "workers")
             return
         fresh = self._start_actor(ray, spec, slot.replacements + 1)
         slot.actor, slot.starting, slot.started_at, slot.info = fresh.actor, fresh.starting, fresh.started_at, None
         slot.replacements = fresh.replacements
-        yield EncodingProgress("", f"worker {where} was lost ({_first_line(exc)}); starting a fresh one", "workers")
+        yield EncodingProgress("", f"worker {where} was lost ({first_line(exc, 200)}); starting a fresh one", "workers")
 
 
 def _read(work: FileToEncode) -> tuple[FileToEncode, bytes]:
@@ -310,11 +311,6 @@ def _read(work: FileToEncode) -> tuple[FileToEncode, bytes]:
     with open_regular(work.path) as fh:
         data = fh.read()
     return replace(work, size=len(data), digest=hashlib.sha256(data).hexdigest()), data
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return (lines[0] if lines else type(exc).__name__)[:200]
 
 
 def _no_workers(refusals: list[str]) -> str:

@@ -19,6 +19,7 @@ from typing import Iterator
 import numpy as np
 import pymupdf
 
+from ..messages import first_line
 from .errors import IngestError
 from .files import NOT_REGULAR, is_regular, open_regular
 from .hyphenation import join_line_end_hyphens
@@ -239,7 +240,7 @@ def _clean(text: str) -> str:
 
 
 def _short(exc: Exception) -> str:
-    text = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+    text = first_line(exc)
     return text.split(": ", 1)[1] if text.startswith("code=") and ": " in text else text
 
 

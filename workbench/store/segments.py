@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..messages import first_line
 from .files import fsync_dir, save_array
 from .paths import is_regular_file, is_segment_name, remove_own_entries, segment_name
 
@@ -49,7 +50,7 @@ def read_segment(folder: Path, name: str, n_vectors: int | None = None, dim: int
     except (OSError, ValueError, EOFError) as exc:
         empty = path.stat().st_size == 0 if path.exists() else False
         raise SegmentDamaged(f"vector segment {name} " + ("is empty (0 bytes)" if empty else
-                                                           f"cannot be read ({_first_line(exc)})")) from None
+                                                           f"cannot be read ({first_line(exc)})")) from None
     if arr.ndim != 2 or arr.dtype != STORAGE_DTYPE:
         raise SegmentDamaged(f"vector segment {name} has shape {arr.shape} and dtype {arr.dtype}; "
                              f"expected [n, dim] {np.dtype(STORAGE_DTYPE).name}")
@@ -63,7 +64,3 @@ def remove_unreferenced(folder: Path, referenced: set[str]) -> list[str]:
     """Delete segment files (and temporaries) the catalog does not reference. Writers only; names of
     any other shape are left alone."""
     return remove_own_entries(folder, is_segment_name, keep=referenced)
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0][:160]
