@@ -122,6 +122,11 @@ class _Slot:
     replacements: int = 0
     closed: bool = False             # refused, or lost more often than it may be replaced
 
+    @property
+    def ready(self) -> bool:
+        """Its actor was accepted and may take files."""
+        return self.info is not None and not self.closed
+
 
 class WorkersUnavailable(RuntimeError):
     """No Ray worker could take the files: all were refused, lost for good, or never started."""
@@ -164,7 +169,7 @@ class RayEncoding:
                      **({"include_dashboard": False} if self.address in (None, "local") else {}))
         slots: list[_Slot] = []
         try:
-            slots = [self._start_actor(ray, spec) for _ in range(self._worker_count(ray))]
+            slots = [_Slot(*self._spawn(ray, spec), time.monotonic()) for _ in range(self._worker_count(ray))]
             yield EncodingProgress("", f"starting {len(slots)} Ray workers (each loads the encoder once)", "workers")
             yield from self._dispatch(ray, slots, item, items, spec, times)
         finally:
@@ -182,11 +187,12 @@ class RayEncoding:
             return max(1, int(resources.get("GPU", 0) // self.gpus_per_worker))
         return max(1, int(resources.get("CPU", 1) // self.cpus_per_worker))
 
-    def _start_actor(self, ray, spec: EncoderSpec, replacements: int = 0) -> _Slot:
+    def _spawn(self, ray, spec: EncoderSpec) -> tuple[object, object]:
+        """A new actor and its ``describe`` call (answered once it has loaded its encoder)."""
         remote = ray.remote(FileEncoderActor).options(num_cpus=self.cpus_per_worker, num_gpus=self.gpus_per_worker,
                                                       max_restarts=0, max_task_retries=0)
         actor = remote.remote(spec, self.cpus_per_worker, self.gpus_per_worker > 0)
-        return _Slot(actor, actor.describe.remote(), time.monotonic(), replacements=replacements)
+        return actor, actor.describe.remote()
 
     def _accept_worker(self, ray, slot: _Slot, spec: EncoderSpec) -> str:
         """Take ``slot``'s answer to ``describe``: ready, or refused (closed); the line that says which."""
@@ -219,7 +225,7 @@ class RayEncoding:
         exhausted = False
         while True:
             # Fill every ready worker up to IN_FLIGHT: files sent again first, then new ones.
-            while ready := [s for s in slots if s.info is not None and not s.closed and s.load < IN_FLIGHT]:
+            while ready := [s for s in slots if s.ready and s.load < IN_FLIGHT]:
                 if not queue:
                     item = None if exhausted else next(items, None)
                     if item is None:
@@ -243,9 +249,9 @@ class RayEncoding:
             if not in_flight:
                 if exhausted and not queue:
                     return
-                if not starting and not any(s.info is not None and not s.closed for s in slots):
+                if not starting and not any(s.ready for s in slots):
                     raise WorkersUnavailable(_no_workers(refusals))
-            if starting and not any(s.info is not None and not s.closed for s in slots) and \
+            if starting and not any(s.ready for s in slots) and \
                     all(time.monotonic() - s.started_at > START_TIMEOUT_S for s in starting.values()):
                 raise WorkersUnavailable(
                     f"no Ray worker started within {START_TIMEOUT_S:.0f} s: the cluster has no free "
@@ -299,9 +305,9 @@ class RayEncoding:
             slot.closed = True
             yield EncodingProgress("", f"worker {where} was lost ({first_line(exc, 200)}); not replaced again", "workers")
             return
-        fresh = self._start_actor(ray, spec, slot.replacements + 1)
-        slot.actor, slot.starting, slot.started_at, slot.info = fresh.actor, fresh.starting, fresh.started_at, None
-        slot.replacements = fresh.replacements
+        slot.actor, slot.starting = self._spawn(ray, spec)
+        slot.started_at, slot.info = time.monotonic(), None
+        slot.replacements += 1
         yield EncodingProgress("", f"worker {where} was lost ({first_line(exc, 200)}); starting a fresh one", "workers")
 
 
