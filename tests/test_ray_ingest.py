@@ -91,7 +91,9 @@ def test_a_ray_ingest_from_the_cli_equals_a_local_ingest_passage_for_passage(clu
     Collection.open(target, create=True, encoder=encoder)      # created here: the driver loads no encoder below
     assert main(["ingest", str(corpus), "--index", str(target), "--ray", "--quiet"]) == 1   # two files fail
     out = capsys.readouterr().out
-    assert out.count("ray: worker") == 2 and "checksum matches the index" in out
+    # a worker still loading its encoder when the last file comes back is never announced: one or two lines
+    ready = [line for line in out.splitlines() if line.startswith("ray: worker")]
+    assert 1 <= len(ready) <= 2 and all("checksum matches the index" in line for line in ready)
     assert "failed: " in out and "blank.pdf" in out and "kayak-ray-" not in out   # the worker's copy never shows
     coll = Collection.open(target)
     assert_same(coll, local_index)
