@@ -63,7 +63,7 @@ setup() {
   fi
   ensure_ocr_data
   # The Qt window's system libraries: installed when root with apt-get, otherwise named (run stops below).
-  "$PY" -m workbench.system_libraries --install || true
+  "$PY" -m workbench.platform.system_libraries --install || true
 }
 
 # The optional cluster extra (Qdrant): the tests exercise it, the desktop app never needs it.
@@ -80,7 +80,7 @@ setup_cluster() {
 case "${1:-}" in
   setup) setup ;;
   run)   setup; shift
-         "$PY" -m workbench.system_libraries || exit 1   # one apt-get line instead of Qt's plugin error
+         "$PY" -m workbench.platform.system_libraries || exit 1   # one apt-get line instead of Qt's plugin error
          exec "$VENV/bin/workbench" gui "$@" ;;
   test)  setup; setup_cluster; shift; QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}" exec "$PY" -m pytest "$@" ;;
   *)     sed -n '2,5p' "$0"; exit 2 ;;

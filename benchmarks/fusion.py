@@ -28,7 +28,7 @@ from baselines import bm25_ndcg, single_vector_ndcg  # noqa: E402
 from workbench.collection import Collection  # noqa: E402
 from workbench.core import exhaustive_search_plan, hybrid_search_plan  # noqa: E402
 from workbench.core.metrics import paired_difference  # noqa: E402
-from workbench.evaluation import evaluate, load_qrels, load_queries  # noqa: E402
+from workbench.measure.evaluation import evaluate, load_qrels, load_queries  # noqa: E402
 
 WEIGHTS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 ALL = dict(query_vector_budget=0, document_vector_budget=0)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.bench_corpus import write_jsonl
+from workbench.measure.bench_corpus import write_jsonl
 from workbench.cluster.qdrant_export import exported_ids, iter_export
 from workbench.cluster.qdrant_schema import connect, describe_target
 from workbench.cluster.qdrant_search import qdrant_search

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.bench_corpus import page_texts, write_pdfs
+from workbench.measure.bench_corpus import page_texts, write_pdfs
 from workbench.cluster.ray_ingest import RayEncoding
 from workbench.collection import Collection
 from workbench.encode import Encoder

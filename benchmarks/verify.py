@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE))
 
 from workbench.collection import Collection  # noqa: E402
 from workbench.core import exhaustive_search_plan, hybrid_search_plan  # noqa: E402
-from workbench.evaluation import compare_runs, evaluate, load_qrels, load_queries  # noqa: E402
+from workbench.measure.evaluation import compare_runs, evaluate, load_qrels, load_queries  # noqa: E402
 
 ALL = dict(query_vector_budget=0, document_vector_budget=0)
 STAGE3 = "stage3:cross_encoder"

@@ -110,7 +110,7 @@ def test_eval_on_a_tiny_beir_set(tmp_path, capsys):
     assert both["difference"]["ndcg@10"] == {"queries": 2, "mean": 0.0, "low": 0.0, "high": 0.0, "level": 0.95,
                                              "wins": 0, "losses": 0, "ties": 2}
     # The text report and the --compare parser, in this process (each CLI run loads the encoder).
-    from workbench import cli
+    from workbench.cli import commands as cli
     cli._print_comparison(both["a"], both["b"], both["difference"])
     text = capsys.readouterr().out
     assert text.splitlines()[1].startswith("B: exhaustive") and "A−B" in text and "0/0/2" in text

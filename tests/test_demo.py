@@ -10,11 +10,11 @@ import types
 import pymupdf
 import pytest
 
-from workbench import demo
-from workbench.demo import (ASSETS, DEMO_MODULES, STAMP, build_demo_pdfs, build_stdlib_pdfs, describe_demo,
+from workbench.demo import pdfs as demo
+from workbench.demo.pdfs import (ASSETS, DEMO_MODULES, STAMP, build_demo_pdfs, build_stdlib_pdfs, describe_demo,
                             doc_blocks, select_sections, stdlib_pdf_name)
 from workbench.ingest.pdf import TEXT_FLAGS
-from workbench.stdlib_text import MODULE, doc_sections, summary_line
+from workbench.demo.stdlib_text import MODULE, doc_sections, summary_line
 
 GUIDE = sorted(p.stem + ".pdf" for p in ASSETS.glob("*.md"))
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from conftest import make_pdf
-from workbench.ingest_times import IngestTimes, format_eta
+from workbench.collection.ingest_times import IngestTimes, format_eta
 
 
 def test_phases_rates_and_eta():

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from workbench import system_libraries
+from workbench.platform import system_libraries
 
 
 def test_a_missing_library_gives_the_apt_line(tmp_path):
@@ -16,7 +16,7 @@ def test_a_missing_library_gives_the_apt_line(tmp_path):
                         "echo '\tlibxcb1.so.1 => /lib/x86_64-linux-gnu/libxcb1.so.1 (0x0001)'\n")
     fake_ldd.chmod(0o755)
     env = dict(os.environ, PATH=f"{fake_ldd.parent}:{os.environ['PATH']}")
-    out = subprocess.run([sys.executable, "-m", "workbench.system_libraries"], env=env, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "workbench.platform.system_libraries"], env=env, capture_output=True, text=True)
     assert out.returncode == 1
     assert "missing (libxcb-cursor.so.0)" in out.stderr
     assert "sudo apt-get install libgl1 " in out.stderr and "libxcb-cursor0" in out.stderr

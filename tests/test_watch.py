@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from workbench.core import exhaustive_search_plan
-from workbench.watch import FolderWatcher, sync_events
+from workbench.collection.watch import FolderWatcher, sync_events
 
 TEXTS = {
     "volcano.txt": "Volcanoes erupt when magma rises through the crust and lava escapes from vents.",
@@ -90,7 +90,7 @@ def test_rescan_does_not_read_files_whose_size_and_time_are_unchanged(tmp_path, 
     coll = new_collection()
     coll.set_watched([docs])
     list(coll.iter_rescan())
-    import workbench.collection as collection
+    import workbench.collection.facade as collection
     opened, read = [], []
 
     class Counting:                                 # the file handle, counting reads of its content

@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .. import __version__
-from ..file_encoding import EncoderSpec, EncodingProgress, FileOutcome, FileToEncode, unexpected_error
+from ..collection.file_encoding import EncoderSpec, EncodingProgress, FileOutcome, FileToEncode, unexpected_error
 from ..ingest import IngestError
 from ..ingest.files import open_regular
-from ..ingest_times import IngestTimes
-from ..messages import first_line
+from ..collection.ingest_times import IngestTimes
+from ..platform.messages import first_line
 from . import require
 
 ATTEMPTS = 3          # sends of one file before it is reported as failed (its workers kept dying)
@@ -94,7 +94,7 @@ class FileEncoderActor:
         :class:`FileToEncode`: the driver knows which file it sent), the seconds per phase, and the
         identity and checksum of the encoder that did it."""
         from ..core.generators import run_to_end
-        from ..file_encoding import iter_encode_file
+        from ..collection.file_encoding import iter_encode_file
         path = self.folder / f"document{suffix}"
         times = IngestTimes()
         outcome = FileOutcome(FileToEncode(path, "", b"", len(data), 0.0, ""))

@@ -19,7 +19,7 @@ import numpy as np
 
 from .blas import one_blas_thread
 from .layouts import LateIndex, gather_indices, token_chunks
-from .ranking import top_k
+from .ranking import sorted_unique, top_k
 
 ASSIGN_CHUNK = 1 << 16     # token vectors assigned per NumPy matrix product
 ASSIGN_PRODUCTS = 1 << 26  # … and at most this many float32 products (a 65,536-centroid table: 1,024 rows)
@@ -105,19 +105,6 @@ def train_centroids(sample: np.ndarray, k: int, iterations: int = 6, seed: int =
         sums[empty] = x[rng.choice(x.shape[0], int(empty.sum()))]
         c = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
     return c.astype(np.float32)
-
-
-def sorted_unique(keys: np.ndarray) -> np.ndarray:
-    """``np.unique(keys)`` for an integer array, by sorting. NumPy ≥ 2.3 answers ``np.unique`` of
-    integers with a hash table that is 50× slower here (620 ms vs 12 ms for 8·10⁵ keys) and holds the
-    GIL throughout, freezing the GUI thread while an index opens; its sort releases the GIL."""
-    keys = np.sort(keys)
-    if keys.shape[0] < 2:
-        return keys
-    first = np.empty(keys.shape[0], dtype=bool)
-    first[0] = True
-    np.not_equal(keys[1:], keys[:-1], out=first[1:])
-    return keys[first]
 
 
 def inverted_lists(codes: np.ndarray, starts: np.ndarray, lengths: np.ndarray, n_centroids: int

@@ -18,3 +18,16 @@ def top_k(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
         pool = np.arange(scores.shape[0])
     order = np.lexsort((ids[pool], -scores[pool]))
     return pool[order[:k]]
+
+
+def sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """``np.unique(keys)`` for an integer array, by sorting. NumPy ≥ 2.3 answers ``np.unique`` of
+    integers with a hash table that is 50× slower here (620 ms vs 12 ms for 8·10⁵ keys) and holds the
+    GIL throughout, freezing the GUI thread while an index opens; its sort releases the GIL."""
+    keys = np.sort(keys)
+    if keys.shape[0] < 2:
+        return keys
+    first = np.empty(keys.shape[0], dtype=bool)
+    first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    return keys[first]

@@ -15,7 +15,6 @@ from typing import Generator
 import numpy as np
 
 from .backends import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, get_backend
-from .backends.base import segmented_maxsim
 from .budgets import kept_count, kept_counts
 from .blas import one_blas_thread
 from .centroids import build_centroid_index, probe_candidates, widened_probe
@@ -26,6 +25,7 @@ from .layouts import EmptyIndex, LateIndex, LateQuery, gather_indices
 from .plans import SearchPlan
 from .ranking import top_k
 from .residuals import build_residual_index
+from .segmented import segmented_maxsim
 from .results import Hit, SearchResult, StageProfile
 from .verification import VERIFY_BATCH, Verified, Verifier, VerifyProgress
 

@@ -17,7 +17,8 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from .centroids import sorted_unique
+from .backends.base import ExactBackend
+from .ranking import sorted_unique
 
 
 class SegmentedVectors:
@@ -100,3 +101,24 @@ def by_segment(vectors: np.ndarray | SegmentedVectors, starts: np.ndarray, rows:
     for s in sorted_unique(seg):
         where = np.flatnonzero(seg == s)
         yield vectors.segments[s], where, global_starts[where] - vectors.bases[s]
+
+
+def segmented_maxsim(backend: ExactBackend, query: np.ndarray, vectors, starts: np.ndarray, lengths: np.ndarray,
+                     rows: np.ndarray, doc_budget: int = 0,
+                     want_argmax: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """``backend.maxsim`` where ``vectors`` may be a :class:`~workbench.core.segmented.SegmentedVectors`:
+    the candidates of each segment are scored against that segment's own array (a kernel reads one
+    contiguous memory map at a time, nothing is concatenated) and the results put back in ``rows``
+    order. Same shapes, dtypes and scores as one packed array of the same passages."""
+    if not isinstance(vectors, SegmentedVectors):
+        return backend.maxsim(query, vectors, starts, lengths, rows, doc_budget, want_argmax)
+    rows = np.asarray(rows, dtype=np.int64)
+    scores = np.zeros(rows.shape[0], dtype=np.float32)
+    argmax = np.full((rows.shape[0], query.shape[0]), -1, dtype=np.int32) if want_argmax else None
+    for segment, where, local_starts in by_segment(vectors, starts, rows):
+        s, a = backend.maxsim(query, segment, local_starts, np.asarray(lengths)[rows[where]],
+                              np.arange(where.shape[0], dtype=np.int64), doc_budget, want_argmax)
+        scores[where] = s
+        if argmax is not None:
+            argmax[where] = a
+    return scores, argmax

@@ -17,7 +17,7 @@ import json
 import re
 from pathlib import Path
 
-from ..user_dirs import config_dir
+from ..platform.user_dirs import config_dir
 
 TRUST_FILE = "trusted_models.json"
 MODULE_CLASS = re.compile(r"(sentence_transformers\.models|pylate\.models)(\.[A-Za-z_][A-Za-z0-9_]*)+")

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QRect, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from ..user_dirs import config_dir
+from ..platform.user_dirs import config_dir
 from .main_window import MainWindow
 
 SCREENSHOT_TIMEOUT_S = 600
@@ -36,7 +36,7 @@ def run_gui(index: str | None = None, query: str | None = None, screenshot: str 
               "headless demo, or set QT_QPA_PLATFORM=offscreen together with --screenshot.", file=sys.stderr)
         return 1
     if os.environ.get("QT_QPA_PLATFORM", "xcb") == "xcb" and os.environ.get("DISPLAY"):
-        from ..system_libraries import message, missing_libraries
+        from ..platform.system_libraries import message, missing_libraries
         missing = missing_libraries()
         if missing:      # Qt would abort with its own plugin error, naming no package
             print(f"workbench: {message(missing)}", file=sys.stderr)

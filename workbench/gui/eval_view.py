@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..core import SearchPlan, exhaustive_search_plan
-from ..evaluation import QUALITY, describe_plan, load_qrels, load_queries
+from ..measure.evaluation import QUALITY, describe_plan, load_qrels, load_queries
 
 # What plan B can be, as a change of plan A; None where it does not apply to A.
 BASELINES = {

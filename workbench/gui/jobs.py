@@ -217,7 +217,7 @@ def evaluation_steps(coll: Collection, queries: dict, qrels: dict, plan_a: Searc
                      backend: str, where: PassageFilter | None, token: CancelToken) -> Iterator[tuple[str, int, int]]:
     """:func:`~workbench.evaluation.iter_compare` with a cancel point after each query: yields
     ``("A" or "B", done, total)``; returns ``(run A, run B, A − B)``, or ``None`` when cancelled."""
-    from ..evaluation import iter_compare
+    from ..measure.evaluation import iter_compare
     return (yield from until_cancelled(iter_compare(coll, queries, qrels, plan_a, plan_b, backend, where), token))
 
 

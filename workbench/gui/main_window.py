@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (QApplication, QDialog, QMainWindow, QMessageBox, 
 
 from ..collection import Collection, IngestEvent
 from ..encode.known_models import dim_note
-from ..ingest_times import format_eta
-from ..watch import FolderWatcher, sync_events
+from ..collection.ingest_times import format_eta
+from ..collection.watch import FolderWatcher, sync_events
 from ..core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, SearchResult, available_backends,
                     search_with_plan)
 from .collection_panel import CollectionPanel

@@ -19,7 +19,7 @@ from typing import Iterator
 import numpy as np
 import pymupdf
 
-from ..messages import first_line
+from ..platform.messages import first_line
 from .errors import IngestError
 from .files import NOT_REGULAR, is_regular, open_regular
 from .hyphenation import join_line_end_hyphens

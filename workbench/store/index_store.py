@@ -26,7 +26,7 @@ from ..core.segmented import SegmentedVectors
 from .catalog import Catalog, NewDocument
 from .centroid_store import CentroidStore
 from .errors import IndexExists, IndexFormatError, IndexNotCreated, IndexReadOnly, UnsafeIndexError
-from .merge import merge_segments
+from .merge import MergeTarget, merge_segments
 from .merge_policy import SegmentStats, next_merge
 from .paths import check_not_special, index_folder
 from .schema import FORMAT_VERSION, READABLE_VERSIONS
@@ -323,7 +323,10 @@ class IndexStore:
         """Merge segments ``files`` into one, live passages only (see :mod:`.merge`); writers only, one
         merge at a time (``merge_lock``). ``stop`` set: the merge gives up between chunks."""
         with self.merge_lock:
-            return merge_segments(self, files, stop)
+            return merge_segments(self._merge_target(), files, stop)
+
+    def _merge_target(self) -> MergeTarget:
+        return MergeTarget(self.root, self.dim, self.catalog, self.centroids)
 
     def next_merge(self) -> tuple[list[str], int] | None:
         """The merge the tiered policy (:mod:`.merge_policy`) asks for now — its segment files and the
@@ -340,7 +343,7 @@ class IndexStore:
                 due = self.next_merge()
                 if due is None:
                     break
-                merge_segments(self, due[0], stop)
+                merge_segments(self._merge_target(), due[0], stop)
             done.append(due[0])
         return done
 

@@ -21,6 +21,8 @@ import shutil
 import sys
 import threading
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence, TypeVar
 
 import numpy as np
@@ -32,7 +34,8 @@ from .paths import index_folder, remove_own_entries
 from .segments import SEGMENT_DIR, STORAGE_DTYPE, read_segment
 
 if TYPE_CHECKING:
-    from .index_store import IndexStore
+    from .catalog import Catalog
+    from .centroid_store import CentroidStore
 
 CHUNK_VECTORS = 1 << 18     # vectors gathered per step: 64 MiB of float16 at dim 128
 FREE_MARGIN_BYTES = 16 << 20   # room a merge leaves for the catalog's own growth
@@ -80,16 +83,26 @@ def below_normal_priority(work: Callable[[threading.Event], T], stop: threading.
     return box.get("result")  # type: ignore[return-value]
 
 
-def merge_segments(store: "IndexStore", files: Sequence[str], stop: threading.Event | None = None) -> str | None:
-    """Merge segments ``files`` of ``store`` (the caller holds a writer session and ``store.merge_lock``)
-    into one, on a thread of lower priority; returns the new segment's file, or ``None`` when none of
+@dataclass(frozen=True)
+class MergeTarget:
+    """The parts of an index a merge reads and writes: its folder, vector width, catalog and centroid
+    codes (passed in, so that this module needs nothing of :class:`~.index_store.IndexStore`)."""
+    root: Path
+    dim: int
+    catalog: "Catalog"
+    centroids: "CentroidStore"
+
+
+def merge_segments(store: MergeTarget, files: Sequence[str], stop: threading.Event | None = None) -> str | None:
+    """Merge segments ``files`` of ``store`` (the caller holds a writer session and the index's merge
+    lock) into one, on a thread of lower priority; returns the new segment's file, or ``None`` when none of
     their passages is live (their rows are simply dropped). ``stop`` set: :class:`MergeStopped` between
     chunks, nothing kept. Raises :class:`~.errors.DiskFull` before writing when the disk cannot hold
     the new segment."""
     return below_normal_priority(lambda event: _merge(store, files, event), stop)
 
 
-def _merge(store: "IndexStore", files: Sequence[str], stop: threading.Event) -> str | None:
+def _merge(store: MergeTarget, files: Sequence[str], stop: threading.Event) -> str | None:
     layout = store.catalog.live_layout()
     files = list(files)
     members = [layout.segment_files.index(f) for f in files if f in layout.segment_files]
@@ -143,7 +156,7 @@ def _merge(store: "IndexStore", files: Sequence[str], stop: threading.Event) -> 
     return name
 
 
-def _remove_merged(store: "IndexStore", folder, files: Sequence[str]) -> None:
+def _remove_merged(store: MergeTarget, folder, files: Sequence[str]) -> None:
     """Delete the merged segments' files and codes, now that the catalog no longer references them
     (readers that mapped them keep their mapping). Only these: an ingest of this process may be writing
     a segment the catalog does not reference yet."""

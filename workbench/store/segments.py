@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..messages import first_line
+from ..platform.messages import first_line
 from .files import fsync_dir, save_array
 from .paths import is_regular_file, is_segment_name, remove_own_entries, segment_name
 

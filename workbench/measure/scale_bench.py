@@ -29,16 +29,16 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .core import (LateIndex, LateQuery, PassageFilter, PassageInfo, SearchPlan, centroid_search_plan,
+from ..core import (LateIndex, LateQuery, PassageFilter, PassageInfo, SearchPlan, centroid_search_plan,
                    document_proxy_search_plan, exhaustive_search_plan, search_with_plan)
-from .core.backends import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, get_backend
-from .core.centroids import build_centroid_index, default_centroid_count
-from .core.layouts import token_chunks
-from .core.metrics import overlap_recall
-from .core.ranking import top_k
-from .core.residuals import build_residual_index
-from .stdlib_text import TEXT_MODULES  # the docstring text shared with the demo collection
-from .store.centroid_files import load_centroid_index, save_centroid_index
+from ..core.backends import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, get_backend
+from ..core.centroids import build_centroid_index, default_centroid_count
+from ..core.layouts import token_chunks
+from ..core.metrics import overlap_recall
+from ..core.ranking import top_k
+from ..core.residuals import build_residual_index
+from ..demo.stdlib_text import TEXT_MODULES  # the docstring text shared with the demo collection
+from ..store.centroid_files import load_centroid_index, save_centroid_index
 
 DIM = 128
 PASSAGES_PER_DOCUMENT = 10
@@ -164,7 +164,7 @@ def docstring_passages(limit: int = 2000, min_words: int = 12, max_words: int = 
 def text_data(n_passages: int, folder: Path, n_queries: int, seed: int = 0,
               progress: Callable[[str], None] = print) -> tuple[np.ndarray, np.ndarray, list[LateQuery]]:
     """Encode standard-library docstrings once, then write ``n_passages`` perturbed recombinations."""
-    from .encode import Encoder
+    from ..encode import Encoder
     encoder = Encoder()
     texts = docstring_passages()
     progress(f"encoding {len(texts)} docstring passages")

@@ -18,18 +18,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
-from .core import (BackendUnavailable, PassageFilter, SearchPlan, auto_search_plan, available_backends,
+from .. import __version__
+from ..core import (BackendUnavailable, PassageFilter, SearchPlan, auto_search_plan, available_backends,
                    document_proxy_search_plan,
                    centroid_search_plan, exhaustive_search_plan, hybrid_search_plan)
-from .core.backends import resolve_name
-from .core.fusion import FUSIONS
-from .core.plans import DEFAULT_FUSION, DEFAULT_FUSION_WEIGHT
-from .demo import DEMO_QUERY
-from .store import canonical_path
+from ..core.backends import resolve_name
+from ..core.fusion import FUSIONS
+from ..core.plans import DEFAULT_FUSION, DEFAULT_FUSION_WEIGHT
+from ..demo import DEMO_QUERY
+from ..store import canonical_path
 
 if TYPE_CHECKING:
-    from .collection import Collection
+    from ..collection import Collection
 
 
 class UsageError(Exception):
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .collection import Collection
+    from ..collection import Collection
     encoding = _ray_encoding(args)
     coll = Collection.open(args.index, model=args.model, create=True, trust_remote_code=args.trust_remote_code)
     coll.ocr = not args.no_ocr
@@ -109,8 +109,8 @@ def _ray_encoding(args: argparse.Namespace):
         if (args.workers, args.cpus_per_worker, args.gpus_per_worker) != (None, 1.0, 0.0):
             raise UsageError("--workers, --cpus-per-worker and --gpus-per-worker go with --ray")
         return None
-    from .cluster import require
-    from .cluster.ray_ingest import RayEncoding
+    from ..cluster import require
+    from ..cluster.ray_ingest import RayEncoding
     require("ray", "distributed ingest (--ray)")
     return RayEncoding(args.ray or None, args.workers, args.cpus_per_worker, args.gpus_per_worker)
 
@@ -121,8 +121,8 @@ STOP_WAIT_S = 10.0   # Ctrl+C waits this long for background maintenance to stop
 def cmd_watch(args: argparse.Namespace) -> int:
     """Follow folders: catch up with changes made while nobody watched, then index changes as they
     happen until Ctrl+C (or ``--for`` seconds)."""
-    from .collection import Collection
-    from .watch import FolderWatcher, sync_events
+    from ..collection import Collection
+    from ..collection.watch import FolderWatcher, sync_events
     coll = Collection.open(args.index, model=args.model, create=True, trust_remote_code=args.trust_remote_code)
     coll.ocr = not args.no_ocr
     coll.merge_in_background = True        # a change is indexed while an earlier change's merge runs
@@ -176,7 +176,7 @@ def _event_line(ev) -> str | None:
 
 
 def cmd_bench_ingest(args: argparse.Namespace) -> int:
-    from .ingest_bench import run
+    from ..measure.ingest_bench import run
     try:
         args.probe_at = [int(x) for x in args.probe_at.split(",") if x.strip()]
     except ValueError:
@@ -185,7 +185,7 @@ def cmd_bench_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from .collection import Collection
+    from ..collection import Collection
     plan = _plan_from(args)
     on_qdrant = args.backend == QDRANT_BACKEND
     backend = None if on_qdrant else _backend_from(args)
@@ -231,8 +231,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 def _qdrant_search(args: argparse.Namespace, coll: "Collection", text: str, plan: SearchPlan,
                    where: PassageFilter | None):
     """``--backend qdrant``: the plan run on the exported collection (``--qdrant``, ``--collection``)."""
-    from .cluster.qdrant_schema import connect
-    from .cluster.qdrant_search import qdrant_search
+    from ..cluster.qdrant_schema import connect
+    from ..cluster.qdrant_search import qdrant_search
     if not (args.qdrant and args.collection):
         raise UsageError("--backend qdrant needs --qdrant URL_OR_PATH and --collection NAME (see 'workbench export')")
     query = coll.encode_query(text)
@@ -247,9 +247,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Export the index to a Qdrant collection, or bring one exported before up to date."""
     from tqdm import tqdm
 
-    from .cluster.qdrant_export import iter_export
-    from .cluster.qdrant_schema import connect
-    from .collection import Collection
+    from ..cluster.qdrant_export import iter_export
+    from ..cluster.qdrant_schema import connect
+    from ..collection import Collection
     client = connect(args.qdrant)           # first: without the extra, say how to get it before anything else
     coll = Collection.open(args.index, read_only=True)
     gen = iter_export(coll, client, args.collection)
@@ -269,7 +269,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .collection import Collection
+    from ..collection import Collection
     coll = Collection.open(args.index, read_only=True)
     info = coll.info()
     info["backends"] = {k: {"available": ok, "detail": why} for k, (ok, why) in available_backends().items()}
@@ -299,7 +299,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from .collection import Collection
+    from ..collection import Collection
     coll = Collection.open(args.index)
     removed = coll.remove(args.paths)
     for path, n in removed.items():
@@ -311,9 +311,9 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .collection import Collection
-    from .core.generators import run_to_end
-    from .evaluation import iter_compare, load_qrels, load_queries
+    from ..collection import Collection
+    from ..core.generators import run_to_end
+    from ..measure.evaluation import iter_compare, load_qrels, load_queries
     plan = _plan_from(args)
     other = _plan_from(_compared_args(args, args.compare)) if args.compare else None
     backend = _backend_from(args)
@@ -366,7 +366,7 @@ def _compared_args(args: argparse.Namespace, spec: str) -> argparse.Namespace:
 
 
 def _print_run(out: dict) -> None:
-    from .evaluation import describe_plan
+    from ..measure.evaluation import describe_plan
     print(f"{'plan':<15}{describe_plan(out['plan'])} [{out['backend']}]")
     print(f"{'queries':<15}{out['queries']}")
     for key in ("ndcg@10", "recall@10", "recall@100", "mrr@10"):
@@ -378,7 +378,7 @@ def _print_run(out: dict) -> None:
 
 
 def _print_comparison(a: dict, b: dict, diff: dict) -> None:
-    from .evaluation import describe_plan
+    from ..measure.evaluation import describe_plan
     print(f"A: {describe_plan(a['plan'])}\nB: {describe_plan(b['plan'])}\n[{a['backend']}; "
           f"{diff['ndcg@10']['queries']} queries "
           "both evaluated; intervals: 95% percentile bootstrap over queries, paired for A−B]")
@@ -391,7 +391,7 @@ def _print_comparison(a: dict, b: dict, diff: dict) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import build_demo_pdfs, demo_index_dir, describe_demo
+    from ..demo import build_demo_pdfs, demo_index_dir, describe_demo
     index = Path(args.index) if args.index else demo_index_dir()
     pdfs = build_demo_pdfs(index.parent / "demo-pdfs")
     print(f"demo collection: {describe_demo(pdfs)}; index {index}")
@@ -403,9 +403,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .benchmark import format_report, run_bench, synthetic_index
+    from ..measure.exact_bench import format_report, run_bench, synthetic_index
     if args.index:
-        from .collection import Collection
+        from ..collection import Collection
         index = Collection.open(args.index, read_only=True).late_index()
     else:
         index = synthetic_index(args.synthetic, args.tokens)
@@ -416,7 +416,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_bench_scale(args: argparse.Namespace) -> int:
     import tempfile
-    from .scale_bench import format_scale_report, load_or_make, run_scale_bench
+    from ..measure.scale_bench import format_scale_report, load_or_make, run_scale_bench
     if args.passages < 1000:
         raise UsageError("--passages must be at least 1000")
     say = (lambda m: print(m, file=sys.stderr)) if args.json else print  # noqa: E731
@@ -431,7 +431,7 @@ def cmd_bench_scale(args: argparse.Namespace) -> int:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
-    from .gui.app import run_gui
+    from ..gui.app import run_gui
     return run_gui(args.index, args.query, args.screenshot, args.compare)
 
 
@@ -456,7 +456,7 @@ def _warn(coll: "Collection") -> None:
 
 def _query_text(text: str) -> str:
     """The query as typed; bytes that are not UTF-8 (a terminal in another encoding) are a usage error."""
-    from .collection import require_utf8
+    from ..collection import require_utf8
     try:
         return require_utf8(text, "query")
     except ValueError as exc:
@@ -740,6 +740,3 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
     return parser
 
-
-if __name__ == "__main__":
-    sys.exit(main())

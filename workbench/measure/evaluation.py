@@ -19,10 +19,10 @@ from pathlib import Path
 from statistics import fmean
 from typing import Generator
 
-from .collection import Collection
-from .core import PassageFilter, SearchPlan, exhaustive_search_plan, search_with_plan
-from .core.generators import run_to_end
-from .core.metrics import bootstrap_interval, mrr_at, ndcg_at, overlap_recall, paired_difference, recall_at
+from ..collection import Collection
+from ..core import PassageFilter, SearchPlan, exhaustive_search_plan, search_with_plan
+from ..core.generators import run_to_end
+from ..core.metrics import bootstrap_interval, mrr_at, ndcg_at, overlap_recall, paired_difference, recall_at
 
 RANK_DEPTH = 100
 QUALITY = ("ndcg@10", "recall@10", "recall@100", "mrr@10")

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .core import LateIndex, NUMPY_REFERENCE_BACKEND, MOJO_EXACT_CPU_BACKEND, get_backend, BackendUnavailable
+from ..core import LateIndex, NUMPY_REFERENCE_BACKEND, MOJO_EXACT_CPU_BACKEND, get_backend, BackendUnavailable
 
 
 @dataclass
@@ -87,7 +87,7 @@ def run_bench(index: LateIndex, n_query: int = 32, repeats: int = 5, peers: bool
         try:
             mojo = get_backend(MOJO_EXACT_CPU_BACKEND)
             runs["mojo"] = lambda: mojo.maxsim(q, vectors, index.starts, index.lengths, rows)[0]
-            from .core.backends.mojo_kernel import maxsim_scores
+            from ..core.backends.mojo_kernel import maxsim_scores
             runs["mojo (1 thread)"] = lambda: maxsim_scores(q, vectors, index.starts, index.lengths, rows,
                                                              threads=1)[0]
         except BackendUnavailable as exc:

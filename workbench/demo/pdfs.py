@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .stdlib_text import MEMBER, MODULE, DocSection, doc_sections, summary_line
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets" / "demo"
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "demo"
 PAGE = (0, 0, 420, 595)    # a small A5-like page so every document spans several pages
 MARGIN = 42
 GUIDE_CSS = "body {font-family: sans-serif; font-size: 10pt;}"
@@ -61,7 +61,7 @@ DEMO_QUERY = "run a shell command and capture its output"
 
 
 def demo_index_dir() -> Path:
-    from .user_dirs import data_dir
+    from ..platform.user_dirs import data_dir
     return data_dir() / "demo.kayak"
 
 

@@ -69,9 +69,9 @@ def percentile(values: list[float], q: float) -> float:
 
 # -- the growing collection ---------------------------------------------------------------------------
 def grow(args: argparse.Namespace, work: Path) -> dict:
-    from .collection import Collection
-    from .encode import Encoder
-    from .store.centroid_store import MAX_CENTROIDS_KEY
+    from ..collection import Collection
+    from ..encode import Encoder
+    from ..store.centroid_store import MAX_CENTROIDS_KEY
 
     real = Encoder()
     encoder = real if args.real_encoder else TableEncoder(real, work / "table.npz")
@@ -145,7 +145,7 @@ def grow(args: argparse.Namespace, work: Path) -> dict:
 def probe(args: argparse.Namespace, work: Path, index: Path, passages: int) -> dict:
     """Add a new 20-page PDF with the real model in a fresh process, then search while another process
     merges every segment into one."""
-    from .encode import Encoder
+    from ..encode import Encoder
     t = time.perf_counter()
     pdf = write_pdfs(work / f"probe-{passages}", page_texts(Encoder().count_tokens, PROBE_PAGES, seed=passages),
                      "probe", PROBE_PAGES)[0]
@@ -158,7 +158,7 @@ def probe(args: argparse.Namespace, work: Path, index: Path, passages: int) -> d
 
 
 def _child(argv: list[str]) -> dict:
-    done = subprocess.run([sys.executable, "-m", "workbench.ingest_bench", *argv], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "workbench.measure.ingest_bench", *argv], capture_output=True, text=True,
                           check=False)
     if done.returncode != 0:
         raise RuntimeError(f"bench child {argv[0]} failed: {done.stderr.strip()[-2000:]}")
@@ -167,7 +167,7 @@ def _child(argv: list[str]) -> dict:
 
 def add_one(index: Path, pdf: Path) -> dict:
     """In a fresh process: ``workbench ingest PDF --index INDEX``'s path with the real model, timed."""
-    from .collection import Collection
+    from ..collection import Collection
     t0 = time.perf_counter()
     coll = Collection.open(index, create=True)
     coll.encoder  # noqa: B018 — the model loads before the clock for the ingest starts
@@ -192,7 +192,7 @@ def add_one(index: Path, pdf: Path) -> dict:
 
 def merge_all(index: Path) -> dict:
     """In a fresh process: merge every segment into one (the writer's largest possible merge)."""
-    from .store import IndexStore
+    from ..store import IndexStore
     store = IndexStore.open(index)
     t = time.perf_counter()
     with store.writer():
@@ -203,9 +203,9 @@ def merge_all(index: Path) -> dict:
 
 
 def searches_during_merge(args: argparse.Namespace, index: Path) -> dict:
-    from .collection import Collection
-    from .core import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, auto_search_plan, available_backends
-    from .core import search_with_plan
+    from ..collection import Collection
+    from ..core import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, auto_search_plan, available_backends
+    from ..core import search_with_plan
     from .scale_bench import docstring_passages
     backend = MOJO_EXACT_CPU_BACKEND if available_backends()[MOJO_EXACT_CPU_BACKEND][0] else NUMPY_REFERENCE_BACKEND
     coll = Collection.open(index, read_only=True)
@@ -222,7 +222,7 @@ def searches_during_merge(args: argparse.Namespace, index: Path) -> dict:
     for q in queries:                          # warm the page cache and the opened index
         run(q)
     idle = [run(q) for q in queries]
-    child = subprocess.Popen([sys.executable, "-m", "workbench.ingest_bench", "--merge-all", str(index)],
+    child = subprocess.Popen([sys.executable, "-m", "workbench.measure.ingest_bench", "--merge-all", str(index)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     child.stdout.readline()                   # the child has started and holds the writer lock
     during, reopened, same, i = [], [], 0, 0

@@ -4,7 +4,7 @@ Qt's own failure is a multi-line plugin error that names one library and no pack
 ``ldd`` which libraries of the xcb platform plugin do not resolve and answers with the one
 ``apt-get install`` line of ``packaging/qt-packages.txt`` (the same list the ``.deb`` depends on).
 
-    python -m workbench.system_libraries [--install]   # exit 0: all resolve (or were installed), 1: missing
+    python -m workbench.platform.system_libraries [--install]   # exit 0: all resolve (or were installed), 1: missing
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-PACKAGES_FILE = Path(__file__).resolve().parent.parent / "packaging" / "qt-packages.txt"
+PACKAGES_FILE = Path(__file__).resolve().parents[2] / "packaging" / "qt-packages.txt"
 
 
 def xcb_plugin() -> Path | None:

@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from .ingest import is_supported
+from ..ingest import is_supported
 
 if TYPE_CHECKING:
-    from .collection import Collection, IngestEvent
+    from .facade import Collection, IngestEvent
 
 DEBOUNCE_S = 1.0         # quiet time after a path's last event before it is handed out
 RETRY_WINDOW_S = 60.0    # a failed file modified this recently may be half-written: try it again

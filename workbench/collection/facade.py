@@ -19,19 +19,19 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 
-from .core import (NUMPY_REFERENCE_BACKEND, IndexChanged, LateIndex, LateQuery, PassageFilter, PassageInfo,
+from ..core import (NUMPY_REFERENCE_BACKEND, IndexChanged, LateIndex, LateQuery, PassageFilter, PassageInfo,
                    SearchPlan, SearchResult, search_with_plan)
 from .file_encoding import (EncoderSpec, EncodingProgress, FileEncoding, FileOutcome, FileToEncode,
                             InProcessEncoding)
-from .ingest import IngestError, discover
-from .ingest.files import open_regular
+from ..ingest import IngestError, discover
+from ..ingest.files import open_regular
 from .ingest_times import IngestTimes
-from .store import (DiskFull, IndexExists, IndexFormatError, IndexStore, NewDocument, SnapshotCatalog,
+from ..store import (DiskFull, IndexExists, IndexFormatError, IndexStore, NewDocument, SnapshotCatalog,
                     canonical_path, display_path, fs_path_bytes, is_disk_full)
 
 if TYPE_CHECKING:
-    from .core.verification import Verifier
-    from .encode import Encoder
+    from ..core.verification import Verifier
+    from ..encode import Encoder
 
 DEFAULT_MODEL = "default"
 COMMIT_VECTORS = 50_000   # commit a batch once this many vectors wait (bounds what a crash can lose)
@@ -130,7 +130,7 @@ class Collection:
         ``None`` opens it for writing where the folder allows, read-only elsewhere. Raises
         :class:`~workbench.store.IndexFormatError` (or a subclass) with a plain reason.
         """
-        from .encode.model_trust import model_key, remember
+        from ..encode.model_trust import model_key, remember
         root = Path(path).expanduser()
         named = model is not None
         if encoder is not None and model is None:
@@ -163,7 +163,7 @@ class Collection:
         """The encoder, loaded on first use and checked against the index's manifest. A model the index
         recorded but nobody named on this machine is refused (:class:`~workbench.encode.UntrustedModel`)."""
         if self._encoder is None:
-            from .encode import Encoder
+            from ..encode import Encoder
             self._require_trusted()
             enc = Encoder(self.model, trust_remote_code=self._trust_remote_code)
             self._check_encoder(enc)
@@ -173,7 +173,7 @@ class Collection:
     def _require_trusted(self) -> None:
         """Raise :class:`~workbench.encode.UntrustedModel` for a model the index recorded but nobody named
         on this machine."""
-        from .encode.model_trust import UntrustedModel, is_trusted
+        from ..encode.model_trust import UntrustedModel, is_trusted
         if not self._named_by_user and not is_trusted(self.model):
             where = self.store.root if self.store is not None else "this index"
             raise UntrustedModel(
@@ -247,7 +247,7 @@ class Collection:
     def verifier(self) -> "Verifier":
         """Stage 3's cross-encoder (:attr:`verifier_model`, or the default), loaded on first use."""
         if self._verifier is None or self._verifier_of != self.verifier_model:
-            from .encode.cross_encoder import open_verifier
+            from ..encode.cross_encoder import open_verifier
             self._verifier = open_verifier(self.verifier_model, self._trust_remote_code)
             self._verifier_of = self.verifier_model
         return self._verifier
@@ -256,7 +256,7 @@ class Collection:
         """Expected milliseconds of stage 3 over ``pairs`` passages of this index: its mean tokens per
         passage plus the query's, at the loaded cross-encoder's measured rate (before it has run: the
         default model's rate on two cores)."""
-        from .encode.cross_encoder import estimate_ms
+        from ..encode.cross_encoder import estimate_ms
         counts = self.store.catalog.counts()
         per_pair = counts["vectors"] / max(counts["passages"], 1) + query_tokens
         return (self._verifier.estimate_ms if self._verifier is not None else estimate_ms)(pairs, per_pair)
@@ -308,7 +308,7 @@ class Collection:
     def render_page(self, info: PassageInfo, zoom: float = 1.5) -> tuple[np.ndarray, tuple[float, ...]]:
         """The PDF page a passage sits on, as RGB ``[h, w, 3]`` uint8, and the affine map ``(a, b, c, d, e, f)``
         from the page's unrotated PDF points (where passage boxes live) to pixels, rotation included."""
-        from .ingest.pdf import render_page
+        from ..ingest.pdf import render_page
         path = self.source_path(info.document_id)
         if path is None or info.page is None:
             raise IngestError("this passage has no PDF page to show")
@@ -443,7 +443,7 @@ class Collection:
             thread.join()
 
     def _maintain(self) -> None:
-        from .store.merge import MergeStopped
+        from ..store.merge import MergeStopped
         try:
             while not self._stop_maintenance.is_set():
                 with self._maintenance_lock:

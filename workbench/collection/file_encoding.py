@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Generator, Iterable, Iterator, Protocol
 
 import numpy as np
 
-from .ingest import IngestError, parse_file
+from ..ingest import IngestError, parse_file
 from .ingest_times import IngestTimes
-from .store import NewPassage
+from ..store import NewPassage
 
 if TYPE_CHECKING:
-    from .encode import Encoder
+    from ..encode import Encoder
 
 ENCODE_CHUNK = 64         # passages encoded between cancellation points
 
