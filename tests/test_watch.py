@@ -90,7 +90,7 @@ def test_rescan_does_not_read_files_whose_size_and_time_are_unchanged(tmp_path, 
     coll = new_collection()
     coll.set_watched([docs])
     list(coll.iter_rescan())
-    import workbench.collection.facade as collection
+    import workbench.collection.ingest_pipeline as collection
     opened, read = [], []
 
     class Counting:                                 # the file handle, counting reads of its content

@@ -13,7 +13,9 @@ suffixes ingest reads), so that the GUI needs nothing below this package but :mo
 
 from ..ingest import SUFFIXES
 from ..store import DocumentRow, IndexFormatError
-from .facade import REOPEN_ATTEMPTS, Collection, EncoderMismatch, IngestEvent, IngestReport, require_utf8
+from .errors import EncoderMismatch
+from .events import IngestEvent, IngestReport
+from .facade import REOPEN_ATTEMPTS, Collection, require_utf8
 
 __all__ = ["REOPEN_ATTEMPTS", "SUFFIXES", "Collection", "DocumentRow", "EncoderMismatch", "IndexFormatError",
            "IngestEvent", "IngestReport", "require_utf8"]

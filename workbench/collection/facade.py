@@ -1,89 +1,43 @@
 """The facade: an index folder with its encoder. Wires ingest → encode → store → core search.
 
-The CLI, the GUI and scripts all go through :class:`Collection`; nothing else connects the layers.
-Long operations are generators (:meth:`Collection.iter_ingest`, :func:`workbench.core.iter_search`)
-so a caller can report progress and stop between steps.
+The CLI, the GUI and scripts all go through :class:`Collection`; nothing else connects the layers. It
+opens the index and decides whether its encoder may run, serves searches on a snapshot that follows the
+writers, and hands the rest to the modules beside it: the ingest pipeline, maintenance, removal and the
+watched folders. Long operations are generators (:meth:`Collection.iter_ingest`,
+:func:`workbench.core.iter_search`) so a caller can report progress and stop between steps.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import threading
 import time
-from contextlib import closing
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 
 from ..core import (NUMPY_REFERENCE_BACKEND, IndexChanged, LateIndex, LateQuery, PassageFilter, PassageInfo,
-                   SearchPlan, SearchResult, search_with_plan)
-from .file_encoding import (EncoderSpec, EncodingProgress, FileEncoding, FileOutcome, FileToEncode,
-                            InProcessEncoding)
-from ..ingest import IngestError, discover
-from ..ingest.files import open_regular
+                    SearchPlan, SearchResult, search_with_plan)
+from ..ingest import IngestError
+from ..store import DocumentRow, IndexExists, IndexFormatError, IndexStore, SnapshotCatalog
+from .errors import EncoderMismatch
+from .events import IngestEvent, IngestReport
+from .file_encoding import EncoderSpec, FileEncoding, InProcessEncoding
+from .info import describe_index
+from .ingest_pipeline import iter_ingest
 from .ingest_times import IngestTimes
-from ..store import (DiskFull, IndexExists, IndexFormatError, IndexStore, NewDocument, SnapshotCatalog,
-                    canonical_path, display_path, fs_path_bytes, is_disk_full)
+from .maintenance import Maintenance
+from .removal import remove_documents, removed_events
+from .watched_folders import iter_rescan, iter_sync, set_watched, watched_folders
 
 if TYPE_CHECKING:
     from ..core.verification import Verifier
     from ..encode import Encoder
 
 DEFAULT_MODEL = "default"
-COMMIT_VECTORS = 50_000   # commit a batch once this many vectors wait (bounds what a crash can lose)
-COMMIT_SECONDS = 5.0      # … or once this long has passed since the last commit
 REOPEN_ATTEMPTS = 5       # a search whose index a writer changed underneath is run again on the new one
-WATCHED_KEY = "watched_folders"   # manifest: JSON list of the folders the index follows
 T = TypeVar("T")
-
-
-class EncoderMismatch(IndexFormatError):
-    """The index was written by other weights than the encoder at hand."""
-
-
-@dataclass(frozen=True)
-class IngestEvent:
-    """Progress of one file. ``status``: indexed, unchanged, renamed (an indexed file under a new name:
-    passages kept), removed (its file is gone), failed, or encoding (partial progress);
-    for the index as a whole (``path`` is the index): ``committed`` once every new document is
-    searchable (``passages``: how many passages this ingest added), then ``merging`` before each segment
-    merge and ``centroids`` when the token centroids are being (re)trained, ``message`` why;
-    ``lost`` for an indexed document whose vectors were found damaged (it is now failed and is indexed
-    again when its file is ingested)."""
-
-    path: str
-    status: str
-    done: int
-    total: int
-    message: str = ""
-    passages: int = 0
-    notes: tuple[str, ...] = ()      # an indexed document's caveats: pages not read, text the encoder lost …
-    ocr_seconds: float = 0.0
-    rate: float = 0.0                # passages per second over the ingest so far
-    eta_s: float | None = None       # seconds left (from the time per file so far), once known
-    vectors: int = 0                 # ``merging``: the live token vectors the merge rewrites
-
-
-@dataclass
-class IngestReport:
-    indexed: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-
-@dataclass
-class _Pending:
-    docs: list[NewDocument] = field(default_factory=list)
-    vectors: list[np.ndarray] = field(default_factory=list)
-    n_vectors: int = 0
 
 
 class Collection:
@@ -104,12 +58,7 @@ class Collection:
         # Long-lived programs (the GUI, ``watch``) set this: after its commit an ingest leaves coding,
         # merges and retraining to a maintenance thread, so the next change is indexed without waiting.
         self.merge_in_background = False
-        self.maintenance_error: str | None = None   # why the last background maintenance stopped, if it failed
-        self.centroids_trained_because: str | None = None   # set when background maintenance retrained
-        self._maintenance: threading.Thread | None = None
-        self._maintenance_lock = threading.Lock()
-        self._maintenance_wanted = False
-        self._stop_maintenance = threading.Event()
+        self._maintenance_thread: Maintenance | None = None
         if encoder is not None:
             self._check_encoder(encoder)
             self._encoder = encoder
@@ -273,31 +222,12 @@ class Collection:
         verifier = self.verifier_for(plan)
         return self.retrying(lambda index: search_with_plan(query, index, plan, backend, where, verifier))
 
-    def info(self) -> dict:
-        m = self.store.manifest
-        counts = self.store.catalog.counts()
-        return {"index": str(self.store.root), "format_version": int(m["format_version"]),
-                "model": m.get("model"), "encoder": m.get("encoder_identity"),
-                "encoder_checksum": m.get("encoder_checksum"),
-                "encoder_settings": json.loads(m.get("encoder_settings", "{}")), "dim": int(m.get("dim", 0)),
-                "dtype": m.get("dtype"), **counts, "disk_bytes": self.store.disk_bytes(),
-                "bytes_per_vector": 2 * int(m.get("dim", 0)), **self._centroid_info(),
-                "read_only": self.store.read_only, "warnings": list(self.warnings)}
+    def info(self) -> dict[str, Any]:
+        """What the index holds and costs (:func:`.info.describe_index`), JSON-ready."""
+        return describe_index(self.store, self.late_index(), self.warnings)
 
-    def _centroid_info(self) -> dict:
-        """Stage-1 storage: the centroid set and what it costs per live token vector."""
-        index = self.late_index()
-        meta, ci = self.store.centroids.meta(), index.centroid_index
-        if ci is None:
-            return {"centroids": None}
-        per_token = {"exact_vector": 2 * index.dim,
-                     **self.store.centroids.bytes_per_token(ci, index.residual_index, index.n_vectors)}
-        return {"centroids": {"count": ci.n_centroids, "version": self.store.centroids.version,
-                              "trained_on_vectors": meta.get("trained_vectors"),
-                              "mean_cosine_at_training": meta.get("mean_cosine")},
-                "bytes_per_token": {**per_token, "total": round(sum(per_token.values()), 2)}}
-
-    def documents(self):
+    def documents(self) -> list[DocumentRow]:
+        """Every document of the index, indexed or failed, by path."""
         return self.store.catalog.documents()
 
     def source_path(self, document_id: int) -> Path | None:
@@ -327,59 +257,22 @@ class Collection:
         watched folders). ``encoding``: where files are parsed and encoded — ``None`` for this process,
         or a pool of workers such as :class:`~workbench.cluster.ray_ingest.RayEncoding`; this process
         stays the index's one writer either way. Closing the generator early (or Ctrl+C) commits every
-        document already encoded; a killed process keeps every batch already committed.
+        document already encoded; a killed process keeps every batch already committed. The pipeline
+        itself: :mod:`.ingest_pipeline`.
         """
         if encoding is None:
             encoding = InProcessEncoding(self.encoder)  # a model that cannot load stops the ingest before any file
         else:
             self._require_trusted()   # the workers load it; whether it may run is decided here
-        files, rejected = discover([Path(p).expanduser() for p in paths])
-        total = len(files) + len(rejected)
-        done = 0
-        for path, reason in rejected:
-            done += 1
-            yield IngestEvent(display_path(path), "failed", done, total, reason)
-        times = self.ingest_times = IngestTimes()
-        with self.store.writer():
-            for path, reason in self.store.dropped:
-                yield IngestEvent(path, "lost", done, total, reason)
-            pending = _Pending()
-            last_commit = time.monotonic()
-            try:
-                with closing(encoding.run(self._triage(files, quick), self._encoder_spec(), times)) as outcomes:
-                    for item in outcomes:
-                        if isinstance(item, EncodingProgress):
-                            where = item.shown or display_path(self.store.root)
-                            yield IngestEvent(where, item.status, done, total, item.message)
-                            continue
-                        done += 1
-                        event = self._accept(item, pending) if isinstance(item, FileOutcome) else item
-                        times.passages += event.passages if event.status == "indexed" else 0
-                        yield replace(event, done=done, total=total, rate=times.rate(), eta_s=times.eta(done, total))
-                        if pending.n_vectors >= COMMIT_VECTORS or time.monotonic() - last_commit > COMMIT_SECONDS:
-                            with times.phase("write"):
-                                self._commit(pending)
-                            last_commit = time.monotonic()
-                with times.phase("write"):
-                    self._commit(pending)
-                    if not self.merge_in_background:
-                        self._code_new_segments()      # before merges, which then carry the codes over
-                yield IngestEvent(display_path(self.store.root), "committed", done, total,
-                                  f"{times.passages:,} new passages searchable", times.passages)
-                if self.merge_in_background:
-                    self.start_maintenance()
-                else:
-                    yield from self._merge_due(done, total, times)
-                    yield from self._retrain_centroids_if_needed(done, total, times)
-            except (GeneratorExit, KeyboardInterrupt):
-                self._commit(pending)  # stopped by the caller: keep every whole document encoded so far
-                raise
-            except OSError as exc:
-                raise self._plain_disk_full(exc, "the new documents")
-            finally:
-                self._index = None
+        self.ingest_times = IngestTimes()
+        try:
+            yield from iter_ingest(self.store, paths, encoding, self._encoder_spec(), self.ingest_times, quick,
+                                   self._maintenance if self.merge_in_background else None)
+        finally:
+            self._index = None
 
     def ingest(self, paths: Iterable[str | Path]) -> IngestReport:
+        """:meth:`iter_ingest` run to its end, its files sorted by outcome."""
         report = IngestReport()
         for ev in self.iter_ingest(paths):
             if ev.status == "indexed":
@@ -391,239 +284,81 @@ class Collection:
         return report
 
     def remove(self, paths: Iterable[str | Path]) -> dict[str, int]:
-        """Tombstone the passages of each path (files, or every indexed file under a folder)."""
-        removed: dict[str, int] = {}
-        with self.store.writer():
-            for p in paths:
-                prefix = fs_path_bytes(canonical_path(p))
-                for doc in self.store.catalog.documents():
-                    if doc.path_bytes == prefix or doc.path_bytes.startswith(prefix.rstrip(b"/") + b"/"):
-                        removed[doc.path] = self.store.catalog.remove_document(doc.path_bytes)
-            if self.merge_in_background:
-                self.start_maintenance()
-            else:
-                try:
-                    self.store.maybe_merge()   # a segment heavy with tombstones is rewritten without them
-                except OSError as exc:   # the removal is committed; only the space may not be reclaimed yet
-                    raise self._plain_disk_full(exc, "the index without the removed documents")
-        self._index = None
-        return removed
+        """Tombstone the passages of each path (files, or every indexed file under a folder); passages
+        removed per document path (:mod:`.removal`)."""
+        try:
+            return remove_documents(self.store, paths, self._maintenance if self.merge_in_background else None)
+        finally:
+            self._index = None
 
-    # -- background maintenance ----------------------------------------------------------------------
+    # -- background maintenance (:mod:`.maintenance`) ------------------------------------------------
+    @property
+    def _maintenance(self) -> Maintenance:
+        """This collection's maintenance thread, made on first use (a collection being created has no
+        store until its encoder has loaded)."""
+        if self._maintenance_thread is None:
+            self._maintenance_thread = Maintenance(self.store, self._forget_index)
+        return self._maintenance_thread
+
+    def _forget_index(self) -> None:
+        self._index = None
+
     @property
     def maintaining(self) -> bool:
         """Whether a maintenance thread (coding new segments, merges, retraining) is running."""
-        return self._maintenance is not None and self._maintenance.is_alive()
+        return self._maintenance.running
+
+    @property
+    def maintenance_error(self) -> str | None:
+        """Why the last background maintenance stopped, if it failed."""
+        return self._maintenance.error
+
+    @property
+    def centroids_trained_because(self) -> str | None:
+        """Why background maintenance last retrained the centroids (a client clears it once shown)."""
+        return self._maintenance.centroids_trained_because
+
+    @centroids_trained_because.setter
+    def centroids_trained_because(self, why: str | None) -> None:
+        self._maintenance.centroids_trained_because = why
 
     def start_maintenance(self) -> None:
         """Code new segments, carry out the merges that are due and retrain the centroids if needed, on
         a thread of this process that shares the writer lock (a running one takes the new work too).
         Searches never wait for it; another ingest of this process commits while it runs."""
-        with self._maintenance_lock:
-            self._maintenance_wanted = True
-            if self.maintaining:
-                return
-            self.store.acquire_writer()      # taken here, released by the thread: nothing tidies its files
-            self._stop_maintenance.clear()
-            self._maintenance = threading.Thread(target=self._maintain, name="kayak-maintenance", daemon=True)
-            self._maintenance.start()
+        self._maintenance.start()
 
     def stop_maintenance(self, timeout_s: float | None = None) -> None:
         """Stop the maintenance thread between chunks (a merge in flight keeps nothing; it is due again
-        next time) and wait for it, at most ``timeout_s`` (a centroid training is not cut short; the
-        thread is a daemon, and a process that exits meanwhile loses nothing committed)."""
-        self._stop_maintenance.set()
-        thread = self._maintenance
-        if thread is not None:
-            thread.join(timeout_s)
+        next time) and wait for it, at most ``timeout_s``."""
+        self._maintenance.stop(timeout_s)
 
     def wait_for_maintenance(self) -> None:
-        thread = self._maintenance
-        if thread is not None:
-            thread.join()
+        """Wait until background maintenance has ended."""
+        self._maintenance.wait()
 
-    def _maintain(self) -> None:
-        from ..store.merge import MergeStopped
-        try:
-            while not self._stop_maintenance.is_set():
-                with self._maintenance_lock:
-                    if not self._maintenance_wanted:
-                        self._maintenance = None
-                        return
-                    self._maintenance_wanted = False
-                self._code_new_segments()
-                self.store.maybe_merge(self._stop_maintenance)
-                if not self._stop_maintenance.is_set():
-                    for event in self._retrain_centroids_if_needed(0, 0, IngestTimes()):
-                        self.centroids_trained_because = event.message
-        except MergeStopped:
-            pass
-        except Exception as exc:   # noqa: BLE001 — reported in words; the committed documents are safe
-            if isinstance(exc, OSError):
-                exc = self._plain_disk_full(exc, "a merged segment")
-            self.maintenance_error = f"index maintenance stopped: {exc}"
-        finally:
-            with self._maintenance_lock:
-                if self._maintenance is threading.current_thread():
-                    self._maintenance = None
-            self.store.release_writer()
-            self._index = None
-
-    # -- watched folders ---------------------------------------------------------------------------
+    # -- watched folders (:mod:`.watched_folders`) ---------------------------------------------------
     def watched_folders(self) -> list[Path]:
         """The folders this index follows (kept in its manifest, so every program that opens it knows)."""
-        try:
-            names = json.loads(self.store.manifest.get(WATCHED_KEY, "[]"))
-        except ValueError:
-            return []
-        return [Path(n) for n in names if isinstance(n, str)] if isinstance(names, list) else []
+        return watched_folders(self.store)
 
     def set_watched(self, folders: Iterable[str | Path], watched: bool = True) -> list[Path]:
         """Start (``watched``) or stop following ``folders``; returns the folders followed now. Raises
         ``ValueError`` for a path that is not a folder when starting."""
-        current = self.watched_folders()
-        for folder in folders:
-            path = canonical_path(folder)
-            if watched and not path.is_dir():
-                raise ValueError(f"{display_path(path)} is not a folder; only folders can be watched")
-            current = [p for p in current if p != path] + ([path] if watched else [])
-        with self.store.writer():
-            self.store.catalog.set_manifest(WATCHED_KEY, json.dumps([os.fsdecode(p) for p in current]))
-        return current
+        return set_watched(self.store, folders, watched)
 
     def iter_sync(self, paths: Iterable[str | Path]) -> Iterator[IngestEvent]:
-        """Bring the index in line with ``paths`` that changed on disk: files (and folders) that exist
-        are ingested — a renamed file keeps its passages — and documents at or under a path that is
-        gone are removed (``removed`` events)."""
-        paths = [Path(p) for p in paths]
-        present = [p for p in paths if os.path.lexists(p)]
-        if present:
-            yield from self.iter_ingest(present)
-        yield from self._removed_events([p for p in paths if not os.path.lexists(p)])
+        """Bring the index in line with ``paths`` that changed on disk: existing ones are ingested, and
+        documents at or under a path that is gone are removed (``removed`` events)."""
+        return iter_sync(paths, self.iter_ingest, self._iter_remove)
 
     def iter_rescan(self) -> Iterator[IngestEvent]:
-        """Catch up with what changed in the watched folders while nobody watched: new and changed
-        files are ingested (files whose size and time are unchanged are not read), renamed ones keep
-        their passages, and documents whose files are gone are removed. A watched folder that is
-        missing altogether (an unplugged disk) keeps its documents and is reported as ``failed``."""
-        folders = self.watched_folders()
-        missing = [f for f in folders if not f.is_dir()]
-        for folder in missing:
-            yield IngestEvent(display_path(folder), "failed", 0, 0,
-                              "the watched folder is missing (an unplugged disk?); its documents are kept")
-        present = [f for f in folders if f.is_dir()]
-        if not present:
-            return
-        yield from self.iter_ingest(present, quick=True)
-        prefixes = [fs_path_bytes(f).rstrip(b"/") + b"/" for f in present]
-        gone = [Path(os.fsdecode(d.path_bytes)) for d in self.store.catalog.documents()
-                if d.path_bytes.startswith(tuple(prefixes)) and not os.path.lexists(os.fsdecode(d.path_bytes))]
-        yield from self._removed_events(gone)
+        """Catch up with what changed in the watched folders while nobody watched (see
+        :func:`.watched_folders.iter_rescan`); a missing watched folder keeps its documents."""
+        return iter_rescan(self.store, self.iter_ingest, self._iter_remove)
 
-    def _removed_events(self, gone: list[Path]) -> Iterator[IngestEvent]:
-        if not gone:
-            return
-        removed = self.remove(gone)
-        for i, (path, n) in enumerate(sorted(removed.items()), 1):
-            yield IngestEvent(path, "removed", i, len(removed), f"{n} passages removed", n)
-
-    def _plain_disk_full(self, exc: OSError, what: str) -> OSError:
-        """What to raise for ``exc``: a full disk as a :class:`DiskFull` that says how many documents the
-        index keeps (``what``: what was being written); any other error as it is."""
-        if not is_disk_full(exc):
-            return exc
-        full = exc if isinstance(exc, DiskFull) else DiskFull(self.store.root, what)
-        full.__suppress_context__ = True     # one plain line: the OSError behind it adds nothing
-        try:
-            full.kept_documents = self.store.catalog.counts()["documents"]
-        except Exception:   # noqa: BLE001 — the count is a courtesy; the disk-full message must get out
-            pass
-        return full
-
-    def _triage(self, files: list[Path], quick: bool) -> Iterator[IngestEvent | FileToEncode]:
-        """Per file, what the driver decides without encoding: an event for a file that is unreadable
-        (recorded as failed), unchanged, renamed (its passages kept) or listed twice, else the
-        :class:`FileToEncode` to send to the encoders."""
-        seen: set[bytes] = set()
-        for path in files:
-            path = canonical_path(path)
-            shown, key = display_path(path), fs_path_bytes(path)
-            if key in seen:
-                yield IngestEvent(shown, "unchanged", 0, 0, "listed twice")
-                continue
-            seen.add(key)
-            known = self.store.catalog.document(key)
-            same_stat = (known.size, known.mtime) if quick and known and known.status == "indexed" else None
-            try:
-                size, mtime, digest = _file_facts(path, same_stat)
-            except IngestError as exc:
-                self.store.catalog.record_failure(shown, key, None, None, None, str(exc))
-                yield IngestEvent(shown, "failed", 0, 0, str(exc))
-                continue
-            if known and known.status == "indexed" and digest in (None, known.content_hash):
-                yield IngestEvent(shown, "unchanged", 0, 0, passages=known.passages)
-                continue
-            if known is None or known.status != "indexed":
-                moved = self._renamed_from(digest)
-                if moved is not None:
-                    self.store.catalog.rename_document(moved.path_bytes, shown, key, mtime)
-                    yield IngestEvent(shown, "renamed", 0, 0, f"renamed from {moved.path}; its passages are kept",
-                                      moved.passages)
-                    continue
-            yield FileToEncode(path, shown, key, size, mtime, digest)
-
-    def _accept(self, outcome: FileOutcome, pending: _Pending) -> IngestEvent:
-        """Record a failed file, or queue an encoded one for the next commit; the file's event."""
-        w, enc = outcome.work, outcome.encoded
-        if enc is None:
-            self.store.catalog.record_failure(w.shown, w.key, w.digest, w.size, w.mtime, outcome.error or "")
-            return IngestEvent(w.shown, "failed", 0, 0, outcome.error or "")
-        passages = [replace(p, vec_offset=p.vec_offset + pending.n_vectors) for p in enc.passages]
-        pending.docs.append(NewDocument(w.shown, w.key, w.digest, w.size, w.mtime, enc.pages, passages,
-                                        enc.page_facts, enc.notes, enc.chars, enc.unrepresented))
-        pending.vectors.append(enc.vectors)
-        pending.n_vectors += len(enc.vectors)
-        return IngestEvent(w.shown, "indexed", 0, 0, f"{len(passages)} passages", len(passages), tuple(enc.notes),
-                           enc.ocr_seconds)
-
-    def _renamed_from(self, digest: str):
-        """The indexed document with content ``digest`` whose file no longer exists (the old name of a
-        renamed or moved file), or ``None``."""
-        for doc in self.store.catalog.documents_with_hash(digest):
-            if not os.path.lexists(os.fsdecode(doc.path_bytes)):
-                return doc
-        return None
-
-    def _merge_due(self, done: int, total: int, times: IngestTimes) -> Iterator[IngestEvent]:
-        """Carry out the merges the tiered policy asks for, each announced by a ``merging`` event. The
-        new documents are committed (searchable) before the first; searches never wait for a merge."""
-        while due := self.store.next_merge():
-            files, live = due
-            yield IngestEvent(display_path(self.store.root), "merging", done, total,
-                              f"{len(files)} segments, {live:,} live token vectors", vectors=live)
-            with times.phase("merge"):
-                self.store.merge(files)
-
-    def _code_new_segments(self) -> None:
-        """Give every new segment its codes under the current centroids (growth without retraining)."""
-        self.store.centroids.code_new_segments(self.store.segments())
-
-    def _retrain_centroids_if_needed(self, done: int, total: int, times: IngestTimes) -> Iterator[IngestEvent]:
-        """Train the centroids (announced by a ``centroids`` event) when there are none yet, the
-        collection outgrew them or new vectors drifted from them. Readers keep the old set until the
-        new one is committed whole."""
-        why = self.store.centroids.needs_training(self.store.live_vectors(), self.store.dim)
-        if why:                        # the passage layout is read only when there is training to do
-            yield IngestEvent(display_path(self.store.root), "centroids", done, total, why)
-            with times.phase("centroids"):
-                packed = self.store.packed_segments()
-                index = LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids)
-                self.store.centroids.train(index, packed.files, packed.sizes)
-
-    def _commit(self, pending: _Pending) -> None:
-        if pending.docs:
-            self.store.add_documents(pending.docs, np.concatenate(pending.vectors))
-        pending.docs, pending.vectors, pending.n_vectors = [], [], 0
+    def _iter_remove(self, gone: list[Path]) -> Iterator[IngestEvent]:
+        return removed_events(self.remove(gone))
 
 
 def require_utf8(text: str, what: str) -> str:
@@ -635,16 +370,3 @@ def require_utf8(text: str, what: str) -> str:
         shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         raise ValueError(f"the {what} {shown!r} holds bytes that are not UTF-8 text") from None
     return text
-
-
-def _file_facts(path: Path, same_stat: tuple[int | None, float | None] | None = None) -> tuple[int, float, str | None]:
-    """``(size, mtime, sha256)`` of a regular file, read through one descriptor (never a FIFO); the hash
-    is ``None``, and the file not read, when its ``(size, mtime)`` equal ``same_stat``."""
-    with open_regular(path) as fh:
-        st = os.fstat(fh.fileno())
-        if same_stat is not None and same_stat == (st.st_size, st.st_mtime):
-            return st.st_size, st.st_mtime, None
-        h = hashlib.sha256()
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return st.st_size, st.st_mtime, h.hexdigest()

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 from ..ingest import is_supported
 
 if TYPE_CHECKING:
-    from .facade import Collection, IngestEvent
+    from .events import IngestEvent
+    from .facade import Collection
 
 DEBOUNCE_S = 1.0         # quiet time after a path's last event before it is handed out
 RETRY_WINDOW_S = 60.0    # a failed file modified this recently may be half-written: try it again
