@@ -58,7 +58,7 @@ def run(*cmds: list[str]) -> None:
     for cmd, proc in procs:
         out = proc.communicate()[0]
         # Drop the harmless crash-reporter notice mojo prints on every run.
-        out = "\n".join(l for l in out.splitlines() if "Crashpad" not in l)
+        out = "\n".join(line for line in out.splitlines() if "Crashpad" not in line)
         if proc.returncode != 0:
             die(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{out}")
 

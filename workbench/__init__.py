@@ -28,7 +28,8 @@ os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 # a None entry makes PyMuPDF's own `try: import pymupdf.layout` take its ImportError branch.
 sys.modules.setdefault("pymupdf.layout", None)
 
-from .core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, Alignment, BackendUnavailable, Hit,
+from .core import (  # noqa: E402 — after the environment above, which must precede NumPy
+                   MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, Alignment, BackendUnavailable, Hit,
                    LateIndex, LateQuery, PassageFilter, SearchPlan, SearchResult, StageProfile, auto_search_plan,
                    available_backends, centroid_search_plan, document_proxy_search_plan, exhaustive_search_plan, hybrid_search_plan,
                    iter_search,

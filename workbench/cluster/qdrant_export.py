@@ -77,7 +77,7 @@ def iter_export(coll: Collection, client, name: str, batch: int = BATCH,
                                      vector={TOKENS: index.passage_vectors(int(r)).tolist(),
                                              PROXY: proxies[int(r)].tolist()})
                   for r, info in zip(rows.tolist(), infos)]
-        _with_retries(lambda: client.upsert(name, points=points, wait=True), sleep,
+        _with_retries(lambda: client.upsert(name, points=points, wait=True), sleep,  # noqa: B023 — called here
                       f"uploading passages {sent + 1}–{sent + len(points)} of {todo.shape[0]}")
         sent += len(points)
         yield sent, int(todo.shape[0])

@@ -89,7 +89,7 @@ def iter_ingest(store: IndexStore, paths: Iterable[str | Path], encoding: FileEn
             _commit(store, pending)  # stopped by the caller: keep every whole document encoded so far
             raise
         except OSError as exc:
-            raise plain_disk_full(store, exc, "the new documents")
+            raise plain_disk_full(store, exc, "the new documents")  # noqa: B904 — may be exc itself
 
 
 def _triage(store: IndexStore, files: list[Path], quick: bool) -> Iterator[IngestEvent | FileToEncode]:

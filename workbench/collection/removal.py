@@ -31,7 +31,7 @@ def remove_documents(store: IndexStore, paths: Iterable[str | Path], maintenance
             try:
                 store.maybe_merge()
             except OSError as exc:   # the removal is committed; only the space may not be reclaimed yet
-                raise plain_disk_full(store, exc, "the index without the removed documents")
+                raise plain_disk_full(store, exc, "the index without the removed documents")  # noqa: B904 — may be exc
     return removed
 
 

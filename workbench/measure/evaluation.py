@@ -108,7 +108,7 @@ def iter_evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[
             if text is None:
                 raise ValueError("its \"text\" is missing or not a string")
             query = coll.encode_query(text)
-            result = coll.retrying(lambda index: search_with_plan(query, index, deep, backend, where, verifier))
+            result = coll.retrying(lambda index: search_with_plan(query, index, deep, backend, where, verifier))  # noqa: B023 — called here
         except ValueError as exc:      # empty, null, or nothing the encoder can represent
             skipped.append({"id": qid, "reason": str(exc)})
             continue
