@@ -11,8 +11,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from workbench.core import exhaustive_search_plan, hybrid_search_plan  # noqa: E402
-from workbench.measure.evaluation import QUALITY, iter_compare  # noqa: E402
 from workbench.gui.eval_view import EvalView, find_beir_files  # noqa: E402
+from workbench.measure.evaluation import QUALITY, iter_compare  # noqa: E402
 
 DOCS = {"g": "glaciers carve valleys in the rock as the ice grinds", "b": "bread dough rises with yeast overnight",
         "v": "volcanoes erupt lava and ash from magma", "s": "the sun is a star of hydrogen and helium",

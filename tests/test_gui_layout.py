@@ -8,9 +8,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from conftest import make_pdf  # noqa: E402
 from PySide6.QtCore import QRect, QRectF, QSettings, QThreadPool  # noqa: E402
 
-from conftest import make_pdf  # noqa: E402
 from workbench.gui.main_window import MainWindow  # noqa: E402
 
 SCREEN = QRect(0, 0, 1366, 768)

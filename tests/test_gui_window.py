@@ -12,9 +12,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from conftest import make_pdf  # noqa: E402
 from PySide6.QtCore import QDate, QSettings  # noqa: E402
 
-from conftest import make_pdf  # noqa: E402
 from workbench.core import PassageFilter  # noqa: E402
 from workbench.gui.main_window import MainWindow  # noqa: E402
 from workbench.gui.stall_meter import StallMeter  # noqa: E402
@@ -162,7 +162,7 @@ def test_new_search_replaces_a_stale_one_and_settings_persist(qtbot, window, tmp
     assert run.text == "volcano magma" and window.last_run.text == "volcano magma"
     window.search_bar.final_k.setValue(7)
     window.save_settings()
-    again = MainWindow(tmp_path / "gui.kayak", window.settings, encoder=window._encoder)
+    again = MainWindow(tmp_path / "gui.kayak", window.settings, encoder=window.switcher.encoder)
     qtbot.addWidget(again)
     assert again.search_bar.final_k.value() == 7
 

@@ -23,11 +23,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 from workbench.collection import Collection  # noqa: E402
+from workbench.collection.index_folders import index_folder_problem  # noqa: E402
 from workbench.core import exhaustive_search_plan  # noqa: E402
 from workbench.encode.known_models import KNOWN_MODELS, cached_snapshot, is_cached  # noqa: E402
-from workbench.gui.jobs import CancelToken, open_index_steps  # noqa: E402
-from workbench.gui.new_index_dialog import (FOLDER_ENTRY, HUB_ENTRY, NewIndexDialog,  # noqa: E402
-                                            index_folder_problem)
+from workbench.gui.index_jobs import open_index_steps  # noqa: E402
+from workbench.gui.new_index_dialog import FOLDER_ENTRY, HUB_ENTRY, NewIndexDialog  # noqa: E402
+from workbench.gui.workers import CancelToken  # noqa: E402
 
 REVISION = "0123456789abcdef0123456789abcdef01234567"
 HUB_MODEL = "answerdotai/answerai-colbert-small-v1"      # a known model with a 96-d projection
@@ -193,7 +194,7 @@ def test_new_index_with_the_default_model_then_search_it(qtbot, window, tmp_path
         window.switch_index(tmp_path / "gui.kayak")
     assert switched.args == [True] and window.coll.documents() == [] and window.index_path == tmp_path / "gui.kayak"
     # What a download shows, in the collection panel:
-    window._switch_step(("download", "owner/model", 120_000_000, 430_000_000))
+    window.switcher.show_step(("download", "owner/model", 120_000_000, 430_000_000))
     assert window.collection_panel.current.text() == "downloading owner/model: 120 of 430 MB (Esc cancels)"
     assert (window.collection_panel.progress.value(), window.collection_panel.progress.maximum()) == (117187, 419921)
 
@@ -201,6 +202,7 @@ def test_new_index_with_the_default_model_then_search_it(qtbot, window, tmp_path
 def test_an_index_of_96_d_vectors_is_searched_by_numpy(qtbot, window, tmp_path):
     """A local checkpoint with a 96-d projection: the window picks the backend that can search it, and says why."""
     from pylate import models
+
     from workbench.core import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND
     from workbench.encode.default_model import default_model_path
     folder = tmp_path / "model-96"
@@ -317,7 +319,8 @@ def run_child(code: str, cache: Path, endpoint: str, offline: bool = False) -> d
 
 CANCEL_FROM_THE_JOB = """
     import json
-    from workbench.gui.jobs import CancelToken, download_steps
+    from workbench.gui.index_jobs import download_steps
+    from workbench.gui.workers import CancelToken
     token, steps = CancelToken(), []
     try:
         for step in download_steps({repo!r}, token):

@@ -62,7 +62,7 @@ def run_gui(index: str | None = None, query: str | None = None, screenshot: str 
     if screenshot:
         _arm_screenshot(app, window, Path(screenshot), bool(query), compare)
     else:
-        window.collection_ready.connect(lambda: query and not window._pending_paths and window.search())
+        window.collection_ready.connect(lambda: query and not window.ingester.pending and window.search())
         window.ingest_finished.connect(lambda: query and window.result is None and window.search())
     window.open_collection()
     code = app.exec()
@@ -74,7 +74,7 @@ def _arm_screenshot(app: QApplication, window: MainWindow, path: Path, search: b
     state = {"code": 1}
 
     def start_search() -> None:
-        if window._ingest_token is None:
+        if not window.ingester.running:
             window.search() if search else save()
 
     def after_detail() -> None:

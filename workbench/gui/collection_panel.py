@@ -6,10 +6,22 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMenu, QProgressBar, QPushButton,
-                               QStyle, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QStyle,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ..store import DocumentRow
+from ..collection import DocumentRow
 
 FAILED = QBrush(QColor(200, 30, 30))
 NOTED = QBrush(QColor(170, 110, 0))   # indexed, with caveats (pages not read, text the encoder lost)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel, QMenu, QPushButton,
-                               QWidget)
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel, QMenu, QPushButton, QWidget
 
+from ..collection import SUFFIXES, DocumentRow
 from ..core import PassageFilter, SearchResult
-from ..ingest import SUFFIXES
-from ..store import DocumentRow
 from .elided_label import ElidedLabel
 
 ANY_FOLDER = "any folder"

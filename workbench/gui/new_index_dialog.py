@@ -1,6 +1,6 @@
 """Index ▸ New index…: a folder for the index and the encoder it is written with; Index ▸ Open index….
 
-The dialog only chooses; :func:`~workbench.gui.jobs.open_index_steps` downloads the model (with progress)
+The dialog only chooses; :func:`~workbench.gui.index_jobs.open_index_steps` downloads the model (with progress)
 and creates the index on a worker. Tests drive it without ``exec()``: set the folder, :meth:`select_model`,
 then :meth:`choice` validates and returns what ``accept`` would.
 """
@@ -10,13 +10,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ..encode.encoder import HUB_ID
-from ..encode.known_models import KNOWN_MODELS, KnownModel, is_cached
-from ..encode.model_trust import UntrustedModel, check_model_code
-from ..store import IndexFormatError, IndexStore
+from ..collection import IndexFormatError
+from ..collection.index_folders import check_creatable, is_index
+from ..collection.models import HUB_ID, KNOWN_MODELS, KnownModel, UntrustedModel, check_model_code, is_cached
 
 HUB_ENTRY = "hub-id"           # combo data of "Hugging Face id…"
 FOLDER_ENTRY = "local-folder"  # combo data of "Local folder…"
@@ -29,16 +39,6 @@ def describe_entry(known: KnownModel, cached: bool) -> str:
     where = ("ships with the app" if known.download_mb == 0 else
              "in the cache" if cached else f"downloads ≈{known.download_mb} MB")
     return f"{known.name} · {known.params_text} · {known.dim}-d · {where}"
-
-
-def index_folder_problem(folder: Path) -> str | None:
-    """Why ``folder`` cannot be opened as a Kayak index (the store's own words), or ``None`` if it can."""
-    try:
-        store = IndexStore.open(folder, read_only=True)
-    except (IndexFormatError, OSError) as exc:
-        return str(exc)
-    store.catalog.close()
-    return None
 
 
 def choose_index_to_open(parent: QWidget | None, start: str = "") -> Path | None:
@@ -132,10 +132,10 @@ class NewIndexDialog(QDialog):
         if not text:
             raise ValueError("Choose a folder for the index (a new or empty one).")
         folder = Path(text).expanduser().absolute()
-        if IndexStore.is_created(folder):
+        if is_index(folder):
             raise ValueError(f"{folder} already holds a Kayak index: open it with Index ▸ Open index…")
         try:
-            IndexStore.check_creatable(folder)
+            check_creatable(folder)
         except IndexFormatError as exc:
             raise ValueError(str(exc)) from None
         return folder
@@ -215,5 +215,4 @@ def _row(*widgets: QWidget) -> QWidget:
     return row
 
 
-__all__ = ["FOLDER_ENTRY", "HUB_ENTRY", "NewIndexDialog", "choose_index_to_open", "describe_entry",
-           "index_folder_problem"]
+__all__ = ["FOLDER_ENTRY", "HUB_ENTRY", "NewIndexDialog", "choose_index_to_open", "describe_entry"]

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..collection import Collection
 from ..core import LateIndex, LateQuery, PassageFilter, SearchPlan, SearchResult
-from .jobs import CancelToken, until_cancelled
+from .workers import CancelToken, until_cancelled
 
 
 def qdrant_missing() -> str | None:

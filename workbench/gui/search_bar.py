@@ -5,12 +5,31 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QSpinBox, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ..core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, SearchPlan, available_backends,
-                    auto_search_plan, centroid_search_plan, document_proxy_search_plan, exhaustive_search_plan,
-                    hybrid_search_plan)
+from ..core import (
+    MOJO_EXACT_CPU_BACKEND,
+    NUMPY_REFERENCE_BACKEND,
+    SearchPlan,
+    auto_search_plan,
+    available_backends,
+    centroid_search_plan,
+    document_proxy_search_plan,
+    exhaustive_search_plan,
+    hybrid_search_plan,
+)
 from ..core.plans import DEFAULT_FUSION, DEFAULT_FUSION_WEIGHT
 
 PLAN_LABELS = {"auto": "auto (exact while cheap)", "document_proxy": "proxy → exact", "hybrid": "proxy + BM25 → fused",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import unicodedata
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def _fold(text: str) -> str:
