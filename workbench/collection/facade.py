@@ -226,6 +226,25 @@ class Collection:
         """What the index holds and costs (:func:`.info.describe_index`), JSON-ready."""
         return describe_index(self.store, self.late_index(), self.warnings)
 
+    @property
+    def read_only(self) -> bool:
+        """Whether this collection was opened without the right (or the wish) to write to its index."""
+        return self.store.read_only
+
+    @property
+    def dim(self) -> int:
+        """Width of the index's token vectors (the encoder's output dimension)."""
+        return self.store.dim
+
+    @property
+    def encoder_identity(self) -> str:
+        """The encoder the index was written with, as its manifest names it."""
+        return self.store.manifest.get("encoder_identity", "")
+
+    def counts(self) -> dict[str, int]:
+        """Live documents, passages, token vectors and segments of the index, from its catalog."""
+        return self.store.catalog.counts()
+
     def documents(self) -> list[DocumentRow]:
         """Every document of the index, indexed or failed, by path."""
         return self.store.catalog.documents()

@@ -153,8 +153,8 @@ class IndexController(QObject):
         self.path = path
         self.encoder = coll.encoder
         self.switched.emit(coll)
-        note = dim_note(coll.store.dim)
-        self.panel.current.setText(f"opened {path} (encoder {coll.store.manifest.get('encoder_identity')})"
+        note = dim_note(coll.dim)
+        self.panel.current.setText(f"opened {path} (encoder {coll.encoder_identity})"
                                    + (f"; {note}" if note else ""))
         self.switch_finished.emit(True)
 

@@ -82,7 +82,7 @@ class IngestController(QObject):
         """The index was just opened: follow its watched folders, catch up with what changed in them while the
         app was closed, and ingest the paths asked for before it was open."""
         self._follow_watched()
-        if self.coll.watched_folders() and not self.coll.store.read_only:
+        if self.coll.watched_folders() and not self.coll.read_only:
             self._run_events(self.coll.iter_rescan(), "catching up with the watched folders…")
         if self.pending:
             paths, self.pending = self.pending, []
@@ -180,7 +180,7 @@ class IngestController(QObject):
             self._watcher = None
         folders = self.coll.watched_folders() if self.coll is not None else []
         self.panel.set_watched(folders)
-        if folders and not self.coll.store.read_only:
+        if folders and not self.coll.read_only:
             self._watcher = FolderWatcher(folders)
             self._watcher.start()
         self._timer.start()

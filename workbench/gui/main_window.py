@@ -127,7 +127,7 @@ class MainWindow(WindowLayout):
             controller.set_collection(coll)
         self._refresh_collection()
         self.searcher.prefer_a_backend_that_fits()
-        self.set_enabled(True, not coll.store.read_only)
+        self.set_enabled(True, not coll.read_only)
         self.collection_ready.emit()
         self.ingester.start_following()
 

@@ -165,7 +165,7 @@ class SearchController(QObject):
         reference for it, and say why in the status line."""
         if self.coll is None:
             return
-        note = dim_note(self.coll.store.dim)
+        note = dim_note(self.coll.dim)
         if note and self.search_bar.backend_name() == MOJO_EXACT_CPU_BACKEND:
             self.search_bar.backend.setCurrentIndex(self.search_bar.backend.findData(NUMPY_REFERENCE_BACKEND))
         if note:

@@ -20,14 +20,14 @@ class StatusLine(ElidedLabel):
         tooltip). Nothing changes while no index is open."""
         if coll is None:
             return
-        counts = coll.store.catalog.counts()
+        counts = coll.counts()
         backends = " · ".join(f"{name}: {'✓' if ok else '✗ ' + why}"
                               for name, (ok, why) in available_backends().items())
         maintenance = ("merging segments in the background" if coll.maintaining
                        else coll.maintenance_error or "")
         parts = [prefix, maintenance, f"{counts['passages']} passages in {counts['documents']} documents",
-                 "read-only" if coll.store.read_only else "",
-                 f"encoder {coll.store.manifest.get('encoder_identity')}", backends]
+                 "read-only" if coll.read_only else "",
+                 f"encoder {coll.encoder_identity}", backends]
         self.setText("   |   ".join(p for p in parts if p))
         problems = coll.warnings
         self.setToolTip("\n".join([p for p in parts if p] + problems))
