@@ -110,19 +110,21 @@ def test_eval_on_a_tiny_beir_set(tmp_path, capsys):
     assert both["difference"]["ndcg@10"] == {"queries": 2, "mean": 0.0, "low": 0.0, "high": 0.0, "level": 0.95,
                                              "wins": 0, "losses": 0, "ties": 2}
     # The text report and the --compare parser, in this process (each CLI run loads the encoder).
-    from workbench.cli import commands as cli
-    cli._print_comparison(both["a"], both["b"], both["difference"])
+    from workbench.cli.evaluate import compared_args, print_comparison
+    from workbench.cli.parser import build_parser
+    from workbench.cli.terminal import UsageError
+    print_comparison(both["a"], both["b"], both["difference"])
     text = capsys.readouterr().out
     assert text.splitlines()[1].startswith("B: exhaustive") and "A−B" in text and "0/0/2" in text
-    args = cli._parser().parse_args(["eval", "--index", "i", "--queries", "q", "--qrels", "r", "--plan", "hybrid",
-                                          "--fusion-weight", "0.7"])
-    other = cli._compared_args(args, "hybrid, fusion=none, lexical_k=7")
+    args = build_parser().parse_args(["eval", "--index", "i", "--queries", "q", "--qrels", "r", "--plan", "hybrid",
+                                      "--fusion-weight", "0.7"])
+    other = compared_args(args, "hybrid, fusion=none, lexical_k=7")
     assert (other.fusion, other.lexical_k, other.fusion_weight, args.fusion) == ("none", 7, 0.7, "rrf")
-    assert cli._compared_args(args, "exhaustive").fusion_weight is None
-    with pytest.raises(cli.UsageError, match="is not name=value with a name among"):
-        cli._compared_args(args, "hybrid,weight=2")
-    with pytest.raises(cli.UsageError, match="needs a number"):
-        cli._compared_args(args, "centroid,n_probe=many")
+    assert compared_args(args, "exhaustive").fusion_weight is None
+    with pytest.raises(UsageError, match="is not name=value with a name among"):
+        compared_args(args, "hybrid,weight=2")
+    with pytest.raises(UsageError, match="needs a number"):
+        compared_args(args, "centroid,n_probe=many")
     filtered = json.loads(run("eval", "--index", tmp_path / "idx", "--queries", tmp_path / "q.jsonl",
                               "--qrels", tmp_path / "qrels.tsv", "--plan", "exhaustive", "--type", "pdf",
                               "--json", check_rc=0).stdout)

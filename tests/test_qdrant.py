@@ -143,11 +143,11 @@ def test_the_cli_exports_then_searches_on_qdrant(exported):
 
 
 def test_without_qdrant_client_the_cli_says_how_to_get_it(tmp_path, monkeypatch, capsys):
-    from workbench.cli import commands as cli
+    from workbench.cli import main
     monkeypatch.setitem(sys.modules, "qdrant_client", None)      # as if it were not installed
     monkeypatch.setitem(sys.modules, "qdrant_client.models", None)
-    assert cli.main(["export", "--index", str(tmp_path / "idx"), "--qdrant", str(tmp_path / "q"),
-                     "--collection", "c"]) == 1
+    assert main(["export", "--index", str(tmp_path / "idx"), "--qdrant", str(tmp_path / "q"),
+                 "--collection", "c"]) == 1
     err = capsys.readouterr().err
     assert "needs the package qdrant-client, which is not installed: pip install --no-deps -r requirements-cluster.lock" in err
     assert len(err.strip().splitlines()) == 1

@@ -1,5 +1,5 @@
 """The ``workbench`` command: headless ingest, search, evaluation, benchmarks, export, and the window."""
 
-from .commands import main
+from .parser import main
 
 __all__ = ["main"]
