@@ -4,14 +4,25 @@ Nothing here imports Qt, torch, PyMuPDF or sqlite3 (a test enforces it): a scrip
 GUI all reach the same code.
 """
 
-from .backends import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, BackendUnavailable,
-                       available_backends, get_backend)
+from .backends import (
+    MOJO_EXACT_CPU_BACKEND,
+    NUMPY_REFERENCE_BACKEND,
+    BackendUnavailable,
+    available_backends,
+    get_backend,
+)
 from .budgets import BUDGET_RULE, kept_count
 from .filters import PassageFilter
 from .fusion import FUSIONS, ScoreParts
 from .layouts import EmptyIndex, IndexChanged, LateIndex, LateQuery, LayoutError, PassageInfo
-from .plans import (SearchPlan, auto_search_plan, centroid_search_plan, document_proxy_search_plan, exhaustive_search_plan,
-                    hybrid_search_plan)
+from .plans import (
+    SearchPlan,
+    auto_search_plan,
+    centroid_search_plan,
+    document_proxy_search_plan,
+    exhaustive_search_plan,
+    hybrid_search_plan,
+)
 from .results import Alignment, Hit, SearchResult, StageProfile
 from .search import iter_search, search_with_plan
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 
 import numpy  # noqa: F401  (loads NumPy's BLAS, which the controller must see)
-from threadpoolctl import ThreadpoolController
+from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]  # ships no type hints
 
 # Made at import (≈10 ms: it inspects the loaded libraries) so no search pays for it inside a stage.
 _CONTROLLER = ThreadpoolController()
 
 
-def one_blas_thread() -> AbstractContextManager:
-    """``with one_blas_thread(): small @ product`` — BLAS runs single-threaded inside the block."""
-    return _CONTROLLER.limit(limits=1, user_api="blas")
+def one_blas_thread() -> AbstractContextManager[object, None]:
+    """``with one_blas_thread(): small @ product`` — BLAS runs single-threaded inside the block (the
+    previous limits come back on leaving it; exceptions pass through)."""
+    limiter: AbstractContextManager[object, None] = _CONTROLLER.limit(limits=1, user_api="blas")
+    return limiter

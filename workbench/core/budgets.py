@@ -9,7 +9,10 @@ reason about, which is why every stage of every plan uses it and names it in its
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 BUDGET_RULE = "prefix"
 
@@ -23,11 +26,12 @@ def kept_count(available: int, budget: int) -> int:
     return int(budget)
 
 
-def kept_counts(lengths: np.ndarray, budget: int) -> np.ndarray:
+def kept_counts(lengths: NDArray[np.integer[Any]], budget: int) -> NDArray[np.int64]:
     """Vectorised :func:`kept_count`: ``lengths`` int64 [n] → kept counts int64 [n]."""
     if budget < 0:
         raise ValueError(f"a vector budget cannot be negative (got {budget})")
-    lengths = np.asarray(lengths, dtype=np.int64)
+    lengths64 = np.asarray(lengths, dtype=np.int64)
     if budget == 0:
-        return lengths.copy()
-    return np.minimum(lengths, np.int64(budget))
+        return lengths64.copy()
+    kept: NDArray[np.int64] = np.minimum(lengths64, np.int64(budget))   # NumPy types ufunc results as Any
+    return kept

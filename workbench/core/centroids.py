@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .blas import one_blas_thread
-from .layouts import LateIndex, gather_indices, token_chunks
+from .packed import StoredVectors, gather_indices, token_chunks
 from .ranking import sorted_unique, top_k
+from .segmented import PackedVectors
 
 ASSIGN_CHUNK = 1 << 16     # token vectors assigned per NumPy matrix product
 ASSIGN_PRODUCTS = 1 << 26  # … and at most this many float32 products (a 65,536-centroid table: 1,024 rows)
@@ -32,16 +35,16 @@ class CentroidIndex:
     ``list_rows`` int32: the passage rows holding a token of centroid ``c`` are
     ``list_rows[list_offsets[c]:list_offsets[c+1]]``, each row once, ascending."""
 
-    centroids: np.ndarray
-    codes: np.ndarray
-    list_offsets: np.ndarray
-    list_rows: np.ndarray
+    centroids: NDArray[np.float32]
+    codes: NDArray[np.int32]
+    list_offsets: NDArray[np.int64]
+    list_rows: NDArray[np.int32]
 
     @property
     def n_centroids(self) -> int:
         return int(self.centroids.shape[0])
 
-    def list_of(self, c: int) -> np.ndarray:
+    def list_of(self, c: int) -> NDArray[np.int32]:
         return self.list_rows[self.list_offsets[c]:self.list_offsets[c + 1]]
 
 
@@ -51,8 +54,8 @@ class CentroidCandidates:
     ``touched`` (on at least one probed list), the list entries read (``lookups``), the probes per
     query vector actually used (``n_probe``, widened under a filter)."""
 
-    rows: np.ndarray
-    scores: np.ndarray
+    rows: NDArray[np.int64]
+    scores: NDArray[np.float32]
     touched: int
     lookups: int
     n_probe: int
@@ -65,7 +68,7 @@ def default_centroid_count(n_vectors: int) -> int:
     return int(min(65536, max(16, 2 ** round(math.log2(4 * math.sqrt(n_vectors))))))
 
 
-def assign(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+def assign(vectors: StoredVectors, centroids: NDArray[np.float32]) -> NDArray[np.int32]:
     """Index (int32) of the most similar centroid of every row of ``vectors`` (float16/32 ``[n, dim]``).
 
     Uses the Mojo kernel when it is available — the nearest centroid is the argmax of MaxSim against
@@ -86,13 +89,14 @@ def assign(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     return codes
 
 
-def train_centroids(sample: np.ndarray, k: int, iterations: int = 6, seed: int = 0) -> np.ndarray:
+def train_centroids(sample: NDArray[np.floating[Any]], k: int, iterations: int = 6, seed: int = 0
+                    ) -> NDArray[np.float32]:
     """Spherical k-means (cosine) on ``sample`` → float32 ``[k, dim]`` unit centroids; empty clusters are
     re-seeded from random sample vectors."""
     rng = np.random.default_rng(seed)
     x = np.asarray(sample, dtype=np.float32)
     k = min(k, x.shape[0])
-    c = x[rng.choice(x.shape[0], k, replace=False)].copy()
+    c: NDArray[np.float32] = x[rng.choice(x.shape[0], k, replace=False)].copy()
     for _ in range(iterations):
         codes = assign(x, c)
         order = np.argsort(codes, kind="stable")
@@ -107,8 +111,8 @@ def train_centroids(sample: np.ndarray, k: int, iterations: int = 6, seed: int =
     return c.astype(np.float32)
 
 
-def inverted_lists(codes: np.ndarray, starts: np.ndarray, lengths: np.ndarray, n_centroids: int
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def inverted_lists(codes: NDArray[np.int32], starts: NDArray[np.int64], lengths: NDArray[np.int64],
+                   n_centroids: int) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
     """``(list_offsets, list_rows)`` from token ``codes`` and the passage layout (each row once per list)."""
     n = starts.shape[0]
     pairs = []
@@ -122,7 +126,8 @@ def inverted_lists(codes: np.ndarray, starts: np.ndarray, lengths: np.ndarray, n
     return offsets, (merged % max(n, 1)).astype(np.int32)
 
 
-def sample_token_rows(starts: np.ndarray, lengths: np.ndarray, m: int, seed: int = 0) -> np.ndarray:
+def sample_token_rows(starts: NDArray[np.int64], lengths: NDArray[np.int64], m: int, seed: int = 0
+                      ) -> NDArray[np.int64]:
     """Packed rows (int64, in the layout's passage order) of ``m`` live token vectors drawn uniformly
     without replacement (all of them when there are fewer), from the passage layout ``starts``/``lengths`` (int64 ``[n]``) — without
     listing every token row, so memory is ``O(n + m)`` however many tokens there are."""
@@ -134,7 +139,19 @@ def sample_token_rows(starts: np.ndarray, lengths: np.ndarray, m: int, seed: int
     return starts[passage] + picked - (ends[passage] - lengths[passage])
 
 
-def build_centroid_index(index: LateIndex, n_centroids: int = 0, points_per_centroid: int = 32,
+class PackedPassages(Protocol):
+    """What building a centroid index reads of an index (a :class:`~workbench.core.LateIndex` is one):
+    its packed token ``vectors`` and each passage row's ``starts``/``lengths`` (int64 ``[n]``)."""
+
+    @property
+    def vectors(self) -> PackedVectors: ...
+    @property
+    def starts(self) -> NDArray[np.int64]: ...
+    @property
+    def lengths(self) -> NDArray[np.int64]: ...
+
+
+def build_centroid_index(index: PackedPassages, n_centroids: int = 0, points_per_centroid: int = 32,
                          seed: int = 0) -> CentroidIndex:
     """Train centroids on a sample of the index's token vectors (``points_per_centroid`` each; k-means
     needs a few tens to be stable), code every token, build the inverted lists."""
@@ -161,8 +178,9 @@ def widened_probe(n_probe: int, eligible_fraction: float, n_centroids: int) -> i
     return int(min(n_centroids, math.ceil(n_probe * scale)))
 
 
-def probe_candidates(ci: CentroidIndex, q: np.ndarray, n_probe: int, k: int, passage_ids: np.ndarray,
-                     eligible: np.ndarray | None = None) -> CentroidCandidates:
+def probe_candidates(ci: CentroidIndex, q: NDArray[np.float32], n_probe: int, k: int,
+                     passage_ids: NDArray[np.int64], eligible: NDArray[np.bool_] | None = None
+                     ) -> CentroidCandidates:
     """The ``k`` passage rows with the best approximate (centroid-interaction) scores.
 
     ``q`` float32 ``[nq, dim]``; ``passage_ids`` int64 ``[n]`` breaks ties (smaller id first);

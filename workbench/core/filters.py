@@ -9,7 +9,8 @@ filtering after retrieval does.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import TypedDict
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,19 @@ class PassageFilter:
             parts.append(f"{n} chosen document{'s' if n != 1 else ''}")
         return " · ".join(parts) or "all passages"
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def to_dict(self) -> PassageFilterDict:
+        return {"folders": self.folders, "file_types": self.file_types, "modified_from": self.modified_from,
+                "modified_to": self.modified_to, "document_ids": self.document_ids}
+
+
+class PassageFilterDict(TypedDict):
+    """:meth:`PassageFilter.to_dict`: its fields by name."""
+
+    folders: tuple[str, ...]
+    file_types: tuple[str, ...]
+    modified_from: float | None
+    modified_to: float | None
+    document_ids: tuple[int, ...]
 
 
 def _day(t: float) -> str:

@@ -19,8 +19,10 @@ stops there, and the profile says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .ranking import top_k
 
@@ -44,9 +46,18 @@ class ScoreParts:
                    else f"BM25 {self.lexical:.4f} (#{self.lexical_rank})")
         return f"MaxSim {self.maxsim:.4f} (#{self.maxsim_rank}) · {lexical}"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> ScorePartsDict:
         return {"maxsim": self.maxsim, "maxsim_rank": self.maxsim_rank, "lexical": self.lexical,
                 "lexical_rank": self.lexical_rank}
+
+
+class ScorePartsDict(TypedDict):
+    """:meth:`ScoreParts.to_dict`: its fields by name."""
+
+    maxsim: float
+    maxsim_rank: int
+    lexical: float | None
+    lexical_rank: int | None
 
 
 def fusion_label(fusion: str, weight: float) -> str:
@@ -54,9 +65,9 @@ def fusion_label(fusion: str, weight: float) -> str:
     return f"{fusion}(w={weight:g})"
 
 
-def fuse(rows: np.ndarray, maxsim: np.ndarray, lexical_rows: np.ndarray, lexical_scores: np.ndarray,
-         passage_ids: np.ndarray, fusion: str, weight: float, k: int
-         ) -> tuple[np.ndarray, np.ndarray, list[ScoreParts]]:
+def fuse(rows: NDArray[np.int64], maxsim: NDArray[np.floating[Any]], lexical_rows: NDArray[np.int64],
+         lexical_scores: NDArray[np.floating[Any]], passage_ids: NDArray[np.int64], fusion: str, weight: float,
+         k: int) -> tuple[NDArray[np.int64], NDArray[np.float64], list[ScoreParts]]:
     """The best ``k`` candidates by fused score: ``(rows, fused scores, parts)``, best first.
 
     ``rows``: int64 ``[n]`` candidate rows ranked by ``maxsim`` (float32 ``[n]``, best first, as the exact

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Generator, TypeVar
+from collections.abc import Generator
+from typing import TypeVar
 
 R = TypeVar("R")
 
@@ -13,4 +14,5 @@ def run_to_end(gen: Generator[object, None, R]) -> R:
         try:
             next(gen)
         except StopIteration as done:
-            return done.value
+            result: R = done.value     # StopIteration.value is typed Any; it is what gen returned
+            return result

@@ -9,13 +9,21 @@ Conversions to the ``*_dim128`` layouts check that ``dim == 128`` and say so whe
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .budgets import kept_counts
 from .filters import PassageFilter
+from .packed import gather_indices, token_chunks
+
+if TYPE_CHECKING:
+    from .centroids import CentroidIndex
+    from .residuals import ResidualIndex
+    from .segmented import PackedVectors
 
 FLAT_DIM = 128
 QUERY_LAYOUTS = ("nested", "flat_dim128")
@@ -56,7 +64,7 @@ class LateQuery:
     ``tokens`` are the token strings aligned with the vectors (for heatmaps); ``text`` the query text.
     """
 
-    data: np.ndarray
+    data: NDArray[np.float32]
     tokens: tuple[str, ...] = ()
     text: str = ""
     layout: str = "nested"
@@ -82,8 +90,8 @@ class LateQuery:
             raise LayoutError(f"{len(self.tokens)} token strings for {self.n_vectors} query vectors")
 
     @classmethod
-    def from_vectors(cls, vectors: Sequence[Sequence[float]] | np.ndarray, tokens: Sequence[str] = (),
-                     text: str = "") -> "LateQuery":
+    def from_vectors(cls, vectors: Sequence[Sequence[float]] | NDArray[np.floating[Any]], tokens: Sequence[str] = (),
+                     text: str = "") -> LateQuery:
         """A ``nested`` query from a list (or 2-D array) of per-token vectors."""
         return cls(np.asarray(vectors, dtype=np.float32), tuple(tokens), text, "nested")
 
@@ -91,15 +99,15 @@ class LateQuery:
     def n_vectors(self) -> int:
         return int(self.data.shape[0]) if self.layout == "nested" else self.data.size // FLAT_DIM
 
-    def matrix(self) -> np.ndarray:
+    def matrix(self) -> NDArray[np.float32]:
         """The vectors as a float32 ``[n_vectors, dim]`` view (no copy in either layout)."""
         return self.data if self.layout == "nested" else self.data.reshape(-1, FLAT_DIM)
 
-    def to_flat_dim128(self) -> "LateQuery":
+    def to_flat_dim128(self) -> LateQuery:
         _check_dim128(self.dim, "this query")
         return LateQuery(self.matrix().reshape(-1), self.tokens, self.text, "flat_dim128")
 
-    def to_nested(self) -> "LateQuery":
+    def to_nested(self) -> LateQuery:
         return LateQuery(self.matrix(), self.tokens, self.text, "nested")
 
 
@@ -129,12 +137,12 @@ class PassageCatalog(Protocol):
         ...
 
     def lexical_search(self, text: str, k: int, where: PassageFilter | None = None
-                       ) -> tuple[np.ndarray, np.ndarray]:
+                       ) -> tuple[NDArray[np.int64], NDArray[np.floating[Any]]]:
         """Best ``k`` passages for ``text`` by a lexical score: ``(passage_ids, scores)``, best first;
         only passages ``where`` admits compete."""
         ...
 
-    def passage_ids_where(self, where: PassageFilter) -> np.ndarray:
+    def passage_ids_where(self, where: PassageFilter) -> NDArray[np.int64]:
         """Ids (int64) of the live passages whose document matches ``where``."""
         ...
 
@@ -151,17 +159,17 @@ class LateIndex:
     float32 ``[n, dim]`` means of each passage's first ``budget`` vectors.
     """
 
-    vectors: np.ndarray
-    starts: np.ndarray
-    lengths: np.ndarray
-    passage_ids: np.ndarray
+    vectors: PackedVectors
+    starts: NDArray[np.int64]
+    lengths: NDArray[np.int64]
+    passage_ids: NDArray[np.int64]
     catalog: PassageCatalog | None = None
     query_encoder: Callable[[str], LateQuery] | None = None
-    proxies: dict[int, np.ndarray] = field(default_factory=dict)
+    proxies: dict[int, NDArray[np.float32]] = field(default_factory=dict)
     name: str = ""
-    centroid_index: Any = None   # CentroidIndex of the stage-1 centroid plan (stored, or built on first use)
-    residual_index: Any = None   # ResidualIndex: compressed vectors for plans that rerank on them
-    _id_order: np.ndarray | None = field(default=None, init=False, repr=False)
+    centroid_index: CentroidIndex | None = None   # of the stage-1 centroid plan (stored, or built on first use)
+    residual_index: ResidualIndex | None = None   # compressed vectors for plans that rerank on them
+    _id_order: NDArray[np.intp] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.vectors.ndim != 2:
@@ -194,12 +202,14 @@ class LateIndex:
     def n_vectors(self) -> int:
         return int(self.lengths.sum())
 
-    def passage_vectors(self, row: int, budget: int = 0, decompressed: bool = False) -> np.ndarray:
+    def passage_vectors(self, row: int, budget: int = 0, decompressed: bool = False) -> NDArray[np.float32]:
         """Float32 ``[kept, dim]`` vectors of passage row ``row`` under a document vector budget — the
         stored ones, or with ``decompressed`` the ones rebuilt from centroid + residual."""
         kept = int(kept_counts(self.lengths[row:row + 1], budget)[0])
         start = int(self.starts[row])
         if decompressed:
+            # Only a search that reranked on residuals asks for them, and it built both structures.
+            assert self.residual_index is not None and self.centroid_index is not None
             return self.residual_index.decode_rows(self.centroid_index, np.arange(start, start + kept))
         return np.asarray(self.vectors[start:start + kept], dtype=np.float32)
 
@@ -210,7 +220,7 @@ class LateIndex:
             raise KeyError(f"passage {passage_id} is not in this index")
         return int(rows[0])
 
-    def rows_of(self, passage_ids: np.ndarray) -> np.ndarray:
+    def rows_of(self, passage_ids: NDArray[np.integer[Any]]) -> NDArray[np.int64]:
         """Rows of passage ids (int64; -1 for ids not live in this index)."""
         if self._id_order is None:
             self._id_order = np.argsort(self.passage_ids, kind="stable")
@@ -220,19 +230,19 @@ class LateIndex:
         found = (sorted_ids[pos] == ids) if len(order) else np.zeros(ids.shape, bool)
         return np.where(found, order[pos] if len(order) else -1, -1).astype(np.int64)
 
-    def proxy_vectors(self, document_vector_budget: int) -> np.ndarray:
+    def proxy_vectors(self, document_vector_budget: int) -> NDArray[np.float32]:
         """Float32 ``[n, dim]`` document proxies for a budget, built once and kept (see ``to_hybrid``)."""
         if document_vector_budget not in self.proxies:
             self.proxies[document_vector_budget] = build_proxies(self, document_vector_budget)
         return self.proxies[document_vector_budget]
 
-    def to_hybrid_flat_dim128(self, document_vector_budget: int = 0) -> "LateIndex":
+    def to_hybrid_flat_dim128(self, document_vector_budget: int = 0) -> LateIndex:
         """This index with the stage-1 proxies for ``document_vector_budget`` built (dim must be 128)."""
         _check_dim128(self.dim, "this index")
         self.proxy_vectors(document_vector_budget)
         return self
 
-    def to_packed(self) -> "LateIndex":
+    def to_packed(self) -> LateIndex:
         """The same vectors without stage-1 structures."""
         return LateIndex(self.vectors, self.starts, self.lengths, self.passage_ids, self.catalog,
                          self.query_encoder, {}, self.name)
@@ -244,13 +254,13 @@ class LateIndex:
         return self.query_encoder(text)
 
     def lexical_search(self, text: str, k: int, where: PassageFilter | None = None
-                       ) -> tuple[np.ndarray, np.ndarray]:
+                       ) -> tuple[NDArray[np.int64], NDArray[np.floating[Any]]]:
         if self.catalog is None:
             raise RuntimeError("this index has no catalog attached, so no lexical stage; open it with "
                                "workbench.open_index()")
         return self.catalog.lexical_search(text, k, where)
 
-    def eligible_rows(self, where: PassageFilter | None) -> np.ndarray | None:
+    def eligible_rows(self, where: PassageFilter | None) -> NDArray[np.bool_] | None:
         """Boolean ``[n]`` mask of the rows ``where`` admits; ``None`` when every row is (no filter)."""
         if where is None or where.is_empty:
             return None
@@ -267,7 +277,7 @@ class LateIndex:
         return self.catalog.describe(passage_ids)
 
 
-def build_proxies(index: LateIndex, document_vector_budget: int, chunk_tokens: int = 1 << 20) -> np.ndarray:
+def build_proxies(index: LateIndex, document_vector_budget: int, chunk_tokens: int = 1 << 20) -> NDArray[np.float32]:
     """Mean of each passage's first ``document_vector_budget`` vectors → float32 ``[n, dim]``.
 
     Works through the packed array in chunks so a memory-mapped float16 index is never converted whole.
@@ -281,25 +291,3 @@ def build_proxies(index: LateIndex, document_vector_budget: int, chunk_tokens: i
         seg = np.concatenate(([0], np.cumsum(kept[row:stop])[:-1]))
         out[row:stop] = np.add.reduceat(block, seg, axis=0) / kept[row:stop, None]
     return out
-
-
-def token_chunks(counts: np.ndarray, limit: int) -> Iterator[tuple[int, int]]:
-    """Consecutive ``[i, j)`` ranges whose ``counts`` sum to at most ``limit`` (one larger item alone)."""
-    ends = np.cumsum(counts)
-    i, n = 0, len(counts)
-    while i < n:
-        base = ends[i - 1] if i else 0
-        j = max(int(np.searchsorted(ends, base + limit, side="right")), i + 1)
-        yield i, j
-        i = j
-
-
-def gather_indices(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Token row indices ``[starts[i], starts[i]+counts[i])`` for every i, concatenated (int64)."""
-    counts = np.asarray(counts, dtype=np.int64)
-    total = int(counts.sum())
-    if total == 0:
-        return np.empty(0, dtype=np.int64)
-    offsets = np.repeat(np.asarray(starts, dtype=np.int64) - np.concatenate(([0], np.cumsum(counts)[:-1])),
-                        counts)
-    return np.arange(total, dtype=np.int64) + offsets

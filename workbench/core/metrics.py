@@ -7,9 +7,11 @@ Bootstrap intervals of a mean and of a paired difference tell a gain from noise 
 from __future__ import annotations
 
 import math
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TypedDict
 
 import numpy as np
+from numpy.typing import NDArray
 
 
 def ndcg_at(ranked: Sequence[str], qrels: Mapping[str, float], k: int = 10) -> float:
@@ -41,8 +43,23 @@ def overlap_recall(candidates: Iterable[int], reference_top: Sequence[int]) -> f
 BOOTSTRAP_RESAMPLES = 10_000
 
 
-def bootstrap_interval(values: Sequence[float], level: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES,
-                       seed: int = 0) -> tuple[float, float]:
+class PairedDifference(TypedDict):
+    """What :func:`paired_difference` reports: the ``queries`` both runs evaluated, the ``mean``
+    difference (A − B) and its ``level`` interval ``[low, high]``, and the queries A ``wins``, ``losses``
+    and ``ties`` (a difference within 10⁻¹² is a tie)."""
+
+    queries: int
+    mean: float
+    low: float
+    high: float
+    level: float
+    wins: int
+    losses: int
+    ties: int
+
+
+def bootstrap_interval(values: Sequence[float] | NDArray[np.float64], level: float = 0.95,
+                       resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> tuple[float, float]:
     """Percentile-bootstrap interval of the mean of per-query ``values`` (Efron & Tibshirani, *An
     Introduction to the Bootstrap*, 1993, ch. 13; the usual test collection practice, Sakai 2014):
     queries are resampled with replacement ``resamples`` times and the ``level`` central share of the
@@ -64,7 +81,7 @@ def bootstrap_interval(values: Sequence[float], level: float = 0.95, resamples: 
 
 
 def paired_difference(a: Mapping[str, float], b: Mapping[str, float], level: float = 0.95,
-                      resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> dict:
+                      resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> PairedDifference:
     """Plan A minus plan B on the queries both evaluated (``query id → metric``): the mean difference,
     its paired percentile-bootstrap interval (queries resampled together, so per-query difficulty
     cancels), and how many queries A wins, loses and ties. Raises ``ValueError`` with no common query."""

@@ -34,7 +34,8 @@ Budgets follow the prefix rule of :mod:`workbench.core.budgets` (0 means all vec
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import TypedDict
 
 from .fusion import FUSIONS
 
@@ -86,13 +87,32 @@ class SearchPlan:
                 "stage 2 can only rank what stage 1 passed on"
             )
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def to_dict(self) -> SearchPlanDict:
+        return {"kind": self.kind, "final_k": self.final_k, "candidate_k": self.candidate_k,
+                "query_vector_budget": self.query_vector_budget, "document_vector_budget": self.document_vector_budget,
+                "lexical_k": self.lexical_k, "n_probe": self.n_probe, "rerank_vectors": self.rerank_vectors,
+                "fusion": self.fusion, "fusion_weight": self.fusion_weight, "verify_k": self.verify_k}
 
     @property
     def stage2_k(self) -> int:
         """How many passages stage 2 (exact, then fusion) passes on: ``verify_k`` under stage 3, else ``final_k``."""
         return max(self.final_k, self.verify_k)
+
+
+class SearchPlanDict(TypedDict):
+    """:meth:`SearchPlan.to_dict`: its fields by name."""
+
+    kind: str
+    final_k: int
+    candidate_k: int
+    query_vector_budget: int
+    document_vector_budget: int
+    lexical_k: int
+    n_probe: int
+    rerank_vectors: str
+    fusion: str
+    fusion_weight: float
+    verify_k: int
 
 
 def auto_search_plan(final_k: int = 10, candidate_k: int = 100, n_probe: int = 8, query_vector_budget: int = 0,

@@ -9,12 +9,14 @@ At 2 bits a 128-d vector takes 4 + 32 bytes instead of 256 (float16).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 if TYPE_CHECKING:
     from .centroids import CentroidIndex
+    from .segmented import PackedVectors, SegmentedVectors
 
 BITS = (1, 2, 4, 8)
 
@@ -25,11 +27,11 @@ class ResidualCodec:
     bucket decodes to; ``nbits`` per dimension."""
 
     nbits: int
-    cutoffs: np.ndarray
-    weights: np.ndarray
+    cutoffs: NDArray[np.float32]
+    weights: NDArray[np.float32]
 
     @classmethod
-    def fit(cls, residuals: np.ndarray, nbits: int = 2) -> "ResidualCodec":
+    def fit(cls, residuals: NDArray[np.floating[Any]], nbits: int = 2) -> ResidualCodec:
         """Cut-offs at the ``i/2ⁿ`` quantiles of the residual values, weights at the bucket midpoints."""
         if nbits not in BITS:
             raise ValueError(f"nbits must be one of {BITS}, got {nbits}")
@@ -43,30 +45,35 @@ class ResidualCodec:
         """Stored bytes per token vector: the int32 code and the packed residual."""
         return 4 + dim * self.nbits // 8
 
-    def encode(self, vectors: np.ndarray, centroids: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    def encode(self, vectors: NDArray[np.floating[Any]], centroids: NDArray[np.float32],
+               codes: NDArray[np.integer[Any]]) -> NDArray[np.uint8]:
         """Packed residuals, uint8 ``[n, dim·nbits/8]``, of ``vectors`` ``[n, dim]`` coded ``codes``."""
         r = np.asarray(vectors, dtype=np.float32) - centroids[codes]
         buckets = np.searchsorted(self.cutoffs, r).astype(np.uint8)        # [n, dim] in 0 … 2ⁿ−1
         per_byte = 8 // self.nbits
         b = buckets.reshape(buckets.shape[0], -1, per_byte)
         shifts = (np.arange(per_byte, dtype=np.uint8) * self.nbits)
-        return np.bitwise_or.reduce(b << shifts, axis=2).astype(np.uint8)
+        packed: NDArray[np.uint8] = np.bitwise_or.reduce(b << shifts, axis=2).astype(np.uint8)
+        return packed
 
-    def decode(self, packed: np.ndarray, centroids: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    def decode(self, packed: NDArray[np.uint8], centroids: NDArray[np.float32],
+               codes: NDArray[np.integer[Any]]) -> NDArray[np.float32]:
         """Float32 unit vectors ``[n, dim]`` back from ``packed`` residuals and ``codes``."""
         # One gather of whole byte patterns: each byte's values are viewed as a single wide element.
         wide = np.ascontiguousarray(self.byte_values()).view(f"V{4 * (8 // self.nbits)}").ravel()
-        x = centroids[codes]
+        x: NDArray[np.float32] = centroids[codes]    # a gather, so a copy: normalised in place below
         x += wide[packed].view(np.float32).reshape(packed.shape[0], -1)
         x /= np.maximum(np.sqrt(np.einsum("nd,nd->n", x, x)), 1e-12)[:, None]
         return x
 
-    def byte_values(self) -> np.ndarray:
+    def byte_values(self) -> NDArray[np.float32]:
         """float32 ``[256, 8/nbits]``: the residual values one packed byte decodes to (one gather per byte
         instead of shifting and masking every value)."""
         per_byte = 8 // self.nbits
         shifts = np.arange(per_byte, dtype=np.uint16) * self.nbits
-        return self.weights[(np.arange(256, dtype=np.uint16)[:, None] >> shifts) & ((1 << self.nbits) - 1)]
+        values: NDArray[np.float32] = self.weights[(np.arange(256, dtype=np.uint16)[:, None] >> shifts)
+                                                   & ((1 << self.nbits) - 1)]
+        return values
 
 
 @dataclass(frozen=True)
@@ -75,14 +82,14 @@ class ResidualIndex:
     index's vectors, decoded against the centroid index's ``centroids`` and ``codes``."""
 
     codec: ResidualCodec
-    packed: np.ndarray
+    packed: NDArray[np.uint8] | SegmentedVectors[np.uint8]   # segmented: several segments end to end
 
-    def decode_rows(self, ci: "CentroidIndex", rows: np.ndarray) -> np.ndarray:
+    def decode_rows(self, ci: CentroidIndex, rows: NDArray[np.integer[Any]]) -> NDArray[np.float32]:
         """Float32 ``[len(rows), dim]`` decompressed vectors of packed rows ``rows``."""
         return self.codec.decode(np.asarray(self.packed[rows]), ci.centroids, np.asarray(ci.codes[rows]))
 
 
-def build_residual_index(vectors: np.ndarray, ci: "CentroidIndex", nbits: int = 2, sample: int = 1 << 16,
+def build_residual_index(vectors: PackedVectors, ci: CentroidIndex, nbits: int = 2, sample: int = 1 << 16,
                          chunk: int = 1 << 20, seed: int = 0) -> ResidualIndex:
     """Fit a codec on a sample of coded rows' residuals, then compress every coded row (rows with code
     −1 — no live passage — are left zero)."""

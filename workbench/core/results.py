@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from typing import NotRequired, TypedDict
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .budgets import BUDGET_RULE
-from .filters import PassageFilter
-from .fusion import ScoreParts
+from .filters import PassageFilter, PassageFilterDict
+from .fusion import ScoreParts, ScorePartsDict
 from .layouts import LateIndex, LateQuery, PassageInfo
-from .plans import SearchPlan
-from .verification import Verified
+from .plans import SearchPlan, SearchPlanDict
+from .verification import Verified, VerifiedDict
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,34 @@ class StageProfile:
     tokens: int = 0
     note: str = ""      # why this stage ran: the auto plan's choice, on the first stage it chose
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def to_dict(self) -> StageProfileDict:
+        return {"name": self.name, "candidates_in": self.candidates_in, "candidates_out": self.candidates_out,
+                "query_vectors": self.query_vectors, "document_vectors": self.document_vectors,
+                "pairwise_similarities": self.pairwise_similarities, "ms": self.ms, "backend": self.backend,
+                "budget_rule": self.budget_rule, "setup_ms": self.setup_ms, "probed": self.probed,
+                "lookups": self.lookups, "n_probe": self.n_probe, "pairs": self.pairs, "tokens": self.tokens,
+                "note": self.note}
+
+
+class StageProfileDict(TypedDict):
+    """:meth:`StageProfile.to_dict`: its fields by name."""
+
+    name: str
+    candidates_in: int
+    candidates_out: int
+    query_vectors: int
+    document_vectors: int
+    pairwise_similarities: int
+    ms: float
+    backend: str
+    budget_rule: str
+    setup_ms: float
+    probed: int
+    lookups: int
+    n_probe: int
+    pairs: int
+    tokens: int
+    note: str
 
 
 @dataclass(frozen=True)
@@ -75,14 +103,28 @@ class Hit:
     def text(self) -> str | None:
         return self.info.text if self.info else None
 
-    def to_dict(self) -> dict:
-        out = {"rank": self.rank, "passage_id": self.passage_id, "score": self.score,
-               "path": self.path, "page": self.page, "text": self.text}
+    def to_dict(self) -> HitDict:
+        out: HitDict = {"rank": self.rank, "passage_id": self.passage_id, "score": self.score,
+                        "path": self.path, "page": self.page, "text": self.text}
         if self.parts is not None:
             out["parts"] = self.parts.to_dict()
         if self.verified is not None:
             out["verified"] = self.verified.to_dict()
         return out
+
+
+class HitDict(TypedDict):
+    """:meth:`Hit.to_dict`: where the passage is and what it says, with ``parts`` under a fused plan and
+    ``verified`` under stage 3 (absent otherwise)."""
+
+    rank: int
+    passage_id: int
+    score: float
+    path: str | None
+    page: int | None
+    text: str | None
+    parts: NotRequired[ScorePartsDict]
+    verified: NotRequired[VerifiedDict]
 
 
 @dataclass(frozen=True)
@@ -96,9 +138,9 @@ class Alignment:
 
     query_tokens: tuple[str, ...]
     passage_tokens: tuple[str, ...]
-    similarities: np.ndarray
-    best: np.ndarray
-    row_max: np.ndarray
+    similarities: NDArray[np.float32]
+    best: NDArray[np.int64]
+    row_max: NDArray[np.float32]
 
     @property
     def score(self) -> float:
@@ -113,7 +155,7 @@ class SearchResult:
     hits: list[Hit]
     stages: list[StageProfile]
     index: LateIndex = field(repr=False)
-    stage1_candidates: np.ndarray | None = field(default=None, repr=False)
+    stage1_candidates: NDArray[np.int64] | None = field(default=None, repr=False)
     where: PassageFilter | None = None   # the filter searched within (None: every passage)
     eligible: int = 0                    # passages the filter admitted (all live ones without a filter)
     requested: SearchPlan | None = None  # the plan asked for, where it differs from ``plan`` (auto)
@@ -149,7 +191,20 @@ class SearchResult:
         row_max = sims[np.arange(nq), best] if sims.shape[1] else np.zeros(nq, np.float32)
         return Alignment(q_tokens, d_tokens, sims, best, row_max)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> SearchResultDict:
         return {"query": self.query.text, "plan": self.plan.to_dict(), "backend": self.backend,
                 "where": self.where.to_dict() if self.where else None, "eligible_passages": self.eligible,
                 "hits": [h.to_dict() for h in self.hits], "stages": [s.to_dict() for s in self.stages]}
+
+
+class SearchResultDict(TypedDict):
+    """:meth:`SearchResult.to_dict`: the query text, the plan run, the filter and how many passages it
+    admitted, the hits best first and one profile per stage."""
+
+    query: str
+    plan: SearchPlanDict
+    backend: str
+    where: PassageFilterDict | None
+    eligible_passages: int
+    hits: list[HitDict]
+    stages: list[StageProfileDict]

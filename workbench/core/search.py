@@ -9,24 +9,27 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Generator, Sequence
 from dataclasses import replace
-from typing import Generator
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .backends import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, get_backend
-from .budgets import kept_count, kept_counts
 from .blas import one_blas_thread
-from .centroids import build_centroid_index, probe_candidates, widened_probe
+from .budgets import kept_count, kept_counts
+from .centroids import CentroidIndex, build_centroid_index, probe_candidates, widened_probe
 from .filters import PassageFilter
-from .generators import run_to_end
 from .fusion import RRF_K, ScoreParts, fuse, fusion_label
-from .layouts import EmptyIndex, LateIndex, LateQuery, gather_indices
+from .generators import run_to_end
+from .layouts import EmptyIndex, LateIndex, LateQuery, PassageInfo
+from .packed import gather_indices
 from .plans import SearchPlan
 from .ranking import top_k
 from .residuals import build_residual_index
-from .segmented import segmented_maxsim
 from .results import Hit, SearchResult, StageProfile
+from .segmented import segmented_maxsim
 from .verification import VERIFY_BATCH, Verified, Verifier, VerifyProgress
 
 EXACT_FILTER_FACTOR = 4   # a filter admitting ≤ 4·candidate_k passages sends them all to the exact stage
@@ -36,19 +39,16 @@ EXACT_FILTER_FACTOR = 4   # a filter admitting ≤ 4·candidate_k passages sends
 LOOKUP_COST = {MOJO_EXACT_CPU_BACKEND: 20.0, NUMPY_REFERENCE_BACKEND: 4.0}
 
 
-def _exact_is_cheaper(q: np.ndarray, index: LateIndex, plan: SearchPlan, eligible: np.ndarray | None,
-                      n_eligible: int, n_probe: int, backend: str) -> str:
+def _exact_is_cheaper(q: NDArray[np.float32], index: LateIndex, ci: CentroidIndex, plan: SearchPlan,
+                      eligible: NDArray[np.bool_], n_eligible: int, n_probe: int, backend: str) -> str:
     """Why exact MaxSim on every eligible passage beats probing under this filter ('' when it does not).
 
     A narrow filter leaves few passages on each list, so probing reads many entries for few eligible
     candidates while exact scoring of the eligible passages stays small (10⁶ passages, 1 % filter:
     240 ms probed, recall 0.94, vs 13 ms exact, recall 1).
     """
-    if eligible is None:
-        return ""
     if n_eligible <= EXACT_FILTER_FACTOR * plan.candidate_k:
         return f"the filter admits at most {EXACT_FILTER_FACTOR}×candidate_k passages"
-    ci = index.centroid_index
     products = q.shape[0] * int(kept_counts(index.lengths[eligible], plan.document_vector_budget).sum())
     lookups = q.shape[0] * n_probe * ci.list_rows.shape[0] / ci.n_centroids
     if products <= LOOKUP_COST.get(get_backend(backend).name, 4.0) * lookups:
@@ -56,8 +56,8 @@ def _exact_is_cheaper(q: np.ndarray, index: LateIndex, plan: SearchPlan, eligibl
     return ""
 
 
-def _proxy_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, eligible: np.ndarray | None
-                 ) -> tuple[np.ndarray, StageProfile]:
+def _proxy_stage(q: NDArray[np.float32], index: LateIndex, plan: SearchPlan, eligible: NDArray[np.bool_] | None
+                 ) -> tuple[NDArray[np.int64], StageProfile]:
     setup = 0.0
     if plan.document_vector_budget not in index.proxies:
         t = time.perf_counter()
@@ -78,8 +78,8 @@ def _proxy_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, eligible: np
                               NUMPY_REFERENCE_BACKEND, setup_ms=setup)
 
 
-def _centroid_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, eligible: np.ndarray | None,
-                    backend: str) -> tuple[np.ndarray, StageProfile]:
+def _centroid_stage(q: NDArray[np.float32], index: LateIndex, plan: SearchPlan, eligible: NDArray[np.bool_] | None,
+                    backend: str) -> tuple[NDArray[np.int64], StageProfile]:
     setup = 0.0
     if index.centroid_index is None:
         t = time.perf_counter()
@@ -89,12 +89,13 @@ def _centroid_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, eligible:
     t = time.perf_counter()
     n_eligible = index.n_passages if eligible is None else int(eligible.sum())
     n_probe = widened_probe(plan.n_probe, n_eligible / max(index.n_passages, 1), ci.n_centroids)
-    why_exact = _exact_is_cheaper(q, index, plan, eligible, n_eligible, n_probe, backend)
-    if why_exact:
-        rows = np.flatnonzero(eligible)
-        return rows, StageProfile("stage1:filter_all_eligible", n_eligible, int(rows.shape[0]), 0, 0, 0,
-                                  (time.perf_counter() - t) * 1e3, NUMPY_REFERENCE_BACKEND,
-                                  budget_rule=f"none ({why_exact})", setup_ms=setup)
+    if eligible is not None:
+        why_exact = _exact_is_cheaper(q, index, ci, plan, eligible, n_eligible, n_probe, backend)
+        if why_exact:
+            rows = np.flatnonzero(eligible)
+            return rows, StageProfile("stage1:filter_all_eligible", n_eligible, int(rows.shape[0]), 0, 0, 0,
+                                      (time.perf_counter() - t) * 1e3, NUMPY_REFERENCE_BACKEND,
+                                      budget_rule=f"none ({why_exact})", setup_ms=setup)
     found = probe_candidates(ci, q, n_probe, plan.candidate_k, index.passage_ids, eligible)
     ms = (time.perf_counter() - t) * 1e3
     k = ci.n_centroids
@@ -106,8 +107,8 @@ def _centroid_stage(q: np.ndarray, index: LateIndex, plan: SearchPlan, eligible:
 
 
 def _lexical_stage(text: str, index: LateIndex, plan: SearchPlan, where: PassageFilter | None,
-                   eligible: np.ndarray | None, k: int | None = None
-                   ) -> tuple[np.ndarray, np.ndarray, StageProfile]:
+                   eligible: NDArray[np.bool_] | None, k: int | None = None
+                   ) -> tuple[NDArray[np.int64], NDArray[np.floating[Any]], StageProfile]:
     """``(rows, lexical scores, profile)`` of the best ``k`` (default ``lexical_k``) passages by text."""
     t = time.perf_counter()
     ids, scores = index.lexical_search(text, plan.lexical_k if k is None else k, where)
@@ -126,16 +127,18 @@ NO_VECTORS = ("the query has no vectors: the encoder cannot represent any of its
               "matches the text, or index with a multilingual ColBERT checkpoint (--model)")
 
 
-def _exact_stage(q: np.ndarray, index: LateIndex, rows: np.ndarray, plan: SearchPlan, backend_name: str,
-                 keep: int | None = None) -> tuple[np.ndarray, np.ndarray, StageProfile]:
+def _exact_stage(q: NDArray[np.float32], index: LateIndex, rows: NDArray[np.int64], plan: SearchPlan, backend_name: str,
+                 keep: int | None = None) -> tuple[NDArray[np.int64], NDArray[np.float32], StageProfile]:
     """``(rows, MaxSim scores, profile)`` of the best ``keep`` (default ``plan.stage2_k``) of ``rows``, best first."""
     backend = get_backend(backend_name)
     setup = 0.0 if plan.rerank_vectors == "float16" or index.residual_index is not None else _build_residuals(index)
     t = time.perf_counter()
     if plan.rerank_vectors == "residual":
         # Decompress just the candidates' kept vectors into a small packed array and score that.
+        residuals, centroids = index.residual_index, index.centroid_index
+        assert residuals is not None and centroids is not None   # built above, or stored with the index
         kept = kept_counts(index.lengths[rows], plan.document_vector_budget)
-        x = index.residual_index.decode_rows(index.centroid_index, gather_indices(index.starts[rows], kept))
+        x = residuals.decode_rows(centroids, gather_indices(index.starts[rows], kept))
         local = np.concatenate(([0], np.cumsum(kept)[:-1])).astype(np.int64)
         scores, _ = backend.maxsim(q, x, local, kept, np.arange(rows.shape[0]), 0)
     else:
@@ -151,9 +154,9 @@ def _exact_stage(q: np.ndarray, index: LateIndex, rows: np.ndarray, plan: Search
     return rows[best], scores[best], profile
 
 
-def _fusion_stage(index: LateIndex, plan: SearchPlan, rows: np.ndarray, maxsim: np.ndarray,
-                  lexical_rows: np.ndarray, lexical_scores: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, list[ScoreParts], StageProfile]:
+def _fusion_stage(index: LateIndex, plan: SearchPlan, rows: NDArray[np.int64], maxsim: NDArray[np.float32],
+                  lexical_rows: NDArray[np.int64], lexical_scores: NDArray[np.floating[Any]]
+                  ) -> tuple[NDArray[np.int64], NDArray[np.float64], list[ScoreParts], StageProfile]:
     t = time.perf_counter()
     hit_rows, scores, parts = fuse(rows, maxsim, lexical_rows, lexical_scores, index.passage_ids[rows],
                                    plan.fusion, plan.fusion_weight, plan.stage2_k)
@@ -166,9 +169,10 @@ def _fusion_stage(index: LateIndex, plan: SearchPlan, rows: np.ndarray, maxsim: 
                      f"the lexical stage's {plan.lexical_k}, 0 outside"))
 
 
-def _verify_stage(text: str, index: LateIndex, plan: SearchPlan, rows: np.ndarray, scores: np.ndarray,
-                  verifier: Verifier) -> Generator[VerifyProgress, None,
-                                                   tuple[np.ndarray, np.ndarray, list[Verified | None], StageProfile]]:
+def _verify_stage(text: str, index: LateIndex, plan: SearchPlan, rows: NDArray[np.int64],
+                  scores: NDArray[np.floating[Any]], verifier: Verifier
+                  ) -> Generator[VerifyProgress, None,
+                                 tuple[NDArray[np.int64], NDArray[np.float32], list[Verified | None], StageProfile]]:
     """Stage 3 over stage 2's ranking (``rows`` best first, ``scores`` what ranked them): the cross-encoder
     scores the first ``verify_k`` (query, passage text) pairs, ``VERIFY_BATCH`` at a time with a
     :class:`VerifyProgress` between batches. Returns ``(order, scores, verdicts, profile)`` of the final
@@ -200,16 +204,18 @@ def _verify_stage(text: str, index: LateIndex, plan: SearchPlan, rows: np.ndarra
                          pairs=n, tokens=tokens))
 
 
-def _stage3_if_planned(text: str, index: LateIndex, plan: SearchPlan, rows: np.ndarray, scores: np.ndarray,
-                       parts: list[ScoreParts] | None, stages: list[StageProfile], verifier: Verifier | None
+def _stage3_if_planned(text: str, index: LateIndex, plan: SearchPlan, rows: NDArray[np.int64],
+                       scores: NDArray[np.floating[Any]], parts: list[ScoreParts] | None, stages: list[StageProfile],
+                       verifier: Verifier | None
                        ) -> Generator[StageProfile | VerifyProgress, None,
-                                      tuple[np.ndarray, np.ndarray, list[ScoreParts] | None,
+                                      tuple[NDArray[np.int64], NDArray[np.floating[Any]], list[ScoreParts] | None,
                                             list[Verified | None] | None]]:
     """The final ranking ``(rows, scores, parts, verdicts)``: stage 2's as given when the plan has no stage 3
     (``verdicts`` ``None``), else reordered by :func:`_verify_stage`, whose profile is appended to ``stages``
     and yielded. ``parts`` (a fused plan's, else ``None``) travel with their hits."""
     if not plan.verify_k:
         return rows, scores, parts, None
+    assert verifier is not None   # iter_search refuses a plan with verify_k but no verifier
     order, scores, verdicts, profile = yield from _verify_stage(text, index, plan, rows, scores, verifier)
     stages.append(profile)
     yield profile
@@ -230,7 +236,7 @@ def _build_residuals(index: LateIndex) -> float:
 AUTO_EXACT_PAIRS = {MOJO_EXACT_CPU_BACKEND: 30_000_000, NUMPY_REFERENCE_BACKEND: 2_000_000}
 
 
-def resolve_auto_plan(n_query_vectors: int, index: LateIndex, plan: SearchPlan, eligible: np.ndarray | None,
+def resolve_auto_plan(n_query_vectors: int, index: LateIndex, plan: SearchPlan, eligible: NDArray[np.bool_] | None,
                       backend: str) -> tuple[SearchPlan, str]:
     """The concrete plan an ``auto`` plan runs, and why: exhaustive exact MaxSim when its products fit
     the backend's ~20 ms budget (:data:`AUTO_EXACT_PAIRS`), else the centroid plan."""
@@ -282,7 +288,8 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
                     result.stages[0] = replace(result.stages[0], note=why)
                 result.requested = plan
                 return result
-            yield replace(profile, note=why) if first else profile
+            # The first step is always a stage's profile (stage 3's progress comes after stage 2).
+            yield replace(profile, note=why) if first and isinstance(profile, StageProfile) else profile
             first = False
     eligible = index.eligible_rows(where)
     qm = query.matrix()
@@ -294,14 +301,15 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
         # Nothing to score by MaxSim: the hybrid plan's lexical stage alone ranks, and says so.
         rows, scores, profile = _lexical_stage(query.text, index, plan, where, eligible, plan.stage2_k)
         yield profile
-        stages = [profile]
+        stages: list[StageProfile] = [profile]
         hit_rows, scores, _, verified = yield from _stage3_if_planned(query.text, index, plan, rows, scores, None,
                                                                        stages, verifier)
         return _result(query, index, plan, backend, hit_rows, scores, stages, rows, where, eligible, None, verified)
     q = np.ascontiguousarray(qm[:kept_count(qm.shape[0], plan.query_vector_budget)])
-    stages: list[StageProfile] = []
-    candidates = None
-    lexical = lexical_scores = None
+    stages = []
+    candidates: NDArray[np.int64] | None = None
+    lexical: NDArray[np.int64] | None = None
+    lexical_scores: NDArray[np.floating[Any]] | None = None
     if plan.kind == "centroid":
         candidates, profile = _centroid_stage(q, index, plan, eligible, backend)
         stages.append(profile)
@@ -325,6 +333,8 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
     yield profile
     parts = None
     if fused:
+        # SearchPlan allows a fusion only on a hybrid plan, which ran the lexical stage above.
+        assert lexical is not None and lexical_scores is not None
         hit_rows, scores, parts, profile = _fusion_stage(index, plan, hit_rows, scores, lexical, lexical_scores)
         stages.append(profile)
         yield profile
@@ -334,17 +344,18 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
                    verified)
 
 
-def _result(query: LateQuery, index: LateIndex, plan: SearchPlan, backend: str, hit_rows: np.ndarray,
-            scores: np.ndarray, stages: list[StageProfile], candidates: np.ndarray | None,
-            where: PassageFilter | None, eligible: np.ndarray | None, parts: list[ScoreParts] | None = None,
+def _result(query: LateQuery, index: LateIndex, plan: SearchPlan, backend: str, hit_rows: NDArray[np.int64],
+            scores: NDArray[np.floating[Any]], stages: list[StageProfile], candidates: NDArray[np.int64] | None,
+            where: PassageFilter | None, eligible: NDArray[np.bool_] | None, parts: list[ScoreParts] | None = None,
             verified: list[Verified | None] | None = None) -> SearchResult:
     ids = index.passage_ids[hit_rows]
-    infos = index.describe(ids.tolist()) if index.catalog is not None else [None] * len(ids)
-    parts = parts or [None] * len(ids)
-    verified = verified or [None] * len(ids)
+    infos: Sequence[PassageInfo | None] = index.describe(ids.tolist()) if index.catalog is not None \
+        else [None] * len(ids)
+    hit_parts: Sequence[ScoreParts | None] = parts or [None] * len(ids)
+    verdicts: Sequence[Verified | None] = verified or [None] * len(ids)
     hits = [Hit(rank + 1, int(pid), float(score), int(row), info, part, check)
             for rank, (pid, score, row, info, part, check)
-            in enumerate(zip(ids, scores, hit_rows, infos, parts, verified))]
+            in enumerate(zip(ids, scores, hit_rows, infos, hit_parts, verdicts))]
     n_eligible = index.n_passages if eligible is None else int(eligible.sum())
     return SearchResult(query, plan, get_backend(backend).name, hits, stages, index, candidates,
                         where if where is not None and not where.is_empty else None, n_eligible)

@@ -13,22 +13,31 @@ scoring one packed array of the same passages.
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any, Generic, TypeAlias, TypeVar, overload
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from .backends.base import ExactBackend
+from .packed import StoredVectors
 from .ranking import sorted_unique
 
+_S_co = TypeVar("_S_co", bound=np.generic, covariant=True)
 
-class SegmentedVectors:
+# An integer, a slice, an integer array or a boolean mask: the keys SegmentedVectors answers.
+RowKey: TypeAlias = int | np.integer[Any] | slice | NDArray[np.integer[Any]] | NDArray[np.bool_]
+
+
+class SegmentedVectors(Generic[_S_co]):
     """``segments`` (2-D arrays of one dtype and width) as one read-only ``[Σ n_s, dim]`` array.
 
     Supports what the search reads: ``shape``, ``dtype``, ``ndim``, ``len``, and indexing by an int, a
     slice (a view when it stays in one segment) or an integer array (a gather, one piece per segment).
+    The type parameter is the segments' dtype: float16 token vectors, uint8 packed residuals.
     """
 
-    def __init__(self, segments: Sequence[np.ndarray]) -> None:
+    def __init__(self, segments: Sequence[NDArray[_S_co]]) -> None:
         if not segments:
             raise ValueError("SegmentedVectors needs at least one segment")
         dims = {s.shape[1] for s in segments}
@@ -44,20 +53,26 @@ class SegmentedVectors:
     def __len__(self) -> int:
         return self.shape[0]
 
-    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+    @overload
+    def __array__(self, dtype: None = None, copy: bool | None = None) -> NDArray[_S_co]: ...
+    @overload
+    def __array__(self, dtype: DTypeLike, copy: bool | None = None) -> NDArray[Any]: ...
+
+    def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> NDArray[Any]:
         """The whole array, concatenated: what ``np.asarray`` gives (avoid on a large index)."""
         whole = np.concatenate(self.segments)
         return whole if dtype is None else whole.astype(dtype)
 
-    def segment_of(self, rows: np.ndarray) -> np.ndarray:
+    def segment_of(self, rows: NDArray[np.integer[Any]]) -> NDArray[np.int64]:
         """Index of the segment holding each global token row (int64, same shape)."""
         return np.searchsorted(self.bases, rows, side="right") - 1
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: RowKey) -> NDArray[_S_co]:
         if isinstance(key, (int, np.integer)):
             t = int(key) + (self.shape[0] if key < 0 else 0)
             s = int(self.segment_of(np.array([t]))[0])
-            return self.segments[s][t - self.bases[s]]
+            row: NDArray[_S_co] = self.segments[s][t - self.bases[s]]   # [dim]: NumPy types an int index as Any
+            return row
         if isinstance(key, slice):
             start, stop, step = key.indices(self.shape[0])
             if step != 1:
@@ -68,17 +83,18 @@ class SegmentedVectors:
             rows = np.flatnonzero(rows)
         return self._gather(rows.astype(np.int64, copy=False))
 
-    def _range(self, start: int, stop: int) -> np.ndarray:
+    def _range(self, start: int, stop: int) -> NDArray[_S_co]:
         if stop <= start:
             return self.segments[0][0:0]
         first, last = self.segment_of(np.array([start, stop - 1]))
         if first == last:     # the usual case: a passage, or a chunk inside one segment — a view
             b = self.bases[first]
-            return self.segments[first][start - b:stop - b]
+            view: NDArray[_S_co] = self.segments[first][start - b:stop - b]
+            return view
         return np.concatenate([self.segments[s][max(start - self.bases[s], 0):min(stop, self.bases[s + 1])
                                                 - self.bases[s]] for s in range(first, last + 1)])
 
-    def _gather(self, rows: np.ndarray) -> np.ndarray:
+    def _gather(self, rows: NDArray[np.int64]) -> NDArray[_S_co]:
         flat = rows.reshape(-1)
         out = np.empty((flat.shape[0], self.shape[1]), dtype=self.dtype)
         seg = self.segment_of(flat)
@@ -88,8 +104,12 @@ class SegmentedVectors:
         return out.reshape(rows.shape + (self.shape[1],))
 
 
-def by_segment(vectors: np.ndarray | SegmentedVectors, starts: np.ndarray, rows: np.ndarray
-               ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+# What LateIndex.vectors holds: one stored array, or several segments' arrays end to end.
+PackedVectors: TypeAlias = StoredVectors | SegmentedVectors[np.float16 | np.float32]
+
+
+def by_segment(vectors: PackedVectors, starts: NDArray[np.int64], rows: NDArray[np.int64]
+               ) -> Iterator[tuple[StoredVectors, NDArray[np.int64], NDArray[np.int64]]]:
     """Split candidate passage ``rows`` by the segment holding them: yields ``(segment array,
     positions in rows, local starts of those rows)``. A plain array is one segment."""
     rows = np.asarray(rows, dtype=np.int64)
@@ -103,9 +123,10 @@ def by_segment(vectors: np.ndarray | SegmentedVectors, starts: np.ndarray, rows:
         yield vectors.segments[s], where, global_starts[where] - vectors.bases[s]
 
 
-def segmented_maxsim(backend: ExactBackend, query: np.ndarray, vectors, starts: np.ndarray, lengths: np.ndarray,
-                     rows: np.ndarray, doc_budget: int = 0,
-                     want_argmax: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+def segmented_maxsim(backend: ExactBackend, query: NDArray[np.float32], vectors: PackedVectors,
+                     starts: NDArray[np.int64], lengths: NDArray[np.int64], rows: NDArray[np.int64],
+                     doc_budget: int = 0, want_argmax: bool = False
+                     ) -> tuple[NDArray[np.float32], NDArray[np.int32] | None]:
     """``backend.maxsim`` where ``vectors`` may be a :class:`~workbench.core.segmented.SegmentedVectors`:
     the candidates of each segment are scored against that segment's own array (a kernel reads one
     contiguous memory map at a time, nothing is concatenated) and the results put back in ``rows``
@@ -119,6 +140,6 @@ def segmented_maxsim(backend: ExactBackend, query: np.ndarray, vectors, starts: 
         s, a = backend.maxsim(query, segment, local_starts, np.asarray(lengths)[rows[where]],
                               np.arange(where.shape[0], dtype=np.int64), doc_budget, want_argmax)
         scores[where] = s
-        if argmax is not None:
+        if argmax is not None and a is not None:   # asked for, so every backend returned it
             argmax[where] = a
     return scores, argmax

@@ -11,10 +11,12 @@ The core only defines what a verifier must do (:class:`Verifier`); the models li
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol, TypedDict
 
 import numpy as np
+from numpy.typing import NDArray
 
 VERIFY_BATCH = 8   # pairs scored between two cancellation points (≈0.1–0.2 s on two cores)
 
@@ -31,7 +33,7 @@ class Verifier(Protocol):
     backend: str
     max_tokens: int
 
-    def score(self, query: str, passages: Sequence[str]) -> tuple[np.ndarray, int]:
+    def score(self, query: str, passages: Sequence[str]) -> tuple[NDArray[np.float32], int]:
         """``(scores, tokens)``: float32 ``[len(passages)]`` logits (higher is more relevant) and the
         number of tokens the model read for all pairs together (after truncation, without padding)."""
         ...
@@ -54,8 +56,16 @@ class Verified:
         """One line for people: ``cross-encoder 6.2104 · stage 2 #4 (0.0258)``."""
         return f"cross-encoder {self.score:.4f} · stage 2 #{self.stage2_rank} ({self.stage2_score:.4f})"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> VerifiedDict:
         return {"score": self.score, "stage2_rank": self.stage2_rank, "stage2_score": self.stage2_score}
+
+
+class VerifiedDict(TypedDict):
+    """:meth:`Verified.to_dict`: its fields by name."""
+
+    score: float
+    stage2_rank: int
+    stage2_score: float
 
 
 @dataclass(frozen=True)

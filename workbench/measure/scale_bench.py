@@ -33,7 +33,7 @@ from ..core import (LateIndex, LateQuery, PassageFilter, PassageInfo, SearchPlan
                    document_proxy_search_plan, exhaustive_search_plan, search_with_plan)
 from ..core.backends import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, get_backend
 from ..core.centroids import build_centroid_index, default_centroid_count
-from ..core.layouts import token_chunks
+from ..core.packed import token_chunks
 from ..core.metrics import overlap_recall
 from ..core.ranking import top_k
 from ..core.residuals import build_residual_index

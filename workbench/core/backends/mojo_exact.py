@@ -6,9 +6,15 @@ place (float16 or float32), releases the GIL and spreads candidates over the cor
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import NDArray
 
 from .base import BackendUnavailable
+
+if TYPE_CHECKING:
+    from ..packed import StoredVectors
 
 NAME = "mojo-exact-cpu"
 
@@ -32,9 +38,9 @@ class MojoExactCpuBackend:
         from . import mojo_kernel
         self._kernel = mojo_kernel
 
-    def maxsim(self, query: np.ndarray, vectors: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
-               rows: np.ndarray, doc_budget: int = 0,
-               want_argmax: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    def maxsim(self, query: NDArray[np.float32], vectors: StoredVectors, starts: NDArray[np.int64],
+               lengths: NDArray[np.int64], rows: NDArray[np.int64], doc_budget: int = 0,
+               want_argmax: bool = False) -> tuple[NDArray[np.float32], NDArray[np.int32] | None]:
         return self._kernel.maxsim_scores(np.ascontiguousarray(query, dtype=np.float32), vectors,
                                           starts, lengths, np.asarray(rows, dtype=np.int64),
                                           doc_budget=doc_budget, want_argmax=want_argmax)

@@ -16,12 +16,20 @@ pool.
 from __future__ import annotations
 
 import ctypes
+import importlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    from ctypes import _NamedFuncPointer  # typeshed's name for a function of a CDLL (no public one)
+
+    from ..packed import StoredVectors
 
 __all__ = ["KernelUnavailable", "kernel_status", "maxsim_scores", "nearest_centroids", "DIM",
            "MAX_QUERY_VECTORS"]
@@ -52,10 +60,26 @@ class KernelUnavailable(RuntimeError):
     """The native MaxSim library cannot be used (not built, wrong CPU, ...)."""
 
 
+class _MaxSimFn(Protocol):
+    """``kayak_maxsim_{f32,f16}_<variant>``: addresses and counts in (argmax address or ``None``), 0 or
+    a negative error code (:data:`_ERRORS`) out."""
+
+    def __call__(self, q: int, nq: int, vec: int, n_vec: int, starts: int, lengths: int, n_pass: int,
+                 rows: int, m: int, doc_budget: int, out_scores: int, out_argmax: int | None, /) -> int: ...
+
+
+class _NearestFn(Protocol):
+    """``kayak_nearest_f32_<variant>``: vectors, their count, centroids, their count, the int32 codes out."""
+
+    def __call__(self, x: int, n: int, centroids: int, k: int, out_codes: int, /) -> int: ...
+
+
 class _Kernel:
-    def __init__(self, path: Path, variant: str, f32, f16, nearest, simd_bits: int):
+    def __init__(self, path: Path, variant: str, f32: _MaxSimFn, f16: _MaxSimFn, nearest: _NearestFn,
+                 simd_bits: int):
         self.path, self.variant, self.simd_bits = path, variant, simd_bits
-        self.fns = {np.dtype(np.float32): f32, np.dtype(np.float16): f16}
+        self.fns: dict[np.dtype[np.float16 | np.float32], _MaxSimFn] = {np.dtype(np.float32): f32,
+                                                                        np.dtype(np.float16): f16}
         self.nearest = nearest
 
     def describe(self) -> str:
@@ -77,13 +101,9 @@ def _cpu_flags() -> set[str] | None:
                     return set(line.split(":", 1)[1].split())
     except OSError:
         pass
-    try:  # fallback: numpy's own run-time detection
-        from numpy._core._multiarray_umath import __cpu_features__ as feats
-    except ImportError:
-        try:
-            from numpy.core._multiarray_umath import __cpu_features__ as feats
-        except ImportError:
-            return None
+    feats = _numpy_cpu_features()   # fallback: numpy's own run-time detection
+    if feats is None:
+        return None
     names = {"AVX": "avx", "AVX2": "avx2", "FMA3": "fma", "F16C": "f16c",
              "AVX512F": "avx512f", "AVX512BW": "avx512bw", "AVX512DQ": "avx512dq",
              "AVX512VL": "avx512vl", "AVX512CD": "avx512cd"}
@@ -91,8 +111,20 @@ def _cpu_flags() -> set[str] | None:
     return flags | {"bmi1", "bmi2"} if "avx2" in flags else flags
 
 
-def _bind(lib: ctypes.CDLL, name: str):
-    fn = getattr(lib, name)
+def _numpy_cpu_features() -> dict[str, bool] | None:
+    """NumPy's ``__cpu_features__`` (feature name → present), from ``numpy._core`` (NumPy 2) or
+    ``numpy.core`` (NumPy 1); ``None`` when neither has it."""
+    for module in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):
+        try:
+            feats: dict[str, bool] = importlib.import_module(module).__cpu_features__
+        except (ImportError, AttributeError):
+            continue
+        return feats
+    return None
+
+
+def _bind(lib: ctypes.CDLL, name: str) -> _MaxSimFn:
+    fn: _NamedFuncPointer = getattr(lib, name)
     fn.restype = ctypes.c_int64
     fn.argtypes = [ctypes.c_void_p, ctypes.c_int64,  # q, nq
                    ctypes.c_void_p, ctypes.c_int64,  # vec, n_vec
@@ -144,7 +176,7 @@ def _load() -> _Kernel:
             missing = " ".join(sorted(need - flags))
             raise KernelUnavailable(
                 f"this CPU lacks {missing} needed by the {variant} variant of {path.name}")
-        nearest = getattr(lib, f"kayak_nearest_f32_{variant}")
+        nearest: _NamedFuncPointer = getattr(lib, f"kayak_nearest_f32_{variant}")
         nearest.restype = ctypes.c_int64
         nearest.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p]
         _kernel = _Kernel(path, variant, _bind(lib, f"kayak_maxsim_f32_{variant}"),
@@ -179,7 +211,7 @@ def _executor(workers: int) -> ThreadPoolExecutor:
         return _pool
 
 
-def _index_array(name: str, a) -> np.ndarray:
+def _index_array(name: str, a: ArrayLike) -> NDArray[np.int64]:
     a = np.asarray(a)
     if a.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {a.shape}")
@@ -188,10 +220,10 @@ def _index_array(name: str, a) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int64)
 
 
-def maxsim_scores(query: np.ndarray, vectors: np.ndarray, starts: np.ndarray,
-                  lengths: np.ndarray, rows: np.ndarray, doc_budget: int = 0,
+def maxsim_scores(query: NDArray[np.floating[Any]], vectors: StoredVectors, starts: NDArray[np.integer[Any]],
+                  lengths: NDArray[np.integer[Any]], rows: NDArray[np.integer[Any]], doc_budget: int = 0,
                   want_argmax: bool = False, threads: int | None = None
-                  ) -> tuple[np.ndarray, np.ndarray | None]:
+                  ) -> tuple[NDArray[np.float32], NDArray[np.int32] | None]:
     """Exact MaxSim scores of candidate passages.
 
     score[r] = sum_i max_j <query[i], vectors[starts[p] + j]>, p = rows[r],
@@ -293,7 +325,8 @@ def maxsim_scores(query: np.ndarray, vectors: np.ndarray, starts: np.ndarray,
     return scores, argmax
 
 
-def nearest_centroids(vectors: np.ndarray, centroids: np.ndarray, threads: int | None = None) -> np.ndarray:
+def nearest_centroids(vectors: StoredVectors, centroids: NDArray[np.float32], threads: int | None = None
+                      ) -> NDArray[np.int32]:
     """Int32 index of the most similar row of ``centroids`` (float32 ``[k, 128]``) for every row of
     ``vectors`` (float32 ``[n, 128]``), first one on ties; the rows are split over ``threads`` workers."""
     kern = _load()

@@ -8,9 +8,10 @@ each passage's per-query-token maximum. Scores are the sum of those maxima.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..budgets import kept_counts
-from ..layouts import gather_indices, token_chunks
+from ..packed import StoredVectors, gather_indices, token_chunks
 
 NAME = "numpy-reference"
 CHUNK_TOKENS = 1 << 16  # keeps the float32 block and similarity matrix in a few MB
@@ -19,9 +20,9 @@ CHUNK_TOKENS = 1 << 16  # keeps the float32 block and similarity matrix in a few
 class NumpyReferenceBackend:
     name = NAME
 
-    def maxsim(self, query: np.ndarray, vectors: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
-               rows: np.ndarray, doc_budget: int = 0,
-               want_argmax: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    def maxsim(self, query: NDArray[np.float32], vectors: StoredVectors, starts: NDArray[np.int64],
+               lengths: NDArray[np.int64], rows: NDArray[np.int64], doc_budget: int = 0,
+               want_argmax: bool = False) -> tuple[NDArray[np.float32], NDArray[np.int32] | None]:
         q = np.ascontiguousarray(query, dtype=np.float32)
         rows = np.asarray(rows, dtype=np.int64)
         m, nq = rows.shape[0], q.shape[0]
@@ -34,8 +35,8 @@ class NumpyReferenceBackend:
         return scores, argmax
 
     @staticmethod
-    def _score_chunk(q: np.ndarray, vectors: np.ndarray, starts: np.ndarray, kept: np.ndarray,
-                     out: np.ndarray, argmax_out: np.ndarray | None) -> None:
+    def _score_chunk(q: NDArray[np.float32], vectors: StoredVectors, starts: NDArray[np.int64],
+                     kept: NDArray[np.int64], out: NDArray[np.float32], argmax_out: NDArray[np.int32] | None) -> None:
         live = kept > 0  # an empty passage scores 0 (reduceat cannot express an empty segment)
         if not live.any():
             return
