@@ -1,10 +1,18 @@
 """Storage: the on-disk index (SQLite catalog, float16 vector segments). Stores only; never parses or encodes."""
 
-from .catalog import Catalog, DocumentRow, NewDocument, NewPassage
-from .errors import (CatalogDamaged, DiskFull, IndexExists, IndexFormatError, IndexNotCreated, IndexReadOnly,
-                     UnsafeIndexError, is_disk_full)
-from .index_store import IndexStore, PackedSegments, SnapshotCatalog, canonical_path, display_path, fs_path_bytes
-from .schema import FORMAT_VERSION
+from .catalog import FORMAT_VERSION, Catalog, DocumentRow, NewDocument, NewPassage
+from .document_paths import canonical_path, display_path, fs_path_bytes
+from .errors import (
+                     CatalogDamaged,
+                     DiskFull,
+                     IndexExists,
+                     IndexFormatError,
+                     IndexNotCreated,
+                     IndexReadOnly,
+                     UnsafeIndexError,
+                     is_disk_full,
+)
+from .index_store import IndexStore, PackedSegments, SnapshotCatalog
 
 __all__ = ["Catalog", "CatalogDamaged", "DiskFull", "DocumentRow", "FORMAT_VERSION", "IndexExists", "IndexFormatError",
            "IndexNotCreated", "IndexReadOnly", "IndexStore", "NewDocument", "NewPassage", "PackedSegments",

@@ -28,22 +28,31 @@ outside ``centroids/`` is ever formed, and a link is removed, never followed.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, Literal, TypeAlias, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
-from ..core.segmented import SegmentedVectors
-from ..core.centroids import (CentroidIndex, assign, default_centroid_count, inverted_lists, sample_token_rows,
-                              train_centroids)
+from ..core.centroids import (
+    CentroidIndex,
+    assign,
+    default_centroid_count,
+    inverted_lists,
+    sample_token_rows,
+    train_centroids,
+)
 from ..core.layouts import LateIndex
 from ..core.residuals import BITS, ResidualCodec, ResidualIndex
+from ..core.segmented import SegmentedVectors
+from .centroid_codes import code_segment, mean_cosine, save_codes
+from .centroid_meta import CentroidMeta, read_meta
+from .errors import UnsafeIndexError
 from .files import fsync_dir, save_array, save_array_streaming, write_json
 from .paths import index_folder, is_centroid_version, is_regular_file, is_segment_name, remove_own_entries
-from .errors import UnsafeIndexError
 
 CENTROID_DIR = "centroids"
 MANIFEST_KEY = "centroid_version"
@@ -51,15 +60,22 @@ DRIFT = 0.03                 # retrain when new vectors' mean cosine to their ce
 MIN_DRIFT_VECTORS = 2000     # … measured over this many new vectors (or a tenth of the training set)
 GROWTH = 4                   # retrain once the collection is 4× what the centroids were trained on (√: 2× K)
 RESIDUAL_BITS = 2            # 32 bytes per 128-d token beside its 4-byte code (float16: 256)
-SAMPLE = 1 << 16             # vectors a residual codec is fitted on and a mean cosine is measured on
 POINTS_PER_CENTROID = 32     # k-means training sample per centroid (as build_centroid_index)
 HELD_OUT = 1 << 14           # vectors kept out of k-means: the residual codec and the mean cosine use them
 MAX_CENTROIDS_KEY = "max_centroids"   # manifest: an upper bound on the 4·√T centroid count, if set
 CODE_CHUNK = 1 << 18         # vectors coded at a time (128 MiB of float32 input)
 
+# ``pieces(i, j)``: for a merge's output passages ``i..j``, ``(old file, token rows in it)`` in output order.
+Pieces: TypeAlias = Callable[[int, int], Iterator[tuple[str, NDArray[np.int64]]]]
+_Scalar = TypeVar("_Scalar", bound=np.generic)
+
 
 class CentroidStore:
-    def __init__(self, root: Path, manifest_get, manifest_set) -> None:
+    """The centroid versions of the index at ``root``; ``manifest_get``/``manifest_set`` read and write
+    the catalog's manifest (where the current version is named)."""
+
+    def __init__(self, root: Path, manifest_get: Callable[[str], str | None],
+                 manifest_set: Callable[[str, str], None]) -> None:
         self.root = root
         self.folder = root / CENTROID_DIR
         self._get, self._set = manifest_get, manifest_set
@@ -89,19 +105,14 @@ class CentroidStore:
             return f"the centroid facts of version {v} (meta.json) are missing or damaged"
         return None
 
-    def meta(self) -> dict:
+    def meta(self) -> CentroidMeta:
         """Training facts of the current version (``{}`` when there is none)."""
         v = self.version
         return self._read_meta(v) if v else {}
 
-    def _read_meta(self, version: str) -> dict:
+    def _read_meta(self, version: str) -> CentroidMeta:
         """``meta.json`` of ``version``; ``{}`` when unreadable or holding other than what :meth:`train` writes."""
-        path = self.folder / version / "meta.json"
-        try:
-            meta = json.loads(path.read_text()) if is_regular_file(path) else {}
-        except (OSError, ValueError):
-            return {}
-        return meta if _valid_meta(meta) else {}
+        return read_meta(self.folder / version / "meta.json")
 
     # -- reading ---------------------------------------------------------------------------------
     def load(self, index: LateIndex, segment_files: list[str], segment_sizes: list[int]
@@ -116,25 +127,26 @@ class CentroidStore:
         if centroids is None:
             return None, None          # damaged: the search builds centroids in memory and says so
         codec = self._read_codec(v)
-        codes, packed, base = [], [], 0
+        width = index.dim * codec.nbits // 8 if codec is not None else 0    # bytes of a packed residual
+        codes: list[NDArray[np.int32]] = []
+        packed: list[NDArray[np.uint8]] = []
+        base = 0
         for name, size in zip(segment_files, segment_sizes):
             c = self._read_part(v, "codes", name, (size,), np.int32, centroids.shape[0])
-            r = self._read_part(v, "residuals", name, (size, index.dim * codec.nbits // 8), np.uint8) \
-                if codec is not None else None
+            r = self._read_part(v, "residuals", name, (size, width), np.uint8) if codec is not None else None
             if c is None or (codec is not None and r is None):
-                c, r, _ = _code_segment(index.vectors[base:base + size], centroids, codec)
+                c, r, _ = code_segment(index.vectors[base:base + size], centroids, codec, CODE_CHUNK)
             codes.append(c)
-            if codec is not None:
+            if r is not None:          # there are residuals exactly when there is a codec
                 packed.append(r)
             base += size
-        all_codes = _joined(codes, np.empty(0, np.int32))
+        all_codes = _joined_codes(codes)
         offsets, rows = inverted_lists(all_codes, index.starts, index.lengths, centroids.shape[0])
         ci = CentroidIndex(centroids, all_codes, offsets, rows)
-        ri = ResidualIndex(codec, _joined(packed, np.empty((0, index.dim * codec.nbits // 8), np.uint8))) \
-            if codec is not None else None
+        ri = ResidualIndex(codec, _joined_residuals(packed, width)) if codec is not None else None
         return ci, ri
 
-    def _read_centroids(self, version: str, dim: int) -> np.ndarray | None:
+    def _read_centroids(self, version: str, dim: int) -> NDArray[np.float32] | None:
         c = _load(self.folder / version / "centroids.npy")
         ok = c is not None and c.dtype == np.float32 and c.ndim == 2 and c.shape[0] >= 1 and c.shape[1] == dim \
             and bool(np.isfinite(c).all())
@@ -143,13 +155,13 @@ class CentroidStore:
     def _read_codec(self, version: str) -> ResidualCodec | None:
         nbits = self.meta().get("residual_bits")
         values = _load(self.folder / version / "codec.npy")
-        if nbits not in BITS or values is None or values.dtype != np.float32 \
+        if nbits is None or nbits not in BITS or values is None or values.dtype != np.float32 \
                 or values.shape != (2 * (1 << nbits) - 1,) or not np.isfinite(values).all():
             return None
         return ResidualCodec(nbits, values[:(1 << nbits) - 1], values[(1 << nbits) - 1:])
 
-    def _read_part(self, version: str, kind: str, segment: str, shape: tuple, dtype,
-                   n_centroids: int = 0) -> np.ndarray | None:
+    def _read_part(self, version: str, kind: str, segment: str, shape: tuple[int, ...], dtype: type[_Scalar],
+                   n_centroids: int = 0) -> NDArray[_Scalar] | None:
         """A segment's ``codes`` or ``residuals`` file, memory-mapped; ``None`` if absent or not as expected
         (codes must lie in ``[0, n_centroids)``: one outside would index past the centroid table)."""
         if not is_segment_name(segment):
@@ -162,11 +174,13 @@ class CentroidStore:
         return a
 
     # -- writing (the caller holds the index's writer lock) -----------------------------------------
-    def code_new_segments(self, segments: list[tuple[str, np.ndarray]]) -> None:
+    def code_new_segments(self, segments: list[tuple[str, NDArray[np.float16]]]) -> None:
         """Code (and compress) every segment that has no codes yet, against the current centroids, a
         bounded chunk at a time; record how close its vectors sit to their centroids (the drift measure)."""
         v = self.version
-        centroids = self._read_centroids(v, segments[0][1].shape[1]) if v and segments else None
+        if not v or not segments:
+            return
+        centroids = self._read_centroids(v, segments[0][1].shape[1])
         if centroids is None:
             return
         codec, meta = self._read_codec(v), self.meta()
@@ -176,12 +190,12 @@ class CentroidStore:
             size = int(vectors.shape[0])
             if self._read_part(v, "codes", name, (size,), np.int32, centroids.shape[0]) is not None:
                 continue
-            cosine = _save_codes(self.folder / v, name, vectors, centroids, codec)
+            cosine = save_codes(self.folder / v, name, vectors, centroids, codec, CODE_CHUNK)
             meta.setdefault("added", []).append([size, cosine])
         write_json(self.folder / v / "meta.json", meta)
 
     def carry_codes(self, old_files: list[str], old_sizes: list[int], new_file: str, n_out: int,
-                    chunks: list[tuple[int, int]], pieces) -> None:
+                    chunks: list[tuple[int, int]], pieces: Pieces) -> None:
         """After a merge: the new segment's codes and residuals are the old segments' own, gathered in
         the merge's order (``pieces(i, j)`` yields ``(old file, token rows)`` for output passages
         ``i..j``, over ``chunks``) a chunk at a time — nothing is recoded, nothing held whole in memory.
@@ -191,17 +205,20 @@ class CentroidStore:
         if v is None or not meta:
             return
         codec = self._read_codec(v)
-        kinds = [("codes", lambda n: (n,), np.int32)]
+        # (kind, its shape for n vectors, its dtype)
+        kinds: list[tuple[str, Callable[[int], tuple[int, ...]], type[np.integer[Any]]]] = \
+            [("codes", lambda n: (n,), np.int32)]
         if codec is not None:
             width = meta["dim"] * codec.nbits // 8
             kinds.insert(0, ("residuals", lambda n: (n, width), np.uint8))
         for kind, shape, dtype in kinds:
-            parts = {f: self._read_part(v, kind, f, shape(n), dtype, meta["n_centroids"])
+            found = {f: self._read_part(v, kind, f, shape(n), dtype, meta["n_centroids"])
                      for f, n in zip(old_files, old_sizes)}
-            if any(p is None for p in parts.values()):
+            parts = {f: p for f, p in found.items() if p is not None}
+            if len(parts) < len(found):
                 continue               # never written: the next open codes the new segment
 
-            def fill(out: np.ndarray, parts=parts) -> None:
+            def fill(out: NDArray[np.integer[Any]], parts: dict[str, NDArray[np.integer[Any]]] = parts) -> None:
                 pos = 0
                 for i, j in chunks:
                     for f, idx in pieces(i, j):
@@ -264,10 +281,11 @@ class CentroidStore:
         save_array(tmp / "codec.npy", np.concatenate((codec.cutoffs, codec.weights)))
         base = 0
         for name, size in zip(segment_files, segment_sizes):
-            _save_codes(tmp, name, index.vectors[base:base + size], centroids, codec)
+            save_codes(tmp, name, index.vectors[base:base + size], centroids, codec, CODE_CHUNK)
             base += size
-        meta = {"n_centroids": int(centroids.shape[0]), "trained_vectors": n_live, "dim": index.dim,
-                "residual_bits": RESIDUAL_BITS, "mean_cosine": _mean_cosine(fit, centroids, fit_codes), "added": []}
+        meta: CentroidMeta = {"n_centroids": int(centroids.shape[0]), "trained_vectors": n_live, "dim": index.dim,
+                              "residual_bits": RESIDUAL_BITS, "mean_cosine": mean_cosine(fit, centroids, fit_codes),
+                              "added": []}
         write_json(tmp / "meta.json", meta)
         fsync_dir(tmp)
         os.replace(tmp, folder / version)
@@ -316,102 +334,38 @@ class CentroidStore:
         return out
 
 
-def _code_segment(vectors: np.ndarray, centroids: np.ndarray, codec: ResidualCodec | None
-                  ) -> tuple[np.ndarray, np.ndarray | None, float]:
-    """``(codes, packed residuals or None, mean cosine to the centroid)`` of a segment's vectors, coded
-    a bounded chunk at a time so a large segment never becomes one float32 copy."""
-    size = int(vectors.shape[0])
-    codes = np.empty(size, np.int32)
-    packed = np.empty((size, vectors.shape[1] * codec.nbits // 8), np.uint8) if codec is not None else None
-    return codes, packed, _code_into(vectors, centroids, codec, codes, packed)
-
-
-def _code_into(vectors: np.ndarray, centroids: np.ndarray, codec: ResidualCodec | None, codes: np.ndarray,
-               packed: np.ndarray | None) -> float:
-    """Fill ``codes`` (int32 ``[n]``) and ``packed`` residuals (with ``codec``) of ``vectors`` ``[n, dim]``,
-    a ``CODE_CHUNK`` at a time (bounded float32 copies); returns their mean cosine to their centroids."""
-    size = int(vectors.shape[0])
-    cos_sum = 0.0
-    for lo in range(0, size, CODE_CHUNK):
-        block = np.asarray(vectors[lo:lo + CODE_CHUNK], dtype=np.float32)
-        codes[lo:lo + block.shape[0]] = c = assign(block, centroids)
-        if packed is not None:
-            packed[lo:lo + block.shape[0]] = codec.encode(block, centroids, c)
-        cos_sum += _mean_cosine(block, centroids, c) * block.shape[0]
-    return cos_sum / max(size, 1)
-
-
-def _save_codes(folder: Path, name: str, vectors: np.ndarray, centroids: np.ndarray,
-                codec: ResidualCodec | None) -> float:
-    """Code (and compress, with ``codec``) a segment's ``vectors`` ``[n, dim]`` into ``folder``'s
-    ``codes-<name>`` (int32 ``[n]``) and ``residuals-<name>`` (uint8 ``[n, dim·bits/8]``) files, one
-    ``CODE_CHUNK`` at a time straight into memory maps of the new files; the codes file is renamed into
-    place last (its presence means "done"). Returns the vectors' mean cosine to their centroids."""
-    size, dim = int(vectors.shape[0]), int(vectors.shape[1])
-    mean_cosine = 1.0              # an empty segment (nothing is filled) sits on its centroids
-
-    def fill_codes(codes: np.ndarray) -> None:
-        def fill_residuals(packed: np.ndarray | None) -> None:
-            nonlocal mean_cosine
-            mean_cosine = _code_into(vectors, centroids, codec, codes, packed)
-        if codec is None:
-            fill_residuals(None)
-        else:
-            save_array_streaming(folder / f"residuals-{name}", (size, dim * codec.nbits // 8), np.uint8,
-                                 fill_residuals, f"the 2-bit residuals of {size:,} token vectors")
-
-    save_array_streaming(folder / f"codes-{name}", (size,), np.int32, fill_codes,
-                         f"the centroid codes of {size:,} token vectors")
-    return mean_cosine
-
-
 def _segment_part(name: str) -> str | None:
     """The segment of a ``codes-<segment>`` or ``residuals-<segment>`` file name, if it is one."""
     kind, _, segment = name.partition("-")
     return segment if kind in ("codes", "residuals") and is_segment_name(segment) else None
 
 
-def _load(path: Path, mmap_mode: str | None = None) -> np.ndarray | None:
+def _load(path: Path, mmap_mode: Literal["r"] | None = None) -> NDArray[Any] | None:
     """An ``.npy`` file of the index (never unpickled; a link, FIFO or damaged file gives ``None``)."""
     if not is_regular_file(path):
         return None
     try:
-        return np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
+        array: NDArray[Any] = np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
     except (OSError, ValueError, EOFError):
         return None
+    return array
 
 
-def _valid_meta(meta: object) -> bool:
-    """``meta.json`` as :meth:`CentroidStore.train` writes it: positive counts, finite cosines."""
-    def count(v: object) -> bool:
-        return isinstance(v, int) and not isinstance(v, bool) and v > 0
-
-    def number(v: object) -> bool:
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-    return (isinstance(meta, dict) and count(meta.get("n_centroids")) and count(meta.get("trained_vectors"))
-            and count(meta.get("dim")) and number(meta.get("mean_cosine"))
-            and meta.get("residual_bits") in BITS + (None,)
-            and isinstance(meta.get("added", []), list)
-            and all(isinstance(a, list) and len(a) == 2 and number(a[0]) and number(a[1])
-                    for a in meta.get("added", [])))
-
-
-def _joined(parts: list[np.ndarray], empty: np.ndarray) -> np.ndarray | SegmentedVectors:
-    """One array from per-segment parts. A single segment's memory map is used as is; several 2-D
-    parts (residuals, 32 bytes per token) are laid end to end uncopied; 1-D codes (4 bytes per token,
-    read whole to build the inverted lists anyway) are concatenated."""
+def _joined_codes(parts: list[NDArray[np.int32]]) -> NDArray[np.int32]:
+    """The per-segment codes (4 bytes per token, read whole to build the inverted lists anyway) as one
+    array: a single segment's memory map as is, several concatenated."""
     if len(parts) == 1:
         return parts[0]
     if not parts:
-        return empty
-    return SegmentedVectors(parts) if parts[0].ndim == 2 else np.concatenate(parts)
+        return np.empty(0, np.int32)
+    return np.concatenate(parts)
 
 
-def _mean_cosine(vectors: np.ndarray, centroids: np.ndarray, codes: np.ndarray) -> float:
-    if codes.shape[0] == 0:
-        return 1.0
-    pick = np.linspace(0, codes.shape[0] - 1, min(SAMPLE, codes.shape[0])).astype(np.int64)
-    x = np.asarray(vectors[pick], dtype=np.float32)
-    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    return float(np.einsum("nd,nd->n", x, centroids[codes[pick]]).mean())
+def _joined_residuals(parts: list[NDArray[np.uint8]], width: int) -> NDArray[np.uint8] | SegmentedVectors[np.uint8]:
+    """The per-segment packed residuals (``width`` bytes per token) as one array: a single segment's
+    memory map as is, several laid end to end uncopied."""
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return np.empty((0, width), np.uint8)
+    return SegmentedVectors(parts)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from .errors import DiskFull, is_disk_full
 from .paths import TEMPORARY_PREFIX
@@ -40,7 +42,7 @@ def _temporary_beside(path: Path, what: str, size: int | None) -> Iterator[int]:
         raise
 
 
-def _replace_durably(path: Path, write: Callable[[BinaryIO], None], what: str, size: int | None) -> None:
+def _replace_durably(path: Path, write: Callable[[BinaryIO], object], what: str, size: int | None) -> None:
     """Write through ``write`` to a temporary file, flush it to disk and rename it to ``path``."""
     with _temporary_beside(path, what, size) as fd, os.fdopen(fd, "wb") as fh:
         write(fh)
@@ -53,14 +55,14 @@ def _short_write(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno is None and " requested and " in str(exc)
 
 
-def save_array(path: Path, array: np.ndarray, what: str = "") -> None:
+def save_array(path: Path, array: NDArray[Any], what: str = "") -> None:
     """Write ``array`` as ``.npy`` (never pickled) to ``path`` durably: a reader sees the whole file or
     the previous one. ``what`` names it in a full-disk message (default: the file's name)."""
     _replace_durably(path, lambda fh: np.save(fh, np.ascontiguousarray(array), allow_pickle=False),
                      what or path.name, int(array.nbytes))
 
 
-def save_array_streaming(path: Path, shape: tuple[int, ...], dtype, fill: Callable[[np.ndarray], None],
+def save_array_streaming(path: Path, shape: tuple[int, ...], dtype: DTypeLike, fill: Callable[[NDArray[Any]], None],
                          what: str) -> None:
     """Write a ``.npy`` of ``shape``/``dtype`` durably without holding it in memory: ``fill`` writes into a
     memory map of the new file a bounded chunk at a time (the page cache, not the process, holds what
@@ -82,7 +84,7 @@ def save_array_streaming(path: Path, shape: tuple[int, ...], dtype, fill: Callab
         os.fsync(fh.fileno())
 
 
-def write_json(path: Path, data: dict) -> None:
+def write_json(path: Path, data: Mapping[str, object]) -> None:
     """Replace ``path`` with ``data`` as JSON in one rename."""
     _replace_durably(path, lambda fh: fh.write(json.dumps(data).encode()), path.name, None)
 

@@ -9,31 +9,30 @@ document whole and the rest absent. Nothing outside the folder is ever read, wri
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import os
 import stat
 import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..core import IndexChanged, PassageFilter, PassageInfo
 from ..core.segmented import SegmentedVectors
-from .catalog import Catalog, NewDocument
+from .catalog import FORMAT_VERSION, READABLE_VERSIONS, Catalog, NewDocument, Ranking
 from .centroid_store import CentroidStore
 from .errors import IndexExists, IndexFormatError, IndexNotCreated, IndexReadOnly, UnsafeIndexError
 from .merge import MergeTarget, merge_segments
 from .merge_policy import SegmentStats, next_merge
 from .paths import check_not_special, index_folder
-from .schema import FORMAT_VERSION, READABLE_VERSIONS
 from .segments import SEGMENT_DIR, SegmentDamaged, read_segment, remove_unreferenced, write_segment
+from .write_lock import LOCK_FILE, take_write_lock
 
 CATALOG_FILE = "catalog.sqlite"
-LOCK_FILE = "write.lock"
 OWN_NAMES = {CATALOG_FILE, f"{CATALOG_FILE}-wal", f"{CATALOG_FILE}-shm", LOCK_FILE}
 
 
@@ -44,10 +43,10 @@ class PackedSegments:
     ``passage_ids`` int64 ``[n]``; ``files``/``sizes`` the segments in packing order; ``damaged`` maps a
     segment file that could not be read to the reason (its passages are left out)."""
 
-    vectors: np.ndarray | SegmentedVectors
-    starts: np.ndarray
-    lengths: np.ndarray
-    passage_ids: np.ndarray
+    vectors: NDArray[np.float16] | SegmentedVectors[np.float16]
+    starts: NDArray[np.int64]
+    lengths: NDArray[np.int64]
+    passage_ids: NDArray[np.int64]
     files: list[str]
     sizes: list[int]
     generation: int
@@ -65,10 +64,10 @@ class SnapshotCatalog:
     def describe(self, passage_ids: Sequence[int]) -> list[PassageInfo]:
         return self.catalog.describe(passage_ids, self.generation)
 
-    def lexical_search(self, text: str, k: int, where: PassageFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def lexical_search(self, text: str, k: int, where: PassageFilter | None = None) -> Ranking:
         return self.catalog.lexical_search(text, k, where)
 
-    def passage_ids_where(self, where: PassageFilter) -> np.ndarray:
+    def passage_ids_where(self, where: PassageFilter) -> NDArray[np.int64]:
         return self.catalog.passage_ids_where(where)
 
 
@@ -132,19 +131,15 @@ class IndexStore:
         return True
 
     @classmethod
-    def create(cls, root: Path, manifest: dict[str, str]) -> "IndexStore":
+    def create(cls, root: Path, manifest: dict[str, str]) -> IndexStore:
         """Make a new index in ``root`` (missing or empty). Creation holds the writer lock and commits the
         schema and manifest in one transaction, so a process killed meanwhile leaves a catalog the next
         call creates again. Raises :class:`IndexExists` when another process created it first."""
         if not cls.needs_creating(root):
             raise IndexExists(f"{root} already holds an index")
         root.mkdir(parents=True, exist_ok=True)
-        fd = _open_lock(root / LOCK_FILE)
+        fd = take_write_lock(root)
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise IndexFormatError(f"another process is writing to {root}; wait for it to finish") from None
             store = cls(root)
             if store.catalog.is_created():
                 raise IndexExists(f"{root} already holds an index")
@@ -154,7 +149,7 @@ class IndexStore:
             os.close(fd)
 
     @classmethod
-    def open(cls, root: Path, read_only: bool | None = None) -> "IndexStore":
+    def open(cls, root: Path, read_only: bool | None = None) -> IndexStore:
         """Open an existing index. ``read_only``: ``True`` never writes (searching, inspecting); ``None``
         opens for writing where the folder allows it, read-only elsewhere."""
         catalog = root / CATALOG_FILE
@@ -195,7 +190,7 @@ class IndexStore:
             raise IndexFormatError(f"{self.root}: the manifest's dim is not a number") from None
 
     @contextmanager
-    def writer(self) -> Iterator["IndexStore"]:
+    def writer(self) -> Iterator[IndexStore]:
         """Exclusive write access for this process (see :meth:`acquire_writer`)."""
         self.acquire_writer()
         try:
@@ -213,13 +208,8 @@ class IndexStore:
             raise IndexReadOnly(self.root)
         with self._session_lock:
             if self._sessions == 0:
-                fd = _open_lock(self.root / LOCK_FILE)
+                fd = take_write_lock(self.root)
                 try:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    except BlockingIOError:
-                        raise IndexFormatError(f"another process is writing to {self.root}; wait for it to "
-                                               "finish") from None
                     self.dropped = self._drop_damaged_segments()
                     segment_dir = index_folder(self.root, SEGMENT_DIR)
                     if segment_dir is not None:
@@ -255,7 +245,7 @@ class IndexStore:
                 dropped += [(path, reason) for path in self.catalog.drop_damaged_segment(name, reason)]
         return dropped
 
-    def add_documents(self, docs: Sequence[NewDocument], vectors: np.ndarray) -> None:
+    def add_documents(self, docs: Sequence[NewDocument], vectors: NDArray[np.floating[Any]]) -> None:
         """Commit whole documents whose passages' ``vec_offset`` index into ``vectors`` ([n, dim])."""
         name = write_segment(index_folder(self.root, SEGMENT_DIR, create=True), vectors)
         self.catalog.commit_batch(name, int(vectors.shape[0]), docs)
@@ -268,7 +258,8 @@ class IndexStore:
         layout = self.catalog.live_layout()
         folder = index_folder(self.root, SEGMENT_DIR)
         dim = self.dim
-        arrays, damaged = {}, {}
+        arrays: dict[str, NDArray[np.float16]] = {}
+        damaged: dict[str, str] = {}
         for name, size in zip(layout.segment_files, layout.segment_sizes):
             try:
                 arrays[name] = _map_segment(folder, name, size, dim)
@@ -292,7 +283,7 @@ class IndexStore:
         return PackedSegments(vectors, offsets + vectors.bases[seg_pos], lengths, ids, files, sizes,
                               layout.generation, damaged)
 
-    def segments(self) -> list[tuple[str, np.ndarray]]:
+    def segments(self) -> list[tuple[str, NDArray[np.float16]]]:
         """Every readable segment, in packing order, memory-mapped — no copy. For writers, after
         :meth:`writer` has dropped damaged segments. Read from the segments table, not the passage layout
         (O(segments))."""
@@ -366,39 +357,8 @@ class IndexStore:
         return total
 
 
-def _map_segment(folder: Path | None, name: str, size: int, dim: int) -> np.ndarray:
+def _map_segment(folder: Path | None, name: str, size: int, dim: int) -> NDArray[np.float16]:
     """:func:`read_segment`, where a missing ``segments/`` folder is a missing segment too."""
     if folder is None:
         raise SegmentDamaged(f"vector segment {name} is missing (no segments folder)")
     return read_segment(folder, name, size, dim)
-
-
-def _open_lock(path: Path) -> int:
-    """The lock file's descriptor, opened without following a link or blocking on a FIFO."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.ENXIO):
-            raise UnsafeIndexError(f"{path} is a symbolic link or a FIFO, not the index's lock file") from None
-        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            raise IndexReadOnly(path.parent) from None
-        raise
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise UnsafeIndexError(f"{path} is not a regular file, not the index's lock file")
-    return fd
-
-
-def canonical_path(path: str | Path) -> Path:
-    """The one name a document is known by: absolute, ``~`` expanded, ``..`` and links resolved (so
-    ``d/../d/a.pdf`` and a link to ``a.pdf`` are the same document)."""
-    return Path(os.path.realpath(os.path.expanduser(path)))
-
-
-def fs_path_bytes(path: Path) -> bytes:
-    return os.fsencode(path)
-
-
-def display_path(path: Path) -> str:
-    """The path as text for people; bytes that are not UTF-8 become U+FFFD."""
-    return os.fsencode(path).decode("utf-8", errors="replace")

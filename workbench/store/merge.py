@@ -21,13 +21,15 @@ import shutil
 import sys
 import threading
 import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
-from ..core.layouts import gather_indices, token_chunks
+from ..core.packed import gather_indices, token_chunks
 from .errors import DiskFull
 from .files import fsync_dir, save_array_streaming
 from .paths import index_folder, remove_own_entries
@@ -45,9 +47,6 @@ T = TypeVar("T")
 
 class MergeStopped(Exception):
     """A merge was stopped between chunks; nothing of it was kept."""
-
-# ``pieces(i, j)``: for the output's passages ``i..j``, ``(old file, token rows in it)`` in output order.
-Pieces = Callable[[int, int], Iterator[tuple[str, np.ndarray]]]
 
 
 def below_normal_priority(work: Callable[[threading.Event], T], stop: threading.Event | None = None) -> T:
@@ -89,8 +88,8 @@ class MergeTarget:
     codes (passed in, so that this module needs nothing of :class:`~.index_store.IndexStore`)."""
     root: Path
     dim: int
-    catalog: "Catalog"
-    centroids: "CentroidStore"
+    catalog: Catalog
+    centroids: CentroidStore
 
 
 def merge_segments(store: MergeTarget, files: Sequence[str], stop: threading.Event | None = None) -> str | None:
@@ -123,7 +122,7 @@ def _merge(store: MergeTarget, files: Sequence[str], stop: threading.Event) -> s
     seg_files = [layout.segment_files[p] for p in layout.segment_of[rows]]
     offsets = layout.offsets[rows]
 
-    def pieces(i: int, j: int) -> Iterator[tuple[str, np.ndarray]]:
+    def pieces(i: int, j: int) -> Iterator[tuple[str, NDArray[np.int64]]]:
         k = i
         while k < j:          # rows of one segment are consecutive: one gather per run
             f = seg_files[k]
@@ -136,7 +135,7 @@ def _merge(store: MergeTarget, files: Sequence[str], stop: threading.Event) -> s
     chunks = list(token_chunks(lengths, CHUNK_VECTORS))
     name = f"seg-{uuid.uuid4().hex}.npy"
 
-    def fill(out: np.ndarray) -> None:
+    def fill(out: NDArray[np.float16]) -> None:
         pos = 0
         for i, j in chunks:
             if stop.is_set():
@@ -156,7 +155,7 @@ def _merge(store: MergeTarget, files: Sequence[str], stop: threading.Event) -> s
     return name
 
 
-def _remove_merged(store: MergeTarget, folder, files: Sequence[str]) -> None:
+def _remove_merged(store: MergeTarget, folder: Path, files: Sequence[str]) -> None:
     """Delete the merged segments' files and codes, now that the catalog no longer references them
     (readers that mapped them keep their mapping). Only these: an ingest of this process may be writing
     a segment the catalog does not reference yet."""

@@ -19,8 +19,8 @@ Pure: no files are read here. :meth:`~workbench.store.IndexStore.merge` carries 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 FACTOR = 10                 # segments per tier before they merge (Lucene's segmentsPerTier default)
 FLOOR_VECTORS = 50_000      # smaller segments count as this size (one ingest batch commits ≈ 50k vectors)

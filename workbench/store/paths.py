@@ -13,7 +13,9 @@ import os
 import re
 import shutil
 import stat
+from collections.abc import Callable, Set
 from pathlib import Path
+from typing import Literal, overload
 
 from .errors import UnsafeIndexError
 
@@ -37,6 +39,12 @@ def segment_name(name: object) -> str:
                                "program writes; refusing to use it as a path (the index was altered by hand "
                                "or by another program)")
     return name  # type: ignore[return-value]
+
+
+@overload
+def index_folder(parent: Path, name: str, create: Literal[True]) -> Path: ...
+@overload
+def index_folder(parent: Path, name: str, create: bool = False) -> Path | None: ...
 
 
 def index_folder(parent: Path, name: str, create: bool = False) -> Path | None:
@@ -80,7 +88,8 @@ def check_not_special(path: Path) -> None:
         raise UnsafeIndexError(f"{path} is {kind}; an index keeps its own regular files, so it is not opened")
 
 
-def remove_own_entries(folder: Path, is_ours, keep: set[str] = frozenset(), temporaries: bool = True) -> list[str]:
+def remove_own_entries(folder: Path, is_ours: Callable[[str], bool], keep: Set[str] = frozenset(),
+                       temporaries: bool = True) -> list[str]:
     """Delete the entries of ``folder`` that ``is_ours(name)`` accepts (plus temporaries, unless
     ``temporaries`` is false: another thread may be writing them) and ``keep`` does not hold. Links are
     unlinked, never followed; folders are removed only when they are ours. Returns the names removed."""

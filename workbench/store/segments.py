@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..platform.messages import first_line
 from .files import fsync_dir, save_array
@@ -25,7 +27,7 @@ class SegmentDamaged(ValueError):
     """A segment the catalog references cannot be read as recorded; the message says why in plain words."""
 
 
-def write_segment(folder: Path, vectors: np.ndarray) -> str:
+def write_segment(folder: Path, vectors: NDArray[np.floating[Any]]) -> str:
     """Write ``vectors`` ([n, dim]) as float16 durably into ``folder`` (an index folder already checked by
     :func:`~.paths.index_folder`); returns the new file's name (not yet referenced)."""
     name = f"seg-{uuid.uuid4().hex}.npy"
@@ -34,7 +36,8 @@ def write_segment(folder: Path, vectors: np.ndarray) -> str:
     return name
 
 
-def read_segment(folder: Path, name: str, n_vectors: int | None = None, dim: int | None = None) -> np.ndarray:
+def read_segment(folder: Path, name: str, n_vectors: int | None = None, dim: int | None = None
+                 ) -> NDArray[np.float16]:
     """Memory-map segment ``name`` read-only, checked against what the catalog recorded (``n_vectors``
     rows of ``dim``). Raises :class:`SegmentDamaged` for a file that is missing, empty, truncated, not a
     regular file or of another shape or dtype, and :class:`~.errors.UnsafeIndexError` for a name this
@@ -57,7 +60,8 @@ def read_segment(folder: Path, name: str, n_vectors: int | None = None, dim: int
     if (n_vectors is not None and arr.shape[0] != n_vectors) or (dim is not None and arr.shape[1] != dim):
         raise SegmentDamaged(f"vector segment {name} holds {arr.shape[0]}×{arr.shape[1]} vectors; the catalog "
                              f"recorded {n_vectors}×{dim}")
-    return arr
+    checked: NDArray[np.float16] = arr     # np.load is typed Any; its dtype was checked above
+    return checked
 
 
 def remove_unreferenced(folder: Path, referenced: set[str]) -> list[str]:

@@ -1,0 +1,50 @@
+"""``meta.json`` of a centroid version: the facts of its training and what was coded against it since."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TypedDict, TypeGuard
+
+from ..core.residuals import BITS
+from .paths import is_regular_file
+
+
+class CentroidMeta(TypedDict, total=False):
+    """What :meth:`~.centroid_store.CentroidStore.train` writes: ``n_centroids``, ``trained_vectors`` and
+    ``dim`` (positive), ``mean_cosine`` of held-out vectors to their centroids, ``residual_bits`` (``None``
+    or absent: no residuals), and ``added``: ``[vectors, mean cosine]`` per segment coded since. Empty
+    (``{}``) where there is no usable version; one that passed :func:`read_meta` holds the first four."""
+
+    n_centroids: int
+    trained_vectors: int
+    dim: int
+    mean_cosine: float
+    residual_bits: int | None
+    added: list[list[float]]
+
+
+def read_meta(path: Path) -> CentroidMeta:
+    """The ``meta.json`` at ``path``; ``{}`` when unreadable or holding other than what training writes."""
+    try:
+        meta = json.loads(path.read_text()) if is_regular_file(path) else {}
+    except (OSError, ValueError):
+        return {}
+    return meta if _valid_meta(meta) else {}
+
+
+def _valid_meta(meta: object) -> TypeGuard[CentroidMeta]:
+    """``meta.json`` as :meth:`~.centroid_store.CentroidStore.train` writes it: positive counts, finite cosines."""
+    def count(v: object) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+    def number(v: object) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+    return (isinstance(meta, dict) and count(meta.get("n_centroids")) and count(meta.get("trained_vectors"))
+            and count(meta.get("dim")) and number(meta.get("mean_cosine"))
+            and meta.get("residual_bits") in BITS + (None,)
+            and isinstance(meta.get("added", []), list)
+            and all(isinstance(a, list) and len(a) == 2 and number(a[0]) and number(a[1])
+                    for a in meta.get("added", [])))
