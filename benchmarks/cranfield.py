@@ -22,20 +22,64 @@ WORKBENCH = [sys.executable, "-m", "workbench.cli"]
 PLANS = {
     "exhaustive": ["--plan", "exhaustive"],
     "proxy (candidate_k 100, budgets 32/64)": ["--plan", "proxy", "--candidate-k", "100"],
-    "proxy (candidate_k 100, all vectors)": ["--plan", "proxy", "--candidate-k", "100",
-                                             "--query-vector-budget", "0", "--document-vector-budget", "0"],
-    "centroid (candidate_k 100, n_probe 8, all vectors)": ["--plan", "centroid", "--candidate-k", "100",
-                                                           "--n-probe", "8", "--query-vector-budget", "0"],
-    "centroid, 2-bit residual rerank (100, n_probe 8)": ["--plan", "centroid", "--candidate-k", "100",
-                                                         "--n-probe", "8", "--query-vector-budget", "0",
-                                                         "--rerank-vectors", "residual"],
-    "hybrid, MaxSim only (proxy 100 + BM25 100, all vectors)": ["--plan", "hybrid", "--candidate-k", "100",
-                                                                "--lexical-k", "100", "--fusion", "none",
-                                                                "--query-vector-budget", "0",
-                                                                "--document-vector-budget", "0"],
-    "hybrid, rrf 0.3 (proxy 100 + BM25 100, all vectors)": ["--plan", "hybrid", "--candidate-k", "100",
-                                                            "--lexical-k", "100", "--query-vector-budget", "0",
-                                                            "--document-vector-budget", "0"],
+    "proxy (candidate_k 100, all vectors)": [
+        "--plan",
+        "proxy",
+        "--candidate-k",
+        "100",
+        "--query-vector-budget",
+        "0",
+        "--document-vector-budget",
+        "0",
+    ],
+    "centroid (candidate_k 100, n_probe 8, all vectors)": [
+        "--plan",
+        "centroid",
+        "--candidate-k",
+        "100",
+        "--n-probe",
+        "8",
+        "--query-vector-budget",
+        "0",
+    ],
+    "centroid, 2-bit residual rerank (100, n_probe 8)": [
+        "--plan",
+        "centroid",
+        "--candidate-k",
+        "100",
+        "--n-probe",
+        "8",
+        "--query-vector-budget",
+        "0",
+        "--rerank-vectors",
+        "residual",
+    ],
+    "hybrid, MaxSim only (proxy 100 + BM25 100, all vectors)": [
+        "--plan",
+        "hybrid",
+        "--candidate-k",
+        "100",
+        "--lexical-k",
+        "100",
+        "--fusion",
+        "none",
+        "--query-vector-budget",
+        "0",
+        "--document-vector-budget",
+        "0",
+    ],
+    "hybrid, rrf 0.3 (proxy 100 + BM25 100, all vectors)": [
+        "--plan",
+        "hybrid",
+        "--candidate-k",
+        "100",
+        "--lexical-k",
+        "100",
+        "--query-vector-budget",
+        "0",
+        "--document-vector-budget",
+        "0",
+    ],
 }
 
 
@@ -61,8 +105,12 @@ def to_beir(src: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "corpus.jsonl", "w", encoding="utf-8") as fh:
         for r in sgml_records(src / "cran.all.1400"):
-            fh.write(json.dumps({"_id": r["I"], "title": " ".join(r.get("T", "").split()),
-                                 "text": " ".join(r.get("W", "").split())}) + "\n")
+            fh.write(
+                json.dumps(
+                    {"_id": r["I"], "title": " ".join(r.get("T", "").split()), "text": " ".join(r.get("W", "").split())}
+                )
+                + "\n"
+            )
     with open(out / "queries.jsonl", "w", encoding="utf-8") as fh:
         for n, r in enumerate(sgml_records(src / "cran.qry"), 1):
             fh.write(json.dumps({"_id": str(n), "text": " ".join(r.get("W", "").split())}) + "\n")
@@ -84,24 +132,42 @@ def main() -> int:
     beir = args.out / "beir"
     to_beir(args.cranfield, beir)
     index = args.out / "cranfield.kayak"
-    subprocess.run(WORKBENCH + ["ingest", str(beir / "corpus.jsonl"), "--index", str(index), "--quiet"],
-                   check=True)
+    subprocess.run(WORKBENCH + ["ingest", str(beir / "corpus.jsonl"), "--index", str(index), "--quiet"], check=True)
     rows = {}
     for backend in args.backends.split(","):
         for name, flags in PLANS.items():
-            res = subprocess.run(WORKBENCH + ["eval", "--index", str(index), "--queries",
-                                              str(beir / "queries.jsonl"), "--qrels", str(beir / "qrels.tsv"),
-                                              "--backend", backend, "--json"] + flags,
-                                 check=True, capture_output=True, text=True)
+            res = subprocess.run(
+                WORKBENCH
+                + [
+                    "eval",
+                    "--index",
+                    str(index),
+                    "--queries",
+                    str(beir / "queries.jsonl"),
+                    "--qrels",
+                    str(beir / "qrels.tsv"),
+                    "--backend",
+                    backend,
+                    "--json",
+                ]
+                + flags,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             rows[f"{name} [{backend}]"] = json.loads(res.stdout)
-    print(f"\n{'plan [backend]':<60}{'nDCG@10':>9}{'R@10':>8}{'R@100':>8}{'MRR@10':>8}{'stage-1 R':>11}"
-          f"{'ms/query':>10}")
+    print(
+        f"\n{'plan [backend]':<60}{'nDCG@10':>9}{'R@10':>8}{'R@100':>8}{'MRR@10':>8}{'stage-1 R':>11}{'ms/query':>10}"
+    )
     for name, r in rows.items():
         s1 = "—" if r["stage1_recall"] is None else f"{r['stage1_recall']:.3f}"
-        print(f"{name:<60}{r['ndcg@10']:>9.3f}{r['recall@10']:>8.3f}{r['recall@100']:>8.3f}"
-              f"{r['mrr@10']:>8.3f}{s1:>11}{r['mean_ms']:>10.2f}")
+        print(
+            f"{name:<60}{r['ndcg@10']:>9.3f}{r['recall@10']:>8.3f}{r['recall@100']:>8.3f}"
+            f"{r['mrr@10']:>8.3f}{s1:>11}{r['mean_ms']:>10.2f}"
+        )
     if args.baselines:
         from baselines import bm25_ndcg, single_vector_ndcg
+
         rows["BM25 (same harness)"] = {"ndcg@10": round(fmean(bm25_ndcg(beir).values()), 4)}
         rows["single-vector MiniLM (same harness)"] = {"ndcg@10": round(fmean(single_vector_ndcg(beir).values()), 4)}
         for name in list(rows)[-2:]:

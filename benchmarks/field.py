@@ -39,7 +39,7 @@ MUST_FAIL = {"bug1020226.pdf", "poppler-67295-0.pdf", "textfields.pdf", "type3fo
 
 
 def short(text: str, n: int = 70) -> str:
-    return text if len(text) <= n else text[:n - 1] + "…"
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def rank_of(coll: Collection, question: str, plan, name: str, page: int) -> str:
@@ -60,13 +60,20 @@ def run(field: Path) -> tuple[list[dict], dict]:
             events = [ev for ev in coll.iter_ingest([path]) if ev.status in ("indexed", "failed")]
             ingest_s += time.monotonic() - start
             ev = events[-1]
-            rows.append({"file": path.name, "status": ev.status, "passages": ev.passages,
-                         "ocr_seconds": round(ev.ocr_seconds, 2),
-                         "note": ev.message if ev.status != "indexed" else "; ".join(ev.notes),
-                         "must_fail": path.name in MUST_FAIL})
+            rows.append(
+                {
+                    "file": path.name,
+                    "status": ev.status,
+                    "passages": ev.passages,
+                    "ocr_seconds": round(ev.ocr_seconds, 2),
+                    "note": ev.message if ev.status != "indexed" else "; ".join(ev.notes),
+                    "must_fail": path.name in MUST_FAIL,
+                }
+            )
         kept = {Path(d.path).name: 1 - d.unrepresented_share for d in coll.documents() if d.status == "indexed"}
-        hybrid = hybrid_search_plan(final_k=3, candidate_k=100, lexical_k=100,
-                                    query_vector_budget=0, document_vector_budget=0)
+        hybrid = hybrid_search_plan(
+            final_k=3, candidate_k=100, lexical_k=100, query_vector_budget=0, document_vector_budget=0
+        )
         exhaustive = exhaustive_search_plan(final_k=3)
         for row in rows:
             row["kept"] = round(kept[row["file"]], 3) if row["file"] in kept else None
@@ -75,12 +82,16 @@ def run(field: Path) -> tuple[list[dict], dict]:
             row["hybrid_rank"] = rank_of(coll, question, hybrid, row["file"], page) if question else None
             row["exhaustive_rank"] = rank_of(coll, question, exhaustive, row["file"], page) if question else None
     found = lambda key: sum(1 for r in rows if (r[key] or "").isdigit())  # noqa: E731
-    summary = {"indexed": sum(r["status"] == "indexed" for r in rows),
-               "failed": sum(r["status"] == "failed" for r in rows),
-               "unexpected": [r["file"] for r in rows if r["must_fail"] != (r["status"] == "failed")],
-               "questions": sum(r["question"] is not None for r in rows),
-               "found_hybrid": found("hybrid_rank"), "found_exhaustive": found("exhaustive_rank"),
-               "ingest_seconds": round(ingest_s, 1), "ocr_seconds": round(sum(r["ocr_seconds"] for r in rows), 1)}
+    summary = {
+        "indexed": sum(r["status"] == "indexed" for r in rows),
+        "failed": sum(r["status"] == "failed" for r in rows),
+        "unexpected": [r["file"] for r in rows if r["must_fail"] != (r["status"] == "failed")],
+        "questions": sum(r["question"] is not None for r in rows),
+        "found_hybrid": found("hybrid_rank"),
+        "found_exhaustive": found("exhaustive_rank"),
+        "ingest_seconds": round(ingest_s, 1),
+        "ocr_seconds": round(sum(r["ocr_seconds"] for r in rows), 1),
+    }
     return rows, summary
 
 
@@ -93,19 +104,27 @@ def main() -> int:
     if args.json:
         print(json.dumps({"rows": rows, "summary": summary}, indent=2, ensure_ascii=False))
         return 0
-    print(f"\n{'file':<26}{'status':<9}{'passages':>9}{'kept':>7}{'OCR s':>7}  {'hybrid':<12}{'exhaustive':<12}"
-          "reason / notes")
+    print(
+        f"\n{'file':<26}{'status':<9}{'passages':>9}{'kept':>7}{'OCR s':>7}  {'hybrid':<12}{'exhaustive':<12}"
+        "reason / notes"
+    )
     for r in rows:
         kept = "—" if r["kept"] is None else f"{r['kept']:.0%}"
-        ranks = ["—" if r["question"] is None else ("no" if x == "—" else x if x == "no vectors" else f"yes ({x})")
-                 for x in (r["hybrid_rank"], r["exhaustive_rank"])]
-        print(f"{r['file']:<26}{r['status']:<9}{r['passages']:>9}{kept:>7}{r['ocr_seconds']:>7.1f}  "
-              f"{ranks[0]:<12}{ranks[1]:<12}{short(r['note'])}")
+        ranks = [
+            "—" if r["question"] is None else ("no" if x == "—" else x if x == "no vectors" else f"yes ({x})")
+            for x in (r["hybrid_rank"], r["exhaustive_rank"])
+        ]
+        print(
+            f"{r['file']:<26}{r['status']:<9}{r['passages']:>9}{kept:>7}{r['ocr_seconds']:>7.1f}  "
+            f"{ranks[0]:<12}{ranks[1]:<12}{short(r['note'])}"
+        )
     s = summary
-    print(f"\n{s['indexed']} indexed, {s['failed']} failed; questions found in top 3: hybrid "
-          f"{s['found_hybrid']}/{s['questions']}, exhaustive {s['found_exhaustive']}/{s['questions']}; "
-          f"ingest {s['ingest_seconds']} s, OCR {s['ocr_seconds']} s; "
-          f"unexpected status: {', '.join(s['unexpected']) or 'none'}")
+    print(
+        f"\n{s['indexed']} indexed, {s['failed']} failed; questions found in top 3: hybrid "
+        f"{s['found_hybrid']}/{s['questions']}, exhaustive {s['found_exhaustive']}/{s['questions']}; "
+        f"ingest {s['ingest_seconds']} s, OCR {s['ocr_seconds']} s; "
+        f"unexpected status: {', '.join(s['unexpected']) or 'none'}"
+    )
     return 0
 
 

@@ -35,8 +35,10 @@ ALL = dict(query_vector_budget=0, document_vector_budget=0)
 
 
 def plans() -> dict:
-    out = {"exhaustive MaxSim": exhaustive_search_plan(**ALL),
-           "hybrid, MaxSim only (union ranked by MaxSim)": hybrid_search_plan(**ALL, fusion="none")}
+    out = {
+        "exhaustive MaxSim": exhaustive_search_plan(**ALL),
+        "hybrid, MaxSim only (union ranked by MaxSim)": hybrid_search_plan(**ALL, fusion="none"),
+    }
     for fusion in ("rrf", "linear"):
         for w in WEIGHTS:
             out[f"hybrid {fusion} w_bm25={w:g}"] = hybrid_search_plan(**ALL, fusion=fusion, fusion_weight=w)
@@ -52,33 +54,44 @@ def main() -> int:
     args = ap.parse_args()
     beir, index = args.out / "beir", args.out / "cranfield.kayak"
     if not index.exists():
-        subprocess.run([sys.executable, str(HERE / "cranfield.py"), "--out", str(args.out), "--backends", "numpy"],
-                       check=True)
+        subprocess.run(
+            [sys.executable, str(HERE / "cranfield.py"), "--out", str(args.out), "--backends", "numpy"], check=True
+        )
     coll = Collection.open(index, read_only=True)
-    coll.encode_query = lru_cache(maxsize=None)(coll.encode_query)      # each query encoded once for all plans
+    coll.encode_query = lru_cache(maxsize=None)(coll.encode_query)  # each query encoded once for all plans
     queries, qrels = load_queries(beir / "queries.jsonl"), load_qrels(beir / "qrels.tsv")
     runs = {}
     print(f"{'plan':<48}{'nDCG@10':>9}  {'95% CI':<17}{'R@100':>7}{'MRR@10':>8}{'ms/q':>8}")
     for name, plan in plans().items():
         r = runs[name] = evaluate(coll, queries, qrels, plan, args.backend)
         lo, hi = r["ci95"]["ndcg@10"]
-        print(f"{name:<48}{r['ndcg@10']:>9.4f}  [{lo:.4f}, {hi:.4f}] {r['recall@100']:>7.4f}{r['mrr@10']:>8.4f}"
-              f"{r['mean_ms']:>8.1f}", flush=True)
+        print(
+            f"{name:<48}{r['ndcg@10']:>9.4f}  [{lo:.4f}, {hi:.4f}] {r['recall@100']:>7.4f}{r['mrr@10']:>8.4f}"
+            f"{r['mean_ms']:>8.1f}",
+            flush=True,
+        )
     fused = {k: v for k, v in runs.items() if k.startswith("hybrid rrf") or k.startswith("hybrid weighted")}
     best = max(fused, key=lambda k: fused[k]["ndcg@10"])
     per_best = {q: m["ndcg@10"] for q, m in runs[best]["per_query"].items()}
-    others = {"exhaustive MaxSim": {q: m["ndcg@10"] for q, m in runs["exhaustive MaxSim"]["per_query"].items()},
-              "BM25 (same harness)": bm25_ndcg(beir)}
+    others = {
+        "exhaustive MaxSim": {q: m["ndcg@10"] for q, m in runs["exhaustive MaxSim"]["per_query"].items()},
+        "BM25 (same harness)": bm25_ndcg(beir),
+    }
     if not args.no_baselines:
         others["single-vector MiniLM (same harness)"] = single_vector_ndcg(beir)
     print(f"\nbest fused plan: {best}; nDCG@10 differences, paired over queries (95% bootstrap interval):")
-    report = {"runs": {k: {m: v for m, v in r.items() if m != "per_query"} for k, r in runs.items()}, "best": best,
-              "differences": {}}
+    report = {
+        "runs": {k: {m: v for m, v in r.items() if m != "per_query"} for k, r in runs.items()},
+        "best": best,
+        "differences": {},
+    }
     for name, per in others.items():
         d = paired_difference(per_best, per)
         report["differences"][name] = d
-        print(f"  − {name:<38} mean {sum(per.values()) / len(per):.4f}:  {d['mean']:+.4f} "
-              f"[{d['low']:+.4f}, {d['high']:+.4f}]  wins/losses/ties {d['wins']}/{d['losses']}/{d['ties']}")
+        print(
+            f"  − {name:<38} mean {sum(per.values()) / len(per):.4f}:  {d['mean']:+.4f} "
+            f"[{d['low']:+.4f}, {d['high']:+.4f}]  wins/losses/ties {d['wins']}/{d['losses']}/{d['ties']}"
+        )
     (args.out / "fusion.json").write_text(json.dumps(report, indent=2))
     return 0
 

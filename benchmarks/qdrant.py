@@ -24,16 +24,16 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.measure.bench_corpus import write_jsonl
 from workbench.cluster.qdrant_export import exported_ids, iter_export
 from workbench.cluster.qdrant_schema import connect, describe_target
 from workbench.cluster.qdrant_search import qdrant_search
 from workbench.collection import Collection
 from workbench.core import MOJO_EXACT_CPU_BACKEND, exhaustive_search_plan, search_with_plan
 from workbench.core.generators import run_to_end
+from workbench.measure.bench_corpus import write_jsonl
 
 HERE = Path(__file__).resolve().parent
-FLOAT16_SUM = 0.02     # a 32-token query's MaxSim sums 32 float16-rounded products: ≈1e-3 each, worst case
+FLOAT16_SUM = 0.02  # a 32-token query's MaxSim sums 32 float16-rounded products: ≈1e-3 each, worst case
 
 
 def main() -> int:
@@ -45,8 +45,23 @@ def main() -> int:
     args = ap.parse_args()
     index_dir = args.work / "index.kayak"
     if not index_dir.exists():
-        subprocess.run([sys.executable, "-m", "workbench.cli", "bench-ingest", "--passages", str(args.passages),
-                        "--batches", "5", "--work", str(args.work), "--keep"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "workbench.cli",
+                "bench-ingest",
+                "--passages",
+                str(args.passages),
+                "--batches",
+                "5",
+                "--work",
+                str(args.work),
+                "--keep",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     coll = Collection.open(index_dir)
     client = connect(args.qdrant or str(args.work / "qdrant"))
     name = "bench"
@@ -58,8 +73,12 @@ def main() -> int:
     print(f"export: {report.upserted:,} passages in {export_s:.1f} s ({report.upserted / export_s:,.0f}/s)")
 
     index = coll.late_index()
-    texts = [info.text for info in index.describe(index.passage_ids[:: max(index.n_passages // args.queries, 1)]
-                                                  [:args.queries].tolist())]
+    texts = [
+        info.text
+        for info in index.describe(
+            index.passage_ids[:: max(index.n_passages // args.queries, 1)][: args.queries].tolist()
+        )
+    ]
     plan = exhaustive_search_plan(final_k=10)
     same = within_rounding = 0
     max_diff, swapped_diff, ms_mojo, ms_qdrant = 0.0, 0.0, [], []
@@ -71,17 +90,21 @@ def main() -> int:
         ms_qdrant.append(remote.total_ms)
         a, b = [h.passage_id for h in mojo.hits], [h.passage_id for h in remote.hits]
         shared = {h.passage_id: h.score for h in mojo.hits}
-        max_diff = max([max_diff] + [abs(h.score - shared[h.passage_id]) for h in remote.hits if h.passage_id in shared])
+        max_diff = max(
+            [max_diff] + [abs(h.score - shared[h.passage_id]) for h in remote.hits if h.passage_id in shared]
+        )
         if a == b:
             same += 1
         else:
             gaps = [abs(x.score - y.score) for x, y in zip(mojo.hits, remote.hits) if x.passage_id != y.passage_id]
             swapped_diff = max([swapped_diff] + gaps)
             within_rounding += all(g <= FLOAT16_SUM for g in gaps)
-    print(f"exhaustive top-10, {len(texts)} queries: {same} identical, {within_rounding} differ only where the "
-          f"scores are within float16 rounding ({FLOAT16_SUM}), {len(texts) - same - within_rounding} otherwise; "
-          f"max |Δscore| of the same passage {max_diff:.2e}; largest score gap where the order differs "
-          f"{swapped_diff:.2e}")
+    print(
+        f"exhaustive top-10, {len(texts)} queries: {same} identical, {within_rounding} differ only where the "
+        f"scores are within float16 rounding ({FLOAT16_SUM}), {len(texts) - same - within_rounding} otherwise; "
+        f"max |Δscore| of the same passage {max_diff:.2e}; largest score gap where the order differs "
+        f"{swapped_diff:.2e}"
+    )
     print(f"ms per query (median): mojo {np.median(ms_mojo):.1f}, {describe_target(client)} {np.median(ms_qdrant):.1f}")
 
     # Remove the probe's 20-page PDF and one 2,000-passage corpus file; add a small new file.
@@ -93,13 +116,29 @@ def main() -> int:
     sync = run_to_end(iter_export(coll, client, name))
     live = set(coll.late_index().passage_ids.tolist())
     exact = exported_ids(client, name) == live
-    print(f"sync after removing {len(removed)} documents ({sum(removed.values())} passages) and adding 1: "
-          f"{sync.upserted} sent, {sync.deleted} deleted, {sync.kept:,} kept in {time.perf_counter() - t:.1f} s; "
-          f"collection == live passages: {exact}")
-    (args.work / "qdrant.json").write_text(json.dumps({
-        "export_s": export_s, "passages": report.upserted, "queries": len(texts), "identical": same,
-        "within_rounding": within_rounding, "max_abs_score_diff": max_diff, "swapped_score_gap": swapped_diff, "median_ms_mojo": float(np.median(ms_mojo)),
-        "median_ms_qdrant": float(np.median(ms_qdrant)), "sync": sync.__dict__, "sync_exact": exact}, indent=2))
+    print(
+        f"sync after removing {len(removed)} documents ({sum(removed.values())} passages) and adding 1: "
+        f"{sync.upserted} sent, {sync.deleted} deleted, {sync.kept:,} kept in {time.perf_counter() - t:.1f} s; "
+        f"collection == live passages: {exact}"
+    )
+    (args.work / "qdrant.json").write_text(
+        json.dumps(
+            {
+                "export_s": export_s,
+                "passages": report.upserted,
+                "queries": len(texts),
+                "identical": same,
+                "within_rounding": within_rounding,
+                "max_abs_score_diff": max_diff,
+                "swapped_score_gap": swapped_diff,
+                "median_ms_mojo": float(np.median(ms_mojo)),
+                "median_ms_qdrant": float(np.median(ms_qdrant)),
+                "sync": sync.__dict__,
+                "sync_exact": exact,
+            },
+            indent=2,
+        )
+    )
     return 0 if exact else 1
 
 

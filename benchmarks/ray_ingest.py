@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.measure.bench_corpus import page_texts, write_pdfs
 from workbench.cluster.ray_ingest import RayEncoding
 from workbench.collection import Collection
 from workbench.encode import Encoder
+from workbench.measure.bench_corpus import page_texts, write_pdfs
 
 HERE = Path(__file__).resolve().parent
 
@@ -42,7 +42,7 @@ def ingest(corpus: Path, index: Path, encoder: Encoder, workers: int | None) -> 
         coll = Collection.open(index, encoder=encoder)
         encoding = None
     else:
-        coll = Collection.open(index)              # the driver loads no encoder: its workers do
+        coll = Collection.open(index)  # the driver loads no encoder: its workers do
         encoding = RayEncoding(address="local", workers=workers)
     t0 = time.perf_counter()
     first = None
@@ -63,8 +63,10 @@ def ingest(corpus: Path, index: Path, encoder: Encoder, workers: int | None) -> 
 def vectors_by_passage(coll: Collection) -> dict:
     index = coll.late_index()
     infos = index.catalog.describe(index.passage_ids.tolist())
-    return {(Path(i.path).name, i.ordinal): (i.text, np.asarray(index.vectors[s:s + n]))
-            for i, s, n in zip(infos, index.starts, index.lengths)}
+    return {
+        (Path(i.path).name, i.ordinal): (i.text, np.asarray(index.vectors[s : s + n]))
+        for i, s, n in zip(infos, index.starts, index.lengths)
+    }
 
 
 def main() -> int:
@@ -80,18 +82,26 @@ def main() -> int:
         corpus.mkdir(parents=True)
         write_pdfs(corpus, page_texts(encoder.count_tokens, args.pages, seed=7), "doc", pages_per_pdf=10)
     import torch
-    print(f"{args.pages} pages in {len(list(corpus.glob('*.pdf')))} PDFs; {os.cpu_count()} CPUs; local torch "
-          f"threads {torch.get_num_threads()}; Ray workers 1 thread each")
+
+    print(
+        f"{args.pages} pages in {len(list(corpus.glob('*.pdf')))} PDFs; {os.cpu_count()} CPUs; local torch "
+        f"threads {torch.get_num_threads()}; Ray workers 1 thread each"
+    )
     runs = {}
     for name, workers in [("local", None), ("ray 2 workers", 2), ("ray 1 worker", 1), ("local again", None)]:
         runs[name] = ingest(corpus, args.work / name.replace(" ", "_"), encoder, workers)
         r = runs[name]
-        print(f"  {name:14s} start-up {r['startup_s']:5.1f} s, then {r['passages']} passages in {r['work_s']:6.1f} s",
-              flush=True)
+        print(
+            f"  {name:14s} start-up {r['startup_s']:5.1f} s, then {r['passages']} passages in {r['work_s']:6.1f} s",
+            flush=True,
+        )
     local_rate = np.mean([runs[n]["passages"] / runs[n]["work_s"] for n in ("local", "local again")])
-    local_total = np.mean([runs[n]["passages"] / (runs[n]["work_s"] + runs[n]["startup_s"])
-                           for n in ("local", "local again")])
-    print(f"\n{'':14s} {'passages/s after start-up':>26s} {'× local':>8s} {'passages/s with start-up':>25s} {'× local':>8s}")
+    local_total = np.mean(
+        [runs[n]["passages"] / (runs[n]["work_s"] + runs[n]["startup_s"]) for n in ("local", "local again")]
+    )
+    print(
+        f"\n{'':14s} {'passages/s after start-up':>26s} {'× local':>8s} {'passages/s with start-up':>25s} {'× local':>8s}"
+    )
     for name, r in runs.items():
         rate = r["passages"] / r["work_s"]
         total = r["passages"] / (r["work_s"] + r["startup_s"])
@@ -102,9 +112,11 @@ def main() -> int:
         same_text = got.keys() == want.keys() and all(got[k][0] == want[k][0] for k in want)
         diffs = [np.abs(got[k][1].astype(np.float32) - want[k][1].astype(np.float32)) for k in want if k in got]
         changed = sum(int((d > 0).sum()) for d in diffs)
-        print(f"{name}: {len(got)} passages, texts and tokens {'identical' if same_text else 'DIFFERENT'}; "
-              f"{changed:,} of {sum(d.size for d in diffs):,} vector values differ, by at most "
-              f"{max(float(d.max()) for d in diffs):.1e}")
+        print(
+            f"{name}: {len(got)} passages, texts and tokens {'identical' if same_text else 'DIFFERENT'}; "
+            f"{changed:,} of {sum(d.size for d in diffs):,} vector values differ, by at most "
+            f"{max(float(d.max()) for d in diffs):.1e}"
+        )
     return 0
 
 

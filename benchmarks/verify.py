@@ -41,18 +41,21 @@ def main() -> int:
     depths = [int(k) for k in args.verify_k.split(",")]
     beir, index = args.out / "beir", args.out / "cranfield.kayak"
     if not index.exists():
-        subprocess.run([sys.executable, str(HERE / "cranfield.py"), "--out", str(args.out), "--backends", "numpy"],
-                       check=True)
+        subprocess.run(
+            [sys.executable, str(HERE / "cranfield.py"), "--out", str(args.out), "--backends", "numpy"], check=True
+        )
     coll = Collection.open(index, read_only=True)
     coll.verifier_model = args.verifier
-    coll.encode_query = lru_cache(maxsize=None)(coll.encode_query)      # each query encoded once for all plans
+    coll.encode_query = lru_cache(maxsize=None)(coll.encode_query)  # each query encoded once for all plans
     queries, qrels = load_queries(beir / "queries.jsonl"), load_qrels(beir / "qrels.tsv")
     coll.verifier().score("warm-up", ["one pass so that the first query does not pay for loading"])
     read = _count_tokens(coll.verifier())
     bases = {"exhaustive MaxSim": exhaustive_search_plan(**ALL), "hybrid rrf(w=0.3)": hybrid_search_plan(**ALL)}
     print(f"cross-encoder: {coll.verifier().name} on {coll.verifier().backend}; {len(queries)} queries\n")
-    print(f"{'plan':<44}{'nDCG@10':>8}  {'95% CI':<17}{'Δ vs no stage 3':>16}  {'95% CI of Δ':<19}"
-          f"{'ms/query':>9}{'ms/pair':>8}{'tok/pair':>9}")
+    print(
+        f"{'plan':<44}{'nDCG@10':>8}  {'95% CI':<17}{'Δ vs no stage 3':>16}  {'95% CI of Δ':<19}"
+        f"{'ms/query':>9}{'ms/pair':>8}{'tok/pair':>9}"
+    )
     report: dict = {"verifier": coll.verifier().name, "runs": {}}
     for base_name, base in bases.items():
         plain = evaluate(coll, queries, qrels, base, args.backend)
@@ -78,6 +81,7 @@ def _count_tokens(verifier) -> list[int]:
         scores, tokens = score(query, passages)
         total[0] += tokens
         return scores, tokens
+
     verifier.score = counted
     return total
 
@@ -87,7 +91,7 @@ def _row(name: str, run: dict, diff: dict | None, tokens_per_pair: float | None)
     stage3 = run["mean_stage_ms"].get(STAGE3)
     k = run["plan"]["verify_k"]
     delta = f"{diff['mean']:>+16.4f}  [{diff['low']:+.4f}, {diff['high']:+.4f}]" if diff else f"{'':>16}  {'':<19}"
-    cost = (f"{stage3:>9.0f}{stage3 / k:>8.1f}{tokens_per_pair:>9.0f}" if stage3 else f"{run['mean_ms']:>9.1f}")
+    cost = f"{stage3:>9.0f}{stage3 / k:>8.1f}{tokens_per_pair:>9.0f}" if stage3 else f"{run['mean_ms']:>9.1f}"
     print(f"{name:<44}{run['ndcg@10']:>8.4f}  [{lo:.4f}, {hi:.4f}]{delta}{cost}", flush=True)
 
 

@@ -42,44 +42,108 @@ def main() -> int:
     ap.add_argument("--parts", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     from workbench.demo import DEMO_QUERY, demo_index_dir
+
     args.index = args.index or demo_index_dir()
     args.query = args.query or DEMO_QUERY
     if args.one:
-        return render(args.index, args.query, args.one, args.parts, args.plan, args.out, args.verify_k, args.beir,
-                      args.qdrant)
-    if args.index == demo_index_dir():      # on a fresh machine: build it (a built one is only checked)
-        subprocess.check_call([sys.executable, "-m", "workbench.cli", "demo", "--index", str(args.index)],
-                              stdout=subprocess.DEVNULL)
+        return render(
+            args.index, args.query, args.one, args.parts, args.plan, args.out, args.verify_k, args.beir, args.qdrant
+        )
+    if args.index == demo_index_dir():  # on a fresh machine: build it (a built one is only checked)
+        subprocess.check_call(
+            [sys.executable, "-m", "workbench.cli", "demo", "--index", str(args.index)], stdout=subprocess.DEVNULL
+        )
     if args.qdrant:
-        subprocess.check_call([sys.executable, "-m", "workbench.cli", "export", "--index", str(args.index),
-                               "--qdrant", str(args.qdrant), "--collection", QDRANT_COLLECTION, "--quiet"])
+        subprocess.check_call(
+            [
+                sys.executable,
+                "-m",
+                "workbench.cli",
+                "export",
+                "--index",
+                str(args.index),
+                "--qdrant",
+                str(args.qdrant),
+                "--collection",
+                QDRANT_COLLECTION,
+                "--quiet",
+            ]
+        )
     status = 0
     for i, size in enumerate(args.sizes.split(",")):
-        status |= render_in_process(args.index, args.query, size.strip(), i == 0, args.plan, args.out,
-                                    args.verify_k, args.beir, args.qdrant)
+        status |= render_in_process(
+            args.index, args.query, size.strip(), i == 0, args.plan, args.out, args.verify_k, args.beir, args.qdrant
+        )
     return status
 
 
-def render_in_process(index: Path, query: str, size: str, parts: bool, plan: str, out: Path, verify_k: int,
-                      beir: Path | None, qdrant: Path | None) -> int:
+def render_in_process(
+    index: Path,
+    query: str,
+    size: str,
+    parts: bool,
+    plan: str,
+    out: Path,
+    verify_k: int,
+    beir: Path | None,
+    qdrant: Path | None,
+) -> int:
     """Run this script for one screen size on an offscreen screen of exactly that size."""
     width, height = (int(v) for v in size.split("x"))
-    screen = {"screens": [{"name": "screen", "x": 0, "y": 0, "width": width, "height": height,
-                           "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}
+    screen = {
+        "screens": [
+            {
+                "name": "screen",
+                "x": 0,
+                "y": 0,
+                "width": width,
+                "height": height,
+                "logicalDpi": 96,
+                "logicalBaseDpi": 96,
+                "dpr": 1,
+            }
+        ]
+    }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(screen, f)
     env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={f.name}")
-    cmd = [sys.executable, __file__, "--index", str(index), "--query", query, "--one", size, "--plan", plan,
-           "--out", str(out), "--verify-k", str(verify_k)] + (["--beir", str(beir)] if beir else []) + \
-        (["--qdrant", str(qdrant)] if qdrant else [])
+    cmd = (
+        [
+            sys.executable,
+            __file__,
+            "--index",
+            str(index),
+            "--query",
+            query,
+            "--one",
+            size,
+            "--plan",
+            plan,
+            "--out",
+            str(out),
+            "--verify-k",
+            str(verify_k),
+        ]
+        + (["--beir", str(beir)] if beir else [])
+        + (["--qdrant", str(qdrant)] if qdrant else [])
+    )
     try:
         return subprocess.call(cmd + (["--parts"] if parts else []), env=env)
     finally:
         os.unlink(f.name)
 
 
-def render(index: Path, query: str, size: str, parts: bool, plan: str, out: Path, verify_k: int = 0,
-           beir: Path | None = None, qdrant: Path | None = None) -> int:
+def render(
+    index: Path,
+    query: str,
+    size: str,
+    parts: bool,
+    plan: str,
+    out: Path,
+    verify_k: int = 0,
+    beir: Path | None = None,
+    qdrant: Path | None = None,
+) -> int:
     """Open the window as on a first run, search, and save the PNGs; 0 when all were saved."""
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
@@ -96,7 +160,7 @@ def render(index: Path, query: str, size: str, parts: bool, plan: str, out: Path
         raise SystemExit(f"unknown plan {plan!r}")
     win.search_bar.kind.setCurrentIndex(kind)
     win.search_bar.verify_k.setValue(verify_k)
-    if qdrant is not None and parts:      # one client may hold a local-mode folder: only the panels' run
+    if qdrant is not None and parts:  # one client may hold a local-mode folder: only the panels' run
         win.compare.qdrant_target.setText(str(qdrant))
         win.compare.qdrant_collection.setText(QDRANT_COLLECTION)
         win.compare.qdrant_on.setChecked(True)
@@ -106,8 +170,13 @@ def render(index: Path, query: str, size: str, parts: bool, plan: str, out: Path
         state["code"] = 0 if win.grab().save(str(out / f"window-{size}.png")) else 1
         if not parts:
             return finish()
-        for name, widget in {"collection": win.collection_panel, "hits": win.hits, "heatmap": win.detail.heatmap,
-                             "passage_and_page": win.detail, "stages": win.stages}.items():
+        for name, widget in {
+            "collection": win.collection_panel,
+            "hits": win.hits,
+            "heatmap": win.detail.heatmap,
+            "passage_and_page": win.detail,
+            "stages": win.stages,
+        }.items():
             widget.grab().save(str(out / f"{name}.png"))
         win.compare_finished.connect(lambda: QTimer.singleShot(300, save_compare))
         win.tabs.setCurrentIndex(1)

@@ -41,10 +41,12 @@ def median_times(fns, repeats: int) -> list[float]:
 
 def cpu_busy(seconds: float = 0.5) -> float | None:
     """Fraction of all CPUs busy (with other work) over a short window, from /proc/stat."""
+
     def snap():
         with open("/proc/stat") as fh:
             v = [int(x) for x in fh.readline().split()[1:]]
         return v[3] + v[4], sum(v)
+
     try:
         a = snap()
         time.sleep(seconds)
@@ -78,12 +80,16 @@ def main() -> None:
     lengths = np.full(n, L, dtype=np.int64)
     rows = np.arange(n, dtype=np.int64)
     busy = cpu_busy()
-    print(f"kernel: {desc}; {n} passages x {L} tokens; {os.cpu_count()} cpus; "
-          f"median of {args.repeats}; CPUs busy before start: "
-          + ("?" if busy is None else f"{busy:.0%}")
-          + (" (WARNING: other work is running, figures are low)" if busy and busy > 0.1 else ""))
-    print(f"{'storage':8} {'nq':>3} {'mojo 1t':>9} {'mojo 2t':>9} {'numpy':>9} "
-          f"{'2t/1t':>6} {'2t/np':>6} {'max|err|':>9}   (GFLOP/s)")
+    print(
+        f"kernel: {desc}; {n} passages x {L} tokens; {os.cpu_count()} cpus; "
+        f"median of {args.repeats}; CPUs busy before start: "
+        + ("?" if busy is None else f"{busy:.0%}")
+        + (" (WARNING: other work is running, figures are low)" if busy and busy > 0.1 else "")
+    )
+    print(
+        f"{'storage':8} {'nq':>3} {'mojo 1t':>9} {'mojo 2t':>9} {'numpy':>9} "
+        f"{'2t/1t':>6} {'2t/np':>6} {'max|err|':>9}   (GFLOP/s)"
+    )
     for dt in (np.float16, np.float32):
         vecs = base.astype(dt)
         v64 = vecs.astype(np.float64)
@@ -94,19 +100,22 @@ def main() -> None:
             flops = 2.0 * nq * n * L * 128
             time.sleep(0.5)  # let OpenBLAS threads (used for ref) go idle
             got = {}
-            t1, t2 = median_times([
-                lambda: got.__setitem__(1, maxsim_scores(q, vecs, starts, lengths, rows, threads=1)[0]),
-                lambda: got.__setitem__(2, maxsim_scores(q, vecs, starts, lengths, rows, threads=2)[0]),
-            ], args.repeats)
+            t1, t2 = median_times(
+                [
+                    lambda: got.__setitem__(1, maxsim_scores(q, vecs, starts, lengths, rows, threads=1)[0]),
+                    lambda: got.__setitem__(2, maxsim_scores(q, vecs, starts, lengths, rows, threads=2)[0]),
+                ],
+                args.repeats,
+            )
             # NumPy last and on its own: OpenBLAS worker threads keep spinning for a
             # while after each matmul and would steal the core from our second thread.
-            (tn,) = median_times([lambda: got.__setitem__(0, numpy_maxsim(q, vecs, starts))],
-                                 args.repeats)
+            (tn,) = median_times([lambda: got.__setitem__(0, numpy_maxsim(q, vecs, starts))], args.repeats)
             time.sleep(0.5)
             err = max(float(np.abs(got[k] - ref).max()) for k in (1, 2))
             g1, g2, gn = (flops / t / 1e9 for t in (t1, t2, tn))
-            print(f"{np.dtype(dt).name:8} {nq:>3} {g1:9.1f} {g2:9.1f} {gn:9.1f} "
-                  f"{g2 / g1:6.2f} {g2 / gn:6.2f} {err:9.2e}")
+            print(
+                f"{np.dtype(dt).name:8} {nq:>3} {g1:9.1f} {g2:9.1f} {gn:9.1f} {g2 / g1:6.2f} {g2 / gn:6.2f} {err:9.2e}"
+            )
 
 
 if __name__ == "__main__":

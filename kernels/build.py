@@ -43,16 +43,14 @@ def find_mojo() -> str:
         return str(here)
     found = shutil.which("mojo")
     if not found:
-        die("the `mojo` compiler was not found next to "
-            f"{sys.executable} nor on PATH (install it: pip install mojo)")
+        die(f"the `mojo` compiler was not found next to {sys.executable} nor on PATH (install it: pip install mojo)")
     return found
 
 
 def run(*cmds: list[str]) -> None:
     """Run the commands in parallel; die with the first failure's output."""
     try:
-        procs = [(c, subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      text=True)) for c in cmds]
+        procs = [(c, subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)) for c in cmds]
     except OSError as exc:
         die(f"cannot run {exc.filename}: {exc.strerror}")
     for cmd, proc in procs:
@@ -65,18 +63,25 @@ def run(*cmds: list[str]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--portable-only", action="store_true",
-                    help="build only the x86-64-v3 (AVX2) variant")
-    ap.add_argument("--if-stale", action="store_true",
-                    help="do nothing when the library is newer than its sources (set-up uses this)")
-    ap.add_argument("--ship", action="store_true",
-                    help="portable release build: the native slot targets x86-64-v4, not this CPU")
-    ap.add_argument("--output", type=Path, default=OUTPUT,
-                    help=f"where to write the library (default: {OUTPUT.relative_to(ROOT)})")
+    ap.add_argument("--portable-only", action="store_true", help="build only the x86-64-v3 (AVX2) variant")
+    ap.add_argument(
+        "--if-stale",
+        action="store_true",
+        help="do nothing when the library is newer than its sources (set-up uses this)",
+    )
+    ap.add_argument(
+        "--ship", action="store_true", help="portable release build: the native slot targets x86-64-v4, not this CPU"
+    )
+    ap.add_argument(
+        "--output", type=Path, default=OUTPUT, help=f"where to write the library (default: {OUTPUT.relative_to(ROOT)})"
+    )
     args = ap.parse_args()
     output = args.output.resolve()
-    if args.if_stale and output.exists() and all(
-            output.stat().st_mtime > p.stat().st_mtime for p in (SOURCE, Path(__file__))):
+    if (
+        args.if_stale
+        and output.exists()
+        and all(output.stat().st_mtime > p.stat().st_mtime for p in (SOURCE, Path(__file__)))
+    ):
         return
 
     mojo = find_mojo()
@@ -114,9 +119,10 @@ def main() -> None:
     if args.ship and not args.portable_only:
         names += " (native slot: x86-64-v4)"
     shown = output.relative_to(ROOT) if output.is_relative_to(ROOT) else output
-    print(f"built {shown} ({output.stat().st_size // 1024} KiB; "
-          f"variants: {names}; exports: "
-          + ", ".join(f"{e}_{n}" for n, _ in variants for e in EXPORTS) + ")")
+    print(
+        f"built {shown} ({output.stat().st_size // 1024} KiB; "
+        f"variants: {names}; exports: " + ", ".join(f"{e}_{n}" for n, _ in variants for e in EXPORTS) + ")"
+    )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,9 @@ def dpkg_owners(sonames: list[str]) -> dict[str, set[str]]:
     """soname -> Debian packages (this machine's) that ship a file of that name in a lib folder."""
     if not sonames:
         return {}
-    res = subprocess.run(["dpkg", "-S", *[f"*/{s}" for s in sonames]], text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    res = subprocess.run(
+        ["dpkg", "-S", *[f"*/{s}" for s in sonames]], text=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
     owners: dict[str, set[str]] = defaultdict(set)
     for line in res.stdout.splitlines():
         pkgs, _, path = line.partition(": ")
@@ -75,8 +76,9 @@ def main() -> int:
         if not pkgs:
             problems.append(f"{lib} (needed by {user}) is neither bundled nor installed here")
         elif not pkgs & depends.keys():
-            problems.append(f"{lib} (needed by {user}) comes from {', '.join(sorted(pkgs))}, "
-                            f"which Depends does not name")
+            problems.append(
+                f"{lib} (needed by {user}) comes from {', '.join(sorted(pkgs))}, which Depends does not name"
+            )
 
     newest, who = "0", None
     for path, info in elf.items():
@@ -91,8 +93,10 @@ def main() -> int:
 
     for p in problems:
         print(f"check_bundle: {p}", file=sys.stderr)
-    print(f"check_bundle: {len(elf)} ELF files, {len(files)} files: "
-          + ("OK" if not problems else f"{len(problems)} problem(s)"))
+    print(
+        f"check_bundle: {len(elf)} ELF files, {len(files)} files: "
+        + ("OK" if not problems else f"{len(problems)} problem(s)")
+    )
     return 1 if problems else 0
 
 

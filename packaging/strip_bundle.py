@@ -24,12 +24,19 @@ def main() -> int:
     bundle = Path(sys.argv[1])
     before = after = 0
     kept = []
-    libs = [p for p in sorted(bundle.rglob("*.so*"))
-            if p.is_file() and not p.is_symlink() and is_elf(p) and loadable_segments(p)]
+    libs = [
+        p
+        for p in sorted(bundle.rglob("*.so*"))
+        if p.is_file() and not p.is_symlink() and is_elf(p) and loadable_segments(p)
+    ]
     for lib in libs:
         tmp = lib.with_name(lib.name + ".stripping")
-        res = subprocess.run(["strip", "--strip-unneeded", "-o", str(tmp), str(lib)],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        res = subprocess.run(
+            ["strip", "--strip-unneeded", "-o", str(tmp), str(lib)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         size = lib.stat().st_size
         before += size
         if res.returncode != 0 or not loadable_segments(tmp):
@@ -40,9 +47,11 @@ def main() -> int:
         shutil.copymode(lib, tmp)
         os.replace(tmp, lib)
         after += lib.stat().st_size
-    print(f"strip_bundle: {len(libs)} libraries, {before / 2**20:.0f} -> {after / 2**20:.0f} MiB; "
-          f"left unstripped (stripping would break their load segments): "
-          + (" ".join(str(p.relative_to(bundle)) for p in kept) or "none"))
+    print(
+        f"strip_bundle: {len(libs)} libraries, {before / 2**20:.0f} -> {after / 2**20:.0f} MiB; "
+        f"left unstripped (stripping would break their load segments): "
+        + (" ".join(str(p.relative_to(bundle)) for p in kept) or "none")
+    )
     return 0
 
 

@@ -19,6 +19,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 @pytest.fixture(scope="session")
 def encoder():
     from workbench.encode import Encoder
+
     return Encoder()
 
 
@@ -29,12 +30,14 @@ def new_collection(tmp_path, encoder):
 
     def make(name: str = "idx.kayak"):
         return Collection.open(tmp_path / name, create=True, encoder=encoder)
+
     return make
 
 
 def make_pdf(path: Path, pages: list[str]) -> Path:
     """A PDF with one text block per page (PyMuPDF wraps the text inside the page margins)."""
     import pymupdf
+
     doc = pymupdf.open()
     for text in pages:
         page = doc.new_page()
@@ -58,32 +61,45 @@ def rng():
     return np.random.default_rng(1234)
 
 
-def synthetic_store(root: Path, n_docs: int, tokens: int, seed: int = 0, manifest: dict | None = None,
-                    segments: int = 1):
+def synthetic_store(
+    root: Path, n_docs: int, tokens: int, seed: int = 0, manifest: dict | None = None, segments: int = 1
+):
     """An index of ``n_docs`` one-passage documents (``/d/<i>.txt``) of ``tokens`` clustered 128-d vectors
     each, committed in ``segments`` batches (one segment each) — the store alone, no encoder."""
     from workbench.store import IndexStore, NewDocument, NewPassage
+
     rng = np.random.default_rng(seed)
     concepts = rng.standard_normal((64, 128)).astype(np.float32)
     vectors = concepts[rng.integers(0, 64, n_docs * tokens)] + 0.3 * rng.standard_normal((n_docs * tokens, 128))
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     store = IndexStore.create(root, {"model": "synthetic", "dim": "128", **(manifest or {})})
-    bounds = [int(b) for b in np.linspace(0, n_docs, segments + 1)]   # Python ints: SQLite stores NumPy ones as blobs
+    bounds = [int(b) for b in np.linspace(0, n_docs, segments + 1)]  # Python ints: SQLite stores NumPy ones as blobs
     with store.writer():
         for lo, hi in zip(bounds[:-1], bounds[1:]):
-            docs = [NewDocument(f"/d/{i}.txt", f"/d/{i}.txt".encode(), f"h{i}", 1, 0.0, 0,
-                                [NewPassage(None, 0, f"passage {i}", ["x"] * tokens, [], (i - lo) * tokens)])
-                    for i in range(lo, hi)]
-            store.add_documents(docs, vectors[lo * tokens:hi * tokens].astype(np.float16))
+            docs = [
+                NewDocument(
+                    f"/d/{i}.txt",
+                    f"/d/{i}.txt".encode(),
+                    f"h{i}",
+                    1,
+                    0.0,
+                    0,
+                    [NewPassage(None, 0, f"passage {i}", ["x"] * tokens, [], (i - lo) * tokens)],
+                )
+                for i in range(lo, hi)
+            ]
+            store.add_documents(docs, vectors[lo * tokens : hi * tokens].astype(np.float16))
     return store
 
 
 def train_now(store) -> None:
     """Train the store's token centroids on its live passages (the caller holds the writer lock)."""
     from workbench.core import LateIndex
+
     packed = store.packed_segments()
-    store.centroids.train(LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids),
-                          packed.files, packed.sizes)
+    store.centroids.train(
+        LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids), packed.files, packed.sizes
+    )
 
 
 @pytest.fixture
@@ -91,7 +107,9 @@ def window(qtbot, tmp_path, encoder):
     """The main window on a fresh index ``tmp_path/gui.kayak`` (settings in ``tmp_path``), opened and ready;
     afterwards it is shut down and no worker thread may outlive it."""
     from PySide6.QtCore import QSettings, QThreadPool
+
     from workbench.gui.main_window import MainWindow
+
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
     win = MainWindow(tmp_path / "gui.kayak", settings, encoder=encoder)
     qtbot.addWidget(win)

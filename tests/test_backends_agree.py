@@ -6,11 +6,19 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import make_pdf, random_packed
-from workbench.core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, LateIndex, LateQuery,
-                            available_backends, document_proxy_search_plan, exhaustive_search_plan,
-                            get_backend, search_with_plan)
+
+from workbench.core import (
+    MOJO_EXACT_CPU_BACKEND,
+    NUMPY_REFERENCE_BACKEND,
+    LateIndex,
+    LateQuery,
+    available_backends,
+    document_proxy_search_plan,
+    exhaustive_search_plan,
+    get_backend,
+    search_with_plan,
+)
 
 LENGTHS = [1, 7, 8, 9, 300, 2, 17, 64, 65, 127, 128, 129]
 
@@ -35,7 +43,7 @@ def test_scores_and_argmax_agree(both, dtype, nq, budget):
     assert a_mojo.shape == (rows.shape[0], nq)
     # argmax may differ only where two document vectors tie for a query vector
     for k, r in enumerate(rows):
-        d = vectors[starts[r]:starts[r] + (min(lengths[r], budget) if budget else lengths[r])].astype(np.float32)
+        d = vectors[starts[r] : starts[r] + (min(lengths[r], budget) if budget else lengths[r])].astype(np.float32)
         sims = q @ d.T
         picked = sims[np.arange(nq), a_mojo[k]]
         np.testing.assert_allclose(picked, sims.max(axis=1), atol=1e-5)
@@ -49,8 +57,9 @@ def test_empty_candidates(both):
         assert scores.shape == (0,) and argmax.shape == (0, 2)
 
 
-@pytest.mark.parametrize("plan", [exhaustive_search_plan(final_k=20),
-                                  document_proxy_search_plan(final_k=10, candidate_k=40)])
+@pytest.mark.parametrize(
+    "plan", [exhaustive_search_plan(final_k=20), document_proxy_search_plan(final_k=10, candidate_k=40)]
+)
 def test_same_rankings_on_a_large_random_index(plan):
     rng = np.random.default_rng(5)
     vectors, starts, lengths = random_packed(rng, rng.integers(1, 200, 600), dtype=np.float16)
@@ -65,10 +74,19 @@ def test_same_rankings_on_a_large_random_index(plan):
 
 
 def test_same_hits_on_really_encoded_pdfs(tmp_path, new_collection):
-    pages = [f"Chapter {i}: " + text for i, text in enumerate([
-        "rivers carry sediment to deltas where it settles", "comets are icy bodies with glowing tails",
-        "bees pollinate flowers while collecting nectar", "compilers translate source code to machine code",
-        "tides follow the pull of the moon on the oceans", "violins have four strings tuned in fifths"])]
+    pages = [
+        f"Chapter {i}: " + text
+        for i, text in enumerate(
+            [
+                "rivers carry sediment to deltas where it settles",
+                "comets are icy bodies with glowing tails",
+                "bees pollinate flowers while collecting nectar",
+                "compilers translate source code to machine code",
+                "tides follow the pull of the moon on the oceans",
+                "violins have four strings tuned in fifths",
+            ]
+        )
+    ]
     coll = new_collection()
     coll.ingest([make_pdf(tmp_path / "mixed.pdf", pages)])
     for query in ("why do tides happen", "insects and flowers", "translating programs"):
@@ -80,10 +98,12 @@ def test_same_hits_on_really_encoded_pdfs(tmp_path, new_collection):
 
 
 def test_missing_kernel_says_why_and_how(tmp_path):
-    code = ("import workbench as wb\n"
-            "print(wb.available_backends()[wb.MOJO_EXACT_CPU_BACKEND])\n"
-            "try:\n    wb.core.get_backend('mojo')\nexcept wb.BackendUnavailable as e:\n    print('ERR', e)\n"
-            "print(wb.core.get_backend('numpy').name)\n")
+    code = (
+        "import workbench as wb\n"
+        "print(wb.available_backends()[wb.MOJO_EXACT_CPU_BACKEND])\n"
+        "try:\n    wb.core.get_backend('mojo')\nexcept wb.BackendUnavailable as e:\n    print('ERR', e)\n"
+        "print(wb.core.get_backend('numpy').name)\n"
+    )
     env = dict(os.environ, KAYAK_MAXSIM_LIB=str(tmp_path / "absent.so"))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert "(False," in out

@@ -5,22 +5,24 @@ import json
 
 import numpy as np
 import pytest
+from conftest import synthetic_store, train_now
 
 from workbench.core import centroid_search_plan, exhaustive_search_plan
 from workbench.core.centroids import assign
-from conftest import synthetic_store, train_now
 from workbench.store.centroid_store import MANIFEST_KEY, CentroidStore
 
 TOPICS = {
     "volcano.txt": "Volcanoes erupt when magma rises through the crust. Lava, ash and volcanic gas escape "
-                   "from vents. Some volcanoes sleep for centuries before they erupt again.",
+    "from vents. Some volcanoes sleep for centuries before they erupt again.",
     "plants.txt": "Photosynthesis lets green plants turn sunlight, water and carbon dioxide into glucose. "
-                  "Chlorophyll absorbs red and blue light. Oxygen is released as a by-product.",
+    "Chlorophyll absorbs red and blue light. Oxygen is released as a by-product.",
     "football.txt": "The offside rule forbids an attacker from being behind the last defender when the ball "
-                    "is played. Referees and their assistants judge offside positions.",
+    "is played. Referees and their assistants judge offside positions.",
 }
-MORE = {"ocean.txt": "Ocean tides follow the moon. Spring tides are higher than neap tides because the sun "
-                     "and the moon pull in a line. Tidal currents shape coasts and estuaries."}
+MORE = {
+    "ocean.txt": "Ocean tides follow the moon. Spring tides are higher than neap tides because the sun "
+    "and the moon pull in a line. Tidal currents shape coasts and estuaries."
+}
 
 
 def write(folder, files):
@@ -36,14 +38,16 @@ def packed_codes_match(coll):
     index = coll.late_index()
     ci = index.centroid_index
     live = np.concatenate([np.arange(s, s + n) for s, n in zip(index.starts, index.lengths)])
-    ri = index.residual_index                   # and the residuals are those codes' residuals
+    ri = index.residual_index  # and the residuals are those codes' residuals
     x = index.vectors[live].astype(np.float32)
-    return (np.array_equal(ci.codes[live], assign(index.vectors[live], ci.centroids))
-            and np.array_equal(ri.packed[live], ri.codec.encode(x, ci.centroids, ci.codes[live])))
+    return np.array_equal(ci.codes[live], assign(index.vectors[live], ci.centroids)) and np.array_equal(
+        ri.packed[live], ri.codec.encode(x, ci.centroids, ci.codes[live])
+    )
 
 
 def test_ingest_trains_centroids_that_a_reopen_reads_back(tmp_path, new_collection, encoder):
     from workbench.collection import Collection
+
     coll = new_collection()
     assert coll.ingest(write(tmp_path, TOPICS)).ok
     version = coll.store.centroids.version
@@ -52,12 +56,13 @@ def test_ingest_trains_centroids_that_a_reopen_reads_back(tmp_path, new_collecti
     index = again.late_index()
     assert index.centroid_index is not None and packed_codes_match(again)
     result = again.search("magma and lava", centroid_search_plan(final_k=1, candidate_k=2, n_probe=4))
-    assert result.stages[0].setup_ms == 0.0          # read from disk, not built on first use
+    assert result.stages[0].setup_ms == 0.0  # read from disk, not built on first use
     assert result.hits[0].path.endswith("volcano.txt")
     meta = again.store.centroids.meta()
     assert meta["n_centroids"] == index.centroid_index.n_centroids and 0 < meta["mean_cosine"] <= 1
-    residual = again.search("magma and lava", centroid_search_plan(final_k=1, candidate_k=2, n_probe=4,
-                                                                   rerank_vectors="residual"))
+    residual = again.search(
+        "magma and lava", centroid_search_plan(final_k=1, candidate_k=2, n_probe=4, rerank_vectors="residual")
+    )
     assert residual.stages[-1].setup_ms == 0.0 and residual.hits[0].path.endswith("volcano.txt")
     assert meta["residual_bits"] == 2 and index.residual_index.packed.shape[1] == 32
     decoded = index.passage_vectors(0, decompressed=True)
@@ -73,17 +78,18 @@ def test_new_documents_are_coded_against_the_same_centroids(tmp_path, new_collec
     coll.ingest(write(tmp_path, TOPICS))
     version = coll.store.centroids.version
     coll.ingest(write(tmp_path, MORE))
-    assert coll.store.centroids.version == version                   # no drift, no retraining
-    assert packed_codes_match(coll)                                   # the new segment was coded
+    assert coll.store.centroids.version == version  # no drift, no retraining
+    assert packed_codes_match(coll)  # the new segment was coded
     meta = coll.store.centroids.meta()
     assert len(meta["added"]) == 1 and meta["added"][0][0] > 0
     hits = coll.search("spring tides and the moon", centroid_search_plan(final_k=1, candidate_k=2, n_probe=4))
     assert hits.hits[0].path.endswith("ocean.txt")
     codes = {p.name for p in (coll.store.centroids.folder / version).iterdir() if p.name.startswith("codes-")}
-    segments = coll.store.catalog.segment_files()                              # old segments' parts gone
+    segments = coll.store.catalog.segment_files()  # old segments' parts gone
     assert codes == {f"codes-{f}" for f in segments}
-    assert {p.name for p in (coll.store.centroids.folder / version).glob("residuals-*")} == \
-        {f"residuals-{f}" for f in segments}
+    assert {p.name for p in (coll.store.centroids.folder / version).glob("residuals-*")} == {
+        f"residuals-{f}" for f in segments
+    }
 
 
 def test_drift_retrains_and_an_open_index_keeps_searching(tmp_path, new_collection):
@@ -93,7 +99,7 @@ def test_drift_retrains_and_an_open_index_keeps_searching(tmp_path, new_collecti
     old_version = coll.store.centroids.version
     meta_path = coll.store.centroids.folder / old_version / "meta.json"
     meta = json.loads(meta_path.read_text())
-    meta["mean_cosine"] = 1.5        # training vectors "sat" far closer than any new one can: drift
+    meta["mean_cosine"] = 1.5  # training vectors "sat" far closer than any new one can: drift
     meta_path.write_text(json.dumps(meta))
     coll.ingest(write(tmp_path, MORE))
     assert coll.store.centroids.version not in (None, old_version)
@@ -101,7 +107,8 @@ def test_drift_retrains_and_an_open_index_keeps_searching(tmp_path, new_collecti
     plan = centroid_search_plan(final_k=2, candidate_k=3, n_probe=2)
     query = coll.encode_query("sunlight and chlorophyll")
     from workbench.core import search_with_plan
-    before = search_with_plan(query, old_index, plan)                 # mapped files of the old version
+
+    before = search_with_plan(query, old_index, plan)  # mapped files of the old version
     truth = search_with_plan(query, old_index, exhaustive_search_plan(final_k=2))
     assert [h.passage_id for h in before.hits] == [h.passage_id for h in truth.hits]
     assert packed_codes_match(coll)
@@ -117,24 +124,25 @@ def test_needs_training_reasons(tmp_path):
     manifest[MANIFEST_KEY] = "v-0123456789ab"
     meta = {"n_centroids": 16, "trained_vectors": 1000, "dim": 128, "mean_cosine": 0.8, "added": [[5000, 0.79]]}
     (tmp_path / "centroids" / "v-0123456789ab" / "meta.json").write_text(json.dumps(meta))
-    assert store.needs_training(1000) is None                          # within the drift allowance
-    assert store.needs_training(3999) is None and "grew" in store.needs_training(4000)   # fourfold
+    assert store.needs_training(1000) is None  # within the drift allowance
+    assert store.needs_training(3999) is None and "grew" in store.needs_training(4000)  # fourfold
     meta["added"] = [[5000, 0.70]]
     (tmp_path / "centroids" / "v-0123456789ab" / "meta.json").write_text(json.dumps(meta))
     assert "farther" in store.needs_training(1000)
-    meta["added"] = [[50, 0.1]]                  # too few new vectors to judge (a tenth of 1000 is needed)
+    meta["added"] = [[50, 0.1]]  # too few new vectors to judge (a tenth of 1000 is needed)
     (tmp_path / "centroids" / "v-0123456789ab" / "meta.json").write_text(json.dumps(meta))
     assert store.needs_training(1000) is None
 
 
 def test_missing_codes_are_recomputed_and_removal_keeps_lists_live(tmp_path, new_collection, encoder):
     from workbench.collection import Collection
+
     coll = new_collection()
     paths = write(tmp_path, TOPICS)
     coll.ingest(paths)
     folder = coll.store.centroids.folder / coll.store.centroids.version
     for f in [*folder.glob("codes-*"), *folder.glob("residuals-*")]:
-        f.unlink()                                                     # as if killed before writing them
+        f.unlink()  # as if killed before writing them
     again = Collection.open(coll.store.root, encoder=encoder)
     assert packed_codes_match(again)
     again.remove([paths[0]])
@@ -148,6 +156,7 @@ def test_missing_codes_are_recomputed_and_removal_keeps_lists_live(tmp_path, new
 @pytest.mark.parametrize("broken", ["garbage", "shape"])
 def test_damaged_centroid_files_fall_back_to_building(tmp_path, new_collection, encoder, broken):
     from workbench.collection import Collection
+
     coll = new_collection()
     coll.ingest(write(tmp_path, TOPICS))
     path = coll.store.centroids.folder / coll.store.centroids.version / "centroids.npy"
@@ -158,14 +167,15 @@ def test_damaged_centroid_files_fall_back_to_building(tmp_path, new_collection, 
     again = Collection.open(coll.store.root, encoder=encoder)
     result = again.search("offside rule", centroid_search_plan(final_k=1, candidate_k=2, n_probe=4))
     assert result.hits[0].path.endswith("football.txt")
-    assert result.stages[0].setup_ms > 0                               # rebuilt in memory, said so
+    assert result.stages[0].setup_ms > 0  # rebuilt in memory, said so
 
 
 def test_searches_stay_correct_while_an_ingest_compacts_and_retrains(tmp_path, new_collection, monkeypatch):
     import threading
 
     from workbench.core import search_with_plan
-    monkeypatch.setattr("workbench.store.centroid_store.DRIFT", -1.0)      # every ingest retrains
+
+    monkeypatch.setattr("workbench.store.centroid_store.DRIFT", -1.0)  # every ingest retrains
     coll = new_collection()
     coll.ingest(write(tmp_path, TOPICS))
     index, old_version = coll.late_index(), coll.store.centroids.version
@@ -178,21 +188,21 @@ def test_searches_stay_correct_while_an_ingest_compacts_and_retrains(tmp_path, n
         while not stop.is_set():
             try:
                 seen.append([h.passage_id for h in search_with_plan(query, index, plan, "mojo").hits])
-                stop.wait(0.01)          # a user's pace, not a busy loop starving the ingest of the GIL
-            except Exception as exc:     # any failure is the test's failure
+                stop.wait(0.01)  # a user's pace, not a busy loop starving the ingest of the GIL
+            except Exception as exc:  # any failure is the test's failure
                 errors.append(exc)
                 return
 
     thread = threading.Thread(target=searcher)
     thread.start()
     try:
-        coll.ingest(write(tmp_path, MORE))                                  # new segment, compaction, retrain
+        coll.ingest(write(tmp_path, MORE))  # new segment, compaction, retrain
         coll.ingest(write(tmp_path, {"glacier.txt": "Glaciers carve valleys as ice grinds over rock."}))
     finally:
         stop.set()
         thread.join()
     assert not errors and len(seen) > 1 and all(ids == expected for ids in seen)
-    assert coll.store.centroids.version not in (None, old_version)         # retrained underneath
+    assert coll.store.centroids.version not in (None, old_version)  # retrained underneath
     fresh = coll.search("sunlight and chlorophyll in green plants", plan)
     assert fresh.hits[0].passage_id == expected[0] and packed_codes_match(coll)
 
@@ -206,7 +216,7 @@ def test_training_codes_every_row_so_tombstoned_segments_are_read_back_not_recod
         train_now(store)
     v = store.centroids.version
     meta = store.centroids.meta()
-    (name, vectors), = store.segments()
+    ((name, vectors),) = store.segments()
     codes = store.centroids._read_part(v, "codes", name, (vectors.shape[0],), np.int32, meta["n_centroids"])
     assert codes is not None and np.array_equal(codes, assign(vectors, store.centroids._read_centroids(v, 128)))
     assert meta["trained_vectors"] == 39 * 50
@@ -217,7 +227,9 @@ def test_training_holds_a_bounded_working_set_whatever_the_index_size(tmp_path, 
     allocates stays near one chunk and its samples, well below the whole index's codes and residuals (36 bytes
     per vector), which the earlier training held in memory with a row index (8 bytes per vector) beside them."""
     import tracemalloc
+
     import workbench.store.centroid_store as cs
+
     monkeypatch.setattr(cs, "CODE_CHUNK", 1 << 12)
     store = synthetic_store(tmp_path / "ix", 2000, 1000, manifest={cs.MAX_CENTROIDS_KEY: "256"})
     with store.writer():
@@ -227,6 +239,8 @@ def test_training_holds_a_bounded_working_set_whatever_the_index_size(tmp_path, 
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
-    assert store.centroids.meta()["n_centroids"] == 256          # the manifest's cap on 4·√T
+    assert store.centroids.meta()["n_centroids"] == 256  # the manifest's cap on 4·√T
     whole = 2_000_000 * 36
-    assert peak < whole / 2, f"training traced {peak / 2**20:.0f} MiB for an index whose codes take {whole / 2**20:.0f} MiB"
+    assert peak < whole / 2, (
+        f"training traced {peak / 2**20:.0f} MiB for an index whose codes take {whole / 2**20:.0f} MiB"
+    )

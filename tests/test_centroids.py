@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 
 from workbench.core import LateIndex, LateQuery, centroid_search_plan, exhaustive_search_plan, search_with_plan
-from workbench.core.centroids import (assign, build_centroid_index, default_centroid_count, probe_candidates,
-                                     widened_probe)
+from workbench.core.centroids import (
+    assign,
+    build_centroid_index,
+    default_centroid_count,
+    probe_candidates,
+    widened_probe,
+)
 from workbench.core.metrics import overlap_recall
 
 
@@ -30,7 +35,7 @@ def brute_force_scores(ci, index, q, n_probe):
     order = np.argsort(-sims, axis=1, kind="stable")
     out = np.zeros(index.n_passages)
     for r in range(index.n_passages):
-        codes = set(ci.codes[index.starts[r]:index.starts[r] + index.lengths[r]].tolist())
+        codes = set(ci.codes[index.starts[r] : index.starts[r] + index.lengths[r]].tolist())
         for i in range(q.shape[0]):
             probed = [c for c in order[i, :n_probe] if c in codes]
             out[r] += max(sims[i, probed].max() - sims[i, order[i, n_probe]], 0) if probed else 0.0
@@ -48,8 +53,11 @@ def test_codes_lists_and_centroid_interaction_are_consistent(rng):
     chosen = sims[np.arange(len(live)), ci.codes[live]]
     assert (chosen >= sims.max(axis=1) - 1e-5).all()  # nearest centroid (kernel or NumPy, up to fp ties)
     for c in range(64):  # list c holds exactly the passages with a token coded c
-        holders = {r for r in range(index.n_passages)
-                   if (ci.codes[index.starts[r]:index.starts[r] + index.lengths[r]] == c).any()}
+        holders = {
+            r
+            for r in range(index.n_passages)
+            if (ci.codes[index.starts[r] : index.starts[r] + index.lengths[r]] == c).any()
+        }
         assert set(ci.list_of(c).tolist()) == holders
     q = rng.standard_normal((6, 128)).astype(np.float32)
     found = probe_candidates(ci, q, 4, 30, index.passage_ids)
@@ -63,6 +71,7 @@ def test_codes_lists_and_centroid_interaction_are_consistent(rng):
 
 def test_assignment_kernel_matches_numpy(rng):
     from workbench.core.backends.mojo_exact import status
+
     if not status()[0]:
         pytest.fail("the Mojo kernel must be built for this test (./dev.sh setup builds it)")
     x = rng.standard_normal((300, 128)).astype(np.float16)
@@ -75,12 +84,13 @@ def test_assignment_kernel_matches_numpy(rng):
 
 def test_nearest_centroid_kernel_edges(rng):
     from workbench.core.backends.mojo_kernel import nearest_centroids
+
     c = rng.standard_normal((70, 128)).astype(np.float32)
-    c[41] = c[7]                                   # a tie: the first of equal centroids wins
+    c[41] = c[7]  # a tie: the first of equal centroids wins
     x = np.concatenate([c[[7, 69, 0]], rng.standard_normal((1000, 128)).astype(np.float32)])
     codes = nearest_centroids(x, c)
     assert codes[:3].tolist() == [7, 69, 0] and codes.shape == (1003,) and codes.dtype == np.int32
-    sims = x[3:] @ c.T                              # BLAS may order the tied pair either way
+    sims = x[3:] @ c.T  # BLAS may order the tied pair either way
     assert (sims[np.arange(1000), codes[3:]] >= sims.max(axis=1) - 1e-4).all()
     assert not (codes == 41).any()
     assert nearest_centroids(x[:0], c).shape == (0,)
@@ -99,7 +109,7 @@ def test_filter_restricts_candidates_and_widens_probes(rng):
     found = probe_candidates(ci, q, 4, 25, index.passage_ids, eligible)
     assert eligible[found.rows].all() and found.rows.shape == (25,)
     tiny = np.zeros(index.n_passages, bool)
-    tiny[[3, 7]] = True   # fewer eligible than k: all of them, nothing else
+    tiny[[3, 7]] = True  # fewer eligible than k: all of them, nothing else
     assert sorted(probe_candidates(ci, q, 1, 25, index.passage_ids, tiny).rows.tolist()) == [3, 7]
     assert widened_probe(8, 1.0, 64) == 8 and widened_probe(8, 0.1, 1024) == 26
     assert widened_probe(8, 0.01, 1024) == 80 and widened_probe(8, 0.0001, 64) == 64
@@ -114,12 +124,17 @@ def test_centroid_plan_keeps_recall_and_counts_its_work(rng):
         plan = centroid_search_plan(final_k=10, candidate_k=100, n_probe=4, query_vector_budget=0)
         result = search_with_plan(q, index, plan)
         truth = search_with_plan(q, index, exhaustive_search_plan(final_k=10))
-        recalls.append(overlap_recall(index.passage_ids[result.stage1_candidates].tolist(),
-                                      [h.passage_id for h in truth.hits]))
+        recalls.append(
+            overlap_recall(index.passage_ids[result.stage1_candidates].tolist(), [h.passage_id for h in truth.hits])
+        )
         s1, s2 = result.stages
         k = index.centroid_index.n_centroids
         assert (s1.name, s1.query_vectors, s1.document_vectors, s1.pairwise_similarities) == (
-            "stage1:centroid_interaction", 9, k, 9 * k)
+            "stage1:centroid_interaction",
+            9,
+            k,
+            9 * k,
+        )
         assert s1.candidates_out == 100 and 0 < s1.probed <= index.n_passages and s1.lookups >= s1.probed
         assert s1.n_probe == 4
         assert s2.candidates_in == 100
@@ -144,6 +159,7 @@ class FolderCatalog:
 
 def test_filtered_centroid_search_matches_exhaustive_within_the_filter(rng):
     from workbench.core import PassageFilter
+
     index, topics = clustered_index(rng)
     index.catalog = FolderCatalog()
     for folders, probed in ((("3",), False), (("1", "2", "5", "7"), True)):
@@ -157,10 +173,10 @@ def test_filtered_centroid_search_matches_exhaustive_within_the_filter(rng):
             assert result.eligible == 40 * len(folders) and result.where == where
             s1 = result.stages[0]
             assert s1.candidates_in == 40 * len(folders)
-            if probed:   # 160 eligible > 4·candidate_k: probed, with n_probe widened by √(400/160)
+            if probed:  # 160 eligible > 4·candidate_k: probed, with n_probe widened by √(400/160)
                 assert s1.n_probe == 7 and s1.candidates_out == 10 and s1.lookups > 0
                 assert s1.name == "stage1:centroid_interaction"
-            else:        # 40 eligible ≤ 4·candidate_k: all go to the exact stage, nothing probed
+            else:  # 40 eligible ≤ 4·candidate_k: all go to the exact stage, nothing probed
                 assert s1.candidates_out == 40 and s1.lookups == 0 and s1.name == "stage1:filter_all_eligible"
                 assert [h.passage_id for h in result.hits] == [h.passage_id for h in truth.hits]
     # Many probes for few eligible passages: exact on all of them is estimated cheaper, and chosen.

@@ -9,8 +9,8 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest import make_pdf
+
 from workbench.collection import Collection, EncoderMismatch
 from workbench.core import document_proxy_search_plan, exhaustive_search_plan
 from workbench.store import IndexFormatError
@@ -27,8 +27,11 @@ def test_the_right_page_wins(tmp_path, new_collection):
     coll = new_collection()
     report = coll.ingest([make_pdf(tmp_path / "science.pdf", PAGES)])
     assert report.ok and len(report.indexed) == 1
-    for query, page in [("how do plants make oxygen from sunlight", 2), ("lava and ash from magma", 1),
-                        ("football attacker behind the defender", 3)]:
+    for query, page in [
+        ("how do plants make oxygen from sunlight", 2),
+        ("lava and ash from magma", 1),
+        ("football attacker behind the defender", 3),
+    ]:
         for plan in (exhaustive_search_plan(final_k=3), document_proxy_search_plan(final_k=1, candidate_k=3)):
             top = coll.search(query, plan).hits[0]
             assert (top.page, top.path) == (page, str(tmp_path / "science.pdf")), (query, plan.kind)
@@ -67,7 +70,7 @@ def test_unchanged_skipped_changed_replaced_removed(tmp_path, new_collection):
     assert coll.search("football offside", exhaustive_search_plan()).hits[0].page == 1
     assert coll.remove([doc]) == {str(doc): len(new_ids)}
     assert coll.late_index().n_passages == 0
-    counts = coll.store.catalog.counts()      # segments of nothing but tombstones are merged away
+    counts = coll.store.catalog.counts()  # segments of nothing but tombstones are merged away
     assert counts["segments"] == 0 and counts["tombstones"] == 0
 
 
@@ -122,8 +125,11 @@ def test_killed_ingest_keeps_only_whole_documents(tmp_path):
     for i in range(24):
         (docs / f"doc{i:02d}.txt").write_text(f"Document {i}. " + words)
     index = tmp_path / "killed.kayak"
-    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli", "ingest", str(docs), "--index", str(index),
-                             "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench.cli", "ingest", str(docs), "--index", str(index), "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 240
     committed = 0
     while time.time() < deadline and proc.poll() is None:
@@ -167,6 +173,7 @@ def test_any_pylate_checkpoint_folder_can_be_the_encoder(tmp_path, encoder):
 
 def test_lexical_stage_uses_fts5_safely(tmp_path, new_collection):
     from workbench.core import hybrid_search_plan
+
     coll = new_collection()
     coll.ingest([make_pdf(tmp_path / "s.pdf", PAGES)])
     ids, scores = coll.store.catalog.lexical_search('football "offside OR (rule* NEAR', 5)
@@ -174,6 +181,10 @@ def test_lexical_stage_uses_fts5_safely(tmp_path, new_collection):
     assert coll.store.catalog.describe(ids.tolist())[0].page == 3
     assert coll.store.catalog.lexical_search("erupting volcano", 5)[0].size == 1  # Porter stemming
     result = coll.search("offside rule", hybrid_search_plan(final_k=1, candidate_k=1, lexical_k=2))
-    assert [s.name for s in result.stages] == ["stage1:document_proxy", "stage1:lexical_bm25",
-                                              "stage2:exact_maxsim", "fusion:rrf(w=0.3)"]
+    assert [s.name for s in result.stages] == [
+        "stage1:document_proxy",
+        "stage1:lexical_bm25",
+        "stage2:exact_maxsim",
+        "fusion:rrf(w=0.3)",
+    ]
     assert result.hits[0].page == 3 and result.hits[0].parts.lexical_rank == 1

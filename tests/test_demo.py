@@ -11,10 +11,19 @@ import pymupdf
 import pytest
 
 from workbench.demo import pdfs as demo
-from workbench.demo.pdfs import (ASSETS, DEMO_MODULES, STAMP, build_demo_pdfs, build_stdlib_pdfs, describe_demo,
-                            doc_blocks, select_sections, stdlib_pdf_name)
-from workbench.ingest.pdf import TEXT_FLAGS
+from workbench.demo.pdfs import (
+    ASSETS,
+    DEMO_MODULES,
+    STAMP,
+    build_demo_pdfs,
+    build_stdlib_pdfs,
+    describe_demo,
+    doc_blocks,
+    select_sections,
+    stdlib_pdf_name,
+)
 from workbench.demo.stdlib_text import MODULE, doc_sections, summary_line
+from workbench.ingest.pdf import TEXT_FLAGS
 
 GUIDE = sorted(p.stem + ".pdf" for p in ASSETS.glob("*.md"))
 
@@ -39,13 +48,13 @@ def rendered(tmp_path_factory):
 def test_collection_is_the_guide_and_30_to_60_modules(rendered):
     target, pdfs = rendered
     names = [p.name for p in pdfs]
-    assert names[:len(GUIDE)] == GUIDE                      # the guide keeps its names, and comes first
-    stdlib = names[len(GUIDE):]
+    assert names[: len(GUIDE)] == GUIDE  # the guide keeps its names, and comes first
+    stdlib = names[len(GUIDE) :]
     assert 30 <= len(stdlib) <= 60
     assert stdlib == [stdlib_pdf_name(m) for m in DEMO_MODULES]
     assert "stdlib-pathlib.pdf" in stdlib and "stdlib-argparse.pdf" in stdlib
     assert all(p.parent == target and p.exists() for p in pdfs)
-    assert not list(target.glob("*.tmp"))                   # written atomically: no temporaries left
+    assert not list(target.glob("*.tmp"))  # written atomically: no temporaries left
 
 
 def test_every_pdf_opens_and_has_text(rendered):
@@ -61,7 +70,7 @@ def test_title_summary_and_qualified_headings(rendered):
     for module in ("pathlib", "subprocess", "argparse", "json"):
         text = pdf_text(target / stdlib_pdf_name(module))
         lines = [line.strip() for line in text.splitlines() if line.strip()]
-        assert lines[0] == module                           # the title is the module name
+        assert lines[0] == module  # the title is the module name
         sections = doc_sections(module)
         assert squeezed(summary_line(sections)[:40]) in squeezed(text)
         kept = [s.name for s, _ in select_sections(sections) if s.kind != MODULE]
@@ -88,13 +97,13 @@ def test_describe_names_both_parts(rendered):
 
 
 # -- layout of one docstring, on a module made up here (independent of the Python version) ------------
-FAKE_DOC = '''Tags like <b>bold</b> & "quotes" stay text.
+FAKE_DOC = """Tags like <b>bold</b> & "quotes" stay text.
 
 Use it like this:
 
 >>> compare(1 < 2, "a & b")
 True
-'''
+"""
 
 
 @pytest.fixture
@@ -126,7 +135,7 @@ def test_html_characters_come_out_as_text(fake_module, tmp_path):
     [pdf] = build_stdlib_pdfs(tmp_path, ("kayak_fake_mod",))
     text = pdf_text(pdf)
     assert 'Tags like <b>bold</b> & "quotes" stay text.' in " ".join(text.split())
-    assert '>>> compare(1 < 2, "a & b")' in text            # a doctest line, kept whole
+    assert '>>> compare(1 < 2, "a & b")' in text  # a doctest line, kept whole
     assert "Return whether <a> & <b> agree." in text
     assert "widgets < gadgets" in text and "Spin it & stop." in text
     assert "&lt;" not in text and "&amp;" not in text
@@ -145,23 +154,23 @@ def test_doc_blocks_keep_code_and_structured_lines():
 
 
 def test_budget_keeps_every_summary_before_details():
-    sections = doc_sections("os")                           # hundreds of names: the budget decides
+    sections = doc_sections("os")  # hundreds of names: the budget decides
     kept = select_sections(sections, budget=400)
     assert sum(len(t.split()) for _, blocks in kept for _, t in blocks) <= 400
     assert kept[0][0].kind == MODULE
     summaries_only = [s for s, blocks in kept if s.kind != MODULE and len(blocks) == 1]
-    assert summaries_only                                   # some names got only their first paragraph
+    assert summaries_only  # some names got only their first paragraph
 
 
 def test_module_list_or_python_change_renders_again(fake_module, tmp_path, monkeypatch):
     first = build_stdlib_pdfs(tmp_path, ("kayak_fake_mod", "glob"))
     assert [p.name for p in first] == ["stdlib-kayak_fake_mod.pdf", "stdlib-glob.pdf"]
-    again = build_stdlib_pdfs(tmp_path, ("kayak_fake_mod",))   # the list changed: stale PDFs go
+    again = build_stdlib_pdfs(tmp_path, ("kayak_fake_mod",))  # the list changed: stale PDFs go
     assert [p.name for p in again] == ["stdlib-kayak_fake_mod.pdf"] and not (tmp_path / "stdlib-glob.pdf").exists()
     calls = []
     monkeypatch.setattr(demo, "render_html", lambda body, out, css=None: calls.append(out))
     build_stdlib_pdfs(tmp_path, ("kayak_fake_mod",))
-    assert calls == []                                      # fresh: nothing rendered
+    assert calls == []  # fresh: nothing rendered
     monkeypatch.setattr(sys, "version", sys.version + " (another build)")
     build_stdlib_pdfs(tmp_path, ("kayak_fake_mod",))
     assert calls == [tmp_path / "stdlib-kayak_fake_mod.pdf"]

@@ -14,11 +14,22 @@ from workbench.core import exhaustive_search_plan, hybrid_search_plan  # noqa: E
 from workbench.gui.eval_view import EvalView, find_beir_files  # noqa: E402
 from workbench.measure.evaluation import QUALITY, iter_compare  # noqa: E402
 
-DOCS = {"g": "glaciers carve valleys in the rock as the ice grinds", "b": "bread dough rises with yeast overnight",
-        "v": "volcanoes erupt lava and ash from magma", "s": "the sun is a star of hydrogen and helium",
-        "t": "tides follow the moon's pull on the oceans", "c": "coffee beans are roasted before grinding"}
-QUERIES = {"1": "yeast in bread", "2": "ice carving valleys", "3": "lava from volcanoes", "4": "what pulls the tides",
-           "5": "roasting coffee", "6": None}
+DOCS = {
+    "g": "glaciers carve valleys in the rock as the ice grinds",
+    "b": "bread dough rises with yeast overnight",
+    "v": "volcanoes erupt lava and ash from magma",
+    "s": "the sun is a star of hydrogen and helium",
+    "t": "tides follow the moon's pull on the oceans",
+    "c": "coffee beans are roasted before grinding",
+}
+QUERIES = {
+    "1": "yeast in bread",
+    "2": "ice carving valleys",
+    "3": "lava from volcanoes",
+    "4": "what pulls the tides",
+    "5": "roasting coffee",
+    "6": None,
+}
 
 
 @pytest.fixture
@@ -29,12 +40,14 @@ def beir(tmp_path):
 def write_beir(folder):
     """A six-document BEIR set (corpus, queries with one null text, qrels/test.tsv) in ``folder``."""
     (folder / "qrels").mkdir(parents=True)
-    (folder / "corpus.jsonl").write_text("".join(json.dumps({"_id": k, "title": "", "text": v}) + "\n"
-                                                 for k, v in DOCS.items()))
+    (folder / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": k, "title": "", "text": v}) + "\n" for k, v in DOCS.items())
+    )
     (folder / "queries.jsonl").write_text("".join(json.dumps({"_id": k, "text": v}) + "\n" for k, v in QUERIES.items()))
     judged = {"1": "b", "2": "g", "3": "v", "4": "t", "5": "c", "6": "s"}
-    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n"
-                                               + "".join(f"{q}\t{d}\t1\n" for q, d in judged.items()))
+    (folder / "qrels" / "test.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n" + "".join(f"{q}\t{d}\t1\n" for q, d in judged.items())
+    )
     return folder
 
 
@@ -62,7 +75,7 @@ def test_the_tab_shows_what_iter_compare_computed(qtbot, beir, tmp_path, new_col
     a_plan, b_plan = view.plans(plan_a)
     assert a_plan is plan_a and b_plan.fusion == "none" and b_plan.candidate_k == 3
     view.baseline.setCurrentText("A without stage 3")
-    assert view.plans(plan_a)[1] is None            # A has no stage 3: nothing to compare with
+    assert view.plans(plan_a)[1] is None  # A has no stage 3: nothing to compare with
     view.baseline.setCurrentText("exhaustive MaxSim")
     a_plan, b_plan = view.plans(plan_a)
     assert b_plan == exhaustive_search_plan(3, plan_a.query_vector_budget, plan_a.document_vector_budget)
@@ -82,15 +95,17 @@ def test_the_tab_shows_what_iter_compare_computed(qtbot, beir, tmp_path, new_col
     assert view.progress.isVisible() is False or view.progress.value() == steps[3][1]
     view.show_runs(a, b, diff)
     assert view.run_button.isEnabled() and not view.progress.isVisible()
-    table = {view.table.item(r, 0).text(): [view.table.item(r, c).text() for c in range(1, 4)]
-             for r in range(len(QUALITY))}
+    table = {
+        view.table.item(r, 0).text(): [view.table.item(r, c).text() for c in range(1, 4)] for r in range(len(QUALITY))
+    }
     d = diff["ndcg@10"]
     assert table["ndcg@10"][0] == f"{a['ndcg@10']:.3f}\n[{a['ci95']['ndcg@10'][0]:.3f}, {a['ci95']['ndcg@10'][1]:.3f}]"
-    assert table["ndcg@10"][2] == (f"{d['mean']:+.3f}\n[{d['low']:+.3f}, {d['high']:+.3f}]\n"
-                                   f"{d['wins']} / {d['losses']} / {d['ties']}")
+    assert table["ndcg@10"][2] == (
+        f"{d['mean']:+.3f}\n[{d['low']:+.3f}, {d['high']:+.3f}]\n{d['wins']} / {d['losses']} / {d['ties']}"
+    )
     per = sorted((a["per_query"][q]["ndcg@10"] - b["per_query"][q]["ndcg@10"] for q in a["per_query"]), reverse=True)
     assert view.plotted_differences() == pytest.approx(per)
     assert "5 queries" in view.summary.text() and "1 skipped" in view.summary.text()
     assert "B: exhaustive" in view.summary.text()
-    view.show_runs(a, None, None)                 # A alone: no B column, no plot
+    view.show_runs(a, None, None)  # A alone: no B column, no plot
     assert view.plotted_differences() == [] and view.table.item(0, 2) is None

@@ -8,12 +8,17 @@ import time
 import numpy as np
 import pytest
 
-from workbench.core import (PassageFilter, centroid_search_plan, document_proxy_search_plan,
-                            exhaustive_search_plan, hybrid_search_plan)
+from workbench.core import (
+    PassageFilter,
+    centroid_search_plan,
+    document_proxy_search_plan,
+    exhaustive_search_plan,
+    hybrid_search_plan,
+)
 from workbench.store import Catalog, NewDocument, NewPassage
 
 DAY = 86400.0
-T0 = 1_700_000_000.0   # the oldest file's modification time; each file below is one day newer
+T0 = 1_700_000_000.0  # the oldest file's modification time; each file below is one day newer
 
 # (path, text of its one passage). Folder names hold SQL LIKE wildcards and quotes on purpose.
 FILES = [
@@ -23,14 +28,15 @@ FILES = [
     ("/a/b%/v.Pdf", "delta glaciers"),
     ("/a/b_/u.txt", "epsilon glaciers"),
     ("/q'x\"; DROP TABLE passages; --/w.txt", "zeta glaciers"),
-    ("/a/bpdf", "eta glaciers"),   # no extension: the name merely ends in "pdf"
+    ("/a/bpdf", "eta glaciers"),  # no extension: the name merely ends in "pdf"
 ]
 
 
 def _ingest(catalog: Catalog, path: str, text: str, mtime: float) -> None:
     passage = NewPassage(None, 0, text, text.split(), [], 0)
-    catalog.commit_batch(f"seg-{time.monotonic_ns()}.npy", 2,
-                         [NewDocument(path, os.fsencode(path), "h" + text, 1, mtime, 0, [passage])])
+    catalog.commit_batch(
+        f"seg-{time.monotonic_ns()}.npy", 2, [NewDocument(path, os.fsencode(path), "h" + text, 1, mtime, 0, [passage])]
+    )
 
 
 @pytest.fixture
@@ -42,7 +48,7 @@ def catalog(tmp_path) -> Catalog:
         _ingest(cat, path, text, T0 + i * DAY)
     _ingest(cat, "/a/b/gone.pdf", "removed glaciers", T0)
     cat.remove_document(os.fsencode("/a/b/gone.pdf"))
-    _ingest(cat, "/a/b/x.pdf", "alpha glaciers again", T0)   # replaces x.pdf's first passage
+    _ingest(cat, "/a/b/x.pdf", "alpha glaciers again", T0)  # replaces x.pdf's first passage
     cat.record_failure("/a/b/bad.pdf", os.fsencode("/a/b/bad.pdf"), None, None, T0, "not a readable PDF")
     return cat
 
@@ -59,15 +65,15 @@ def _where(catalog: Catalog, **fields) -> list[str]:
 
 def test_folder_is_a_path_prefix_not_a_string_prefix(catalog):
     assert _where(catalog, folders=("/a/b",)) == ["/a/b/sub/z.MD", "/a/b/x.pdf"]
-    assert _where(catalog, folders=("/a/b/",)) == ["/a/b/sub/z.MD", "/a/b/x.pdf"]   # trailing slash
+    assert _where(catalog, folders=("/a/b/",)) == ["/a/b/sub/z.MD", "/a/b/x.pdf"]  # trailing slash
     assert _where(catalog, folders=("/a/bc", "/a/b/sub")) == ["/a/b/sub/z.MD", "/a/bc/y.pdf"]
     assert len(_where(catalog, folders=("/",))) == len(FILES)
-    assert _where(catalog, folders=("/a/b/x.pdf",)) == []   # a file is not a folder
+    assert _where(catalog, folders=("/a/b/x.pdf",)) == []  # a file is not a folder
 
 
 def test_hostile_folder_names_are_literal(catalog):
-    assert _where(catalog, folders=("/a/b%",)) == ["/a/b%/v.Pdf"]     # % is no LIKE wildcard
-    assert _where(catalog, folders=("/a/b_",)) == ["/a/b_/u.txt"]     # nor is _
+    assert _where(catalog, folders=("/a/b%",)) == ["/a/b%/v.Pdf"]  # % is no LIKE wildcard
+    assert _where(catalog, folders=("/a/b_",)) == ["/a/b_/u.txt"]  # nor is _
     assert _where(catalog, folders=("/a/%",)) == []
     hostile = "/q'x\"; DROP TABLE passages; --"
     assert _where(catalog, folders=(hostile,)) == [hostile + "/w.txt"]
@@ -77,8 +83,11 @@ def test_hostile_folder_names_are_literal(catalog):
 def test_type_is_the_extension_case_insensitively(catalog):
     assert _where(catalog, file_types=("pdf",)) == ["/a/b%/v.Pdf", "/a/b/x.pdf", "/a/bc/y.pdf"]
     assert _where(catalog, file_types=(".PDF",)) == ["/a/b%/v.Pdf", "/a/b/x.pdf", "/a/bc/y.pdf"]
-    assert _where(catalog, file_types=("md", "TXT")) == ["/a/b/sub/z.MD", "/a/b_/u.txt",
-                                                         "/q'x\"; DROP TABLE passages; --/w.txt"]
+    assert _where(catalog, file_types=("md", "TXT")) == [
+        "/a/b/sub/z.MD",
+        "/a/b_/u.txt",
+        "/q'x\"; DROP TABLE passages; --/w.txt",
+    ]
     assert _where(catalog, file_types=("%",)) == []
 
 
@@ -92,11 +101,12 @@ def test_modified_range_from_inclusive_to_exclusive(catalog):
 
 def test_documents_and_and_of_fields(catalog):
     docs = {d.path: d.id for d in catalog.documents()}
-    assert _where(catalog, document_ids=(docs["/a/bc/y.pdf"], docs["/a/b_/u.txt"])) == ["/a/b_/u.txt",
-                                                                                        "/a/bc/y.pdf"]
-    assert _where(catalog, document_ids=(docs["/a/b/bad.pdf"], 10_000)) == []   # failed or unknown: nothing
-    assert _where(catalog, folders=("/a",), file_types=("pdf",), modified_from=T0 + DAY) == ["/a/b%/v.Pdf",
-                                                                                            "/a/bc/y.pdf"]
+    assert _where(catalog, document_ids=(docs["/a/bc/y.pdf"], docs["/a/b_/u.txt"])) == ["/a/b_/u.txt", "/a/bc/y.pdf"]
+    assert _where(catalog, document_ids=(docs["/a/b/bad.pdf"], 10_000)) == []  # failed or unknown: nothing
+    assert _where(catalog, folders=("/a",), file_types=("pdf",), modified_from=T0 + DAY) == [
+        "/a/b%/v.Pdf",
+        "/a/bc/y.pdf",
+    ]
 
 
 def test_removed_and_replaced_passages_are_excluded(catalog):
@@ -112,16 +122,18 @@ def test_lexical_search_competes_only_within_the_filter(catalog):
     assert _paths(catalog, ids) == ["/a/b_/u.txt", "/q'x\"; DROP TABLE passages; --/w.txt"]
     assert ids.dtype == np.int64 and np.all(scores > 0)
     ids, _ = catalog.lexical_search("alpha glaciers", 1, PassageFilter(folders=("/a/bc",)))
-    assert _paths(catalog, ids) == ["/a/bc/y.pdf"]   # the better "alpha" match lies outside the folder
+    assert _paths(catalog, ids) == ["/a/bc/y.pdf"]  # the better "alpha" match lies outside the folder
     assert catalog.lexical_search("glaciers", 5, PassageFilter(folders=("/nowhere",)))[0].size == 0
-    assert catalog.lexical_search("glaciers", 100, PassageFilter())[0].size == len(FILES)   # empty filter
+    assert catalog.lexical_search("glaciers", 100, PassageFilter())[0].size == len(FILES)  # empty filter
 
 
 # -- through the Collection, with the real encoder ---------------------------------------------------
-TOPICS = ["Glaciers carve U-shaped valleys as the ice grinds the rock beneath it.",
-          "Sourdough bread rises because wild yeast and lactic bacteria ferment the dough.",
-          "Volcanoes erupt when magma rises through the crust and vents as lava and ash.",
-          "The offside rule in football forbids an attacker from being behind the last defender."]
+TOPICS = [
+    "Glaciers carve U-shaped valleys as the ice grinds the rock beneath it.",
+    "Sourdough bread rises because wild yeast and lactic bacteria ferment the dough.",
+    "Volcanoes erupt when magma rises through the crust and vents as lava and ash.",
+    "The offside rule in football forbids an attacker from being behind the last defender.",
+]
 
 
 @pytest.fixture
@@ -138,10 +150,12 @@ def filtered_collection(tmp_path, new_collection):
     return coll
 
 
-PLANS = [exhaustive_search_plan(final_k=20),
-         document_proxy_search_plan(final_k=5, candidate_k=5),
-         hybrid_search_plan(final_k=3, candidate_k=3, lexical_k=3),
-         centroid_search_plan(final_k=5, candidate_k=5, n_probe=4)]
+PLANS = [
+    exhaustive_search_plan(final_k=20),
+    document_proxy_search_plan(final_k=5, candidate_k=5),
+    hybrid_search_plan(final_k=3, candidate_k=3, lexical_k=3),
+    centroid_search_plan(final_k=5, candidate_k=5, n_probe=4),
+]
 
 
 @pytest.mark.parametrize("plan", PLANS, ids=lambda p: p.kind)

@@ -32,9 +32,11 @@ from workbench.gui.status_line import StatusLine  # noqa: E402
 from workbench.gui.window_layout import WindowLayout  # noqa: E402
 from workbench.gui.workers import JobRunner  # noqa: E402
 
-PAGES = ["Volcanoes erupt when magma rises through the crust and vents as lava, ash and volcanic gas.",
-         "Photosynthesis lets green plants turn sunlight, water and carbon dioxide into glucose and oxygen.",
-         "The offside rule in football forbids an attacker from being behind the last defender."]
+PAGES = [
+    "Volcanoes erupt when magma rises through the crust and vents as lava, ash and volcanic gas.",
+    "Photosynthesis lets green plants turn sunlight, water and carbon dioxide into glucose and oxygen.",
+    "The offside rule in football forbids an attacker from being behind the last defender.",
+]
 
 
 def widget(qtbot, w):
@@ -67,14 +69,22 @@ def science(new_collection, tmp_path) -> Collection:
 @pytest.fixture
 def searcher(qtbot, runner, status):
     bar, filters = widget(qtbot, SearchBar()), widget(qtbot, FilterBar())
-    return SearchController(runner, status, bar, filters, lambda: filters.where([]), widget(qtbot, HitsView()),
-                            widget(qtbot, HitDetail()), widget(qtbot, StagePanel()))
+    return SearchController(
+        runner,
+        status,
+        bar,
+        filters,
+        lambda: filters.where([]),
+        widget(qtbot, HitsView()),
+        widget(qtbot, HitDetail()),
+        widget(qtbot, StagePanel()),
+    )
 
 
 def test_the_search_controller_delivers_a_ranked_result_with_its_stages(qtbot, searcher, science, status):
     searcher.set_collection(science)
     bar = searcher.search_bar
-    bar.kind.setCurrentIndex(bar.kind.findData("document_proxy"))     # staged: stage 1 and its recall
+    bar.kind.setCurrentIndex(bar.kind.findData("document_proxy"))  # staged: stage 1 and its recall
     bar.query.setText("how do plants make oxygen from sunlight")
     delivered = []
     searcher.finished.connect(delivered.append)
@@ -89,7 +99,7 @@ def test_the_search_controller_delivers_a_ranked_result_with_its_stages(qtbot, s
     assert searcher.stages.plotted_ms() == pytest.approx([s.ms for s in run.result.stages])
     assert run.stage1_recall is not None and 0 <= run.stage1_recall <= 1
     assert searcher.hits.hits_model.rowCount() == len(hits)
-    assert len(searcher.detail.page.box_items) == len(hits[0].info.boxes) > 0     # the first hit's page
+    assert len(searcher.detail.page.box_items) == len(hits[0].info.boxes) > 0  # the first hit's page
     assert status.text().startswith(f"{len(hits)} hits for “how do plants make oxygen from sunlight”")
 
 
@@ -135,14 +145,17 @@ def test_the_ingest_controller_ingests_files_and_reports_each(qtbot, ingester, n
     assert not ingester.running and not ingester.panel.progress.isVisible()
     assert any(line.startswith("indexed note.txt (1 passages)") for line in lines)
     assert any(line.startswith("failed: broken.pdf: not a readable PDF") for line in lines)
-    assert {d.path: d.status for d in coll.documents()} == {str(tmp_path / "note.txt"): "indexed",
-                                                             str(tmp_path / "broken.pdf"): "failed"}
+    assert {d.path: d.status for d in coll.documents()} == {
+        str(tmp_path / "note.txt"): "indexed",
+        str(tmp_path / "broken.pdf"): "failed",
+    }
 
 
-def test_paths_wait_for_the_index_and_nothing_starts_while_another_opens(qtbot, ingester, new_collection,
-                                                                         tmp_path, status):
+def test_paths_wait_for_the_index_and_nothing_starts_while_another_opens(
+    qtbot, ingester, new_collection, tmp_path, status
+):
     (tmp_path / "note.txt").write_text(PAGES[2])
-    ingester.ingest([str(tmp_path / "note.txt")])           # no index yet: the path waits
+    ingester.ingest([str(tmp_path / "note.txt")])  # no index yet: the path waits
     assert ingester.pending == [str(tmp_path / "note.txt")] and not ingester.running
     coll = new_collection()
     ingester.set_collection(coll)
@@ -152,7 +165,7 @@ def test_paths_wait_for_the_index_and_nothing_starts_while_another_opens(qtbot, 
     assert coll.documents() == []
     ingester.set_index_opening(False)
     with qtbot.waitSignal(ingester.finished, timeout=120000):
-        ingester.start_following()                           # the index is open: the waiting path goes in
+        ingester.start_following()  # the index is open: the waiting path goes in
     assert ingester.pending == [] and [d.path for d in coll.documents()] == [str(tmp_path / "note.txt")]
 
 
@@ -161,14 +174,22 @@ def test_paths_wait_for_the_index_and_nothing_starts_while_another_opens(qtbot, 
 def switcher(qtbot, runner, status, tmp_path, encoder):
     stops: list[str] = []
     parent = widget(qtbot, QWidget())
-    controller = IndexController(runner, status, widget(qtbot, CollectionPanel()), parent, tmp_path / "first.kayak",
-                                 lambda: stops.append("stopped"), encoder)
+    controller = IndexController(
+        runner,
+        status,
+        widget(qtbot, CollectionPanel()),
+        parent,
+        tmp_path / "first.kayak",
+        lambda: stops.append("stopped"),
+        encoder,
+    )
     controller.stops = stops
     return controller
 
 
-def test_the_index_controller_refuses_a_folder_that_is_no_index_in_the_stores_words(qtbot, switcher, status,
-                                                                                      tmp_path, monkeypatch):
+def test_the_index_controller_refuses_a_folder_that_is_no_index_in_the_stores_words(
+    qtbot, switcher, status, tmp_path, monkeypatch
+):
     warned = []
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: warned.append((title, text)))
     (tmp_path / "docs").mkdir()
@@ -192,10 +213,10 @@ def test_the_index_controller_opens_then_switches_to_a_new_index(qtbot, switcher
     with qtbot.waitSignal(switcher.switch_finished, timeout=60000) as finished:
         switcher.switch_index(tmp_path / "second.kayak", "default", create=True)
     assert finished.args == [True] and opening == [True, False] and not switcher.busy
-    coll, = shown
-    assert switcher.stops == ["stopped", "stopped"]       # before the switch, and for searches started meanwhile
+    (coll,) = shown
+    assert switcher.stops == ["stopped", "stopped"]  # before the switch, and for searches started meanwhile
     assert switcher.path == tmp_path / "second.kayak" and coll.store.manifest["model"] == "default"
-    assert coll.encoder is encoder                        # the same model: the loaded encoder is reused
+    assert coll.encoder is encoder  # the same model: the loaded encoder is reused
     assert switcher.panel.current.text().startswith(f"opened {tmp_path / 'second.kayak'} (encoder ")
 
 
@@ -207,16 +228,16 @@ def test_the_compare_controller_ranks_a_result_on_every_backend_and_on_qdrant(qt
     result = science.search("lava and ash", exhaustive_search_plan())
     comparer.set_result(result)
     with qtbot.assertNotEmitted(comparer.finished):
-        comparer.refresh()                                 # the tab is hidden: nothing runs
+        comparer.refresh()  # the tab is hidden: nothing runs
     assert not runner.busy()
     with qtbot.waitSignal(comparer.finished, timeout=60000):
-        comparer.set_active(True)                          # the tab is shown
+        comparer.set_active(True)  # the tab is shown
     assert compare.mismatches == 0 and compare.table.rowCount() == len(result.hits)
     assert "rankings identical" in compare.summary.text() and "Mojo: max |Δscore|" in compare.summary.text()
 
-    compare.qdrant_target.setText(str(tmp_path / "qdrant"))      # Qdrant's local mode
+    compare.qdrant_target.setText(str(tmp_path / "qdrant"))  # Qdrant's local mode
     compare.qdrant_collection.setText("controller")
-    compare.sync.click()                                   # exports the index, then compares again
+    compare.sync.click()  # exports the index, then compares again
     qtbot.waitUntil(lambda: "Qdrant: max |Δscore|" in compare.summary.text() and not runner.busy(), timeout=60000)
     assert "created 'controller': 3 sent, 0 removed, 3 points" in compare.qdrant_status.text()
     assert compare.mismatches == 0
@@ -224,9 +245,11 @@ def test_the_compare_controller_ranks_a_result_on_every_backend_and_on_qdrant(qt
 
 
 # -- evaluate -------------------------------------------------------------------------------------------
-def test_the_eval_controller_evaluates_the_search_bars_plan_against_a_baseline(qtbot, runner, status,
-                                                                                new_collection, tmp_path):
+def test_the_eval_controller_evaluates_the_search_bars_plan_against_a_baseline(
+    qtbot, runner, status, new_collection, tmp_path
+):
     from test_eval_view import write_beir
+
     beir = write_beir(tmp_path / "beir")
     coll = new_collection()
     assert coll.ingest([beir / "corpus.jsonl"]).ok
@@ -237,6 +260,7 @@ def test_the_eval_controller_evaluates_the_search_bars_plan_against_a_baseline(q
         if isinstance(scope["where"], Exception):
             raise scope["where"]
         return scope["where"]
+
     evaluator = EvalController(runner, status, view, bar, where)
     evaluator.set_collection(coll)
     assert view.load_set(beir)
@@ -256,7 +280,7 @@ def test_the_eval_controller_evaluates_the_search_bars_plan_against_a_baseline(q
     scope["where"] = None
     with qtbot.waitSignal(evaluator.finished, timeout=60000):
         view.run_button.click()
-        evaluator.cancel()                      # stops between two queries
+        evaluator.cancel()  # stops between two queries
     assert status.text() == "evaluation cancelled" and view.run_button.isEnabled()
 
 
@@ -266,7 +290,7 @@ def test_the_layout_alone_keeps_its_settings_and_enables_what_the_index_allows(q
     layout = widget(qtbot, WindowLayout(settings))
     assert [layout.tabs.tabText(i) for i in range(3)] == ["Selected hit", "Compare backends", "Evaluate"]
     assert not layout.search_bar.isEnabled() and not layout.collection_panel.add_files.isEnabled()
-    layout.set_enabled(True, writable=False)                # a read-only index: search, never add
+    layout.set_enabled(True, writable=False)  # a read-only index: search, never add
     assert layout.search_bar.isEnabled() and not layout.collection_panel.add_files.isEnabled()
     layout.set_enabled(True, writable=True)
     assert layout.collection_panel.add_files.isEnabled()

@@ -26,9 +26,10 @@ def make_alignment(nq: int, nd: int, seed: int = 0) -> Alignment:
     return Alignment(q_tokens, d_tokens, sims, best, sims[np.arange(nq), best])
 
 
-STAGES = [StageProfile("stage1:document_proxy", 3042, 100, 1, 3042, 3042, 0.3, "numpy-reference",
-                       setup_ms=12.5),
-          StageProfile("stage2:exact_maxsim", 100, 10, 12, 6400, 76800, 1.1, "mojo-exact-cpu")]
+STAGES = [
+    StageProfile("stage1:document_proxy", 3042, 100, 1, 3042, 3042, 0.3, "numpy-reference", setup_ms=12.5),
+    StageProfile("stage2:exact_maxsim", 100, 10, 12, 6400, 76800, 1.1, "mojo-exact-cpu"),
+]
 
 
 def shown(qtbot, view, width, height):
@@ -127,16 +128,18 @@ def test_stage_panel_plots_the_profile_numbers(panel):
     panel.set_stages(STAGES, stage1_recall=0.9)
     assert panel.plotted_ms() == pytest.approx([0.3, 1.1])
     assert panel.plotted_setup_ms() == pytest.approx([12.5, 0.0])
-    assert panel.plotted_counts() == {"query_vectors": [1, 12], "document_vectors": [3042, 6400],
-                                      "pairwise_similarities": [3042, 76800]}
+    assert panel.plotted_counts() == {
+        "query_vectors": [1, 12],
+        "document_vectors": [3042, 6400],
+        "pairwise_similarities": [3042, 76800],
+    }
     assert panel.printed_values() == ["0.30 ms\n+12.5 setup", "1.10 ms", "1 × 3,042 = 3,042", "12 × 6,400 = 76,800"]
 
 
 def test_stage_panel_table_and_recall(panel):
     panel.set_stages(STAGES, stage1_recall=0.9)
     rows = [[panel.table.item(r, c).text() for c in range(panel.table.columnCount())] for r in range(2)]
-    assert rows[0] == ["stage1:document_proxy", "3,042 → 100", "numpy-reference", "0.30 (+12.5 setup)", "prefix",
-                       "—"]
+    assert rows[0] == ["stage1:document_proxy", "3,042 → 100", "numpy-reference", "0.30 (+12.5 setup)", "prefix", "—"]
     assert rows[1] == ["stage2:exact_maxsim", "100 → 10", "mojo-exact-cpu", "1.10", "prefix", "—"]
     assert "stage-1 recall vs exhaustive: 0.90" in panel.recall_label.text()
     panel.set_stages(STAGES)
@@ -144,8 +147,22 @@ def test_stage_panel_table_and_recall(panel):
 
 
 def test_centroid_stage_shows_probed_and_lookups(panel):
-    panel.set_stages([StageProfile("stage1:centroid_interaction", 3042, 100, 9, 2048, 18432, 3.1, "numpy-reference",
-                                   probed=1400, lookups=9 * 150000)])
+    panel.set_stages(
+        [
+            StageProfile(
+                "stage1:centroid_interaction",
+                3042,
+                100,
+                9,
+                2048,
+                18432,
+                3.1,
+                "numpy-reference",
+                probed=1400,
+                lookups=9 * 150000,
+            )
+        ]
+    )
     assert panel.table.item(0, 5).text() == "1,400 · 1,350,000"
 
 
@@ -159,7 +176,10 @@ def test_stage_panel_clears(panel):
     panel.set_stages(STAGES, 0.9)
     panel.clear()
     assert panel.plotted_ms() == [] and panel.plotted_counts() == {
-        "query_vectors": [], "document_vectors": [], "pairwise_similarities": []}
+        "query_vectors": [],
+        "document_vectors": [],
+        "pairwise_similarities": [],
+    }
     assert panel.table.rowCount() == 0 and panel.recall_label.text() == "" and panel.printed_values() == []
 
 
@@ -167,10 +187,11 @@ def test_boxes_turn_with_the_page_and_hits_show_labels_and_ocr(qtbot):
     from workbench.core import Hit, PassageInfo
     from workbench.gui.hits_view import page_text
     from workbench.gui.page_view import pixel_rect
+
     # /Rotate 90 on a 612×792 page (PyMuPDF's rotation_matrix (0, 1, -1, 0, 792, 0)), zoom 1.5
     to_pixels = (0.0, 1.5, -1.5, 0.0, 1188.0, 0.0)
     r = pixel_rect((210, 383, 298, 433), to_pixels)
-    assert (r.x(), r.y(), r.width(), r.height()) == (538.5, 315.0, 75.0, 132.0)   # width and height swap
+    assert (r.x(), r.y(), r.width(), r.height()) == (538.5, 315.0, 75.0, 132.0)  # width and height swap
     info = PassageInfo(1, 1, "/a.pdf", 3, 0, "t", ("t",), page_label="iii", text_source="ocr")
     assert page_text(Hit(1, 1, 1.0, 0, info)) == "3 (iii) · OCR"
     assert page_text(Hit(1, 1, 1.0, 0, PassageInfo(1, 1, "/a.pdf", 3, 0, "t", ("t",), page_label="3"))) == "3"
@@ -179,9 +200,27 @@ def test_boxes_turn_with_the_page_and_hits_show_labels_and_ocr(qtbot):
 def test_documents_show_their_caveats_and_the_text_kept(qtbot):
     from workbench.gui.collection_panel import DocumentsModel
     from workbench.store import DocumentRow
+
     model = DocumentsModel()
-    model.set_documents([DocumentRow(1, "/x/cjk.pdf", b"/x/cjk.pdf", "h", 1, 0.0, 1, 3, "indexed", None,
-                                     ("66% of its characters cannot be represented by the encoder",), 343, 227)])
+    model.set_documents(
+        [
+            DocumentRow(
+                1,
+                "/x/cjk.pdf",
+                b"/x/cjk.pdf",
+                "h",
+                1,
+                0.0,
+                1,
+                3,
+                "indexed",
+                None,
+                ("66% of its characters cannot be represented by the encoder",),
+                343,
+                227,
+            )
+        ]
+    )
     cells = [model.data(model.index(0, c)) for c in range(5)]
     assert cells[0] == "⚠" and cells[4] == "34%"
     tip = model.data(model.index(0, 0), QtCore.Qt.ToolTipRole)

@@ -19,9 +19,11 @@ from workbench.core import PassageFilter  # noqa: E402
 from workbench.gui.main_window import MainWindow  # noqa: E402
 from workbench.gui.stall_meter import StallMeter  # noqa: E402
 
-PAGES = ["Volcanoes erupt when magma rises through the crust and vents as lava, ash and volcanic gas.",
-         "Photosynthesis lets green plants turn sunlight, water and carbon dioxide into glucose and oxygen.",
-         "The offside rule in football forbids an attacker from being behind the last defender."]
+PAGES = [
+    "Volcanoes erupt when magma rises through the crust and vents as lava, ash and volcanic gas.",
+    "Photosynthesis lets green plants turn sunlight, water and carbon dioxide into glucose and oxygen.",
+    "The offside rule in football forbids an attacker from being behind the last defender.",
+]
 
 
 def ingest(qtbot, win, paths, timeout=120000):
@@ -50,7 +52,7 @@ def test_ingest_search_and_detail_match_the_sdk(qtbot, window, tmp_path):
     shown = [model.data(model.index(r, 1)) for r in range(model.rowCount())]
     assert any(text.startswith("broken.pdf — not a readable PDF") for text in shown)  # the reason is on screen
 
-    bar = window.search_bar        # a staged plan, so that stage 1 and its recall are on screen too
+    bar = window.search_bar  # a staged plan, so that stage 1 and its recall are on screen too
     bar.kind.setCurrentIndex(bar.kind.findData("document_proxy"))
     run = search(qtbot, window, "how do plants make oxygen from sunlight")
     stall_ms = meter.stop()
@@ -82,8 +84,9 @@ def test_compare_view_runs_both_backends(qtbot, window, tmp_path):
     assert compare.table.rowCount() == len(window.result.hits)
     headers = [compare.table.horizontalHeaderItem(c).text() for c in range(compare.table.columnCount())]
     assert headers == ["#", "passage", "NumPy\nscore", "Mojo\nrank", "Mojo\nΔscore", "document"]
-    assert [compare.table.item(r, 3).text() for r in range(compare.table.rowCount())] == \
-        [str(h.rank) for h in window.result.hits]        # Mojo ranks every passage where NumPy does
+    assert [compare.table.item(r, 3).text() for r in range(compare.table.rowCount())] == [
+        str(h.rank) for h in window.result.hits
+    ]  # Mojo ranks every passage where NumPy does
     assert compare.latency.rowCount() == len(window.result.stages) + 1
     assert "rankings identical" in compare.summary.text() and "Mojo: max |Δscore|" in compare.summary.text()
 
@@ -94,10 +97,10 @@ def test_the_compare_tab_syncs_to_qdrant_and_ranks_it_beside_numpy_and_mojo(qtbo
     bar.kind.setCurrentIndex(bar.kind.findData("exhaustive"))
     search(qtbot, window, "lava and ash")
     compare = window.compare
-    compare.qdrant_target.setText(str(tmp_path / "qdrant"))     # Qdrant's local mode: the code path of a server
+    compare.qdrant_target.setText(str(tmp_path / "qdrant"))  # Qdrant's local mode: the code path of a server
     compare.qdrant_collection.setText("gui")
     window.tabs.setCurrentIndex(1)
-    compare.sync.click()              # checks "with Qdrant", exports the index, then compares again
+    compare.sync.click()  # checks "with Qdrant", exports the index, then compares again
     qtbot.waitUntil(lambda: "Qdrant: max |Δscore|" in compare.summary.text() and not window.busy(), timeout=60000)
     assert "created 'gui': 3 sent, 0 removed, 3 points" in compare.qdrant_status.text()
     headers = [compare.table.horizontalHeaderItem(c).text() for c in range(compare.table.columnCount())]
@@ -110,8 +113,10 @@ def test_the_compare_tab_syncs_to_qdrant_and_ranks_it_beside_numpy_and_mojo(qtbo
     bar.kind.setCurrentIndex(bar.kind.findData("hybrid"))
     with qtbot.waitSignal(window.compare_finished, timeout=60000):
         search(qtbot, window, "lava and ash")
-    assert "Qdrant not run: the Qdrant executor runs the plans exhaustive, document_proxy, not 'hybrid'" in \
-        compare.summary.text()
+    assert (
+        "Qdrant not run: the Qdrant executor runs the plans exhaustive, document_proxy, not 'hybrid'"
+        in compare.summary.text()
+    )
     assert compare.table.columnCount() == 6
     window.save_settings()
     assert window.settings.value("qdrant/collection") == "gui"
@@ -124,14 +129,15 @@ def test_a_swap_within_rounding_is_a_tie_and_anything_else_is_flagged():
 
     def result(*hits):
         return NS(hits=[NS(rank=i + 1, passage_id=pid, score=score) for i, (pid, score) in enumerate(hits)])
+
     ref = result((7, 5.0), (8, 4.999999), (9, 3.0))
     swapped = place(ref, result((8, 4.999999), (7, 5.0), (9, 3.0)))
     assert swapped == {7: Placement(2, 0.0, "tie"), 8: Placement(1, 0.0, "tie"), 9: Placement(3, 0.0, "same")}
-    far = place(result((7, 5.0), (8, 4.0)), result((8, 4.0), (7, 5.0)))       # a swap of unequal scores
+    far = place(result((7, 5.0), (8, 4.0)), result((8, 4.0), (7, 5.0)))  # a swap of unequal scores
     assert far[7].verdict == far[8].verdict == "bad"
-    off = place(ref, result((7, 5.01), (8, 4.999999), (9, 3.0)))               # a score beyond rounding
+    off = place(ref, result((7, 5.01), (8, 4.999999), (9, 3.0)))  # a score beyond rounding
     assert off[7] == Placement(1, pytest.approx(0.01), "bad")
-    cut = place(ref, result((7, 5.0), (8, 4.999999), (4, 3.00001)))            # the last place, tied: either one
+    cut = place(ref, result((7, 5.0), (8, 4.999999), (4, 3.00001)))  # the last place, tied: either one
     assert cut[9] == Placement(None, None, "tie") and cut[4] == Placement(3, None, "tie")
     other = place(ref, result((7, 5.0), (8, 4.999999), (4, 2.0)))
     assert other[9].verdict == other[4].verdict == "bad"
@@ -170,11 +176,39 @@ def test_new_search_replaces_a_stale_one_and_settings_persist(qtbot, window, tmp
 def test_screenshot_command_writes_a_png(tmp_path):
     make_pdf(tmp_path / "doc.pdf", PAGES)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KAYAK_CONFIG_DIR=str(tmp_path / "cfg"))
-    subprocess.run([sys.executable, "-m", "workbench.cli", "ingest", str(tmp_path / "doc.pdf"), "--index",
-                    str(tmp_path / "idx"), "--quiet"], check=True, env=env, capture_output=True)
-    out = subprocess.run([sys.executable, "-m", "workbench.cli", "gui", "--index", str(tmp_path / "idx"),
-                          "--query", "magma", "--screenshot", str(tmp_path / "shot.png")],
-                         env=env, capture_output=True, text=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workbench.cli",
+            "ingest",
+            str(tmp_path / "doc.pdf"),
+            "--index",
+            str(tmp_path / "idx"),
+            "--quiet",
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workbench.cli",
+            "gui",
+            "--index",
+            str(tmp_path / "idx"),
+            "--query",
+            "magma",
+            "--screenshot",
+            str(tmp_path / "shot.png"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "shot.png").stat().st_size > 50_000
 
@@ -188,8 +222,12 @@ def test_hybrid_plan_from_the_search_bar(qtbot, window, tmp_path):
     bar.candidate_k.setValue(2)
     bar.lexical_k.setValue(2)
     run = search(qtbot, window, "offside rule football")
-    assert [s.name for s in run.result.stages] == ["stage1:document_proxy", "stage1:lexical_bm25",
-                                                   "stage2:exact_maxsim", "fusion:rrf(w=0.3)"]
+    assert [s.name for s in run.result.stages] == [
+        "stage1:document_proxy",
+        "stage1:lexical_bm25",
+        "stage2:exact_maxsim",
+        "fusion:rrf(w=0.3)",
+    ]
     assert window.stages.plotted_ms() == pytest.approx([s.ms for s in run.result.stages])
     assert run.result.hits[0].page == 3
     parts = run.result.hits[0].parts
@@ -204,9 +242,13 @@ def test_hybrid_plan_from_the_search_bar(qtbot, window, tmp_path):
     assert bar.verify_cost.text().startswith("≈") and bar.plan().verify_k == 3
     run = search(qtbot, window, "offside rule football")
     stage3 = run.result.stages[-1]
-    union = len(run.result.stage1_candidates)       # stage 2 passes on min(verify_k, what stage 1 found)
-    assert (stage3.name, stage3.candidates_in, stage3.pairs, stage3.candidates_out) == ("stage3:cross_encoder",
-                                                                                         union, union, 2)
+    union = len(run.result.stage1_candidates)  # stage 2 passes on min(verify_k, what stage 1 found)
+    assert (stage3.name, stage3.candidates_in, stage3.pairs, stage3.candidates_out) == (
+        "stage3:cross_encoder",
+        union,
+        union,
+        2,
+    )
     hit = run.result.hits[0]
     assert hit.page == 3 and hit.verified is not None and hit.score == hit.verified.score
     assert f"cross-encoder {hit.score:.4f} · stage 2 #{hit.verified.stage2_rank}" in window.detail.passage.toPlainText()
@@ -221,17 +263,16 @@ def test_filter_row_limits_search_and_comparison(qtbot, window, tmp_path):
     pdf = make_pdf(tmp_path / "a.pdf", PAGES)
     ingest(qtbot, window, [pdf, tmp_path / "notes"])
     bar = window.filter_bar
-    assert [bar.folder.itemData(i) for i in range(bar.folder.count())] == [None, str(tmp_path),
-                                                                          str(tmp_path / "notes")]
+    assert [bar.folder.itemData(i) for i in range(bar.folder.count())] == [None, str(tmp_path), str(tmp_path / "notes")]
     bar.types["txt"].setChecked(True)
     run = search(qtbot, window, "lava and ash from magma")
     assert run.result.where == PassageFilter(file_types=("txt",)) and run.result.eligible == 1
     assert [h.path for h in run.result.hits] == [str(note)]
     assert "searched 1 of 4 passages: type txt" in bar.summary.toolTip()
     assert "among 1 of 4 passages" in window.status.text()
-    assert window.stages.table.item(0, 1).text().startswith("1 →")   # stage 1 saw the one eligible passage
+    assert window.stages.table.item(0, 1).text().startswith("1 →")  # stage 1 saw the one eligible passage
     with qtbot.waitSignal(window.compare_finished, timeout=60000):
-        window.tabs.setCurrentIndex(1)   # both backends search within the same filter
+        window.tabs.setCurrentIndex(1)  # both backends search within the same filter
     assert window.compare.table.rowCount() == 1
     window.tabs.setCurrentIndex(0)
 
@@ -250,7 +291,7 @@ def test_filter_row_limits_search_and_comparison(qtbot, window, tmp_path):
 
     bar.reset()
     bar.use_to.setChecked(True)
-    bar.date_to.setDate(QDate(2000, 1, 1))   # every file is newer
+    bar.date_to.setDate(QDate(2000, 1, 1))  # every file is newer
     run = search(qtbot, window, "lava and ash from magma")
     assert run.result.hits == [] and window.hits.hits_model.rowCount() == 0
     assert "no passage matches the filter" in window.status.text()
@@ -260,9 +301,11 @@ def test_filter_row_limits_search_and_comparison(qtbot, window, tmp_path):
 
 
 def test_centroid_plan_with_residual_rerank_from_the_search_bar(qtbot, window, tmp_path):
-    ingest(qtbot, window, [make_pdf(tmp_path / "a.pdf", PAGES)])       # the training runs in the background
-    qtbot.waitUntil(lambda: window.collection_panel.current.text()
-                    == "token centroids trained (the first set for this index)", timeout=30000)
+    ingest(qtbot, window, [make_pdf(tmp_path / "a.pdf", PAGES)])  # the training runs in the background
+    qtbot.waitUntil(
+        lambda: window.collection_panel.current.text() == "token centroids trained (the first set for this index)",
+        timeout=30000,
+    )
     bar = window.search_bar
     assert not bar.residual.isEnabled()
     bar.kind.setCurrentIndex(bar.kind.findData("centroid"))
@@ -282,29 +325,30 @@ def test_a_watched_folder_is_followed_and_caught_up_with_on_the_next_start(qtbot
     docs.mkdir()
     (docs / "volcano.txt").write_text(PAGES[0])
     with qtbot.waitSignal(window.ingest_finished, timeout=60000):
-        window.collection_panel.watch_requested.emit(str(docs), True)      # watching a folder indexes it
+        window.collection_panel.watch_requested.emit(str(docs), True)  # watching a folder indexes it
     panel = window.collection_panel
     assert panel.watch.text() == "Watching 1" and panel.watched == [docs.resolve()]
     assert [Path(d.path).name for d in panel.model.rows] == ["volcano.txt"]
-    with qtbot.waitSignal(window.ingest_finished, timeout=30000):        # a file added while the window is open
+    with qtbot.waitSignal(window.ingest_finished, timeout=30000):  # a file added while the window is open
         (docs / "plants.txt").write_text(PAGES[1])
     assert sorted(Path(d.path).name for d in panel.model.rows) == ["plants.txt", "volcano.txt"]
-    window.close()                                                       # closed: a change nobody sees
+    window.close()  # closed: a change nobody sees
     (docs / "volcano.txt").unlink()
     settings = QSettings(str(tmp_path / "settings2.ini"), QSettings.IniFormat)
     again = MainWindow(window.index_path, settings, encoder=encoder)
     qtbot.addWidget(again)
-    with qtbot.waitSignal(again.ingest_finished, timeout=60000):         # the rescan on open removes it
+    with qtbot.waitSignal(again.ingest_finished, timeout=60000):  # the rescan on open removes it
         again.open_collection()
     assert [Path(d.path).name for d in again.collection_panel.model.rows] == ["plants.txt"]
     unwatch = next(a for a in again.collection_panel.watch.menu().actions() if a.text() == str(docs.resolve()))
-    unwatch.setChecked(False)                                            # the folder's entry in the menu
+    unwatch.setChecked(False)  # the folder's entry in the menu
     assert again.collection_panel.watch.text() == "Watch…" and again.coll.watched_folders() == []
     again.shutdown()
 
 
 def test_the_evaluate_tab_runs_the_search_bars_plan_against_a_baseline(qtbot, window, tmp_path):
     from test_eval_view import write_beir
+
     beir = write_beir(tmp_path / "beir")
     ingest(qtbot, window, [beir / "corpus.jsonl"])
     tab = window.evaluation
@@ -324,6 +368,6 @@ def test_the_evaluate_tab_runs_the_search_bars_plan_against_a_baseline(qtbot, wi
     tab.baseline.setCurrentText("A alone")
     with qtbot.waitSignal(window.evaluation_finished, timeout=60000):
         tab.run_button.click()
-        window.cancel()                        # Esc: stops between two queries
+        window.cancel()  # Esc: stops between two queries
     assert window.status.text() == "evaluation cancelled"
     assert tab.run_button.isEnabled()

@@ -22,9 +22,11 @@ from workbench.collection import Collection
 from workbench.core import exhaustive_search_plan
 from workbench.store import CatalogDamaged, UnsafeIndexError
 
-TEXTS = {"volcano.txt": "Volcanoes erupt molten lava and ash over the island.",
-         "bread.txt": "Bread dough rises when yeast ferments the sugar.",
-         "glacier.txt": "Glaciers carve deep valleys into the mountain rock."}
+TEXTS = {
+    "volcano.txt": "Volcanoes erupt molten lava and ash over the island.",
+    "bread.txt": "Bread dough rises when yeast ferments the sugar.",
+    "glacier.txt": "Glaciers carve deep valleys into the mountain rock.",
+}
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +57,16 @@ def victim(tmp_path):
     asserts that not one byte, name or timestamp under it changed."""
     folder = tmp_path / "victim"
     (folder / "sub").mkdir(parents=True)
-    for name in ("a.npy", "codes-seg-0123.npy", f"seg-{'0' * 32}.npy", "meta.json", "notes.txt", "sub/b.npy",
-                 f"codes-seg-{'1' * 32}.npy", "centroids.npy"):
+    for name in (
+        "a.npy",
+        "codes-seg-0123.npy",
+        f"seg-{'0' * 32}.npy",
+        "meta.json",
+        "notes.txt",
+        "sub/b.npy",
+        f"codes-seg-{'1' * 32}.npy",
+        "centroids.npy",
+    ):
         (folder / name).write_bytes(os.urandom(64))
     before = _tree(folder)
 
@@ -66,12 +76,17 @@ def victim(tmp_path):
         @staticmethod
         def check():
             assert _tree(folder) == before, "files outside the index were touched"
+
     return Victim
 
 
 def _tree(folder: Path) -> dict:
-    return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
-            if p.is_file() else "dir" for p in sorted(folder.rglob("*"))}
+    return {
+        str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        if p.is_file()
+        else "dir"
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 def _set_manifest(index: Path, key: str, value: str) -> None:
@@ -98,7 +113,7 @@ def test_centroid_version_from_the_manifest_never_becomes_a_path(index, victim, 
     assert any("not a name this program writes" in w for w in coll.warnings)
     coll = _exercise(index, index.parent / "docs", encoder)
     victim.check()
-    assert coll.store.centroids.version is not None and not coll.warnings   # the next writer trained a new set
+    assert coll.store.centroids.version is not None and not coll.warnings  # the next writer trained a new set
 
 
 def test_linked_segments_folder_is_refused_and_nothing_outside_is_deleted(index, victim, encoder):
@@ -139,8 +154,10 @@ def test_planted_links_under_temporary_names_are_never_written_through(index, vi
 def test_catalog_segment_names_are_checked_before_use(index, victim, encoder):
     with sqlite3.connect(index / "catalog.sqlite") as db:
         db.execute("UPDATE segments SET file = ?", (f"../../victim/seg-{'0' * 32}.npy",))
-    for action in (lambda c: c.search("lava", exhaustive_search_plan()),
-                   lambda c: c.ingest([index.parent / "docs" / "bread.txt"])):
+    for action in (
+        lambda c: c.search("lava", exhaustive_search_plan()),
+        lambda c: c.ingest([index.parent / "docs" / "bread.txt"]),
+    ):
         with pytest.raises(UnsafeIndexError, match="not a file name this program writes"):
             action(Collection.open(index, encoder=encoder))
     victim.check()
@@ -176,7 +193,7 @@ def test_special_files_in_the_index_are_refused_without_blocking(index, encoder)
 def test_a_lost_segment_is_reported_and_its_documents_are_indexed_again(index, encoder):
     docs = index.parent / "docs"
     segment = next((index / "segments").iterdir())
-    segment.write_bytes(b"")                       # a zero-byte segment file (disk full, bad copy)
+    segment.write_bytes(b"")  # a zero-byte segment file (disk full, bad copy)
     coll = Collection.open(index, encoder=encoder)
     assert coll.late_index().n_passages == 0
     assert "is empty (0 bytes)" in coll.warnings[0] and "ingest them again" in coll.warnings[0]
@@ -188,11 +205,12 @@ def test_a_lost_segment_is_reported_and_its_documents_are_indexed_again(index, e
     assert not coll.warnings
 
 
-@pytest.mark.parametrize("fill", [10 ** 6, -5])
+@pytest.mark.parametrize("fill", [10**6, -5])
 def test_codes_out_of_range_are_recomputed_not_trusted(index, encoder, fill):
     clean = Collection.open(index, encoder=encoder)
     query = clean.encode_query("lava and ash")
     from workbench.core import centroid_search_plan, search_with_plan
+
     plan = centroid_search_plan(final_k=3, candidate_k=3, n_probe=2, query_vector_budget=0)
     expected = [(h.passage_id, round(h.score, 5)) for h in search_with_plan(query, clean.late_index(), plan).hits]
     folder = index / "centroids" / clean.store.centroids.version
@@ -203,15 +221,17 @@ def test_codes_out_of_range_are_recomputed_not_trusted(index, encoder, fill):
     assert got == expected
 
 
-@pytest.mark.parametrize("meta", ['{"n_centroids": null, "trained_vectors": null, "mean_cosine": null}',
-                                  "not json", None])
+@pytest.mark.parametrize(
+    "meta", ['{"n_centroids": null, "trained_vectors": null, "mean_cosine": null}', "not json", None]
+)
 def test_bad_centroid_meta_means_retrain_not_a_traceback(index, encoder, meta):
     coll = Collection.open(index, encoder=encoder)
     path = index / "centroids" / coll.store.centroids.version / "meta.json"
     path.unlink() if meta is None else path.write_text(meta)
     assert "damaged" in coll.store.centroids.needs_training(coll.late_index().n_vectors)
-    info = subprocess.run([sys.executable, "-m", "workbench.cli", "info", "--index", str(index)],
-                          capture_output=True, text=True)
+    info = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", "info", "--index", str(index)], capture_output=True, text=True
+    )
     assert info.returncode == 0 and "meta.json" in info.stderr and "Traceback" not in info.stdout + info.stderr
     _exercise(index, index.parent / "docs", encoder)
     assert coll.store.centroids.meta()["n_centroids"] > 0
@@ -227,8 +247,9 @@ def test_damaged_catalog_pages_give_a_plain_error(index, encoder):
         (index / name).unlink(missing_ok=True)
     with pytest.raises(CatalogDamaged, match="is damaged or is not a Kayak catalog"):
         Collection.open(index, encoder=encoder).search("lava", exhaustive_search_plan())
-    out = subprocess.run([sys.executable, "-m", "workbench.cli", "info", "--index", str(index)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", "info", "--index", str(index)], capture_output=True, text=True
+    )
     assert out.returncode == 1 and "damaged" in out.stderr and "Traceback" not in out.stderr + out.stdout
 
 
@@ -240,10 +261,12 @@ def test_a_read_only_index_can_be_searched(index):
     for side in ("catalog.sqlite-wal", "catalog.sqlite-shm"):
         (index / side).unlink(missing_ok=True)
     cli = [sys.executable, "-m", "workbench.cli"]
-    script = (f"mount --bind {index} {index} && mount -o remount,bind,ro {index} && "
-              f"{' '.join(cli)} search --index {index} lava --plan exhaustive --final-k 1 && "
-              f"{' '.join(cli)} info --index {index} && "
-              f"{' '.join(cli)} ingest {index.parent / 'docs'} --index {index} --quiet")
+    script = (
+        f"mount --bind {index} {index} && mount -o remount,bind,ro {index} && "
+        f"{' '.join(cli)} search --index {index} lava --plan exhaustive --final-k 1 && "
+        f"{' '.join(cli)} info --index {index} && "
+        f"{' '.join(cli)} ingest {index.parent / 'docs'} --index {index} --quiet"
+    )
     out = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True)
     assert "volcano.txt" in out.stdout and "passages" in out.stdout
     assert out.returncode == 1 and "is read-only here" in out.stderr and "can be searched but not changed" in out.stderr

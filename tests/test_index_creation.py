@@ -11,8 +11,8 @@ import sys
 import time
 
 import pytest
-
 from conftest import make_pdf
+
 from workbench.collection import Collection
 from workbench.store import IndexNotCreated, IndexStore
 
@@ -20,14 +20,21 @@ PAGES = ["Volcanoes erupt when magma rises through the crust.", "Glaciers carve 
 
 
 def cli(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "workbench.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "workbench.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def test_a_catalog_left_without_schema_or_manifest_is_created_again(tmp_path, encoder):
     pdf = make_pdf(tmp_path / "a.pdf", PAGES)
-    for name, leave in (("empty.kayak", lambda db: None),
-                        ("no-manifest.kayak", lambda db: db.execute("CREATE TABLE manifest (key TEXT, value TEXT)"))):
+    for name, leave in (
+        ("empty.kayak", lambda db: None),
+        ("no-manifest.kayak", lambda db: db.execute("CREATE TABLE manifest (key TEXT, value TEXT)")),
+    ):
         root = tmp_path / name
         root.mkdir()
         db = sqlite3.connect(root / "catalog.sqlite")
@@ -45,8 +52,9 @@ def test_search_in_an_interrupted_index_says_what_to_do(tmp_path):
     root = tmp_path / "idx.kayak"
     root.mkdir()
     (root / "catalog.sqlite").write_bytes(b"")
-    out = subprocess.run([sys.executable, "-m", "workbench.cli", "search", "lava", "--index", str(root)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", "search", "lava", "--index", str(root)], capture_output=True, text=True
+    )
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert "holds no index yet" in out.stderr and "workbench ingest" in out.stderr
 
@@ -61,8 +69,9 @@ def test_kills_at_random_moments_of_a_first_ingest_never_brick_the_folder(tmp_pa
         time.sleep(delay)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
-    done = subprocess.run([sys.executable, "-m", "workbench.cli", "ingest", *pdfs, "--index", str(root)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", "ingest", *pdfs, "--index", str(root)], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     assert Collection.open(root, read_only=True).late_index().n_passages == 3 * len(PAGES)
 
@@ -88,8 +97,11 @@ def test_an_index_emptied_by_remove_answers_no_passages_yet(tmp_path, encoder, p
     coll = Collection.open(root, create=True, encoder=encoder)
     list(coll.iter_ingest([str(pdf)]))
     coll.remove([str(pdf)])
-    out = subprocess.run([sys.executable, "-m", "workbench.cli", "search", "lava", "--index", str(root),
-                          "--plan", plan], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", "search", "lava", "--index", str(root), "--plan", plan],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
     assert "no passages indexed yet" in out.stderr
 
@@ -102,15 +114,17 @@ def test_a_full_disk_is_a_plain_message_and_loses_nothing(tmp_path):
     mnt, cli = tmp_path / "disk", f"{sys.executable} -m workbench.cli"
     mnt.mkdir()
     index = mnt / "idx.kayak"
-    script = "\n".join([
-        f"mount -t tmpfs -o size=1m tmpfs {mnt} || exit 99",
-        f"{cli} ingest {small} --index {index} --quiet || exit 98",
-        f"{cli} ingest {' '.join(map(str, big))} --index {index} --quiet; echo full-rc=$?",
-        f"ls -A {index}/segments; echo listed",
-        f"{cli} search volcanoes --index {index} --final-k 1 || exit 97",
-        f"mount -o remount,size=64m {mnt}",
-        f"{cli} ingest {' '.join(map(str, big))} --index {index} --quiet; echo again-rc=$?",
-    ])
+    script = "\n".join(
+        [
+            f"mount -t tmpfs -o size=1m tmpfs {mnt} || exit 99",
+            f"{cli} ingest {small} --index {index} --quiet || exit 98",
+            f"{cli} ingest {' '.join(map(str, big))} --index {index} --quiet; echo full-rc=$?",
+            f"ls -A {index}/segments; echo listed",
+            f"{cli} search volcanoes --index {index} --final-k 1 || exit 97",
+            f"mount -o remount,size=64m {mnt}",
+            f"{cli} ingest {' '.join(map(str, big))} --index {index} --quiet; echo again-rc=$?",
+        ]
+    )
     out = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "full-rc=1" in out.stdout and "Traceback" not in out.stderr, out.stderr
@@ -118,5 +132,5 @@ def test_a_full_disk_is_a_plain_message_and_loses_nothing(tmp_path):
     assert "the 1 document already indexed is kept" in out.stderr and "free about" in out.stderr
     listing = out.stdout.split("full-rc=1")[1].split("listed")[0].split()
     assert all(name.startswith("seg-") and name.endswith(".npy") for name in listing), listing  # no partial file
-    assert "small.pdf" in out.stdout                                           # what was committed is searchable
+    assert "small.pdf" in out.stdout  # what was committed is searchable
     assert "again-rc=0" in out.stdout, out.stderr

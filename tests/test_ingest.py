@@ -5,8 +5,8 @@ import os
 
 import pymupdf
 import pytest
-
 from conftest import make_pdf
+
 from workbench.ingest import IngestError, ParsedFile, Word, cut_passages, discover, parse_file
 from workbench.ingest.files import NOT_REGULAR, open_regular
 
@@ -65,9 +65,11 @@ def _encrypted(tmp_path):
 
 def _zero_pages(tmp_path):
     p = tmp_path / "empty.pdf"
-    p.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-                  b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
-                  b"trailer << /Root 1 0 R >>\n%%EOF\n")
+    p.write_bytes(
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
+        b"trailer << /Root 1 0 R >>\n%%EOF\n"
+    )
     return p
 
 
@@ -81,12 +83,15 @@ def _image_only(tmp_path):
     return p
 
 
-@pytest.mark.parametrize("make, reason", [
-    (_corrupt, "not a readable PDF"),
-    (_encrypted, "encrypted and needs a password"),
-    (_zero_pages, "no pages"),
-    (_image_only, "no extractable text"),
-])
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (_corrupt, "not a readable PDF"),
+        (_encrypted, "encrypted and needs a password"),
+        (_zero_pages, "no pages"),
+        (_image_only, "no extractable text"),
+    ],
+)
 def test_bad_pdfs_give_one_plain_line(tmp_path, make, reason):
     with pytest.raises(IngestError) as err:
         parse(make(tmp_path), max_tokens=100)
@@ -100,8 +105,12 @@ def test_text_markdown_and_beir(tmp_path):
     parsed = parse(tmp_path / "notes.md", max_tokens=100)
     assert parsed.pages == 0 and parsed.passages[0].page is None
     corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text(json.dumps({"_id": "d1", "title": "T", "text": "one two"}) + "\nnot json\n"
-                      + json.dumps({"_id": 7, "text": "three"}) + "\n")
+    corpus.write_text(
+        json.dumps({"_id": "d1", "title": "T", "text": "one two"})
+        + "\nnot json\n"
+        + json.dumps({"_id": 7, "text": "three"})
+        + "\n"
+    )
     parsed = parse(corpus, max_tokens=100)
     assert [(p.source_key, p.text) for p in parsed.passages] == [("d1", "T one two"), ("7", "three")]
     (tmp_path / "bad.jsonl").write_text("nope\n")
@@ -118,7 +127,9 @@ def test_discover_recurses_and_rejects(tmp_path):
     found, rejected = discover([tmp_path, tmp_path / "image.png", tmp_path / "missing.pdf"])
     assert sorted(p.name for p in found) == ["a.pdf", "b.TXT"]
     assert [(p.name, why.split(" (")[0]) for p, why in rejected] == [
-        ("image.png", "unsupported file type"), ("missing.pdf", "no such file or folder")]
+        ("image.png", "unsupported file type"),
+        ("missing.pdf", "no such file or folder"),
+    ]
 
 
 def test_non_utf8_file_name_parses(tmp_path):
@@ -141,6 +152,7 @@ def test_fifos_are_rejected_without_being_opened(tmp_path):
 def test_a_huge_text_file_is_read_a_chunk_at_a_time(tmp_path, encoder):
     """50 MB of text held whole as words and token counts took 15 GB; its first passages now cost MBs."""
     import tracemalloc
+
     sentence = "Late interaction keeps one vector per token so detail survives retrieval. "
     (tmp_path / "big.txt").write_text(sentence * (50_000_000 // len(sentence)))
     tracemalloc.start()

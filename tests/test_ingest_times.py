@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from conftest import make_pdf
+
 from workbench.collection.ingest_times import IngestTimes, format_eta
 
 
@@ -22,7 +22,9 @@ def test_phases_rates_and_eta():
     assert "centroid" not in text
     times.seconds["centroids"] = 1.25
     assert text + "; centroid training 1.2 s" == times.summary()
-    assert format_eta(None) == "" and format_eta(42.4) == "about 42 s left" and format_eta(80) == "about 1 min 20 s left"
+    assert (
+        format_eta(None) == "" and format_eta(42.4) == "about 42 s left" and format_eta(80) == "about 1 min 20 s left"
+    )
 
 
 def test_a_real_ingest_times_every_phase(tmp_path, new_collection):

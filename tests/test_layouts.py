@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from conftest import random_packed
+
 from workbench.core import LateIndex, LateQuery, LayoutError
 from workbench.core.layouts import build_proxies
 
@@ -43,7 +43,7 @@ def test_proxies_are_means_of_the_budgeted_prefix(rng):
         got = build_proxies(index, budget, chunk_tokens=16)
         for r in range(5):
             n = lengths[r] if budget == 0 else min(lengths[r], budget)
-            want = vectors[starts[r]:starts[r] + n].astype(np.float32).mean(axis=0)
+            want = vectors[starts[r] : starts[r] + n].astype(np.float32).mean(axis=0)
             np.testing.assert_allclose(got[r], want, atol=1e-5)
     assert index.layout == "packed"
     hybrid = index.to_hybrid_flat_dim128(document_vector_budget=8)

@@ -46,7 +46,7 @@ def reference(query, vectors, starts, lengths, rows, budget=0):
         n = int(lengths[p])
         if budget > 0:
             n = min(n, budget)
-        d = vectors[starts[p]:starts[p] + n].astype(np.float64)
+        d = vectors[starts[p] : starts[p] + n].astype(np.float64)
         s = q @ d.T  # [nq, n]
         sims.append(s)
         scores.append(s.max(axis=1).sum() if n > 0 else 0.0)
@@ -63,8 +63,9 @@ def make_corpus(rng, lengths, dtype, gap=0):
 
 
 def check(query, vectors, starts, lengths, rows, budget=0, threads=None):
-    scores, argmax = mk.maxsim_scores(query, vectors, starts, lengths, rows,
-                                      doc_budget=budget, want_argmax=True, threads=threads)
+    scores, argmax = mk.maxsim_scores(
+        query, vectors, starts, lengths, rows, doc_budget=budget, want_argmax=True, threads=threads
+    )
     ref, sims = reference(query, vectors, starts, lengths, rows, budget)
     assert scores.dtype == np.float32 and scores.shape == (len(rows),)
     assert argmax.dtype == np.int32 and argmax.shape == (len(rows), query.shape[0])
@@ -83,8 +84,7 @@ def check(query, vectors, starts, lengths, rows, budget=0, threads=None):
         exact = a == s.argmax(axis=1)
         assert exact.mean() >= 0.95
     # Scores alone (no argmax) are the same numbers.
-    plain, none = mk.maxsim_scores(query, vectors, starts, lengths, rows,
-                                   doc_budget=budget, threads=threads)
+    plain, none = mk.maxsim_scores(query, vectors, starts, lengths, rows, doc_budget=budget, threads=threads)
     assert none is None and np.array_equal(plain, scores)
     return scores, argmax
 
@@ -125,8 +125,7 @@ def test_argmax_ties_pick_first():
     vectors[10] = -tok
     starts, lengths = np.array([0, 5]), np.array([20, 15])
     q = np.stack([tok, -tok]).astype(np.float32)
-    scores, argmax = mk.maxsim_scores(q, vectors, starts, lengths, np.array([0, 1]),
-                                      want_argmax=True)
+    scores, argmax = mk.maxsim_scores(q, vectors, starts, lengths, np.array([0, 1]), want_argmax=True)
     assert argmax.tolist() == [[0, 10], [0, 5]]
 
 
@@ -134,8 +133,7 @@ def test_empty_rows_and_empty_passages():
     rng = np.random.default_rng(0)
     vectors, starts, lengths = make_corpus(rng, [4, 0, 9], np.float32)
     q = rng.standard_normal((5, DIM)).astype(np.float32)
-    s, a = mk.maxsim_scores(q, vectors, starts, lengths, np.array([], dtype=np.int64),
-                            want_argmax=True)
+    s, a = mk.maxsim_scores(q, vectors, starts, lengths, np.array([], dtype=np.int64), want_argmax=True)
     assert s.shape == (0,) and s.dtype == np.float32
     assert a.shape == (0, 5) and a.dtype == np.int32
     s, a = mk.maxsim_scores(q, vectors, starts, lengths, [], want_argmax=False)
@@ -147,8 +145,7 @@ def test_empty_rows_and_empty_passages():
 def test_memmap_storage_not_copied(tmp_path):
     rng = np.random.default_rng(1)
     vectors, starts, lengths = make_corpus(rng, [3, 40, 9], np.float16)
-    mm = np.lib.format.open_memmap(tmp_path / "v.npy", mode="w+", dtype=np.float16,
-                                   shape=vectors.shape)
+    mm = np.lib.format.open_memmap(tmp_path / "v.npy", mode="w+", dtype=np.float16, shape=vectors.shape)
     mm[:] = vectors
     mm.flush()
     ro = np.load(tmp_path / "v.npy", mmap_mode="r")
@@ -214,10 +211,26 @@ def test_native_checks_reject_bad_spans():
     starts, lengths = np.array([0, 8], np.int64), np.array([4, 4], np.int64)
     out = np.zeros(1, np.float32)
     fn = kern.fns[np.dtype(np.float32)]
-    for rows, nq, expect in ((np.array([1]), 3, -3), (np.array([2]), 3, -2),
-                             (np.array([0]), 65, -1), (np.array([0]), 0, -1)):
-        rc = fn(q.ctypes.data, nq, vectors.ctypes.data, 10, starts.ctypes.data,
-                lengths.ctypes.data, 2, rows.ctypes.data, 1, 0, out.ctypes.data, None)
+    for rows, nq, expect in (
+        (np.array([1]), 3, -3),
+        (np.array([2]), 3, -2),
+        (np.array([0]), 65, -1),
+        (np.array([0]), 0, -1),
+    ):
+        rc = fn(
+            q.ctypes.data,
+            nq,
+            vectors.ctypes.data,
+            10,
+            starts.ctypes.data,
+            lengths.ctypes.data,
+            2,
+            rows.ctypes.data,
+            1,
+            0,
+            out.ctypes.data,
+            None,
+        )
         assert rc == expect
 
 
@@ -229,8 +242,9 @@ def test_status_and_missing_library(monkeypatch, tmp_path, variant):
     ok, why = mk.kernel_status()
     assert not ok and "kernels/build.py" in why
     with pytest.raises(mk.KernelUnavailable, match="kernels/build.py"):
-        mk.maxsim_scores(np.ones((1, DIM), np.float32), np.ones((1, DIM), np.float32),
-                         np.array([0]), np.array([1]), np.array([0]))
+        mk.maxsim_scores(
+            np.ones((1, DIM), np.float32), np.ones((1, DIM), np.float32), np.array([0]), np.array([1]), np.array([0])
+        )
     monkeypatch.setenv("KAYAK_MAXSIM_LIB", "")
     monkeypatch.setenv("KAYAK_MAXSIM_VARIANT", "bogus")
     assert not mk.kernel_status()[0]
@@ -238,11 +252,13 @@ def test_status_and_missing_library(monkeypatch, tmp_path, variant):
 
 def test_module_is_torch_and_qt_free():
     """Loaded on its own (not via the package), the module pulls in no torch/Qt/sqlite3."""
-    code = ("import importlib.util, sys; "
-            "spec = importlib.util.spec_from_file_location('mk', sys.argv[1]); "
-            "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); "
-            "assert m.kernel_status()[0], m.kernel_status()[1]; "
-            "bad = [n for n in ('torch', 'PyQt5', 'PyQt6', 'PySide6', 'sqlite3') if n in sys.modules]; "
-            "sys.exit('imported: ' + ' '.join(bad) if bad else 0)")
+    code = (
+        "import importlib.util, sys; "
+        "spec = importlib.util.spec_from_file_location('mk', sys.argv[1]); "
+        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); "
+        "assert m.kernel_status()[0], m.kernel_status()[1]; "
+        "bad = [n for n in ('torch', 'PyQt5', 'PyQt6', 'PySide6', 'sqlite3') if n in sys.modules]; "
+        "sys.exit('imported: ' + ' '.join(bad) if bad else 0)"
+    )
     res = subprocess.run([sys.executable, "-c", code, mk.__file__], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr

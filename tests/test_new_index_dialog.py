@@ -31,7 +31,7 @@ from workbench.gui.new_index_dialog import FOLDER_ENTRY, HUB_ENTRY, NewIndexDial
 from workbench.gui.workers import CancelToken  # noqa: E402
 
 REVISION = "0123456789abcdef0123456789abcdef01234567"
-HUB_MODEL = "answerdotai/answerai-colbert-small-v1"      # a known model with a 96-d projection
+HUB_MODEL = "answerdotai/answerai-colbert-small-v1"  # a known model with a 96-d projection
 NOTE = "Magma rises through the crust and erupts as lava from volcanoes."
 
 
@@ -39,6 +39,7 @@ NOTE = "Magma rises through the crust and erupts as lava from volcanoes."
 def hf_cache(tmp_path, monkeypatch):
     """An empty Hugging Face cache of this test's own (the user's real one is never looked at)."""
     from huggingface_hub import constants
+
     cache = tmp_path / "hf-cache"
     cache.mkdir()
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
@@ -76,7 +77,7 @@ def test_the_picker_lists_the_default_then_the_known_models_with_their_dims(qtbo
     assert [data for data, _ in entries] == [k.model for k in KNOWN_MODELS] + [HUB_ENTRY, FOLDER_ENTRY]
     assert entries[0][0] == "default" and "128-d" in entries[0][1] and "ships with the app" in entries[0][1]
     small = dict(entries)[HUB_MODEL]
-    assert small == "answerai-colbert-small-v1 · 33M params · 96-d · downloads ≈270 MB"   # not cached here
+    assert small == "answerai-colbert-small-v1 · 33M params · 96-d · downloads ≈270 MB"  # not cached here
     assert dict(entries)["colbert-ir/colbertv2.0"].startswith("ColBERTv2.0 · 110M params · 128-d · downloads ≈")
     assert [t for _, t in entries[-2:]] == ["Hugging Face id…", "Local folder…"]
     # A model that is not 128-d says what that costs, next to it; a 128-d one does not.
@@ -121,7 +122,7 @@ def test_the_dialog_refuses_what_it_cannot_create_in_plain_words(qtbot, tmp_path
     dialog.folder.setText(str(tmp_path / "made.kayak"))
     with pytest.raises(ValueError, match="already holds a Kayak index: open it with Index ▸ Open index…"):
         dialog.choice()
-    dialog.accept()                                   # refused: the reason is shown, the dialog stays
+    dialog.accept()  # refused: the reason is shown, the dialog stays
     assert "already holds a Kayak index" in dialog.error.text() and dialog.result() == 0
 
     dialog.folder.setText(str(tmp_path / "new.kayak"))
@@ -157,7 +158,7 @@ def test_a_local_model_folder_makes_an_index_that_records_it(tmp_path, checkpoin
         while True:
             seen.append(next(steps))
     coll: Collection = done.value.value
-    assert seen == [("loading", str(checkpoint))]           # nothing to download
+    assert seen == [("loading", str(checkpoint))]  # nothing to download
     assert coll.store.manifest["model"] == str(checkpoint.resolve())
     assert coll.store.manifest["encoder_identity"] == str(checkpoint)
     (tmp_path / "note.txt").write_text(NOTE)
@@ -188,7 +189,7 @@ def test_new_index_with_the_default_model_then_search_it(qtbot, window, tmp_path
     with qtbot.waitSignal(window.search_finished, timeout=60000):
         window.search_bar.query.returnPressed.emit()
     assert window.last_run.result.hits[0].path == str(tmp_path / "note.txt")
-    assert first.documents() == []                         # the note went into the new index only
+    assert first.documents() == []  # the note went into the new index only
     # Index ▸ Open index… back to the first one: the note stays where it was put.
     with qtbot.waitSignal(window.switch_finished, timeout=60000) as switched:
         window.switch_index(tmp_path / "gui.kayak")
@@ -205,6 +206,7 @@ def test_an_index_of_96_d_vectors_is_searched_by_numpy(qtbot, window, tmp_path):
 
     from workbench.core import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND
     from workbench.encode.default_model import default_model_path
+
     folder = tmp_path / "model-96"
     models.ColBERT(model_name_or_path=default_model_path(), embedding_size=96, device="cpu").save(str(folder))
     bar = window.search_bar
@@ -235,19 +237,24 @@ def test_a_hub_id_not_in_the_cache_fails_offline_in_one_line(qtbot, window, tmp_
     with qtbot.waitSignal(window.switch_finished, timeout=60000) as switched:
         window.switch_index(target, "kayak-test/absent-colbert", create=True)
     assert switched.args == [False]
-    expected = (f"cannot open {target}: could not load model 'kayak-test/absent-colbert': offline mode is on "
-                "(HF_HUB_OFFLINE) and the model is not in the Hugging Face cache")
+    expected = (
+        f"cannot open {target}: could not load model 'kayak-test/absent-colbert': offline mode is on "
+        "(HF_HUB_OFFLINE) and the model is not in the Hugging Face cache"
+    )
     assert window.collection_panel.current.text() == expected and window.status.text() == expected
-    assert window.coll is first and window.index_path == tmp_path / "gui.kayak"   # the index shown stays
+    assert window.coll is first and window.index_path == tmp_path / "gui.kayak"  # the index shown stays
     assert not target.exists() and not window.collection_panel.progress.isVisible()
     assert window.collection_panel.add_files.isEnabled()
 
 
 # -- byte progress and cancel, against a fake hub on 127.0.0.1 ---------------------------------------------
 FAKE_REPO = "kayak-test/tiny-colbert"
-CHUNK = 10 * 1024 * 1024          # huggingface_hub reads downloads in 10 MiB chunks
-FILES = {"config.json": json.dumps({"model_type": "bert"}).encode(), "tokenizer.json": b"{}" * 1000,
-         "model.safetensors": bytes(range(256)) * (CHUNK // 256) + b"tail"}
+CHUNK = 10 * 1024 * 1024  # huggingface_hub reads downloads in 10 MiB chunks
+FILES = {
+    "config.json": json.dumps({"model_type": "bert"}).encode(),
+    "tokenizer.json": b"{}" * 1000,
+    "model.safetensors": bytes(range(256)) * (CHUNK // 256) + b"tail",
+}
 
 
 class FakeHub(BaseHTTPRequestHandler):
@@ -260,7 +267,7 @@ class FakeHub(BaseHTTPRequestHandler):
     def _file(self) -> tuple[str, bytes] | None:
         prefix = f"/{FAKE_REPO}/resolve/{REVISION}/"
         path = urlparse(self.path).path
-        name = path[len(prefix):] if path.startswith(prefix) else None
+        name = path[len(prefix) :] if path.startswith(prefix) else None
         return (name, FILES[name]) if name in FILES else None
 
     def _send(self, body: bytes, headers: dict, head: bool = False) -> None:
@@ -283,10 +290,14 @@ class FakeHub(BaseHTTPRequestHandler):
     def do_GET(self, head: bool = False) -> None:  # noqa: N802
         path = urlparse(self.path).path
         if path == f"/api/models/{FAKE_REPO}/revision/main":
-            return self._send(json.dumps({"id": FAKE_REPO, "sha": REVISION}).encode(), {"Content-Type": "application/json"})
+            return self._send(
+                json.dumps({"id": FAKE_REPO, "sha": REVISION}).encode(), {"Content-Type": "application/json"}
+            )
         if path == f"/api/models/{FAKE_REPO}/tree/{REVISION}":
-            listing = [{"type": "file", "path": n, "size": len(b), "oid": hashlib.sha1(b).hexdigest()}
-                       for n, b in FILES.items()]
+            listing = [
+                {"type": "file", "path": n, "size": len(b), "oid": hashlib.sha1(b).hexdigest()}
+                for n, b in FILES.items()
+            ]
             return self._send(json.dumps(listing).encode(), {"Content-Type": "application/json"})
         found = self._file()
         if found is None:
@@ -309,10 +320,19 @@ def fake_hub():
 
 def run_child(code: str, cache: Path, endpoint: str, offline: bool = False) -> dict:
     """Run ``code`` in a fresh interpreter against ``cache`` and the fake hub; it prints one JSON object."""
-    env = dict(os.environ, HF_HUB_CACHE=str(cache), HF_ENDPOINT=endpoint, HF_HUB_OFFLINE="1" if offline else "0",
-               HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_TELEMETRY="1", NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True,
-                         timeout=120)
+    env = dict(
+        os.environ,
+        HF_HUB_CACHE=str(cache),
+        HF_ENDPOINT=endpoint,
+        HF_HUB_OFFLINE="1" if offline else "0",
+        HF_HUB_DISABLE_XET="1",
+        HF_HUB_DISABLE_TELEMETRY="1",
+        NO_PROXY="127.0.0.1",
+        no_proxy="127.0.0.1",
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -360,14 +380,16 @@ def test_download_progress_in_bytes_cancel_and_resume(tmp_path, fake_hub):
     # 2. Offline, the half download is not taken for the model.
     offline = run_child(RESOLVE.format(repo=FAKE_REPO), cache, fake_hub, offline=True)
     assert offline["folder"] is None and not offline["cached"] and offline["calls"] == []
-    assert offline["error"] == (f"could not load model '{FAKE_REPO}': only part of it is in the Hugging Face cache "
-                                "(a download that did not finish) and offline mode is on (HF_HUB_OFFLINE): connect "
-                                "once to finish it")
+    assert offline["error"] == (
+        f"could not load model '{FAKE_REPO}': only part of it is in the Hugging Face cache "
+        "(a download that did not finish) and offline mode is on (HF_HUB_OFFLINE): connect "
+        "once to finish it"
+    )
     # 3. Online again: the rest arrives, reported in bytes, and the model is whole.
     done = run_child(RESOLVE.format(repo=FAKE_REPO), cache, fake_hub)
     assert done["error"] is None and done["cached"] and Path(done["folder"]) == snapshot
     assert (snapshot / "model.safetensors").read_bytes() == FILES["model.safetensors"]
     calls = done["calls"]
     assert [d for d, _ in calls] == sorted(d for d, _ in calls) and all(d <= t for d, t in calls)
-    assert any(CHUNK <= d < t for d, t in calls)                     # a report in the middle of the weights
-    assert calls[-1] == [still_missing, still_missing]               # only what was missing, to the byte
+    assert any(CHUNK <= d < t for d, t in calls)  # a report in the middle of the weights
+    assert calls[-1] == [still_missing, still_missing]  # only what was missing, to the byte

@@ -33,8 +33,10 @@ def test_ocr_reads_the_speech_bubble_and_drops_the_noise():
     with pymupdf.open(IMAGE_PDF) as doc:
         page = doc[0]
         assert page.get_text("words") == []  # image-only: nothing without OCR
-        raw = page.get_text("words", textpage=page.get_textpage_ocr(
-            language="eng", dpi=300, full=True, tessdata=str(ocr.find_tessdata("eng"))))
+        raw = page.get_text(
+            "words",
+            textpage=page.get_textpage_ocr(language="eng", dpi=300, full=True, tessdata=str(ocr.find_tessdata("eng"))),
+        )
         words = ocr.ocr_words(page, dpi=300)
         rect = page.rect
     texts = [w[4].lower() for w in words]
@@ -57,9 +59,12 @@ def test_keep_token():
 
 
 def test_no_tessdata_raises_ocr_unavailable(fresh_cache, monkeypatch, tmp_path):
-    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))          # holds no eng.traineddata
-    monkeypatch.setattr(ocr.pymupdf, "get_tessdata", lambda *a: (_ for _ in ()).throw(
-        RuntimeError("No tessdata specified and Tesseract is not installed")))
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))  # holds no eng.traineddata
+    monkeypatch.setattr(
+        ocr.pymupdf,
+        "get_tessdata",
+        lambda *a: (_ for _ in ()).throw(RuntimeError("No tessdata specified and Tesseract is not installed")),
+    )
     monkeypatch.setattr(ocr, "_SYSTEM_GLOBS", (str(tmp_path / "*" / "tessdata"),))
     assert ocr.find_tessdata("eng") is None
     doc = pymupdf.open()

@@ -7,25 +7,43 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import make_pdf
+
 from workbench.cluster.qdrant_export import ExportReport, exported_ids, iter_export
 from workbench.cluster.qdrant_schema import connect
 from workbench.cluster.qdrant_search import qdrant_search
-from workbench.core import (NUMPY_REFERENCE_BACKEND, PassageFilter, document_proxy_search_plan,
-                            exhaustive_search_plan, hybrid_search_plan, search_with_plan)
+from workbench.core import (
+    NUMPY_REFERENCE_BACKEND,
+    PassageFilter,
+    document_proxy_search_plan,
+    exhaustive_search_plan,
+    hybrid_search_plan,
+    search_with_plan,
+)
 from workbench.core.generators import run_to_end
 
-GEOLOGY = ["Volcanoes erupt when magma rises through the crust and vents as lava and ash.",
-           "Glaciers carve U-shaped valleys as the ice grinds the rock beneath it.",
-           "Earthquakes release stress stored where tectonic plates lock together."]
-KITCHEN = ["Sourdough bread rises because wild yeast ferments the dough overnight.",
-           "Coffee beans are roasted until their sugars caramelise and the oils surface.",
-           "A roux of butter and flour thickens a sauce as it cooks."]
-SEA = ["Tides follow the moon's pull on the oceans, twice a day on most coasts.",
-       "Coral reefs grow from the skeletons of tiny animals in warm, shallow seas."]
-QUERIES = ["why do volcanoes erupt", "how does bread rise", "what moves the tides", "ice carving valleys",
-           "roasting coffee beans", "thickening a sauce"]
+GEOLOGY = [
+    "Volcanoes erupt when magma rises through the crust and vents as lava and ash.",
+    "Glaciers carve U-shaped valleys as the ice grinds the rock beneath it.",
+    "Earthquakes release stress stored where tectonic plates lock together.",
+]
+KITCHEN = [
+    "Sourdough bread rises because wild yeast ferments the dough overnight.",
+    "Coffee beans are roasted until their sugars caramelise and the oils surface.",
+    "A roux of butter and flour thickens a sauce as it cooks.",
+]
+SEA = [
+    "Tides follow the moon's pull on the oceans, twice a day on most coasts.",
+    "Coral reefs grow from the skeletons of tiny animals in warm, shallow seas.",
+]
+QUERIES = [
+    "why do volcanoes erupt",
+    "how does bread rise",
+    "what moves the tides",
+    "ice carving valleys",
+    "roasting coffee beans",
+    "thickening a sauce",
+]
 
 
 @pytest.fixture
@@ -51,7 +69,7 @@ def test_export_writes_one_point_per_live_passage_with_its_payload(exported):
     assert point.payload["text"] == info.text and point.payload["page"] == info.page
     assert point.payload["file_type"] == "pdf" and str(tmp_path) in point.payload["folders"]
     tokens = np.asarray(point.vector["tokens"], dtype=np.float32)
-    np.testing.assert_allclose(tokens, index.passage_vectors(0), atol=1e-3)     # float16 both sides
+    np.testing.assert_allclose(tokens, index.passage_vectors(0), atol=1e-3)  # float16 both sides
     np.testing.assert_allclose(point.vector["proxy"], index.proxy_vectors(0)[0], rtol=1e-5, atol=1e-6)
 
 
@@ -81,15 +99,16 @@ def test_a_broken_connection_is_retried_then_reported_and_the_next_export_resume
 
     def flaky(*args, **kwargs):
         calls.append(1)
-        if len(calls) <= 6:          # batch 1: fails once, then passes; batch 2: fails every retry
+        if len(calls) <= 6:  # batch 1: fails once, then passes; batch 2: fails every retry
             if len(calls) == 1 or len(calls) >= 3:
                 raise ConnectionResetError("connection reset by peer")
         return real(*args, **kwargs)
+
     monkeypatch.setattr(client, "upsert", flaky)
     with pytest.raises(ConnectionError, match="run the same export again to resume"):
         run_to_end(iter_export(coll, client, "papers", batch=1, sleep=pauses.append))
     assert pauses == [0.5, 0.5, 2.0, 8.0]
-    assert len(exported_ids(client, "papers")) == coll.late_index().n_passages - 1      # one batch landed
+    assert len(exported_ids(client, "papers")) == coll.late_index().n_passages - 1  # one batch landed
     resumed = run_to_end(iter_export(coll, client, "papers", sleep=pauses.append))
     assert resumed.upserted == 1 and resumed.points == coll.late_index().n_passages
 
@@ -97,8 +116,10 @@ def test_a_broken_connection_is_retried_then_reported_and_the_next_export_resume
 def test_the_qdrant_executor_ranks_and_scores_as_the_local_backend(exported):
     coll, client, _, tmp_path = exported
     index = coll.late_index()
-    plans = [exhaustive_search_plan(final_k=4),
-             document_proxy_search_plan(final_k=3, candidate_k=5, query_vector_budget=0, document_vector_budget=0)]
+    plans = [
+        exhaustive_search_plan(final_k=4),
+        document_proxy_search_plan(final_k=3, candidate_k=5, query_vector_budget=0, document_vector_budget=0),
+    ]
     where = PassageFilter(folders=(str(tmp_path / "earth"),))
     for text in QUERIES:
         query = coll.encode_query(text)
@@ -107,8 +128,9 @@ def test_the_qdrant_executor_ranks_and_scores_as_the_local_backend(exported):
                 local = search_with_plan(query, index, plan, NUMPY_REFERENCE_BACKEND, flt)
                 remote = qdrant_search(query, index, client, "papers", plan, flt)
                 assert [h.passage_id for h in remote.hits] == [h.passage_id for h in local.hits], (text, plan.kind)
-                np.testing.assert_allclose([h.score for h in remote.hits], [h.score for h in local.hits],
-                                           rtol=2e-3, atol=2e-3)   # float16 storage on both sides, other sums
+                np.testing.assert_allclose(
+                    [h.score for h in remote.hits], [h.score for h in local.hits], rtol=2e-3, atol=2e-3
+                )  # float16 storage on both sides, other sums
                 assert remote.backend == "qdrant-local" and remote.stages[-1].backend == "qdrant-local"
                 assert remote.eligible == local.eligible
     filtered = qdrant_search(coll.encode_query("bread"), index, client, "papers", plans[0], where)
@@ -123,17 +145,34 @@ def test_the_cli_exports_then_searches_on_qdrant(exported):
     import json
     import subprocess
     import sys
+
     coll, _, _, tmp_path = exported
 
     def cli(*args):
         return subprocess.run([sys.executable, "-m", "workbench.cli", *map(str, args)], capture_output=True, text=True)
+
     target = tmp_path / "qdrant-cli"
     out = cli("export", "--index", coll.store.root, "--qdrant", target, "--collection", "c", "--quiet")
     assert out.returncode == 0, out.stderr
     n = coll.late_index().n_passages
     assert f"created Qdrant collection 'c': {n} passages uploaded, 0 removed, 0 already there; {n} points" in out.stdout
-    found = cli("search", "why do volcanoes erupt", "--index", coll.store.root, "--backend", "qdrant", "--qdrant",
-                target, "--collection", "c", "--plan", "exhaustive", "--final-k", "2", "--json")
+    found = cli(
+        "search",
+        "why do volcanoes erupt",
+        "--index",
+        coll.store.root,
+        "--backend",
+        "qdrant",
+        "--qdrant",
+        target,
+        "--collection",
+        "c",
+        "--plan",
+        "exhaustive",
+        "--final-k",
+        "2",
+        "--json",
+    )
     assert found.returncode == 0, found.stderr
     result = json.loads(found.stdout)
     assert result["backend"] == "qdrant-local" and result["hits"][0]["page"] == 1
@@ -144,10 +183,13 @@ def test_the_cli_exports_then_searches_on_qdrant(exported):
 
 def test_without_qdrant_client_the_cli_says_how_to_get_it(tmp_path, monkeypatch, capsys):
     from workbench.cli import main
-    monkeypatch.setitem(sys.modules, "qdrant_client", None)      # as if it were not installed
+
+    monkeypatch.setitem(sys.modules, "qdrant_client", None)  # as if it were not installed
     monkeypatch.setitem(sys.modules, "qdrant_client.models", None)
-    assert main(["export", "--index", str(tmp_path / "idx"), "--qdrant", str(tmp_path / "q"),
-                 "--collection", "c"]) == 1
+    assert main(["export", "--index", str(tmp_path / "idx"), "--qdrant", str(tmp_path / "q"), "--collection", "c"]) == 1
     err = capsys.readouterr().err
-    assert "needs the package qdrant-client, which is not installed: pip install --no-deps -r requirements-cluster.lock" in err
+    assert (
+        "needs the package qdrant-client, which is not installed: pip install --no-deps -r requirements-cluster.lock"
+        in err
+    )
     assert len(err.strip().splitlines()) == 1

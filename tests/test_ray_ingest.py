@@ -14,19 +14,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 import ray
-
 from conftest import make_pdf
+
 from workbench.cli import main
 from workbench.cluster.ray_ingest import RayEncoding, WorkersUnavailable
 from workbench.collection import Collection
 
-TOPICS = ["volcanoes and magma rising through the crust", "photosynthesis in green leaves",
-          "the offside rule in football", "tidal locking of moons", "sourdough fermentation by wild yeast"]
+TOPICS = [
+    "volcanoes and magma rising through the crust",
+    "photosynthesis in green leaves",
+    "the offside rule in football",
+    "tidal locking of moons",
+    "sourdough fermentation by wild yeast",
+]
 
 
 def _pdf_pages(i: int) -> list[str]:
-    return [f"Document {i}, page {p}: " + " ".join(TOPICS[(i + p + k) % len(TOPICS)] for k in range(12))
-            for p in range(3)]
+    return [
+        f"Document {i}, page {p}: " + " ".join(TOPICS[(i + p + k) % len(TOPICS)] for k in range(12)) for p in range(3)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +48,12 @@ def corpus(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("corpus")
     for i in range(4):
         make_pdf(folder / f"doc{i}.pdf", _pdf_pages(i))
-    make_pdf(folder / "blank.pdf", ["", ""])                       # no text at all: failed, with its reason
-    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<>> endobj\n")   # not a PDF one can open
+    make_pdf(folder / "blank.pdf", ["", ""])  # no text at all: failed, with its reason
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<>> endobj\n")  # not a PDF one can open
     (folder / "notes.md").write_text("# Field notes\n\nLava cools into basalt.\n\nYeast makes bread rise.\n")
-    (folder / "corpus.jsonl").write_text("\n".join(json.dumps({"_id": f"d{i}", "title": "t", "text": TOPICS[i]})
-                                                   for i in range(len(TOPICS))) + "\n")
+    (folder / "corpus.jsonl").write_text(
+        "\n".join(json.dumps({"_id": f"d{i}", "title": "t", "text": TOPICS[i]}) for i in range(len(TOPICS))) + "\n"
+    )
     return folder
 
 
@@ -63,11 +70,25 @@ def contents(coll: Collection) -> dict:
     index = coll.late_index()
     out = {}
     for info, start, length in zip(index.catalog.describe(index.passage_ids.tolist()), index.starts, index.lengths):
-        out[(Path(info.path).name, info.ordinal)] = (info.page, info.text, info.tokens, info.boxes, info.source_key,
-                                                     np.asarray(index.vectors[start:start + length]))
+        out[(Path(info.path).name, info.ordinal)] = (
+            info.page,
+            info.text,
+            info.tokens,
+            info.boxes,
+            info.source_key,
+            np.asarray(index.vectors[start : start + length]),
+        )
     for doc in coll.documents():
-        out[Path(doc.path).name] = (doc.status, doc.error, doc.notes, doc.pages, doc.passages, doc.chars,
-                                    doc.unrepresented, doc.content_hash)
+        out[Path(doc.path).name] = (
+            doc.status,
+            doc.error,
+            doc.notes,
+            doc.pages,
+            doc.passages,
+            doc.chars,
+            doc.unrepresented,
+            doc.content_hash,
+        )
     return out
 
 
@@ -85,16 +106,17 @@ def assert_same(ray_coll: Collection, local: Collection) -> None:
             assert got[key] == expected, key
 
 
-def test_a_ray_ingest_from_the_cli_equals_a_local_ingest_passage_for_passage(cluster, corpus, local_index,
-                                                                           tmp_path, encoder, capsys):
+def test_a_ray_ingest_from_the_cli_equals_a_local_ingest_passage_for_passage(
+    cluster, corpus, local_index, tmp_path, encoder, capsys
+):
     target = tmp_path / "ray.kayak"
-    Collection.open(target, create=True, encoder=encoder)      # created here: the driver loads no encoder below
-    assert main(["ingest", str(corpus), "--index", str(target), "--ray", "--quiet"]) == 1   # two files fail
+    Collection.open(target, create=True, encoder=encoder)  # created here: the driver loads no encoder below
+    assert main(["ingest", str(corpus), "--index", str(target), "--ray", "--quiet"]) == 1  # two files fail
     out = capsys.readouterr().out
     # a worker still loading its encoder when the last file comes back is never announced: one or two lines
     ready = [line for line in out.splitlines() if line.startswith("ray: worker")]
     assert 1 <= len(ready) <= 2 and all("checksum matches the index" in line for line in ready)
-    assert "failed: " in out and "blank.pdf" in out and "kayak-ray-" not in out   # the worker's copy never shows
+    assert "failed: " in out and "blank.pdf" in out and "kayak-ray-" not in out  # the worker's copy never shows
     coll = Collection.open(target)
     assert_same(coll, local_index)
     # nothing new (failed files are tried again, so only indexed ones): Ray is never started
@@ -113,20 +135,22 @@ def test_a_lost_worker_is_replaced_and_its_file_sent_again(cluster, corpus, loca
         events.append(ev)
         if killed is None and ev.status == "encoding" and ev.path.endswith("doc0.pdf"):
             killed = next(w.pid for w in pool.worker_infos if f"(pid {w.pid})" in ev.message)
-            os.kill(killed, signal.SIGKILL)          # the worker dies while it reads or encodes doc0.pdf
+            os.kill(killed, signal.SIGKILL)  # the worker dies while it reads or encodes doc0.pdf
     assert killed is not None
     retried = [e for e in events if e.status == "retrying"]
     # doc0.pdf and the file queued behind it on that worker (if any) were sent again, once each
     assert any(e.path.endswith("doc0.pdf") for e in retried) and len(retried) <= 2
     assert all("its worker was lost; sent again (2 of 3)" == e.message for e in retried)
-    assert any(e.status == "workers" and "was lost" in e.message and "starting a fresh one" in e.message for e in events)
+    assert any(
+        e.status == "workers" and "was lost" in e.message and "starting a fresh one" in e.message for e in events
+    )
     assert_same(coll, local_index)
 
 
 def test_a_worker_whose_encoder_differs_from_the_index_is_refused(cluster, corpus, tmp_path, encoder):
     target = tmp_path / "other.kayak"
     Collection.open(target, create=True, encoder=encoder)
-    db = sqlite3.connect(target / "catalog.sqlite")       # the index says other weights wrote it
+    db = sqlite3.connect(target / "catalog.sqlite")  # the index says other weights wrote it
     db.execute("UPDATE manifest SET value = 'deadbeefdeadbeef' WHERE key = 'encoder_checksum'")
     db.commit()
     db.close()
@@ -136,10 +160,10 @@ def test_a_worker_whose_encoder_differs_from_the_index_is_refused(cluster, corpu
         for ev in coll.iter_ingest([corpus], encoding=RayEncoding(workers=2)):
             events.append(ev)
     assert "refused" in str(err.value) and "deadbeefdeadbeef" in str(err.value) and encoder.checksum in str(err.value)
-    assert [e.status for e in events if e.status == "workers"].count("workers") == 3   # starting + two refusals
+    assert [e.status for e in events if e.status == "workers"].count("workers") == 3  # starting + two refusals
     assert not any(e.status in ("indexed", "failed") for e in events)
     assert Collection.open(target).store.catalog.counts()["passages"] == 0
-    assert list(Collection.open(target).documents()) == []     # nothing recorded: a right worker does them all later
+    assert list(Collection.open(target).documents()) == []  # nothing recorded: a right worker does them all later
 
 
 def test_closing_a_ray_ingest_commits_what_came_back_and_stops_the_workers(cluster, corpus, tmp_path, encoder):
@@ -147,7 +171,7 @@ def test_closing_a_ray_ingest_commits_what_came_back_and_stops_the_workers(clust
     pool = RayEncoding(workers=2)
     events = coll.iter_ingest([corpus], encoding=pool)
     first = next(e for e in events if e.status == "indexed")
-    events.close()                                      # as Ctrl+C or the GUI's cancel does
+    events.close()  # as Ctrl+C or the GUI's cancel does
     kept = {Path(d.path).name for d in Collection.open(coll.store.root).documents() if d.status == "indexed"}
     assert Path(first.path).name in kept and len(kept) < 6
     deadline = time.monotonic() + 30
@@ -172,5 +196,5 @@ def _running(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    with open(f"/proc/{pid}/stat") as fh:       # a killed child not yet reaped by Ray is a zombie: gone
+    with open(f"/proc/{pid}/stat") as fh:  # a killed child not yet reaped by Ray is a zombie: gone
         return fh.read().split(") ")[-1][:1] != "Z"

@@ -14,8 +14,10 @@ import textwrap
 from workbench.collection import Collection
 from workbench.core import IndexChanged, exhaustive_search_plan
 
-TEXTS = {f"doc{i}.txt": f"Document {i} is about {topic}." for i, topic in
-         enumerate(["volcanoes and lava", "bread and yeast", "glaciers and valleys", "comets and ice"])}
+TEXTS = {
+    f"doc{i}.txt": f"Document {i} is about {topic}."
+    for i, topic in enumerate(["volcanoes and lava", "bread and yeast", "glaciers and valleys", "comets and ice"])
+}
 
 READER = textwrap.dedent("""
     import collections, json, sys, time
@@ -53,15 +55,19 @@ def test_searches_in_another_process_survive_removes_readds_and_compaction(tmp_p
     docs = _write_docs(tmp_path)
     coll = Collection.open(tmp_path / "idx", create=True, encoder=encoder)
     assert coll.ingest([docs]).ok
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(tmp_path / "idx"), "25"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(tmp_path / "idx"), "25"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert reader.stdout.readline().strip() == "ready", reader.stderr.read()
     cycles = 0
     while reader.poll() is None:
         victim = docs / f"doc{cycles % len(TEXTS)}.txt"
-        coll.remove([victim])                             # tombstones, then compaction drops the rows
+        coll.remove([victim])  # tombstones, then compaction drops the rows
         victim.write_text(TEXTS[victim.name] + f" Revision {cycles}.")
-        assert coll.ingest([victim]).ok                   # a new segment, compaction, perhaps retraining
+        assert coll.ingest([victim]).ok  # a new segment, compaction, perhaps retraining
         cycles += 1
     outcome = json.loads(reader.stdout.read().strip().splitlines()[-1])
     assert cycles >= 3, "the writer must have changed the index while the reader searched"
@@ -74,9 +80,10 @@ def test_a_stale_layout_raises_index_changed_and_search_recovers(tmp_path, encod
     writer.ingest([docs])
     reader = Collection.open(tmp_path / "idx", encoder=encoder, read_only=True)
     stale = reader.late_index()
-    writer.remove([docs / "doc0.txt"])                     # compaction deletes the removed passages' rows
+    writer.remove([docs / "doc0.txt"])  # compaction deletes the removed passages' rows
     query = reader.encode_query("lava and volcanoes")
     from workbench.core import search_with_plan
+
     try:
         search_with_plan(query, stale, exhaustive_search_plan(final_k=4))
         raise AssertionError("a stale layout described removed passages")

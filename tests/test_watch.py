@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from workbench.core import exhaustive_search_plan
 from workbench.collection.watch import FolderWatcher, sync_events
+from workbench.core import exhaustive_search_plan
 
 TEXTS = {
     "volcano.txt": "Volcanoes erupt when magma rises through the crust and lava escapes from vents.",
@@ -47,7 +47,7 @@ def test_a_renamed_file_keeps_its_passages_and_is_not_encoded_again(tmp_path, ne
     (docs / "volcano.txt").rename(docs / "magma.txt")
     events = {Path(e.path).name: e for e in coll.iter_ingest([docs]) if e.status != "committed"}
     assert events["magma.txt"].status == "renamed" and "volcano.txt" in events["magma.txt"].message
-    assert coll.ingest_times.seconds["encode"] == 0.0                    # nothing went through the model
+    assert coll.ingest_times.seconds["encode"] == 0.0  # nothing went through the model
     doc = next(d for d in coll.documents() if d.path.endswith("magma.txt"))
     hits = coll.search(TEXTS["volcano.txt"], exhaustive_search_plan(20)).hits
     assert sorted(h.passage_id for h in hits if h.info.document_id == doc.id) == before
@@ -72,15 +72,23 @@ def test_rescan_catches_up_with_changes_made_while_nobody_watched(tmp_path, new_
     (docs / "volcano.txt").unlink()
     (docs / "sub").mkdir()
     (docs / "tides.txt").rename(docs / "sub" / "moon.txt")
-    statuses = {Path(e.path).name: e.status for e in coll.iter_rescan()
-                if e.status in ("indexed", "renamed", "removed", "failed")}
-    assert statuses == {"glacier.txt": "indexed", "bees.txt": "indexed", "moon.txt": "renamed",
-                        "volcano.txt": "removed"}
+    statuses = {
+        Path(e.path).name: e.status
+        for e in coll.iter_rescan()
+        if e.status in ("indexed", "renamed", "removed", "failed")
+    }
+    assert statuses == {
+        "glacier.txt": "indexed",
+        "bees.txt": "indexed",
+        "moon.txt": "renamed",
+        "volcano.txt": "removed",
+    }
     assert passage_ids(coll, "moon.txt") == kept
     indexed = {Path(d.path).relative_to(docs.resolve()).as_posix() for d in coll.documents()}
     assert indexed == {"glacier.txt", "bees.txt", "sub/moon.txt"}
     # the list of watched folders lives in the index: another program opening it sees it
     from workbench.collection import Collection
+
     assert Collection.open(coll.store.root, encoder=coll.encoder, read_only=True).watched_folders() == [docs.resolve()]
 
 
@@ -91,9 +99,10 @@ def test_rescan_does_not_read_files_whose_size_and_time_are_unchanged(tmp_path, 
     coll.set_watched([docs])
     list(coll.iter_rescan())
     import workbench.collection.ingest_pipeline as collection
+
     opened, read = [], []
 
-    class Counting:                                 # the file handle, counting reads of its content
+    class Counting:  # the file handle, counting reads of its content
         def __init__(self, fh):
             self.fh = fh
 
@@ -113,7 +122,7 @@ def test_rescan_does_not_read_files_whose_size_and_time_are_unchanged(tmp_path, 
     real = collection.open_regular
     monkeypatch.setattr(collection, "open_regular", lambda p: opened.append(p) or Counting(real(p)))
     statuses = [e.status for e in coll.iter_rescan() if e.path.endswith(".txt")]
-    assert statuses == ["unchanged"] * 3 and len(opened) == 3 and read == []      # stat only, no content read
+    assert statuses == ["unchanged"] * 3 and len(opened) == 3 and read == []  # stat only, no content read
     # an explicit ingest still hashes: a same-size rewrite with its time put back is found changed there
     target = docs / "bees.txt"
     st = target.stat()
@@ -152,15 +161,21 @@ def test_the_watcher_follows_adds_changes_renames_and_deletes(tmp_path, new_coll
     watcher = FolderWatcher([docs.resolve()], debounce_s=0.3)
     watcher.start()
     try:
+
         def step(action, wait_s: float = 10.0) -> dict[str, str]:
             action()
             out = {}
-            for _ in range(3):                      # a rename may arrive as two settled paths
+            for _ in range(3):  # a rename may arrive as two settled paths
                 due = wait_for_due(watcher, wait_s if not out else 1.0)
                 if not due:
                     break
-                out.update({Path(e.path).name: e.status for e in sync_events(coll, watcher, due)
-                            if e.status in ("indexed", "renamed", "removed", "failed")})
+                out.update(
+                    {
+                        Path(e.path).name: e.status
+                        for e in sync_events(coll, watcher, due)
+                        if e.status in ("indexed", "renamed", "removed", "failed")
+                    }
+                )
             return out
 
         assert step(lambda: write_all(docs, {"volcano.txt": TEXTS["volcano.txt"]})) == {"volcano.txt": "indexed"}
@@ -173,7 +188,8 @@ def test_the_watcher_follows_adds_changes_renames_and_deletes(tmp_path, new_coll
         def hidden():
             (docs / ".git").mkdir()
             (docs / ".git" / "README.txt").write_text("a repository's own file")
-        assert step(hidden, 1.5) == {}                                                    # nor hidden entries
+
+        assert step(hidden, 1.5) == {}  # nor hidden entries
         assert coll.store.catalog.counts()["documents"] == 0
     finally:
         watcher.stop()
@@ -187,9 +203,9 @@ def test_a_file_still_being_written_waits_until_it_settles(tmp_path):
     watcher = FolderWatcher([docs], debounce_s=0.2)
     watcher.touch(target)
     time.sleep(0.25)
-    with open(target, "a") as fh:          # the writer appends again without a fresh event reaching us yet
+    with open(target, "a") as fh:  # the writer appends again without a fresh event reaching us yet
         fh.write(" and more")
-    assert watcher.due() == []             # its size changed since the event: not settled
+    assert watcher.due() == []  # its size changed since the event: not settled
     time.sleep(0.25)
     assert watcher.due() == [target]
     assert watcher.pending == 0
@@ -200,11 +216,11 @@ def test_a_failed_file_that_just_changed_is_retried(tmp_path, new_collection):
     docs.mkdir()
     coll = new_collection()
     half = docs / "report.pdf"
-    half.write_bytes(b"%PDF-1.7\n1 0 obj\n<<")              # a PDF cut off by a writer that paused
+    half.write_bytes(b"%PDF-1.7\n1 0 obj\n<<")  # a PDF cut off by a writer that paused
     watcher = FolderWatcher([docs], debounce_s=0.1)
     events = [e for e in sync_events(coll, watcher, [half]) if e.status == "failed"]
     assert len(events) == 1 and "trying again" in events[0].message and watcher.pending == 1
-    old = time.time() - 3600                                   # a file that failed long after it was written
+    old = time.time() - 3600  # a file that failed long after it was written
     os.utime(half, (old, old))
     assert not watcher.retry_later(half)
 
@@ -215,9 +231,14 @@ def test_workbench_watch_follows_a_folder_and_rescans_on_the_next_start(tmp_path
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
     # Ctrl+C as a terminal sends it. A test run started in the background of a non-interactive shell
     # inherits SIGINT ignored (POSIX), and Python then leaves it ignored: give the child the default back.
-    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli", "watch", str(docs), "--index", str(index),
-                             "--for", "120"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench.cli", "watch", str(docs), "--index", str(index), "--for", "120"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         assert proc.stdout.readline().startswith("watching ")
         time.sleep(0.5)
@@ -231,14 +252,19 @@ def test_workbench_watch_follows_a_folder_and_rescans_on_the_next_start(tmp_path
         proc.send_signal(signal.SIGINT)
         try:
             proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:                      # say where it hangs: every thread's stack
+        except subprocess.TimeoutExpired:  # say where it hangs: every thread's stack
             proc.send_signal(signal.SIGABRT)
             raise AssertionError("watch did not stop on Ctrl+C:\n" + proc.communicate()[1][-8000:]) from None
     assert proc.returncode == 130
-    (docs / "bees.txt").write_text(TEXTS["bees.txt"])           # while nobody watches
+    (docs / "bees.txt").write_text(TEXTS["bees.txt"])  # while nobody watches
     (docs / "volcano.txt").unlink()
-    out = subprocess.run([sys.executable, "-m", "workbench.cli", "watch", "--index", str(index), "--for", "0.5"],
-                         capture_output=True, text=True, env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", "watch", "--index", str(index), "--for", "0.5"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "indexed" in out.stdout and "bees.txt" in out.stdout
     assert "removed" in out.stdout and "volcano.txt" in out.stdout

@@ -29,11 +29,26 @@ os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 sys.modules.setdefault("pymupdf.layout", None)
 
 from .core import (  # noqa: E402 — after the environment above, which must precede NumPy
-                   MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, Alignment, BackendUnavailable, Hit,
-                   LateIndex, LateQuery, PassageFilter, SearchPlan, SearchResult, StageProfile, auto_search_plan,
-                   available_backends, centroid_search_plan, document_proxy_search_plan, exhaustive_search_plan, hybrid_search_plan,
-                   iter_search,
-                   search_with_plan)
+    MOJO_EXACT_CPU_BACKEND,
+    NUMPY_REFERENCE_BACKEND,
+    Alignment,
+    BackendUnavailable,
+    Hit,
+    LateIndex,
+    LateQuery,
+    PassageFilter,
+    SearchPlan,
+    SearchResult,
+    StageProfile,
+    auto_search_plan,
+    available_backends,
+    centroid_search_plan,
+    document_proxy_search_plan,
+    exhaustive_search_plan,
+    hybrid_search_plan,
+    iter_search,
+    search_with_plan,
+)
 
 if TYPE_CHECKING:
     from .collection import Collection
@@ -41,16 +56,24 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
-def open_collection(path: str, model: str | None = None, create: bool = False, encoder=None,
-                    read_only: bool | None = None, trust_remote_code: bool = False) -> "Collection":
+def open_collection(
+    path: str,
+    model: str | None = None,
+    create: bool = False,
+    encoder=None,
+    read_only: bool | None = None,
+    trust_remote_code: bool = False,
+) -> Collection:
     """Open (or with ``create=True`` make, in a new or empty folder) the index folder at ``path``; its
     encoder loads on first use (or pass an already loaded ``encoder``, which must match the index).
     ``read_only=True`` never writes to the index. A model the index recorded loads only if it is the
     default or was named (``model=``) on this machine; ``trust_remote_code`` lets a named model run its
     own Python code. See :meth:`workbench.collection.Collection.open`."""
     from .collection import Collection  # torch and PyMuPDF load only when they are needed
-    return Collection.open(path, model=model, create=create, encoder=encoder, read_only=read_only,
-                           trust_remote_code=trust_remote_code)
+
+    return Collection.open(
+        path, model=model, create=create, encoder=encoder, read_only=read_only, trust_remote_code=trust_remote_code
+    )
 
 
 def open_verifier(model: str | None = None, trust_remote_code: bool = False):
@@ -58,6 +81,7 @@ def open_verifier(model: str | None = None, trust_remote_code: bool = False):
     offline; or an ONNX folder, or a sentence-transformers CrossEncoder folder or hub id. See
     :func:`workbench.encode.cross_encoder.open_verifier`."""
     from .encode.cross_encoder import open_verifier as _open
+
     return _open(model, trust_remote_code)
 
 
@@ -68,8 +92,27 @@ def open_index(path: str, model: str | None = None) -> LateIndex:
 
 
 __all__ = [
-    "Alignment", "BackendUnavailable", "Hit", "LateIndex", "LateQuery", "MOJO_EXACT_CPU_BACKEND",
-    "NUMPY_REFERENCE_BACKEND", "PassageFilter", "SearchPlan", "auto_search_plan", "centroid_search_plan", "SearchResult", "StageProfile", "available_backends",
-    "document_proxy_search_plan", "exhaustive_search_plan", "hybrid_search_plan", "iter_search", "open_collection",
-    "open_index", "open_verifier", "search_with_plan", "__version__",
+    "Alignment",
+    "BackendUnavailable",
+    "Hit",
+    "LateIndex",
+    "LateQuery",
+    "MOJO_EXACT_CPU_BACKEND",
+    "NUMPY_REFERENCE_BACKEND",
+    "PassageFilter",
+    "SearchPlan",
+    "auto_search_plan",
+    "centroid_search_plan",
+    "SearchResult",
+    "StageProfile",
+    "available_backends",
+    "document_proxy_search_plan",
+    "exhaustive_search_plan",
+    "hybrid_search_plan",
+    "iter_search",
+    "open_collection",
+    "open_index",
+    "open_verifier",
+    "search_with_plan",
+    "__version__",
 ]

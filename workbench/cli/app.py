@@ -18,4 +18,5 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def cmd_gui(args: argparse.Namespace) -> int:
     """Open the window (Qt loads only now, so the headless commands never pay for it)."""
     from ..gui.app import run_gui
+
     return run_gui(args.index, args.query, args.screenshot, args.compare)

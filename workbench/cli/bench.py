@@ -26,29 +26,48 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
     p = sub.add_parser("bench-scale", help="staged plans vs exhaustive exact MaxSim on 10^5-10^6 passages")
     p.add_argument("--passages", type=int, default=100_000)
-    p.add_argument("--source", choices=("synthetic", "text"), default="synthetic",
-                   help="synthetic clustered vectors, or the demo text encoded and replicated to size")
+    p.add_argument(
+        "--source",
+        choices=("synthetic", "text"),
+        default="synthetic",
+        help="synthetic clustered vectors, or the demo text encoded and replicated to size",
+    )
     p.add_argument("--queries", type=int, default=50)
     p.add_argument("--n-probe", type=int, default=8)
     p.add_argument("--candidate-k", type=int, default=256)
     p.add_argument("--centroids", type=int, default=0, help="k-means centroids (0: about 4·√tokens)")
-    p.add_argument("--exhaustive-queries", type=int, default=0,
-                   help="queries that time the exhaustive plan (0 = all; its ground truth always uses all)")
+    p.add_argument(
+        "--exhaustive-queries",
+        type=int,
+        default=0,
+        help="queries that time the exhaustive plan (0 = all; its ground truth always uses all)",
+    )
     p.add_argument("--data", help="keep the generated vectors in this folder and reuse them next time")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench_scale)
 
-    p = sub.add_parser("bench-ingest", help="grow an index through the real ingest path and measure it "
-                                            "(throughput, write amplification, adding a PDF, searches during merges)")
+    p = sub.add_parser(
+        "bench-ingest",
+        help="grow an index through the real ingest path and measure it "
+        "(throughput, write amplification, adding a PDF, searches during merges)",
+    )
     p.add_argument("--passages", type=int, default=100_000)
     p.add_argument("--batches", type=int, default=100, help="ingests the passages arrive in (default 100)")
-    p.add_argument("--probe-at", default="10000,100000,1000000", metavar="N,N,…",
-                   help="sizes at which to add a 20-page PDF and search during a full merge")
+    p.add_argument(
+        "--probe-at",
+        default="10000,100000,1000000",
+        metavar="N,N,…",
+        help="sizes at which to add a 20-page PDF and search during a full merge",
+    )
     p.add_argument("--work", help="folder for the index and corpus (default: a new temporary folder)")
-    p.add_argument("--max-centroids", type=int, default=0,
-                   help="cap the index's centroid count (0: about 4·√tokens, as any index)")
-    p.add_argument("--real-encoder", action="store_true",
-                   help="encode with the model (default: a table of the model's vectors for the same words)")
+    p.add_argument(
+        "--max-centroids", type=int, default=0, help="cap the index's centroid count (0: about 4·√tokens, as any index)"
+    )
+    p.add_argument(
+        "--real-encoder",
+        action="store_true",
+        help="encode with the model (default: a table of the model's vectors for the same words)",
+    )
     p.add_argument("--queries", type=int, default=30, help="queries per search measurement (0: none)")
     p.add_argument("--keep", action="store_true", help="keep the index afterwards")
     p.add_argument("--json", action="store_true")
@@ -58,8 +77,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def cmd_bench(args: argparse.Namespace) -> int:
     """Time exact MaxSim on each executor over an index's passages or synthetic ones; print the report."""
     from ..measure.exact_bench import format_report, run_bench, synthetic_index
+
     if args.index:
         from ..collection import Collection
+
         index = Collection.open(args.index, read_only=True).late_index()
     else:
         index = synthetic_index(args.synthetic, args.tokens)
@@ -73,15 +94,22 @@ def cmd_bench_scale(args: argparse.Namespace) -> int:
     import tempfile
 
     from ..measure.scale_bench import format_scale_report, load_or_make, run_scale_bench
+
     if args.passages < 1000:
         raise UsageError("--passages must be at least 1000")
     say = (lambda m: print(m, file=sys.stderr)) if args.json else print
     with tempfile.TemporaryDirectory(prefix="kayak-scale-") as tmp:
         folder = Path(args.data) if args.data else Path(tmp)
         data = load_or_make(args.source, args.passages, folder, args.queries, progress=say)
-        report = run_scale_bench(data, args.n_probe, args.candidate_k, args.centroids,
-                                 exhaustive_queries=args.exhaustive_queries,
-                                 cache=Path(args.data) if args.data else None, progress=say)
+        report = run_scale_bench(
+            data,
+            args.n_probe,
+            args.candidate_k,
+            args.centroids,
+            exhaustive_queries=args.exhaustive_queries,
+            cache=Path(args.data) if args.data else None,
+            progress=say,
+        )
     print(json.dumps(report, indent=2) if args.json else format_scale_report(report))
     return 0
 
@@ -89,6 +117,7 @@ def cmd_bench_scale(args: argparse.Namespace) -> int:
 def cmd_bench_ingest(args: argparse.Namespace) -> int:
     """Grow an index through the real ingest path and measure it (``--probe-at``: sizes, comma-separated)."""
     from ..measure.ingest_bench import run
+
     try:
         args.probe_at = [int(x) for x in args.probe_at.split(",") if x.strip()]
     except ValueError:

@@ -20,6 +20,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def cmd_demo(args: argparse.Namespace) -> int:
     """Build the demo PDFs, ingest them into ``--index`` (default: the data folder) and search ``--query``."""
     from ..demo import build_demo_pdfs, demo_index_dir, describe_demo
+
     index = Path(args.index) if args.index else demo_index_dir()
     pdfs = build_demo_pdfs(index.parent / "demo-pdfs")
     print(f"demo collection: {describe_demo(pdfs)}; index {index}")

@@ -26,21 +26,53 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def cmd_info(args: argparse.Namespace) -> int:
     """Print the index's facts, its centroids, the backends and every document (or all of it as JSON)."""
     from ..collection import Collection
+
     coll = Collection.open(args.index, read_only=True)
     info = coll.info()
     info["backends"] = {k: {"available": ok, "detail": why} for k, (ok, why) in available_backends().items()}
     if args.json:
-        info["documents_list"] = [{"id": d.id, "path": d.path, "status": d.status, "pages": d.pages,
-                                   "passages": d.passages, "error": d.error, "notes": list(d.notes),
-                                   "unrepresented_share": round(d.unrepresented_share, 4)} for d in coll.documents()]
+        info["documents_list"] = [
+            {
+                "id": d.id,
+                "path": d.path,
+                "status": d.status,
+                "pages": d.pages,
+                "passages": d.passages,
+                "error": d.error,
+                "notes": list(d.notes),
+                "unrepresented_share": round(d.unrepresented_share, 4),
+            }
+            for d in coll.documents()
+        ]
         print(json.dumps(info, indent=2))
         return 0
-    for key in ("index", "format_version", "model", "encoder", "encoder_checksum", "dim", "dtype",
-                "documents", "failed", "passages", "vectors", "segments", "disk_bytes", "bytes_per_vector"):
+    for key in (
+        "index",
+        "format_version",
+        "model",
+        "encoder",
+        "encoder_checksum",
+        "dim",
+        "dtype",
+        "documents",
+        "failed",
+        "passages",
+        "vectors",
+        "segments",
+        "disk_bytes",
+        "bytes_per_vector",
+    ):
         print(f"{key:<18}{info[key]}")
     c = info["centroids"]
-    print(f"{'centroids':<18}" + (f"{c['count']:,} (trained on {c['trained_on_vectors']:,} vectors, mean cosine "
-                                  f"{c['mean_cosine_at_training']:.3f})" if c else "none (built on first centroid search)"))
+    print(
+        f"{'centroids':<18}"
+        + (
+            f"{c['count']:,} (trained on {c['trained_on_vectors']:,} vectors, mean cosine "
+            f"{c['mean_cosine_at_training']:.3f})"
+            if c
+            else "none (built on first centroid search)"
+        )
+    )
     if c:
         print(f"{'bytes per token':<18}" + ", ".join(f"{k} {v}" for k, v in info["bytes_per_token"].items()))
     for name, b in info["backends"].items():
@@ -57,6 +89,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     """Remove the files (or the files under folders) ``args.paths`` names; exit code 1 when none was indexed."""
     from ..collection import Collection
+
     coll = Collection.open(args.index)
     removed = coll.remove(args.paths)
     for path, n in removed.items():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .terminal import UsageError, one_line
 
-STOP_WAIT_S = 10.0   # Ctrl+C waits this long for background maintenance to stop (a kill is safe too)
+STOP_WAIT_S = 10.0  # Ctrl+C waits this long for background maintenance to stop (a kill is safe too)
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,34 +20,64 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("paths", nargs="+")
     p.add_argument("--index", required=True, help="index folder (created if missing)")
     p.add_argument("--model", default=None, help="ColBERT checkpoint folder or hub id (default: built-in)")
-    p.add_argument("--trust-remote-code", action="store_true",
-                   help="let the model run Python code of its own (modules.json classes, auto_map); only for "
-                        "models whose authors you trust")
+    p.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="let the model run Python code of its own (modules.json classes, auto_map); only for "
+        "models whose authors you trust",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--no-ocr", action="store_true",
-                   help="do not OCR pages without usable text (image-only, undecodable fonts)")
-    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
-                   help="parse and encode on Ray workers (the cluster extra); this process stays the only "
-                        "writer. No ADDRESS: join the cluster this machine runs, else start a local one; "
-                        "'auto': join it or fail; 'local': start a local one; 'ray://HOST:10001' or "
-                        "'HOST:6379': a remote cluster")
-    p.add_argument("--workers", type=int, default=None,
-                   help="Ray workers to start, one encoder each (default: the cluster's CPUs / --cpus-per-worker)")
+    p.add_argument(
+        "--no-ocr", action="store_true", help="do not OCR pages without usable text (image-only, undecodable fonts)"
+    )
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="parse and encode on Ray workers (the cluster extra); this process stays the only "
+        "writer. No ADDRESS: join the cluster this machine runs, else start a local one; "
+        "'auto': join it or fail; 'local': start a local one; 'ray://HOST:10001' or "
+        "'HOST:6379': a remote cluster",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="Ray workers to start, one encoder each (default: the cluster's CPUs / --cpus-per-worker)",
+    )
     p.add_argument("--cpus-per-worker", type=float, default=1.0, help="CPUs (torch threads) per Ray worker (default 1)")
-    p.add_argument("--gpus-per-worker", type=float, default=0.0,
-                   help="GPUs per Ray worker; above 0 the encoder runs on CUDA there (default 0)")
+    p.add_argument(
+        "--gpus-per-worker",
+        type=float,
+        default=0.0,
+        help="GPUs per Ray worker; above 0 the encoder runs on CUDA there (default 0)",
+    )
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("watch", help="keep an index current as files in folders are added, changed, renamed "
-                                     "or removed (the folders are remembered by the index)")
+    p = sub.add_parser(
+        "watch",
+        help="keep an index current as files in folders are added, changed, renamed "
+        "or removed (the folders are remembered by the index)",
+    )
     p.add_argument("paths", nargs="*", help="folders to start watching (none: those the index already watches)")
     p.add_argument("--index", required=True, help="index folder (created if missing)")
     p.add_argument("--model", default=None, help="ColBERT checkpoint folder or hub id (default: built-in)")
-    p.add_argument("--trust-remote-code", action="store_true",
-                   help="let the model run Python code of its own; only for models whose authors you trust")
+    p.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="let the model run Python code of its own; only for models whose authors you trust",
+    )
     p.add_argument("--no-ocr", action="store_true", help="do not OCR pages without usable text")
-    p.add_argument("--for", dest="for_seconds", type=float, default=0, metavar="SECONDS",
-                   help="stop after this long (default: run until Ctrl+C)")
+    p.add_argument(
+        "--for",
+        dest="for_seconds",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="stop after this long (default: run until Ctrl+C)",
+    )
     p.set_defaults(func=cmd_watch)
 
 
@@ -57,6 +87,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..collection import Collection
+
     encoding = _ray_encoding(args)
     coll = Collection.open(args.index, model=args.model, create=True, trust_remote_code=args.trust_remote_code)
     coll.ocr = not args.no_ocr
@@ -71,7 +102,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         line = _event_line(ev)
         if line is not None:
             bar.write(line)
-        if ev.status in ("centroids", "merging", "lost", "workers", "retrying"):   # not one more file done
+        if ev.status in ("centroids", "merging", "lost", "workers", "retrying"):  # not one more file done
             continue
         bar.update(ev.done - bar.n)
         if ev.status == "failed":
@@ -87,10 +118,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         elif ev.status == "unchanged":
             unchanged += 1
     bar.close()
-    print(f"{indexed} indexed ({passages} passages), {unchanged} unchanged, "
-          + (f"{renamed} renamed, " if renamed else "") + f"{failed} failed; "
-          f"index {args.index} holds {coll.store.catalog.counts()['passages']} passages"
-          + (f"; OCR took {ocr_seconds:.1f} s" if ocr_seconds else ""))
+    print(
+        f"{indexed} indexed ({passages} passages), {unchanged} unchanged, "
+        + (f"{renamed} renamed, " if renamed else "")
+        + f"{failed} failed; "
+        f"index {args.index} holds {coll.store.catalog.counts()['passages']} passages"
+        + (f"; OCR took {ocr_seconds:.1f} s" if ocr_seconds else "")
+    )
     if passages:
         print(f"throughput: {coll.ingest_times.summary()}")
     return 1 if failed else 0
@@ -105,6 +139,7 @@ def _ray_encoding(args: argparse.Namespace):
         return None
     from ..cluster import require
     from ..cluster.ray_ingest import RayEncoding
+
     require("ray", "distributed ingest (--ray)")
     return RayEncoding(args.ray or None, args.workers, args.cpus_per_worker, args.gpus_per_worker)
 
@@ -114,9 +149,10 @@ def cmd_watch(args: argparse.Namespace) -> int:
     happen until Ctrl+C (or ``--for`` seconds)."""
     from ..collection import Collection
     from ..collection.watch import FolderWatcher, sync_events
+
     coll = Collection.open(args.index, model=args.model, create=True, trust_remote_code=args.trust_remote_code)
     coll.ocr = not args.no_ocr
-    coll.merge_in_background = True        # a change is indexed while an earlier change's merge runs
+    coll.merge_in_background = True  # a change is indexed while an earlier change's merge runs
     try:
         folders = coll.set_watched(args.paths) if args.paths else coll.watched_folders()
     except ValueError as exc:
@@ -136,7 +172,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         coll.wait_for_maintenance()
     finally:
         watcher.stop()
-        coll.stop_maintenance(timeout_s=STOP_WAIT_S)   # Ctrl+C: a merge in flight is dropped whole (due again)
+        coll.stop_maintenance(timeout_s=STOP_WAIT_S)  # Ctrl+C: a merge in flight is dropped whole (due again)
     if coll.maintenance_error:
         print(f"workbench: {coll.maintenance_error}", file=sys.stderr)
         return 1
@@ -157,10 +193,12 @@ def _print_events(events) -> None:
 def _event_line(ev) -> str | None:
     """The one line ``ingest`` and ``watch`` both print for an event that is not a file's plain progress."""
     name, message = one_line(ev.path), one_line(ev.message)
-    return {"failed": f"failed: {name}: {message}",
-            "renamed": f"renamed: {name}: {message}",
-            "lost": f"vectors lost: {name}: {message}",
-            "merging": f"merging segments: {ev.message} (the new documents are already searchable)",
-            "workers": f"ray: {message}",
-            "retrying": f"sent again: {name}: {message}",
-            "centroids": f"training token centroids: {ev.message}"}.get(ev.status)
+    return {
+        "failed": f"failed: {name}: {message}",
+        "renamed": f"renamed: {name}: {message}",
+        "lost": f"vectors lost: {name}: {message}",
+        "merging": f"merging segments: {ev.message} (the new documents are already searchable)",
+        "workers": f"ray: {message}",
+        "retrying": f"sent again: {name}: {message}",
+        "centroids": f"training token centroids: {ev.message}",
+    }.get(ev.status)

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"workbench: {exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:           # output piped into `head`: not an error of ours
+    except BrokenPipeError:  # output piped into `head`: not an error of ours
         sys.stderr.close()
         return 0
     except (ValueError, KeyError, BackendUnavailable, RuntimeError, OSError) as exc:

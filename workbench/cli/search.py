@@ -24,11 +24,18 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     add_plan_options(p)
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("export", help="export the index to a Qdrant collection, or sync one exported before "
-                                      "(needs the cluster extra: requirements-cluster.lock)")
+    p = sub.add_parser(
+        "export",
+        help="export the index to a Qdrant collection, or sync one exported before "
+        "(needs the cluster extra: requirements-cluster.lock)",
+    )
     p.add_argument("--index", required=True)
-    p.add_argument("--qdrant", required=True, metavar="URL_OR_PATH",
-                   help="a Qdrant server or cluster (http://host:6333) or a folder for Qdrant's local mode")
+    p.add_argument(
+        "--qdrant",
+        required=True,
+        metavar="URL_OR_PATH",
+        help="a Qdrant server or cluster (http://host:6333) or a folder for Qdrant's local mode",
+    )
     p.add_argument("--collection", required=True)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_export)
@@ -37,6 +44,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def cmd_search(args: argparse.Namespace) -> int:
     """Search the index and print the hits with the table of stages, or the result as JSON (``--json``)."""
     from ..collection import Collection
+
     plan = plan_from(args)
     on_qdrant = args.backend == QDRANT_BACKEND
     backend = None if on_qdrant else backend_from(args)
@@ -50,8 +58,10 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(json.dumps(_result_json(result), indent=2))
         return 0
     if result.where is not None:
-        print(f"filter: {result.where.describe()} — {result.eligible} of {coll.late_index().n_passages} "
-              "passages eligible\n")
+        print(
+            f"filter: {result.where.describe()} — {result.eligible} of {coll.late_index().n_passages} "
+            "passages eligible\n"
+        )
     if result.where is not None and result.eligible == 0:
         print("no indexed passage matches the filter; nothing was searched")
         return 0
@@ -71,8 +81,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     width = max([24] + [len(s.name) + 2 for s in result.stages])
     print(f"{'stage':<{width}}{'in':>8}{'out':>6}{'q vec':>7}{'doc vec':>10}{'pairwise':>13}{'ms':>9}  backend")
     for s in result.stages:
-        print(f"{s.name:<{width}}{s.candidates_in:>8}{s.candidates_out:>6}{s.query_vectors:>7}"
-              f"{s.document_vectors:>10}{s.pairwise_similarities:>13,}{s.ms:>9.2f}  {s.backend}")
+        print(
+            f"{s.name:<{width}}{s.candidates_in:>8}{s.candidates_out:>6}{s.query_vectors:>7}"
+            f"{s.document_vectors:>10}{s.pairwise_similarities:>13,}{s.ms:>9.2f}  {s.backend}"
+        )
     for s in result.stages:
         if s.pairs:
             print(f"{s.name}: {s.pairs} query–passage pairs, {s.tokens:,} tokens read ({s.budget_rule})")
@@ -82,29 +94,33 @@ def cmd_search(args: argparse.Namespace) -> int:
 def _query_text(text: str) -> str:
     """The query as typed; bytes that are not UTF-8 (a terminal in another encoding) are a usage error."""
     from ..collection import require_utf8
+
     try:
         return require_utf8(text, "query")
     except ValueError as exc:
         raise UsageError(f"{exc}; set the terminal to UTF-8 and type it again") from None
 
 
-def _qdrant_search(args: argparse.Namespace, coll: Collection, text: str, plan: SearchPlan,
-                   where: PassageFilter | None):
+def _qdrant_search(
+    args: argparse.Namespace, coll: Collection, text: str, plan: SearchPlan, where: PassageFilter | None
+):
     """``--backend qdrant``: the plan run on the exported collection (``--qdrant``, ``--collection``)."""
     from ..cluster.qdrant_schema import connect
     from ..cluster.qdrant_search import qdrant_search
+
     if not (args.qdrant and args.collection):
         raise UsageError("--backend qdrant needs --qdrant URL_OR_PATH and --collection NAME (see 'workbench export')")
     query = coll.encode_query(text)
     try:
-        return coll.retrying(lambda index: qdrant_search(query, index, connect(args.qdrant), args.collection, plan,
-                                                         where))
+        return coll.retrying(
+            lambda index: qdrant_search(query, index, connect(args.qdrant), args.collection, plan, where)
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
 
 def _label_and_source(info) -> str:
-    """" (label iii)" where the page's label differs from its number, " [OCR]" for words read by OCR."""
+    """ " (label iii)" where the page's label differs from its number, " [OCR]" for words read by OCR."""
     if info is None:
         return ""
     label = f" (label {info.page_label})" if info.page_label and info.page_label != str(info.page) else ""
@@ -115,21 +131,49 @@ def _result_json(result) -> dict:
     """``search --json``: the query and its tokens, the plan run and the one asked for, the filter, the hits
     (scores rounded to 6 places) and each stage's counts and timings (ms, rounded to 3 places)."""
     full = result.to_dict()
-    return {"query": result.query.text, "query_tokens": list(result.query.tokens),
-            "plan": result.plan.to_dict(), "requested_plan": (result.requested or result.plan).to_dict(),
-            "backend": result.backend,
-            "where": full["where"], "eligible_passages": full["eligible_passages"],
-            "hits": [{"rank": h.rank, "path": h.path, "page": h.page, "passage_id": h.passage_id,
-                      "score": round(h.score, 6), "text": h.text,
-                      "page_label": h.info.page_label if h.info else "",
-                      "text_source": h.info.text_source if h.info else "text",
-                      **{k: v for k, v in h.to_dict().items() if k in ("parts", "verified")}} for h in result.hits],
-            "stages": [{"name": s.name, "candidates_in": s.candidates_in, "candidates_out": s.candidates_out,
-                        "query_vectors": s.query_vectors, "document_vectors": s.document_vectors,
-                        "pairwise_similarities": s.pairwise_similarities, "ms": round(s.ms, 3),
-                        "setup_ms": round(s.setup_ms, 3), "probed": s.probed, "lookups": s.lookups,
-                        "pairs": s.pairs, "tokens": s.tokens,
-                        "backend": s.backend, "budget_rule": s.budget_rule, "note": s.note} for s in result.stages]}
+    return {
+        "query": result.query.text,
+        "query_tokens": list(result.query.tokens),
+        "plan": result.plan.to_dict(),
+        "requested_plan": (result.requested or result.plan).to_dict(),
+        "backend": result.backend,
+        "where": full["where"],
+        "eligible_passages": full["eligible_passages"],
+        "hits": [
+            {
+                "rank": h.rank,
+                "path": h.path,
+                "page": h.page,
+                "passage_id": h.passage_id,
+                "score": round(h.score, 6),
+                "text": h.text,
+                "page_label": h.info.page_label if h.info else "",
+                "text_source": h.info.text_source if h.info else "text",
+                **{k: v for k, v in h.to_dict().items() if k in ("parts", "verified")},
+            }
+            for h in result.hits
+        ],
+        "stages": [
+            {
+                "name": s.name,
+                "candidates_in": s.candidates_in,
+                "candidates_out": s.candidates_out,
+                "query_vectors": s.query_vectors,
+                "document_vectors": s.document_vectors,
+                "pairwise_similarities": s.pairwise_similarities,
+                "ms": round(s.ms, 3),
+                "setup_ms": round(s.setup_ms, 3),
+                "probed": s.probed,
+                "lookups": s.lookups,
+                "pairs": s.pairs,
+                "tokens": s.tokens,
+                "backend": s.backend,
+                "budget_rule": s.budget_rule,
+                "note": s.note,
+            }
+            for s in result.stages
+        ],
+    }
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -139,7 +183,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from ..cluster.qdrant_export import iter_export
     from ..cluster.qdrant_schema import connect
     from ..collection import Collection
-    client = connect(args.qdrant)           # first: without the extra, say how to get it before anything else
+
+    client = connect(args.qdrant)  # first: without the extra, say how to get it before anything else
     coll = Collection.open(args.index, read_only=True)
     gen = iter_export(coll, client, args.collection)
     with tqdm(unit="passage", desc=f"export to {args.collection}", disable=args.quiet) as bar:
@@ -151,7 +196,9 @@ def cmd_export(args: argparse.Namespace) -> int:
                 break
             bar.total = total
             bar.update(done - bar.n)
-    print(f"{'created' if report.created else 'synced'} Qdrant collection {report.collection!r}: "
-          f"{report.upserted} passages uploaded, {report.deleted} removed, {report.kept} already there; "
-          f"{report.points} points = the index's live passages")
+    print(
+        f"{'created' if report.created else 'synced'} Qdrant collection {report.collection!r}: "
+        f"{report.upserted} passages uploaded, {report.deleted} removed, {report.kept} already there; "
+        f"{report.points} points = the index's live passages"
+    )
     return 0

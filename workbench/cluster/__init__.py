@@ -22,5 +22,7 @@ def require(module: str, feature: str):
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise ClusterExtraMissing(f"{feature} needs the package {module.split('.')[0].replace('_', '-')}, which "
-                                  f"is not installed: {EXTRA_HINT}") from None
+        raise ClusterExtraMissing(
+            f"{feature} needs the package {module.split('.')[0].replace('_', '-')}, which "
+            f"is not installed: {EXTRA_HINT}"
+        ) from None

@@ -13,8 +13,8 @@ broken the error says how far it got and that running ``export`` again resumes f
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Callable, Generator
 
 import numpy as np
 
@@ -22,8 +22,8 @@ from ..collection import Collection
 from . import require
 from .qdrant_schema import PROXY, TOKENS, ensure_collection, payload
 
-BATCH = 256                 # points per upsert request
-RETRIES = (0.5, 2.0, 8.0)   # pauses (s) before retrying a failed batch
+BATCH = 256  # points per upsert request
+RETRIES = (0.5, 2.0, 8.0)  # pauses (s) before retrying a failed batch
 SCROLL_PAGE = 10_000
 
 
@@ -45,15 +45,15 @@ def exported_ids(client, name: str) -> set[int]:
     ids: set[int] = set()
     offset = None
     while True:
-        points, offset = client.scroll(name, limit=SCROLL_PAGE, offset=offset, with_payload=False,
-                                       with_vectors=False)
+        points, offset = client.scroll(name, limit=SCROLL_PAGE, offset=offset, with_payload=False, with_vectors=False)
         ids.update(int(p.id) for p in points)
         if offset is None:
             return ids
 
 
-def iter_export(coll: Collection, client, name: str, batch: int = BATCH,
-                sleep: Callable[[float], None] = time.sleep) -> Generator[tuple[int, int], None, ExportReport]:
+def iter_export(
+    coll: Collection, client, name: str, batch: int = BATCH, sleep: Callable[[float], None] = time.sleep
+) -> Generator[tuple[int, int], None, ExportReport]:
     """Sync collection ``name`` with the live passages of ``coll``; yields ``(points sent, points to
     send)`` after each batch; returns an :class:`ExportReport`. Raises ``ConnectionError`` (with how far it
     got) when a batch still fails after :data:`RETRIES`, and ``ValueError`` for a collection of another shape."""
@@ -65,20 +65,30 @@ def iter_export(coll: Collection, client, name: str, batch: int = BATCH,
     gone = sorted(there - set(live.tolist()))
     todo = np.flatnonzero(~np.isin(live, np.fromiter(there, dtype=np.int64, count=len(there))))
     if gone:
-        _with_retries(lambda: client.delete(name, points_selector=models.PointIdsList(points=gone)),
-                      sleep, f"deleting {len(gone)} removed passages")
+        _with_retries(
+            lambda: client.delete(name, points_selector=models.PointIdsList(points=gone)),
+            sleep,
+            f"deleting {len(gone)} removed passages",
+        )
     mtimes = {d.id: d.mtime for d in coll.documents()}
     proxies = index.proxy_vectors(0)
     sent = 0
     for start in range(0, todo.shape[0], batch):
-        rows = todo[start:start + batch]
+        rows = todo[start : start + batch]
         infos = index.describe(index.passage_ids[rows].tolist())
-        points = [models.PointStruct(id=int(info.passage_id), payload=payload(info, mtimes.get(info.document_id)),
-                                     vector={TOKENS: index.passage_vectors(int(r)).tolist(),
-                                             PROXY: proxies[int(r)].tolist()})
-                  for r, info in zip(rows.tolist(), infos)]
-        _with_retries(lambda: client.upsert(name, points=points, wait=True), sleep,  # noqa: B023 — called here
-                      f"uploading passages {sent + 1}–{sent + len(points)} of {todo.shape[0]}")
+        points = [
+            models.PointStruct(
+                id=int(info.passage_id),
+                payload=payload(info, mtimes.get(info.document_id)),
+                vector={TOKENS: index.passage_vectors(int(r)).tolist(), PROXY: proxies[int(r)].tolist()},
+            )
+            for r, info in zip(rows.tolist(), infos)
+        ]
+        _with_retries(
+            lambda: client.upsert(name, points=points, wait=True),  # noqa: B023 — called here
+            sleep,
+            f"uploading passages {sent + 1}–{sent + len(points)} of {todo.shape[0]}",
+        )
         sent += len(points)
         yield sent, int(todo.shape[0])
     count = client.count(name, exact=True).count
@@ -90,6 +100,7 @@ def _transient_errors() -> tuple[type[BaseException], ...]:
     qdrant-client's wrapper of them (a server's 4xx answer is not among them: retrying would not help)."""
     import httpx
     from qdrant_client.http.exceptions import ResponseHandlingException
+
     return OSError, httpx.TransportError, ResponseHandlingException
 
 
@@ -101,7 +112,9 @@ def _with_retries(call: Callable[[], object], sleep: Callable[[float], None], wh
             return
         except transient as exc:
             if pause is None:
-                raise ConnectionError(f"Qdrant did not answer while {what} ({type(exc).__name__}: "
-                                      f"{str(exc).splitlines()[0][:160] if str(exc) else ''}); what was "
-                                      "uploaded is kept: run the same export again to resume") from exc
+                raise ConnectionError(
+                    f"Qdrant did not answer while {what} ({type(exc).__name__}: "
+                    f"{str(exc).splitlines()[0][:160] if str(exc) else ''}); what was "
+                    "uploaded is kept: run the same export again to resume"
+                ) from exc
             sleep(pause)

@@ -52,22 +52,33 @@ def ensure_collection(client, name: str, dim: int) -> bool:
         params = client.get_collection(name).config.params.vectors
         tokens, proxy = (params or {}).get(TOKENS), (params or {}).get(PROXY)
         if tokens is None or proxy is None or tokens.size != dim or tokens.multivector_config is None:
-            raise ValueError(f"Qdrant collection {name!r} exists but was not written by the workbench for {dim}-d "
-                             "vectors (it needs multivector 'tokens' and dense 'proxy'); choose another --collection")
+            raise ValueError(
+                f"Qdrant collection {name!r} exists but was not written by the workbench for {dim}-d "
+                "vectors (it needs multivector 'tokens' and dense 'proxy'); choose another --collection"
+            )
         return False
-    client.create_collection(name, vectors_config={
-        # No HNSW graph on the tokens (m=0): they are only ever scanned or reranked, as Qdrant's guide on
-        # multivector reranking advises; a graph over every token would cost memory and build time.
-        TOKENS: models.VectorParams(size=dim, distance=models.Distance.DOT, datatype=models.Datatype.FLOAT16,
-                                    multivector_config=models.MultiVectorConfig(
-                                        comparator=models.MultiVectorComparator.MAX_SIM),
-                                    hnsw_config=models.HnswConfigDiff(m=0)),
-        PROXY: models.VectorParams(size=dim, distance=models.Distance.DOT)})
+    client.create_collection(
+        name,
+        vectors_config={
+            # No HNSW graph on the tokens (m=0): they are only ever scanned or reranked, as Qdrant's guide on
+            # multivector reranking advises; a graph over every token would cost memory and build time.
+            TOKENS: models.VectorParams(
+                size=dim,
+                distance=models.Distance.DOT,
+                datatype=models.Datatype.FLOAT16,
+                multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
+                hnsw_config=models.HnswConfigDiff(m=0),
+            ),
+            PROXY: models.VectorParams(size=dim, distance=models.Distance.DOT),
+        },
+    )
     if describe_target(client) == "qdrant-local":
-        return True       # local mode scans every point; payload indexes are a server's
-    for field, schema in ([(f, models.PayloadSchemaType.KEYWORD) for f in KEYWORD_FIELDS]
-                          + [(f, models.PayloadSchemaType.INTEGER) for f in INTEGER_FIELDS]
-                          + [(f, models.PayloadSchemaType.FLOAT) for f in FLOAT_FIELDS]):
+        return True  # local mode scans every point; payload indexes are a server's
+    for field, schema in (
+        [(f, models.PayloadSchemaType.KEYWORD) for f in KEYWORD_FIELDS]
+        + [(f, models.PayloadSchemaType.INTEGER) for f in INTEGER_FIELDS]
+        + [(f, models.PayloadSchemaType.FLOAT) for f in FLOAT_FIELDS]
+    ):
         client.create_payload_index(name, field, field_schema=schema)
     return True
 
@@ -76,10 +87,17 @@ def payload(info, mtime: float | None) -> dict:
     """The point payload of one passage (a :class:`~workbench.core.PassageInfo`) whose file has ``mtime``."""
     path = Path(info.path)
     folders = [str(p) for p in path.parents if str(p) not in ("", ".")]
-    return {"passage_id": int(info.passage_id), "document_id": int(info.document_id), "path": info.path,
-            "page": info.page, "page_label": info.page_label, "text": info.text,
-            "file_type": path.suffix.lower().lstrip("."), "folders": folders,
-            "modified": float(mtime) if mtime is not None else None}
+    return {
+        "passage_id": int(info.passage_id),
+        "document_id": int(info.document_id),
+        "path": info.path,
+        "page": info.page,
+        "page_label": info.page_label,
+        "text": info.text,
+        "file_type": path.suffix.lower().lstrip("."),
+        "folders": folders,
+        "modified": float(mtime) if mtime is not None else None,
+    }
 
 
 def to_filter(where: PassageFilter | None):
@@ -90,13 +108,17 @@ def to_filter(where: PassageFilter | None):
     models = require("qdrant_client.models", "a filtered Qdrant search")
     must = []
     if where.folders:
-        must.append(models.FieldCondition(key="folders", match=models.MatchAny(
-            any=[os.path.normpath(f) for f in where.folders])))
+        must.append(
+            models.FieldCondition(
+                key="folders", match=models.MatchAny(any=[os.path.normpath(f) for f in where.folders])
+            )
+        )
     if where.file_types:
         must.append(models.FieldCondition(key="file_type", match=models.MatchAny(any=list(where.file_types))))
     if where.modified_from is not None or where.modified_to is not None:
-        must.append(models.FieldCondition(key="modified", range=models.Range(gte=where.modified_from,
-                                                                            lt=where.modified_to)))
+        must.append(
+            models.FieldCondition(key="modified", range=models.Range(gte=where.modified_from, lt=where.modified_to))
+        )
     if where.document_ids:
         must.append(models.FieldCondition(key="document_id", match=models.MatchAny(any=list(where.document_ids))))
     return models.Filter(must=must)

@@ -28,8 +28,9 @@ from .qdrant_schema import PROXY, TOKENS, describe_target, to_filter
 PLANS = ("exhaustive", "document_proxy")
 
 
-def qdrant_search(query: LateQuery, index: LateIndex, client, collection: str, plan: SearchPlan,
-                  where: PassageFilter | None = None) -> SearchResult:
+def qdrant_search(
+    query: LateQuery, index: LateIndex, client, collection: str, plan: SearchPlan, where: PassageFilter | None = None
+) -> SearchResult:
     """Run ``plan`` for ``query`` on Qdrant collection ``collection`` (exported from ``index``, whose
     catalog describes the hits and counts the vectors each stage scored). Raises ``ValueError`` for a
     plan Qdrant cannot run as named (another kind, a document vector budget, stage 3)."""
@@ -37,11 +38,13 @@ def qdrant_search(query: LateQuery, index: LateIndex, client, collection: str, p
     if plan.kind not in PLANS:
         raise ValueError(f"the Qdrant executor runs the plans {', '.join(PLANS)}, not {plan.kind!r}")
     if plan.document_vector_budget:
-        raise ValueError("the Qdrant collection holds every token of each passage and their mean: run it with "
-                         "document_vector_budget 0 (all vectors)")
+        raise ValueError(
+            "the Qdrant collection holds every token of each passage and their mean: run it with "
+            "document_vector_budget 0 (all vectors)"
+        )
     if plan.verify_k:
         raise ValueError("stage 3 (verify_k) runs beside the index, not in Qdrant: run it with verify_k 0")
-    q = query.matrix()[:kept_count(query.n_vectors, plan.query_vector_budget)]
+    q = query.matrix()[: kept_count(query.n_vectors, plan.query_vector_budget)]
     flt = to_filter(where)
     eligible = index.eligible_rows(where)
     n_eligible = index.n_passages if eligible is None else int(eligible.sum())
@@ -50,36 +53,88 @@ def qdrant_search(query: LateQuery, index: LateIndex, client, collection: str, p
     if plan.kind == "exhaustive":
         # exact=True: a full scan, never an HNSW graph walk — "exhaustive" must mean every eligible point.
         exact = None if where_label == "qdrant-local" else models.SearchParams(exact=True)  # local: always a scan
-        answer = client.query_points(collection, query=q.tolist(), using=TOKENS, limit=plan.final_k,
-                                     query_filter=flt, with_payload=False, search_params=exact)
+        answer = client.query_points(
+            collection,
+            query=q.tolist(),
+            using=TOKENS,
+            limit=plan.final_k,
+            query_filter=flt,
+            with_payload=False,
+            search_params=exact,
+        )
         ms = (time.perf_counter() - t) * 1e3
         doc_vectors = int(index.lengths.sum() if eligible is None else index.lengths[eligible].sum())
-        stages = [StageProfile("exact_maxsim", n_eligible, len(answer.points), q.shape[0], doc_vectors,
-                               q.shape[0] * doc_vectors, ms, where_label, budget_rule="prefix")]
+        stages = [
+            StageProfile(
+                "exact_maxsim",
+                n_eligible,
+                len(answer.points),
+                q.shape[0],
+                doc_vectors,
+                q.shape[0] * doc_vectors,
+                ms,
+                where_label,
+                budget_rule="prefix",
+            )
+        ]
         candidates = None
     else:
         answer = client.query_points(
-            collection, prefetch=models.Prefetch(query=q.mean(axis=0).tolist(), using=PROXY,
-                                                 limit=plan.candidate_k, filter=flt),
-            query=q.tolist(), using=TOKENS, limit=plan.final_k, with_payload=False)
+            collection,
+            prefetch=models.Prefetch(query=q.mean(axis=0).tolist(), using=PROXY, limit=plan.candidate_k, filter=flt),
+            query=q.tolist(),
+            using=TOKENS,
+            limit=plan.final_k,
+            with_payload=False,
+        )
         ms = (time.perf_counter() - t) * 1e3
         # The candidates themselves stay inside Qdrant: their vector count is what MaxSim could have read.
         per_candidate = float(index.lengths.mean()) if index.n_passages else 0.0
         doc_vectors = int(round(per_candidate * min(plan.candidate_k, n_eligible)))
-        stages = [StageProfile("stage1:document_proxy", n_eligible, min(plan.candidate_k, n_eligible), 1,
-                               n_eligible, n_eligible, 0.0, where_label,
-                               note="one Qdrant request runs both stages: its time is on the exact stage"),
-                  StageProfile("stage2:exact_maxsim", min(plan.candidate_k, n_eligible), len(answer.points),
-                               q.shape[0], doc_vectors, q.shape[0] * doc_vectors, ms, where_label,
-                               budget_rule="prefix (document vectors: the candidates' mean length × candidate_k)")]
-        candidates = None     # Qdrant does not return its prefetch's candidates: stage-1 recall is unknown here
+        stages = [
+            StageProfile(
+                "stage1:document_proxy",
+                n_eligible,
+                min(plan.candidate_k, n_eligible),
+                1,
+                n_eligible,
+                n_eligible,
+                0.0,
+                where_label,
+                note="one Qdrant request runs both stages: its time is on the exact stage",
+            ),
+            StageProfile(
+                "stage2:exact_maxsim",
+                min(plan.candidate_k, n_eligible),
+                len(answer.points),
+                q.shape[0],
+                doc_vectors,
+                q.shape[0] * doc_vectors,
+                ms,
+                where_label,
+                budget_rule="prefix (document vectors: the candidates' mean length × candidate_k)",
+            ),
+        ]
+        candidates = None  # Qdrant does not return its prefetch's candidates: stage-1 recall is unknown here
     ids = np.array([int(p.id) for p in answer.points], dtype=np.int64)
     rows = index.rows_of(ids)
     if (rows < 0).any():
-        raise ValueError(f"Qdrant collection {collection!r} returned passages this index no longer has: export "
-                         "it again to sync it")
+        raise ValueError(
+            f"Qdrant collection {collection!r} returned passages this index no longer has: export it again to sync it"
+        )
     infos = index.describe(ids.tolist()) if index.catalog is not None else [None] * len(ids)
-    hits = [Hit(rank + 1, int(pid), float(p.score), int(row), info)
-            for rank, (pid, p, row, info) in enumerate(zip(ids, answer.points, rows, infos))]
-    return SearchResult(query, plan, where_label, hits, stages, index, candidates,
-                        where if where is not None and not where.is_empty else None, n_eligible)
+    hits = [
+        Hit(rank + 1, int(pid), float(p.score), int(row), info)
+        for rank, (pid, p, row, info) in enumerate(zip(ids, answer.points, rows, infos))
+    ]
+    return SearchResult(
+        query,
+        plan,
+        where_label,
+        hits,
+        stages,
+        index,
+        candidates,
+        where if where is not None and not where.is_empty else None,
+        n_eligible,
+    )

@@ -27,23 +27,23 @@ import socket
 import tempfile
 import time
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from .. import __version__
 from ..collection.file_encoding import EncoderSpec, EncodingProgress, FileOutcome, FileToEncode, unexpected_error
+from ..collection.ingest_times import IngestTimes
 from ..ingest import IngestError
 from ..ingest.files import open_regular
-from ..collection.ingest_times import IngestTimes
 from ..platform.messages import first_line
 from . import require
 
-ATTEMPTS = 3          # sends of one file before it is reported as failed (its workers kept dying)
-REPLACEMENTS = 3      # fresh actors per worker slot after the one before was lost
-IN_FLIGHT = 2         # files per worker at once: one being encoded, the next one's bytes already there
-START_TIMEOUT_S = 600.0   # no worker ready by then: the cluster has no room (or cannot load the model)
-WAIT_S = 1.0          # the driver looks at start deadlines this often while it waits for results
+ATTEMPTS = 3  # sends of one file before it is reported as failed (its workers kept dying)
+REPLACEMENTS = 3  # fresh actors per worker slot after the one before was lost
+IN_FLIGHT = 2  # files per worker at once: one being encoded, the next one's bytes already there
+START_TIMEOUT_S = 600.0  # no worker ready by then: the cluster has no room (or cannot load the model)
+WAIT_S = 1.0  # the driver looks at start deadlines this often while it waits for results
 
 
 @dataclass(frozen=True)
@@ -77,24 +77,28 @@ class FileEncoderActor:
         self.folder = Path(tempfile.mkdtemp(prefix="kayak-ray-"))
         try:
             import torch
-            torch.set_num_threads(max(1, int(cpus)))   # the CPUs Ray reserved for this worker, not the node's
+
+            torch.set_num_threads(max(1, int(cpus)))  # the CPUs Ray reserved for this worker, not the node's
             from ..encode import Encoder
+
             self.encoder = Encoder(spec.model, trust_remote_code=spec.trust_remote_code, device=self.device)
             self.identity, self.checksum = self.encoder.identity, self.encoder.checksum
-        except Exception as exc:   # noqa: BLE001 — told to the driver, which refuses this worker in words
+        except Exception as exc:  # noqa: BLE001 — told to the driver, which refuses this worker in words
             self.failure = first_line(exc, 200)
 
     def describe(self) -> WorkerInfo:
-        return WorkerInfo(socket.gethostname(), os.getpid(), self.identity, self.checksum, __version__,
-                          self.device, self.failure)
+        return WorkerInfo(
+            socket.gethostname(), os.getpid(), self.identity, self.checksum, __version__, self.device, self.failure
+        )
 
     def encode(self, data: bytes, suffix: str, shown: str) -> tuple[FileOutcome, dict[str, float], str, str]:
         """Parse and encode one file's bytes (``suffix``: its type, ``.pdf`` …; ``shown``: its name on the
         driver, which replaces this worker's copy in error messages). Returns its outcome (with an empty
         :class:`FileToEncode`: the driver knows which file it sent), the seconds per phase, and the
         identity and checksum of the encoder that did it."""
-        from ..core.generators import run_to_end
         from ..collection.file_encoding import iter_encode_file
+        from ..core.generators import run_to_end
+
         path = self.folder / f"document{suffix}"
         times = IngestTimes()
         outcome = FileOutcome(FileToEncode(path, "", b"", len(data), 0.0, ""))
@@ -103,7 +107,7 @@ class FileEncoderActor:
             outcome.encoded = run_to_end(iter_encode_file(path, self.encoder, self.spec.ocr, times))
         except IngestError as exc:
             outcome.error = str(exc).replace(str(path), shown)
-        except Exception as exc:   # noqa: BLE001 — a parser or model bug must not stop the other files
+        except Exception as exc:  # noqa: BLE001 — a parser or model bug must not stop the other files
             outcome.error = unexpected_error(exc).replace(str(path), shown)
         finally:
             path.unlink(missing_ok=True)
@@ -115,12 +119,12 @@ class _Slot:
     """A place for one worker: its actor, who it turned out to be, and the files it holds."""
 
     actor: object
-    starting: object | None          # the ``describe`` call not answered yet
+    starting: object | None  # the ``describe`` call not answered yet
     started_at: float
     info: WorkerInfo | None = None
     load: int = 0
     replacements: int = 0
-    closed: bool = False             # refused, or lost more often than it may be replaced
+    closed: bool = False  # refused, or lost more often than it may be replaced
 
     @property
     def ready(self) -> bool:
@@ -141,15 +145,20 @@ class RayEncoding:
     its GPUs over ``gpus_per_worker`` when that is set). A cluster this object started is shut down at
     the end; one it joined is left running."""
 
-    def __init__(self, address: str | None = None, workers: int | None = None, cpus_per_worker: float = 1.0,
-                 gpus_per_worker: float = 0.0) -> None:
+    def __init__(
+        self,
+        address: str | None = None,
+        workers: int | None = None,
+        cpus_per_worker: float = 1.0,
+        gpus_per_worker: float = 0.0,
+    ) -> None:
         if workers is not None and workers < 1:
             raise ValueError("--workers must be at least 1")
         if cpus_per_worker <= 0 or gpus_per_worker < 0:
             raise ValueError("--cpus-per-worker must be above 0 and --gpus-per-worker at least 0")
         self.address, self.workers = address, workers
         self.cpus_per_worker, self.gpus_per_worker = cpus_per_worker, gpus_per_worker
-        self.worker_infos: list[WorkerInfo] = []    # the workers that were accepted, in the order they started
+        self.worker_infos: list[WorkerInfo] = []  # the workers that were accepted, in the order they started
 
     def run(self, items: Iterable[object], spec: EncoderSpec, times: IngestTimes) -> Iterator[object]:
         """See :class:`~workbench.file_encoding.FileEncoding`: outcomes come as workers finish. Ray is
@@ -165,8 +174,12 @@ class RayEncoding:
         ray = require("ray", "distributed ingest (--ray)")
         joined = ray.is_initialized()
         if not joined:
-            ray.init(address=self.address, logging_level=logging.ERROR, log_to_driver=False,
-                     **({"include_dashboard": False} if self.address in (None, "local") else {}))
+            ray.init(
+                address=self.address,
+                logging_level=logging.ERROR,
+                log_to_driver=False,
+                **({"include_dashboard": False} if self.address in (None, "local") else {}),
+            )
         slots: list[_Slot] = []
         try:
             slots = [_Slot(*self._spawn(ray, spec), time.monotonic()) for _ in range(self._worker_count(ray))]
@@ -174,7 +187,7 @@ class RayEncoding:
             yield from self._dispatch(ray, slots, item, items, spec, times)
         finally:
             for slot in slots:
-                ray.kill(slot.actor)      # a cancel stops the files in flight; their results are not wanted
+                ray.kill(slot.actor)  # a cancel stops the files in flight; their results are not wanted
             if not joined:
                 ray.shutdown()
 
@@ -189,14 +202,16 @@ class RayEncoding:
 
     def _spawn(self, ray, spec: EncoderSpec) -> tuple[object, object]:
         """A new actor and its ``describe`` call (answered once it has loaded its encoder)."""
-        remote = ray.remote(FileEncoderActor).options(num_cpus=self.cpus_per_worker, num_gpus=self.gpus_per_worker,
-                                                      max_restarts=0, max_task_retries=0)
+        remote = ray.remote(FileEncoderActor).options(
+            num_cpus=self.cpus_per_worker, num_gpus=self.gpus_per_worker, max_restarts=0, max_task_retries=0
+        )
         actor = remote.remote(spec, self.cpus_per_worker, self.gpus_per_worker > 0)
         return actor, actor.describe.remote()
 
     def _accept_worker(self, ray, slot: _Slot, spec: EncoderSpec) -> str:
         """Take ``slot``'s answer to ``describe``: ready, or refused (closed); the line that says which."""
         from ray.exceptions import RayError
+
         try:
             info = ray.get(slot.starting)
         except RayError as exc:
@@ -204,9 +219,13 @@ class RayEncoding:
             return f"a Ray worker could not start: {first_line(exc, 200)}"
         finally:
             slot.starting = None
-        why = (f"it could not load the encoder: {info.failure}" if info.failure else
-               f"it runs workbench {info.version}, this driver {__version__}" if info.version != __version__ else
-               spec.mismatch(info.identity, info.checksum))
+        why = (
+            f"it could not load the encoder: {info.failure}"
+            if info.failure
+            else f"it runs workbench {info.version}, this driver {__version__}"
+            if info.version != __version__
+            else spec.mismatch(info.identity, info.checksum)
+        )
         if why:
             slot.closed = True
             ray.kill(slot.actor)
@@ -216,11 +235,19 @@ class RayEncoding:
         return f"worker {info.where} ready ({info.device}; encoder {info.identity}, checksum matches the index)"
 
     # -- files -------------------------------------------------------------------------------------
-    def _dispatch(self, ray, slots: list[_Slot], first: FileToEncode, items: Iterator[object], spec: EncoderSpec,
-                  times: IngestTimes) -> Iterator[object]:
+    def _dispatch(
+        self,
+        ray,
+        slots: list[_Slot],
+        first: FileToEncode,
+        items: Iterator[object],
+        spec: EncoderSpec,
+        times: IngestTimes,
+    ) -> Iterator[object]:
         from ray.exceptions import RayActorError, RayError
-        queue: deque[tuple[FileToEncode, int]] = deque([(first, 1)])   # (file, which send this is)
-        in_flight: dict[object, tuple[FileToEncode, int, _Slot, object]] = {}   # ref → (file, send, slot, actor)
+
+        queue: deque[tuple[FileToEncode, int]] = deque([(first, 1)])  # (file, which send this is)
+        in_flight: dict[object, tuple[FileToEncode, int, _Slot, object]] = {}  # ref → (file, send, slot, actor)
         refusals: list[str] = []
         exhausted = False
         while True:
@@ -242,7 +269,12 @@ class RayEncoding:
                     yield FileOutcome(work, error=str(exc))
                     continue
                 slot = min(ready, key=lambda s: s.load)
-                in_flight[slot.actor.encode.remote(data, work.path.suffix.lower(), work.shown)] = (work, attempt, slot, slot.actor)
+                in_flight[slot.actor.encode.remote(data, work.path.suffix.lower(), work.shown)] = (
+                    work,
+                    attempt,
+                    slot,
+                    slot.actor,
+                )
                 slot.load += 1
                 yield EncodingProgress(work.shown, f"sent to worker {slot.info.where}")
             starting = {s.starting: s for s in slots if s.starting is not None}
@@ -251,12 +283,16 @@ class RayEncoding:
                     return
                 if not starting and not any(s.ready for s in slots):
                     raise WorkersUnavailable(_no_workers(refusals))
-            if starting and not any(s.ready for s in slots) and \
-                    all(time.monotonic() - s.started_at > START_TIMEOUT_S for s in starting.values()):
+            if (
+                starting
+                and not any(s.ready for s in slots)
+                and all(time.monotonic() - s.started_at > START_TIMEOUT_S for s in starting.values())
+            ):
                 raise WorkersUnavailable(
                     f"no Ray worker started within {START_TIMEOUT_S:.0f} s: the cluster has no free "
                     f"{'GPU' if self.gpus_per_worker else 'CPU'} for one (see 'ray status'), or loading the "
-                    "encoder hangs")
+                    "encoder hangs"
+                )
             done, _ = ray.wait([*in_flight, *starting], num_returns=1, timeout=WAIT_S)
             if not done:
                 continue
@@ -272,21 +308,25 @@ class RayEncoding:
             try:
                 outcome, seconds, identity, checksum = ray.get(ref)
             except RayActorError as exc:
-                if actor is slot.actor:      # the first of its files to come back: replace it (once)
+                if actor is slot.actor:  # the first of its files to come back: replace it (once)
                     yield from self._lost(ray, slot, spec, exc)
                 if attempt < ATTEMPTS:
                     queue.appendleft((work, attempt + 1))
-                    yield EncodingProgress(work.shown, f"its worker was lost; sent again ({attempt + 1} of {ATTEMPTS})",
-                                           "retrying")
+                    yield EncodingProgress(
+                        work.shown, f"its worker was lost; sent again ({attempt + 1} of {ATTEMPTS})", "retrying"
+                    )
                 else:
-                    yield FileOutcome(work, error=f"its Ray worker was lost each of the {ATTEMPTS} times it was sent "
-                                                  "(the file may crash the parser or the encoder, or nodes left "
-                                                  "the cluster)")
+                    yield FileOutcome(
+                        work,
+                        error=f"its Ray worker was lost each of the {ATTEMPTS} times it was sent "
+                        "(the file may crash the parser or the encoder, or nodes left "
+                        "the cluster)",
+                    )
                 continue
             except RayError as exc:
                 yield FileOutcome(work, error=f"Ray could not run it: {first_line(exc, 200)}")
                 continue
-            if why := spec.mismatch(identity, checksum):   # cannot happen to a checked worker; never commit it
+            if why := spec.mismatch(identity, checksum):  # cannot happen to a checked worker; never commit it
                 slot.closed = True
                 refusals.append(f"worker {slot.info.where} refused: {why}")
                 yield EncodingProgress("", refusals[-1], "workers")
@@ -303,7 +343,9 @@ class RayEncoding:
         where = slot.info.where if slot.info is not None else "(starting)"
         if slot.replacements >= REPLACEMENTS:
             slot.closed = True
-            yield EncodingProgress("", f"worker {where} was lost ({first_line(exc, 200)}); not replaced again", "workers")
+            yield EncodingProgress(
+                "", f"worker {where} was lost ({first_line(exc, 200)}); not replaced again", "workers"
+            )
             return
         slot.actor, slot.starting = self._spawn(ray, spec)
         slot.started_at, slot.info = time.monotonic(), None

@@ -17,5 +17,14 @@ from .errors import EncoderMismatch
 from .events import IngestEvent, IngestReport
 from .facade import REOPEN_ATTEMPTS, Collection, require_utf8
 
-__all__ = ["REOPEN_ATTEMPTS", "SUFFIXES", "Collection", "DocumentRow", "EncoderMismatch", "IndexFormatError",
-           "IngestEvent", "IngestReport", "require_utf8"]
+__all__ = [
+    "REOPEN_ATTEMPTS",
+    "SUFFIXES",
+    "Collection",
+    "DocumentRow",
+    "EncoderMismatch",
+    "IndexFormatError",
+    "IngestEvent",
+    "IngestReport",
+    "require_utf8",
+]

@@ -16,9 +16,9 @@ def plain_disk_full(store: IndexStore, exc: OSError, what: str) -> OSError:
     if not is_disk_full(exc):
         return exc
     full = exc if isinstance(exc, DiskFull) else DiskFull(store.root, what)
-    full.__suppress_context__ = True     # one plain line: the OSError behind it adds nothing
+    full.__suppress_context__ = True  # one plain line: the OSError behind it adds nothing
     try:
         full.kept_documents = store.catalog.counts()["documents"]
-    except Exception:   # noqa: BLE001 — the count is a courtesy; the disk-full message must get out
+    except Exception:  # noqa: BLE001 — the count is a courtesy; the disk-full message must get out
         pass
     return full

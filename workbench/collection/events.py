@@ -21,11 +21,11 @@ class IngestEvent:
     total: int
     message: str = ""
     passages: int = 0
-    notes: tuple[str, ...] = ()      # an indexed document's caveats: pages not read, text the encoder lost …
+    notes: tuple[str, ...] = ()  # an indexed document's caveats: pages not read, text the encoder lost …
     ocr_seconds: float = 0.0
-    rate: float = 0.0                # passages per second over the ingest so far
-    eta_s: float | None = None       # seconds left (from the time per file so far), once known
-    vectors: int = 0                 # ``merging``: the live token vectors the merge rewrites
+    rate: float = 0.0  # passages per second over the ingest so far
+    eta_s: float | None = None  # seconds left (from the time per file so far), once known
+    vectors: int = 0  # ``merging``: the live token vectors the merge rewrites
 
 
 @dataclass

@@ -12,13 +12,23 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from ..core import (NUMPY_REFERENCE_BACKEND, IndexChanged, LateIndex, LateQuery, PassageFilter, PassageInfo,
-                    SearchPlan, SearchResult, search_with_plan)
+from ..core import (
+    NUMPY_REFERENCE_BACKEND,
+    IndexChanged,
+    LateIndex,
+    LateQuery,
+    PassageFilter,
+    PassageInfo,
+    SearchPlan,
+    SearchResult,
+    search_with_plan,
+)
 from ..ingest import IngestError
 from ..store import DocumentRow, IndexExists, IndexFormatError, IndexStore, SnapshotCatalog
 from .errors import EncoderMismatch
@@ -36,25 +46,31 @@ if TYPE_CHECKING:
     from ..encode import Encoder
 
 DEFAULT_MODEL = "default"
-REOPEN_ATTEMPTS = 5       # a search whose index a writer changed underneath is run again on the new one
+REOPEN_ATTEMPTS = 5  # a search whose index a writer changed underneath is run again on the new one
 T = TypeVar("T")
 
 
 class Collection:
-    def __init__(self, store: IndexStore, model: str, encoder: "Encoder | None" = None,
-                 named_by_user: bool = False, trust_remote_code: bool = False) -> None:
+    def __init__(
+        self,
+        store: IndexStore,
+        model: str,
+        encoder: Encoder | None = None,
+        named_by_user: bool = False,
+        trust_remote_code: bool = False,
+    ) -> None:
         self.store = store
         self.model = model
         self._named_by_user = named_by_user or model == DEFAULT_MODEL
         self._trust_remote_code = trust_remote_code
         self._encoder: Encoder | None = None
         self._index: LateIndex | None = None
-        self.verifier_model: str | None = None   # stage 3's cross-encoder (None: the default one)
-        self._verifier: "Verifier | None" = None
+        self.verifier_model: str | None = None  # stage 3's cross-encoder (None: the default one)
+        self._verifier: Verifier | None = None
         self._verifier_of: str | None = None
-        self.warnings: list[str] = []   # what the last opened index could not use, in plain words
-        self.ocr = True                  # read pages without usable text by OCR (where Tesseract is installed)
-        self.ingest_times = IngestTimes()   # of the running (or last) ingest: seconds per phase
+        self.warnings: list[str] = []  # what the last opened index could not use, in plain words
+        self.ocr = True  # read pages without usable text by OCR (where Tesseract is installed)
+        self.ingest_times = IngestTimes()  # of the running (or last) ingest: seconds per phase
         # Long-lived programs (the GUI, ``watch``) set this: after its commit an ingest leaves coding,
         # merges and retraining to a maintenance thread, so the next change is indexed without waiting.
         self.merge_in_background = False
@@ -65,9 +81,15 @@ class Collection:
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path, model: str | None = None, create: bool = False,
-             encoder: "Encoder | None" = None, read_only: bool | None = None,
-             trust_remote_code: bool = False) -> "Collection":
+    def open(
+        cls,
+        path: str | Path,
+        model: str | None = None,
+        create: bool = False,
+        encoder: Encoder | None = None,
+        read_only: bool | None = None,
+        trust_remote_code: bool = False,
+    ) -> Collection:
         """Open the index folder at ``path`` (``create``: make it if missing, in a new or empty folder).
 
         ``model``: the encoder the user names (a checkpoint folder or hub id); it must be the one the
@@ -80,6 +102,7 @@ class Collection:
         :class:`~workbench.store.IndexFormatError` (or a subclass) with a plain reason.
         """
         from ..encode.model_trust import model_key, remember
+
         root = Path(path).expanduser()
         named = model is not None
         if encoder is not None and model is None:
@@ -88,31 +111,41 @@ class Collection:
             model = model_key(model)
             if named:
                 remember(model)
-        if create and IndexStore.needs_creating(root):    # before the encoder loads: fail in milliseconds
+        if create and IndexStore.needs_creating(root):  # before the encoder loads: fail in milliseconds
             coll = cls(None, model or DEFAULT_MODEL, encoder, named, trust_remote_code)  # type: ignore[arg-type]
             enc = coll.encoder
             try:
-                coll.store = IndexStore.create(root, {
-                    "model": coll.model, "encoder_identity": enc.identity, "encoder_checksum": enc.checksum,
-                    "encoder_settings": json.dumps(enc.describe_settings(), sort_keys=True),
-                    "dim": str(enc.dim), "dtype": "float16", "created_at": str(time.time())})
+                coll.store = IndexStore.create(
+                    root,
+                    {
+                        "model": coll.model,
+                        "encoder_identity": enc.identity,
+                        "encoder_checksum": enc.checksum,
+                        "encoder_settings": json.dumps(enc.describe_settings(), sort_keys=True),
+                        "dim": str(enc.dim),
+                        "dtype": "float16",
+                        "created_at": str(time.time()),
+                    },
+                )
                 return coll
-            except IndexExists:   # another process created it while the encoder loaded: open it as theirs
+            except IndexExists:  # another process created it while the encoder loaded: open it as theirs
                 encoder = enc
         store = IndexStore.open(root, read_only)
         recorded = store.manifest.get("model", DEFAULT_MODEL)
         if model is not None and model != (recorded if recorded == DEFAULT_MODEL else model_key(recorded)):
             raise EncoderMismatch(
                 f"{root} was written by encoder {store.manifest.get('encoder_identity')} (model {recorded!r}); "
-                f"it cannot be searched or extended with model {model!r}. Use --model {recorded} or a new index.")
+                f"it cannot be searched or extended with model {model!r}. Use --model {recorded} or a new index."
+            )
         return cls(store, model or recorded, encoder, named, trust_remote_code)
 
     @property
-    def encoder(self) -> "Encoder":
+    def encoder(self) -> Encoder:
         """The encoder, loaded on first use and checked against the index's manifest. A model the index
         recorded but nobody named on this machine is refused (:class:`~workbench.encode.UntrustedModel`)."""
         if self._encoder is None:
             from ..encode import Encoder
+
             self._require_trusted()
             enc = Encoder(self.model, trust_remote_code=self._trust_remote_code)
             self._check_encoder(enc)
@@ -123,20 +156,23 @@ class Collection:
         """Raise :class:`~workbench.encode.UntrustedModel` for a model the index recorded but nobody named
         on this machine."""
         from ..encode.model_trust import UntrustedModel, is_trusted
+
         if not self._named_by_user and not is_trusted(self.model):
             where = self.store.root if self.store is not None else "this index"
             raise UntrustedModel(
                 f"{where} was written with model {self.model!r}, which has not been named on this machine; "
                 "an index does not choose the model (and so the code) that runs. If you trust that model, "
-                f"name it: --model {self.model}")
+                f"name it: --model {self.model}"
+            )
 
     def _encoder_spec(self) -> EncoderSpec:
         """The model this index is written with, as a worker loads it, and the identity it must show."""
         m = self.store.manifest
-        return EncoderSpec(self.model, self._trust_remote_code, m.get("encoder_identity", ""),
-                           m.get("encoder_checksum", ""), self.ocr)
+        return EncoderSpec(
+            self.model, self._trust_remote_code, m.get("encoder_identity", ""), m.get("encoder_checksum", ""), self.ocr
+        )
 
-    def _check_encoder(self, enc: "Encoder") -> None:
+    def _check_encoder(self, enc: Encoder) -> None:
         if self.store is None:
             return
         why = self._encoder_spec().mismatch(enc.identity, enc.checksum)
@@ -154,24 +190,36 @@ class Collection:
                 self._index = self._open_index()
                 return self._index
             except IndexChanged:
-                time.sleep(0.05 * attempt)       # a writer is mid-compaction: give it a moment
-        raise IndexFormatError(f"{self.store.root} kept changing while it was being opened; try again once the "
-                               "ingest writing to it has finished")
+                time.sleep(0.05 * attempt)  # a writer is mid-compaction: give it a moment
+        raise IndexFormatError(
+            f"{self.store.root} kept changing while it was being opened; try again once the "
+            "ingest writing to it has finished"
+        )
 
     def _open_index(self) -> LateIndex:
         packed = self.store.packed_segments()
-        index = LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids,
-                          catalog=SnapshotCatalog(self.store.catalog, packed.generation),
-                          query_encoder=self.encode_query, name=str(self.store.root))
+        index = LateIndex(
+            packed.vectors,
+            packed.starts,
+            packed.lengths,
+            packed.passage_ids,
+            catalog=SnapshotCatalog(self.store.catalog, packed.generation),
+            query_encoder=self.encode_query,
+            name=str(self.store.root),
+        )
         # Centroid files are read after the layout: if a writer retrains meanwhile, codes missing for this
         # snapshot's segments are computed in memory, so the pair stays consistent without a retry.
         index.centroid_index, index.residual_index = self.store.centroids.load(index, packed.files, packed.sizes)
-        self.warnings = [f"{why} — its documents are left out of searches; ingest them again to restore them"
-                         for why in packed.damaged.values()]
+        self.warnings = [
+            f"{why} — its documents are left out of searches; ingest them again to restore them"
+            for why in packed.damaged.values()
+        ]
         problem = self.store.centroids.problem()
         if problem:
-            self.warnings.append(f"stored token centroids not used: {problem}; a centroid search builds them in "
-                                 "memory, and the next ingest trains a new set")
+            self.warnings.append(
+                f"stored token centroids not used: {problem}; a centroid search builds them in "
+                "memory, and the next ingest trains a new set"
+            )
         return index
 
     def retrying(self, fn: Callable[[LateIndex], T]) -> T:
@@ -184,8 +232,9 @@ class Collection:
             except IndexChanged:
                 self._index = None
                 time.sleep(0.05 * attempt)
-        raise IndexFormatError(f"{self.store.root} kept changing during the search; try again once the ingest "
-                               "writing to it has finished")
+        raise IndexFormatError(
+            f"{self.store.root} kept changing during the search; try again once the ingest writing to it has finished"
+        )
 
     def encode_query(self, text: str) -> LateQuery:
         """The query's token vectors; ``ValueError`` for an empty query or one that is not valid text."""
@@ -193,10 +242,11 @@ class Collection:
             raise ValueError("the query is empty")
         return self.encoder.encode_query(require_utf8(text, "query"))
 
-    def verifier(self) -> "Verifier":
+    def verifier(self) -> Verifier:
         """Stage 3's cross-encoder (:attr:`verifier_model`, or the default), loaded on first use."""
         if self._verifier is None or self._verifier_of != self.verifier_model:
             from ..encode.cross_encoder import open_verifier
+
             self._verifier = open_verifier(self.verifier_model, self._trust_remote_code)
             self._verifier_of = self.verifier_model
         return self._verifier
@@ -206,16 +256,18 @@ class Collection:
         passage plus the query's, at the loaded cross-encoder's measured rate (before it has run: the
         default model's rate on two cores)."""
         from ..encode.cross_encoder import estimate_ms
+
         counts = self.store.catalog.counts()
         per_pair = counts["vectors"] / max(counts["passages"], 1) + query_tokens
         return (self._verifier.estimate_ms if self._verifier is not None else estimate_ms)(pairs, per_pair)
 
-    def verifier_for(self, plan: SearchPlan) -> "Verifier | None":
+    def verifier_for(self, plan: SearchPlan) -> Verifier | None:
         """The cross-encoder ``plan`` needs: loaded when it has ``verify_k``, else ``None``."""
         return self.verifier() if plan.verify_k else None
 
-    def search(self, text: str, plan: SearchPlan, backend: str = NUMPY_REFERENCE_BACKEND,
-               where: PassageFilter | None = None) -> SearchResult:
+    def search(
+        self, text: str, plan: SearchPlan, backend: str = NUMPY_REFERENCE_BACKEND, where: PassageFilter | None = None
+    ) -> SearchResult:
         """Search for ``text`` with ``plan``; ``where`` limits every stage to passages of matching documents.
         A writer committing meanwhile (another process included) makes it search again on the new index."""
         query = self.encode_query(text)
@@ -258,14 +310,16 @@ class Collection:
         """The PDF page a passage sits on, as RGB ``[h, w, 3]`` uint8, and the affine map ``(a, b, c, d, e, f)``
         from the page's unrotated PDF points (where passage boxes live) to pixels, rotation included."""
         from ..ingest.pdf import render_page
+
         path = self.source_path(info.document_id)
         if path is None or info.page is None:
             raise IngestError("this passage has no PDF page to show")
         return render_page(path, info.page, zoom)
 
     # -- writing ---------------------------------------------------------------------------------
-    def iter_ingest(self, paths: Iterable[str | Path], quick: bool = False,
-                    encoding: "FileEncoding | None" = None) -> Iterator[IngestEvent]:
+    def iter_ingest(
+        self, paths: Iterable[str | Path], quick: bool = False, encoding: FileEncoding | None = None
+    ) -> Iterator[IngestEvent]:
         """Index files and folders; yields an event per file (and while encoding big ones).
 
         Unchanged files (same content hash) are skipped, changed ones replace their passages, a new
@@ -282,11 +336,18 @@ class Collection:
         if encoding is None:
             encoding = InProcessEncoding(self.encoder)  # a model that cannot load stops the ingest before any file
         else:
-            self._require_trusted()   # the workers load it; whether it may run is decided here
+            self._require_trusted()  # the workers load it; whether it may run is decided here
         self.ingest_times = IngestTimes()
         try:
-            yield from iter_ingest(self.store, paths, encoding, self._encoder_spec(), self.ingest_times, quick,
-                                   self._maintenance if self.merge_in_background else None)
+            yield from iter_ingest(
+                self.store,
+                paths,
+                encoding,
+                self._encoder_spec(),
+                self.ingest_times,
+                quick,
+                self._maintenance if self.merge_in_background else None,
+            )
         finally:
             self._index = None
 

@@ -8,21 +8,22 @@ file's bytes (:mod:`workbench.cluster.ray_ingest`). Either way the driver — th
 
 from __future__ import annotations
 
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Generator, Iterable, Iterator, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from ..ingest import IngestError, parse_file
-from .ingest_times import IngestTimes
 from ..store import NewPassage
+from .ingest_times import IngestTimes
 
 if TYPE_CHECKING:
     from ..encode import Encoder
 
-ENCODE_CHUNK = 64         # passages encoded between cancellation points
+ENCODE_CHUNK = 64  # passages encoded between cancellation points
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,10 @@ class EncoderSpec:
         """Why an encoder showing ``identity``/``checksum`` may not write to the index, or ``None``."""
         if (identity, checksum) == (self.identity, self.checksum):
             return None
-        return (f"the index was written by encoder {self.identity} (checksum {self.checksum}), but the encoder "
-                f"loaded is {identity} (checksum {checksum})")
+        return (
+            f"the index was written by encoder {self.identity} (checksum {self.checksum}), but the encoder "
+            f"loaded is {identity} (checksum {checksum})"
+        )
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ class FileOutcome:
     error: str | None = None
 
 
-def iter_encode_file(path: Path, encoder: "Encoder", ocr: bool, times: IngestTimes) -> Generator[str, None, EncodedFile]:
+def iter_encode_file(path: Path, encoder: Encoder, ocr: bool, times: IngestTimes) -> Generator[str, None, EncodedFile]:
     """Parse ``path`` and encode its passages ``ENCODE_CHUNK`` at a time, yielding a progress line
     ("encoded 64 passages (page 3 of 12)") after each chunk; returns the :class:`EncodedFile`. Seconds go
     into ``times`` (``parse``: reading and cutting, OCR included; ``encode``: the model). Raises
@@ -108,7 +111,7 @@ def iter_encode_file(path: Path, encoder: "Encoder", ocr: bool, times: IngestTim
     chars = unrepresented = offset = 0
     # Passages arrive lazily and are encoded a chunk at a time: a huge file never becomes one list.
     while True:
-        with times.phase("parse"):     # pages are read and cut into passages as they are asked for
+        with times.phase("parse"):  # pages are read and cut into passages as they are asked for
             chunk = list(islice(parsed.passages, ENCODE_CHUNK))
         if not chunk:
             break
@@ -120,18 +123,33 @@ def iter_encode_file(path: Path, encoder: "Encoder", ocr: bool, times: IngestTim
         for draft, (vecs, tokens) in zip(chunk, encoded):
             if not tokens:
                 continue  # nothing scorable (punctuation only)
-            passages.append(NewPassage(draft.page, len(passages), draft.text, tokens,
-                                       [list(b) for b in draft.boxes], offset, draft.source_key))
-            vectors.append(vecs.astype(np.float16))   # as stored: half the memory of float32
+            passages.append(
+                NewPassage(
+                    draft.page,
+                    len(passages),
+                    draft.text,
+                    tokens,
+                    [list(b) for b in draft.boxes],
+                    offset,
+                    draft.source_key,
+                )
+            )
+            vectors.append(vecs.astype(np.float16))  # as stored: half the memory of float32
             offset += vecs.shape[0]
         where = f" (page {chunk[-1].page} of {parsed.pages})" if chunk[-1].page else ""
         yield f"encoded {len(passages)} passages{where}"
     if not passages:
         raise IngestError("no passage holds scorable text")
-    return EncodedFile(parsed.pages, passages, np.concatenate(vectors),
-                       [(f.number, f.label, f.source, f.problem) for f in parsed.page_facts],
-                       document_notes(parsed, chars, unrepresented), chars, unrepresented,
-                       sum(f.ocr_seconds for f in parsed.page_facts))
+    return EncodedFile(
+        parsed.pages,
+        passages,
+        np.concatenate(vectors),
+        [(f.number, f.label, f.source, f.problem) for f in parsed.page_facts],
+        document_notes(parsed, chars, unrepresented),
+        chars,
+        unrepresented,
+        sum(f.ocr_seconds for f in parsed.page_facts),
+    )
 
 
 def document_notes(parsed, chars: int, unrepresented: int) -> list[str]:
@@ -145,10 +163,14 @@ def document_notes(parsed, chars: int, unrepresented: int) -> list[str]:
         notes.append(f"{len(problems)} page{'s' if len(problems) > 1 else ''} not indexed — {shown}{more}")
     ocr = [f for f in parsed.page_facts if f.source == "ocr"]
     if ocr:
-        notes.append(f"{len(ocr)} page{'s' if len(ocr) > 1 else ''} read by OCR ({sum(f.ocr_seconds for f in ocr):.1f} s)")
+        notes.append(
+            f"{len(ocr)} page{'s' if len(ocr) > 1 else ''} read by OCR ({sum(f.ocr_seconds for f in ocr):.1f} s)"
+        )
     if unrepresented:
-        notes.append(f"{unrepresented / max(chars, 1):.0%} of its characters cannot be represented by the encoder "
-                     "(searchable by text only: use the hybrid plan, or a multilingual model)")
+        notes.append(
+            f"{unrepresented / max(chars, 1):.0%} of its characters cannot be represented by the encoder "
+            "(searchable by text only: use the hybrid plan, or a multilingual model)"
+        )
     return notes
 
 
@@ -173,7 +195,7 @@ class InProcessEncoding:
     """Encodes files one after another with the collection's own encoder (already checked against the
     index's manifest), in this process: outcomes come in the order of ``items``."""
 
-    def __init__(self, encoder: "Encoder") -> None:
+    def __init__(self, encoder: Encoder) -> None:
         self.encoder = encoder
 
     def run(self, items: Iterable[object], spec: EncoderSpec, times: IngestTimes) -> Iterator[object]:
@@ -189,5 +211,5 @@ class InProcessEncoding:
                 yield FileOutcome(item, encoded=done.value)
             except IngestError as exc:
                 yield FileOutcome(item, error=str(exc))
-            except Exception as exc:   # noqa: BLE001 — a parser or model bug must not stop the other files
+            except Exception as exc:  # noqa: BLE001 — a parser or model bug must not stop the other files
                 yield FileOutcome(item, error=unexpected_error(exc))

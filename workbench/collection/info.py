@@ -15,13 +15,22 @@ def describe_index(store: IndexStore, index: LateIndex, warnings: list[str]) -> 
     the index is read-only, and ``warnings`` (what the opened index could not use), as JSON-ready values."""
     m = store.manifest
     counts = store.catalog.counts()
-    return {"index": str(store.root), "format_version": int(m["format_version"]),
-            "model": m.get("model"), "encoder": m.get("encoder_identity"),
-            "encoder_checksum": m.get("encoder_checksum"),
-            "encoder_settings": json.loads(m.get("encoder_settings", "{}")), "dim": int(m.get("dim", 0)),
-            "dtype": m.get("dtype"), **counts, "disk_bytes": store.disk_bytes(),
-            "bytes_per_vector": 2 * int(m.get("dim", 0)), **centroid_info(store, index),
-            "read_only": store.read_only, "warnings": list(warnings)}
+    return {
+        "index": str(store.root),
+        "format_version": int(m["format_version"]),
+        "model": m.get("model"),
+        "encoder": m.get("encoder_identity"),
+        "encoder_checksum": m.get("encoder_checksum"),
+        "encoder_settings": json.loads(m.get("encoder_settings", "{}")),
+        "dim": int(m.get("dim", 0)),
+        "dtype": m.get("dtype"),
+        **counts,
+        "disk_bytes": store.disk_bytes(),
+        "bytes_per_vector": 2 * int(m.get("dim", 0)),
+        **centroid_info(store, index),
+        "read_only": store.read_only,
+        "warnings": list(warnings),
+    }
 
 
 def centroid_info(store: IndexStore, index: LateIndex) -> dict[str, Any]:
@@ -29,9 +38,16 @@ def centroid_info(store: IndexStore, index: LateIndex) -> dict[str, Any]:
     meta, ci = store.centroids.meta(), index.centroid_index
     if ci is None:
         return {"centroids": None}
-    per_token = {"exact_vector": 2 * index.dim,
-                 **store.centroids.bytes_per_token(ci, index.residual_index, index.n_vectors)}
-    return {"centroids": {"count": ci.n_centroids, "version": store.centroids.version,
-                          "trained_on_vectors": meta.get("trained_vectors"),
-                          "mean_cosine_at_training": meta.get("mean_cosine")},
-            "bytes_per_token": {**per_token, "total": round(sum(per_token.values()), 2)}}
+    per_token = {
+        "exact_vector": 2 * index.dim,
+        **store.centroids.bytes_per_token(ci, index.residual_index, index.n_vectors),
+    }
+    return {
+        "centroids": {
+            "count": ci.n_centroids,
+            "version": store.centroids.version,
+            "trained_on_vectors": meta.get("trained_vectors"),
+            "mean_cosine_at_training": meta.get("mean_cosine"),
+        },
+        "bytes_per_token": {**per_token, "total": round(sum(per_token.values()), 2)},
+    }

@@ -29,21 +29,28 @@ from .file_encoding import EncoderSpec, EncodingProgress, FileEncoding, FileOutc
 from .ingest_times import IngestTimes
 from .maintenance import Maintenance, code_new_segments, merge_due, retrain_centroids_if_needed
 
-COMMIT_VECTORS = 50_000   # commit a batch once this many vectors wait (bounds what a crash can lose)
-COMMIT_SECONDS = 5.0      # … or once this long has passed since the last commit
+COMMIT_VECTORS = 50_000  # commit a batch once this many vectors wait (bounds what a crash can lose)
+COMMIT_SECONDS = 5.0  # … or once this long has passed since the last commit
 
 
 @dataclass
 class _Pending:
     """Encoded documents waiting for the next commit, with their token vectors (float16 ``[n_i, dim]``)."""
+
     docs: list[NewDocument] = field(default_factory=list)
     vectors: list[np.ndarray] = field(default_factory=list)
     n_vectors: int = 0
 
 
-def iter_ingest(store: IndexStore, paths: Iterable[str | Path], encoding: FileEncoding, spec: EncoderSpec,
-                times: IngestTimes, quick: bool = False, maintenance: Maintenance | None = None
-                ) -> Iterator[IngestEvent]:
+def iter_ingest(
+    store: IndexStore,
+    paths: Iterable[str | Path],
+    encoding: FileEncoding,
+    spec: EncoderSpec,
+    times: IngestTimes,
+    quick: bool = False,
+    maintenance: Maintenance | None = None,
+) -> Iterator[IngestEvent]:
     """Index files and folders into ``store``; yields an event per file (and while encoding big ones),
     then ``committed``, then the merges and centroid training it ran (``maintenance`` given: it hands
     those to that thread instead). See :meth:`workbench.collection.Collection.iter_ingest` for the
@@ -77,9 +84,15 @@ def iter_ingest(store: IndexStore, paths: Iterable[str | Path], encoding: FileEn
             with times.phase("write"):
                 _commit(store, pending)
                 if maintenance is None:
-                    code_new_segments(store)      # before merges, which then carry the codes over
-            yield IngestEvent(display_path(store.root), "committed", done, total,
-                              f"{times.passages:,} new passages searchable", times.passages)
+                    code_new_segments(store)  # before merges, which then carry the codes over
+            yield IngestEvent(
+                display_path(store.root),
+                "committed",
+                done,
+                total,
+                f"{times.passages:,} new passages searchable",
+                times.passages,
+            )
             if maintenance is not None:
                 maintenance.start()
             else:
@@ -120,8 +133,9 @@ def _triage(store: IndexStore, files: list[Path], quick: bool) -> Iterator[Inges
             moved = _renamed_from(store, digest)
             if moved is not None:
                 store.catalog.rename_document(moved.path_bytes, shown, key, mtime)
-                yield IngestEvent(shown, "renamed", 0, 0, f"renamed from {moved.path}; its passages are kept",
-                                  moved.passages)
+                yield IngestEvent(
+                    shown, "renamed", 0, 0, f"renamed from {moved.path}; its passages are kept", moved.passages
+                )
                 continue
         yield FileToEncode(path, shown, key, size, mtime, digest)
 
@@ -133,12 +147,26 @@ def _accept(store: IndexStore, outcome: FileOutcome, pending: _Pending) -> Inges
         store.catalog.record_failure(w.shown, w.key, w.digest, w.size, w.mtime, outcome.error or "")
         return IngestEvent(w.shown, "failed", 0, 0, outcome.error or "")
     passages = [replace(p, vec_offset=p.vec_offset + pending.n_vectors) for p in enc.passages]
-    pending.docs.append(NewDocument(w.shown, w.key, w.digest, w.size, w.mtime, enc.pages, passages,
-                                    enc.page_facts, enc.notes, enc.chars, enc.unrepresented))
+    pending.docs.append(
+        NewDocument(
+            w.shown,
+            w.key,
+            w.digest,
+            w.size,
+            w.mtime,
+            enc.pages,
+            passages,
+            enc.page_facts,
+            enc.notes,
+            enc.chars,
+            enc.unrepresented,
+        )
+    )
     pending.vectors.append(enc.vectors)
     pending.n_vectors += len(enc.vectors)
-    return IngestEvent(w.shown, "indexed", 0, 0, f"{len(passages)} passages", len(passages), tuple(enc.notes),
-                       enc.ocr_seconds)
+    return IngestEvent(
+        w.shown, "indexed", 0, 0, f"{len(passages)} passages", len(passages), tuple(enc.notes), enc.ocr_seconds
+    )
 
 
 def _renamed_from(store: IndexStore, digest: str) -> DocumentRow | None:
@@ -156,8 +184,7 @@ def _commit(store: IndexStore, pending: _Pending) -> None:
     pending.docs, pending.vectors, pending.n_vectors = [], [], 0
 
 
-def _file_facts(path: Path, same_stat: tuple[int | None, float | None] | None = None
-                ) -> tuple[int, float, str | None]:
+def _file_facts(path: Path, same_stat: tuple[int | None, float | None] | None = None) -> tuple[int, float, str | None]:
     """``(size, mtime, sha256)`` of a regular file, read through one descriptor (never a FIFO); the hash
     is ``None``, and the file not read, when its ``(size, mtime)`` equal ``same_stat``."""
     with open_regular(path) as fh:

@@ -8,9 +8,9 @@ throughput — on two cores it is the encoder, by two orders of magnitude.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
 
 PHASES = ("parse", "encode", "write", "merge", "centroids")
 
@@ -47,21 +47,30 @@ class IngestTimes:
         return self.elapsed / done * (total - done) if 0 < done < total else None
 
     def summary(self) -> str:
-        """"449 passages in 31.2 s (14.4/s): parse 310/s, encode 16/s, write 2,900/s" — each phase's rate
+        """ "449 passages in 31.2 s (14.4/s): parse 310/s, encode 16/s, write 2,900/s" — each phase's rate
         is passages over the seconds spent in it; centroid training is reported in seconds."""
+
         def per_s(phase: str) -> str:
             s = self.seconds[phase]
             return f"{self.passages / s:,.0f}/s" if s > 0 else "—"
-        text = (f"{self.passages:,} passages in {self.elapsed:.1f} s ({self.rate():.1f}/s): parse {per_s('parse')}, "
-                f"encode {per_s('encode')}, write {per_s('write')}")
+
+        text = (
+            f"{self.passages:,} passages in {self.elapsed:.1f} s ({self.rate():.1f}/s): parse {per_s('parse')}, "
+            f"encode {per_s('encode')}, write {per_s('write')}"
+        )
         merge, train = self.seconds["merge"], self.seconds["centroids"]
         text += f"; segment merges {merge:.1f} s" if merge >= 0.05 else "; segment merges under 0.1 s" if merge else ""
-        return text + (f"; centroid training {train:.1f} s" if train >= 0.05 else
-                       "; centroid training under 0.1 s" if train else "")
+        return text + (
+            f"; centroid training {train:.1f} s"
+            if train >= 0.05
+            else "; centroid training under 0.1 s"
+            if train
+            else ""
+        )
 
 
 def format_eta(seconds: float | None) -> str:
-    """"about 1 min 20 s left", or "" when unknown."""
+    """ "about 1 min 20 s left", or "" when unknown."""
     if seconds is None:
         return ""
     s = int(round(seconds))

@@ -9,7 +9,7 @@ thread (long-lived programs: the window, ``watch``), so that the next change is 
 from __future__ import annotations
 
 import threading
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from ..core import LateIndex
 from ..store import IndexStore, display_path
@@ -29,19 +29,24 @@ def merge_due(store: IndexStore, done: int, total: int, times: IngestTimes) -> I
     documents are committed (searchable) before the first; searches never wait for a merge."""
     while due := store.next_merge():
         files, live = due
-        yield IngestEvent(display_path(store.root), "merging", done, total,
-                          f"{len(files)} segments, {live:,} live token vectors", vectors=live)
+        yield IngestEvent(
+            display_path(store.root),
+            "merging",
+            done,
+            total,
+            f"{len(files)} segments, {live:,} live token vectors",
+            vectors=live,
+        )
         with times.phase("merge"):
             store.merge(files)
 
 
-def retrain_centroids_if_needed(store: IndexStore, done: int, total: int, times: IngestTimes
-                                ) -> Iterator[IngestEvent]:
+def retrain_centroids_if_needed(store: IndexStore, done: int, total: int, times: IngestTimes) -> Iterator[IngestEvent]:
     """Train the centroids (announced by a ``centroids`` event) when there are none yet, the collection
     outgrew them or new vectors drifted from them. Readers keep the old set until the new one is
     committed whole."""
     why = store.centroids.needs_training(store.live_vectors(), store.dim)
-    if why:                        # the passage layout is read only when there is training to do
+    if why:  # the passage layout is read only when there is training to do
         yield IngestEvent(display_path(store.root), "centroids", done, total, why)
         with times.phase("centroids"):
             packed = store.packed_segments()
@@ -56,8 +61,8 @@ class Maintenance:
 
     def __init__(self, store: IndexStore, on_change: Callable[[], None]) -> None:
         self.store = store
-        self.error: str | None = None           # why the last pass stopped, if it failed
-        self.centroids_trained_because: str | None = None   # set when a pass retrained the centroids
+        self.error: str | None = None  # why the last pass stopped, if it failed
+        self.centroids_trained_because: str | None = None  # set when a pass retrained the centroids
         self._on_change = on_change
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -77,7 +82,7 @@ class Maintenance:
             self._wanted = True
             if self.running:
                 return
-            self.store.acquire_writer()      # taken here, released by the thread: nothing tidies its files
+            self.store.acquire_writer()  # taken here, released by the thread: nothing tidies its files
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="kayak-maintenance", daemon=True)
             self._thread.start()
@@ -112,7 +117,7 @@ class Maintenance:
                         self.centroids_trained_because = event.message
         except MergeStopped:
             pass
-        except Exception as exc:   # noqa: BLE001 — reported in words; the committed documents are safe
+        except Exception as exc:  # noqa: BLE001 — reported in words; the committed documents are safe
             if isinstance(exc, OSError):
                 exc = plain_disk_full(self.store, exc, "a merged segment")
             self.error = f"index maintenance stopped: {exc}"

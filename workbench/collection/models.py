@@ -7,5 +7,17 @@ from ..encode.encoder import HUB_ID, DownloadCancelled, resolve_model
 from ..encode.known_models import KNOWN_MODELS, KnownModel, dim_note, is_cached
 from ..encode.model_trust import UntrustedModel, check_model_code, is_trusted, model_key
 
-__all__ = ["DEFAULT_MODEL", "HUB_ID", "KNOWN_MODELS", "DownloadCancelled", "KnownModel", "UntrustedModel",
-           "check_model_code", "dim_note", "is_cached", "is_trusted", "model_key", "resolve_model"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "HUB_ID",
+    "KNOWN_MODELS",
+    "DownloadCancelled",
+    "KnownModel",
+    "UntrustedModel",
+    "check_model_code",
+    "dim_note",
+    "is_cached",
+    "is_trusted",
+    "model_key",
+    "resolve_model",
+]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from ..store import IndexStore, canonical_path, fs_path_bytes
 from .errors import plain_disk_full
@@ -11,8 +11,7 @@ from .events import IngestEvent
 from .maintenance import Maintenance
 
 
-def remove_documents(store: IndexStore, paths: Iterable[str | Path], maintenance: Maintenance | None
-                     ) -> dict[str, int]:
+def remove_documents(store: IndexStore, paths: Iterable[str | Path], maintenance: Maintenance | None) -> dict[str, int]:
     """Tombstone the passages of each path (files, or every indexed file under a folder); returns the
     passages removed per document path. A segment heavy with tombstones is then rewritten without them:
     by ``maintenance`` on its thread when given, here otherwise. Raises
@@ -30,7 +29,7 @@ def remove_documents(store: IndexStore, paths: Iterable[str | Path], maintenance
         else:
             try:
                 store.maybe_merge()
-            except OSError as exc:   # the removal is committed; only the space may not be reclaimed yet
+            except OSError as exc:  # the removal is committed; only the space may not be reclaimed yet
                 raise plain_disk_full(store, exc, "the index without the removed documents")  # noqa: B904 — may be exc
     return removed
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from ..ingest import is_supported
 
@@ -26,8 +27,8 @@ if TYPE_CHECKING:
     from .events import IngestEvent
     from .facade import Collection
 
-DEBOUNCE_S = 1.0         # quiet time after a path's last event before it is handed out
-RETRY_WINDOW_S = 60.0    # a failed file modified this recently may be half-written: try it again
+DEBOUNCE_S = 1.0  # quiet time after a path's last event before it is handed out
+RETRY_WINDOW_S = 60.0  # a failed file modified this recently may be half-written: try it again
 RETRY_AFTER_S = 5.0
 MAX_RETRIES = 3
 
@@ -39,7 +40,7 @@ class FolderWatcher:
         self.folders = [Path(f) for f in folders]
         self.debounce_s = debounce_s
         self._lock = threading.Lock()
-        self._pending: dict[Path, tuple[float, tuple[int, float] | None]] = {}   # path → (due at, stat seen)
+        self._pending: dict[Path, tuple[float, tuple[int, float] | None]] = {}  # path → (due at, stat seen)
         self._retries: dict[Path, int] = {}
         self._observer = None
 
@@ -53,9 +54,9 @@ class FolderWatcher:
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event) -> None:
                 if event.event_type in ("opened", "closed_no_write"):
-                    return                          # reads change nothing
+                    return  # reads change nothing
                 if event.is_directory and event.event_type == "modified":
-                    return                          # a folder's own time: its entries send their own events
+                    return  # a folder's own time: its entries send their own events
                 watcher.touch(os.fsdecode(event.src_path))
                 if getattr(event, "dest_path", ""):
                     watcher.touch(os.fsdecode(event.dest_path))
@@ -77,8 +78,11 @@ class FolderWatcher:
         """Note that ``path`` changed (an event); it is handed out once quiet for ``debounce_s`` (or
         ``delay_s``). Hidden names and files of types the ingest does not read are ignored."""
         p = Path(path)
-        if self._hidden(p) or (not p.is_dir() and os.path.lexists(p) and not is_supported(p)) \
-                or (not os.path.lexists(p) and p.suffix and not is_supported(p)):
+        if (
+            self._hidden(p)
+            or (not p.is_dir() and os.path.lexists(p) and not is_supported(p))
+            or (not os.path.lexists(p) and p.suffix and not is_supported(p))
+        ):
             return
         with self._lock:
             self._pending[p] = (time.monotonic() + (self.debounce_s if delay_s is None else delay_s), _stat(p))
@@ -128,10 +132,11 @@ class FolderWatcher:
             return len(self._pending)
 
 
-def sync_events(coll: "Collection", watcher: FolderWatcher, paths: list[Path]) -> Iterator["IngestEvent"]:
+def sync_events(coll: Collection, watcher: FolderWatcher, paths: list[Path]) -> Iterator[IngestEvent]:
     """:meth:`Collection.iter_sync` over a settled batch; a file that failed while it may still be
     being written is put back for a retry (its event then says so) instead of staying failed."""
     from dataclasses import replace
+
     for ev in coll.iter_sync(paths):
         if ev.status == "failed" and watcher.retry_later(ev.path):
             ev = replace(ev, message=f"{ev.message} (it changed moments ago: trying again in {RETRY_AFTER_S:.0f} s)")

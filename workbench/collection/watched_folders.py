@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from ..store import IndexStore, canonical_path, display_path, fs_path_bytes
 from .events import IngestEvent
 
-WATCHED_KEY = "watched_folders"   # manifest: JSON list of the folders the index follows
+WATCHED_KEY = "watched_folders"  # manifest: JSON list of the folders the index follows
 
-Ingest = Callable[..., Iterator[IngestEvent]]          # Collection.iter_ingest(paths, quick=…)
+Ingest = Callable[..., Iterator[IngestEvent]]  # Collection.iter_ingest(paths, quick=…)
 Remove = Callable[[list[Path]], Iterator[IngestEvent]]  # removes documents, one event each
 
 
@@ -62,14 +62,22 @@ def iter_rescan(store: IndexStore, ingest: Ingest, remove: Remove) -> Iterator[I
     folders = watched_folders(store)
     for folder in folders:
         if not folder.is_dir():
-            yield IngestEvent(display_path(folder), "failed", 0, 0,
-                              "the watched folder is missing (an unplugged disk?); its documents are kept")
+            yield IngestEvent(
+                display_path(folder),
+                "failed",
+                0,
+                0,
+                "the watched folder is missing (an unplugged disk?); its documents are kept",
+            )
     present = [f for f in folders if f.is_dir()]
     if not present:
         return
     yield from ingest(present, quick=True)
     prefixes = tuple(fs_path_bytes(f).rstrip(b"/") + b"/" for f in present)
-    gone = [Path(os.fsdecode(d.path_bytes)) for d in store.catalog.documents()
-            if d.path_bytes.startswith(prefixes) and not os.path.lexists(os.fsdecode(d.path_bytes))]
+    gone = [
+        Path(os.fsdecode(d.path_bytes))
+        for d in store.catalog.documents()
+        if d.path_bytes.startswith(prefixes) and not os.path.lexists(os.fsdecode(d.path_bytes))
+    ]
     if gone:
         yield from remove(gone)

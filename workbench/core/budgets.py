@@ -33,5 +33,5 @@ def kept_counts(lengths: NDArray[np.integer[Any]], budget: int) -> NDArray[np.in
     lengths64 = np.asarray(lengths, dtype=np.int64)
     if budget == 0:
         return lengths64.copy()
-    kept: NDArray[np.int64] = np.minimum(lengths64, np.int64(budget))   # NumPy types ufunc results as Any
+    kept: NDArray[np.int64] = np.minimum(lengths64, np.int64(budget))  # NumPy types ufunc results as Any
     return kept

@@ -24,7 +24,7 @@ from .packed import StoredVectors, gather_indices, token_chunks
 from .ranking import sorted_unique, top_k
 from .segmented import PackedVectors
 
-ASSIGN_CHUNK = 1 << 16     # token vectors assigned per NumPy matrix product
+ASSIGN_CHUNK = 1 << 16  # token vectors assigned per NumPy matrix product
 ASSIGN_PRODUCTS = 1 << 26  # … and at most this many float32 products (a 65,536-centroid table: 1,024 rows)
 
 
@@ -45,7 +45,7 @@ class CentroidIndex:
         return int(self.centroids.shape[0])
 
     def list_of(self, c: int) -> NDArray[np.int32]:
-        return self.list_rows[self.list_offsets[c]:self.list_offsets[c + 1]]
+        return self.list_rows[self.list_offsets[c] : self.list_offsets[c + 1]]
 
 
 @dataclass(frozen=True)
@@ -75,22 +75,25 @@ def assign(vectors: StoredVectors, centroids: NDArray[np.float32]) -> NDArray[np
     one "passage" made of the centroids — and NumPy (a BLAS product + argmax) otherwise.
     """
     from .backends.mojo_exact import status
+
     if vectors.shape[1] == 128 and status()[0]:
         from .backends.mojo_kernel import nearest_centroids
+
         codes = np.empty(vectors.shape[0], dtype=np.int32)
-        for lo in range(0, vectors.shape[0], ASSIGN_CHUNK):   # bounded float32 copies of float16 input
-            codes[lo:lo + ASSIGN_CHUNK] = nearest_centroids(vectors[lo:lo + ASSIGN_CHUNK], centroids)
+        for lo in range(0, vectors.shape[0], ASSIGN_CHUNK):  # bounded float32 copies of float16 input
+            codes[lo : lo + ASSIGN_CHUNK] = nearest_centroids(vectors[lo : lo + ASSIGN_CHUNK], centroids)
         return codes
     codes = np.empty(vectors.shape[0], dtype=np.int32)
     rows = max(1, min(ASSIGN_CHUNK, ASSIGN_PRODUCTS // max(centroids.shape[0], 1)))  # products stay ≤ 256 MiB
     for start in range(0, vectors.shape[0], rows):
-        block = np.asarray(vectors[start:start + rows], dtype=np.float32)
-        codes[start:start + block.shape[0]] = (block @ centroids.T).argmax(axis=1)
+        block = np.asarray(vectors[start : start + rows], dtype=np.float32)
+        codes[start : start + block.shape[0]] = (block @ centroids.T).argmax(axis=1)
     return codes
 
 
-def train_centroids(sample: NDArray[np.floating[Any]], k: int, iterations: int = 6, seed: int = 0
-                    ) -> NDArray[np.float32]:
+def train_centroids(
+    sample: NDArray[np.floating[Any]], k: int, iterations: int = 6, seed: int = 0
+) -> NDArray[np.float32]:
     """Spherical k-means (cosine) on ``sample`` → float32 ``[k, dim]`` unit centroids; empty clusters are
     re-seeded from random sample vectors."""
     rng = np.random.default_rng(seed)
@@ -111,8 +114,9 @@ def train_centroids(sample: NDArray[np.floating[Any]], k: int, iterations: int =
     return c.astype(np.float32)
 
 
-def inverted_lists(codes: NDArray[np.int32], starts: NDArray[np.int64], lengths: NDArray[np.int64],
-                   n_centroids: int) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
+def inverted_lists(
+    codes: NDArray[np.int32], starts: NDArray[np.int64], lengths: NDArray[np.int64], n_centroids: int
+) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
     """``(list_offsets, list_rows)`` from token ``codes`` and the passage layout (each row once per list)."""
     n = starts.shape[0]
     pairs = []
@@ -126,8 +130,9 @@ def inverted_lists(codes: NDArray[np.int32], starts: NDArray[np.int64], lengths:
     return offsets, (merged % max(n, 1)).astype(np.int32)
 
 
-def sample_token_rows(starts: NDArray[np.int64], lengths: NDArray[np.int64], m: int, seed: int = 0
-                      ) -> NDArray[np.int64]:
+def sample_token_rows(
+    starts: NDArray[np.int64], lengths: NDArray[np.int64], m: int, seed: int = 0
+) -> NDArray[np.int64]:
     """Packed rows (int64, in the layout's passage order) of ``m`` live token vectors drawn uniformly
     without replacement (all of them when there are fewer), from the passage layout ``starts``/``lengths`` (int64 ``[n]``) — without
     listing every token row, so memory is ``O(n + m)`` however many tokens there are."""
@@ -151,14 +156,16 @@ class PackedPassages(Protocol):
     def lengths(self) -> NDArray[np.int64]: ...
 
 
-def build_centroid_index(index: PackedPassages, n_centroids: int = 0, points_per_centroid: int = 32,
-                         seed: int = 0) -> CentroidIndex:
+def build_centroid_index(
+    index: PackedPassages, n_centroids: int = 0, points_per_centroid: int = 32, seed: int = 0
+) -> CentroidIndex:
     """Train centroids on a sample of the index's token vectors (``points_per_centroid`` each; k-means
     needs a few tens to be stable), code every token, build the inverted lists."""
-    token_rows = gather_indices(index.starts, index.lengths)     # packed row of every live token
+    token_rows = gather_indices(index.starts, index.lengths)  # packed row of every live token
     k = n_centroids or default_centroid_count(token_rows.shape[0])
-    centroids = train_centroids(index.vectors[sample_token_rows(index.starts, index.lengths,
-                                                                points_per_centroid * k, seed)], k, seed=seed)
+    centroids = train_centroids(
+        index.vectors[sample_token_rows(index.starts, index.lengths, points_per_centroid * k, seed)], k, seed=seed
+    )
     codes = np.full(index.vectors.shape[0], -1, dtype=np.int32)
     for i, j in token_chunks(np.ones(token_rows.shape[0], np.int64), 1 << 20):
         codes[token_rows[i:j]] = assign(index.vectors[token_rows[i:j]], centroids)
@@ -178,9 +185,14 @@ def widened_probe(n_probe: int, eligible_fraction: float, n_centroids: int) -> i
     return int(min(n_centroids, math.ceil(n_probe * scale)))
 
 
-def probe_candidates(ci: CentroidIndex, q: NDArray[np.float32], n_probe: int, k: int,
-                     passage_ids: NDArray[np.int64], eligible: NDArray[np.bool_] | None = None
-                     ) -> CentroidCandidates:
+def probe_candidates(
+    ci: CentroidIndex,
+    q: NDArray[np.float32],
+    n_probe: int,
+    k: int,
+    passage_ids: NDArray[np.int64],
+    eligible: NDArray[np.bool_] | None = None,
+) -> CentroidCandidates:
     """The ``k`` passage rows with the best approximate (centroid-interaction) scores.
 
     ``q`` float32 ``[nq, dim]``; ``passage_ids`` int64 ``[n]`` breaks ties (smaller id first);
@@ -189,11 +201,11 @@ def probe_candidates(ci: CentroidIndex, q: NDArray[np.float32], n_probe: int, k:
     """
     n = passage_ids.shape[0]
     with one_blas_thread():
-        sims = q @ ci.centroids.T                                   # [nq, K]
+        sims = q @ ci.centroids.T  # [nq, K]
     n_probe = min(n_probe, ci.n_centroids)
     if n_probe < ci.n_centroids:
         # The n_probe best centroids, best first, then the best one not probed (the imputed floor).
-        near = np.argpartition(-sims, n_probe, axis=1)[:, :n_probe + 1]
+        near = np.argpartition(-sims, n_probe, axis=1)[:, : n_probe + 1]
         near = np.take_along_axis(near, np.argsort(-np.take_along_axis(sims, near, 1), 1, kind="stable"), 1)
         order, floor = near[:, :n_probe], np.take_along_axis(sims, near[:, n_probe:], 1)[:, 0]
     else:
@@ -201,18 +213,17 @@ def probe_candidates(ci: CentroidIndex, q: NDArray[np.float32], n_probe: int, k:
     total = np.zeros(n, dtype=np.float32)
     best = np.zeros(n, dtype=np.float32)
     lookups = 0
-    sizes = ci.list_offsets[order + 1] - ci.list_offsets[order]          # [nq, n_probe] list lengths
+    sizes = ci.list_offsets[order + 1] - ci.list_offsets[order]  # [nq, n_probe] list lengths
     for i in range(q.shape[0]):
         touched = ci.list_rows[gather_indices(ci.list_offsets[order[i]], sizes[i])]
         np.maximum.at(best, touched, np.repeat(sims[i, order[i]] - floor[i], sizes[i]))
-        total[touched] += best[touched]              # repeated rows write the same sum: counted once
+        total[touched] += best[touched]  # repeated rows write the same sum: counted once
         best[touched] = 0.0
         lookups += touched.shape[0]
     pool = np.flatnonzero(total > 0) if eligible is None else np.flatnonzero((total > 0) & eligible)
     rows = pool[top_k(total[pool], passage_ids[pool], k)]
-    if rows.shape[0] < k:                            # not enough touched: fill from untouched eligible rows
+    if rows.shape[0] < k:  # not enough touched: fill from untouched eligible rows
         rest = np.flatnonzero(total <= 0) if eligible is None else np.flatnonzero((total <= 0) & eligible)
-        rest = rest[np.argsort(passage_ids[rest], kind="stable")[:k - rows.shape[0]]]
+        rest = rest[np.argsort(passage_ids[rest], kind="stable")[: k - rows.shape[0]]]
         rows = np.concatenate((rows, rest))
     return CentroidCandidates(rows.astype(np.int64), total[rows], int(pool.shape[0]), lookups, n_probe)
-

@@ -37,15 +37,19 @@ class PassageFilter:
         object.__setattr__(self, "folders", folders)
         object.__setattr__(self, "file_types", types)
         object.__setattr__(self, "document_ids", tuple(int(d) for d in self.document_ids))
-        if (self.modified_from is not None and self.modified_to is not None
-                and self.modified_from >= self.modified_to):
+        if self.modified_from is not None and self.modified_to is not None and self.modified_from >= self.modified_to:
             raise ValueError("the date range is empty: its start is not before its end")
 
     @property
     def is_empty(self) -> bool:
         """True when the filter lets every passage through."""
-        return not (self.folders or self.file_types or self.document_ids
-                    or self.modified_from is not None or self.modified_to is not None)
+        return not (
+            self.folders
+            or self.file_types
+            or self.document_ids
+            or self.modified_from is not None
+            or self.modified_to is not None
+        )
 
     def describe(self) -> str:
         """One line for people, e.g. ``type pdf · under /papers · modified from 2024-01-01``."""
@@ -64,8 +68,13 @@ class PassageFilter:
         return " · ".join(parts) or "all passages"
 
     def to_dict(self) -> PassageFilterDict:
-        return {"folders": self.folders, "file_types": self.file_types, "modified_from": self.modified_from,
-                "modified_to": self.modified_to, "document_ids": self.document_ids}
+        return {
+            "folders": self.folders,
+            "file_types": self.file_types,
+            "modified_from": self.modified_from,
+            "modified_to": self.modified_to,
+            "document_ids": self.document_ids,
+        }
 
 
 class PassageFilterDict(TypedDict):

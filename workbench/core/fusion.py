@@ -42,13 +42,20 @@ class ScoreParts:
 
     def describe(self) -> str:
         """One line for people: ``MaxSim 17.2031 (#3) · BM25 8.4120 (#1)``."""
-        lexical = ("BM25 — (outside the lexical stage's top-k)" if self.lexical is None
-                   else f"BM25 {self.lexical:.4f} (#{self.lexical_rank})")
+        lexical = (
+            "BM25 — (outside the lexical stage's top-k)"
+            if self.lexical is None
+            else f"BM25 {self.lexical:.4f} (#{self.lexical_rank})"
+        )
         return f"MaxSim {self.maxsim:.4f} (#{self.maxsim_rank}) · {lexical}"
 
     def to_dict(self) -> ScorePartsDict:
-        return {"maxsim": self.maxsim, "maxsim_rank": self.maxsim_rank, "lexical": self.lexical,
-                "lexical_rank": self.lexical_rank}
+        return {
+            "maxsim": self.maxsim,
+            "maxsim_rank": self.maxsim_rank,
+            "lexical": self.lexical,
+            "lexical_rank": self.lexical_rank,
+        }
 
 
 class ScorePartsDict(TypedDict):
@@ -65,9 +72,16 @@ def fusion_label(fusion: str, weight: float) -> str:
     return f"{fusion}(w={weight:g})"
 
 
-def fuse(rows: NDArray[np.int64], maxsim: NDArray[np.floating[Any]], lexical_rows: NDArray[np.int64],
-         lexical_scores: NDArray[np.floating[Any]], passage_ids: NDArray[np.int64], fusion: str, weight: float,
-         k: int) -> tuple[NDArray[np.int64], NDArray[np.float64], list[ScoreParts]]:
+def fuse(
+    rows: NDArray[np.int64],
+    maxsim: NDArray[np.floating[Any]],
+    lexical_rows: NDArray[np.int64],
+    lexical_scores: NDArray[np.floating[Any]],
+    passage_ids: NDArray[np.int64],
+    fusion: str,
+    weight: float,
+    k: int,
+) -> tuple[NDArray[np.int64], NDArray[np.float64], list[ScoreParts]]:
     """The best ``k`` candidates by fused score: ``(rows, fused scores, parts)``, best first.
 
     ``rows``: int64 ``[n]`` candidate rows ranked by ``maxsim`` (float32 ``[n]``, best first, as the exact
@@ -82,7 +96,7 @@ def fuse(rows: NDArray[np.int64], maxsim: NDArray[np.floating[Any]], lexical_row
     n = rows.shape[0]
     maxsim = maxsim.astype(np.float64)
     lexical = np.zeros(n)
-    lexical_rank = np.zeros(n, dtype=np.int64)          # 0: not in the lexical list
+    lexical_rank = np.zeros(n, dtype=np.int64)  # 0: not in the lexical list
     position = {int(r): i for i, r in enumerate(rows.tolist())}
     for rank, (r, s) in enumerate(zip(lexical_rows.tolist(), lexical_scores.tolist()), 1):
         i = position.get(int(r))
@@ -99,6 +113,10 @@ def fuse(rows: NDArray[np.int64], maxsim: NDArray[np.floating[Any]], lexical_row
         norm_lexical = lexical / top if top > 0 else np.zeros(n)
         fused = (1 - weight) * norm_maxsim + weight * norm_lexical
     best = top_k(fused, passage_ids, k)
-    parts = [ScoreParts(float(maxsim[i]), int(i) + 1, float(lexical[i]) if lexical_rank[i] else None,
-                        int(lexical_rank[i]) or None) for i in best.tolist()]
+    parts = [
+        ScoreParts(
+            float(maxsim[i]), int(i) + 1, float(lexical[i]) if lexical_rank[i] else None, int(lexical_rank[i]) or None
+        )
+        for i in best.tolist()
+    ]
     return rows[best], fused[best], parts

@@ -14,5 +14,5 @@ def run_to_end(gen: Generator[object, None, R]) -> R:
         try:
             next(gen)
         except StopIteration as done:
-            result: R = done.value     # StopIteration.value is typed Any; it is what gen returned
+            result: R = done.value  # StopIteration.value is typed Any; it is what gen returned
             return result

@@ -39,8 +39,10 @@ class EmptyIndex(ValueError):
 
     def __init__(self, name: str = "") -> None:
         where = f"{name} " if name else "this index "
-        super().__init__(f"no passages indexed yet: {where}holds no passages (nothing was indexed, or every "
-                         "document was removed); add documents, then search")
+        super().__init__(
+            f"no passages indexed yet: {where}holds no passages (nothing was indexed, or every "
+            "document was removed); add documents, then search"
+        )
 
 
 class IndexChanged(RuntimeError):
@@ -51,9 +53,7 @@ class IndexChanged(RuntimeError):
 
 def _check_dim128(dim: int, what: str) -> None:
     if dim != FLAT_DIM:
-        raise LayoutError(
-            f"{what} has {dim}-dimensional vectors; the flat_dim128 layout needs exactly {FLAT_DIM}"
-        )
+        raise LayoutError(f"{what} has {dim}-dimensional vectors; the flat_dim128 layout needs exactly {FLAT_DIM}")
 
 
 @dataclass(frozen=True)
@@ -82,16 +82,16 @@ class LateQuery:
             _check_dim128(self.dim, "this query")
             if data.ndim != 1 or data.size % FLAT_DIM:
                 raise LayoutError(
-                    f"a flat_dim128 query needs a 1-D buffer whose length is a multiple of 128, "
-                    f"got shape {data.shape}"
+                    f"a flat_dim128 query needs a 1-D buffer whose length is a multiple of 128, got shape {data.shape}"
                 )
         object.__setattr__(self, "data", data)
         if self.tokens and len(self.tokens) != self.n_vectors:
             raise LayoutError(f"{len(self.tokens)} token strings for {self.n_vectors} query vectors")
 
     @classmethod
-    def from_vectors(cls, vectors: Sequence[Sequence[float]] | NDArray[np.floating[Any]], tokens: Sequence[str] = (),
-                     text: str = "") -> LateQuery:
+    def from_vectors(
+        cls, vectors: Sequence[Sequence[float]] | NDArray[np.floating[Any]], tokens: Sequence[str] = (), text: str = ""
+    ) -> LateQuery:
         """A ``nested`` query from a list (or 2-D array) of per-token vectors."""
         return cls(np.asarray(vectors, dtype=np.float32), tuple(tokens), text, "nested")
 
@@ -124,8 +124,8 @@ class PassageInfo:
     tokens: tuple[str, ...]
     boxes: tuple[tuple[float, float, float, float], ...] = ()
     source_key: str | None = None
-    page_label: str = ""          # the PDF's label for the page ("iii"), "" where it has none
-    text_source: str = "text"     # where the words came from: text, ocr, form, xfa
+    page_label: str = ""  # the PDF's label for the page ("iii"), "" where it has none
+    text_source: str = "text"  # where the words came from: text, ocr, form, xfa
 
 
 class PassageCatalog(Protocol):
@@ -136,8 +136,9 @@ class PassageCatalog(Protocol):
         by a writer since this index's layout was read."""
         ...
 
-    def lexical_search(self, text: str, k: int, where: PassageFilter | None = None
-                       ) -> tuple[NDArray[np.int64], NDArray[np.floating[Any]]]:
+    def lexical_search(
+        self, text: str, k: int, where: PassageFilter | None = None
+    ) -> tuple[NDArray[np.int64], NDArray[np.floating[Any]]]:
         """Best ``k`` passages for ``text`` by a lexical score: ``(passage_ids, scores)``, best first;
         only passages ``where`` admits compete."""
         ...
@@ -167,8 +168,8 @@ class LateIndex:
     query_encoder: Callable[[str], LateQuery] | None = None
     proxies: dict[int, NDArray[np.float32]] = field(default_factory=dict)
     name: str = ""
-    centroid_index: CentroidIndex | None = None   # of the stage-1 centroid plan (stored, or built on first use)
-    residual_index: ResidualIndex | None = None   # compressed vectors for plans that rerank on them
+    centroid_index: CentroidIndex | None = None  # of the stage-1 centroid plan (stored, or built on first use)
+    residual_index: ResidualIndex | None = None  # compressed vectors for plans that rerank on them
     _id_order: NDArray[np.intp] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -182,8 +183,11 @@ class LateIndex:
         n = self.starts.shape[0]
         if self.lengths.shape != (n,) or self.passage_ids.shape != (n,):
             raise LayoutError("starts, lengths and passage_ids must be 1-D arrays of the same length")
-        if n and (self.starts.min() < 0 or (self.starts + self.lengths).max() > self.vectors.shape[0]
-                  or self.lengths.min() < 1):
+        if n and (
+            self.starts.min() < 0
+            or (self.starts + self.lengths).max() > self.vectors.shape[0]
+            or self.lengths.min() < 1
+        ):
             raise LayoutError("a passage's vector range falls outside the packed array or is empty")
 
     @property
@@ -205,13 +209,13 @@ class LateIndex:
     def passage_vectors(self, row: int, budget: int = 0, decompressed: bool = False) -> NDArray[np.float32]:
         """Float32 ``[kept, dim]`` vectors of passage row ``row`` under a document vector budget — the
         stored ones, or with ``decompressed`` the ones rebuilt from centroid + residual."""
-        kept = int(kept_counts(self.lengths[row:row + 1], budget)[0])
+        kept = int(kept_counts(self.lengths[row : row + 1], budget)[0])
         start = int(self.starts[row])
         if decompressed:
             # Only a search that reranked on residuals asks for them, and it built both structures.
             assert self.residual_index is not None and self.centroid_index is not None
             return self.residual_index.decode_rows(self.centroid_index, np.arange(start, start + kept))
-        return np.asarray(self.vectors[start:start + kept], dtype=np.float32)
+        return np.asarray(self.vectors[start : start + kept], dtype=np.float32)
 
     def row_of(self, passage_id: int) -> int:
         """Row of a passage id (raises ``KeyError`` for an id that is not live in this index)."""
@@ -244,8 +248,9 @@ class LateIndex:
 
     def to_packed(self) -> LateIndex:
         """The same vectors without stage-1 structures."""
-        return LateIndex(self.vectors, self.starts, self.lengths, self.passage_ids, self.catalog,
-                         self.query_encoder, {}, self.name)
+        return LateIndex(
+            self.vectors, self.starts, self.lengths, self.passage_ids, self.catalog, self.query_encoder, {}, self.name
+        )
 
     def encode_query(self, text: str) -> LateQuery:
         """Encode ``text`` with the encoder this index was built with."""
@@ -253,11 +258,13 @@ class LateIndex:
             raise RuntimeError("this index has no encoder attached; open it with workbench.open_index()")
         return self.query_encoder(text)
 
-    def lexical_search(self, text: str, k: int, where: PassageFilter | None = None
-                       ) -> tuple[NDArray[np.int64], NDArray[np.floating[Any]]]:
+    def lexical_search(
+        self, text: str, k: int, where: PassageFilter | None = None
+    ) -> tuple[NDArray[np.int64], NDArray[np.floating[Any]]]:
         if self.catalog is None:
-            raise RuntimeError("this index has no catalog attached, so no lexical stage; open it with "
-                               "workbench.open_index()")
+            raise RuntimeError(
+                "this index has no catalog attached, so no lexical stage; open it with workbench.open_index()"
+            )
         return self.catalog.lexical_search(text, k, where)
 
     def eligible_rows(self, where: PassageFilter | None) -> NDArray[np.bool_] | None:

@@ -58,8 +58,12 @@ class PairedDifference(TypedDict):
     ties: int
 
 
-def bootstrap_interval(values: Sequence[float] | NDArray[np.float64], level: float = 0.95,
-                       resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> tuple[float, float]:
+def bootstrap_interval(
+    values: Sequence[float] | NDArray[np.float64],
+    level: float = 0.95,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = 0,
+) -> tuple[float, float]:
     """Percentile-bootstrap interval of the mean of per-query ``values`` (Efron & Tibshirani, *An
     Introduction to the Bootstrap*, 1993, ch. 13; the usual test collection practice, Sakai 2014):
     queries are resampled with replacement ``resamples`` times and the ``level`` central share of the
@@ -72,16 +76,21 @@ def bootstrap_interval(values: Sequence[float] | NDArray[np.float64], level: flo
         raise ValueError(f"level must lie between 0 and 1 (got {level})")
     rng = np.random.default_rng(seed)
     means = np.empty(resamples)
-    for start in range(0, resamples, 1000):      # chunks keep the index matrix at ≤ 1000 × n
+    for start in range(0, resamples, 1000):  # chunks keep the index matrix at ≤ 1000 × n
         n = min(1000, resamples - start)
-        means[start:start + n] = x[rng.integers(0, x.size, (n, x.size))].mean(axis=1)
+        means[start : start + n] = x[rng.integers(0, x.size, (n, x.size))].mean(axis=1)
     tail = (1.0 - level) / 2
     lo, hi = np.quantile(means, [tail, 1.0 - tail])
     return float(lo), float(hi)
 
 
-def paired_difference(a: Mapping[str, float], b: Mapping[str, float], level: float = 0.95,
-                      resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> PairedDifference:
+def paired_difference(
+    a: Mapping[str, float],
+    b: Mapping[str, float],
+    level: float = 0.95,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = 0,
+) -> PairedDifference:
     """Plan A minus plan B on the queries both evaluated (``query id → metric``): the mean difference,
     its paired percentile-bootstrap interval (queries resampled together, so per-query difficulty
     cancels), and how many queries A wins, loses and ties. Raises ``ValueError`` with no common query."""
@@ -90,6 +99,13 @@ def paired_difference(a: Mapping[str, float], b: Mapping[str, float], level: flo
         raise ValueError("the two runs share no evaluated query")
     d = np.array([a[q] - b[q] for q in common])
     lo, hi = bootstrap_interval(d, level, resamples, seed)
-    return {"queries": len(common), "mean": float(d.mean()), "low": lo, "high": hi, "level": level,
-            "wins": int((d > 1e-12).sum()), "losses": int((d < -1e-12).sum()),
-            "ties": int((np.abs(d) <= 1e-12).sum())}
+    return {
+        "queries": len(common),
+        "mean": float(d.mean()),
+        "low": lo,
+        "high": hi,
+        "level": level,
+        "wins": int((d > 1e-12).sum()),
+        "losses": int((d < -1e-12).sum()),
+        "ties": int((np.abs(d) <= 1e-12).sum()),
+    }

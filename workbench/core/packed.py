@@ -35,5 +35,6 @@ def gather_indices(starts: NDArray[np.integer[Any]], counts: NDArray[np.integer[
     if total == 0:
         return np.empty(0, dtype=np.int64)
     offsets: NDArray[np.int64] = np.repeat(
-        np.asarray(starts, dtype=np.int64) - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+        np.asarray(starts, dtype=np.int64) - np.concatenate(([0], np.cumsum(counts)[:-1])), counts
+    )
     return np.arange(total, dtype=np.int64) + offsets

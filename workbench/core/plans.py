@@ -88,10 +88,19 @@ class SearchPlan:
             )
 
     def to_dict(self) -> SearchPlanDict:
-        return {"kind": self.kind, "final_k": self.final_k, "candidate_k": self.candidate_k,
-                "query_vector_budget": self.query_vector_budget, "document_vector_budget": self.document_vector_budget,
-                "lexical_k": self.lexical_k, "n_probe": self.n_probe, "rerank_vectors": self.rerank_vectors,
-                "fusion": self.fusion, "fusion_weight": self.fusion_weight, "verify_k": self.verify_k}
+        return {
+            "kind": self.kind,
+            "final_k": self.final_k,
+            "candidate_k": self.candidate_k,
+            "query_vector_budget": self.query_vector_budget,
+            "document_vector_budget": self.document_vector_budget,
+            "lexical_k": self.lexical_k,
+            "n_probe": self.n_probe,
+            "rerank_vectors": self.rerank_vectors,
+            "fusion": self.fusion,
+            "fusion_weight": self.fusion_weight,
+            "verify_k": self.verify_k,
+        }
 
     @property
     def stage2_k(self) -> int:
@@ -115,39 +124,72 @@ class SearchPlanDict(TypedDict):
     verify_k: int
 
 
-def auto_search_plan(final_k: int = 10, candidate_k: int = 100, n_probe: int = 8, query_vector_budget: int = 0,
-                     document_vector_budget: int = 0) -> SearchPlan:
+def auto_search_plan(
+    final_k: int = 10,
+    candidate_k: int = 100,
+    n_probe: int = 8,
+    query_vector_budget: int = 0,
+    document_vector_budget: int = 0,
+) -> SearchPlan:
     """Exhaustive exact MaxSim while it costs about 20 ms or less on the backend, else the centroid plan
     with these ``candidate_k`` and ``n_probe`` (see :func:`workbench.core.search.resolve_auto_plan`)."""
     return SearchPlan("auto", final_k, candidate_k, query_vector_budget, document_vector_budget, n_probe=n_probe)
 
 
-def exhaustive_search_plan(final_k: int = 10, query_vector_budget: int = 0,
-                           document_vector_budget: int = 0) -> SearchPlan:
+def exhaustive_search_plan(
+    final_k: int = 10, query_vector_budget: int = 0, document_vector_budget: int = 0
+) -> SearchPlan:
     """Exact MaxSim over every passage: the ground truth the staged plans are measured against."""
     return SearchPlan("exhaustive", final_k, 0, query_vector_budget, document_vector_budget)
 
 
-def document_proxy_search_plan(final_k: int = 10, candidate_k: int = 100, query_vector_budget: int = 32,
-                               document_vector_budget: int = 64) -> SearchPlan:
+def document_proxy_search_plan(
+    final_k: int = 10, candidate_k: int = 100, query_vector_budget: int = 32, document_vector_budget: int = 64
+) -> SearchPlan:
     """Proxy dot products pick ``candidate_k`` passages; exact MaxSim ranks them to ``final_k``."""
     return SearchPlan("document_proxy", final_k, candidate_k, query_vector_budget, document_vector_budget)
 
 
-def hybrid_search_plan(final_k: int = 10, candidate_k: int = 100, lexical_k: int = 100,
-                       query_vector_budget: int = 32, document_vector_budget: int = 64,
-                       fusion: str = DEFAULT_FUSION, fusion_weight: float = DEFAULT_FUSION_WEIGHT) -> SearchPlan:
+def hybrid_search_plan(
+    final_k: int = 10,
+    candidate_k: int = 100,
+    lexical_k: int = 100,
+    query_vector_budget: int = 32,
+    document_vector_budget: int = 64,
+    fusion: str = DEFAULT_FUSION,
+    fusion_weight: float = DEFAULT_FUSION_WEIGHT,
+) -> SearchPlan:
     """Proxy and BM25 candidates, united, scored by exact MaxSim and ranked by ``fusion`` of MaxSim and
     BM25 (``"none"``: MaxSim alone). The defaults were chosen on Cranfield (README, "Retrieval quality")."""
-    return SearchPlan("hybrid", final_k, candidate_k, query_vector_budget, document_vector_budget, lexical_k,
-                      fusion=fusion, fusion_weight=fusion_weight)
+    return SearchPlan(
+        "hybrid",
+        final_k,
+        candidate_k,
+        query_vector_budget,
+        document_vector_budget,
+        lexical_k,
+        fusion=fusion,
+        fusion_weight=fusion_weight,
+    )
 
 
-def centroid_search_plan(final_k: int = 10, candidate_k: int = 100, n_probe: int = 8,
-                         query_vector_budget: int = 32, document_vector_budget: int = 0,
-                         rerank_vectors: str = "float16") -> SearchPlan:
+def centroid_search_plan(
+    final_k: int = 10,
+    candidate_k: int = 100,
+    n_probe: int = 8,
+    query_vector_budget: int = 32,
+    document_vector_budget: int = 0,
+    rerank_vectors: str = "float16",
+) -> SearchPlan:
     """Probe ``n_probe`` centroid lists per query vector, centroid-interaction scores, exact rerank —
     on the stored float16 vectors, or with ``rerank_vectors="residual"`` on vectors decompressed from
     centroid + 2-bit residual (36 bytes per token instead of 256; what the exact stage scores then)."""
-    return SearchPlan("centroid", final_k, candidate_k, query_vector_budget, document_vector_budget,
-                      n_probe=n_probe, rerank_vectors=rerank_vectors)
+    return SearchPlan(
+        "centroid",
+        final_k,
+        candidate_k,
+        query_vector_budget,
+        document_vector_budget,
+        n_probe=n_probe,
+        rerank_vectors=rerank_vectors,
+    )

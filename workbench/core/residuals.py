@@ -45,23 +45,25 @@ class ResidualCodec:
         """Stored bytes per token vector: the int32 code and the packed residual."""
         return 4 + dim * self.nbits // 8
 
-    def encode(self, vectors: NDArray[np.floating[Any]], centroids: NDArray[np.float32],
-               codes: NDArray[np.integer[Any]]) -> NDArray[np.uint8]:
+    def encode(
+        self, vectors: NDArray[np.floating[Any]], centroids: NDArray[np.float32], codes: NDArray[np.integer[Any]]
+    ) -> NDArray[np.uint8]:
         """Packed residuals, uint8 ``[n, dim·nbits/8]``, of ``vectors`` ``[n, dim]`` coded ``codes``."""
         r = np.asarray(vectors, dtype=np.float32) - centroids[codes]
-        buckets = np.searchsorted(self.cutoffs, r).astype(np.uint8)        # [n, dim] in 0 … 2ⁿ−1
+        buckets = np.searchsorted(self.cutoffs, r).astype(np.uint8)  # [n, dim] in 0 … 2ⁿ−1
         per_byte = 8 // self.nbits
         b = buckets.reshape(buckets.shape[0], -1, per_byte)
-        shifts = (np.arange(per_byte, dtype=np.uint8) * self.nbits)
+        shifts = np.arange(per_byte, dtype=np.uint8) * self.nbits
         packed: NDArray[np.uint8] = np.bitwise_or.reduce(b << shifts, axis=2).astype(np.uint8)
         return packed
 
-    def decode(self, packed: NDArray[np.uint8], centroids: NDArray[np.float32],
-               codes: NDArray[np.integer[Any]]) -> NDArray[np.float32]:
+    def decode(
+        self, packed: NDArray[np.uint8], centroids: NDArray[np.float32], codes: NDArray[np.integer[Any]]
+    ) -> NDArray[np.float32]:
         """Float32 unit vectors ``[n, dim]`` back from ``packed`` residuals and ``codes``."""
         # One gather of whole byte patterns: each byte's values are viewed as a single wide element.
         wide = np.ascontiguousarray(self.byte_values()).view(f"V{4 * (8 // self.nbits)}").ravel()
-        x: NDArray[np.float32] = centroids[codes]    # a gather, so a copy: normalised in place below
+        x: NDArray[np.float32] = centroids[codes]  # a gather, so a copy: normalised in place below
         x += wide[packed].view(np.float32).reshape(packed.shape[0], -1)
         x /= np.maximum(np.sqrt(np.einsum("nd,nd->n", x, x)), 1e-12)[:, None]
         return x
@@ -71,8 +73,9 @@ class ResidualCodec:
         instead of shifting and masking every value)."""
         per_byte = 8 // self.nbits
         shifts = np.arange(per_byte, dtype=np.uint16) * self.nbits
-        values: NDArray[np.float32] = self.weights[(np.arange(256, dtype=np.uint16)[:, None] >> shifts)
-                                                   & ((1 << self.nbits) - 1)]
+        values: NDArray[np.float32] = self.weights[
+            (np.arange(256, dtype=np.uint16)[:, None] >> shifts) & ((1 << self.nbits) - 1)
+        ]
         return values
 
 
@@ -82,15 +85,21 @@ class ResidualIndex:
     index's vectors, decoded against the centroid index's ``centroids`` and ``codes``."""
 
     codec: ResidualCodec
-    packed: NDArray[np.uint8] | SegmentedVectors[np.uint8]   # segmented: several segments end to end
+    packed: NDArray[np.uint8] | SegmentedVectors[np.uint8]  # segmented: several segments end to end
 
     def decode_rows(self, ci: CentroidIndex, rows: NDArray[np.integer[Any]]) -> NDArray[np.float32]:
         """Float32 ``[len(rows), dim]`` decompressed vectors of packed rows ``rows``."""
         return self.codec.decode(np.asarray(self.packed[rows]), ci.centroids, np.asarray(ci.codes[rows]))
 
 
-def build_residual_index(vectors: PackedVectors, ci: CentroidIndex, nbits: int = 2, sample: int = 1 << 16,
-                         chunk: int = 1 << 20, seed: int = 0) -> ResidualIndex:
+def build_residual_index(
+    vectors: PackedVectors,
+    ci: CentroidIndex,
+    nbits: int = 2,
+    sample: int = 1 << 16,
+    chunk: int = 1 << 20,
+    seed: int = 0,
+) -> ResidualIndex:
     """Fit a codec on a sample of coded rows' residuals, then compress every coded row (rows with code
     −1 — no live passage — are left zero)."""
     coded = np.flatnonzero(np.asarray(ci.codes) >= 0)
@@ -99,7 +108,8 @@ def build_residual_index(vectors: PackedVectors, ci: CentroidIndex, nbits: int =
     codec = ResidualCodec.fit(x - ci.centroids[ci.codes[pick]], nbits)
     packed = np.zeros((vectors.shape[0], vectors.shape[1] * nbits // 8), dtype=np.uint8)
     for lo in range(0, coded.shape[0], chunk):
-        rows = coded[lo:lo + chunk]
-        packed[rows] = codec.encode(np.asarray(vectors[rows], dtype=np.float32), ci.centroids,
-                                    np.asarray(ci.codes[rows]))
+        rows = coded[lo : lo + chunk]
+        packed[rows] = codec.encode(
+            np.asarray(vectors[rows], dtype=np.float32), ci.centroids, np.asarray(ci.codes[rows])
+        )
     return ResidualIndex(codec, packed)

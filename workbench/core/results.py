@@ -43,15 +43,27 @@ class StageProfile:
     n_probe: int = 0
     pairs: int = 0
     tokens: int = 0
-    note: str = ""      # why this stage ran: the auto plan's choice, on the first stage it chose
+    note: str = ""  # why this stage ran: the auto plan's choice, on the first stage it chose
 
     def to_dict(self) -> StageProfileDict:
-        return {"name": self.name, "candidates_in": self.candidates_in, "candidates_out": self.candidates_out,
-                "query_vectors": self.query_vectors, "document_vectors": self.document_vectors,
-                "pairwise_similarities": self.pairwise_similarities, "ms": self.ms, "backend": self.backend,
-                "budget_rule": self.budget_rule, "setup_ms": self.setup_ms, "probed": self.probed,
-                "lookups": self.lookups, "n_probe": self.n_probe, "pairs": self.pairs, "tokens": self.tokens,
-                "note": self.note}
+        return {
+            "name": self.name,
+            "candidates_in": self.candidates_in,
+            "candidates_out": self.candidates_out,
+            "query_vectors": self.query_vectors,
+            "document_vectors": self.document_vectors,
+            "pairwise_similarities": self.pairwise_similarities,
+            "ms": self.ms,
+            "backend": self.backend,
+            "budget_rule": self.budget_rule,
+            "setup_ms": self.setup_ms,
+            "probed": self.probed,
+            "lookups": self.lookups,
+            "n_probe": self.n_probe,
+            "pairs": self.pairs,
+            "tokens": self.tokens,
+            "note": self.note,
+        }
 
 
 class StageProfileDict(TypedDict):
@@ -104,8 +116,14 @@ class Hit:
         return self.info.text if self.info else None
 
     def to_dict(self) -> HitDict:
-        out: HitDict = {"rank": self.rank, "passage_id": self.passage_id, "score": self.score,
-                        "path": self.path, "page": self.page, "text": self.text}
+        out: HitDict = {
+            "rank": self.rank,
+            "passage_id": self.passage_id,
+            "score": self.score,
+            "path": self.path,
+            "page": self.page,
+            "text": self.text,
+        }
         if self.parts is not None:
             out["parts"] = self.parts.to_dict()
         if self.verified is not None:
@@ -156,13 +174,12 @@ class SearchResult:
     stages: list[StageProfile]
     index: LateIndex = field(repr=False)
     stage1_candidates: NDArray[np.int64] | None = field(default=None, repr=False)
-    where: PassageFilter | None = None   # the filter searched within (None: every passage)
-    eligible: int = 0                    # passages the filter admitted (all live ones without a filter)
+    where: PassageFilter | None = None  # the filter searched within (None: every passage)
+    eligible: int = 0  # passages the filter admitted (all live ones without a filter)
     requested: SearchPlan | None = None  # the plan asked for, where it differs from ``plan`` (auto)
     # Alignments already computed, by (row, passage id): the GUI asks for the same hit's alignment for
     # its snippet, its detail and again on reselection, and a worker can compute them ahead.
-    _alignments: dict[tuple[int, int], Alignment] = field(default_factory=dict, init=False, repr=False,
-                                                          compare=False)
+    _alignments: dict[tuple[int, int], Alignment] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def total_ms(self) -> float:
@@ -181,20 +198,30 @@ class SearchResult:
         q = self.query.matrix()
         nq = q.shape[0] if self.plan.query_vector_budget == 0 else min(q.shape[0], self.plan.query_vector_budget)
         q = q[:nq]
-        d = self.index.passage_vectors(hit.row, self.plan.document_vector_budget,
-                                       decompressed=self.plan.rerank_vectors == "residual")
+        d = self.index.passage_vectors(
+            hit.row, self.plan.document_vector_budget, decompressed=self.plan.rerank_vectors == "residual"
+        )
         sims = q @ d.T
         best = sims.argmax(axis=1) if sims.shape[1] else np.zeros(nq, dtype=np.int64)
         q_tokens = tuple(self.query.tokens[:nq]) if self.query.tokens else tuple(f"q{i}" for i in range(nq))
-        d_tokens = tuple(hit.info.tokens[:d.shape[0]]) if hit.info and hit.info.tokens else tuple(
-            f"d{j}" for j in range(d.shape[0]))
+        d_tokens = (
+            tuple(hit.info.tokens[: d.shape[0]])
+            if hit.info and hit.info.tokens
+            else tuple(f"d{j}" for j in range(d.shape[0]))
+        )
         row_max = sims[np.arange(nq), best] if sims.shape[1] else np.zeros(nq, np.float32)
         return Alignment(q_tokens, d_tokens, sims, best, row_max)
 
     def to_dict(self) -> SearchResultDict:
-        return {"query": self.query.text, "plan": self.plan.to_dict(), "backend": self.backend,
-                "where": self.where.to_dict() if self.where else None, "eligible_passages": self.eligible,
-                "hits": [h.to_dict() for h in self.hits], "stages": [s.to_dict() for s in self.stages]}
+        return {
+            "query": self.query.text,
+            "plan": self.plan.to_dict(),
+            "backend": self.backend,
+            "where": self.where.to_dict() if self.where else None,
+            "eligible_passages": self.eligible,
+            "hits": [h.to_dict() for h in self.hits],
+            "stages": [s.to_dict() for s in self.stages],
+        }
 
 
 class SearchResultDict(TypedDict):

@@ -32,15 +32,23 @@ from .results import Hit, SearchResult, StageProfile
 from .segmented import segmented_maxsim
 from .verification import VERIFY_BATCH, Verified, Verifier, VerifyProgress
 
-EXACT_FILTER_FACTOR = 4   # a filter admitting ≤ 4·candidate_k passages sends them all to the exact stage
+EXACT_FILTER_FACTOR = 4  # a filter admitting ≤ 4·candidate_k passages sends them all to the exact stage
 # Cost of reading one inverted-list entry in the probe, in query-vector × document-vector products of
 # the exact stage (measured at 10⁵–10⁶ passages: ≈27 ns per entry vs ≈0.8–1.6 ns per product on Mojo,
 # ≈6 ns on NumPy).
 LOOKUP_COST = {MOJO_EXACT_CPU_BACKEND: 20.0, NUMPY_REFERENCE_BACKEND: 4.0}
 
 
-def _exact_is_cheaper(q: NDArray[np.float32], index: LateIndex, ci: CentroidIndex, plan: SearchPlan,
-                      eligible: NDArray[np.bool_], n_eligible: int, n_probe: int, backend: str) -> str:
+def _exact_is_cheaper(
+    q: NDArray[np.float32],
+    index: LateIndex,
+    ci: CentroidIndex,
+    plan: SearchPlan,
+    eligible: NDArray[np.bool_],
+    n_eligible: int,
+    n_probe: int,
+    backend: str,
+) -> str:
     """Why exact MaxSim on every eligible passage beats probing under this filter ('' when it does not).
 
     A narrow filter leaves few passages on each list, so probing reads many entries for few eligible
@@ -56,8 +64,9 @@ def _exact_is_cheaper(q: NDArray[np.float32], index: LateIndex, ci: CentroidInde
     return ""
 
 
-def _proxy_stage(q: NDArray[np.float32], index: LateIndex, plan: SearchPlan, eligible: NDArray[np.bool_] | None
-                 ) -> tuple[NDArray[np.int64], StageProfile]:
+def _proxy_stage(
+    q: NDArray[np.float32], index: LateIndex, plan: SearchPlan, eligible: NDArray[np.bool_] | None
+) -> tuple[NDArray[np.int64], StageProfile]:
     setup = 0.0
     if plan.document_vector_budget not in index.proxies:
         t = time.perf_counter()
@@ -74,12 +83,14 @@ def _proxy_stage(q: NDArray[np.float32], index: LateIndex, plan: SearchPlan, eli
     ms = (time.perf_counter() - t) * 1e3
     n = scores.shape[0]
     # Stage 1 is NumPy on every backend: one matrix-vector product, named as such in the profile.
-    return rows, StageProfile("stage1:document_proxy", n, int(rows.shape[0]), 1, n, n, ms,
-                              NUMPY_REFERENCE_BACKEND, setup_ms=setup)
+    return rows, StageProfile(
+        "stage1:document_proxy", n, int(rows.shape[0]), 1, n, n, ms, NUMPY_REFERENCE_BACKEND, setup_ms=setup
+    )
 
 
-def _centroid_stage(q: NDArray[np.float32], index: LateIndex, plan: SearchPlan, eligible: NDArray[np.bool_] | None,
-                    backend: str) -> tuple[NDArray[np.int64], StageProfile]:
+def _centroid_stage(
+    q: NDArray[np.float32], index: LateIndex, plan: SearchPlan, eligible: NDArray[np.bool_] | None, backend: str
+) -> tuple[NDArray[np.int64], StageProfile]:
     setup = 0.0
     if index.centroid_index is None:
         t = time.perf_counter()
@@ -93,22 +104,47 @@ def _centroid_stage(q: NDArray[np.float32], index: LateIndex, plan: SearchPlan, 
         why_exact = _exact_is_cheaper(q, index, ci, plan, eligible, n_eligible, n_probe, backend)
         if why_exact:
             rows = np.flatnonzero(eligible)
-            return rows, StageProfile("stage1:filter_all_eligible", n_eligible, int(rows.shape[0]), 0, 0, 0,
-                                      (time.perf_counter() - t) * 1e3, NUMPY_REFERENCE_BACKEND,
-                                      budget_rule=f"none ({why_exact})", setup_ms=setup)
+            return rows, StageProfile(
+                "stage1:filter_all_eligible",
+                n_eligible,
+                int(rows.shape[0]),
+                0,
+                0,
+                0,
+                (time.perf_counter() - t) * 1e3,
+                NUMPY_REFERENCE_BACKEND,
+                budget_rule=f"none ({why_exact})",
+                setup_ms=setup,
+            )
     found = probe_candidates(ci, q, n_probe, plan.candidate_k, index.passage_ids, eligible)
     ms = (time.perf_counter() - t) * 1e3
     k = ci.n_centroids
     # Stage-1 lists hold every token of a passage, so no document vector budget applies here.
-    return found.rows, StageProfile("stage1:centroid_interaction", n_eligible, int(found.rows.shape[0]),
-                                    q.shape[0], k, q.shape[0] * k, ms, NUMPY_REFERENCE_BACKEND,
-                                    budget_rule="none (centroid lists hold every token)", setup_ms=setup,
-                                    probed=found.touched, lookups=found.lookups, n_probe=found.n_probe)
+    return found.rows, StageProfile(
+        "stage1:centroid_interaction",
+        n_eligible,
+        int(found.rows.shape[0]),
+        q.shape[0],
+        k,
+        q.shape[0] * k,
+        ms,
+        NUMPY_REFERENCE_BACKEND,
+        budget_rule="none (centroid lists hold every token)",
+        setup_ms=setup,
+        probed=found.touched,
+        lookups=found.lookups,
+        n_probe=found.n_probe,
+    )
 
 
-def _lexical_stage(text: str, index: LateIndex, plan: SearchPlan, where: PassageFilter | None,
-                   eligible: NDArray[np.bool_] | None, k: int | None = None
-                   ) -> tuple[NDArray[np.int64], NDArray[np.floating[Any]], StageProfile]:
+def _lexical_stage(
+    text: str,
+    index: LateIndex,
+    plan: SearchPlan,
+    where: PassageFilter | None,
+    eligible: NDArray[np.bool_] | None,
+    k: int | None = None,
+) -> tuple[NDArray[np.int64], NDArray[np.floating[Any]], StageProfile]:
     """``(rows, lexical scores, profile)`` of the best ``k`` (default ``lexical_k``) passages by text."""
     t = time.perf_counter()
     ids, scores = index.lexical_search(text, plan.lexical_k if k is None else k, where)
@@ -118,17 +154,28 @@ def _lexical_stage(text: str, index: LateIndex, plan: SearchPlan, where: Passage
     ms = (time.perf_counter() - t) * 1e3
     # Lexical scoring touches no vectors: its cost is the inverted-list walk, not dot products.
     n = index.n_passages if eligible is None else int(eligible.sum())
-    return rows, scores, StageProfile("stage1:lexical_bm25", n, int(rows.shape[0]), 0, 0, 0, ms,
-                                      "sqlite-fts5", budget_rule="none")
+    return (
+        rows,
+        scores,
+        StageProfile("stage1:lexical_bm25", n, int(rows.shape[0]), 0, 0, 0, ms, "sqlite-fts5", budget_rule="none"),
+    )
 
 
-NO_VECTORS = ("the query has no vectors: the encoder cannot represent any of its characters (the default encoder "
-              "maps Thai and most Chinese characters to [UNK]); search it with the hybrid plan, whose lexical stage "
-              "matches the text, or index with a multilingual ColBERT checkpoint (--model)")
+NO_VECTORS = (
+    "the query has no vectors: the encoder cannot represent any of its characters (the default encoder "
+    "maps Thai and most Chinese characters to [UNK]); search it with the hybrid plan, whose lexical stage "
+    "matches the text, or index with a multilingual ColBERT checkpoint (--model)"
+)
 
 
-def _exact_stage(q: NDArray[np.float32], index: LateIndex, rows: NDArray[np.int64], plan: SearchPlan, backend_name: str,
-                 keep: int | None = None) -> tuple[NDArray[np.int64], NDArray[np.float32], StageProfile]:
+def _exact_stage(
+    q: NDArray[np.float32],
+    index: LateIndex,
+    rows: NDArray[np.int64],
+    plan: SearchPlan,
+    backend_name: str,
+    keep: int | None = None,
+) -> tuple[NDArray[np.int64], NDArray[np.float32], StageProfile]:
     """``(rows, MaxSim scores, profile)`` of the best ``keep`` (default ``plan.stage2_k``) of ``rows``, best first."""
     backend = get_backend(backend_name)
     setup = 0.0 if plan.rerank_vectors == "float16" or index.residual_index is not None else _build_residuals(index)
@@ -136,43 +183,85 @@ def _exact_stage(q: NDArray[np.float32], index: LateIndex, rows: NDArray[np.int6
     if plan.rerank_vectors == "residual":
         # Decompress just the candidates' kept vectors into a small packed array and score that.
         residuals, centroids = index.residual_index, index.centroid_index
-        assert residuals is not None and centroids is not None   # built above, or stored with the index
+        assert residuals is not None and centroids is not None  # built above, or stored with the index
         kept = kept_counts(index.lengths[rows], plan.document_vector_budget)
         x = residuals.decode_rows(centroids, gather_indices(index.starts[rows], kept))
         local = np.concatenate(([0], np.cumsum(kept)[:-1])).astype(np.int64)
         scores, _ = backend.maxsim(q, x, local, kept, np.arange(rows.shape[0]), 0)
     else:
-        scores, _ = segmented_maxsim(backend, q, index.vectors, index.starts, index.lengths, rows,
-                                     plan.document_vector_budget)
+        scores, _ = segmented_maxsim(
+            backend, q, index.vectors, index.starts, index.lengths, rows, plan.document_vector_budget
+        )
     best = top_k(scores, index.passage_ids[rows], plan.stage2_k if keep is None else keep)
     ms = (time.perf_counter() - t) * 1e3
     doc_vectors = int(kept_counts(index.lengths[rows], plan.document_vector_budget).sum())
     name = "exact_maxsim" if plan.kind == "exhaustive" else "stage2:exact_maxsim"
-    profile = StageProfile(name + ("_residual" if plan.rerank_vectors == "residual" else ""),
-                           int(rows.shape[0]), int(best.shape[0]), q.shape[0], doc_vectors,
-                           q.shape[0] * doc_vectors, ms, backend.name, setup_ms=setup)
+    profile = StageProfile(
+        name + ("_residual" if plan.rerank_vectors == "residual" else ""),
+        int(rows.shape[0]),
+        int(best.shape[0]),
+        q.shape[0],
+        doc_vectors,
+        q.shape[0] * doc_vectors,
+        ms,
+        backend.name,
+        setup_ms=setup,
+    )
     return rows[best], scores[best], profile
 
 
-def _fusion_stage(index: LateIndex, plan: SearchPlan, rows: NDArray[np.int64], maxsim: NDArray[np.float32],
-                  lexical_rows: NDArray[np.int64], lexical_scores: NDArray[np.floating[Any]]
-                  ) -> tuple[NDArray[np.int64], NDArray[np.float64], list[ScoreParts], StageProfile]:
+def _fusion_stage(
+    index: LateIndex,
+    plan: SearchPlan,
+    rows: NDArray[np.int64],
+    maxsim: NDArray[np.float32],
+    lexical_rows: NDArray[np.int64],
+    lexical_scores: NDArray[np.floating[Any]],
+) -> tuple[NDArray[np.int64], NDArray[np.float64], list[ScoreParts], StageProfile]:
     t = time.perf_counter()
-    hit_rows, scores, parts = fuse(rows, maxsim, lexical_rows, lexical_scores, index.passage_ids[rows],
-                                   plan.fusion, plan.fusion_weight, plan.stage2_k)
+    hit_rows, scores, parts = fuse(
+        rows,
+        maxsim,
+        lexical_rows,
+        lexical_scores,
+        index.passage_ids[rows],
+        plan.fusion,
+        plan.fusion_weight,
+        plan.stage2_k,
+    )
     ms = (time.perf_counter() - t) * 1e3
     # Arithmetic on two score lists: no vectors, named as NumPy like the proxy stage.
-    return hit_rows, scores, parts, StageProfile(
-        "fusion:" + fusion_label(plan.fusion, plan.fusion_weight), int(rows.shape[0]), int(hit_rows.shape[0]),
-        0, 0, 0, ms, NUMPY_REFERENCE_BACKEND,
-        budget_rule=(f"w = BM25 share{f', k = {RRF_K}' if plan.fusion == 'rrf' else ''}; BM25 counts within "
-                     f"the lexical stage's {plan.lexical_k}, 0 outside"))
+    return (
+        hit_rows,
+        scores,
+        parts,
+        StageProfile(
+            "fusion:" + fusion_label(plan.fusion, plan.fusion_weight),
+            int(rows.shape[0]),
+            int(hit_rows.shape[0]),
+            0,
+            0,
+            0,
+            ms,
+            NUMPY_REFERENCE_BACKEND,
+            budget_rule=(
+                f"w = BM25 share{f', k = {RRF_K}' if plan.fusion == 'rrf' else ''}; BM25 counts within "
+                f"the lexical stage's {plan.lexical_k}, 0 outside"
+            ),
+        ),
+    )
 
 
-def _verify_stage(text: str, index: LateIndex, plan: SearchPlan, rows: NDArray[np.int64],
-                  scores: NDArray[np.floating[Any]], verifier: Verifier
-                  ) -> Generator[VerifyProgress, None,
-                                 tuple[NDArray[np.int64], NDArray[np.float32], list[Verified | None], StageProfile]]:
+def _verify_stage(
+    text: str,
+    index: LateIndex,
+    plan: SearchPlan,
+    rows: NDArray[np.int64],
+    scores: NDArray[np.floating[Any]],
+    verifier: Verifier,
+) -> Generator[
+    VerifyProgress, None, tuple[NDArray[np.int64], NDArray[np.float32], list[Verified | None], StageProfile]
+]:
     """Stage 3 over stage 2's ranking (``rows`` best first, ``scores`` what ranked them): the cross-encoder
     scores the first ``verify_k`` (query, passage text) pairs, ``VERIFY_BATCH`` at a time with a
     :class:`VerifyProgress` between batches. Returns ``(order, scores, verdicts, profile)`` of the final
@@ -185,8 +274,8 @@ def _verify_stage(text: str, index: LateIndex, plan: SearchPlan, rows: NDArray[n
     judged = np.empty(n, dtype=np.float32)
     tokens = 0
     for start in range(0, n, VERIFY_BATCH):
-        batch, read = verifier.score(text, texts[start:start + VERIFY_BATCH])
-        judged[start:start + VERIFY_BATCH] = batch
+        batch, read = verifier.score(text, texts[start : start + VERIFY_BATCH])
+        judged[start : start + VERIFY_BATCH] = batch
         tokens += read
         if start + VERIFY_BATCH < n:
             yield VerifyProgress(start + VERIFY_BATCH, n, (time.perf_counter() - t) * 1e3)
@@ -195,27 +284,48 @@ def _verify_stage(text: str, index: LateIndex, plan: SearchPlan, rows: NDArray[n
     verdicts: list[Verified | None] = [Verified(float(judged[i]), int(i) + 1, float(scores[i])) for i in best.tolist()]
     ms = (time.perf_counter() - t) * 1e3
     # No vectors: the cost is transformer passes over (query, passage) pairs, counted in pairs and tokens.
-    return (np.concatenate((best, rest)), np.concatenate((judged[best], scores[rest].astype(np.float32))),
-            verdicts + [None] * rest.shape[0],
-            StageProfile("stage3:cross_encoder", int(rows.shape[0]), int(best.shape[0] + rest.shape[0]), 0, 0, 0, ms,
-                         verifier.backend, budget_rule=f"{verifier.name}; each pair truncated to "
-                         f"{verifier.max_tokens} tokens; {n} verified" + (f", then stage 2's next {rest.shape[0]} "
-                                                                          "unverified" if rest.shape[0] else ""),
-                         pairs=n, tokens=tokens))
+    return (
+        np.concatenate((best, rest)),
+        np.concatenate((judged[best], scores[rest].astype(np.float32))),
+        verdicts + [None] * rest.shape[0],
+        StageProfile(
+            "stage3:cross_encoder",
+            int(rows.shape[0]),
+            int(best.shape[0] + rest.shape[0]),
+            0,
+            0,
+            0,
+            ms,
+            verifier.backend,
+            budget_rule=f"{verifier.name}; each pair truncated to "
+            f"{verifier.max_tokens} tokens; {n} verified"
+            + (f", then stage 2's next {rest.shape[0]} unverified" if rest.shape[0] else ""),
+            pairs=n,
+            tokens=tokens,
+        ),
+    )
 
 
-def _stage3_if_planned(text: str, index: LateIndex, plan: SearchPlan, rows: NDArray[np.int64],
-                       scores: NDArray[np.floating[Any]], parts: list[ScoreParts] | None, stages: list[StageProfile],
-                       verifier: Verifier | None
-                       ) -> Generator[StageProfile | VerifyProgress, None,
-                                      tuple[NDArray[np.int64], NDArray[np.floating[Any]], list[ScoreParts] | None,
-                                            list[Verified | None] | None]]:
+def _stage3_if_planned(
+    text: str,
+    index: LateIndex,
+    plan: SearchPlan,
+    rows: NDArray[np.int64],
+    scores: NDArray[np.floating[Any]],
+    parts: list[ScoreParts] | None,
+    stages: list[StageProfile],
+    verifier: Verifier | None,
+) -> Generator[
+    StageProfile | VerifyProgress,
+    None,
+    tuple[NDArray[np.int64], NDArray[np.floating[Any]], list[ScoreParts] | None, list[Verified | None] | None],
+]:
     """The final ranking ``(rows, scores, parts, verdicts)``: stage 2's as given when the plan has no stage 3
     (``verdicts`` ``None``), else reordered by :func:`_verify_stage`, whose profile is appended to ``stages``
     and yielded. ``parts`` (a fused plan's, else ``None``) travel with their hits."""
     if not plan.verify_k:
         return rows, scores, parts, None
-    assert verifier is not None   # iter_search refuses a plan with verify_k but no verifier
+    assert verifier is not None  # iter_search refuses a plan with verify_k but no verifier
     order, scores, verdicts, profile = yield from _verify_stage(text, index, plan, rows, scores, verifier)
     stages.append(profile)
     yield profile
@@ -236,30 +346,46 @@ def _build_residuals(index: LateIndex) -> float:
 AUTO_EXACT_PAIRS = {MOJO_EXACT_CPU_BACKEND: 30_000_000, NUMPY_REFERENCE_BACKEND: 2_000_000}
 
 
-def resolve_auto_plan(n_query_vectors: int, index: LateIndex, plan: SearchPlan, eligible: NDArray[np.bool_] | None,
-                      backend: str) -> tuple[SearchPlan, str]:
+def resolve_auto_plan(
+    n_query_vectors: int, index: LateIndex, plan: SearchPlan, eligible: NDArray[np.bool_] | None, backend: str
+) -> tuple[SearchPlan, str]:
     """The concrete plan an ``auto`` plan runs, and why: exhaustive exact MaxSim when its products fit
     the backend's ~20 ms budget (:data:`AUTO_EXACT_PAIRS`), else the centroid plan."""
     from .plans import centroid_search_plan, exhaustive_search_plan
+
     lengths = index.lengths if eligible is None else index.lengths[eligible]
     nq = kept_count(n_query_vectors, plan.query_vector_budget)
     pairs = nq * int(kept_counts(lengths, plan.document_vector_budget).sum())
     name = get_backend(backend).name
     limit = AUTO_EXACT_PAIRS.get(name, AUTO_EXACT_PAIRS[NUMPY_REFERENCE_BACKEND])
     if pairs <= limit:
-        return (replace(exhaustive_search_plan(plan.final_k, plan.query_vector_budget, plan.document_vector_budget),
-                        verify_k=plan.verify_k),
-                f"auto chose exact MaxSim: {pairs:,} products fit the ~20 ms budget of {limit:,} on {name}")
-    return (replace(centroid_search_plan(plan.final_k, plan.candidate_k, plan.n_probe, plan.query_vector_budget,
-                                         plan.document_vector_budget), verify_k=plan.verify_k),
-            f"auto chose the centroid plan: exact MaxSim would take {pairs:,} products, over the ~20 ms "
-            f"budget of {limit:,} on {name}")
+        return (
+            replace(
+                exhaustive_search_plan(plan.final_k, plan.query_vector_budget, plan.document_vector_budget),
+                verify_k=plan.verify_k,
+            ),
+            f"auto chose exact MaxSim: {pairs:,} products fit the ~20 ms budget of {limit:,} on {name}",
+        )
+    return (
+        replace(
+            centroid_search_plan(
+                plan.final_k, plan.candidate_k, plan.n_probe, plan.query_vector_budget, plan.document_vector_budget
+            ),
+            verify_k=plan.verify_k,
+        ),
+        f"auto chose the centroid plan: exact MaxSim would take {pairs:,} products, over the ~20 ms "
+        f"budget of {limit:,} on {name}",
+    )
 
 
-def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
-                backend: str = NUMPY_REFERENCE_BACKEND, where: PassageFilter | None = None,
-                verifier: Verifier | None = None
-                ) -> Generator[StageProfile | VerifyProgress, None, SearchResult]:
+def iter_search(
+    query: LateQuery,
+    index: LateIndex,
+    plan: SearchPlan,
+    backend: str = NUMPY_REFERENCE_BACKEND,
+    where: PassageFilter | None = None,
+    verifier: Verifier | None = None,
+) -> Generator[StageProfile | VerifyProgress, None, SearchResult]:
     """Run ``plan``; yields each stage's profile as it completes (and a :class:`VerifyProgress` between
     batches of stage 3), returns the result. Raises :class:`EmptyIndex` for an index without passages,
     ``ValueError`` for a plan with ``verify_k`` but no ``verifier``.
@@ -271,8 +397,10 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
     """
     get_backend(backend)  # fail before any work if the backend cannot run here
     if plan.verify_k and verifier is None:
-        raise ValueError(f"the plan asks for stage 3 (verify_k={plan.verify_k}) but no cross-encoder was given "
-                         "(pass verifier=workbench.open_verifier())")
+        raise ValueError(
+            f"the plan asks for stage 3 (verify_k={plan.verify_k}) but no cross-encoder was given "
+            "(pass verifier=workbench.open_verifier())"
+        )
     if index.n_passages == 0:
         raise EmptyIndex(index.name)
     if plan.kind == "auto":
@@ -302,10 +430,11 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
         rows, scores, profile = _lexical_stage(query.text, index, plan, where, eligible, plan.stage2_k)
         yield profile
         stages: list[StageProfile] = [profile]
-        hit_rows, scores, _, verified = yield from _stage3_if_planned(query.text, index, plan, rows, scores, None,
-                                                                       stages, verifier)
+        hit_rows, scores, _, verified = yield from _stage3_if_planned(
+            query.text, index, plan, rows, scores, None, stages, verifier
+        )
         return _result(query, index, plan, backend, hit_rows, scores, stages, rows, where, eligible, None, verified)
-    q = np.ascontiguousarray(qm[:kept_count(qm.shape[0], plan.query_vector_budget)])
+    q = np.ascontiguousarray(qm[: kept_count(qm.shape[0], plan.query_vector_budget)])
     stages = []
     candidates: NDArray[np.int64] | None = None
     lexical: NDArray[np.int64] | None = None
@@ -338,32 +467,60 @@ def iter_search(query: LateQuery, index: LateIndex, plan: SearchPlan,
         hit_rows, scores, parts, profile = _fusion_stage(index, plan, hit_rows, scores, lexical, lexical_scores)
         stages.append(profile)
         yield profile
-    hit_rows, scores, parts, verified = yield from _stage3_if_planned(query.text, index, plan, hit_rows, scores,
-                                                                       parts, stages, verifier)
-    return _result(query, index, plan, backend, hit_rows, scores, stages, candidates, where, eligible, parts,
-                   verified)
+    hit_rows, scores, parts, verified = yield from _stage3_if_planned(
+        query.text, index, plan, hit_rows, scores, parts, stages, verifier
+    )
+    return _result(query, index, plan, backend, hit_rows, scores, stages, candidates, where, eligible, parts, verified)
 
 
-def _result(query: LateQuery, index: LateIndex, plan: SearchPlan, backend: str, hit_rows: NDArray[np.int64],
-            scores: NDArray[np.floating[Any]], stages: list[StageProfile], candidates: NDArray[np.int64] | None,
-            where: PassageFilter | None, eligible: NDArray[np.bool_] | None, parts: list[ScoreParts] | None = None,
-            verified: list[Verified | None] | None = None) -> SearchResult:
+def _result(
+    query: LateQuery,
+    index: LateIndex,
+    plan: SearchPlan,
+    backend: str,
+    hit_rows: NDArray[np.int64],
+    scores: NDArray[np.floating[Any]],
+    stages: list[StageProfile],
+    candidates: NDArray[np.int64] | None,
+    where: PassageFilter | None,
+    eligible: NDArray[np.bool_] | None,
+    parts: list[ScoreParts] | None = None,
+    verified: list[Verified | None] | None = None,
+) -> SearchResult:
     ids = index.passage_ids[hit_rows]
-    infos: Sequence[PassageInfo | None] = index.describe(ids.tolist()) if index.catalog is not None \
-        else [None] * len(ids)
+    infos: Sequence[PassageInfo | None] = (
+        index.describe(ids.tolist()) if index.catalog is not None else [None] * len(ids)
+    )
     hit_parts: Sequence[ScoreParts | None] = parts or [None] * len(ids)
     verdicts: Sequence[Verified | None] = verified or [None] * len(ids)
-    hits = [Hit(rank + 1, int(pid), float(score), int(row), info, part, check)
-            for rank, (pid, score, row, info, part, check)
-            in enumerate(zip(ids, scores, hit_rows, infos, hit_parts, verdicts))]
+    hits = [
+        Hit(rank + 1, int(pid), float(score), int(row), info, part, check)
+        for rank, (pid, score, row, info, part, check) in enumerate(
+            zip(ids, scores, hit_rows, infos, hit_parts, verdicts)
+        )
+    ]
     n_eligible = index.n_passages if eligible is None else int(eligible.sum())
-    return SearchResult(query, plan, get_backend(backend).name, hits, stages, index, candidates,
-                        where if where is not None and not where.is_empty else None, n_eligible)
+    return SearchResult(
+        query,
+        plan,
+        get_backend(backend).name,
+        hits,
+        stages,
+        index,
+        candidates,
+        where if where is not None and not where.is_empty else None,
+        n_eligible,
+    )
 
 
-def search_with_plan(query: LateQuery, index: LateIndex, plan: SearchPlan,
-                     backend: str = NUMPY_REFERENCE_BACKEND, where: PassageFilter | None = None,
-                     verifier: Verifier | None = None) -> SearchResult:
+def search_with_plan(
+    query: LateQuery,
+    index: LateIndex,
+    plan: SearchPlan,
+    backend: str = NUMPY_REFERENCE_BACKEND,
+    where: PassageFilter | None = None,
+    verifier: Verifier | None = None,
+) -> SearchResult:
     """Run every stage of ``plan`` (within ``where``, stage 3 with ``verifier``) and return ranked hits
     with one profile per stage."""
     return run_to_end(iter_search(query, index, plan, backend, where, verifier))

@@ -71,7 +71,7 @@ class SegmentedVectors(Generic[_S_co]):
         if isinstance(key, (int, np.integer)):
             t = int(key) + (self.shape[0] if key < 0 else 0)
             s = int(self.segment_of(np.array([t]))[0])
-            row: NDArray[_S_co] = self.segments[s][t - self.bases[s]]   # [dim]: NumPy types an int index as Any
+            row: NDArray[_S_co] = self.segments[s][t - self.bases[s]]  # [dim]: NumPy types an int index as Any
             return row
         if isinstance(key, slice):
             start, stop, step = key.indices(self.shape[0])
@@ -87,12 +87,16 @@ class SegmentedVectors(Generic[_S_co]):
         if stop <= start:
             return self.segments[0][0:0]
         first, last = self.segment_of(np.array([start, stop - 1]))
-        if first == last:     # the usual case: a passage, or a chunk inside one segment — a view
+        if first == last:  # the usual case: a passage, or a chunk inside one segment — a view
             b = self.bases[first]
-            view: NDArray[_S_co] = self.segments[first][start - b:stop - b]
+            view: NDArray[_S_co] = self.segments[first][start - b : stop - b]
             return view
-        return np.concatenate([self.segments[s][max(start - self.bases[s], 0):min(stop, self.bases[s + 1])
-                                                - self.bases[s]] for s in range(first, last + 1)])
+        return np.concatenate(
+            [
+                self.segments[s][max(start - self.bases[s], 0) : min(stop, self.bases[s + 1]) - self.bases[s]]
+                for s in range(first, last + 1)
+            ]
+        )
 
     def _gather(self, rows: NDArray[np.int64]) -> NDArray[_S_co]:
         flat = rows.reshape(-1)
@@ -108,8 +112,9 @@ class SegmentedVectors(Generic[_S_co]):
 PackedVectors: TypeAlias = StoredVectors | SegmentedVectors[np.float16 | np.float32]
 
 
-def by_segment(vectors: PackedVectors, starts: NDArray[np.int64], rows: NDArray[np.int64]
-               ) -> Iterator[tuple[StoredVectors, NDArray[np.int64], NDArray[np.int64]]]:
+def by_segment(
+    vectors: PackedVectors, starts: NDArray[np.int64], rows: NDArray[np.int64]
+) -> Iterator[tuple[StoredVectors, NDArray[np.int64], NDArray[np.int64]]]:
     """Split candidate passage ``rows`` by the segment holding them: yields ``(segment array,
     positions in rows, local starts of those rows)``. A plain array is one segment."""
     rows = np.asarray(rows, dtype=np.int64)
@@ -123,10 +128,16 @@ def by_segment(vectors: PackedVectors, starts: NDArray[np.int64], rows: NDArray[
         yield vectors.segments[s], where, global_starts[where] - vectors.bases[s]
 
 
-def segmented_maxsim(backend: ExactBackend, query: NDArray[np.float32], vectors: PackedVectors,
-                     starts: NDArray[np.int64], lengths: NDArray[np.int64], rows: NDArray[np.int64],
-                     doc_budget: int = 0, want_argmax: bool = False
-                     ) -> tuple[NDArray[np.float32], NDArray[np.int32] | None]:
+def segmented_maxsim(
+    backend: ExactBackend,
+    query: NDArray[np.float32],
+    vectors: PackedVectors,
+    starts: NDArray[np.int64],
+    lengths: NDArray[np.int64],
+    rows: NDArray[np.int64],
+    doc_budget: int = 0,
+    want_argmax: bool = False,
+) -> tuple[NDArray[np.float32], NDArray[np.int32] | None]:
     """``backend.maxsim`` where ``vectors`` may be a :class:`~workbench.core.segmented.SegmentedVectors`:
     the candidates of each segment are scored against that segment's own array (a kernel reads one
     contiguous memory map at a time, nothing is concatenated) and the results put back in ``rows``
@@ -137,9 +148,16 @@ def segmented_maxsim(backend: ExactBackend, query: NDArray[np.float32], vectors:
     scores = np.zeros(rows.shape[0], dtype=np.float32)
     argmax = np.full((rows.shape[0], query.shape[0]), -1, dtype=np.int32) if want_argmax else None
     for segment, where, local_starts in by_segment(vectors, starts, rows):
-        s, a = backend.maxsim(query, segment, local_starts, np.asarray(lengths)[rows[where]],
-                              np.arange(where.shape[0], dtype=np.int64), doc_budget, want_argmax)
+        s, a = backend.maxsim(
+            query,
+            segment,
+            local_starts,
+            np.asarray(lengths)[rows[where]],
+            np.arange(where.shape[0], dtype=np.int64),
+            doc_budget,
+            want_argmax,
+        )
         scores[where] = s
-        if argmax is not None and a is not None:   # asked for, so every backend returned it
+        if argmax is not None and a is not None:  # asked for, so every backend returned it
             argmax[where] = a
     return scores, argmax

@@ -18,7 +18,7 @@ from typing import Protocol, TypedDict
 import numpy as np
 from numpy.typing import NDArray
 
-VERIFY_BATCH = 8   # pairs scored between two cancellation points (≈0.1–0.2 s on two cores)
+VERIFY_BATCH = 8  # pairs scored between two cancellation points (≈0.1–0.2 s on two cores)
 
 
 class Verifier(Protocol):

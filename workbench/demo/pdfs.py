@@ -25,25 +25,75 @@ from pathlib import Path
 from .stdlib_text import MEMBER, MODULE, DocSection, doc_sections, summary_line
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "demo"
-PAGE = (0, 0, 420, 595)    # a small A5-like page so every document spans several pages
+PAGE = (0, 0, 420, 595)  # a small A5-like page so every document spans several pages
 MARGIN = 42
 GUIDE_CSS = "body {font-family: sans-serif; font-size: 10pt;}"
-STDLIB_CSS = ("body {font-family: sans-serif; font-size: 10pt;} h1 {font-size: 15pt;} "
-              "h2, h3 {font-size: 11pt; margin-top: 9pt; margin-bottom: 3pt;} h3 {font-size: 10pt;} "
-              "p.summary {font-style: italic;} p.source {font-size: 8pt;} p.lines {white-space: pre-wrap;} "
-              "pre {font-family: monospace; font-size: 8pt; white-space: pre-wrap;}")
+STDLIB_CSS = (
+    "body {font-family: sans-serif; font-size: 10pt;} h1 {font-size: 15pt;} "
+    "h2, h3 {font-size: 11pt; margin-top: 9pt; margin-bottom: 3pt;} h3 {font-size: 10pt;} "
+    "p.summary {font-style: italic;} p.source {font-size: 8pt;} p.lines {white-space: pre-wrap;} "
+    "pre {font-family: monospace; font-size: 8pt; white-space: pre-wrap;}"
+)
 
 # Modules whose docstrings answer questions a newcomer asks ("parse command-line options", "run a
 # shell command", "compare two files"), each checked to carry substantive text in its module or object
 # docstrings. Sorted, so the collection's order is stable.
 DEMO_MODULES = (
-    "argparse", "asyncio", "base64", "calendar", "collections", "concurrent.futures", "configparser",
-    "contextlib", "csv", "dataclasses", "datetime", "decimal", "difflib", "enum", "fileinput",
-    "functools", "glob", "gzip", "hashlib", "heapq", "http.client", "io", "itertools", "json", "logging",
-    "math", "os", "os.path", "pathlib", "pickle", "queue", "random", "re", "secrets", "shutil",
-    "socket", "sqlite3", "statistics", "string", "subprocess", "tarfile", "tempfile", "textwrap",
-    "threading", "time", "timeit", "traceback", "typing", "unittest", "urllib.parse", "urllib.request",
-    "uuid", "xml.etree.ElementTree", "zipfile")
+    "argparse",
+    "asyncio",
+    "base64",
+    "calendar",
+    "collections",
+    "concurrent.futures",
+    "configparser",
+    "contextlib",
+    "csv",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "difflib",
+    "enum",
+    "fileinput",
+    "functools",
+    "glob",
+    "gzip",
+    "hashlib",
+    "heapq",
+    "http.client",
+    "io",
+    "itertools",
+    "json",
+    "logging",
+    "math",
+    "os",
+    "os.path",
+    "pathlib",
+    "pickle",
+    "queue",
+    "random",
+    "re",
+    "secrets",
+    "shutil",
+    "socket",
+    "sqlite3",
+    "statistics",
+    "string",
+    "subprocess",
+    "tarfile",
+    "tempfile",
+    "textwrap",
+    "threading",
+    "time",
+    "timeit",
+    "traceback",
+    "typing",
+    "unittest",
+    "urllib.parse",
+    "urllib.request",
+    "uuid",
+    "xml.etree.ElementTree",
+    "zipfile",
+)
 
 # Size limits, in words, that keep the whole collection at a few hundred passages (about 2–4 pages
 # per module): a module's docstring, any other section, and one module in all.
@@ -52,7 +102,7 @@ SECTION_WORDS = 110
 MODULE_WORDS = 500
 STDLIB_PREFIX = "stdlib-"
 STAMP = "stdlib-docs.json"
-LAYOUT_VERSION = 1         # bump when the rendering below changes, so existing demo PDFs are redone
+LAYOUT_VERSION = 1  # bump when the rendering below changes, so existing demo PDFs are redone
 
 
 # The question the demo opens with: its answer (subprocess) sits at rank 1, and its eight query tokens
@@ -62,6 +112,7 @@ DEMO_QUERY = "run a shell command and capture its output"
 
 def demo_index_dir() -> Path:
     from ..platform.user_dirs import data_dir
+
     return data_dir() / "demo.kayak"
 
 
@@ -83,6 +134,7 @@ def render_html(body: str, out: Path, css: str = STDLIB_CSS) -> None:
     """Lay ``body`` (HTML, styled by ``css``) out on as many pages as it needs and write the PDF ``out``
     atomically (a temporary file renamed into place, so a reader never sees half a PDF)."""
     import pymupdf
+
     story = pymupdf.Story(body, user_css=css)
     tmp = out.with_suffix(".tmp")
     writer = pymupdf.DocumentWriter(str(tmp))
@@ -118,7 +170,7 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-_UNDERLINE = re.compile(r"^\s*([=\-~^*])\1{2,}\s*$")   # a reST heading's underline: "========"
+_UNDERLINE = re.compile(r"^\s*([=\-~^*])\1{2,}\s*$")  # a reST heading's underline: "========"
 
 
 def doc_blocks(doc: str) -> list[tuple[str, str]]:
@@ -146,7 +198,7 @@ def _text_block(lines: list[str]) -> tuple[str, str]:
     if any(indented) or any(_UNDERLINE.match(line) for line in lines):
         return "lines", "\n".join(lines)
     prose = " ".join(" ".join(lines).split())
-    return "p", prose[:-1] if prose.endswith("::") else prose   # reST's "::" introduces a code block
+    return "p", prose[:-1] if prose.endswith("::") else prose  # reST's "::" introduces a code block
 
 
 def trim_blocks(blocks: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
@@ -179,8 +231,12 @@ def _cut(kind: str, text: str, limit: int) -> tuple[str, str]:
     return kind, "\n".join(lines)
 
 
-def select_sections(sections: list[DocSection], budget: int = MODULE_WORDS, module_cap: int = MODULE_DOC_WORDS,
-                    section_cap: int = SECTION_WORDS) -> list[tuple[DocSection, list[tuple[str, str]]]]:
+def select_sections(
+    sections: list[DocSection],
+    budget: int = MODULE_WORDS,
+    module_cap: int = MODULE_DOC_WORDS,
+    section_cap: int = SECTION_WORDS,
+) -> list[tuple[DocSection, list[tuple[str, str]]]]:
     """Which sections of one module go into its PDF, with the blocks kept of each, in document order.
 
     Each docstring is first trimmed to its cap (``module_cap`` for the module's, ``section_cap`` for
@@ -189,10 +245,9 @@ def select_sections(sections: list[DocSection], budget: int = MODULE_WORDS, modu
     it re-exports, class members) and in document order within a kind; then, in the same order, each
     section's further blocks. A block that does not fit ends its section; a later, shorter one may
     still fit. So every documented name gets its summary before any name gets its details."""
-    trimmed = [trim_blocks(doc_blocks(s.doc), module_cap if s.kind == MODULE else section_cap)
-               for s in sections]
+    trimmed = [trim_blocks(doc_blocks(s.doc), module_cap if s.kind == MODULE else section_cap) for s in sections]
     order = sorted(range(len(sections)), key=lambda i: (sections[i].kind, i))
-    kept = [0] * len(sections)     # blocks kept per section, always a prefix of its trimmed blocks
+    kept = [0] * len(sections)  # blocks kept per section, always a prefix of its trimmed blocks
     used = 0
 
     def admit(i: int, upto: int) -> None:
@@ -201,12 +256,12 @@ def select_sections(sections: list[DocSection], budget: int = MODULE_WORDS, modu
             used += _words(trimmed[i][kept[i]][1])
             kept[i] += 1
 
-    for i in order:                # the module docstring whole, every other section's summary
+    for i in order:  # the module docstring whole, every other section's summary
         admit(i, len(trimmed[i]) if sections[i].kind == MODULE else 1)
-    for i in order:                # then the details, of sections whose summary is in
+    for i in order:  # then the details, of sections whose summary is in
         if kept[i]:
             admit(i, len(trimmed[i]))
-    return [(sections[i], trimmed[i][:kept[i]]) for i in range(len(sections)) if kept[i]]
+    return [(sections[i], trimmed[i][: kept[i]]) for i in range(len(sections)) if kept[i]]
 
 
 def module_html(name: str, python: str = platform.python_version()) -> str:
@@ -214,9 +269,11 @@ def module_html(name: str, python: str = platform.python_version()) -> str:
     then one heading per kept section with its docstring blocks. All docstring text is escaped."""
     sections = doc_sections(name)
     summary = summary_line(sections)
-    parts = [f"<h1>{html.escape(name)}</h1>",
-             f'<p class="summary">{html.escape(summary)}</p>',
-             f'<p class="source">From the docstrings of the Python {python} standard library.</p>']
+    parts = [
+        f"<h1>{html.escape(name)}</h1>",
+        f'<p class="summary">{html.escape(summary)}</p>',
+        f'<p class="source">From the docstrings of the Python {python} standard library.</p>',
+    ]
     for section, blocks in select_sections(sections):
         if section.kind == MODULE:
             blocks = blocks[1:] if blocks and blocks[0] == ("p", summary) else blocks  # said in the title
@@ -246,8 +303,12 @@ def stdlib_pdf_name(module: str) -> str:
 def _stamp(modules: tuple[str, ...]) -> dict:
     """What the stdlib PDFs depend on: the exact Python build (docstrings change between releases), the
     module list, and the layout and size limits."""
-    return {"python": sys.version, "modules": list(modules), "layout": LAYOUT_VERSION,
-            "limits": [MODULE_DOC_WORDS, SECTION_WORDS, MODULE_WORDS]}
+    return {
+        "python": sys.version,
+        "modules": list(modules),
+        "layout": LAYOUT_VERSION,
+        "limits": [MODULE_DOC_WORDS, SECTION_WORDS, MODULE_WORDS],
+    }
 
 
 def build_stdlib_pdfs(target: Path, modules: tuple[str, ...] = DEMO_MODULES) -> list[Path]:
@@ -302,5 +363,7 @@ def describe_demo(pdfs: list[Path]) -> str:
     """One line saying what the demo collection holds, e.g. "57 PDFs: 54 Python standard-library
     modules' reference docs and the project's guide (3)"."""
     stdlib = sum(p.name.startswith(STDLIB_PREFIX) for p in pdfs)
-    return (f"{len(pdfs)} PDFs: {stdlib} Python standard-library modules' reference docs (from their "
-            f"docstrings) and the project's guide ({len(pdfs) - stdlib})")
+    return (
+        f"{len(pdfs)} PDFs: {stdlib} Python standard-library modules' reference docs (from their "
+        f"docstrings) and the project's guide ({len(pdfs) - stdlib})"
+    )

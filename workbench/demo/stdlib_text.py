@@ -17,14 +17,56 @@ from dataclasses import dataclass
 from types import ModuleType
 
 # Standard-library modules whose docstrings serve as real technical English on any machine, offline.
-TEXT_MODULES = ("argparse", "asyncio", "collections", "concurrent.futures", "contextlib", "csv", "dataclasses",
-                "datetime", "decimal", "difflib", "email.message", "enum", "fractions", "functools", "gzip",
-                "heapq", "http.client", "inspect", "io", "itertools", "json", "logging", "mailbox", "math",
-                "multiprocessing", "os", "pathlib", "pprint", "queue", "random", "re", "shutil", "socket",
-                "statistics", "string", "subprocess", "tarfile", "tempfile", "textwrap", "threading",
-                "typing", "unittest", "urllib.parse", "uuid", "xml.etree.ElementTree", "zipfile")
+TEXT_MODULES = (
+    "argparse",
+    "asyncio",
+    "collections",
+    "concurrent.futures",
+    "contextlib",
+    "csv",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "difflib",
+    "email.message",
+    "enum",
+    "fractions",
+    "functools",
+    "gzip",
+    "heapq",
+    "http.client",
+    "inspect",
+    "io",
+    "itertools",
+    "json",
+    "logging",
+    "mailbox",
+    "math",
+    "multiprocessing",
+    "os",
+    "pathlib",
+    "pprint",
+    "queue",
+    "random",
+    "re",
+    "shutil",
+    "socket",
+    "statistics",
+    "string",
+    "subprocess",
+    "tarfile",
+    "tempfile",
+    "textwrap",
+    "threading",
+    "typing",
+    "unittest",
+    "urllib.parse",
+    "uuid",
+    "xml.etree.ElementTree",
+    "zipfile",
+)
 
-MODULE, OWN, REEXPORTED, MEMBER = 0, 1, 2, 3   # section kinds, in the order a size budget keeps them
+MODULE, OWN, REEXPORTED, MEMBER = 0, 1, 2, 3  # section kinds, in the order a size budget keeps them
 # A sentence ends after two word characters (not "a.k.a.", "e.g.") and before a capital.
 _SENTENCE_END = re.compile(r"(?<=[\w)\]]{2}[.!?])\s+(?=[A-Z(])")
 

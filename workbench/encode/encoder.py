@@ -13,23 +13,41 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
 from ..core import LateQuery
+from .default_model import (
+    DEFAULT_MODEL,
+    DEFAULT_NAME,
+    DEFAULT_SETTINGS,
+    DIM,
+    EncoderSettings,
+    default_model_path,
+    orthogonal_projection,
+)
 from .model_trust import UntrustedModel, check_model_code
-from .default_model import (DEFAULT_MODEL, DEFAULT_NAME, DEFAULT_SETTINGS, DIM, EncoderSettings,
-                            default_model_path, orthogonal_projection)
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 # A model hub id: owner/name (letters, digits, '-', '_', '.'), as Hugging Face spells them.
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
 # Weights in formats this app never loads: skipped when a hub model is downloaded.
-SKIPPED_FILES = ["*.h5", "*.msgpack", "*.ot", "*.tflite", "*.onnx", "onnx/*", "openvino/*", "flax_model*",
-                 "tf_model*", "rust_model*", "*.gguf"]
+SKIPPED_FILES = [
+    "*.h5",
+    "*.msgpack",
+    "*.ot",
+    "*.tflite",
+    "*.onnx",
+    "onnx/*",
+    "openvino/*",
+    "flax_model*",
+    "tf_model*",
+    "rust_model*",
+    "*.gguf",
+]
 
 
 class EncoderError(RuntimeError):
@@ -49,6 +67,7 @@ BYTES_BAR = "huggingface_hub.snapshot_download"
 
 def _quiet_libraries() -> None:
     import transformers
+
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     for name in ("sentence_transformers", "pylate", "huggingface_hub"):
@@ -58,14 +77,23 @@ def _quiet_libraries() -> None:
 def _hub_failure(model: str, exc: Exception) -> EncoderError:
     """One line for a hub model that could not be had: offline, unreachable, unknown, gated, half downloaded."""
     from huggingface_hub import constants
-    from huggingface_hub.errors import (GatedRepoError, IncompleteSnapshotError, LocalEntryNotFoundError,
-                                        OfflineModeIsEnabled, RepositoryNotFoundError)
-    offline = isinstance(exc, OfflineModeIsEnabled) or (isinstance(exc, LocalEntryNotFoundError)
-                                                         and constants.HF_HUB_OFFLINE)
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        IncompleteSnapshotError,
+        LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
+        RepositoryNotFoundError,
+    )
+
+    offline = isinstance(exc, OfflineModeIsEnabled) or (
+        isinstance(exc, LocalEntryNotFoundError) and constants.HF_HUB_OFFLINE
+    )
     if isinstance(exc, IncompleteSnapshotError):
-        why = ("only part of it is in the Hugging Face cache (a download that did not finish) and "
-               + ("offline mode is on (HF_HUB_OFFLINE)" if offline else "the model hub is not reachable")
-               + ": connect once to finish it")
+        why = (
+            "only part of it is in the Hugging Face cache (a download that did not finish) and "
+            + ("offline mode is on (HF_HUB_OFFLINE)" if offline else "the model hub is not reachable")
+            + ": connect once to finish it"
+        )
     elif offline:
         why = "offline mode is on (HF_HUB_OFFLINE) and the model is not in the Hugging Face cache"
     elif isinstance(exc, GatedRepoError):
@@ -73,8 +101,10 @@ def _hub_failure(model: str, exc: Exception) -> EncoderError:
     elif isinstance(exc, RepositoryNotFoundError):
         why = "the model hub has no such model (or it is private: log in with hf auth login)"
     elif isinstance(exc, LocalEntryNotFoundError):
-        why = ("the model hub is not reachable and the model is not in the Hugging Face cache: connect once, "
-               "or give a local folder")
+        why = (
+            "the model hub is not reachable and the model is not in the Hugging Face cache: connect once, "
+            "or give a local folder"
+        )
     else:
         first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         why = f"the model hub did not answer: {first}"
@@ -105,7 +135,7 @@ class _DownloadMeter:
         self._byte_bars: list = []
         meter = self
 
-        class Bar(hf_tqdm):     # the parts of tqdm snapshot_download drives, never drawn
+        class Bar(hf_tqdm):  # the parts of tqdm snapshot_download drives, never drawn
             def __init__(self, *args, **kwargs) -> None:
                 counts_bytes = kwargs.get("name") == BYTES_BAR
                 kwargs["disable"] = True
@@ -121,7 +151,7 @@ class _DownloadMeter:
                 meter.report(self._counts_bytes)
                 return None
 
-            def refresh(self, *args, **kwargs) -> None:   # snapshot_download grows the total, then refreshes
+            def refresh(self, *args, **kwargs) -> None:  # snapshot_download grows the total, then refreshes
                 meter.report(self._counts_bytes)
 
         self.bar_class = Bar
@@ -136,7 +166,7 @@ class _DownloadMeter:
             done = int(sum(b.n for b in self._byte_bars))
             total = int(sum(b.total or 0 for b in self._byte_bars))
             if total == 0:
-                return      # nothing to fetch yet (or at all: a cached snapshot)
+                return  # nothing to fetch yet (or at all: a cached snapshot)
             try:
                 self.progress(done, max(done, total))
             except BaseException as exc:
@@ -165,27 +195,32 @@ def resolve_model(model: str, trust_remote_code: bool = False, progress: Progres
             check_model_code(local)
         return local
     if not HUB_ID.fullmatch(model):
-        raise EncoderError(f"could not load model {model!r}: it is neither a folder here nor a model hub id "
-                           "(owner/name)")
+        raise EncoderError(
+            f"could not load model {model!r}: it is neither a folder here nor a model hub id (owner/name)"
+        )
     from huggingface_hub import snapshot_download
+
     meter = _DownloadMeter(progress) if progress is not None else None
     bars = {"tqdm_class": meter.bar_class} if meter is not None else {}
     try:
         if not trust_remote_code:
-            check_model_code(Path(snapshot_download(
-                model, allow_patterns=["modules.json", "config.json", "*/config.json"], **bars)))
+            check_model_code(
+                Path(snapshot_download(model, allow_patterns=["modules.json", "config.json", "*/config.json"], **bars))
+            )
         folder = Path(snapshot_download(model, ignore_patterns=SKIPPED_FILES, **bars))
     except UntrustedModel:
         raise
-    except Exception as exc:     # nothing was loaded yet: say why in one line
+    except Exception as exc:  # nothing was loaded yet: say why in one line
         if meter is not None and meter.stopped is not None:
             raise DownloadCancelled(f"could not load model {model!r}: download cancelled") from None
         raise _hub_failure(model, exc) from None
-    if meter is not None and meter.stopped is not None:    # a file fetched by hf_xet ignored the stop
+    if meter is not None and meter.stopped is not None:  # a file fetched by hf_xet ignored the stop
         raise DownloadCancelled(f"could not load model {model!r}: download cancelled")
     if not has_weights(folder):
-        raise EncoderError(f"could not load model {model!r}: only part of it is in the Hugging Face cache (no "
-                           "weights: a download that did not finish); connect once to finish it")
+        raise EncoderError(
+            f"could not load model {model!r}: only part of it is in the Hugging Face cache (no "
+            "weights: a download that did not finish); connect once to finish it"
+        )
     return folder
 
 
@@ -197,8 +232,14 @@ def _host_array(x) -> np.ndarray:
 class Encoder:
     """A PyLate ``ColBERT`` model plus what the workbench needs around it."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, trust_remote_code: bool = False,
-                 batch_size: int = 32, progress: Progress | None = None, device: str = "cpu") -> None:
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        trust_remote_code: bool = False,
+        batch_size: int = 32,
+        progress: Progress | None = None,
+        device: str = "cpu",
+    ) -> None:
         """``progress``: passed to :func:`resolve_model` for a hub id that is downloaded now. ``device``: where
         the model runs, as torch names it (``cpu``; ``cuda`` on a GPU worker of a Ray ingest)."""
         import torch
@@ -214,12 +255,17 @@ class Encoder:
         s = self.settings
         try:
             self.model = models.ColBERT(
-                model_name_or_path=str(path), device=device, trust_remote_code=trust_remote_code,
+                model_name_or_path=str(path),
+                device=device,
+                trust_remote_code=trust_remote_code,
                 local_files_only=True,
                 embedding_size=DIM if is_default else None,
-                query_prefix=s.query_prefix, document_prefix=s.document_prefix,
-                do_query_expansion=s.do_query_expansion, query_length=s.query_length,
-                document_length=s.document_length)
+                query_prefix=s.query_prefix,
+                document_prefix=s.document_prefix,
+                do_query_expansion=s.do_query_expansion,
+                query_length=s.query_length,
+                document_length=s.document_length,
+            )
         except Exception as exc:
             raise EncoderError(f"could not load model {model!r}: {str(exc).splitlines()[0][:200]}") from None
         if is_default:
@@ -248,10 +294,14 @@ class Encoder:
 
     def describe_settings(self) -> dict:
         m = self.model
-        return {"query_prefix": m.query_prefix, "document_prefix": m.document_prefix,
-                "do_query_expansion": bool(m.do_query_expansion), "query_length": m.query_length,
-                "document_length": m.document_length,
-                "drop_special_tokens": self.settings.drop_special_tokens}
+        return {
+            "query_prefix": m.query_prefix,
+            "document_prefix": m.document_prefix,
+            "do_query_expansion": bool(m.do_query_expansion),
+            "query_length": m.query_length,
+            "document_length": m.document_length,
+            "drop_special_tokens": self.settings.drop_special_tokens,
+        }
 
     @property
     def max_passage_tokens(self) -> int:
@@ -278,14 +328,16 @@ class Encoder:
         enc = tok(list(texts), add_special_tokens=False, return_offsets_mapping=True)
         out = []
         for text, ids, offsets in zip(texts, enc["input_ids"], enc["offset_mapping"]):
-            lost = sum(sum(not c.isspace() for c in text[a:b]) for i, (a, b) in zip(ids, offsets)
-                       if i == tok.unk_token_id)
+            lost = sum(
+                sum(not c.isspace() for c in text[a:b]) for i, (a, b) in zip(ids, offsets) if i == tok.unk_token_id
+            )
             out.append((sum(not c.isspace() for c in text), lost))
         return out
 
     def _encode(self, texts: Sequence[str], is_query: bool) -> list[tuple[np.ndarray, list[str]]]:
-        out = self.model.encode(list(texts), is_query=is_query, output_value=None,
-                                batch_size=self.batch_size, show_progress_bar=False)
+        out = self.model.encode(
+            list(texts), is_query=is_query, output_value=None, batch_size=self.batch_size, show_progress_bar=False
+        )
         convert = self.model.tokenizer.convert_ids_to_tokens
         results = []
         for emb, ids, mask in zip(out["token_embeddings"], out["input_ids"], out["masks"]):
@@ -293,8 +345,9 @@ class Encoder:
             ids = _host_array(ids)
             if self._special_ids:
                 keep &= ~np.isin(ids, list(self._special_ids))
-            results.append((np.ascontiguousarray(_host_array(emb)[keep], dtype=np.float32),
-                            convert(ids[keep].tolist())))
+            results.append(
+                (np.ascontiguousarray(_host_array(emb)[keep], dtype=np.float32), convert(ids[keep].tolist()))
+            )
         return results
 
     def encode_documents(self, texts: Sequence[str]) -> list[tuple[np.ndarray, list[str]]]:

@@ -52,7 +52,7 @@ def remember(model: str) -> None:
         tmp.write_text(json.dumps({"models": sorted(trusted | {key})}, indent=1))
         tmp.replace(path)
     except OSError:
-        pass                # a read-only home: the user names the model again next time
+        pass  # a read-only home: the user names the model again next time
 
 
 def check_model_code(folder: Path) -> None:
@@ -67,13 +67,16 @@ def check_model_code(folder: Path) -> None:
     for entry in modules:
         kind = entry.get("type") if isinstance(entry, dict) else None
         if not isinstance(kind, str) or not MODULE_CLASS.fullmatch(kind):
-            raise UntrustedModel(f"{folder} names its own code in modules.json ({kind!r}); sentence-transformers "
-                                 "would import and run it. Load it only if you trust its author: pass "
-                                 "--trust-remote-code")
+            raise UntrustedModel(
+                f"{folder} names its own code in modules.json ({kind!r}); sentence-transformers "
+                "would import and run it. Load it only if you trust its author: pass "
+                "--trust-remote-code"
+            )
         sub = (root / str(entry.get("path", ""))).resolve()
         if sub != root and root not in sub.parents:
-            raise UntrustedModel(f"{folder}/modules.json points a module outside the model folder "
-                                 f"({entry.get('path')!r})")
+            raise UntrustedModel(
+                f"{folder}/modules.json points a module outside the model folder ({entry.get('path')!r})"
+            )
         module_dirs.append(sub)
     for sub in module_dirs:
         config = _read_json(sub / "config.json", default={})
@@ -81,18 +84,22 @@ def check_model_code(folder: Path) -> None:
             continue
         activation = config.get("activation_function")
         if activation is not None and not (isinstance(activation, str) and ACTIVATION.fullmatch(activation)):
-            raise UntrustedModel(f"{sub}/config.json names activation {activation!r}, which would be called as "
-                                 "code; only torch.nn activations are loaded without --trust-remote-code")
+            raise UntrustedModel(
+                f"{sub}/config.json names activation {activation!r}, which would be called as "
+                "code; only torch.nn activations are loaded without --trust-remote-code"
+            )
         if "auto_map" in config:
-            raise UntrustedModel(f"{sub}/config.json asks for the model's own Python code (auto_map); pass "
-                                 "--trust-remote-code if you trust its author")
+            raise UntrustedModel(
+                f"{sub}/config.json asks for the model's own Python code (auto_map); pass "
+                "--trust-remote-code if you trust its author"
+            )
 
 
 def _read_trusted() -> set[str]:
     try:
         data = _read_json(config_dir() / TRUST_FILE, default={})
     except UntrustedModel:
-        return set()        # an unreadable list trusts nothing; the user names the model again
+        return set()  # an unreadable list trusts nothing; the user names the model again
     models = data.get("models") if isinstance(data, dict) else None
     return {m for m in models if isinstance(m, str)} if isinstance(models, list) else set()
 

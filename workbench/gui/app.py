@@ -24,21 +24,25 @@ def settings_store() -> QSettings:
 
 
 def has_display() -> bool:
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-                or os.environ.get("QT_QPA_PLATFORM"))
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM"))
 
 
-def run_gui(index: str | None = None, query: str | None = None, screenshot: str | None = None,
-            compare: bool = False) -> int:
+def run_gui(
+    index: str | None = None, query: str | None = None, screenshot: str | None = None, compare: bool = False
+) -> int:
     """Open the window on ``index`` (default: the last one, else the demo collection)."""
     if not has_display():
-        print("workbench: no display found (DISPLAY/WAYLAND_DISPLAY unset). Run 'workbench demo' for the "
-              "headless demo, or set QT_QPA_PLATFORM=offscreen together with --screenshot.", file=sys.stderr)
+        print(
+            "workbench: no display found (DISPLAY/WAYLAND_DISPLAY unset). Run 'workbench demo' for the "
+            "headless demo, or set QT_QPA_PLATFORM=offscreen together with --screenshot.",
+            file=sys.stderr,
+        )
         return 1
     if os.environ.get("QT_QPA_PLATFORM", "xcb") == "xcb" and os.environ.get("DISPLAY"):
         from ..platform.system_libraries import message, missing_libraries
+
         missing = missing_libraries()
-        if missing:      # Qt would abort with its own plugin error, naming no package
+        if missing:  # Qt would abort with its own plugin error, naming no package
             print(f"workbench: {message(missing)}", file=sys.stderr)
             return 1
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -47,12 +51,13 @@ def run_gui(index: str | None = None, query: str | None = None, screenshot: str 
     initial: list[str] = []
     if index is None and not settings.value("last_index"):
         from ..demo import DEMO_QUERY, build_demo_pdfs, demo_index_dir
+
         target = demo_index_dir()
         initial = [str(p) for p in build_demo_pdfs(target.parent / "demo-pdfs")]
         index = str(target)
         query = query or DEMO_QUERY
     window = MainWindow(Path(index or settings.value("last_index")).expanduser(), settings, initial)
-    if screenshot:   # the README's screen size, whatever screen (often a small offscreen one) is present
+    if screenshot:  # the README's screen size, whatever screen (often a small offscreen one) is present
         window.fit_to(QRect(*SCREENSHOT_SCREEN))
         window.show()
     else:
@@ -93,8 +98,9 @@ def _arm_screenshot(app: QApplication, window: MainWindow, path: Path, search: b
         app.exit(state["code"])
 
     def give_up() -> None:
-        print(f"workbench: screenshot not taken within {SCREENSHOT_TIMEOUT_S} s: {window.status.text()}",
-              file=sys.stderr)
+        print(
+            f"workbench: screenshot not taken within {SCREENSHOT_TIMEOUT_S} s: {window.status.text()}", file=sys.stderr
+        )
         window.close()
         app.exit(1)
 

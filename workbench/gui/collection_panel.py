@@ -24,13 +24,19 @@ from PySide6.QtWidgets import (
 from ..collection import DocumentRow
 
 FAILED = QBrush(QColor(200, 30, 30))
-NOTED = QBrush(QColor(170, 110, 0))   # indexed, with caveats (pages not read, text the encoder lost)
-FITTED_COLUMNS = (0, 2, 3, 4)          # status, pages, passages, text kept: short texts, sized to fit
+NOTED = QBrush(QColor(170, 110, 0))  # indexed, with caveats (pages not read, text the encoder lost)
+FITTED_COLUMNS = (0, 2, 3, 4)  # status, pages, passages, text kept: short texts, sized to fit
 # Item roles as plain ints for data(), which Qt calls for several roles of every visible cell on each
 # paint: a shortcut enum such as ``Qt.DisplayRole`` costs PySide6 about 5 µs per lookup.
-DISPLAY, TOOLTIP, ALIGNMENT, FOREGROUND = (int(r) for r in (
-    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole,
-    Qt.ItemDataRole.ForegroundRole))
+DISPLAY, TOOLTIP, ALIGNMENT, FOREGROUND = (
+    int(r)
+    for r in (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ForegroundRole,
+    )
+)
 CENTERED = int(Qt.AlignmentFlag.AlignCenter)
 RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
@@ -44,7 +50,7 @@ class DocumentsModel(QAbstractTableModel):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[DocumentRow] = []
-        self.cells: list[tuple[str, ...]] = []   # each row's display texts, made once per new list
+        self.cells: list[tuple[str, ...]] = []  # each row's display texts, made once per new list
 
     def set_documents(self, rows: list[DocumentRow]) -> None:
         self.beginResetModel()
@@ -81,16 +87,26 @@ class DocumentsModel(QAbstractTableModel):
         if role == ALIGNMENT:
             return CENTERED if col == 0 else RIGHT_ALIGNED if col in FITTED_COLUMNS else None
         if role == TOOLTIP:
-            return "\n".join([f"{d.status}: {d.path}"] + ([d.error] if d.error else []) + [f"• {n}" for n in d.notes]
-                              + (["text kept: the share of its characters the encoder can represent (the rest is "
-                                  "searchable by text only)"] if col == 4 else []))
+            return "\n".join(
+                [f"{d.status}: {d.path}"]
+                + ([d.error] if d.error else [])
+                + [f"• {n}" for n in d.notes]
+                + (
+                    [
+                        "text kept: the share of its characters the encoder can represent (the rest is "
+                        "searchable by text only)"
+                    ]
+                    if col == 4
+                    else []
+                )
+            )
         return None
 
 
 class CollectionPanel(QWidget):
-    add_requested = Signal(list)      # paths (str)
-    watch_requested = Signal(str, bool)   # a folder, and whether to watch it from now on
-    remove_requested = Signal(list)   # paths (str) of selected documents
+    add_requested = Signal(list)  # paths (str)
+    watch_requested = Signal(str, bool)  # a folder, and whether to watch it from now on
+    remove_requested = Signal(list)  # paths (str) of selected documents
     cancel_requested = Signal()
     selection_changed = Signal()
 
@@ -102,22 +118,26 @@ class CollectionPanel(QWidget):
         self.add_folder = QPushButton("Add folder…")
         self.remove = QPushButton("Remove")
         self.watch = QPushButton("Watch…")
-        self.watch.setToolTip("Folders the index follows: files added, changed, renamed or removed there are "
-                              "indexed as they change, and changes made while the app was closed on the next start")
+        self.watch.setToolTip(
+            "Folders the index follows: files added, changed, renamed or removed there are "
+            "indexed as they change, and changes made while the app was closed on the next start"
+        )
         self.watch.setMenu(QMenu(self.watch))
         self.set_watched([])
         self.ocr = QCheckBox("OCR pages without text")
         self.ocr.setChecked(True)
-        self.ocr.setToolTip("Read image-only pages and pages in fonts without a Unicode mapping with Tesseract "
-                            "(where installed: apt-get install tesseract-ocr tesseract-ocr-eng). Takes about a "
-                            "second per page.")
+        self.ocr.setToolTip(
+            "Read image-only pages and pages in fonts without a Unicode mapping with Tesseract "
+            "(where installed: apt-get install tesseract-ocr tesseract-ocr-eng). Takes about a "
+            "second per page."
+        )
         self.model = DocumentsModel()
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectRows)
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.ElideMiddle)   # names differ at their ends as often as at their starts
+        self.table.setTextElideMode(Qt.ElideMiddle)  # names differ at their ends as often as at their starts
         header = self.table.horizontalHeader()
         # The short columns are sized to their texts by _fit_columns, not by ResizeToContents: that mode
         # asks the model for every cell of up to 1000 rows (several roles each) on every layout pass of
@@ -156,8 +176,9 @@ class CollectionPanel(QWidget):
 
     # -- user actions ------------------------------------------------------------------------------
     def choose_files(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Add documents", "",
-                                                "Documents (*.pdf *.txt *.md *.markdown *.jsonl);;All files (*)")
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Add documents", "", "Documents (*.pdf *.txt *.md *.markdown *.jsonl);;All files (*)"
+        )
         if files:
             self.add_requested.emit(files)
 

@@ -19,15 +19,15 @@ class CompareController(QObject):
     """Compares :meth:`set_result`'s result in ``compare`` whenever the tab is shown (:meth:`set_active`), a
     search ends while it is (:meth:`refresh`) or Qdrant is switched on or off; Sync exports to Qdrant."""
 
-    finished = Signal()     # a comparison is shown (or why none could run)
+    finished = Signal()  # a comparison is shown (or why none could run)
 
     def __init__(self, runner: JobRunner, compare: CompareView) -> None:
         super().__init__()
         self.runner, self.compare = runner, compare
         self.coll: Collection | None = None
         self.result: SearchResult | None = None
-        self.active = False             # whether the tab is on screen
-        self._sync_token: CancelToken | None = None     # an export to Qdrant
+        self.active = False  # whether the tab is on screen
+        self._sync_token: CancelToken | None = None  # an export to Qdrant
         self._qdrant: QdrantLink | None = None
         compare.qdrant_toggled.connect(lambda _on: self.run())
         compare.sync_requested.connect(self.sync_qdrant)
@@ -84,17 +84,21 @@ class CompareController(QObject):
         query, plan, where, coll = self.result.query, self.result.plan, self.result.where, self.coll
 
         def run(index):
-            verifier = coll.verifier_for(plan)       # stage 3, if the plan has it, runs on both (same model)
+            verifier = coll.verifier_for(plan)  # stage 3, if the plan has it, runs on both (same model)
             results = [search_with_plan(query, index, plan, backend, where, verifier) for backend in local]
             found = dict(problems)
             if link is not None:
                 try:
                     results.append(link.search(query, index, plan, where))
-                except (ValueError, RuntimeError, OSError) as exc:   # the local comparison still stands
+                except (ValueError, RuntimeError, OSError) as exc:  # the local comparison still stands
                     found["qdrant"] = first_line(exc, ERROR_CHARS)
             return results, found
-        self.runner.start(lambda: coll.retrying(run), on_return=self._compare_done,
-                          on_error=lambda e: self.compare.show_unavailable(first_line(e, ERROR_CHARS)))
+
+        self.runner.start(
+            lambda: coll.retrying(run),
+            on_return=self._compare_done,
+            on_error=lambda e: self.compare.show_unavailable(first_line(e, ERROR_CHARS)),
+        )
 
     def _compare_done(self, outcome) -> None:
         self.compare.set_results(*outcome)
@@ -122,10 +126,16 @@ class CompareController(QObject):
         token = self._sync_token = CancelToken()
         self.compare.sync.setEnabled(False)
         self.compare.qdrant_status.setText(f"syncing {link.collection!r}… (Esc stops)")
-        self.runner.start(link.sync_steps, self.coll, token,
-                          on_yield=lambda step: self.compare.qdrant_status.setText(
-                              f"syncing {link.collection!r}: {step[0]:,} of {step[1]:,} passages sent (Esc stops)"),
-                          on_return=self._synced, on_error=self._sync_failed)
+        self.runner.start(
+            link.sync_steps,
+            self.coll,
+            token,
+            on_yield=lambda step: self.compare.qdrant_status.setText(
+                f"syncing {link.collection!r}: {step[0]:,} of {step[1]:,} passages sent (Esc stops)"
+            ),
+            on_return=self._synced,
+            on_error=self._sync_failed,
+        )
 
     def _synced(self, report) -> None:
         self._sync_token = None
@@ -135,7 +145,8 @@ class CompareController(QObject):
             return
         self.compare.qdrant_status.setText(
             f"{'created' if report.created else 'synced'} {report.collection!r}: {report.upserted:,} sent, "
-            f"{report.deleted:,} removed, {report.points:,} points = the index's live passages")
+            f"{report.deleted:,} removed, {report.points:,} points = the index's live passages"
+        )
         self.run()
 
     def _sync_failed(self, exc: Exception) -> None:

@@ -33,8 +33,13 @@ from .qdrant_link import qdrant_missing
 SCORE_TOLERANCE = 1e-4
 BAD = QBrush(QColor(255, 190, 190))
 TIE = QBrush(QColor(255, 230, 170))
-SHORT = {"numpy-reference": "NumPy", "mojo-exact-cpu": "Mojo", "qdrant-local": "Qdrant", "qdrant-server": "Qdrant",
-         "qdrant": "Qdrant"}
+SHORT = {
+    "numpy-reference": "NumPy",
+    "mojo-exact-cpu": "Mojo",
+    "qdrant-local": "Qdrant",
+    "qdrant-server": "Qdrant",
+    "qdrant": "Qdrant",
+}
 
 
 def _table(headers) -> QTableWidget:
@@ -67,7 +72,7 @@ def place(ref: SearchResult, other: SearchResult, tolerance: float = SCORE_TOLER
     out: dict[int, Placement] = {}
     for pid, h in ref_hits.items():
         o = got.get(pid)
-        if o is None:                     # cut from other's top k: fine only if its last score ties this one
+        if o is None:  # cut from other's top k: fine only if its last score ties this one
             last = other.hits[-1].score if other.hits else None
             tie = last is not None and len(other.hits) == len(ref.hits) and abs(last - h.score) <= tolerance
             out[pid] = Placement(None, None, "tie" if tie else "bad")
@@ -77,7 +82,7 @@ def place(ref: SearchResult, other: SearchResult, tolerance: float = SCORE_TOLER
             verdict = "bad"
         elif o.rank == h.rank:
             verdict = "same"
-        else:                             # a swap: the passage ref has at that rank must score the same
+        else:  # a swap: the passage ref has at that rank must score the same
             verdict = "tie" if abs(ref.hits[o.rank - 1].score - h.score) <= tolerance else "bad"
         out[pid] = Placement(o.rank, d, verdict)
     for pid, o in got.items():
@@ -89,7 +94,7 @@ def place(ref: SearchResult, other: SearchResult, tolerance: float = SCORE_TOLER
 
 
 class CompareView(QWidget):
-    qdrant_toggled = Signal(bool)    # "with Qdrant" checked or unchecked (or its target edited while checked)
+    qdrant_toggled = Signal(bool)  # "with Qdrant" checked or unchecked (or its target edited while checked)
     sync_requested = Signal()
 
     def __init__(self) -> None:
@@ -156,28 +161,34 @@ class CompareView(QWidget):
             headers += [f"{name}\nrank", f"{name}\nΔscore"]
         headers.append("document")
         extra = [pid for p in placements for pid in p if pid not in {h.passage_id for h in ref.hits}]
-        extra = list(dict.fromkeys(extra))             # passages only another executor ranked, once each
+        extra = list(dict.fromkeys(extra))  # passages only another executor ranked, once each
         self.table.clear()
         self.table.setColumnCount(len(headers))
         self.table.setHorizontalHeaderLabels(headers)
         self.table.setRowCount(len(ref.hits) + len(extra))
         self.mismatches = self.ties = 0
         max_diff = [0.0] * len(others)
-        rows = [(h.rank, h.passage_id, f"{h.score:.6f}", h) for h in ref.hits] + [("—", pid, "not ranked", None)
-                                                                                 for pid in extra]
+        rows = [(h.rank, h.passage_id, f"{h.score:.6f}", h) for h in ref.hits] + [
+            ("—", pid, "not ranked", None) for pid in extra
+        ]
         for r, (rank, pid, score, hit) in enumerate(rows):
-            where = "" if hit is None else (f"{Path(hit.path or '').name} · p.{hit.page}" if hit.page
-                                            else Path(hit.path or "").name)
+            where = (
+                ""
+                if hit is None
+                else (f"{Path(hit.path or '').name} · p.{hit.page}" if hit.page else Path(hit.path or "").name)
+            )
             cells = [str(rank), str(pid), score]
             verdicts = []
             for i, p in enumerate(placements):
                 at = p.get(pid)
-                if at is None:      # neither ranked it: only possible for another executor's extra passage
+                if at is None:  # neither ranked it: only possible for another executor's extra passage
                     cells += ["—", ""]
                     verdicts += ["same", "same"]
                     continue
-                cells += ["absent" if at.rank is None else str(at.rank),
-                          "" if at.d_score is None else f"{at.d_score:+.1e}"]
+                cells += [
+                    "absent" if at.rank is None else str(at.rank),
+                    "" if at.d_score is None else f"{at.d_score:+.1e}",
+                ]
                 verdicts += [at.verdict, at.verdict]
                 if at.d_score is not None:
                     max_diff[i] = max(max_diff[i], abs(at.d_score))
@@ -196,14 +207,25 @@ class CompareView(QWidget):
         self._show_latency(results, names)
         parts = [f"{n}: max |Δscore| {d:.1e}" for n, d in zip(names[1:], max_diff)]
         parts += [f"{SHORT.get(k, k)} not run: {why}" for k, why in (problems or {}).items()]
-        ref_notes = {s.note for s in ref.stages}       # another executor's own notes: Qdrant's one request
-        parts += list(dict.fromkeys(f"{SHORT.get(r.backend, r.backend)}: {s.note}" for r in others for s in r.stages
-                                    if s.note and s.note not in ref_notes))
-        verdict = ("rankings identical" if self.mismatches == 0 and self.ties == 0 else
-                   f"rankings identical up to {self.ties} tie(s) within {SCORE_TOLERANCE:g}" if self.mismatches == 0
-                   else f"{self.mismatches} passage(s) ranked or scored differently beyond {SCORE_TOLERANCE:g}")
-        self.summary.setText(f"Same query, plan and filter on {len(results)} executors: {verdict}. "
-                             + "; ".join(parts) + ".")
+        ref_notes = {s.note for s in ref.stages}  # another executor's own notes: Qdrant's one request
+        parts += list(
+            dict.fromkeys(
+                f"{SHORT.get(r.backend, r.backend)}: {s.note}"
+                for r in others
+                for s in r.stages
+                if s.note and s.note not in ref_notes
+            )
+        )
+        verdict = (
+            "rankings identical"
+            if self.mismatches == 0 and self.ties == 0
+            else f"rankings identical up to {self.ties} tie(s) within {SCORE_TOLERANCE:g}"
+            if self.mismatches == 0
+            else f"{self.mismatches} passage(s) ranked or scored differently beyond {SCORE_TOLERANCE:g}"
+        )
+        self.summary.setText(
+            f"Same query, plan and filter on {len(results)} executors: {verdict}. " + "; ".join(parts) + "."
+        )
 
     def _show_latency(self, results: list[SearchResult], names: list[str]) -> None:
         """One row per stage name (in the reference's order, then any other executor's own), ms per executor."""

@@ -22,10 +22,16 @@ class EvalController(QObject):
     within ``scope()`` (the filter row's passage filter, or ``None``; ``ValueError`` with a sentence when it
     cannot be made), one run at a time."""
 
-    finished = Signal()     # a run ended: its results shown, cancelled or failed
+    finished = Signal()  # a run ended: its results shown, cancelled or failed
 
-    def __init__(self, runner: JobRunner, status: StatusLine, evaluation: EvalView, search_bar: SearchBar,
-                 scope: Callable[[], PassageFilter | None]) -> None:
+    def __init__(
+        self,
+        runner: JobRunner,
+        status: StatusLine,
+        evaluation: EvalView,
+        search_bar: SearchBar,
+        scope: Callable[[], PassageFilter | None],
+    ) -> None:
         super().__init__()
         self.runner, self.status, self.evaluation = runner, status, evaluation
         self.search_bar, self.scope = search_bar, scope
@@ -56,10 +62,20 @@ class EvalController(QObject):
         token = self._token = CancelToken()
         self.evaluation.set_running(True)
         self.status.setText("evaluating… (Esc cancels)")
-        self.runner.start(evaluation_steps, self.coll, self.evaluation.queries, self.evaluation.qrels, plan_a, plan_b,
-                          self.search_bar.backend_name(), where, token,
-                          on_yield=lambda step: self.evaluation.set_progress(*step),
-                          on_return=self._done, on_error=self._failed)
+        self.runner.start(
+            evaluation_steps,
+            self.coll,
+            self.evaluation.queries,
+            self.evaluation.qrels,
+            plan_a,
+            plan_b,
+            self.search_bar.backend_name(),
+            where,
+            token,
+            on_yield=lambda step: self.evaluation.set_progress(*step),
+            on_return=self._done,
+            on_error=self._failed,
+        )
 
     def _done(self, runs) -> None:
         self._token = None

@@ -77,23 +77,28 @@ class EvalView(QWidget):
         self.baseline = QComboBox()
         self.baseline.addItems(list(BASELINES))
         self.baseline.setCurrentIndex(1)
-        self.baseline.setToolTip("plan B, evaluated on the same queries (A − B is paired over them): nothing, "
-                                 "exhaustive MaxSim, A's candidates ranked by MaxSim alone (no fusion), or A "
-                                 "without stage 3")
+        self.baseline.setToolTip(
+            "plan B, evaluated on the same queries (A − B is paired over them): nothing, "
+            "exhaustive MaxSim, A's candidates ranked by MaxSim alone (no fusion), or A "
+            "without stage 3"
+        )
         self.run_button = QPushButton("Evaluate")
         self.run_button.setEnabled(False)
         self.run_button.setToolTip("A is the search bar's plan, on its backend and within the filter row")
         self.progress = QProgressBar()
         self.progress.setVisible(False)
-        self.summary = QLabel("Load a BEIR query set (queries.jsonl and qrels/test.tsv) whose corpus is this "
-                              "index, then evaluate the search bar's plan against a baseline.")
+        self.summary = QLabel(
+            "Load a BEIR query set (queries.jsonl and qrels/test.tsv) whose corpus is this "
+            "index, then evaluate the search bar's plan against a baseline."
+        )
         self.summary.setWordWrap(True)
         self.table = QTableWidget(0, 4)
         # Each value over its interval (and A − B over the queries won/lost/tied), a few lines a cell: the
         # four columns fit the window's right third at 1366 px.
         self.table.setHorizontalHeaderLabels(("metric", "A", "B", "A − B"))
-        self.table.horizontalHeaderItem(3).setToolTip("mean paired difference, its 95 % interval, and the queries "
-                                                      "on which A beats / loses to / ties with B")
+        self.table.horizontalHeaderItem(3).setToolTip(
+            "mean paired difference, its 95 % interval, and the queries on which A beats / loses to / ties with B"
+        )
         self.table.setWordWrap(True)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
@@ -166,16 +171,21 @@ class EvalView(QWidget):
     def show_runs(self, a: dict, b: dict | None, diff: dict | None) -> None:
         """Fill the table and plot from :func:`~workbench.evaluation.iter_compare`'s result."""
         self.set_running(False)
-        self.table.clearContents()          # a run without B leaves no B column of the run before
+        self.table.clearContents()  # a run without B leaves no B column of the run before
         self.table.setRowCount(len(QUALITY) + 1)
         for row, metric in enumerate(QUALITY):
             cells = [_cell(metric), _cell(_with_interval(a[metric], a["ci95"][metric]))]
             if b is not None and diff is not None:
                 d = diff[metric]
                 colour = BETTER if d["low"] > 0 else WORSE if d["high"] < 0 else None
-                cells += [_cell(_with_interval(b[metric], b["ci95"][metric])),
-                          _cell(f"{d['mean']:+.3f}\n[{d['low']:+.3f}, {d['high']:+.3f}]\n"
-                                f"{d['wins']} / {d['losses']} / {d['ties']}", colour)]
+                cells += [
+                    _cell(_with_interval(b[metric], b["ci95"][metric])),
+                    _cell(
+                        f"{d['mean']:+.3f}\n[{d['low']:+.3f}, {d['high']:+.3f}]\n"
+                        f"{d['wins']} / {d['losses']} / {d['ties']}",
+                        colour,
+                    ),
+                ]
             for col, cell in enumerate(cells):
                 self.table.setItem(row, col, cell)
         ms = [_cell("ms / query"), _cell(f"{a['mean_ms']:.1f}")] + ([_cell(f"{b['mean_ms']:.1f}")] if b else [])
@@ -184,19 +194,29 @@ class EvalView(QWidget):
         self.table.resizeColumnsToContents()
         self.table.resizeRowsToContents()
         # Every row shown, no scrolling: the plot below takes what is left.
-        self.table.setFixedHeight(self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
-                                  + sum(self.table.rowHeight(r) for r in range(self.table.rowCount())))
+        self.table.setFixedHeight(
+            self.table.horizontalHeader().height()
+            + 2 * self.table.frameWidth()
+            + sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
+        )
         self._plot_differences(a, b)
         skipped = f"; {len(a['skipped'])} skipped (no searchable text)" if a["skipped"] else ""
         verdict = ""
         if diff is not None:
             d = diff["ndcg@10"]
-            verdict = (" A is better on nDCG@10: the interval of A − B excludes zero." if d["low"] > 0 else
-                       " B is better on nDCG@10: the interval of A − B excludes zero." if d["high"] < 0 else
-                       " On nDCG@10 the interval of A − B includes zero: no difference shown on these queries.")
-        self.summary.setText(f"A: {describe_plan(a['plan'])}" + (f"<br>B: {describe_plan(b['plan'])}" if b else "")
-                             + f"<br>{a['queries']} queries [{a['backend']}]{skipped}; intervals: 95 % "
-                               f"percentile bootstrap over queries, paired for A − B.{verdict}")
+            verdict = (
+                " A is better on nDCG@10: the interval of A − B excludes zero."
+                if d["low"] > 0
+                else " B is better on nDCG@10: the interval of A − B excludes zero."
+                if d["high"] < 0
+                else " On nDCG@10 the interval of A − B includes zero: no difference shown on these queries."
+            )
+        self.summary.setText(
+            f"A: {describe_plan(a['plan'])}"
+            + (f"<br>B: {describe_plan(b['plan'])}" if b else "")
+            + f"<br>{a['queries']} queries [{a['backend']}]{skipped}; intervals: 95 % "
+            f"percentile bootstrap over queries, paired for A − B.{verdict}"
+        )
 
     def _plot_differences(self, a: dict, b: dict | None) -> None:
         if self._bars is not None:
@@ -217,4 +237,3 @@ class EvalView(QWidget):
 
 def _with_interval(value: float, interval: list[float]) -> str:
     return f"{value:.3f}\n[{interval[0]:.3f}, {interval[1]:.3f}]"
-

@@ -13,7 +13,7 @@ from ..core import PassageFilter, SearchResult
 from .elided_label import ElidedLabel
 
 ANY_FOLDER = "any folder"
-SHORT_FOLDER = 40   # longer folder names show their last two parts in the combo (the tooltip has all)
+SHORT_FOLDER = 40  # longer folder names show their last two parts in the combo (the tooltip has all)
 
 
 def _date_edit(date: QDate, tip: str) -> QDateEdit:
@@ -34,7 +34,7 @@ def _shown(folder: str) -> str:
     text = os.fsencode(folder).decode("utf-8", errors="replace")
     home = os.path.expanduser("~")
     if home != "/" and (text == home or text.startswith(home + "/")):
-        text = "~" + text[len(home):]
+        text = "~" + text[len(home) :]
     return text if len(text) <= SHORT_FOLDER else "…/" + "/".join(text.rsplit("/", 2)[-2:])
 
 
@@ -118,14 +118,16 @@ class FilterBar(QWidget):
         self.folder.addItem(ANY_FOLDER, None)
         for folder in document_folders(rows):
             self.folder.addItem(_shown(folder), folder)
-            self.folder.setItemData(self.folder.count() - 1, os.fsencode(folder).decode("utf-8", "replace"),
-                                    Qt.ToolTipRole)
+            self.folder.setItemData(
+                self.folder.count() - 1, os.fsencode(folder).decode("utf-8", "replace"), Qt.ToolTipRole
+            )
         self.folder.view().setMinimumWidth(self.folder.view().sizeHintForColumn(0) + 24)
         self.folder.setCurrentIndex(max(self.folder.findData(chosen), 0))
 
     def set_selected_count(self, n: int) -> None:
-        self.only_selected.setText(f"only the {n} selected document{'s' if n != 1 else ''}" if n
-                                   else "only the selected documents")
+        self.only_selected.setText(
+            f"only the {n} selected document{'s' if n != 1 else ''}" if n else "only the selected documents"
+        )
 
     def where(self, selected_document_ids: Sequence[int]) -> PassageFilter | None:
         """The filter the controls describe, ``None`` when they admit everything (``ValueError`` with a
@@ -138,7 +140,8 @@ class FilterBar(QWidget):
             modified_from=_local_midnight(self.date_from.date()) if self.use_from.isChecked() else None,
             # the "to" day is included: the range ends at the next local midnight
             modified_to=_local_midnight(self.date_to.date().addDays(1)) if self.use_to.isChecked() else None,
-            document_ids=tuple(selected_document_ids) if self.only_selected.isChecked() else ())
+            document_ids=tuple(selected_document_ids) if self.only_selected.isChecked() else (),
+        )
         return None if where.is_empty else where
 
     def reset(self) -> None:
@@ -153,6 +156,5 @@ class FilterBar(QWidget):
         if result.where is None:
             self.summary.setText(f"searched all {total} passages (no filter)")
         else:
-            self.summary.setText(f"searched {result.eligible} of {total} passages: "
-                                f"{result.where.describe()}")
+            self.summary.setText(f"searched {result.eligible} of {total} passages: {result.where.describe()}")
         self.summary.setToolTip(self.summary.text())

@@ -11,7 +11,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from workbench.core.results import Alignment
 
 TICK_FONT_PT = 9
-ROW_SLACK_PX = 24   # the plot's top margin and rounding, beyond one label pitch per query token
+ROW_SLACK_PX = 24  # the plot's top margin and rounding, beyond one label pitch per query token
 MAX_LABEL_PX = 100  # longer tokens are elided so one odd token cannot squeeze the plot
 MARKER_PEN = pg.mkPen("#ff2a2a", width=2)  # red: stands out on both ends of viridis
 
@@ -39,8 +39,9 @@ class TokenAxis(pg.AxisItem):
 
     def set_tokens(self, tokens: tuple[str, ...]) -> None:
         """Label cell ``i`` with ``tokens[i]``; the axis reserves room for the widest one."""
-        self.tokens = tuple(self._metrics.elidedText(t, QtCore.Qt.TextElideMode.ElideRight, MAX_LABEL_PX)
-                            for t in tokens)
+        self.tokens = tuple(
+            self._metrics.elidedText(t, QtCore.Qt.TextElideMode.ElideRight, MAX_LABEL_PX) for t in tokens
+        )
         widest = max((self._metrics.horizontalAdvance(t) for t in self.tokens), default=0)
         if self.orientation == "bottom":
             self.setHeight(int(widest) + 14)
@@ -92,8 +93,11 @@ class TokenAxis(pg.AxisItem):
             p.save()
             p.translate(x, top)
             p.rotate(-90)  # reads bottom-to-top, the label's end at its tick
-            p.drawText(QtCore.QRectF(-MAX_LABEL_PX - 4, -h / 2, MAX_LABEL_PX + 4, h),
-                       int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter), text)
+            p.drawText(
+                QtCore.QRectF(-MAX_LABEL_PX - 4, -h / 2, MAX_LABEL_PX + 4, h),
+                int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter),
+                text,
+            )
             p.restore()
 
 
@@ -119,8 +123,9 @@ class HeatmapView(QtWidgets.QWidget):
         self.plot.addItem(self.image)
         self.markers = pg.ScatterPlotItem(symbol="s", size=1.0, pxMode=False, pen=MARKER_PEN, brush=None)
         self.plot.addItem(self.markers)
-        self.colorbar = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False,
-                                        width=14, label="similarity ⟨q_i, d_j⟩")
+        self.colorbar = pg.ColorBarItem(
+            colorMap=pg.colormap.get("viridis"), interactive=False, width=14, label="similarity ⟨q_i, d_j⟩"
+        )
         self.colorbar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
 

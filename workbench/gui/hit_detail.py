@@ -20,21 +20,25 @@ def passage_html(hit: Hit, al: Alignment, verify_k: int = 0) -> str:
     """Passage text, tokens tinted by max similarity to any query token; argmax tokens in bold."""
     text, tokens = hit.info.text, list(al.passage_tokens)
     where = f"{html.escape(Path(hit.path or '').name)}" + (f" · page {hit.page}" if hit.page else "")
-    if al.similarities.size == 0:      # a hybrid search whose query has no vectors: ranked by its text alone
-        return (f"<p style='color:#555'>#{hit.rank} · {where} · passage {hit.passage_id} · lexical score "
-                f"{hit.score:.4f}</p><p style='line-height:140%'>{html.escape(text)}</p>"
-                "<p style='color:#777; font-size:small'>Ranked by its text (the lexical stage): the encoder "
-                "represents none of the query's characters, so there is no token alignment to show.</p>")
+    if al.similarities.size == 0:  # a hybrid search whose query has no vectors: ranked by its text alone
+        return (
+            f"<p style='color:#555'>#{hit.rank} · {where} · passage {hit.passage_id} · lexical score "
+            f"{hit.score:.4f}</p><p style='line-height:140%'>{html.escape(text)}</p>"
+            "<p style='color:#777; font-size:small'>Ranked by its text (the lexical stage): the encoder "
+            "represents none of the query's characters, so there is no token alignment to show.</p>"
+        )
     col_max = al.similarities.max(axis=0)
     lo, hi = float(col_max.min()), float(col_max.max())
     weights = (col_max - lo) / (hi - lo) if hi > lo else np.ones_like(col_max)
     is_best = np.zeros(len(tokens), bool)
     is_best[al.best] = True
     body = tinted_html(text, token_spans(text, tokens), weights.tolist(), is_best.tolist())
-    return (f"<p style='color:#555'>#{hit.rank} · {where} · passage {hit.passage_id} · "
-            f"{score_html(hit, verify_k)}</p><p style='line-height:140%'>{body}</p>"
-            f"<p style='color:#777; font-size:small'>Tint: each token's best similarity to any query token "
-            f"(min→max of this passage); <b>bold</b>: the token some query token matched (its row argmax).</p>")
+    return (
+        f"<p style='color:#555'>#{hit.rank} · {where} · passage {hit.passage_id} · "
+        f"{score_html(hit, verify_k)}</p><p style='line-height:140%'>{body}</p>"
+        f"<p style='color:#777; font-size:small'>Tint: each token's best similarity to any query token "
+        f"(min→max of this passage); <b>bold</b>: the token some query token matched (its row argmax).</p>"
+    )
 
 
 def score_html(hit: Hit, verify_k: int = 0) -> str:
@@ -42,8 +46,7 @@ def score_html(hit: Hit, verify_k: int = 0) -> str:
     plan the two parts stage 2 combined, each with its rank."""
     v = hit.verified
     stage2 = hit.score if v is None else v.stage2_score
-    stage2 = (f"fused score {stage2:.4f} = {hit.parts.describe()}" if hit.parts is not None
-              else f"score {stage2:.4f}")
+    stage2 = f"fused score {stage2:.4f} = {hit.parts.describe()}" if hit.parts is not None else f"score {stage2:.4f}"
     if v is not None:
         return f"cross-encoder {v.score:.4f} · stage 2 #{v.stage2_rank}: {stage2}"
     if verify_k:
@@ -91,6 +94,9 @@ class HitDetail(QSplitter):
             return
         self.passage.setHtml(passage_html(hit, al, verify_k))
         self.open_button.setEnabled(hit.page is not None)
-        self.page_label.setText(f"{Path(hit.path or '').name} — page {hit.page}" if hit.page else
-                                f"{Path(hit.path or '').name} (no pages: text source)")
+        self.page_label.setText(
+            f"{Path(hit.path or '').name} — page {hit.page}"
+            if hit.page
+            else f"{Path(hit.path or '').name} (no pages: text source)"
+        )
         self.page.show_message("rendering page…" if hit.page else "This source has no pages to show.")

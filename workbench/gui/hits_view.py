@@ -17,8 +17,9 @@ from .tokens_in_text import token_spans
 # Item roles as plain ints, compared in data(): Qt asks for several roles of every visible cell on each
 # paint, and a shortcut enum such as ``Qt.DisplayRole`` costs PySide6 about 5 µs per lookup (≈100× an
 # int comparison) — a third of a hit list's paint time went to those comparisons.
-DISPLAY, TOOLTIP, ALIGNMENT = (int(r) for r in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
-                                                Qt.ItemDataRole.TextAlignmentRole))
+DISPLAY, TOOLTIP, ALIGNMENT = (
+    int(r) for r in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole)
+)
 HORIZONTAL = Qt.Orientation.Horizontal
 RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 MATCH_THRESHOLD = 0.5  # a passage token counts as "matched" when it is some query token's argmax at ≥ this
@@ -42,7 +43,7 @@ def snippet_html(text: str, tokens, best_sims: dict[int, float]) -> str:
 
 
 def page_text(hit: Hit) -> str:
-    """"3", "3 (iii)" where the PDF labels the page otherwise, and "· OCR" for words read by OCR."""
+    """ "3", "3 (iii)" where the PDF labels the page otherwise, and "· OCR" for words read by OCR."""
     if hit.page is None:
         return "—"
     info = hit.info
@@ -84,8 +85,10 @@ class HitsModel(QAbstractTableModel):
         if snippets is None or len(snippets) != len(hits):
             snippets = hit_snippets(result)
         # Qt asks for each cell's text on every paint and size query: built once here, not in data().
-        self._cells = [(str(h.rank), f"{h.score:.4f}", Path(h.path or "").name, page_text(h), snippet)
-                       for h, snippet in zip(hits, snippets)]
+        self._cells = [
+            (str(h.rank), f"{h.score:.4f}", Path(h.path or "").name, page_text(h), snippet)
+            for h, snippet in zip(hits, snippets)
+        ]
         self.endResetModel()
 
     def hit(self, row: int) -> Hit | None:
@@ -119,9 +122,11 @@ class HitsModel(QAbstractTableModel):
         if col == 2:
             return hit.path
         if col == 3 and hit.info is not None:
-            return (f"page {hit.page} of the file" + (f", labelled “{hit.info.page_label}” in the PDF"
-                                                      if hit.info.page_label else "")
-                    + ("; its words were read by OCR" if hit.info.text_source == "ocr" else ""))
+            return (
+                f"page {hit.page} of the file"
+                + (f", labelled “{hit.info.page_label}” in the PDF" if hit.info.page_label else "")
+                + ("; its words were read by OCR" if hit.info.text_source == "ocr" else "")
+            )
         return None
 
 

@@ -32,14 +32,22 @@ class IndexController(QObject):
     with progress in ``collection_panel``. ``stop_jobs`` is called, and must return only once they have
     stopped, before the index shown is left; ``parent`` owns the dialogs."""
 
-    opened = Signal(object)           # Collection: the first index is open and loaded
-    opening = Signal(bool)            # a New/Open index job started (True) or ended (False)
-    switched = Signal(object)         # Collection: show this index now (it is at :attr:`path`)
-    kept_current = Signal()           # a New/Open index ended without a switch: the index shown stays
-    switch_finished = Signal(bool)    # New/Open index ended: True if the window now shows the new index
+    opened = Signal(object)  # Collection: the first index is open and loaded
+    opening = Signal(bool)  # a New/Open index job started (True) or ended (False)
+    switched = Signal(object)  # Collection: show this index now (it is at :attr:`path`)
+    kept_current = Signal()  # a New/Open index ended without a switch: the index shown stays
+    switch_finished = Signal(bool)  # New/Open index ended: True if the window now shows the new index
 
-    def __init__(self, runner: JobRunner, status: StatusLine, collection_panel: CollectionPanel, parent: QWidget,
-                 path: Path, stop_jobs: Callable[[], None], encoder=None) -> None:
+    def __init__(
+        self,
+        runner: JobRunner,
+        status: StatusLine,
+        collection_panel: CollectionPanel,
+        parent: QWidget,
+        path: Path,
+        stop_jobs: Callable[[], None],
+        encoder=None,
+    ) -> None:
         """``encoder``: an already loaded :class:`~workbench.encode.Encoder` to reuse (else loaded on open)."""
         super().__init__()
         self.runner, self.status, self.panel, self.dialog_parent = runner, status, collection_panel, parent
@@ -47,7 +55,7 @@ class IndexController(QObject):
         self.encoder = encoder
         self.coll: Collection | None = None
         self._stop_jobs = stop_jobs
-        self._token: CancelToken | None = None    # a New/Open index job (download, then open)
+        self._token: CancelToken | None = None  # a New/Open index job (download, then open)
 
     def set_collection(self, coll: Collection | None) -> None:
         """The index shown now (its encoder is reused by the next switch where the model is the same)."""
@@ -62,17 +70,20 @@ class IndexController(QObject):
         """Esc: stop the download at its next chunk, or the opening after the step in progress."""
         if self._token is not None:
             self._token.cancel()
-            self.panel.current.setText("stopping: the download stops at its next chunk, the opening after the "
-                                       "step in progress…")
+            self.panel.current.setText(
+                "stopping: the download stops at its next chunk, the opening after the step in progress…"
+            )
 
     # -- the first index ----------------------------------------------------------------------------
     def open_current(self) -> None:
         """Open (or create) the index and load its encoder on a worker; the window is usable meanwhile."""
+
         def job(path, encoder):
             coll = Collection.open(path, create=True, encoder=encoder)
             coll.encoder  # noqa: B018 — load the model now, off the UI thread
             coll.late_index()
             return coll
+
         self.status.setText(f"opening {self.path} and loading the encoder…")
         self.runner.start(job, self.path, self.encoder, on_return=self.opened.emit, on_error=self._open_failed)
 
@@ -112,7 +123,7 @@ class IndexController(QObject):
             self.status.setText("another index is being opened; wait for it or cancel it (Esc)")
             return
         token = self._token = CancelToken()
-        self.opening.emit(True)      # from now on no ingest starts on the current index
+        self.opening.emit(True)  # from now on no ingest starts on the current index
         self._stop_jobs()
         # The stopped jobs' last signals (an ingest's end, say) are queued: let them be delivered first.
         QTimer.singleShot(0, lambda: self._start_switch(token, Path(path), model, create))
@@ -120,12 +131,20 @@ class IndexController(QObject):
     def _start_switch(self, token: CancelToken, path: Path, model: str | None, create: bool) -> None:
         what = f"creating {path} with model {model}" if create else f"opening {path}"
         self.panel.set_busy(True, f"{what}…")
-        self.panel.progress.setRange(0, 0)     # busy until the first byte counts arrive
+        self.panel.progress.setRange(0, 0)  # busy until the first byte counts arrive
         self.status.setText(f"{what}… (Esc cancels)")
         encoder = self.coll.encoder if self.coll is not None else self.encoder
-        self.runner.start(open_index_steps, path, model, token, encoder, create,
-                          on_yield=self.show_step, on_return=lambda coll, p=path: self._switched(p, coll),
-                          on_error=lambda e, p=path: self._switch_failed(p, e))
+        self.runner.start(
+            open_index_steps,
+            path,
+            model,
+            token,
+            encoder,
+            create,
+            on_yield=self.show_step,
+            on_return=lambda coll, p=path: self._switched(p, coll),
+            on_error=lambda e, p=path: self._switch_failed(p, e),
+        )
 
     def show_step(self, step: tuple) -> None:
         """A step of :func:`~workbench.gui.index_jobs.open_index_steps` in the collection panel: the bytes
@@ -133,8 +152,9 @@ class IndexController(QObject):
         if step[0] == "download":
             _, model, done, total = step
             # KiB on the bar: QProgressBar counts in 32-bit ints, bytes would overflow past 2 GB
-            self.panel.set_progress(done // 1024, total // 1024, f"downloading {model}: {_mb(done)} of {_mb(total)} "
-                                                                 "MB (Esc cancels)")
+            self.panel.set_progress(
+                done // 1024, total // 1024, f"downloading {model}: {_mb(done)} of {_mb(total)} MB (Esc cancels)"
+            )
         elif step[0] == "loading":
             self.panel.progress.setRange(0, 0)
             self.panel.current.setText(f"loading {step[1]} and the index…")
@@ -145,7 +165,7 @@ class IndexController(QObject):
             self._end_opening()
             self._switch_ended("cancelled; the index shown is unchanged")
             return
-        self._stop_jobs()      # searches started meanwhile on the current index; their results arrive first
+        self._stop_jobs()  # searches started meanwhile on the current index; their results arrive first
         QTimer.singleShot(0, lambda: self._show_switched(path, coll))
 
     def _show_switched(self, path: Path, coll: Collection) -> None:
@@ -154,8 +174,7 @@ class IndexController(QObject):
         self.encoder = coll.encoder
         self.switched.emit(coll)
         note = dim_note(coll.dim)
-        self.panel.current.setText(f"opened {path} (encoder {coll.encoder_identity})"
-                                   + (f"; {note}" if note else ""))
+        self.panel.current.setText(f"opened {path} (encoder {coll.encoder_identity})" + (f"; {note}" if note else ""))
         self.switch_finished.emit(True)
 
     def _switch_failed(self, path: Path, exc: Exception) -> None:

@@ -13,7 +13,7 @@ from ..collection.index_folders import needs_creating
 from ..collection.models import DEFAULT_MODEL, HUB_ID, DownloadCancelled, is_trusted, model_key, resolve_model
 from .workers import CancelToken
 
-POLL_S = 0.2     # how often a job waiting on a download looks at its cancel token
+POLL_S = 0.2  # how often a job waiting on a download looks at its cancel token
 
 
 def download_steps(model: str, token: CancelToken) -> Iterator[tuple[str, str, int, int]]:
@@ -36,7 +36,7 @@ def download_steps(model: str, token: CancelToken) -> Iterator[tuple[str, str, i
     def fetch() -> None:
         try:
             resolve_model(model, progress=progress)
-        except BaseException as exc:      # handed to the generator, which raises it on the worker
+        except BaseException as exc:  # handed to the generator, which raises it on the worker
             outcome["error"] = exc
 
     helper = threading.Thread(target=fetch, name=f"download {model}", daemon=True)
@@ -52,8 +52,9 @@ def download_steps(model: str, token: CancelToken) -> Iterator[tuple[str, str, i
         raise outcome["error"]
 
 
-def open_index_steps(path: Path, model: str | None, token: CancelToken, encoder=None,
-                     create: bool = False) -> Iterator[tuple]:
+def open_index_steps(
+    path: Path, model: str | None, token: CancelToken, encoder=None, create: bool = False
+) -> Iterator[tuple]:
     """Open the index at ``path`` (``create``: make a new one there, written with ``model``; else the index's
     own recorded model), downloading a hub model first with progress (:func:`download_steps`), then loading
     the encoder and the index off the UI thread. Yields ``("download", model, done, total)`` steps and one
@@ -65,13 +66,14 @@ def open_index_steps(path: Path, model: str | None, token: CancelToken, encoder=
     """
     path = Path(path)
     if create:
-        needs_creating(path)                 # a folder with other files is refused before any download
+        needs_creating(path)  # a folder with other files is refused before any download
         coll, wanted = None, model or DEFAULT_MODEL
     else:
-        coll = Collection.open(path)          # the store's own refusal for a folder that is not an index
+        coll = Collection.open(path)  # the store's own refusal for a folder that is not an index
         wanted = coll.model
-    same = encoder is not None and (encoder.model_ref == wanted if wanted == DEFAULT_MODEL
-                                    else model_key(encoder.model_ref) == model_key(wanted))
+    same = encoder is not None and (
+        encoder.model_ref == wanted if wanted == DEFAULT_MODEL else model_key(encoder.model_ref) == model_key(wanted)
+    )
     encoder = encoder if same else None
     # A hub id an index recorded is fetched only once the user has named it (else opening says why, below).
     named = create or is_trusted(wanted)

@@ -18,22 +18,25 @@ from .jobs import event_steps
 from .status_line import ERROR_CHARS, StatusLine
 from .workers import CancelToken, JobRunner
 
-WATCH_POLL_MS = 500    # how often settled changes in watched folders (and maintenance) are looked at
+WATCH_POLL_MS = 500  # how often settled changes in watched folders (and maintenance) are looked at
 
 
 def event_text(ev: IngestEvent) -> str:
     """One line for the collection panel about ``ev``: what happened to which file, with the rate and the
     time left while they are known."""
     name = Path(ev.path).name
-    text = {"encoding": f"{name}: {ev.message}", "failed": f"failed: {name}: {ev.message}",
-            "indexed": f"indexed {name} ({ev.passages} passages)",
-            "unchanged": f"unchanged: {name}",
-            "renamed": f"renamed {name} (passages kept)",
-            "removed": f"removed {name} ({ev.passages} passages)",
-            "committed": f"committed: {ev.message}",
-            "merging": f"merging segments ({ev.message}); searches go on",
-            "centroids": f"training token centroids ({ev.message})",
-            "lost": f"vectors lost: {name}: {ev.message}"}[ev.status]
+    text = {
+        "encoding": f"{name}: {ev.message}",
+        "failed": f"failed: {name}: {ev.message}",
+        "indexed": f"indexed {name} ({ev.passages} passages)",
+        "unchanged": f"unchanged: {name}",
+        "renamed": f"renamed {name} (passages kept)",
+        "removed": f"removed {name} ({ev.passages} passages)",
+        "committed": f"committed: {ev.message}",
+        "merging": f"merging segments ({ev.message}); searches go on",
+        "centroids": f"training token centroids ({ev.message})",
+        "lost": f"vectors lost: {name}: {ev.message}",
+    }[ev.status]
     if ev.rate:
         text += f" — {ev.rate:.1f} passages/s" + (f", {format_eta(ev.eta_s)}" if ev.eta_s is not None else "")
     return text
@@ -44,18 +47,19 @@ class IngestController(QObject):
     a time; paths asked for before an index is open wait in :attr:`pending` (:meth:`start_following` takes
     them). While another index is being opened (:meth:`set_index_opening`) nothing starts here."""
 
-    finished = Signal()             # an ingest, sync or rescan ended: done, cancelled or stopped by an error
-    documents_changed = Signal()    # documents were added, changed or removed: show the new list
+    finished = Signal()  # an ingest, sync or rescan ended: done, cancelled or stopped by an error
+    documents_changed = Signal()  # documents were added, changed or removed: show the new list
 
-    def __init__(self, runner: JobRunner, status: StatusLine, collection_panel: CollectionPanel,
-                 pending: list[str] | None = None) -> None:
+    def __init__(
+        self, runner: JobRunner, status: StatusLine, collection_panel: CollectionPanel, pending: list[str] | None = None
+    ) -> None:
         super().__init__()
         self.runner, self.status, self.panel = runner, status, collection_panel
         self.coll: Collection | None = None
         self.pending = list(pending or [])
         self._token: CancelToken | None = None
         self._index_opening = False
-        self._centroid_reason = ""     # why the running ingest retrains the centroids, if it does
+        self._centroid_reason = ""  # why the running ingest retrains the centroids, if it does
         self._watcher: FolderWatcher | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(WATCH_POLL_MS)
@@ -95,7 +99,7 @@ class IngestController(QObject):
             self._watcher.stop()
             self._watcher = None
         if self.coll is not None:
-            self.coll.stop_maintenance()     # a merge in flight is dropped whole; it is due again next time
+            self.coll.stop_maintenance()  # a merge in flight is dropped whole; it is due again next time
 
     def cancel(self) -> None:
         """Stop the running ingest after the file in progress (every document committed before is kept)."""
@@ -121,9 +125,13 @@ class IngestController(QObject):
         """Remove these documents' passages from the index, on a worker (not while an ingest runs)."""
         if self.coll is None or self._token is not None or self._index_opening:
             return
-        self.runner.start(lambda c, p: c.remove(p), self.coll, paths,
-                          on_return=lambda removed: self.documents_changed.emit(),
-                          on_error=lambda e: self.status.setText(f"remove failed: {first_line(e, ERROR_CHARS)}"))
+        self.runner.start(
+            lambda c, p: c.remove(p),
+            self.coll,
+            paths,
+            on_return=lambda removed: self.documents_changed.emit(),
+            on_error=lambda e: self.status.setText(f"remove failed: {first_line(e, ERROR_CHARS)}"),
+        )
 
     def _run_events(self, events: Iterator[IngestEvent], text: str) -> None:
         """Run an ingest, sync or rescan generator on a worker, with progress and cancel in the panel."""
@@ -131,8 +139,14 @@ class IngestController(QObject):
         self.coll.ocr = self.panel.ocr.isChecked()
         self.panel.set_busy(True, "starting…")
         self.panel.set_progress(0, 0, text)
-        self.runner.start(event_steps, events, token, on_yield=self._ingest_event, on_error=self._ingest_error,
-                          on_finish=self._ingest_done)
+        self.runner.start(
+            event_steps,
+            events,
+            token,
+            on_yield=self._ingest_event,
+            on_error=self._ingest_error,
+            on_finish=self._ingest_done,
+        )
 
     def _ingest_event(self, ev: IngestEvent) -> None:
         self._centroid_reason = ev.message if ev.status == "centroids" else self._centroid_reason
@@ -161,8 +175,9 @@ class IngestController(QObject):
     def set_watched(self, folder: str, watched: bool) -> None:
         """Start or stop following ``folder``; a folder newly watched is indexed now."""
         if self.coll is None or self._token is not None or self._index_opening:
-            self.status.setText("wait for the running ingest or index opening to finish (or cancel it) to change "
-                                "watched folders")
+            self.status.setText(
+                "wait for the running ingest or index opening to finish (or cancel it) to change watched folders"
+            )
             self.panel.set_watched(self.coll.watched_folders() if self.coll else [])
             return
         try:

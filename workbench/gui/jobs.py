@@ -40,8 +40,15 @@ def event_steps(gen: Iterator[IngestEvent], token: CancelToken) -> Iterator[Inge
         gen.close()  # releases the writer lock on this thread, keeps committed batches
 
 
-def search_steps(coll: Collection, text: str, plan: SearchPlan, backend: str, token: CancelToken,
-                 measure_recall: bool = True, where: PassageFilter | None = None) -> Iterator[Any]:
+def search_steps(
+    coll: Collection,
+    text: str,
+    plan: SearchPlan,
+    backend: str,
+    token: CancelToken,
+    measure_recall: bool = True,
+    where: PassageFilter | None = None,
+) -> Iterator[Any]:
     """Yields ``("encoded", query)``, then ``("stage", profile)`` per stage (and ``("verifying", progress)``
     between batches of stage 3); returns a :class:`SearchRun`.
 
@@ -51,31 +58,45 @@ def search_steps(coll: Collection, text: str, plan: SearchPlan, backend: str, to
     """
     query = coll.encode_query(text)
     yield ("encoded", query)
-    verifier = coll.verifier_for(plan)     # stage 3's model loads here, off the UI thread
+    verifier = coll.verifier_for(plan)  # stage 3's model loads here, off the UI thread
     for _attempt in range(REOPEN_ATTEMPTS):
         index = coll.late_index()
         try:
             result: SearchResult | None = yield from until_cancelled(
-                iter_search(query, index, plan, backend, where, verifier), token,
-                lambda step: ("verifying" if isinstance(step, VerifyProgress) else "stage", step))
+                iter_search(query, index, plan, backend, where, verifier),
+                token,
+                lambda step: ("verifying" if isinstance(step, VerifyProgress) else "stage", step),
+            )
             if result is None:
                 return None
             recall = None
             if measure_recall and result.stage1_candidates is not None and not token.cancelled:
                 reference = exhaustive_search_plan(plan.final_k, plan.query_vector_budget, plan.document_vector_budget)
                 ref = search_with_plan(query, index, reference, backend, where)
-                recall = overlap_recall(index.passage_ids[result.stage1_candidates].tolist(),
-                                        [h.passage_id for h in ref.hits])
+                recall = overlap_recall(
+                    index.passage_ids[result.stage1_candidates].tolist(), [h.passage_id for h in ref.hits]
+                )
             return SearchRun(text, result, recall, hit_snippets(result))
         except IndexChanged as exc:
             yield ("restarted", str(exc))
-    raise IndexChanged(f"the index kept changing during {REOPEN_ATTEMPTS} tries; search again once the ingest "
-                       "writing to it has finished")
+    raise IndexChanged(
+        f"the index kept changing during {REOPEN_ATTEMPTS} tries; search again once the ingest "
+        "writing to it has finished"
+    )
 
 
-def evaluation_steps(coll: Collection, queries: dict, qrels: dict, plan_a: SearchPlan, plan_b: SearchPlan | None,
-                     backend: str, where: PassageFilter | None, token: CancelToken) -> Iterator[tuple[str, int, int]]:
+def evaluation_steps(
+    coll: Collection,
+    queries: dict,
+    qrels: dict,
+    plan_a: SearchPlan,
+    plan_b: SearchPlan | None,
+    backend: str,
+    where: PassageFilter | None,
+    token: CancelToken,
+) -> Iterator[tuple[str, int, int]]:
     """:func:`~workbench.evaluation.iter_compare` with a cancel point after each query: yields
     ``("A" or "B", done, total)``; returns ``(run A, run B, A − B)``, or ``None`` when cancelled."""
     from ..measure.evaluation import iter_compare
+
     return (yield from until_cancelled(iter_compare(coll, queries, qrels, plan_a, plan_b, backend, where), token))

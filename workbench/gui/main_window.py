@@ -24,7 +24,7 @@ from .search_controller import SearchController
 from .window_layout import WindowLayout
 from .workers import JobRunner
 
-SHUTDOWN_MS = 30000    # how long closing the window (or leaving an index) waits for its jobs to stop
+SHUTDOWN_MS = 30000  # how long closing the window (or leaving an index) waits for its jobs to stop
 
 
 class MainWindow(WindowLayout):
@@ -32,25 +32,28 @@ class MainWindow(WindowLayout):
     ingested once it is). The signals below say when each kind of work has been shown; tests wait on them."""
 
     collection_ready = Signal()
-    switch_finished = Signal(bool)       # New/Open index ended: True if the window now shows the new index
+    switch_finished = Signal(bool)  # New/Open index ended: True if the window now shows the new index
     ingest_finished = Signal()
-    search_finished = Signal(object)     # SearchRun
-    evaluation_finished = Signal()       # the Evaluate tab's run ended (results, cancelled or failed)
-    detail_ready = Signal()              # the selected hit's page (or message) is shown
+    search_finished = Signal(object)  # SearchRun
+    evaluation_finished = Signal()  # the Evaluate tab's run ended (results, cancelled or failed)
+    detail_ready = Signal()  # the selected hit's page (or message) is shown
     compare_finished = Signal()
 
-    def __init__(self, index_path: Path, settings: QSettings, initial_paths: list[str] | None = None,
-                 encoder=None) -> None:
+    def __init__(
+        self, index_path: Path, settings: QSettings, initial_paths: list[str] | None = None, encoder=None
+    ) -> None:
         """``encoder``: an already loaded :class:`~workbench.encode.Encoder` to reuse (else loaded on open)."""
         super().__init__(settings)
         self.setWindowTitle(f"Kayak Workbench — {index_path.name}")
         self.coll: Collection | None = None
         self.runner = JobRunner()
-        self.searcher = SearchController(self.runner, self.status, self.search_bar, self.filter_bar, self._scope,
-                                         self.hits, self.detail, self.stages)
+        self.searcher = SearchController(
+            self.runner, self.status, self.search_bar, self.filter_bar, self._scope, self.hits, self.detail, self.stages
+        )
         self.ingester = IngestController(self.runner, self.status, self.collection_panel, initial_paths)
-        self.switcher = IndexController(self.runner, self.status, self.collection_panel, self, index_path,
-                                        self._stop_jobs, encoder)
+        self.switcher = IndexController(
+            self.runner, self.status, self.collection_panel, self, index_path, self._stop_jobs, encoder
+        )
         self.comparer = CompareController(self.runner, self.compare)
         self.evaluator = EvalController(self.runner, self.status, self.evaluation, self.search_bar, self._scope)
         self._wire()
@@ -59,7 +62,7 @@ class MainWindow(WindowLayout):
         """What one controller does that the window or another controller must know."""
         search, ingest, index, compare = self.searcher, self.ingester, self.switcher, self.comparer
         search.result_changed.connect(compare.set_result)
-        search.finished.connect(lambda _run: compare.refresh())   # connected first: the comparison starts first
+        search.finished.connect(lambda _run: compare.refresh())  # connected first: the comparison starts first
         search.finished.connect(self.search_finished)
         search.detail_ready.connect(self.detail_ready)
         ingest.documents_changed.connect(self._refresh_collection)
@@ -121,7 +124,7 @@ class MainWindow(WindowLayout):
     def _show_collection(self, coll: Collection) -> None:
         """An index is open: every controller works on it from now on."""
         self.coll = coll
-        coll.merge_in_background = True   # an ingest ends at its commit; merges never hold up the next one
+        coll.merge_in_background = True  # an ingest ends at its commit; merges never hold up the next one
         self.settings.setValue("last_index", str(self.index_path))
         for controller in self._controllers():
             controller.set_collection(coll)
@@ -152,7 +155,7 @@ class MainWindow(WindowLayout):
         :meth:`shutdown`), not the opening of another index."""
         for controller in (self.ingester, self.evaluator, self.comparer):
             controller.cancel()
-        self.searcher.stop()         # results of a cancelled search are ignored
+        self.searcher.stop()  # results of a cancelled search are ignored
         QThreadPool.globalInstance().waitForDone(SHUTDOWN_MS)
 
     # -- closing ------------------------------------------------------------------------------------------

@@ -28,16 +28,21 @@ from ..collection import IndexFormatError
 from ..collection.index_folders import check_creatable, is_index
 from ..collection.models import HUB_ID, KNOWN_MODELS, KnownModel, UntrustedModel, check_model_code, is_cached
 
-HUB_ENTRY = "hub-id"           # combo data of "Hugging Face id…"
+HUB_ENTRY = "hub-id"  # combo data of "Hugging Face id…"
 FOLDER_ENTRY = "local-folder"  # combo data of "Local folder…"
 ERROR_STYLE = "color: #b00020"
-MIN_WIDTH = 640                # px: the description wraps to two lines, not four
+MIN_WIDTH = 640  # px: the description wraps to two lines, not four
 
 
 def describe_entry(known: KnownModel, cached: bool) -> str:
     """The combo's text for a known model: name · params · dim · in the cache / downloads ≈N MB."""
-    where = ("ships with the app" if known.download_mb == 0 else
-             "in the cache" if cached else f"downloads ≈{known.download_mb} MB")
+    where = (
+        "ships with the app"
+        if known.download_mb == 0
+        else "in the cache"
+        if cached
+        else f"downloads ≈{known.download_mb} MB"
+    )
     return f"{known.name} · {known.params_text} · {known.dim}-d · {where}"
 
 
@@ -59,7 +64,7 @@ class NewIndexDialog(QDialog):
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse_index_folder)
         self.model = QComboBox()
-        self.model.setSizeAdjustPolicy(QComboBox.AdjustToContents)    # the whole "… · downloads ≈N MB" shows
+        self.model.setSizeAdjustPolicy(QComboBox.AdjustToContents)  # the whole "… · downloads ≈N MB" shows
         for known in KNOWN_MODELS:
             self.model.addItem(describe_entry(known, is_cached(known.model)), known.model)
         self.model.addItem("Hugging Face id…", HUB_ENTRY)
@@ -72,7 +77,7 @@ class NewIndexDialog(QDialog):
         self._browse_model.clicked.connect(self._browse_model_folder)
         self.description = QLabel()
         self.description.setWordWrap(True)
-        self.description.setAlignment(Qt.AlignTop | Qt.AlignLeft)    # under the combo, whatever the row height
+        self.description.setAlignment(Qt.AlignTop | Qt.AlignLeft)  # under the combo, whatever the row height
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet(ERROR_STYLE)
@@ -91,7 +96,7 @@ class NewIndexDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
-        layout.addStretch(1)       # spare height goes below the text, never between the rows
+        layout.addStretch(1)  # spare height goes below the text, never between the rows
         layout.addWidget(self.buttons)
         self.model.currentIndexChanged.connect(self._model_changed)
         self.model.activated.connect(self._model_picked)
@@ -145,8 +150,10 @@ class NewIndexDialog(QDialog):
         if entry == HUB_ENTRY:
             hub_id = self.hub_id.text().strip()
             if not HUB_ID.fullmatch(hub_id):
-                raise ValueError(f"“{hub_id}” is not a Hugging Face model id: write it as owner/name, "
-                                 "e.g. lightonai/GTE-ModernColBERT-v1")
+                raise ValueError(
+                    f"“{hub_id}” is not a Hugging Face model id: write it as owner/name, "
+                    "e.g. lightonai/GTE-ModernColBERT-v1"
+                )
             return hub_id
         if entry == FOLDER_ENTRY:
             text = self.model_folder.text().strip()
@@ -163,7 +170,7 @@ class NewIndexDialog(QDialog):
     # -- reactions ----------------------------------------------------------------------------------
     def _model_changed(self) -> None:
         entry = self.model.currentData()
-        self._form.setRowVisible(self.hub_id, entry == HUB_ENTRY)    # the whole row: no empty gap
+        self._form.setRowVisible(self.hub_id, entry == HUB_ENTRY)  # the whole row: no empty gap
         self._form.setRowVisible(self._folder_row, entry == FOLDER_ENTRY)
         self._show_error("")
         known = next((k for k in KNOWN_MODELS if k.model == entry), None)
@@ -172,14 +179,18 @@ class NewIndexDialog(QDialog):
             if known.dim_note():
                 parts.append(known.dim_note() + ".")
         elif entry == HUB_ENTRY:
-            parts = ["Any PyLate / ColBERT checkpoint on huggingface.co, downloaded into the Hugging Face cache on "
-                     "first use; one whose files would run code of their own is refused. The Mojo exact backend "
-                     "needs 128-d vectors."]
+            parts = [
+                "Any PyLate / ColBERT checkpoint on huggingface.co, downloaded into the Hugging Face cache on "
+                "first use; one whose files would run code of their own is refused. The Mojo exact backend "
+                "needs 128-d vectors."
+            ]
         else:
-            parts = ["A PyLate / ColBERT checkpoint folder on this machine; one whose files would run code of their "
-                     "own is refused. The Mojo exact backend needs 128-d vectors."]
+            parts = [
+                "A PyLate / ColBERT checkpoint folder on this machine; one whose files would run code of their "
+                "own is refused. The Mojo exact backend needs 128-d vectors."
+            ]
         self.description.setText(" ".join(parts))
-        self.adjustSize()          # rows shown or hidden, a description of another length
+        self.adjustSize()  # rows shown or hidden, a description of another length
         if entry == HUB_ENTRY:
             self.hub_id.setFocus()
 
@@ -187,7 +198,7 @@ class NewIndexDialog(QDialog):
         """Why the dialog cannot accept, in red under the fields ('' hides it)."""
         self.error.setText(text)
         self.error.setVisible(bool(text))
-        self.adjustSize()          # room for the reason
+        self.adjustSize()  # room for the reason
 
     def _model_picked(self) -> None:
         """The user (not code) chose an entry: "Local folder…" opens the folder chooser at once."""

@@ -14,9 +14,14 @@ from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 # Viewers that can open a file at a page, and how (xdg-open alone cannot).
 # Each takes the physical page, 1-based: evince, atril and xreader read --page-label as a *label*
 # ("iii", or a "1" that several pages may carry), so they get --page-index.
-PAGE_VIEWERS = (("evince", ["--page-index={page}"]), ("okular", ["-p", "{page}"]),
-                ("zathura", ["-P", "{page}"]), ("qpdfview", ["{path}#{page}"]),
-                ("xreader", ["--page-index={page}"]), ("atril", ["--page-index={page}"]))
+PAGE_VIEWERS = (
+    ("evince", ["--page-index={page}"]),
+    ("okular", ["-p", "{page}"]),
+    ("zathura", ["-P", "{page}"]),
+    ("qpdfview", ["{path}#{page}"]),
+    ("xreader", ["--page-index={page}"]),
+    ("atril", ["--page-index={page}"]),
+)
 
 
 def open_at_page(path: Path, page: int | None) -> str:
@@ -27,8 +32,7 @@ def open_at_page(path: Path, page: int | None) -> str:
                 argv = [exe] + [a.format(page=page, path=path) for a in args]
                 if "{path}" not in " ".join(args):
                     argv.append(str(path))
-                subprocess.Popen(argv, start_new_session=True, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
+                subprocess.Popen(argv, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 return f"opened {path.name} at page {page} in {exe}"
     QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
     return f"opened {path.name} in the default viewer (it may not jump to page {page})"
@@ -70,8 +74,9 @@ class PageView(QGraphicsView):
         self.scene().clear()
         self.scene().addPixmap(QPixmap.fromImage(image))
         pen, brush = QPen(QColor(230, 120, 0), 1.5), QBrush(QColor(255, 200, 0, 90))
-        self.box_items = [self.scene().addRect(pixel_rect(box, to_pixels).adjusted(-2, -1, 2, 1), pen, brush)
-                          for box in boxes]
+        self.box_items = [
+            self.scene().addRect(pixel_rect(box, to_pixels).adjusted(-2, -1, 2, 1), pen, brush) for box in boxes
+        ]
         self.scene().setSceneRect(0, 0, w, h)
         self._page_width = w
         self._fit_width()

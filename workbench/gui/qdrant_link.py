@@ -20,6 +20,7 @@ def qdrant_missing() -> str | None:
     if importlib.util.find_spec("qdrant_client") is not None:
         return None
     from ..cluster import EXTRA_HINT
+
     return f"Qdrant needs the cluster extra: {EXTRA_HINT}"
 
 
@@ -35,19 +36,21 @@ class QdrantLink:
     def _connected(self):
         if self._client is None:
             from ..cluster.qdrant_schema import connect
+
             self._client = connect(self.target)
         return self._client
 
-    def search(self, query: LateQuery, index: LateIndex, plan: SearchPlan,
-               where: PassageFilter | None) -> SearchResult:
+    def search(self, query: LateQuery, index: LateIndex, plan: SearchPlan, where: PassageFilter | None) -> SearchResult:
         """``plan`` on the collection (see :func:`~workbench.cluster.qdrant_search.qdrant_search`); raises
         ``ValueError`` for a plan Qdrant cannot run as named or a collection that is out of sync."""
         from ..cluster.qdrant_search import qdrant_search
+
         with self._lock:
             client = self._connected()
             if not client.collection_exists(self.collection):
-                raise ValueError(f"{self.target} has no collection {self.collection!r}: press Sync to export the "
-                                 "index to it")
+                raise ValueError(
+                    f"{self.target} has no collection {self.collection!r}: press Sync to export the index to it"
+                )
             return qdrant_search(query, index, client, self.collection, plan, where)
 
     def sync_steps(self, coll: Collection, token: CancelToken) -> Iterator[tuple[int, int]]:
@@ -55,6 +58,7 @@ class QdrantLink:
         sent, points to send)`` per batch; returns the :class:`~workbench.cluster.qdrant_export.ExportReport`,
         or ``None`` when cancelled (what was sent stays: the next sync sends the rest)."""
         from ..cluster.qdrant_export import iter_export
+
         with self._lock:
             client = self._connected()
             return (yield from until_cancelled(iter_export(coll, client, self.collection), token, lambda step: step))

@@ -32,8 +32,13 @@ from ..core import (
 )
 from ..core.plans import DEFAULT_FUSION, DEFAULT_FUSION_WEIGHT
 
-PLAN_LABELS = {"auto": "auto (exact while cheap)", "document_proxy": "proxy → exact", "hybrid": "proxy + BM25 → fused",
-               "centroid": "centroids → exact", "exhaustive": "exhaustive exact"}
+PLAN_LABELS = {
+    "auto": "auto (exact while cheap)",
+    "document_proxy": "proxy → exact",
+    "hybrid": "proxy + BM25 → fused",
+    "centroid": "centroids → exact",
+    "exhaustive": "exhaustive exact",
+}
 FUSION_LABELS = {"rrf": "reciprocal rank", "linear": "linear (normalised)", "none": "MaxSim only"}
 
 
@@ -65,8 +70,10 @@ class SearchBar(QWidget):
         for fusion, label in FUSION_LABELS.items():
             self.fusion.addItem(label, fusion)
         self.fusion.setCurrentIndex(self.fusion.findData(DEFAULT_FUSION))
-        self.fusion.setToolTip("hybrid plan: how the final ranking combines exact MaxSim and BM25 — reciprocal rank "
-                               "fusion, a linear combination of min-max MaxSim and BM25/max, or MaxSim alone")
+        self.fusion.setToolTip(
+            "hybrid plan: how the final ranking combines exact MaxSim and BM25 — reciprocal rank "
+            "fusion, a linear combination of min-max MaxSim and BM25/max, or MaxSim alone"
+        )
         self.fusion_weight = QDoubleSpinBox()
         self.fusion_weight.setRange(0.0, 1.0)
         self.fusion_weight.setSingleStep(0.05)
@@ -75,16 +82,25 @@ class SearchBar(QWidget):
         self.n_probe = _spin(8, 1, 4096, "n_probe: centroid lists each query vector probes (centroid plan)")
         self.n_probe.setEnabled(False)
         self.residual = QCheckBox("2-bit rerank")
-        self.residual.setToolTip("centroid plan: the exact stage scores vectors rebuilt from centroid + 2-bit "
-                                 "residual (36 bytes per token) instead of the stored float16 ones (256)")
+        self.residual.setToolTip(
+            "centroid plan: the exact stage scores vectors rebuilt from centroid + 2-bit "
+            "residual (36 bytes per token) instead of the stored float16 ones (256)"
+        )
         self.residual.setEnabled(False)
-        self.verify_k = _spin(0, 0, 1000, "verify_k (stage 3): a cross-encoder rereads stage 2's best N passages "
-                                          "with the query and reranks them; about 30 ms per 170-token passage here "
-                                          "(off: no stage 3)")
+        self.verify_k = _spin(
+            0,
+            0,
+            1000,
+            "verify_k (stage 3): a cross-encoder rereads stage 2's best N passages "
+            "with the query and reranks them; about 30 ms per 170-token passage here "
+            "(off: no stage 3)",
+        )
         self.verify_k.setSpecialValueText("off")
         self.verify_cost = QLabel("")
-        self.verify_cost.setToolTip("expected time of stage 3 on this machine: passages × their mean tokens × "
-                                    "the cross-encoder's measured milliseconds per token")
+        self.verify_cost.setToolTip(
+            "expected time of stage 3 on this machine: passages × their mean tokens × "
+            "the cross-encoder's measured milliseconds per token"
+        )
         self.q_budget = _spin(0, 0, 512, "query vector budget: first N query vectors (0 = all)")
         self.d_budget = _spin(0, 0, 4096, "document vector budget: first N vectors per passage (0 = all)")
         self.backend = QComboBox()
@@ -116,9 +132,15 @@ class SearchBar(QWidget):
         top.addWidget(self.more)
         second = QHBoxLayout(self.options)
         second.setContentsMargins(0, 0, 0, 0)
-        for label, w in (("candidate_k", self.candidate_k), ("lexical_k", self.lexical_k), ("fusion", self.fusion),
-                         ("BM25 weight", self.fusion_weight), ("n_probe", self.n_probe),
-                         ("q budget", self.q_budget), ("doc budget", self.d_budget)):
+        for label, w in (
+            ("candidate_k", self.candidate_k),
+            ("lexical_k", self.lexical_k),
+            ("fusion", self.fusion),
+            ("BM25 weight", self.fusion_weight),
+            ("n_probe", self.n_probe),
+            ("q budget", self.q_budget),
+            ("doc budget", self.d_budget),
+        ):
             second.addWidget(QLabel(label))
             second.addWidget(w)
             if w is self.n_probe:
@@ -138,7 +160,7 @@ class SearchBar(QWidget):
         self.go.clicked.connect(self.search_requested)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.fusion.currentIndexChanged.connect(self._kind_changed)
-        self._kind_changed()      # the first plan's controls, before any change
+        self._kind_changed()  # the first plan's controls, before any change
 
     def _show_options(self, shown: bool) -> None:
         self.options.setVisible(shown)
@@ -161,43 +183,75 @@ class SearchBar(QWidget):
 
     def show_verify_cost(self, ms: float | None) -> None:
         """Show stage 3's expected time for the chosen ``verify_k`` (``None``: nothing to estimate)."""
-        self.verify_cost.setText("" if ms is None or not self.verify_k.value() else
-                                 f"≈{ms / 1e3:.1f} s" if ms >= 1000 else f"≈{ms:.0f} ms")
+        self.verify_cost.setText(
+            "" if ms is None or not self.verify_k.value() else f"≈{ms / 1e3:.1f} s" if ms >= 1000 else f"≈{ms:.0f} ms"
+        )
 
     def _stages(self) -> SearchPlan:
         if self.kind.currentData() == "exhaustive":
             return exhaustive_search_plan(self.final_k.value(), self.q_budget.value(), self.d_budget.value())
         if self.kind.currentData() == "auto":
-            return auto_search_plan(self.final_k.value(), self.candidate_k.value(), self.n_probe.value(),
-                                    self.q_budget.value(), self.d_budget.value())
+            return auto_search_plan(
+                self.final_k.value(),
+                self.candidate_k.value(),
+                self.n_probe.value(),
+                self.q_budget.value(),
+                self.d_budget.value(),
+            )
         if self.kind.currentData() == "hybrid":
-            return hybrid_search_plan(self.final_k.value(), self.candidate_k.value(), self.lexical_k.value(),
-                                      self.q_budget.value(), self.d_budget.value(), self.fusion.currentData(),
-                                      self.fusion_weight.value())
+            return hybrid_search_plan(
+                self.final_k.value(),
+                self.candidate_k.value(),
+                self.lexical_k.value(),
+                self.q_budget.value(),
+                self.d_budget.value(),
+                self.fusion.currentData(),
+                self.fusion_weight.value(),
+            )
         if self.kind.currentData() == "centroid":
-            return centroid_search_plan(self.final_k.value(), self.candidate_k.value(), self.n_probe.value(),
-                                        self.q_budget.value(), self.d_budget.value(),
-                                        "residual" if self.residual.isChecked() else "float16")
-        return document_proxy_search_plan(self.final_k.value(), self.candidate_k.value(),
-                                          self.q_budget.value(), self.d_budget.value())
+            return centroid_search_plan(
+                self.final_k.value(),
+                self.candidate_k.value(),
+                self.n_probe.value(),
+                self.q_budget.value(),
+                self.d_budget.value(),
+                "residual" if self.residual.isChecked() else "float16",
+            )
+        return document_proxy_search_plan(
+            self.final_k.value(), self.candidate_k.value(), self.q_budget.value(), self.d_budget.value()
+        )
 
     def backend_name(self) -> str:
         return self.backend.currentData()
 
     def settings(self) -> dict:
-        return {"kind": self.kind.currentData(), "final_k": self.final_k.value(),
-                "candidate_k": self.candidate_k.value(), "lexical_k": self.lexical_k.value(),
-                "n_probe": self.n_probe.value(), "fusion": self.fusion.currentData(),
-                "fusion_weight": self.fusion_weight.value(), "verify_k": self.verify_k.value(),
-                "q_budget": self.q_budget.value(),
-                "d_budget": self.d_budget.value(), "backend": self.backend_name(),
-                "recall": self.recall.isChecked(), "residual": self.residual.isChecked(),
-                "options_shown": self.more.isChecked()}
+        return {
+            "kind": self.kind.currentData(),
+            "final_k": self.final_k.value(),
+            "candidate_k": self.candidate_k.value(),
+            "lexical_k": self.lexical_k.value(),
+            "n_probe": self.n_probe.value(),
+            "fusion": self.fusion.currentData(),
+            "fusion_weight": self.fusion_weight.value(),
+            "verify_k": self.verify_k.value(),
+            "q_budget": self.q_budget.value(),
+            "d_budget": self.d_budget.value(),
+            "backend": self.backend_name(),
+            "recall": self.recall.isChecked(),
+            "residual": self.residual.isChecked(),
+            "options_shown": self.more.isChecked(),
+        }
 
     def apply_settings(self, s: dict) -> None:
-        for key, box in (("final_k", self.final_k), ("candidate_k", self.candidate_k),
-                         ("lexical_k", self.lexical_k), ("n_probe", self.n_probe), ("verify_k", self.verify_k),
-                         ("q_budget", self.q_budget), ("d_budget", self.d_budget)):
+        for key, box in (
+            ("final_k", self.final_k),
+            ("candidate_k", self.candidate_k),
+            ("lexical_k", self.lexical_k),
+            ("n_probe", self.n_probe),
+            ("verify_k", self.verify_k),
+            ("q_budget", self.q_budget),
+            ("d_budget", self.d_budget),
+        ):
             if key in s:
                 box.setValue(int(s[key]))
         if "fusion_weight" in s:

@@ -30,13 +30,21 @@ class SearchController(QObject):
     be made), and shows them: ``hits``, ``detail`` (with the selected hit's page), ``stages``, the filter
     row's summary and ``status``."""
 
-    result_changed = Signal(object)   # the SearchResult shown now (None once cleared)
-    finished = Signal(object)         # SearchRun: its hits, first hit's detail and stage charts are shown
-    detail_ready = Signal()           # the selected hit's page (or message) is shown
+    result_changed = Signal(object)  # the SearchResult shown now (None once cleared)
+    finished = Signal(object)  # SearchRun: its hits, first hit's detail and stage charts are shown
+    detail_ready = Signal()  # the selected hit's page (or message) is shown
 
-    def __init__(self, runner: JobRunner, status: StatusLine, search_bar: SearchBar, filter_bar: FilterBar,
-                 scope: Callable[[], PassageFilter | None], hits: HitsView, detail: HitDetail,
-                 stages: StagePanel) -> None:
+    def __init__(
+        self,
+        runner: JobRunner,
+        status: StatusLine,
+        search_bar: SearchBar,
+        filter_bar: FilterBar,
+        scope: Callable[[], PassageFilter | None],
+        hits: HitsView,
+        detail: HitDetail,
+        stages: StagePanel,
+    ) -> None:
         super().__init__()
         self.runner, self.status = runner, status
         self.search_bar, self.filter_bar, self.scope = search_bar, filter_bar, scope
@@ -45,7 +53,7 @@ class SearchController(QObject):
         self.result: SearchResult | None = None
         self.last_run: SearchRun | None = None
         self._token: CancelToken | None = None
-        self._serial = 0       # the newest search's number: what an older one delivers is dropped
+        self._serial = 0  # the newest search's number: what an older one delivers is dropped
         search_bar.search_requested.connect(self.search)
         search_bar.verify_k.valueChanged.connect(self.show_verify_cost)
         hits.selectionModel().selectionChanged.connect(self._hit_selected)
@@ -81,12 +89,21 @@ class SearchController(QObject):
         token = self._token = CancelToken()
         self._serial += 1
         serial = self._serial
-        self.status.setText(f"searching “{text}”…")   # the last stages stay until the new ones replace them
+        self.status.setText(f"searching “{text}”…")  # the last stages stay until the new ones replace them
         measure = self.search_bar.recall.isChecked() and plan.kind != "exhaustive"
-        self.runner.start(search_steps, self.coll, text, plan, self.search_bar.backend_name(), token, measure, where,
-                          on_yield=lambda step, s=serial: self._search_step(s, step),
-                          on_return=lambda run, s=serial: self._search_done(s, run),
-                          on_error=lambda e, s=serial: self._search_error(s, e))
+        self.runner.start(
+            search_steps,
+            self.coll,
+            text,
+            plan,
+            self.search_bar.backend_name(),
+            token,
+            measure,
+            where,
+            on_yield=lambda step, s=serial: self._search_step(s, step),
+            on_return=lambda run, s=serial: self._search_done(s, run),
+            on_error=lambda e, s=serial: self._search_error(s, e),
+        )
 
     def stop(self) -> None:
         """Cancel the running search, if any; what any search still delivers or shows is dropped."""
@@ -107,12 +124,14 @@ class SearchController(QObject):
         if step[0] == "stage":
             self.status.setText(f"{step[1].name}: {step[1].candidates_out} candidates in {step[1].ms:.1f} ms…")
         elif step[0] == "verifying":
-            self.status.setText(f"stage 3: the cross-encoder has read {step[1].done} of {step[1].total} passages in "
-                                f"{step[1].ms / 1e3:.1f} s… (Esc cancels)")
+            self.status.setText(
+                f"stage 3: the cross-encoder has read {step[1].done} of {step[1].total} passages in "
+                f"{step[1].ms / 1e3:.1f} s… (Esc cancels)"
+            )
 
     def _search_error(self, serial: int, exc: Exception) -> None:
         if serial == self._serial:
-            self.stages.clear()      # the last search's stages were kept while this one ran
+            self.stages.clear()  # the last search's stages were kept while this one ran
             self.status.setText(f"search failed: {first_line(exc, ERROR_CHARS)}")
 
     def _search_done(self, serial: int, run: SearchRun | None) -> None:
@@ -125,13 +144,20 @@ class SearchController(QObject):
         self.filter_bar.show_result(run.result)
         if run.result.where is not None and run.result.eligible == 0:
             self.status.show_collection(
-                self.coll, f"no passage matches the filter ({run.result.where.describe()}); nothing searched")
+                self.coll, f"no passage matches the filter ({run.result.where.describe()}); nothing searched"
+            )
         else:
-            within = (f" among {run.result.eligible} of {run.result.index.n_passages} passages"
-                      if run.result.where is not None else "")
-            chose = (f"; {run.result.stages[0].note}" if run.result.stages and run.result.stages[0].note else "")
-            self.status.show_collection(self.coll, f"{len(run.result.hits)} hits for “{run.text}”{within} in "
-                                                   f"{run.result.total_ms:.1f} ms ({run.result.backend}){chose}")
+            within = (
+                f" among {run.result.eligible} of {run.result.index.n_passages} passages"
+                if run.result.where is not None
+                else ""
+            )
+            chose = f"; {run.result.stages[0].note}" if run.result.stages and run.result.stages[0].note else ""
+            self.status.show_collection(
+                self.coll,
+                f"{len(run.result.hits)} hits for “{run.text}”{within} in "
+                f"{run.result.total_ms:.1f} ms ({run.result.backend}){chose}",
+            )
         # The hit list is painted on this pass of the event loop, the first hit's detail on the next, the
         # stage charts on the one after, so that no single pass holds the UI thread for all of it. (A 1 ms
         # timer, not 0: PySide delivers a zero-timeout call before Qt's low-priority paint request.)
@@ -151,7 +177,7 @@ class SearchController(QObject):
         if serial != self._serial:
             return
         self.stages.set_stages(run.result.stages, run.stage1_recall)
-        self.show_verify_cost()      # the cross-encoder's rate, as this search measured it
+        self.show_verify_cost()  # the cross-encoder's rate, as this search measured it
         self.finished.emit(run)
 
     # -- the search bar's notes -----------------------------------------------------------------------
@@ -184,10 +210,15 @@ class SearchController(QObject):
         if hit.page is None or self.coll is None:
             self.detail_ready.emit()
             return
-        self.runner.start(self.coll.render_page, hit.info,
-                          on_return=lambda out, h=hit: self._page_rendered(h, out),
-                          on_error=lambda e: (self.detail.page.show_message(
-                              f"cannot render page: {first_line(e, ERROR_CHARS)}"), self.detail_ready.emit()))
+        self.runner.start(
+            self.coll.render_page,
+            hit.info,
+            on_return=lambda out, h=hit: self._page_rendered(h, out),
+            on_error=lambda e: (
+                self.detail.page.show_message(f"cannot render page: {first_line(e, ERROR_CHARS)}"),
+                self.detail_ready.emit(),
+            ),
+        )
 
     def _page_rendered(self, hit, out) -> None:
         if self._selected_hit() is hit:

@@ -11,25 +11,27 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from workbench.core.results import StageProfile
 
 # The three cost axes of a stage, in the order they multiply out: pairwise = query × document.
-COUNT_SERIES = (("query_vectors", "query", "#4c9be8"),
-                ("document_vectors", "document", "#f2a93b"),
-                ("pairwise_similarities", "pairwise", "#d65db1"))
+COUNT_SERIES = (
+    ("query_vectors", "query", "#4c9be8"),
+    ("document_vectors", "document", "#f2a93b"),
+    ("pairwise_similarities", "pairwise", "#d65db1"),
+)
 GROUP_OFFSETS = (-0.28, 0.0, 0.28)  # three thin bars around each stage's row
 MS_BRUSH, SETUP_BRUSH = "#5cb85c", "#5cb85c55"
 # Log bars need a baseline below 1 so that a count of 1 (stage 1's single query proxy) still shows.
 LOG_BASELINE = -0.5
 TITLE_SIZE = "9pt"
 PLOT_CHROME_PX = 70
-MIN_BAR_PX = 60      # the shortest room a chart keeps for its bars beside the printed values  # a plot's title and bottom axis, around its stage rows
+MIN_BAR_PX = 60  # the shortest room a chart keeps for its bars beside the printed values  # a plot's title and bottom axis, around its stage rows
 TABLE_HEADERS = ("stage", "candidates in → out", "backend", "ms", "budget rule", "probed · look-ups")
 
 
 def _count_text(s: StageProfile) -> str:
-    """"12 × 6,400 = 76,800": query vectors × document vectors = similarities computed; a cross-encoder
+    """ "12 × 6,400 = 76,800": query vectors × document vectors = similarities computed; a cross-encoder
     stage counts (query, passage) pairs and the tokens it read instead."""
     q, d, p = s.query_vectors, s.document_vectors, s.pairwise_similarities
     if s.pairs:
-        return f"{s.pairs:,} pairs · {s.tokens:,} tokens"     # as short as the vector labels: the panel's width
+        return f"{s.pairs:,} pairs · {s.tokens:,} tokens"  # as short as the vector labels: the panel's width
     if p == 0:
         return "no vectors scored"
     return f"{q:,} × {d:,} = {p:,}" if q * d == p else f"{q:,} q · {d:,} d · {p:,} pairs"
@@ -142,9 +144,10 @@ class StagePanel(QtWidgets.QWidget):
 
     def plotted_counts(self) -> dict[str, list[int]]:
         """The counts the vector bars reach, keyed by StageProfile field name, in stage order."""
-        return {key: [int(round(10 ** (x0 + w))) if w > 0 else 0
-                      for x0, w in zip(bars.opts["x0"], bars.opts["width"])]
-                for key, bars in self._count_bars.items()}
+        return {
+            key: [int(round(10 ** (x0 + w))) if w > 0 else 0 for x0, w in zip(bars.opts["x0"], bars.opts["width"])]
+            for key, bars in self._count_bars.items()
+        }
 
     def printed_values(self) -> list[str]:
         """The numbers printed next to the bars, latency plot first."""
@@ -155,7 +158,7 @@ class StagePanel(QtWidgets.QWidget):
         rects = []
         image = QtGui.QImage(1, 1, QtGui.QImage.Format.Format_ARGB32)
         painter = QtGui.QPainter(image)
-        try:   # the axis's own layout of its tick labels (pyqtgraph measures them with a painter)
+        try:  # the axis's own layout of its tick labels (pyqtgraph measures them with a painter)
             for plot in (self.ms_plot, self.count_plot):
                 axis = plot.getAxis("left")
                 specs = axis.generateDrawSpecs(painter) if axis.style["showValues"] else None
@@ -166,8 +169,10 @@ class StagePanel(QtWidgets.QWidget):
 
     def value_rects(self) -> list[tuple[QtCore.QRectF, QtCore.QRectF]]:
         """``(label, view box)`` scene rectangles of each printed value and the plot area it must stay in."""
-        return [(item.textItem.mapRectToScene(item.textItem.boundingRect()),
-                 plot.getViewBox().sceneBoundingRect()) for plot, item, _, _ in self._texts]
+        return [
+            (item.textItem.mapRectToScene(item.textItem.boundingRect()), plot.getViewBox().sceneBoundingRect())
+            for plot, item, _, _ in self._texts
+        ]
 
     def _plot_ms(self) -> None:
         y = np.arange(len(self._stages), dtype=float)
@@ -189,8 +194,9 @@ class StagePanel(QtWidgets.QWidget):
         for (key, _, _), dy in zip(COUNT_SERIES, GROUP_OFFSETS):
             counts = [getattr(s, key) for s in self._stages]
             ends = np.array([math.log10(c) if c > 0 else LOG_BASELINE for c in counts])
-            self._count_bars[key].setOpts(x0=np.full(n, LOG_BASELINE), y=np.arange(n, dtype=float) + dy,
-                                          height=0.25, width=ends - LOG_BASELINE)
+            self._count_bars[key].setOpts(
+                x0=np.full(n, LOG_BASELINE), y=np.arange(n, dtype=float) + dy, height=0.25, width=ends - LOG_BASELINE
+            )
         # One label per stage, right of its longest bar: three labels per stage would need three text
         # lines of height in every stage's row. The title names the colours.
         for i, s in enumerate(self._stages):
@@ -211,11 +217,11 @@ class StagePanel(QtWidgets.QWidget):
         needs = []
         for plot in (self.ms_plot, self.count_plot):
             widest = max((w for p, _, _, w in self._texts if p is plot), default=0.0)
-            axis = plot.getAxis("left")   # its fixed width: its geometry is only set by the next layout pass
-            title = plot.titleLabel.item.boundingRect().width()   # a title wider than its plot overflows
+            axis = plot.getAxis("left")  # its fixed width: its geometry is only set by the next layout pass
+            title = plot.titleLabel.item.boundingRect().width()  # a title wider than its plot overflows
             needs.append(int(max((axis.fixedWidth or axis.width()) + widest + MIN_BAR_PX, title + 8)))
             plot.setMinimumWidth(needs[-1])
-        self.plots.setMinimumWidth(sum(needs) + 24)   # the layout's margins and spacing
+        self.plots.setMinimumWidth(sum(needs) + 24)  # the layout's margins and spacing
 
     def _fit_x_ranges(self) -> None:
         """Widen each x range just enough that every printed value fits right of its bar."""
@@ -235,7 +241,7 @@ class StagePanel(QtWidgets.QWidget):
             cells = (s.name, f"{s.candidates_in:,} → {s.candidates_out:,}", s.backend, ms, s.budget_rule, approx)
             for col, text in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(text)
-                item.setToolTip(text)          # a narrow panel elides a long budget rule
+                item.setToolTip(text)  # a narrow panel elides a long budget rule
                 self.table.setItem(row, col, item)
         self._fit_table_height()
 
@@ -252,6 +258,9 @@ class StagePanel(QtWidgets.QWidget):
         total = sum(s.ms + s.setup_ms for s in self._stages)
         text = f"total {total:.2f} ms"
         if any(s.name.startswith("stage1") for s in self._stages):  # an exhaustive plan has no stage 1
-            text += (f"  ·  stage-1 recall vs exhaustive: {recall:.2f}" if recall is not None
-                     else "  ·  stage-1 recall: not measured")
+            text += (
+                f"  ·  stage-1 recall vs exhaustive: {recall:.2f}"
+                if recall is not None
+                else "  ·  stage-1 recall: not measured"
+            )
         return text

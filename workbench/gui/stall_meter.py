@@ -41,8 +41,12 @@ class StepStalls:
         if not self.ticks:
             return {"ticks": 0, "p50": 0.0, "p99": 0.0, "max": 0.0}
         a = np.asarray(self.ticks)
-        return {"ticks": int(a.size), "p50": float(np.percentile(a, 50)), "p99": float(np.percentile(a, 99)),
-                "max": float(a.max())}
+        return {
+            "ticks": int(a.size),
+            "p50": float(np.percentile(a, 50)),
+            "p99": float(np.percentile(a, 99)),
+            "max": float(a.max()),
+        }
 
 
 class StallMeter(QObject):
@@ -62,7 +66,7 @@ class StallMeter(QObject):
         self._t0 = self._last = time.perf_counter()
         self._cpu_last = time.thread_time()
         self.timer = QTimer(self)
-        self.timer.setTimerType(Qt.PreciseTimer)   # a coarse timer may fire 5 % late by design
+        self.timer.setTimerType(Qt.PreciseTimer)  # a coarse timer may fire 5 % late by design
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self._tick)
 
@@ -106,5 +110,5 @@ class StallMeter(QObject):
         if stall > 0 and (len(self.worst_stalls) < self.keep or stall > self.worst_stalls[-1].ms):
             self.worst_stalls.append(Stall(stall, self.step, self._last - self._t0, (cpu - self._cpu_last) * 1e3))
             self.worst_stalls.sort(key=lambda s: -s.ms)
-            del self.worst_stalls[self.keep:]
+            del self.worst_stalls[self.keep :]
         self._last, self._cpu_last = now, cpu

@@ -21,16 +21,25 @@ class StatusLine(ElidedLabel):
         if coll is None:
             return
         counts = coll.counts()
-        backends = " · ".join(f"{name}: {'✓' if ok else '✗ ' + why}"
-                              for name, (ok, why) in available_backends().items())
-        maintenance = ("merging segments in the background" if coll.maintaining
-                       else coll.maintenance_error or "")
-        parts = [prefix, maintenance, f"{counts['passages']} passages in {counts['documents']} documents",
-                 "read-only" if coll.read_only else "",
-                 f"encoder {coll.encoder_identity}", backends]
+        backends = " · ".join(
+            f"{name}: {'✓' if ok else '✗ ' + why}" for name, (ok, why) in available_backends().items()
+        )
+        maintenance = "merging segments in the background" if coll.maintaining else coll.maintenance_error or ""
+        parts = [
+            prefix,
+            maintenance,
+            f"{counts['passages']} passages in {counts['documents']} documents",
+            "read-only" if coll.read_only else "",
+            f"encoder {coll.encoder_identity}",
+            backends,
+        ]
         self.setText("   |   ".join(p for p in parts if p))
         problems = coll.warnings
         self.setToolTip("\n".join([p for p in parts if p] + problems))
         if problems:
-            self.setText(f"⚠ {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
-                         + "   |   " + self.text())
+            self.setText(
+                f"⚠ {problems[0]}"
+                + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
+                + "   |   "
+                + self.text()
+            )

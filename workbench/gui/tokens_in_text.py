@@ -32,8 +32,13 @@ def token_spans(text: str, tokens: Sequence[str]) -> list[tuple[int, int] | None
     return spans
 
 
-def tinted_html(text: str, spans: Sequence[tuple[int, int] | None], weights: Sequence[float],
-                bold: Sequence[bool], color: tuple[int, int, int] = (255, 170, 0)) -> str:
+def tinted_html(
+    text: str,
+    spans: Sequence[tuple[int, int] | None],
+    weights: Sequence[float],
+    bold: Sequence[bool],
+    color: tuple[int, int, int] = (255, 170, 0),
+) -> str:
     """HTML of ``text`` with each placed token's background alpha set by its weight (0..1)."""
     marks = sorted((s[0], s[1], w, b) for s, w, b in zip(spans, weights, bold) if s is not None)
     out, pos = [], 0

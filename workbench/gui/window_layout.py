@@ -46,14 +46,15 @@ class WindowLayout(QMainWindow):
         self.statusBar().addWidget(self.status, 1)
 
         self.collection_panel.selection_changed.connect(
-            lambda: self.filter_bar.set_selected_count(len(self.collection_panel.selected_documents())))
+            lambda: self.filter_bar.set_selected_count(len(self.collection_panel.selected_documents()))
+        )
         QShortcut(QKeySequence("Ctrl+L"), self, self.focus_search)
         QShortcut(QKeySequence("Ctrl+O"), self, self.collection_panel.choose_files)
         index_menu = self.menuBar().addMenu("&Index")
         self.new_index_action = index_menu.addAction("&New index…")
         self.new_index_action.setShortcut(QKeySequence("Ctrl+N"))
         self.open_index_action = index_menu.addAction("&Open index…")
-        self.open_index_action.setShortcut(QKeySequence("Ctrl+Shift+O"))   # Ctrl+O adds files
+        self.open_index_action.setShortcut(QKeySequence("Ctrl+Shift+O"))  # Ctrl+O adds files
         self._restore_settings()
         self.set_enabled(False)
 
@@ -71,7 +72,7 @@ class WindowLayout(QMainWindow):
             self.main_split.addWidget(w)
             self.main_split.setStretchFactor(i, stretch)
         for split in (self.main_split, centre):
-            split.setChildrenCollapsible(False)   # a panel dragged to nothing is hard to find again
+            split.setChildrenCollapsible(False)  # a panel dragged to nothing is hard to find again
         self.right_split = centre
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -85,8 +86,12 @@ class WindowLayout(QMainWindow):
         shown is ``writable`` too."""
         for w in (self.search_bar, self.filter_bar):
             w.setEnabled(enabled)
-        for w in (self.collection_panel.add_files, self.collection_panel.add_folder, self.collection_panel.watch,
-                  self.collection_panel.remove):
+        for w in (
+            self.collection_panel.add_files,
+            self.collection_panel.add_folder,
+            self.collection_panel.watch,
+            self.collection_panel.remove,
+        ):
             w.setEnabled(enabled and writable)
 
     def focus_search(self) -> None:

@@ -26,12 +26,14 @@ class JobError(Exception):
 def _errors_reported(fn: Callable) -> Callable:
     """``fn`` (a generator function or a plain one) with its ``RuntimeError`` re-raised as :class:`JobError`."""
     if inspect.isgeneratorfunction(fn):
+
         @functools.wraps(fn)
         def steps(*args: Any) -> Iterator[Any]:
             try:
                 return (yield from fn(*args))
             except RuntimeError as exc:
                 raise JobError(str(exc)) from exc
+
         return steps
 
     @functools.wraps(fn)
@@ -40,6 +42,7 @@ def _errors_reported(fn: Callable) -> Callable:
             return fn(*args)
         except RuntimeError as exc:
             raise JobError(str(exc)) from exc
+
     return call
 
 
@@ -55,8 +58,9 @@ class CancelToken:
         return self._event.is_set()
 
 
-def until_cancelled(gen: Iterator[Any], token: CancelToken, label: Callable[[Any], Any] = lambda step: step
-                    ) -> Iterator[Any]:
+def until_cancelled(
+    gen: Iterator[Any], token: CancelToken, label: Callable[[Any], Any] = lambda step: step
+) -> Iterator[Any]:
     """``gen``'s steps (each passed through ``label``), checking ``token`` before each; returns what ``gen``
     returns, or ``None`` once ``token`` is cancelled (``gen`` is left where it stopped)."""
     while True:
@@ -69,16 +73,26 @@ def until_cancelled(gen: Iterator[Any], token: CancelToken, label: Callable[[Any
         yield label(step)
 
 
-def start_job(fn: Callable[..., Iterator[Any]], *args: Any, on_yield: Callable | None = None,
-              on_return: Callable | None = None, on_error: Callable | None = None,
-              on_finish: Callable | None = None, start: bool = True):
+def start_job(
+    fn: Callable[..., Iterator[Any]],
+    *args: Any,
+    on_yield: Callable | None = None,
+    on_return: Callable | None = None,
+    on_error: Callable | None = None,
+    on_finish: Callable | None = None,
+    start: bool = True,
+):
     """Run generator function ``fn(*args)`` on a worker thread, wiring its signals; returns the worker
     (``start`` ``False``: not started yet, so that more can be wired before a quick job ends)."""
     # With an on_error of its own, a job's error is handled there; superqt would also re-raise it on the UI
     # thread (a traceback on stderr, a failed test) unless told to ignore it.
     worker = thread_worker(_errors_reported(fn), start_thread=False, ignore_errors=on_error is not None)(*args)
-    for signal, slot in (("yielded", on_yield), ("returned", on_return), ("errored", on_error),
-                         ("finished", on_finish)):
+    for signal, slot in (
+        ("yielded", on_yield),
+        ("returned", on_return),
+        ("errored", on_error),
+        ("finished", on_finish),
+    ):
         if slot is not None:
             getattr(worker, signal).connect(slot)
     if start:

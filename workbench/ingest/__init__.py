@@ -7,9 +7,9 @@ one-line reason; :func:`discover` expands folders into the supported files insid
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from .errors import IngestError
 from .files import NOT_REGULAR, is_regular
@@ -66,28 +66,45 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]
     return found, rejected
 
 
-def parse_file(path: Path, max_tokens: int, count_tokens: TokenCounter = approx_token_counts,
-               ocr: bool = True) -> ParsedFile:
+def parse_file(
+    path: Path, max_tokens: int, count_tokens: TokenCounter = approx_token_counts, ocr: bool = True
+) -> ParsedFile:
     """Parse one file into passages of at most ``max_tokens`` tokens. A PDF is opened (and refused with
     its reason) here; passages are produced lazily, page by page or chunk by chunk. ``ocr``: read
     pages without usable text by OCR where Tesseract is installed."""
     name = path.name.lower()
     if name.endswith(PDF_SUFFIXES):
         from .pdf import no_text_reason, open_pdf, pdf_pages  # PyMuPDF loads only when a PDF is met
+
         pdf = open_pdf(path)
         parsed = ParsedFile(pdf.doc.page_count, iter(()), pdf.notes)
-        passages = (p for page, words in pdf_pages(pdf, parsed.page_facts, ocr)
-                    for p in iter_passages(words, page, max_tokens, count_tokens))
+        passages = (
+            p
+            for page, words in pdf_pages(pdf, parsed.page_facts, ocr)
+            for p in iter_passages(words, page, max_tokens, count_tokens)
+        )
         parsed.passages = _nonempty(passages, lambda: no_text_reason(parsed.page_facts))
         return parsed
     if name.endswith(TEXT_SUFFIXES):
         from .text import text_words
-        return ParsedFile(0, _nonempty(iter_passages(text_words(path), None, max_tokens, count_tokens),
-                                       lambda: "the file holds no text"))
+
+        return ParsedFile(
+            0,
+            _nonempty(
+                iter_passages(text_words(path), None, max_tokens, count_tokens), lambda: "the file holds no text"
+            ),
+        )
     if name.endswith(".jsonl"):
         from .beir import beir_records
-        return ParsedFile(0, (p for key, words in beir_records(path)
-                              for p in iter_passages(words, None, max_tokens, count_tokens, source_key=key)))
+
+        return ParsedFile(
+            0,
+            (
+                p
+                for key, words in beir_records(path)
+                for p in iter_passages(words, None, max_tokens, count_tokens, source_key=key)
+            ),
+        )
     raise IngestError(f"unsupported file type (supported: {', '.join(SUFFIXES)})")
 
 
@@ -101,5 +118,15 @@ def _nonempty(passages: Iterator[PassageDraft], reason: Callable[[], str]) -> It
         raise IngestError(reason())
 
 
-__all__ = ["IngestError", "ParsedFile", "PassageDraft", "Word", "approx_token_counts", "cut_passages",
-           "discover", "is_supported", "iter_passages", "parse_file"]
+__all__ = [
+    "IngestError",
+    "ParsedFile",
+    "PassageDraft",
+    "Word",
+    "approx_token_counts",
+    "cut_passages",
+    "discover",
+    "is_supported",
+    "iter_passages",
+    "parse_file",
+]

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from .errors import IngestError
 from .files import open_regular
-from .text import paragraph_words
 from .passages import Word
+from .text import paragraph_words
 
-
-MAX_RECORD_BYTES = 16 << 20   # one JSON line; a longer one is counted bad instead of read whole
+MAX_RECORD_BYTES = 16 << 20  # one JSON line; a longer one is counted bad instead of read whole
 
 
 def beir_records(path: Path) -> Iterator[tuple[str, list[Word]]]:
@@ -24,7 +23,7 @@ def beir_records(path: Path) -> Iterator[tuple[str, list[Word]]]:
     valid = bad = 0
     with open_regular(path) as handle:
         while raw := handle.readline(MAX_RECORD_BYTES):
-            if not raw.endswith(b"\n") and len(raw) == MAX_RECORD_BYTES:   # a record too long to hold: skip it
+            if not raw.endswith(b"\n") and len(raw) == MAX_RECORD_BYTES:  # a record too long to hold: skip it
                 bad += 1
                 while (rest := handle.readline(MAX_RECORD_BYTES)) and not rest.endswith(b"\n"):
                     pass
@@ -35,9 +34,12 @@ def beir_records(path: Path) -> Iterator[tuple[str, list[Word]]]:
                 rec = json.loads(raw.decode("utf-8", errors="replace"))
             except ValueError:
                 rec = None
-            if not isinstance(rec, dict) or not isinstance(rec.get("_id"), (str, int)) \
-                    or not isinstance(rec.get("text"), str):
-                bad += 1          # null or non-text fields are not searched as the string "None"
+            if (
+                not isinstance(rec, dict)
+                or not isinstance(rec.get("_id"), (str, int))
+                or not isinstance(rec.get("text"), str)
+            ):
+                bad += 1  # null or non-text fields are not searched as the string "None"
                 continue
             key, text = str(rec["_id"]), rec["text"]
             title = rec.get("title") if isinstance(rec.get("title"), str) else ""
@@ -46,4 +48,4 @@ def beir_records(path: Path) -> Iterator[tuple[str, list[Word]]]:
                 valid += 1
                 yield key, words
     if valid == 0:
-        raise IngestError(f"no valid BEIR records (lines need JSON with \"_id\" and \"text\"; {bad} bad)")
+        raise IngestError(f'no valid BEIR records (lines need JSON with "_id" and "text"; {bad} bad)')

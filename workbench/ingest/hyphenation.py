@@ -17,7 +17,7 @@ Without a dictionary a few compounds broken at their own hyphen join solid ("pos
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from .passages import Word
 
@@ -38,8 +38,15 @@ def join_line_end_hyphens(words: list[Word], vocabulary: Iterable[str] = ()) -> 
         left = words[i]
         right = words[i + 1] if i + 1 < len(words) else None
         if right is not None and _is_line_end_split(left, right):
-            out.append(Word(_joined(left.text, right.text, known), left.block, left.line, left.box,
-                            left.more + ((right.block, right.line, right.box),) + right.more))
+            out.append(
+                Word(
+                    _joined(left.text, right.text, known),
+                    left.block,
+                    left.line,
+                    left.box,
+                    left.more + ((right.block, right.line, right.box),) + right.more,
+                )
+            )
             i += 2
             continue
         out.append(left)
@@ -55,7 +62,7 @@ def _is_line_end_split(left: Word, right: Word) -> bool:
         new_block = right.block != left.block
         below = right.box[1] >= left.box[1] + 0.5 * (left.box[3] - left.box[1])
         if not (new_block or below or right.box[0] < left.box[0]):
-            return False               # MuPDF gave a glyph of the same visual line its own line number
+            return False  # MuPDF gave a glyph of the same visual line its own line number
     first = right.text[:1]
     return first.islower() or (m.group(1)[-1:].isupper() and first.isupper())
 

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pymupdf
 
-OCR_MISSING = ("OCR needs Tesseract's English data: apt-get install tesseract-ocr tesseract-ocr-eng "
-               "(or set TESSDATA_PREFIX)")
+OCR_MISSING = (
+    "OCR needs Tesseract's English data: apt-get install tesseract-ocr tesseract-ocr-eng (or set TESSDATA_PREFIX)"
+)
 
 # Where Debian/Ubuntu (tesseract-ocr-<lang>: /usr/share/tesseract-ocr/<major>/tessdata) and Fedora/Arch
 # (/usr/share/tessdata) put the language data; newest major version first.
@@ -43,7 +44,7 @@ def _holds(folder: str | os.PathLike | None, language: str) -> Path | None:
     return path if (path / f"{language}.traineddata").is_file() else None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def find_tessdata(language: str = "eng") -> Path | None:
     """The folder holding ``<language>.traineddata``, or None when there is none.
 
@@ -76,8 +77,10 @@ def unavailable_reason(language: str = "eng") -> str:
     """The one-line reason OCR in ``language`` is off (the Debian package is tesseract-ocr-<language>)."""
     if language == "eng":
         return OCR_MISSING
-    return (f"OCR needs Tesseract's '{language}' data: apt-get install tesseract-ocr "
-            f"tesseract-ocr-{language} (or set TESSDATA_PREFIX)")
+    return (
+        f"OCR needs Tesseract's '{language}' data: apt-get install tesseract-ocr "
+        f"tesseract-ocr-{language} (or set TESSDATA_PREFIX)"
+    )
 
 
 def keep_token(text: str) -> bool:
@@ -91,7 +94,7 @@ def keep_token(text: str) -> bool:
     return len(text) >= 2 and alnum >= 1 and alnum / len(text) >= _MIN_ALNUM_SHARE
 
 
-def ocr_words(page: "pymupdf.Page", dpi: int = 300, language: str = "eng") -> list[tuple]:
+def ocr_words(page: pymupdf.Page, dpi: int = 300, language: str = "eng") -> list[tuple]:
     """The words of ``page`` read by OCR (the whole page rendered at ``dpi`` and given to Tesseract).
 
     Returns the tuples of ``page.get_text("words")``: ``(x0, y0, x1, y1, text, block, line, word)`` —
@@ -105,13 +108,15 @@ def ocr_words(page: "pymupdf.Page", dpi: int = 300, language: str = "eng") -> li
     tessdata = find_tessdata(language)
     if tessdata is None:
         raise OcrUnavailable(unavailable_reason(language))
-    textpage = page.get_textpage_ocr(flags=pymupdf.TEXT_MEDIABOX_CLIP, language=language, dpi=dpi,
-                                     full=True, tessdata=str(tessdata))
+    textpage = page.get_textpage_ocr(
+        flags=pymupdf.TEXT_MEDIABOX_CLIP, language=language, dpi=dpi, full=True, tessdata=str(tessdata)
+    )
     words = page.get_text("words", textpage=textpage)
     kept = [w for w in words if keep_token(w[4])]
     lines_with_words = {(w[5], w[6]) for w in kept}
-    return [w for w in words
-            if keep_token(w[4]) or (len(w[4]) == 1 and w[4].isalnum() and (w[5], w[6]) in lines_with_words)]
+    return [
+        w for w in words if keep_token(w[4]) or (len(w[4]) == 1 and w[4].isalnum() and (w[5], w[6]) in lines_with_words)
+    ]
 
 
 __all__ = ["OCR_MISSING", "OcrUnavailable", "find_tessdata", "keep_token", "ocr_words", "unavailable_reason"]

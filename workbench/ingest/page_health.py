@@ -10,11 +10,11 @@ reported as such.
 from __future__ import annotations
 
 import unicodedata
-from typing import Sequence
+from collections.abc import Sequence
 
 import pymupdf
 
-BAD_SHARE = 0.25       # above this share of undecodable characters a page's text is junk
+BAD_SHARE = 0.25  # above this share of undecodable characters a page's text is junk
 
 
 def bad_char(c: str) -> bool:
@@ -28,7 +28,7 @@ def bad_share(texts: Sequence[str]) -> float:
     return sum(map(bad_char, chars)) / len(chars) if chars else 0.0
 
 
-def fonts_without_unicode(page: "pymupdf.Page") -> list[str]:
+def fonts_without_unicode(page: pymupdf.Page) -> list[str]:
     """Names of the page's fonts that map glyphs to no Unicode: Type3 or Identity-encoded CID fonts with
     no ``/ToUnicode`` (a missing ``/ToUnicode`` alone is normal for standard fonts)."""
     doc, found = page.parent, []
@@ -41,19 +41,23 @@ def fonts_without_unicode(page: "pymupdf.Page") -> list[str]:
             continue
         try:
             if doc.xref_get_key(xref, "ToUnicode")[0] == "null" and (
-                    ftype == "Type3" or doc.xref_get_key(xref, "Encoding")[1] in ("/Identity-H", "/Identity-V")):
+                ftype == "Type3" or doc.xref_get_key(xref, "Encoding")[1] in ("/Identity-H", "/Identity-V")
+            ):
                 found.append(name or ftype)
         except Exception:
             continue
     return found
 
 
-def why_no_text(page: "pymupdf.Page", undecodable: bool) -> tuple[str, bool]:
+def why_no_text(page: pymupdf.Page, undecodable: bool) -> tuple[str, bool]:
     """``(reason, ocr_may_help)`` for a page whose text is missing or undecodable."""
     fonts = fonts_without_unicode(page)
     if undecodable or fonts:
-        what = f"font{'s' if len(fonts) > 1 else ''} without Unicode mapping ({', '.join(fonts)})" if fonts \
+        what = (
+            f"font{'s' if len(fonts) > 1 else ''} without Unicode mapping ({', '.join(fonts)})"
+            if fonts
             else "undecodable characters"
+        )
         return f"text present but not extractable: {what}", True
     try:
         images = len(page.get_images())

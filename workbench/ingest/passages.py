@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Callable, Iterable, Iterator, Sequence
 
 from ..core.scripts import join_words
 
@@ -19,7 +19,7 @@ Box = tuple[float, float, float, float]
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
 SOFT_FILL = 0.6
-COUNT_BATCH = 4096            # words whose tokens are counted in one tokenizer call
+COUNT_BATCH = 4096  # words whose tokens are counted in one tokenizer call
 _SENTENCE_END = re.compile(r"[.!?;:]['\")\]]*$")
 _PIECES = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
@@ -55,8 +55,9 @@ def approx_token_counts(words: Sequence[str]) -> list[int]:
 def line_boxes(words: Sequence[Word]) -> list[Box]:
     """One bounding rectangle per (block, line) of the words that carry boxes, in reading order."""
     merged: dict[tuple[int, int], list[float]] = {}
-    for key, box in ((k, b) for w in words for k, b in [((w.block, w.line), w.box)]
-                     + [((blk, ln), bx) for blk, ln, bx in w.more]):
+    for key, box in (
+        (k, b) for w in words for k, b in [((w.block, w.line), w.box)] + [((blk, ln), bx) for blk, ln, bx in w.more]
+    ):
         if box is None:
             continue
         if key not in merged:
@@ -68,9 +69,13 @@ def line_boxes(words: Sequence[Word]) -> list[Box]:
     return [tuple(round(v, 2) for v in b) for b in merged.values()]  # type: ignore[misc]
 
 
-def iter_passages(words: Iterable[Word], page: int | None, max_tokens: int,
-                  count_tokens: TokenCounter = approx_token_counts,
-                  source_key: str | None = None) -> Iterator[PassageDraft]:
+def iter_passages(
+    words: Iterable[Word],
+    page: int | None,
+    max_tokens: int,
+    count_tokens: TokenCounter = approx_token_counts,
+    source_key: str | None = None,
+) -> Iterator[PassageDraft]:
     """Passages of at most ``max_tokens`` tokens (a single longer word stands alone), as the words
     arrive: tokens are counted ``COUNT_BATCH`` words at a time, so memory stays bounded however long
     the source is."""
@@ -92,9 +97,13 @@ def iter_passages(words: Iterable[Word], page: int | None, max_tokens: int,
         yield PassageDraft(page, join_words(w.text for w in current), line_boxes(current), source_key)
 
 
-def cut_passages(words: Iterable[Word], page: int | None, max_tokens: int,
-                 count_tokens: TokenCounter = approx_token_counts,
-                 source_key: str | None = None) -> list[PassageDraft]:
+def cut_passages(
+    words: Iterable[Word],
+    page: int | None,
+    max_tokens: int,
+    count_tokens: TokenCounter = approx_token_counts,
+    source_key: str | None = None,
+) -> list[PassageDraft]:
     """:func:`iter_passages` as a list."""
     return list(iter_passages(words, page, max_tokens, count_tokens, source_key))
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pymupdf
@@ -55,11 +55,11 @@ class OpenPdf:
     """An opened PDF and what its opening found. ``locked_attachments``: only embedded files are
     encrypted (pages are read without a password, the attachments are skipped)."""
 
-    doc: "pymupdf.Document"
+    doc: pymupdf.Document
     locked_attachments: bool = False
     notes: list[str] = field(default_factory=list)
 
-    def page(self, index: int) -> "pymupdf.Page":
+    def page(self, index: int) -> pymupdf.Page:
         """Page ``index`` (0-based). With attachment-only encryption PyMuPDF's guard refuses every page,
         although page content is stored unencrypted; MuPDF itself reads it."""
         if self.locked_attachments:
@@ -80,8 +80,11 @@ def open_pdf(path: Path) -> OpenPdf:
         tail = fh.read(HEAD_BYTES)
         what = not_a_pdf(head)
         if what is not None:
-            raise IngestError(f"not a PDF (looks like {what})" if what else
-                              "not a PDF (no %PDF- header in its first kilobyte; damaged or another format)")
+            raise IngestError(
+                f"not a PDF (looks like {what})"
+                if what
+                else "not a PDF (no %PDF- header in its first kilobyte; damaged or another format)"
+            )
         try:
             if _utf8_name(path):
                 doc = pymupdf.open(path, filetype="pdf")
@@ -113,9 +116,11 @@ def _check(pdf: OpenPdf, tail: bytes) -> None:
     except Exception as exc:
         raise IngestError(f"damaged PDF: its page tree is invalid ({_short(exc)})") from None
     if count == 0:
-        if b"%%EOF" not in tail:    # every complete PDF ends with %%EOF; a cut-short file loses it
+        if b"%%EOF" not in tail:  # every complete PDF ends with %%EOF; a cut-short file loses it
             raise IngestError("damaged or truncated PDF: no page could be read (the file may have been cut short)")
-        raise IngestError("the PDF has no pages" + (" (its structure was damaged and repaired)" if doc.is_repaired else ""))
+        raise IngestError(
+            "the PDF has no pages" + (" (its structure was damaged and repaired)" if doc.is_repaired else "")
+        )
     try:
         names = doc.embfile_names()
     except Exception:
@@ -124,13 +129,16 @@ def _check(pdf: OpenPdf, tail: bytes) -> None:
         pdf.notes.append(f"embedded files not indexed: {', '.join(names[:5])}" + (" …" if len(names) > 5 else ""))
 
 
-def _only_attachments_encrypted(doc: "pymupdf.Document") -> bool:
+def _only_attachments_encrypted(doc: pymupdf.Document) -> bool:
     """The encryption dictionary leaves streams and strings unencrypted (``/Identity``): only embedded
     files (``/EFF``) are encrypted."""
     try:
         key = lambda k: doc.xref_get_key(-1, k)  # noqa: E731
-        return key("Encrypt")[0] != "null" and key("Encrypt/StmF") == ("name", "/Identity") \
+        return (
+            key("Encrypt")[0] != "null"
+            and key("Encrypt/StmF") == ("name", "/Identity")
             and key("Encrypt/StrF") == ("name", "/Identity")
+        )
     except Exception:
         return False
 
@@ -139,6 +147,7 @@ def pdf_pages(pdf: OpenPdf, facts: list[PageFacts], ocr: bool = True) -> Iterato
     """Yield ``(page_number, words)`` page by page (1-based), appending one :class:`PageFacts` per page to
     ``facts``; the words of an XFA form follow as page 1. Closes the document when done."""
     from .ocr import OcrUnavailable, ocr_words
+
     doc = pdf.doc
     placeholder = has_xfa(doc) and needs_rendering(doc)
     vocabulary: set[str] = set()
@@ -175,7 +184,7 @@ def pdf_pages(pdf: OpenPdf, facts: list[PageFacts], ocr: bool = True) -> Iterato
                 elif ocr_may_help:
                     problem = f"{problem}; OCR is off"
             if placeholder:
-                source, problem = "xfa", None     # a placeholder; the form's content follows from its XFA data
+                source, problem = "xfa", None  # a placeholder; the form's content follows from its XFA data
             vocabulary.update(w.text.lower() for w in words)
             facts.append(PageFacts(i + 1, label, source, problem, seconds))
             if words:
@@ -197,7 +206,9 @@ def no_text_reason(facts: list[PageFacts]) -> str:
     if not problems:
         return "no extractable text on any page"
     problem, n = problems.most_common(1)[0]
-    where = "its only page" if len(facts) == 1 else (f"all {n} pages" if n == len(facts) else f"{n} of {len(facts)} pages")
+    where = (
+        "its only page" if len(facts) == 1 else (f"all {n} pages" if n == len(facts) else f"{n} of {len(facts)} pages")
+    )
     return f"no extractable text ({where}: {problem})"
 
 
@@ -205,7 +216,7 @@ def _words(raw: list) -> list[Word]:
     return [Word(text, int(w[5]), int(w[6]), (w[0], w[1], w[2], w[3])) for w in raw if (text := _clean(w[4]))]
 
 
-def _form_words(page: "pymupdf.Page") -> list[Word]:
+def _form_words(page: pymupdf.Page) -> list[Word]:
     """The values of filled form fields, each field its own block, boxed by its widget."""
     words: list[Word] = []
     try:
@@ -220,7 +231,7 @@ def _form_words(page: "pymupdf.Page") -> list[Word]:
     return words
 
 
-def _label(page: "pymupdf.Page") -> str:
+def _label(page: pymupdf.Page) -> str:
     try:
         return page.get_label() or ""
     except Exception:

@@ -8,10 +8,18 @@ it within the first kilobyte, and so does this check.
 from __future__ import annotations
 
 HEAD_BYTES = 1024
-_MAGIC = ((b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
-          (b"PK\x03\x04", "a ZIP archive (DOCX, ODT or EPUB?)"), (b"%!PS", "PostScript"), (b"\x1f\x8b", "gzip data"),
-          (b"\xd0\xcf\x11\xe0", "an old Microsoft Office file"), (b"{\\rtf", "RTF"), (b"II*\x00", "a TIFF image"),
-          (b"MM\x00*", "a TIFF image"))
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"PK\x03\x04", "a ZIP archive (DOCX, ODT or EPUB?)"),
+    (b"%!PS", "PostScript"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"\xd0\xcf\x11\xe0", "an old Microsoft Office file"),
+    (b"{\\rtf", "RTF"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+)
 
 
 def not_a_pdf(head: bytes) -> str | None:

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from .errors import IngestError
 from .files import open_regular
 from .passages import Word
 
-READ_CHUNK = 1 << 20          # bytes read at a time
-MAX_PARAGRAPH = 1 << 20       # characters held before a paragraph with no blank line is cut anyway
+READ_CHUNK = 1 << 20  # bytes read at a time
+MAX_PARAGRAPH = 1 << 20  # characters held before a paragraph with no blank line is cut anyway
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
@@ -33,7 +33,7 @@ def text_words(path: Path) -> Iterator[Word]:
             pending = (pending + decoder.decode(chunk)).replace("\r\n", "\n")
             paragraphs = _BLANK_LINE.split(pending)
             pending = paragraphs.pop()
-            if len(pending) > MAX_PARAGRAPH:        # no blank line for a long while: cut at the last space
+            if len(pending) > MAX_PARAGRAPH:  # no blank line for a long while: cut at the last space
                 cut = max(pending.rfind(" ", 0, MAX_PARAGRAPH), pending.rfind("\n", 0, MAX_PARAGRAPH))
                 cut = cut if cut > 0 else MAX_PARAGRAPH
                 paragraphs.append(pending[:cut])

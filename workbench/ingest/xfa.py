@@ -12,17 +12,17 @@ import xml.etree.ElementTree as ET
 
 import pymupdf
 
-MAX_PACKET = 64 << 20      # bytes of one XML packet read at most (a hostile form may claim gigabytes)
+MAX_PACKET = 64 << 20  # bytes of one XML packet read at most (a hostile form may claim gigabytes)
 
 
-def has_xfa(doc: "pymupdf.Document") -> bool:
+def has_xfa(doc: pymupdf.Document) -> bool:
     try:
         return doc.xref_get_key(doc.pdf_catalog(), "AcroForm/XFA")[0] not in ("null", "")
     except Exception:
         return False
 
 
-def needs_rendering(doc: "pymupdf.Document") -> bool:
+def needs_rendering(doc: pymupdf.Document) -> bool:
     """The catalog's ``NeedsRendering``: the page content is a placeholder for the XFA form."""
     try:
         return doc.xref_get_key(doc.pdf_catalog(), "NeedsRendering") == ("bool", "true")
@@ -30,7 +30,7 @@ def needs_rendering(doc: "pymupdf.Document") -> bool:
         return False
 
 
-def xfa_lines(doc: "pymupdf.Document") -> list[str]:
+def xfa_lines(doc: pymupdf.Document) -> list[str]:
     """The form's captions, static text and filled values, one line each, in document order, deduplicated.
     Packets that do not parse are skipped."""
     packets = _packets(doc)
@@ -40,17 +40,20 @@ def xfa_lines(doc: "pymupdf.Document") -> list[str]:
         for el in template.iter():
             if _local(el.tag) in ("caption", "value", "draw"):
                 for t in el.iter():
-                    if _local(t.tag) in ("text", "exData"):      # never <image>: base64 logos
+                    if _local(t.tag) in ("text", "exData"):  # never <image>: base64 logos
                         lines.append(" ".join(" ".join(t.itertext()).split()))
     datasets = _parse(packets.get("datasets"))
     if datasets is not None:
         data = next((c for c in datasets if _local(c.tag) == "data"), datasets)
-        lines += [" ".join(e.text.split()) for e in data.iter() if len(e) == 0 and e.text and e.text.strip()
-                  and e.text.strip().lower() not in ("true", "false")]
+        lines += [
+            " ".join(e.text.split())
+            for e in data.iter()
+            if len(e) == 0 and e.text and e.text.strip() and e.text.strip().lower() not in ("true", "false")
+        ]
     return [line for line in dict.fromkeys(lines) if len(line) > 1]
 
 
-def _packets(doc: "pymupdf.Document") -> dict[str, bytes]:
+def _packets(doc: pymupdf.Document) -> dict[str, bytes]:
     try:
         kind, value = doc.xref_get_key(doc.pdf_catalog(), "AcroForm/XFA")
         if kind == "xref":

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
 from .scale_bench import docstring_passages
 
-PAGE_TOKENS = (90, 140)       # word-pieces per page: under the ingest's soft cut (60 % of 241), one passage
-TABLE_FORMAT = 1              # bump when the table's contents change, so a cached one is rebuilt
+PAGE_TOKENS = (90, 140)  # word-pieces per page: under the ingest's soft cut (60 % of 241), one passage
+TABLE_FORMAT = 1  # bump when the table's contents change, so a cached one is rebuilt
 
 
 def page_texts(count_tokens: Callable[[Sequence[str]], list[int]], n_pages: int, seed: int) -> list[str]:
@@ -61,6 +61,7 @@ def _word_stream(paragraphs: list[list[str]], rng: np.random.Generator) -> Itera
 def write_pdf(path: Path, pages: Sequence[str]) -> Path:
     """A PDF with one text block per page (as the tests' ``make_pdf``)."""
     import pymupdf
+
     doc = pymupdf.open()
     for text in pages:
         page = doc.new_page()
@@ -73,8 +74,10 @@ def write_pdf(path: Path, pages: Sequence[str]) -> Path:
 def write_pdfs(folder: Path, texts: Sequence[str], prefix: str, pages_per_pdf: int = 10) -> list[Path]:
     """PDFs of ``pages_per_pdf`` pages holding ``texts`` in order, under ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    return [write_pdf(folder / f"{prefix}{i // pages_per_pdf:05d}.pdf", texts[i:i + pages_per_pdf])
-            for i in range(0, len(texts), pages_per_pdf)]
+    return [
+        write_pdf(folder / f"{prefix}{i // pages_per_pdf:05d}.pdf", texts[i : i + pages_per_pdf])
+        for i in range(0, len(texts), pages_per_pdf)
+    ]
 
 
 def write_jsonl(path: Path, texts: Sequence[str], first_id: int) -> Path:
@@ -110,7 +113,7 @@ class TableEncoder:
         self.counts = np.zeros(vocab, np.int64)
         self.offsets = np.zeros(vocab, np.int64)
         rows, at = [], 0
-        for token_id in sorted(by_id):                   # one array: the vectors of each id in a run
+        for token_id in sorted(by_id):  # one array: the vectors of each id in a run
             self.offsets[token_id], self.counts[token_id] = at, len(by_id[token_id])
             rows.extend(by_id[token_id])
             at += len(by_id[token_id])
@@ -123,8 +126,9 @@ class TableEncoder:
 
     def encode_documents(self, texts: Sequence[str]) -> list[tuple[np.ndarray, list[str]]]:
         tok = self.real.model.tokenizer
-        ids = tok(list(texts), add_special_tokens=False, truncation=True,
-                  max_length=self.real.model.document_length)["input_ids"]
+        ids = tok(list(texts), add_special_tokens=False, truncation=True, max_length=self.real.model.document_length)[
+            "input_ids"
+        ]
         out = []
         for text, row in zip(texts, ids):
             row = np.asarray(row, np.int64)

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Generator
 from dataclasses import replace
 from pathlib import Path
 from statistics import fmean
-from typing import Generator
 
 from ..collection import Collection
 from ..core import PassageFilter, SearchPlan, exhaustive_search_plan, search_with_plan
@@ -42,7 +42,7 @@ def load_queries(path: Path) -> dict[str, str | None]:
             except ValueError:
                 rec = None
             if not isinstance(rec, dict) or not isinstance(rec.get("_id"), (str, int)):
-                raise ValueError(f"{path}:{n}: not a JSON object with \"_id\" and \"text\"")
+                raise ValueError(f'{path}:{n}: not a JSON object with "_id" and "text"')
             text = rec.get("text")
             queries[str(rec["_id"])] = text if isinstance(text, str) else None
     return queries
@@ -65,15 +65,26 @@ def load_qrels(path: Path) -> dict[str, dict[str, float]]:
     return qrels
 
 
-def evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[str, dict[str, float]],
-             plan: SearchPlan, backend: str, where: PassageFilter | None = None) -> dict:
+def evaluate(
+    coll: Collection,
+    queries: dict[str, str | None],
+    qrels: dict[str, dict[str, float]],
+    plan: SearchPlan,
+    backend: str,
+    where: PassageFilter | None = None,
+) -> dict:
     """Mean metrics over the queries that have judgments: :func:`iter_evaluate` run to the end."""
     return run_to_end(iter_evaluate(coll, queries, qrels, plan, backend, where))
 
 
-def iter_evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[str, dict[str, float]],
-                  plan: SearchPlan, backend: str, where: PassageFilter | None = None
-                  ) -> Generator[tuple[int, int], None, dict]:
+def iter_evaluate(
+    coll: Collection,
+    queries: dict[str, str | None],
+    qrels: dict[str, dict[str, float]],
+    plan: SearchPlan,
+    backend: str,
+    where: PassageFilter | None = None,
+) -> Generator[tuple[int, int], None, dict]:
     """Mean metrics over the queries that have judgments (searching within ``where``, if given); yields
     ``(queries done, queries judged)`` after each query, so a caller can show progress and stop.
 
@@ -83,13 +94,23 @@ def iter_evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[
     ``{"id", "reason"}`` for judged queries that could not be searched; ``unjudged``
     counts queries without judgments. Raises ``ValueError`` when no query could be evaluated.
     """
-    deep = replace(plan, final_k=max(plan.final_k, RANK_DEPTH),
-                   candidate_k=max(plan.candidate_k, RANK_DEPTH) if plan.kind != "exhaustive" else 0)
-    reference = exhaustive_search_plan(final_k=10, query_vector_budget=plan.query_vector_budget,
-                                       document_vector_budget=plan.document_vector_budget)
+    deep = replace(
+        plan,
+        final_k=max(plan.final_k, RANK_DEPTH),
+        candidate_k=max(plan.candidate_k, RANK_DEPTH) if plan.kind != "exhaustive" else 0,
+    )
+    reference = exhaustive_search_plan(
+        final_k=10, query_vector_budget=plan.query_vector_budget, document_vector_budget=plan.document_vector_budget
+    )
     verifier = coll.verifier_for(plan)
-    per: dict[str, list[float]] = {"ndcg@10": [], "recall@10": [], "recall@100": [], "mrr@10": [],
-                                   "stage1_recall": [], "ms": []}
+    per: dict[str, list[float]] = {
+        "ndcg@10": [],
+        "recall@10": [],
+        "recall@100": [],
+        "mrr@10": [],
+        "stage1_recall": [],
+        "ms": [],
+    }
     skipped: list[dict[str, str]] = []
     per_query: dict[str, dict[str, float]] = {}
     stage_ms: dict[str, list[float]] = {}
@@ -106,10 +127,10 @@ def iter_evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[
         done += 1
         try:
             if text is None:
-                raise ValueError("its \"text\" is missing or not a string")
+                raise ValueError('its "text" is missing or not a string')
             query = coll.encode_query(text)
             result = coll.retrying(lambda index: search_with_plan(query, index, deep, backend, where, verifier))  # noqa: B023 — called here
-        except ValueError as exc:      # empty, null, or nothing the encoder can represent
+        except ValueError as exc:  # empty, null, or nothing the encoder can represent
             skipped.append({"id": qid, "reason": str(exc)})
             continue
         ranked = _documents_in_order(result)
@@ -123,13 +144,18 @@ def iter_evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[
         per_query[qid] = {m: round(per[m][-1], 6) for m in QUALITY}
         if result.stage1_candidates is not None:
             truth = search_with_plan(query, result.index, reference, backend, where)
-            per["stage1_recall"].append(overlap_recall(result.index.passage_ids[result.stage1_candidates].tolist(),
-                                                       [h.passage_id for h in truth.hits]))
+            per["stage1_recall"].append(
+                overlap_recall(
+                    result.index.passage_ids[result.stage1_candidates].tolist(), [h.passage_id for h in truth.hits]
+                )
+            )
     if not per["ndcg@10"]:
-        raise ValueError(f"no query could be evaluated: {len(queries)} queries, {unjudged} without judgments in the "
-                         f"qrels, {len(skipped)} skipped" + (f" (first: {skipped[0]['id']}: {skipped[0]['reason']})"
-                                                             if skipped else "")
-                         + "; check that the query ids match the qrels' query-id column")
+        raise ValueError(
+            f"no query could be evaluated: {len(queries)} queries, {unjudged} without judgments in the "
+            f"qrels, {len(skipped)} skipped"
+            + (f" (first: {skipped[0]['id']}: {skipped[0]['reason']})" if skipped else "")
+            + "; check that the query ids match the qrels' query-id column"
+        )
     out: dict = {k: (round(fmean(v), 4) if v else None) for k, v in per.items()}
     out["ci95"] = {m: [round(v, 4) for v in bootstrap_interval(per[m])] for m in QUALITY}
     out["queries"] = len(per["ndcg@10"])
@@ -143,9 +169,15 @@ def iter_evaluate(coll: Collection, queries: dict[str, str | None], qrels: dict[
     return out
 
 
-def iter_compare(coll: Collection, queries: dict[str, str | None], qrels: dict[str, dict[str, float]],
-                 plan_a: SearchPlan, plan_b: SearchPlan | None, backend: str, where: PassageFilter | None = None
-                 ) -> Generator[tuple[str, int, int], None, tuple[dict, dict | None, dict | None]]:
+def iter_compare(
+    coll: Collection,
+    queries: dict[str, str | None],
+    qrels: dict[str, dict[str, float]],
+    plan_a: SearchPlan,
+    plan_b: SearchPlan | None,
+    backend: str,
+    where: PassageFilter | None = None,
+) -> Generator[tuple[str, int, int], None, tuple[dict, dict | None, dict | None]]:
     """Evaluate ``plan_a`` and, if given, ``plan_b`` on the same queries; yields ``("A" or "B", queries
     done, queries judged)`` as it goes; returns ``(run A, run B, A − B)`` (``None`` without ``plan_b``),
     the difference as :func:`compare_runs` gives it."""
@@ -169,18 +201,28 @@ def iter_compare(coll: Collection, queries: dict[str, str | None], qrels: dict[s
 def describe_plan(plan: dict) -> str:
     """A plan (as ``SearchPlan.to_dict()``) in one line, naming only what differs from the defaults:
     ``hybrid (final_k=10, candidate_k=100, lexical_k=100, fusion=rrf, fusion_weight=0.3)``."""
-    shown = {k: v for k, v in plan.items() if k != "kind" and v not in (0, "none", "float16", 0.0)
-             and not (k == "fusion_weight" and plan["fusion"] == "none")}
+    shown = {
+        k: v
+        for k, v in plan.items()
+        if k != "kind"
+        and v not in (0, "none", "float16", 0.0)
+        and not (k == "fusion_weight" and plan["fusion"] == "none")
+    }
     return plan["kind"] + (" (" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")" if shown else "")
 
 
 def compare_runs(a: dict, b: dict) -> dict:
     """Run ``a`` minus run ``b`` (two :func:`evaluate` results on the same queries), per quality metric:
     ``{metric: paired_difference}`` — mean difference, 95 % paired bootstrap interval, wins/losses/ties."""
-    return {m: {k: (round(v, 4) if isinstance(v, float) else v) for k, v in
-                paired_difference({q: r[m] for q, r in a["per_query"].items()},
-                                  {q: r[m] for q, r in b["per_query"].items()}).items()}
-            for m in QUALITY}
+    return {
+        m: {
+            k: (round(v, 4) if isinstance(v, float) else v)
+            for k, v in paired_difference(
+                {q: r[m] for q, r in a["per_query"].items()}, {q: r[m] for q, r in b["per_query"].items()}
+            ).items()
+        }
+        for m in QUALITY
+    }
 
 
 def _documents_in_order(result) -> list[str]:

@@ -9,13 +9,13 @@ median of several repeats. GFLOP/s counts 2·nq·dim per document vector, the us
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import median
-from typing import Callable
 
 import numpy as np
 
-from ..core import LateIndex, NUMPY_REFERENCE_BACKEND, MOJO_EXACT_CPU_BACKEND, get_backend, BackendUnavailable
+from ..core import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, BackendUnavailable, LateIndex, get_backend
 
 
 @dataclass
@@ -46,12 +46,13 @@ def _time(fn: Callable[[], np.ndarray], repeats: int) -> tuple[float, np.ndarray
 def _torch_peers(q: np.ndarray, index: LateIndex, rows: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
     import torch
     from pylate.scores import colbert_scores
+
     lengths = index.lengths[rows]
     width = int(lengths.max())
     padded = np.zeros((rows.shape[0], width, index.dim), np.float32)
     mask = np.zeros((rows.shape[0], width), np.float32)
     for k, (s, n) in enumerate(zip(index.starts[rows], lengths)):
-        padded[k, :n] = index.vectors[s:s + n]
+        padded[k, :n] = index.vectors[s : s + n]
         mask[k, :n] = 1
     docs, qt, mt = torch.from_numpy(padded), torch.from_numpy(q), torch.from_numpy(mask).bool()
 
@@ -67,8 +68,7 @@ def _torch_peers(q: np.ndarray, index: LateIndex, rows: np.ndarray) -> dict[str,
     return {"torch einsum": einsum, "pylate colbert_scores": pylate}
 
 
-def run_bench(index: LateIndex, n_query: int = 32, repeats: int = 5, peers: bool = True,
-              seed: int = 11) -> dict:
+def run_bench(index: LateIndex, n_query: int = 32, repeats: int = 5, peers: bool = True, seed: int = 11) -> dict:
     """Benchmark every executor on ``index`` stored as float32 and as float16."""
     rng = np.random.default_rng(seed)
     q = rng.standard_normal((n_query, index.dim)).astype(np.float32)
@@ -76,33 +76,45 @@ def run_bench(index: LateIndex, n_query: int = 32, repeats: int = 5, peers: bool
     rows = np.arange(index.n_passages, dtype=np.int64)
     n_vectors = int(index.lengths.sum())
     gflop = 2.0 * n_query * n_vectors * index.dim / 1e9
-    report: dict = {"passages": index.n_passages, "document_vectors": n_vectors, "query_vectors": n_query,
-                    "dim": index.dim, "gflop_per_search": round(gflop, 4), "storage": {}}
+    report: dict = {
+        "passages": index.n_passages,
+        "document_vectors": n_vectors,
+        "query_vectors": n_query,
+        "dim": index.dim,
+        "gflop_per_search": round(gflop, 4),
+        "storage": {},
+    }
     for dtype in (np.float32, np.float16):
         vectors = np.ascontiguousarray(index.vectors, dtype=dtype)
         # float64 truth on the vectors as stored: differences then measure the executor, not the storage
-        reference = np.array([(q.astype(np.float64) @ vectors[s:s + n].astype(np.float64).T).max(1).sum()
-                              for s, n in zip(index.starts, index.lengths)])
+        reference = np.array(
+            [
+                (q.astype(np.float64) @ vectors[s : s + n].astype(np.float64).T).max(1).sum()
+                for s, n in zip(index.starts, index.lengths)
+            ]
+        )
         runs: dict[str, Callable[[], np.ndarray]] = {}
         try:
             mojo = get_backend(MOJO_EXACT_CPU_BACKEND)
             runs["mojo"] = lambda: mojo.maxsim(q, vectors, index.starts, index.lengths, rows)[0]
             from ..core.backends.mojo_kernel import maxsim_scores
-            runs["mojo (1 thread)"] = lambda: maxsim_scores(q, vectors, index.starts, index.lengths, rows,
-                                                             threads=1)[0]
+
+            runs["mojo (1 thread)"] = lambda: maxsim_scores(q, vectors, index.starts, index.lengths, rows, threads=1)[0]
         except BackendUnavailable as exc:
             report["mojo_unavailable"] = str(exc)
         numpy_ref = get_backend(NUMPY_REFERENCE_BACKEND)
         runs["numpy"] = lambda: numpy_ref.maxsim(q, vectors, index.starts, index.lengths, rows)[0]
         if peers:
-            runs.update(_torch_peers(q, LateIndex(vectors, index.starts, index.lengths, index.passage_ids),
-                                     rows))
+            runs.update(_torch_peers(q, LateIndex(vectors, index.starts, index.lengths, index.passage_ids), rows))
         results = {}
         for name, fn in runs.items():
             ms, scores = _time(fn, repeats)
-            results[name] = {"ms": round(ms, 3), "docs_per_s": round(index.n_passages / ms * 1e3, 1),
-                             "gflops": round(gflop / ms * 1e3, 1),
-                             "max_abs_diff": float(np.abs(scores - reference).max())}
+            results[name] = {
+                "ms": round(ms, 3),
+                "docs_per_s": round(index.n_passages / ms * 1e3, 1),
+                "gflops": round(gflop / ms * 1e3, 1),
+                "max_abs_diff": float(np.abs(scores - reference).max()),
+            }
         if "mojo" in results:
             for r in results.values():
                 r["ratio_to_mojo"] = round(r["ms"] / results["mojo"]["ms"], 2)
@@ -116,9 +128,11 @@ def run_bench(index: LateIndex, n_query: int = 32, repeats: int = 5, peers: bool
 
 
 def format_report(report: dict) -> str:
-    lines = [f"{report['passages']} passages, {report['document_vectors']} document vectors, "
-             f"{report['query_vectors']} query vectors, dim {report['dim']} "
-             f"({report['gflop_per_search']} GFLOP per search)"]
+    lines = [
+        f"{report['passages']} passages, {report['document_vectors']} document vectors, "
+        f"{report['query_vectors']} query vectors, dim {report['dim']} "
+        f"({report['gflop_per_search']} GFLOP per search)"
+    ]
     if "mojo_unavailable" in report:
         lines.append(f"mojo: {report['mojo_unavailable']}")
     for dtype, entry in report["storage"].items():
@@ -126,9 +140,13 @@ def format_report(report: dict) -> str:
         lines.append(f"  {'executor':<24}{'ms':>10}{'docs/s':>12}{'GFLOP/s':>10}{'max |diff|':>12}{'× mojo':>9}")
         for name, r in entry["executors"].items():
             ratio = f"{r['ratio_to_mojo']:.2f}" if "ratio_to_mojo" in r else "—"
-            lines.append(f"  {name:<24}{r['ms']:>10.2f}{r['docs_per_s']:>12.0f}{r['gflops']:>10.1f}"
-                         f"{r['max_abs_diff']:>12.2e}{ratio:>9}")
+            lines.append(
+                f"  {name:<24}{r['ms']:>10.2f}{r['docs_per_s']:>12.0f}{r['gflops']:>10.1f}"
+                f"{r['max_abs_diff']:>12.2e}{ratio:>9}"
+            )
         if "speedup_mojo_vs_numpy" in entry:
-            lines.append(f"  mojo vs numpy: {entry['speedup_mojo_vs_numpy']:.2f}× faster; mojo all threads vs 1: "
-                         f"{entry['mojo_thread_scaling']:.2f}×")
+            lines.append(
+                f"  mojo vs numpy: {entry['speedup_mojo_vs_numpy']:.2f}× faster; mojo all threads vs 1: "
+                f"{entry['mojo_thread_scaling']:.2f}×"
+            )
     return "\n".join(lines)

@@ -40,7 +40,7 @@ import numpy as np
 from .bench_corpus import PageStream, TableEncoder, page_texts, write_jsonl, write_pdfs
 
 PROBE_PAGES = 20
-MERGE_QUERY_GOAL = 1.5      # issue 12: p95 during a merge within 1.5× of idle
+MERGE_QUERY_GOAL = 1.5  # issue 12: p95 during a merge within 1.5× of idle
 
 
 def written_bytes() -> int:
@@ -83,9 +83,15 @@ def grow(args: argparse.Namespace, work: Path) -> dict:
     probes = sorted(p for p in args.probe_at if p <= args.passages)
     corpus = work / "corpus"
     corpus.mkdir(exist_ok=True)
-    out: dict = {"passages_asked": args.passages, "batches": args.batches, "per_batch": per_batch,
-                 "encoder": "real model" if args.real_encoder else "vector table of the real model (TableEncoder)",
-                 "probes": [], "merges": [], "retrainings": []}
+    out: dict = {
+        "passages_asked": args.passages,
+        "batches": args.batches,
+        "per_batch": per_batch,
+        "encoder": "real model" if args.real_encoder else "vector table of the real model (TableEncoder)",
+        "probes": [],
+        "merges": [],
+        "retrainings": [],
+    }
     phases = dict.fromkeys(("parse", "encode", "write", "merge", "centroids"), 0.0)
     commit_s, generate_s, passages, merged_vectors = [], 0.0, 0, 0
     pages = PageStream(real.count_tokens, seed=10_000)
@@ -110,35 +116,54 @@ def grow(args: argparse.Namespace, work: Path) -> dict:
         passages += coll.ingest_times.passages
         path.unlink()
         if (b + 1) % max(1, args.batches // 20) == 0 or b + 1 == args.batches:
-            say(f"{passages:,} passages after {b + 1} ingests, {time.perf_counter() - t_start:,.0f} s "
-                f"(last ingest {time.perf_counter() - t:.2f} s, {coll.store.catalog.counts()['segments']} segments)")
+            say(
+                f"{passages:,} passages after {b + 1} ingests, {time.perf_counter() - t_start:,.0f} s "
+                f"(last ingest {time.perf_counter() - t:.2f} s, {coll.store.catalog.counts()['segments']} segments)"
+            )
         # The last batch probes whatever is still due: pages cut into passages can leave the total a few
         # short of --passages, and a probe at that size must still run.
-        due = [p for p in probes if passages >= p or b + 1 == args.batches]   # a prefix: probes are sorted
+        due = [p for p in probes if passages >= p or b + 1 == args.batches]  # a prefix: probes are sorted
         if due:
-            del probes[:len(due)]      # several due at once are one probe at this size
+            del probes[: len(due)]  # several due at once are one probe at this size
             out["probes"].append(probe(args, work, index, passages))
-            (work / "partial.json").write_text(json.dumps({**out, "passages_so_far": passages,
-                                                           "seconds_so_far": round(time.perf_counter() - t_start),
-                                                           "phase_seconds_so_far": phases}, indent=2))
+            (work / "partial.json").write_text(
+                json.dumps(
+                    {
+                        **out,
+                        "passages_so_far": passages,
+                        "seconds_so_far": round(time.perf_counter() - t_start),
+                        "phase_seconds_so_far": phases,
+                    },
+                    indent=2,
+                )
+            )
     elapsed = time.perf_counter() - t_start - sum(p["seconds_in_parent"] for p in out["probes"])
     counts = coll.store.catalog.counts()
     vector_bytes = 2 * coll.store.dim
     ingested = counts["vectors"]
-    out.update({
-        "passages": passages, "vectors": ingested, "documents": counts["documents"],
-        "seconds": round(elapsed, 1), "text_generation_seconds": round(generate_s, 1),
-        "passages_per_s": round(passages / elapsed, 1),
-        "phase_passages_per_s": {k: round(passages / s, 1) if s else None for k, s in phases.items()},
-        "phase_seconds": {k: round(s, 1) for k, s in phases.items()},
-        "commit_seconds_p50_p95_max": [round(percentile(commit_s, 50), 2), round(percentile(commit_s, 95), 2),
-                                       round(max(commit_s), 2)],
-        "bytes_written_per_passage": round((written_bytes() - io_start) / max(passages, 1)),
-        "vector_bytes_per_passage": round(ingested * vector_bytes / max(passages, 1)),
-        "vector_write_amplification": round((ingested + merged_vectors) / max(ingested, 1), 2),
-        "index_bytes": coll.store.disk_bytes(), "segments": counts["segments"],
-        "peak_rss_mb": round(peak_rss_mb()),
-    })
+    out.update(
+        {
+            "passages": passages,
+            "vectors": ingested,
+            "documents": counts["documents"],
+            "seconds": round(elapsed, 1),
+            "text_generation_seconds": round(generate_s, 1),
+            "passages_per_s": round(passages / elapsed, 1),
+            "phase_passages_per_s": {k: round(passages / s, 1) if s else None for k, s in phases.items()},
+            "phase_seconds": {k: round(s, 1) for k, s in phases.items()},
+            "commit_seconds_p50_p95_max": [
+                round(percentile(commit_s, 50), 2),
+                round(percentile(commit_s, 95), 2),
+                round(max(commit_s), 2),
+            ],
+            "bytes_written_per_passage": round((written_bytes() - io_start) / max(passages, 1)),
+            "vector_bytes_per_passage": round(ingested * vector_bytes / max(passages, 1)),
+            "vector_write_amplification": round((ingested + merged_vectors) / max(ingested, 1), 2),
+            "index_bytes": coll.store.disk_bytes(),
+            "segments": counts["segments"],
+            "peak_rss_mb": round(peak_rss_mb()),
+        }
+    )
     return out
 
 
@@ -146,20 +171,25 @@ def probe(args: argparse.Namespace, work: Path, index: Path, passages: int) -> d
     """Add a new 20-page PDF with the real model in a fresh process, then search while another process
     merges every segment into one."""
     from ..encode import Encoder
+
     t = time.perf_counter()
-    pdf = write_pdfs(work / f"probe-{passages}", page_texts(Encoder().count_tokens, PROBE_PAGES, seed=passages),
-                     "probe", PROBE_PAGES)[0]
+    pdf = write_pdfs(
+        work / f"probe-{passages}", page_texts(Encoder().count_tokens, PROBE_PAGES, seed=passages), "probe", PROBE_PAGES
+    )[0]
     say(f"adding a {PROBE_PAGES}-page PDF to {passages:,} passages in a fresh process…")
     add = _child(["--add", str(index), str(pdf)])
-    say(f"  committed after {add['until_committed_s']} s (encode {add['encode_s']} s), total {add['total_s']} s, "
-        f"peak RSS {add['peak_rss_mb']:,} MB")
+    say(
+        f"  committed after {add['until_committed_s']} s (encode {add['encode_s']} s), total {add['total_s']} s, "
+        f"peak RSS {add['peak_rss_mb']:,} MB"
+    )
     searches = searches_during_merge(args, index) if args.queries else {}
     return {"at_passages": passages, "add": add, "search": searches, "seconds_in_parent": time.perf_counter() - t}
 
 
 def _child(argv: list[str]) -> dict:
-    done = subprocess.run([sys.executable, "-m", "workbench.measure.ingest_bench", *argv], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench.measure.ingest_bench", *argv], capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(f"bench child {argv[0]} failed: {done.stderr.strip()[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -168,6 +198,7 @@ def _child(argv: list[str]) -> dict:
 def add_one(index: Path, pdf: Path) -> dict:
     """In a fresh process: ``workbench ingest PDF --index INDEX``'s path with the real model, timed."""
     from ..collection import Collection
+
     t0 = time.perf_counter()
     coll = Collection.open(index, create=True)
     coll.encoder  # noqa: B018 — the model loads before the clock for the ingest starts
@@ -183,30 +214,45 @@ def add_one(index: Path, pdf: Path) -> dict:
         elif ev.status == "failed":
             raise RuntimeError(ev.message)
     s = coll.ingest_times.seconds
-    return {"open_and_load_model_s": round(opened, 2), "until_committed_s": round(committed or 0.0, 2),
-            "parse_s": round(s["parse"], 2), "encode_s": round(s["encode"], 2), "write_s": round(s["write"], 2),
-            "merge_s": round(s["merge"], 2), "centroids_s": round(s["centroids"], 2),
-            "total_s": round(time.perf_counter() - t, 2), "merges": merges,
-            "passages": coll.ingest_times.passages, "peak_rss_mb": round(peak_rss_mb())}
+    return {
+        "open_and_load_model_s": round(opened, 2),
+        "until_committed_s": round(committed or 0.0, 2),
+        "parse_s": round(s["parse"], 2),
+        "encode_s": round(s["encode"], 2),
+        "write_s": round(s["write"], 2),
+        "merge_s": round(s["merge"], 2),
+        "centroids_s": round(s["centroids"], 2),
+        "total_s": round(time.perf_counter() - t, 2),
+        "merges": merges,
+        "passages": coll.ingest_times.passages,
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
 
 
 def merge_all(index: Path) -> dict:
     """In a fresh process: merge every segment into one (the writer's largest possible merge)."""
     from ..store import IndexStore
+
     store = IndexStore.open(index)
     t = time.perf_counter()
     with store.writer():
         n = store.catalog.counts()["segments"]
-        print("merging", flush=True)          # the parent's searches count from here
+        print("merging", flush=True)  # the parent's searches count from here
         store.compact()
     return {"segments_merged": n, "seconds": round(time.perf_counter() - t, 1), "peak_rss_mb": round(peak_rss_mb())}
 
 
 def searches_during_merge(args: argparse.Namespace, index: Path) -> dict:
     from ..collection import Collection
-    from ..core import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, auto_search_plan, available_backends
-    from ..core import search_with_plan
+    from ..core import (
+        MOJO_EXACT_CPU_BACKEND,
+        NUMPY_REFERENCE_BACKEND,
+        auto_search_plan,
+        available_backends,
+        search_with_plan,
+    )
     from .scale_bench import docstring_passages
+
     backend = MOJO_EXACT_CPU_BACKEND if available_backends()[MOJO_EXACT_CPU_BACKEND][0] else NUMPY_REFERENCE_BACKEND
     coll = Collection.open(index, read_only=True)
     rng = np.random.default_rng(5)
@@ -219,12 +265,16 @@ def searches_during_merge(args: argparse.Namespace, index: Path) -> dict:
         result = coll.retrying(lambda ix: search_with_plan(q, ix, plan, backend))
         return (time.perf_counter() - t) * 1000, [(h.passage_id, round(h.score, 4)) for h in result.hits]
 
-    for q in queries:                          # warm the page cache and the opened index
+    for q in queries:  # warm the page cache and the opened index
         run(q)
     idle = [run(q) for q in queries]
-    child = subprocess.Popen([sys.executable, "-m", "workbench.measure.ingest_bench", "--merge-all", str(index)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    child.stdout.readline()                   # the child has started and holds the writer lock
+    child = subprocess.Popen(
+        [sys.executable, "-m", "workbench.measure.ingest_bench", "--merge-all", str(index)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    child.stdout.readline()  # the child has started and holds the writer lock
     during, reopened, same, i = [], [], 0, 0
     while child.poll() is None:
         generation = coll.store.catalog.generation()
@@ -236,13 +286,18 @@ def searches_during_merge(args: argparse.Namespace, index: Path) -> dict:
     if child.returncode != 0:
         raise RuntimeError(f"the merging process failed: {stderr.strip()[-2000:]}")
     idle_ms = [ms for ms, _ in idle]
-    return {"backend": backend, "plan": "auto", "idle_p50_ms": round(percentile(idle_ms, 50), 1),
-            "idle_p95_ms": round(percentile(idle_ms, 95), 1), "during_merge_n": len(during),
-            "during_merge_p50_ms": round(percentile(during, 50), 1),
-            "during_merge_p95_ms": round(percentile(during, 95), 1),
-            "reopened_ms": [round(ms, 1) for ms in reopened],
-            "identical_results": f"{same}/{len(during) + len(reopened)}",
-            "merge": json.loads(stdout.strip().splitlines()[-1])}
+    return {
+        "backend": backend,
+        "plan": "auto",
+        "idle_p50_ms": round(percentile(idle_ms, 50), 1),
+        "idle_p95_ms": round(percentile(idle_ms, 95), 1),
+        "during_merge_n": len(during),
+        "during_merge_p50_ms": round(percentile(during, 50), 1),
+        "during_merge_p95_ms": round(percentile(during, 95), 1),
+        "reopened_ms": [round(ms, 1) for ms in reopened],
+        "identical_results": f"{same}/{len(during) + len(reopened)}",
+        "merge": json.loads(stdout.strip().splitlines()[-1]),
+    }
 
 
 # -- output --------------------------------------------------------------------------------------------
@@ -251,36 +306,55 @@ def say(text: str) -> None:
 
 
 def print_report(out: dict) -> None:
-    print(f"\n{out['passages']:,} passages ({out['vectors']:,} token vectors) in {out['batches']} ingests of "
-          f"{out['per_batch']:,}, encoder: {out['encoder']}")
-    print(f"ingest: {out['seconds']:,} s, {out['passages_per_s']:,} passages/s "
-          f"(generating the text took another {out['text_generation_seconds']} s)")
-    print("per phase, passages/s: " + ", ".join(f"{k} {v:,}" if v else f"{k} —"
-                                                 for k, v in out["phase_passages_per_s"].items())
-          + "  (seconds: " + ", ".join(f"{k} {v:,}" for k, v in out["phase_seconds"].items()) + ")")
+    print(
+        f"\n{out['passages']:,} passages ({out['vectors']:,} token vectors) in {out['batches']} ingests of "
+        f"{out['per_batch']:,}, encoder: {out['encoder']}"
+    )
+    print(
+        f"ingest: {out['seconds']:,} s, {out['passages_per_s']:,} passages/s "
+        f"(generating the text took another {out['text_generation_seconds']} s)"
+    )
+    print(
+        "per phase, passages/s: "
+        + ", ".join(f"{k} {v:,}" if v else f"{k} —" for k, v in out["phase_passages_per_s"].items())
+        + "  (seconds: "
+        + ", ".join(f"{k} {v:,}" for k, v in out["phase_seconds"].items())
+        + ")"
+    )
     p50, p95, mx = out["commit_seconds_p50_p95_max"]
     print(f"per ingest until committed: p50 {p50} s, p95 {p95} s, max {mx} s")
-    print(f"bytes written per passage: {out['bytes_written_per_passage']:,} (vectors alone: "
-          f"{out['vector_bytes_per_passage']:,}); vector write amplification {out['vector_write_amplification']}×; "
-          f"{len(out['merges'])} merges, {len(out['retrainings'])} centroid trainings")
-    print(f"index on disk: {out['index_bytes'] / 2**30:,.2f} GiB in {out['segments']} segments; "
-          f"ingest process peak RSS {out['peak_rss_mb']:,} MB")
+    print(
+        f"bytes written per passage: {out['bytes_written_per_passage']:,} (vectors alone: "
+        f"{out['vector_bytes_per_passage']:,}); vector write amplification {out['vector_write_amplification']}×; "
+        f"{len(out['merges'])} merges, {len(out['retrainings'])} centroid trainings"
+    )
+    print(
+        f"index on disk: {out['index_bytes'] / 2**30:,.2f} GiB in {out['segments']} segments; "
+        f"ingest process peak RSS {out['peak_rss_mb']:,} MB"
+    )
     for p in out["probes"]:
         a, s = p["add"], p["search"]
-        print(f"\nat {p['at_passages']:,} passages — add one {PROBE_PAGES}-page PDF ({a['passages']} passages), "
-              f"real model, fresh process: committed after {a['until_committed_s']} s, of which encoding "
-              f"{a['encode_s']} s and parsing {a['parse_s']} s; then merges {a['merge_s']} s, centroids "
-              f"{a['centroids_s']} s; peak RSS {a['peak_rss_mb']:,} MB (model load {a['open_and_load_model_s']} s before)")
+        print(
+            f"\nat {p['at_passages']:,} passages — add one {PROBE_PAGES}-page PDF ({a['passages']} passages), "
+            f"real model, fresh process: committed after {a['until_committed_s']} s, of which encoding "
+            f"{a['encode_s']} s and parsing {a['parse_s']} s; then merges {a['merge_s']} s, centroids "
+            f"{a['centroids_s']} s; peak RSS {a['peak_rss_mb']:,} MB (model load {a['open_and_load_model_s']} s before)"
+        )
         if s:
             m = s["merge"]
             ratio = s["during_merge_p95_ms"] / s["idle_p95_ms"] if s["idle_p95_ms"] else float("nan")
             print(f"  p95 during the merge / idle: {ratio:.2f}× (goal ≤ {MERGE_QUERY_GOAL}×)")
-            print(f"  search ({s['plan']}, {s['backend']}): idle p50 {s['idle_p50_ms']} ms, p95 {s['idle_p95_ms']} ms; "
-                  f"while merging {m['segments_merged']} segments into one ({m['seconds']} s, merge peak RSS "
-                  f"{m['peak_rss_mb']:,} MB): p50 {s['during_merge_p50_ms']} ms, p95 {s['during_merge_p95_ms']} ms "
-                  f"over {s['during_merge_n']} searches, results identical {s['identical_results']}"
-                  + (f"; the search that opened the merged index took {', '.join(map(str, s['reopened_ms']))} ms"
-                     if s["reopened_ms"] else ""))
+            print(
+                f"  search ({s['plan']}, {s['backend']}): idle p50 {s['idle_p50_ms']} ms, p95 {s['idle_p95_ms']} ms; "
+                f"while merging {m['segments_merged']} segments into one ({m['seconds']} s, merge peak RSS "
+                f"{m['peak_rss_mb']:,} MB): p50 {s['during_merge_p50_ms']} ms, p95 {s['during_merge_p95_ms']} ms "
+                f"over {s['during_merge_n']} searches, results identical {s['identical_results']}"
+                + (
+                    f"; the search that opened the merged index took {', '.join(map(str, s['reopened_ms']))} ms"
+                    if s["reopened_ms"]
+                    else ""
+                )
+            )
 
 
 def run(args: argparse.Namespace) -> int:

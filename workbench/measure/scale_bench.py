@@ -23,18 +23,27 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
-from ..core import (LateIndex, LateQuery, PassageFilter, PassageInfo, SearchPlan, centroid_search_plan,
-                   document_proxy_search_plan, exhaustive_search_plan, search_with_plan)
+from ..core import (
+    LateIndex,
+    LateQuery,
+    PassageFilter,
+    PassageInfo,
+    SearchPlan,
+    centroid_search_plan,
+    document_proxy_search_plan,
+    exhaustive_search_plan,
+    search_with_plan,
+)
 from ..core.backends import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, get_backend
 from ..core.centroids import build_centroid_index, default_centroid_count
-from ..core.packed import token_chunks
 from ..core.metrics import overlap_recall
+from ..core.packed import token_chunks
 from ..core.ranking import top_k
 from ..core.residuals import build_residual_index
 from ..demo.stdlib_text import TEXT_MODULES  # the docstring text shared with the demo collection
@@ -42,9 +51,9 @@ from ..store.centroid_files import load_centroid_index, save_centroid_index
 
 DIM = 128
 PASSAGES_PER_DOCUMENT = 10
-N_FOLDERS = 100            # document d lives in folder d mod 100: one folder holds 1 % of the passages
-TRUTH_BLOCK_VECTORS = 1 << 23   # 2 GiB of float16 vectors scored for every query before moving on
-FORMAT = 1                 # bump when the generated data changes, so cached data is regenerated
+N_FOLDERS = 100  # document d lives in folder d mod 100: one folder holds 1 % of the passages
+TRUTH_BLOCK_VECTORS = 1 << 23  # 2 GiB of float16 vectors scored for every query before moving on
+FORMAT = 1  # bump when the generated data changes, so cached data is regenerated
 
 
 @dataclass
@@ -68,9 +77,18 @@ class FolderCatalog:
         return np.flatnonzero(np.isin(self.folder_of, wanted)).astype(np.int64)
 
     def describe(self, passage_ids: Sequence[int]) -> list[PassageInfo]:
-        return [PassageInfo(int(p), int(p) // PASSAGES_PER_DOCUMENT,
-                            f"/bench/f{self.folder_of[p]:02d}/doc{int(p) // PASSAGES_PER_DOCUMENT}.txt",
-                            None, int(p) % PASSAGES_PER_DOCUMENT, "", ()) for p in passage_ids]
+        return [
+            PassageInfo(
+                int(p),
+                int(p) // PASSAGES_PER_DOCUMENT,
+                f"/bench/f{self.folder_of[p]:02d}/doc{int(p) // PASSAGES_PER_DOCUMENT}.txt",
+                None,
+                int(p) % PASSAGES_PER_DOCUMENT,
+                "",
+                (),
+            )
+            for p in passage_ids
+        ]
 
     def lexical_search(self, text: str, k: int, where: PassageFilter | None = None):
         raise RuntimeError("the benchmark collection has no text, so no lexical stage")
@@ -90,8 +108,14 @@ def _lengths(rng: np.random.Generator, n: int, mean: int) -> np.ndarray:
     return np.clip(rng.normal(mean, mean * 0.3, n), 8, 3 * mean).astype(np.int64)
 
 
-def synthetic_data(n_passages: int, folder: Path, n_queries: int, tokens: int = 100, seed: int = 0,
-                   progress: Callable[[str], None] = print) -> tuple[np.ndarray, np.ndarray, list[LateQuery]]:
+def synthetic_data(
+    n_passages: int,
+    folder: Path,
+    n_queries: int,
+    tokens: int = 100,
+    seed: int = 0,
+    progress: Callable[[str], None] = print,
+) -> tuple[np.ndarray, np.ndarray, list[LateQuery]]:
     """Write the vectors to ``folder/vectors.npy``; return ``(lengths, query targets, queries)``."""
     rng = np.random.default_rng(seed)
     vocab = 32768
@@ -110,7 +134,7 @@ def synthetic_data(n_passages: int, folder: Path, n_queries: int, tokens: int = 
     out = np.lib.format.open_memmap(folder / "vectors.npy.tmp", mode="w+", dtype=np.float16, shape=(total, DIM))
     targets = np.sort(rng.choice(n_passages, n_queries, replace=False))
     target_concepts: dict[int, np.ndarray] = {}
-    noise = 0.75 / math.sqrt(DIM)             # |noise| ≈ 0.75 → cosine to the concept ≈ 0.8
+    noise = 0.75 / math.sqrt(DIM)  # |noise| ≈ 0.75 → cosine to the concept ≈ 0.8
     start, step = 0, 20_000
     for lo in range(0, n_passages, step):
         hi = min(lo + step, n_passages)
@@ -121,7 +145,7 @@ def synthetic_data(n_passages: int, folder: Path, n_queries: int, tokens: int = 
         pick = rng.choice(topic_size, n_tok, p=zipf_topic)
         ids[from_topic] = topics[topic_of[owner[from_topic]], pick[from_topic]]
         x = concepts[ids] + noise * rng.standard_normal((n_tok, DIM), dtype=np.float32)
-        out[start:start + n_tok] = _unit(x)
+        out[start : start + n_tok] = _unit(x)
         for t in targets[(targets >= lo) & (targets < hi)]:
             target_concepts[int(t)] = ids[owner == t]
         start += n_tok
@@ -143,12 +167,18 @@ def docstring_passages(limit: int = 2000, min_words: int = 12, max_words: int = 
     order: real text available wherever Python is."""
     import importlib
     import inspect
+
     seen, out = set(), []
     for name in TEXT_MODULES:
         module = importlib.import_module(name)
         objects = [module] + [getattr(module, a) for a in sorted(dir(module)) if not a.startswith("_")]
-        objects += [v for c in objects if inspect.isclass(c) and c.__module__ == module.__name__
-                    for a, v in sorted(vars(c).items()) if not a.startswith("_")]
+        objects += [
+            v
+            for c in objects
+            if inspect.isclass(c) and c.__module__ == module.__name__
+            for a, v in sorted(vars(c).items())
+            if not a.startswith("_")
+        ]
         for obj in objects:
             doc = inspect.getdoc(obj) if inspect.ismodule(obj) or inspect.isclass(obj) or callable(obj) else None
             for para in (doc or "").split("\n\n"):
@@ -161,10 +191,12 @@ def docstring_passages(limit: int = 2000, min_words: int = 12, max_words: int = 
     return out
 
 
-def text_data(n_passages: int, folder: Path, n_queries: int, seed: int = 0,
-              progress: Callable[[str], None] = print) -> tuple[np.ndarray, np.ndarray, list[LateQuery]]:
+def text_data(
+    n_passages: int, folder: Path, n_queries: int, seed: int = 0, progress: Callable[[str], None] = print
+) -> tuple[np.ndarray, np.ndarray, list[LateQuery]]:
     """Encode standard-library docstrings once, then write ``n_passages`` perturbed recombinations."""
     from ..encode import Encoder
+
     encoder = Encoder()
     texts = docstring_passages()
     progress(f"encoding {len(texts)} docstring passages")
@@ -175,13 +207,14 @@ def text_data(n_passages: int, folder: Path, n_queries: int, seed: int = 0,
     cut_a = [rng.integers(1, encoded[i].shape[0] + 1) for i in a]
     cut_b = [rng.integers(0, encoded[i].shape[0]) for i in b]
     lengths = np.array([ca + encoded[j].shape[0] - cb for ca, j, cb in zip(cut_a, b, cut_b)], np.int64)
-    out = np.lib.format.open_memmap(folder / "vectors.npy.tmp", mode="w+", dtype=np.float16,
-                                    shape=(int(lengths.sum()), DIM))
+    out = np.lib.format.open_memmap(
+        folder / "vectors.npy.tmp", mode="w+", dtype=np.float16, shape=(int(lengths.sum()), DIM)
+    )
     pos = 0
     for p in range(n_passages):
-        x = np.concatenate((encoded[a[p]][:cut_a[p]], encoded[b[p]][cut_b[p]:]))
+        x = np.concatenate((encoded[a[p]][: cut_a[p]], encoded[b[p]][cut_b[p] :]))
         x = _unit(x + 0.02 * rng.standard_normal(x.shape, dtype=np.float32))
-        out[pos:pos + x.shape[0]] = x
+        out[pos : pos + x.shape[0]] = x
         pos += x.shape[0]
         if (p + 1) % 50_000 == 0:
             progress(f"written {p + 1:,} / {n_passages:,} passages")
@@ -194,8 +227,9 @@ def text_data(n_passages: int, folder: Path, n_queries: int, seed: int = 0,
     return lengths, np.zeros(0, np.int64), queries
 
 
-def load_or_make(source: str, n_passages: int, folder: Path, n_queries: int,
-                 progress: Callable[[str], None] = print) -> ScaleData:
+def load_or_make(
+    source: str, n_passages: int, folder: Path, n_queries: int, progress: Callable[[str], None] = print
+) -> ScaleData:
     """The data in ``folder`` when it was made with the same parameters, else freshly generated."""
     folder.mkdir(parents=True, exist_ok=True)
     meta_path = folder / "meta.json"
@@ -215,20 +249,35 @@ def load_or_make(source: str, n_passages: int, folder: Path, n_queries: int,
         meta_path.write_text(json.dumps(wanted))
     vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
-    index = LateIndex(vectors, starts, lengths, np.arange(n_passages, dtype=np.int64),
-                      catalog=FolderCatalog(n_passages), name=f"{source}-{n_passages}")
+    index = LateIndex(
+        vectors,
+        starts,
+        lengths,
+        np.arange(n_passages, dtype=np.int64),
+        catalog=FolderCatalog(n_passages),
+        name=f"{source}-{n_passages}",
+    )
     return ScaleData(index, queries, source)
 
 
 # -- measuring -------------------------------------------------------------------------------------
 def _percentiles(ms: list[float]) -> dict[str, float]:
     a = np.asarray(ms)
-    return {"p50_ms": round(float(np.percentile(a, 50)), 2), "p95_ms": round(float(np.percentile(a, 95)), 2),
-            "p99_ms": round(float(np.percentile(a, 99)), 2)}
+    return {
+        "p50_ms": round(float(np.percentile(a, 50)), 2),
+        "p95_ms": round(float(np.percentile(a, 95)), 2),
+        "p99_ms": round(float(np.percentile(a, 99)), 2),
+    }
 
 
-def _run_plan(data: ScaleData, plan: SearchPlan, backend: str, truth: list[list[int]],
-              where: PassageFilter | None = None, limit: int | None = None) -> dict:
+def _run_plan(
+    data: ScaleData,
+    plan: SearchPlan,
+    backend: str,
+    truth: list[list[int]],
+    where: PassageFilter | None = None,
+    limit: int | None = None,
+) -> dict:
     ms, recall, stage1, touched = [], [], [], []
     queries = data.queries[:limit] if limit else data.queries
     for q, top in zip(queries, truth):
@@ -238,8 +287,12 @@ def _run_plan(data: ScaleData, plan: SearchPlan, backend: str, truth: list[list[
         if r.stage1_candidates is not None:
             stage1.append(overlap_recall(data.index.passage_ids[r.stage1_candidates].tolist(), top))
         touched.append([(s.lookups or s.document_vectors) for s in r.stages])
-    out = {"backend": backend, "queries": len(queries), "recall@10": round(float(np.mean(recall)), 4),
-           **_percentiles(ms)}
+    out = {
+        "backend": backend,
+        "queries": len(queries),
+        "recall@10": round(float(np.mean(recall)), 4),
+        **_percentiles(ms),
+    }
     if stage1:
         out["stage1_recall"] = round(float(np.mean(stage1)), 4)
     names = [s.name for s in r.stages]
@@ -270,20 +323,33 @@ def _truth(data: ScaleData, where: PassageFilter | None, final_k: int) -> list[l
 def _exhaustive_ms(data: ScaleData, where: PassageFilter | None, n_queries: int) -> list[float]:
     """Latency of the exhaustive plan itself, query by query (each streams every eligible vector)."""
     plan = exhaustive_search_plan(10)
-    return [search_with_plan(q, data.index, plan, MOJO_EXACT_CPU_BACKEND, where).stages[-1].ms
-            for q in data.queries[:n_queries]]
+    return [
+        search_with_plan(q, data.index, plan, MOJO_EXACT_CPU_BACKEND, where).stages[-1].ms
+        for q in data.queries[:n_queries]
+    ]
 
 
-def run_scale_bench(data: ScaleData, n_probe: int = 8, candidate_k: int = 256, n_centroids: int = 0,
-                    filters: Sequence[float] = (0.01, 0.1), numpy_queries: int = 3,
-                    exhaustive_queries: int = 0, cache: Path | None = None,
-                    progress: Callable[[str], None] = print) -> dict:
+def run_scale_bench(
+    data: ScaleData,
+    n_probe: int = 8,
+    candidate_k: int = 256,
+    n_centroids: int = 0,
+    filters: Sequence[float] = (0.01, 0.1),
+    numpy_queries: int = 3,
+    exhaustive_queries: int = 0,
+    cache: Path | None = None,
+    progress: Callable[[str], None] = print,
+) -> dict:
     """Build the stage-1 structures (or read them from ``cache``, with the build time measured when they
     were made), then time and score every plan; returns the report dict. ``exhaustive_queries`` limits
     how many queries time the exhaustive plan (0: all; at 10⁶ passages each one streams the index)."""
     index = data.index
-    report: dict = {"source": data.source, "passages": index.n_passages, "tokens": index.n_vectors,
-                    "queries": len(data.queries)}
+    report: dict = {
+        "source": data.source,
+        "passages": index.n_passages,
+        "tokens": index.n_vectors,
+        "queries": len(data.queries),
+    }
     k = n_centroids or default_centroid_count(index.n_vectors)
     cached = cache / f"centroids-{k}" if cache is not None else None
     if cached is not None and cached.is_dir():
@@ -305,8 +371,12 @@ def run_scale_bench(data: ScaleData, n_probe: int = 8, candidate_k: int = 256, n
     t = time.perf_counter()
     index.residual_index = build_residual_index(index.vectors, ci, nbits=2)
     residual_s = time.perf_counter() - t
-    report["build"] = {"centroids": ci.n_centroids, "centroid_index_s": round(centroid_s, 1),
-                       "proxies_s": round(proxy_s, 1), "residuals_2bit_s": round(residual_s, 1)}
+    report["build"] = {
+        "centroids": ci.n_centroids,
+        "centroid_index_s": round(centroid_s, 1),
+        "proxies_s": round(proxy_s, 1),
+        "residuals_2bit_s": round(residual_s, 1),
+    }
     t_count = index.n_vectors
     report["bytes_per_token"] = {
         "exact_vectors_float16": 2 * DIM,
@@ -323,15 +393,25 @@ def run_scale_bench(data: ScaleData, n_probe: int = 8, candidate_k: int = 256, n
         "exhaustive": (exhaustive_search_plan(10), [NUMPY_REFERENCE_BACKEND]),
         f"centroid (n_probe {n_probe}, candidate_k {candidate_k})": (
             centroid_search_plan(10, candidate_k, n_probe, query_vector_budget=0),
-            [MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND]),
+            [MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND],
+        ),
         f"centroid, rerank on 2-bit residuals (n_probe {n_probe}, candidate_k {candidate_k})": (
             centroid_search_plan(10, candidate_k, n_probe, query_vector_budget=0, rerank_vectors="residual"),
-            [MOJO_EXACT_CPU_BACKEND]),
+            [MOJO_EXACT_CPU_BACKEND],
+        ),
         f"document_proxy (candidate_k {candidate_k}, budgets 32/64)": (
-            document_proxy_search_plan(10, candidate_k), [MOJO_EXACT_CPU_BACKEND]),
+            document_proxy_search_plan(10, candidate_k),
+            [MOJO_EXACT_CPU_BACKEND],
+        ),
     }
-    rows = {"exhaustive/mojo-exact-cpu": {"backend": MOJO_EXACT_CPU_BACKEND, "queries": len(exhaustive_ms),
-                                          "recall@10": 1.0, **_percentiles(exhaustive_ms)}}
+    rows = {
+        "exhaustive/mojo-exact-cpu": {
+            "backend": MOJO_EXACT_CPU_BACKEND,
+            "queries": len(exhaustive_ms),
+            "recall@10": 1.0,
+            **_percentiles(exhaustive_ms),
+        }
+    }
     for name, (plan, backends) in plans.items():
         for backend in backends:
             progress(f"{name} on {backend}")
@@ -357,23 +437,28 @@ def run_scale_bench(data: ScaleData, n_probe: int = 8, candidate_k: int = 256, n
 
 def format_scale_report(r: dict) -> str:
     b = r["build"]
-    lines = [f"{r['source']} collection: {r['passages']:,} passages, {r['tokens']:,} token vectors, "
-             f"{r['queries']} queries",
-             f"build: {b['centroids']:,} centroids in {b['centroid_index_s']} s (k-means, codes, lists); "
-             f"proxies {b['proxies_s']} s; 2-bit residuals {b['residuals_2bit_s']} s",
-             "bytes per token: " + ", ".join(f"{k} {v}" for k, v in r["bytes_per_token"].items()),
-             "",
-             f"{'plan / backend':<86} {'recall@10':>9} {'stage-1':>8} {'p50 ms':>8} {'p95 ms':>8} "
-             f"{'× exh.':>7}  vectors touched per stage"]
+    lines = [
+        f"{r['source']} collection: {r['passages']:,} passages, {r['tokens']:,} token vectors, {r['queries']} queries",
+        f"build: {b['centroids']:,} centroids in {b['centroid_index_s']} s (k-means, codes, lists); "
+        f"proxies {b['proxies_s']} s; 2-bit residuals {b['residuals_2bit_s']} s",
+        "bytes per token: " + ", ".join(f"{k} {v}" for k, v in r["bytes_per_token"].items()),
+        "",
+        f"{'plan / backend':<86} {'recall@10':>9} {'stage-1':>8} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'× exh.':>7}  vectors touched per stage",
+    ]
     for name, row in r["plans"].items():
         touched = ", ".join(f"{k.split(':')[-1]} {v:,}" for k, v in row.get("vectors_touched", {}).items())
-        lines.append(f"{name:<86} {row['recall@10']:>9.3f} {row.get('stage1_recall', float('nan')):>8.3f} "
-                     f"{row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f} "
-                     f"{row.get('speedup_vs_exhaustive_mojo', 1.0):>7.1f}  {touched}")
+        lines.append(
+            f"{name:<86} {row['recall@10']:>9.3f} {row.get('stage1_recall', float('nan')):>8.3f} "
+            f"{row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f} "
+            f"{row.get('speedup_vs_exhaustive_mojo', 1.0):>7.1f}  {touched}"
+        )
     for share, row in r["filtered"].items():
-        lines.append(f"{'filtered to ' + share + ' (' + format(row['eligible_passages'], ',') + ' passages), centroid/mojo':<86} "
-                     f"{row['recall@10']:>9.3f} {row.get('stage1_recall', float('nan')):>8.3f} "
-                     f"{row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f}  p99 {row['p99_ms']:.1f} ms; "
-                     f"exhaustive in filter p50 {row['exhaustive_p50_ms']:.1f} ms")
+        lines.append(
+            f"{'filtered to ' + share + ' (' + format(row['eligible_passages'], ',') + ' passages), centroid/mojo':<86} "
+            f"{row['recall@10']:>9.3f} {row.get('stage1_recall', float('nan')):>8.3f} "
+            f"{row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f}  p99 {row['p99_ms']:.1f} ms; "
+            f"exhaustive in filter p50 {row['exhaustive_p50_ms']:.1f} ms"
+        )
     lines.append("\nLatency: stages 1+2, query encoding excluded; '× exh.' = exhaustive Mojo p50 / this p50.")
     return "\n".join(lines)

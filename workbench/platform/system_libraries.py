@@ -21,6 +21,7 @@ PACKAGES_FILE = Path(__file__).resolve().parents[2] / "packaging" / "qt-packages
 def xcb_plugin() -> Path | None:
     """PySide6's xcb platform plugin (``libqxcb.so``), without importing Qt."""
     import importlib.util
+
     spec = importlib.util.find_spec("PySide6")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -47,13 +48,18 @@ def packages() -> list[str]:
 
 def install_line() -> str:
     names = packages()
-    return ("sudo apt-get install " + " ".join(names)) if names else \
-        "your distribution's packages for Qt 6's xcb platform plugin (libxcb-cursor0 and the other libxcb-* libraries)"
+    return (
+        ("sudo apt-get install " + " ".join(names))
+        if names
+        else "your distribution's packages for Qt 6's xcb platform plugin (libxcb-cursor0 and the other libxcb-* libraries)"
+    )
 
 
 def message(missing: list[str]) -> str:
-    return (f"the Qt window needs system libraries that are missing ({', '.join(missing)}); install them with: "
-            f"{install_line()}")
+    return (
+        f"the Qt window needs system libraries that are missing ({', '.join(missing)}); install them with: "
+        f"{install_line()}"
+    )
 
 
 def install() -> bool:

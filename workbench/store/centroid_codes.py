@@ -17,11 +17,12 @@ from ..core.centroids import assign
 from ..core.residuals import ResidualCodec
 from .files import save_array_streaming
 
-SAMPLE = 1 << 16             # vectors a residual codec is fitted on and a mean cosine is measured on
+SAMPLE = 1 << 16  # vectors a residual codec is fitted on and a mean cosine is measured on
 
 
-def code_segment(vectors: NDArray[np.floating[Any]], centroids: NDArray[np.float32], codec: ResidualCodec | None,
-                 chunk: int) -> tuple[NDArray[np.int32], NDArray[np.uint8] | None, float]:
+def code_segment(
+    vectors: NDArray[np.floating[Any]], centroids: NDArray[np.float32], codec: ResidualCodec | None, chunk: int
+) -> tuple[NDArray[np.int32], NDArray[np.uint8] | None, float]:
     """``(codes, packed residuals or None, mean cosine to the centroid)`` of a segment's vectors, coded
     a bounded chunk at a time so a large segment never becomes one float32 copy."""
     size = int(vectors.shape[0])
@@ -30,27 +31,40 @@ def code_segment(vectors: NDArray[np.floating[Any]], centroids: NDArray[np.float
     return codes, packed, _code_into(vectors, centroids, codec, codes, packed, chunk)
 
 
-def save_codes(folder: Path, name: str, vectors: NDArray[np.floating[Any]], centroids: NDArray[np.float32],
-               codec: ResidualCodec | None, chunk: int) -> float:
+def save_codes(
+    folder: Path,
+    name: str,
+    vectors: NDArray[np.floating[Any]],
+    centroids: NDArray[np.float32],
+    codec: ResidualCodec | None,
+    chunk: int,
+) -> float:
     """Code (and compress, with ``codec``) a segment's ``vectors`` ``[n, dim]`` into ``folder``'s
     ``codes-<name>`` (int32 ``[n]``) and ``residuals-<name>`` (uint8 ``[n, dim·bits/8]``) files, one
     ``chunk`` at a time straight into memory maps of the new files; the codes file is renamed into
     place last (its presence means "done"). Returns the vectors' mean cosine to their centroids."""
     size, dim = int(vectors.shape[0]), int(vectors.shape[1])
-    cosine = 1.0                   # an empty segment (nothing is filled) sits on its centroids
+    cosine = 1.0  # an empty segment (nothing is filled) sits on its centroids
 
     def fill_codes(codes: NDArray[np.int32]) -> None:
         def fill_residuals(packed: NDArray[np.uint8] | None) -> None:
             nonlocal cosine
             cosine = _code_into(vectors, centroids, codec, codes, packed, chunk)
+
         if codec is None:
             fill_residuals(None)
         else:
-            save_array_streaming(folder / f"residuals-{name}", (size, dim * codec.nbits // 8), np.uint8,
-                                 fill_residuals, f"the 2-bit residuals of {size:,} token vectors")
+            save_array_streaming(
+                folder / f"residuals-{name}",
+                (size, dim * codec.nbits // 8),
+                np.uint8,
+                fill_residuals,
+                f"the 2-bit residuals of {size:,} token vectors",
+            )
 
-    save_array_streaming(folder / f"codes-{name}", (size,), np.int32, fill_codes,
-                         f"the centroid codes of {size:,} token vectors")
+    save_array_streaming(
+        folder / f"codes-{name}", (size,), np.int32, fill_codes, f"the centroid codes of {size:,} token vectors"
+    )
     return cosine
 
 
@@ -65,16 +79,22 @@ def mean_cosine(vectors: NDArray[np.floating[Any]], centroids: NDArray[np.float3
     return float(np.einsum("nd,nd->n", x, centroids[codes[pick]]).mean())
 
 
-def _code_into(vectors: NDArray[np.floating[Any]], centroids: NDArray[np.float32], codec: ResidualCodec | None,
-               codes: NDArray[np.int32], packed: NDArray[np.uint8] | None, chunk: int) -> float:
+def _code_into(
+    vectors: NDArray[np.floating[Any]],
+    centroids: NDArray[np.float32],
+    codec: ResidualCodec | None,
+    codes: NDArray[np.int32],
+    packed: NDArray[np.uint8] | None,
+    chunk: int,
+) -> float:
     """Fill ``codes`` (int32 ``[n]``) and ``packed`` residuals (with ``codec``) of ``vectors`` ``[n, dim]``,
     a ``chunk`` at a time (bounded float32 copies); returns their mean cosine to their centroids."""
     size = int(vectors.shape[0])
     cos_sum = 0.0
     for lo in range(0, size, chunk):
-        block = np.asarray(vectors[lo:lo + chunk], dtype=np.float32)
-        codes[lo:lo + block.shape[0]] = c = assign(block, centroids)
-        if packed is not None and codec is not None:    # packed is given exactly when codec is
-            packed[lo:lo + block.shape[0]] = codec.encode(block, centroids, c)
+        block = np.asarray(vectors[lo : lo + chunk], dtype=np.float32)
+        codes[lo : lo + block.shape[0]] = c = assign(block, centroids)
+        if packed is not None and codec is not None:  # packed is given exactly when codec is
+            packed[lo : lo + block.shape[0]] = codec.encode(block, centroids, c)
         cos_sum += mean_cosine(block, centroids, c) * block.shape[0]
     return cos_sum / max(size, 1)

@@ -50,8 +50,12 @@ def load_centroid_index(folder: Path) -> CentroidIndex:
             raise ValueError(f"centroid file {name}.npy holds {a.dtype}, expected {np.dtype(dtype).name}")
         arrays[name] = a
     c, offsets, rows = arrays["centroids"], arrays["list_offsets"], arrays["list_rows"]
-    if c.ndim != 2 or offsets.shape != (c.shape[0] + 1,) or int(offsets[-1]) != rows.shape[0] \
-            or (offsets.shape[0] > 1 and np.any(np.diff(offsets) < 0)):
+    if (
+        c.ndim != 2
+        or offsets.shape != (c.shape[0] + 1,)
+        or int(offsets[-1]) != rows.shape[0]
+        or (offsets.shape[0] > 1 and np.any(np.diff(offsets) < 0))
+    ):
         raise ValueError(f"the centroid files in {folder} do not fit together; rebuild them")
     # Stage 1 reads the lists at random: keep them in memory (a cold memory map made each probe a disk
     # seek: 850 ms vs 45 ms per query at 10⁶ passages); codes are read in order and may stay mapped.

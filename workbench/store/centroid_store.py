@@ -56,14 +56,14 @@ from .paths import index_folder, is_centroid_version, is_regular_file, is_segmen
 
 CENTROID_DIR = "centroids"
 MANIFEST_KEY = "centroid_version"
-DRIFT = 0.03                 # retrain when new vectors' mean cosine to their centroid is this much lower
-MIN_DRIFT_VECTORS = 2000     # … measured over this many new vectors (or a tenth of the training set)
-GROWTH = 4                   # retrain once the collection is 4× what the centroids were trained on (√: 2× K)
-RESIDUAL_BITS = 2            # 32 bytes per 128-d token beside its 4-byte code (float16: 256)
-POINTS_PER_CENTROID = 32     # k-means training sample per centroid (as build_centroid_index)
-HELD_OUT = 1 << 14           # vectors kept out of k-means: the residual codec and the mean cosine use them
-MAX_CENTROIDS_KEY = "max_centroids"   # manifest: an upper bound on the 4·√T centroid count, if set
-CODE_CHUNK = 1 << 18         # vectors coded at a time (128 MiB of float32 input)
+DRIFT = 0.03  # retrain when new vectors' mean cosine to their centroid is this much lower
+MIN_DRIFT_VECTORS = 2000  # … measured over this many new vectors (or a tenth of the training set)
+GROWTH = 4  # retrain once the collection is 4× what the centroids were trained on (√: 2× K)
+RESIDUAL_BITS = 2  # 32 bytes per 128-d token beside its 4-byte code (float16: 256)
+POINTS_PER_CENTROID = 32  # k-means training sample per centroid (as build_centroid_index)
+HELD_OUT = 1 << 14  # vectors kept out of k-means: the residual codec and the mean cosine use them
+MAX_CENTROIDS_KEY = "max_centroids"  # manifest: an upper bound on the 4·√T centroid count, if set
+CODE_CHUNK = 1 << 18  # vectors coded at a time (128 MiB of float32 input)
 
 # ``pieces(i, j)``: for a merge's output passages ``i..j``, ``(old file, token rows in it)`` in output order.
 Pieces: TypeAlias = Callable[[int, int], Iterator[tuple[str, NDArray[np.int64]]]]
@@ -74,8 +74,9 @@ class CentroidStore:
     """The centroid versions of the index at ``root``; ``manifest_get``/``manifest_set`` read and write
     the catalog's manifest (where the current version is named)."""
 
-    def __init__(self, root: Path, manifest_get: Callable[[str], str | None],
-                 manifest_set: Callable[[str, str], None]) -> None:
+    def __init__(
+        self, root: Path, manifest_get: Callable[[str], str | None], manifest_set: Callable[[str, str], None]
+    ) -> None:
         self.root = root
         self.folder = root / CENTROID_DIR
         self._get, self._set = manifest_get, manifest_set
@@ -115,8 +116,9 @@ class CentroidStore:
         return read_meta(self.folder / version / "meta.json")
 
     # -- reading ---------------------------------------------------------------------------------
-    def load(self, index: LateIndex, segment_files: list[str], segment_sizes: list[int]
-             ) -> tuple[CentroidIndex | None, ResidualIndex | None]:
+    def load(
+        self, index: LateIndex, segment_files: list[str], segment_sizes: list[int]
+    ) -> tuple[CentroidIndex | None, ResidualIndex | None]:
         """The centroid and residual indexes of ``index`` (packed from ``segment_files`` in that order),
         or ``None`` where nothing was trained. Segments missing their codes or residuals (a writer
         killed in between) are coded now, in memory."""
@@ -125,9 +127,9 @@ class CentroidStore:
             return None, None
         centroids = self._read_centroids(v, index.dim)
         if centroids is None:
-            return None, None          # damaged: the search builds centroids in memory and says so
+            return None, None  # damaged: the search builds centroids in memory and says so
         codec = self._read_codec(v)
-        width = index.dim * codec.nbits // 8 if codec is not None else 0    # bytes of a packed residual
+        width = index.dim * codec.nbits // 8 if codec is not None else 0  # bytes of a packed residual
         codes: list[NDArray[np.int32]] = []
         packed: list[NDArray[np.uint8]] = []
         base = 0
@@ -135,9 +137,9 @@ class CentroidStore:
             c = self._read_part(v, "codes", name, (size,), np.int32, centroids.shape[0])
             r = self._read_part(v, "residuals", name, (size, width), np.uint8) if codec is not None else None
             if c is None or (codec is not None and r is None):
-                c, r, _ = code_segment(index.vectors[base:base + size], centroids, codec, CODE_CHUNK)
+                c, r, _ = code_segment(index.vectors[base : base + size], centroids, codec, CODE_CHUNK)
             codes.append(c)
-            if r is not None:          # there are residuals exactly when there is a codec
+            if r is not None:  # there are residuals exactly when there is a codec
                 packed.append(r)
             base += size
         all_codes = _joined_codes(codes)
@@ -148,20 +150,33 @@ class CentroidStore:
 
     def _read_centroids(self, version: str, dim: int) -> NDArray[np.float32] | None:
         c = _load(self.folder / version / "centroids.npy")
-        ok = c is not None and c.dtype == np.float32 and c.ndim == 2 and c.shape[0] >= 1 and c.shape[1] == dim \
+        ok = (
+            c is not None
+            and c.dtype == np.float32
+            and c.ndim == 2
+            and c.shape[0] >= 1
+            and c.shape[1] == dim
             and bool(np.isfinite(c).all())
+        )
         return c if ok else None
 
     def _read_codec(self, version: str) -> ResidualCodec | None:
         nbits = self.meta().get("residual_bits")
         values = _load(self.folder / version / "codec.npy")
-        if nbits is None or nbits not in BITS or values is None or values.dtype != np.float32 \
-                or values.shape != (2 * (1 << nbits) - 1,) or not np.isfinite(values).all():
+        if (
+            nbits is None
+            or nbits not in BITS
+            or values is None
+            or values.dtype != np.float32
+            or values.shape != (2 * (1 << nbits) - 1,)
+            or not np.isfinite(values).all()
+        ):
             return None
-        return ResidualCodec(nbits, values[:(1 << nbits) - 1], values[(1 << nbits) - 1:])
+        return ResidualCodec(nbits, values[: (1 << nbits) - 1], values[(1 << nbits) - 1 :])
 
-    def _read_part(self, version: str, kind: str, segment: str, shape: tuple[int, ...], dtype: type[_Scalar],
-                   n_centroids: int = 0) -> NDArray[_Scalar] | None:
+    def _read_part(
+        self, version: str, kind: str, segment: str, shape: tuple[int, ...], dtype: type[_Scalar], n_centroids: int = 0
+    ) -> NDArray[_Scalar] | None:
         """A segment's ``codes`` or ``residuals`` file, memory-mapped; ``None`` if absent or not as expected
         (codes must lie in ``[0, n_centroids)``: one outside would index past the centroid table)."""
         if not is_segment_name(segment):
@@ -185,7 +200,7 @@ class CentroidStore:
             return
         codec, meta = self._read_codec(v), self.meta()
         if not meta:
-            return                     # damaged meta: needs_training says so and a new version is trained
+            return  # damaged meta: needs_training says so and a new version is trained
         for name, vectors in segments:
             size = int(vectors.shape[0])
             if self._read_part(v, "codes", name, (size,), np.int32, centroids.shape[0]) is not None:
@@ -194,8 +209,15 @@ class CentroidStore:
             meta.setdefault("added", []).append([size, cosine])
         write_json(self.folder / v / "meta.json", meta)
 
-    def carry_codes(self, old_files: list[str], old_sizes: list[int], new_file: str, n_out: int,
-                    chunks: list[tuple[int, int]], pieces: Pieces) -> None:
+    def carry_codes(
+        self,
+        old_files: list[str],
+        old_sizes: list[int],
+        new_file: str,
+        n_out: int,
+        chunks: list[tuple[int, int]],
+        pieces: Pieces,
+    ) -> None:
         """After a merge: the new segment's codes and residuals are the old segments' own, gathered in
         the merge's order (``pieces(i, j)`` yields ``(old file, token rows)`` for output passages
         ``i..j``, over ``chunks``) a chunk at a time — nothing is recoded, nothing held whole in memory.
@@ -206,26 +228,35 @@ class CentroidStore:
             return
         codec = self._read_codec(v)
         # (kind, its shape for n vectors, its dtype)
-        kinds: list[tuple[str, Callable[[int], tuple[int, ...]], type[np.integer[Any]]]] = \
-            [("codes", lambda n: (n,), np.int32)]
+        kinds: list[tuple[str, Callable[[int], tuple[int, ...]], type[np.integer[Any]]]] = [
+            ("codes", lambda n: (n,), np.int32)
+        ]
         if codec is not None:
             width = meta["dim"] * codec.nbits // 8
             kinds.insert(0, ("residuals", lambda n: (n, width), np.uint8))
         for kind, shape, dtype in kinds:
-            found = {f: self._read_part(v, kind, f, shape(n), dtype, meta["n_centroids"])
-                     for f, n in zip(old_files, old_sizes)}
+            found = {
+                f: self._read_part(v, kind, f, shape(n), dtype, meta["n_centroids"])
+                for f, n in zip(old_files, old_sizes)
+            }
             parts = {f: p for f, p in found.items() if p is not None}
             if len(parts) < len(found):
-                continue               # never written: the next open codes the new segment
+                continue  # never written: the next open codes the new segment
 
             def fill(out: NDArray[np.integer[Any]], parts: dict[str, NDArray[np.integer[Any]]] = parts) -> None:
                 pos = 0
                 for i, j in chunks:
                     for f, idx in pieces(i, j):
-                        out[pos:pos + idx.shape[0]] = parts[f][idx]
+                        out[pos : pos + idx.shape[0]] = parts[f][idx]
                         pos += idx.shape[0]
-            save_array_streaming(self.folder / v / f"{kind}-{new_file}", shape(n_out), dtype, fill,
-                                 f"the centroid {kind} of a merged segment")
+
+            save_array_streaming(
+                self.folder / v / f"{kind}-{new_file}",
+                shape(n_out),
+                dtype,
+                fill,
+                f"the centroid {kind} of a merged segment",
+            )
 
     def needs_training(self, n_live_vectors: int, dim: int = 128) -> str | None:
         """Why the centroids should be (re)trained now, or ``None``."""
@@ -239,15 +270,19 @@ class CentroidStore:
         if not meta or self._read_centroids(version, dim) is None:
             return "the centroid files are damaged; training a new set"
         if n_live_vectors >= GROWTH * meta["trained_vectors"]:
-            return (f"the collection grew to {n_live_vectors:,} token vectors; "
-                    f"{meta['n_centroids']:,} centroids were trained for {meta['trained_vectors']:,}")
+            return (
+                f"the collection grew to {n_live_vectors:,} token vectors; "
+                f"{meta['n_centroids']:,} centroids were trained for {meta['trained_vectors']:,}"
+            )
         added = np.array(meta.get("added", []), dtype=np.float64).reshape(-1, 2)
         n_added = added[:, 0].sum()
         if n_added >= min(MIN_DRIFT_VECTORS, max(1, meta["trained_vectors"] // 10)):
             cos = float((added[:, 0] * added[:, 1]).sum() / n_added)
             if meta["mean_cosine"] - cos > DRIFT:
-                return (f"new vectors sit farther from their centroids (mean cosine {cos:.3f} vs "
-                        f"{meta['mean_cosine']:.3f} at training)")
+                return (
+                    f"new vectors sit farther from their centroids (mean cosine {cos:.3f} vs "
+                    f"{meta['mean_cosine']:.3f} at training)"
+                )
         return None
 
     def train(self, index: LateIndex, segment_files: list[str], segment_sizes: list[int]) -> None:
@@ -281,11 +316,16 @@ class CentroidStore:
         save_array(tmp / "codec.npy", np.concatenate((codec.cutoffs, codec.weights)))
         base = 0
         for name, size in zip(segment_files, segment_sizes):
-            save_codes(tmp, name, index.vectors[base:base + size], centroids, codec, CODE_CHUNK)
+            save_codes(tmp, name, index.vectors[base : base + size], centroids, codec, CODE_CHUNK)
             base += size
-        meta: CentroidMeta = {"n_centroids": int(centroids.shape[0]), "trained_vectors": n_live, "dim": index.dim,
-                              "residual_bits": RESIDUAL_BITS, "mean_cosine": mean_cosine(fit, centroids, fit_codes),
-                              "added": []}
+        meta: CentroidMeta = {
+            "n_centroids": int(centroids.shape[0]),
+            "trained_vectors": n_live,
+            "dim": index.dim,
+            "residual_bits": RESIDUAL_BITS,
+            "mean_cosine": mean_cosine(fit, centroids, fit_codes),
+            "added": [],
+        }
         write_json(tmp / "meta.json", meta)
         fsync_dir(tmp)
         os.replace(tmp, folder / version)
@@ -306,15 +346,18 @@ class CentroidStore:
         current = self.version
         remove_own_entries(self.folder, is_centroid_version, keep={current} if current else set())
         if current:
-            remove_own_entries(self.folder / current,
-                               lambda name: _segment_part(name) is not None and _segment_part(name) not in segment_files)
+            remove_own_entries(
+                self.folder / current,
+                lambda name: _segment_part(name) is not None and _segment_part(name) not in segment_files,
+            )
 
     def remove_segment_parts(self, segment_files: set[str]) -> None:
         """Delete the current version's codes and residuals of ``segment_files`` (segments merged away)."""
         current = self.version
         if current and segment_files:
-            remove_own_entries(self.folder / current, lambda name: _segment_part(name) in segment_files,
-                               temporaries=False)
+            remove_own_entries(
+                self.folder / current, lambda name: _segment_part(name) in segment_files, temporaries=False
+            )
 
     def _writable_folder(self) -> Path:
         """``centroids/`` as a real folder (a link in its place is removed first)."""
@@ -327,8 +370,11 @@ class CentroidStore:
         table, and its compressed residual."""
         if ci is None or n_vectors == 0:
             return {}
-        out = {"centroid_code": 4.0, "inverted_lists": round(4 * ci.list_rows.shape[0] / n_vectors, 2),
-               "centroid_table": round(ci.centroids.nbytes / n_vectors, 3)}
+        out = {
+            "centroid_code": 4.0,
+            "inverted_lists": round(4 * ci.list_rows.shape[0] / n_vectors, 2),
+            "centroid_table": round(ci.centroids.nbytes / n_vectors, 3),
+        }
         if ri is not None:
             out[f"residual_{ri.codec.nbits}bit"] = float(ri.packed.shape[1])
         return out

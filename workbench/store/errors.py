@@ -22,8 +22,10 @@ class IndexReadOnly(IndexFormatError):
     """A write was asked of an index that was opened read-only (or lives on read-only storage)."""
 
     def __init__(self, root: object) -> None:
-        super().__init__(f"{root} is read-only here (read-only storage, permissions, or opened for searching "
-                         "only): it can be searched but not changed")
+        super().__init__(
+            f"{root} is read-only here (read-only storage, permissions, or opened for searching "
+            "only): it can be searched but not changed"
+        )
 
 
 class IndexExists(IndexFormatError):
@@ -47,12 +49,20 @@ class DiskFull(OSError):
 
     def __str__(self) -> str:
         n = self.kept_documents
-        kept = (f"; the {n} document{'s' if n != 1 else ''} already indexed {'are' if n != 1 else 'is'} kept"
-                if n is not None else "; what was committed before is kept")
-        free = (f"free about {max(1, -(-self.needed_bytes * 12 // 10) // 2**20):,} MB"
-                if self.needed_bytes else "free some space")
-        return f"the disk holding {self.folder} is full while writing {self.what}{kept}; {free} and run the same " \
-               "command again"
+        kept = (
+            f"; the {n} document{'s' if n != 1 else ''} already indexed {'are' if n != 1 else 'is'} kept"
+            if n is not None
+            else "; what was committed before is kept"
+        )
+        free = (
+            f"free about {max(1, -(-self.needed_bytes * 12 // 10) // 2**20):,} MB"
+            if self.needed_bytes
+            else "free some space"
+        )
+        return (
+            f"the disk holding {self.folder} is full while writing {self.what}{kept}; {free} and run the same "
+            "command again"
+        )
 
 
 def is_disk_full(exc: BaseException) -> bool:

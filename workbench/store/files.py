@@ -58,12 +58,17 @@ def _short_write(exc: BaseException) -> bool:
 def save_array(path: Path, array: NDArray[Any], what: str = "") -> None:
     """Write ``array`` as ``.npy`` (never pickled) to ``path`` durably: a reader sees the whole file or
     the previous one. ``what`` names it in a full-disk message (default: the file's name)."""
-    _replace_durably(path, lambda fh: np.save(fh, np.ascontiguousarray(array), allow_pickle=False),
-                     what or path.name, int(array.nbytes))
+    _replace_durably(
+        path,
+        lambda fh: np.save(fh, np.ascontiguousarray(array), allow_pickle=False),
+        what or path.name,
+        int(array.nbytes),
+    )
 
 
-def save_array_streaming(path: Path, shape: tuple[int, ...], dtype: DTypeLike, fill: Callable[[NDArray[Any]], None],
-                         what: str) -> None:
+def save_array_streaming(
+    path: Path, shape: tuple[int, ...], dtype: DTypeLike, fill: Callable[[NDArray[Any]], None], what: str
+) -> None:
     """Write a ``.npy`` of ``shape``/``dtype`` durably without holding it in memory: ``fill`` writes into a
     memory map of the new file a bounded chunk at a time (the page cache, not the process, holds what
     was written). The file's blocks are reserved first (``posix_fallocate``), so a full disk raises
@@ -71,8 +76,9 @@ def save_array_streaming(path: Path, shape: tuple[int, ...], dtype: DTypeLike, f
     memory map the disk cannot back. The partial file is removed on any error."""
     size = int(np.prod(shape)) * np.dtype(dtype).itemsize
     with _temporary_beside(path, what, size) as fd, os.fdopen(fd, "r+b") as fh:
-        np.lib.format.write_array_header_1_0(fh, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
-                                                  "fortran_order": False, "shape": tuple(shape)})
+        np.lib.format.write_array_header_1_0(
+            fh, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": tuple(shape)}
+        )
         offset = fh.tell()
         fh.flush()
         os.posix_fallocate(fh.fileno(), 0, offset + size)

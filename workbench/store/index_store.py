@@ -76,12 +76,12 @@ class IndexStore:
         self.root = root
         self.read_only = read_only
         self.catalog = Catalog(root / CATALOG_FILE, read_only)
-        self.dropped: list[tuple[str, str]] = []   # documents the last writer found with lost vectors
-        self.merge_lock = threading.Lock()          # one merge at a time in this process
+        self.dropped: list[tuple[str, str]] = []  # documents the last writer found with lost vectors
+        self.merge_lock = threading.Lock()  # one merge at a time in this process
         self._session_lock = threading.Lock()
-        self._sessions = 0                          # writer sessions open in this process (threads share the lock)
+        self._sessions = 0  # writer sessions open in this process (threads share the lock)
         self._lock_fd: int | None = None
-        self._stats: tuple[int, list[SegmentStats]] | None = None   # (generation, segment_stats) cache
+        self._stats: tuple[int, list[SegmentStats]] | None = None  # (generation, segment_stats) cache
         self.centroids = CentroidStore(root, lambda key: self.manifest.get(key), self.catalog.set_manifest)
 
     @staticmethod
@@ -97,8 +97,10 @@ class IndexStore:
         foreign = sorted(e.name for e in os.scandir(root) if e.name not in OWN_NAMES)
         if foreign:
             shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-            raise UnsafeIndexError(f"{root} is not a Kayak index but already holds files ({shown}); an index is "
-                                   "only created in a new or empty folder, so choose another")
+            raise UnsafeIndexError(
+                f"{root} is not a Kayak index but already holds files ({shown}); an index is "
+                "only created in a new or empty folder, so choose another"
+            )
 
     @staticmethod
     def is_created(root: Path) -> bool:
@@ -125,7 +127,7 @@ class IndexStore:
         try:
             cls.check_creatable(root)
         except UnsafeIndexError:
-            if cls.is_created(root):   # another process created it (and wrote to it) since the first look
+            if cls.is_created(root):  # another process created it (and wrote to it) since the first look
                 return False
             raise
         return True
@@ -154,23 +156,29 @@ class IndexStore:
         opens for writing where the folder allows it, read-only elsewhere."""
         catalog = root / CATALOG_FILE
         if not root.is_dir() or not (catalog.is_file() or catalog.is_symlink()):
-            raise IndexFormatError(f"{root} is not a Kayak index (no {CATALOG_FILE}); create it with "
-                                   f"'workbench ingest FILES --index {root}'")
+            raise IndexFormatError(
+                f"{root} is not a Kayak index (no {CATALOG_FILE}); create it with "
+                f"'workbench ingest FILES --index {root}'"
+            )
         check_not_special(catalog)
-        index_folder(root, SEGMENT_DIR)     # a linked segments/ folder is refused before anything is read
+        index_folder(root, SEGMENT_DIR)  # a linked segments/ folder is refused before anything is read
         if read_only is None:
             read_only = not (os.access(root, os.W_OK) and os.access(catalog, os.W_OK))
         store = cls(root, read_only)
         if not store.catalog.is_created():
-            raise IndexNotCreated(f"{root} holds no index yet: its creation was interrupted before it finished; "
-                                  f"run 'workbench ingest FILES --index {root}' to create it")
+            raise IndexNotCreated(
+                f"{root} holds no index yet: its creation was interrupted before it finished; "
+                f"run 'workbench ingest FILES --index {root}' to create it"
+            )
         found = store.manifest.get("format_version")
         if found not in READABLE_VERSIONS:
-            raise IndexFormatError(f"{root} uses index format version {found or 'unknown'}; this Kayak Workbench "
-                                   f"reads format versions {', '.join(READABLE_VERSIONS)}. Re-index the files into a "
-                                   "new folder.")
+            raise IndexFormatError(
+                f"{root} uses index format version {found or 'unknown'}; this Kayak Workbench "
+                f"reads format versions {', '.join(READABLE_VERSIONS)}. Re-index the files into a "
+                "new folder."
+            )
         if not read_only:
-            store.catalog.migrate()      # additive: version 1 gains the version-2 tables
+            store.catalog.migrate()  # additive: version 1 gains the version-2 tables
         return store
 
     @property
@@ -228,7 +236,7 @@ class IndexStore:
         with self._session_lock:
             self._sessions -= 1
             if self._sessions == 0 and self._lock_fd is not None:
-                os.close(self._lock_fd)     # closing the descriptor releases the lock
+                os.close(self._lock_fd)  # closing the descriptor releases the lock
                 self._lock_fd = None
 
     def _drop_damaged_segments(self) -> list[tuple[str, str]]:
@@ -237,7 +245,7 @@ class IndexStore:
         folder = index_folder(self.root, SEGMENT_DIR)
         dim = self.dim
         dropped = []
-        for name, size in self.catalog.segment_sizes():   # not the passage layout: O(segments) per ingest
+        for name, size in self.catalog.segment_sizes():  # not the passage layout: O(segments) per ingest
             try:
                 _map_segment(folder, name, size, dim)
             except SegmentDamaged as exc:
@@ -275,13 +283,15 @@ class IndexStore:
         offsets, lengths, ids = layout.offsets[rows], layout.lengths[rows], layout.passage_ids[rows]
         if not files:
             empty = np.zeros(0, np.int64)
-            return PackedSegments(np.zeros((0, dim), np.float16), empty, empty, empty, [], [],
-                                  layout.generation, damaged)
+            return PackedSegments(
+                np.zeros((0, dim), np.float16), empty, empty, empty, [], [], layout.generation, damaged
+            )
         if len(files) == 1:
             return PackedSegments(arrays[files[0]], offsets, lengths, ids, files, sizes, layout.generation, damaged)
-        vectors = SegmentedVectors([arrays[f] for f in files])   # the memory maps end to end, no copy
-        return PackedSegments(vectors, offsets + vectors.bases[seg_pos], lengths, ids, files, sizes,
-                              layout.generation, damaged)
+        vectors = SegmentedVectors([arrays[f] for f in files])  # the memory maps end to end, no copy
+        return PackedSegments(
+            vectors, offsets + vectors.bases[seg_pos], lengths, ids, files, sizes, layout.generation, damaged
+        )
 
     def segments(self) -> list[tuple[str, NDArray[np.float16]]]:
         """Every readable segment, in packing order, memory-mapped — no copy. For writers, after
@@ -295,7 +305,7 @@ class IndexStore:
             try:
                 out.append((f, read_segment(folder, f, n, self.dim)))
             except SegmentDamaged:
-                continue        # its documents were handed back on entry; the merge policy drops it
+                continue  # its documents were handed back on entry; the merge policy drops it
         return out
 
     def segment_stats(self) -> list[SegmentStats]:
@@ -330,7 +340,7 @@ class IndexStore:
         """Carry out every merge the tiered policy asks for now (until ``stop`` is set); returns them."""
         done = []
         while not (stop is not None and stop.is_set()):
-            with self.merge_lock:           # choose and merge under one lock: no two merges pick a segment
+            with self.merge_lock:  # choose and merge under one lock: no two merges pick a segment
                 due = self.next_merge()
                 if due is None:
                     break

@@ -39,9 +39,9 @@ if TYPE_CHECKING:
     from .catalog import Catalog
     from .centroid_store import CentroidStore
 
-CHUNK_VECTORS = 1 << 18     # vectors gathered per step: 64 MiB of float16 at dim 128
-FREE_MARGIN_BYTES = 16 << 20   # room a merge leaves for the catalog's own growth
-MERGE_NICENESS = 10         # added to the merging thread's nice value (searches and the GUI go first)
+CHUNK_VECTORS = 1 << 18  # vectors gathered per step: 64 MiB of float16 at dim 128
+FREE_MARGIN_BYTES = 16 << 20  # room a merge leaves for the catalog's own growth
+MERGE_NICENESS = 10  # added to the merging thread's nice value (searches and the GUI go first)
 T = TypeVar("T")
 
 
@@ -62,13 +62,13 @@ def below_normal_priority(work: Callable[[threading.Event], T], stop: threading.
             try:
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), MERGE_NICENESS)
             except OSError:
-                pass                       # a priority we may not lower is no reason not to merge
+                pass  # a priority we may not lower is no reason not to merge
         try:
             box["result"] = work(stop)
-        except BaseException as exc:       # noqa: BLE001 — handed to the waiting thread
+        except BaseException as exc:  # noqa: BLE001 — handed to the waiting thread
             box["error"] = exc
 
-    thread = threading.Thread(target=body, name="kayak-merge", daemon=True)   # a killed merge loses nothing
+    thread = threading.Thread(target=body, name="kayak-merge", daemon=True)  # a killed merge loses nothing
     thread.start()
     try:
         while thread.is_alive():
@@ -86,6 +86,7 @@ def below_normal_priority(work: Callable[[threading.Event], T], stop: threading.
 class MergeTarget:
     """The parts of an index a merge reads and writes: its folder, vector width, catalog and centroid
     codes (passed in, so that this module needs nothing of :class:`~.index_store.IndexStore`)."""
+
     root: Path
     dim: int
     catalog: Catalog
@@ -105,7 +106,7 @@ def _merge(store: MergeTarget, files: Sequence[str], stop: threading.Event) -> s
     layout = store.catalog.live_layout()
     files = list(files)
     members = [layout.segment_files.index(f) for f in files if f in layout.segment_files]
-    rows = np.flatnonzero(np.isin(layout.segment_of, members))      # packing order: segment, then offset
+    rows = np.flatnonzero(np.isin(layout.segment_of, members))  # packing order: segment, then offset
     lengths = layout.lengths[rows]
     n_out = int(lengths.sum())
     folder = index_folder(store.root, SEGMENT_DIR, create=True)
@@ -124,7 +125,7 @@ def _merge(store: MergeTarget, files: Sequence[str], stop: threading.Event) -> s
 
     def pieces(i: int, j: int) -> Iterator[tuple[str, NDArray[np.int64]]]:
         k = i
-        while k < j:          # rows of one segment are consecutive: one gather per run
+        while k < j:  # rows of one segment are consecutive: one gather per run
             f = seg_files[k]
             end = k + 1
             while end < j and seg_files[end] == f:
@@ -141,16 +142,20 @@ def _merge(store: MergeTarget, files: Sequence[str], stop: threading.Event) -> s
             if stop.is_set():
                 raise MergeStopped("the merge was stopped")
             for f, idx in pieces(i, j):
-                out[pos:pos + idx.shape[0]] = arrays[f][idx]
+                out[pos : pos + idx.shape[0]] = arrays[f][idx]
                 pos += idx.shape[0]
 
-    save_array_streaming(folder / name, (n_out, dim), STORAGE_DTYPE, fill, f"a merged vector segment ({n_out:,} vectors)")
+    save_array_streaming(
+        folder / name, (n_out, dim), STORAGE_DTYPE, fill, f"a merged vector segment ({n_out:,} vectors)"
+    )
     fsync_dir(folder)
-    store.centroids.carry_codes([f for f in files if f in sizes], [sizes[f] for f in files if f in sizes], name,
-                                n_out, chunks, pieces)
+    store.centroids.carry_codes(
+        [f for f in files if f in sizes], [sizes[f] for f in files if f in sizes], name, n_out, chunks, pieces
+    )
     new_offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
-    store.catalog.replace_segments(name, n_out, list(zip(layout.passage_ids[rows].tolist(), new_offsets.tolist())),
-                                   files)
+    store.catalog.replace_segments(
+        name, n_out, list(zip(layout.passage_ids[rows].tolist(), new_offsets.tolist())), files
+    )
     _remove_merged(store, folder, files)
     return name
 

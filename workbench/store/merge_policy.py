@@ -22,10 +22,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-FACTOR = 10                 # segments per tier before they merge (Lucene's segmentsPerTier default)
-FLOOR_VECTORS = 50_000      # smaller segments count as this size (one ingest batch commits ≈ 50k vectors)
-DELETED_SHARE = 0.3         # a segment at least this much tombstoned is rewritten without its tombstones
-MAX_MERGED_VECTORS = 1 << 24   # 4 GiB of 128-d float16 per merge at most (Lucene's default cap is 5 GB)
+FACTOR = 10  # segments per tier before they merge (Lucene's segmentsPerTier default)
+FLOOR_VECTORS = 50_000  # smaller segments count as this size (one ingest batch commits ≈ 50k vectors)
+DELETED_SHARE = 0.3  # a segment at least this much tombstoned is rewritten without its tombstones
+MAX_MERGED_VECTORS = 1 << 24  # 4 GiB of 128-d float16 per merge at most (Lucene's default cap is 5 GB)
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,13 @@ def tier(live_vectors: int, floor: int = FLOOR_VECTORS, factor: int = FACTOR) ->
     return int(math.floor(math.log(max(live_vectors, floor) / floor, factor) + 1e-9))
 
 
-def next_merge(segments: Sequence[SegmentStats], factor: int = FACTOR, floor: int = FLOOR_VECTORS,
-               deleted_share: float = DELETED_SHARE, max_merged: int = MAX_MERGED_VECTORS) -> list[str]:
+def next_merge(
+    segments: Sequence[SegmentStats],
+    factor: int = FACTOR,
+    floor: int = FLOOR_VECTORS,
+    deleted_share: float = DELETED_SHARE,
+    max_merged: int = MAX_MERGED_VECTORS,
+) -> list[str]:
     """The files of the next merge, in their given (packing) order, or ``[]`` when none is due.
 
     A segment heavy with tombstones comes first (alone: rewriting it reclaims their space); then the
@@ -60,7 +65,7 @@ def next_merge(segments: Sequence[SegmentStats], factor: int = FACTOR, floor: in
     tiers: dict[int, list[SegmentStats]] = {}
     for s in segments:
         if s.live_vectors >= max_merged // factor:
-            continue                       # full-sized: merging it would write more than max_merged
+            continue  # full-sized: merging it would write more than max_merged
         tiers.setdefault(tier(s.live_vectors, floor, factor), []).append(s)
     for t in sorted(tiers):
         if len(tiers[t]) >= factor:

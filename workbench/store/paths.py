@@ -35,9 +35,11 @@ def is_centroid_version(name: object) -> bool:
 def segment_name(name: object) -> str:
     """``name`` if it is a segment file name this program writes; else :class:`UnsafeIndexError`."""
     if not is_segment_name(name):
-        raise UnsafeIndexError(f"the catalog names a vector segment {name!r}, which is not a file name this "
-                               "program writes; refusing to use it as a path (the index was altered by hand "
-                               "or by another program)")
+        raise UnsafeIndexError(
+            f"the catalog names a vector segment {name!r}, which is not a file name this "
+            "program writes; refusing to use it as a path (the index was altered by hand "
+            "or by another program)"
+        )
     return name  # type: ignore[return-value]
 
 
@@ -62,8 +64,10 @@ def index_folder(parent: Path, name: str, create: bool = False) -> Path | None:
         path.mkdir(mode=0o755)
         return path
     if stat.S_ISLNK(st.st_mode):
-        raise UnsafeIndexError(f"{path} is a symbolic link (to {os.readlink(path)}); an index keeps its own "
-                               "files inside its folder, so it is not used through a link")
+        raise UnsafeIndexError(
+            f"{path} is a symbolic link (to {os.readlink(path)}); an index keeps its own "
+            "files inside its folder, so it is not used through a link"
+        )
     if not stat.S_ISDIR(st.st_mode):
         raise UnsafeIndexError(f"{path} should be a folder of the index but is not one")
     return path
@@ -88,8 +92,9 @@ def check_not_special(path: Path) -> None:
         raise UnsafeIndexError(f"{path} is {kind}; an index keeps its own regular files, so it is not opened")
 
 
-def remove_own_entries(folder: Path, is_ours: Callable[[str], bool], keep: Set[str] = frozenset(),
-                       temporaries: bool = True) -> list[str]:
+def remove_own_entries(
+    folder: Path, is_ours: Callable[[str], bool], keep: Set[str] = frozenset(), temporaries: bool = True
+) -> list[str]:
     """Delete the entries of ``folder`` that ``is_ours(name)`` accepts (plus temporaries, unless
     ``temporaries`` is false: another thread may be writing them) and ``keep`` does not hold. Links are
     unlinked, never followed; folders are removed only when they are ours. Returns the names removed."""

@@ -36,31 +36,37 @@ def write_segment(folder: Path, vectors: NDArray[np.floating[Any]]) -> str:
     return name
 
 
-def read_segment(folder: Path, name: str, n_vectors: int | None = None, dim: int | None = None
-                 ) -> NDArray[np.float16]:
+def read_segment(folder: Path, name: str, n_vectors: int | None = None, dim: int | None = None) -> NDArray[np.float16]:
     """Memory-map segment ``name`` read-only, checked against what the catalog recorded (``n_vectors``
     rows of ``dim``). Raises :class:`SegmentDamaged` for a file that is missing, empty, truncated, not a
     regular file or of another shape or dtype, and :class:`~.errors.UnsafeIndexError` for a name this
     program does not write."""
     path = folder / segment_name(name)
     if not is_regular_file(path):
-        raise SegmentDamaged(f"vector segment {name} is missing" if not path.exists() and not path.is_symlink()
-                             else f"vector segment {name} is not a regular file")
+        raise SegmentDamaged(
+            f"vector segment {name} is missing"
+            if not path.exists() and not path.is_symlink()
+            else f"vector segment {name} is not a regular file"
+        )
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except FileNotFoundError:
         raise SegmentDamaged(f"vector segment {name} is missing") from None
     except (OSError, ValueError, EOFError) as exc:
         empty = path.stat().st_size == 0 if path.exists() else False
-        raise SegmentDamaged(f"vector segment {name} " + ("is empty (0 bytes)" if empty else
-                                                           f"cannot be read ({first_line(exc)})")) from None
+        raise SegmentDamaged(
+            f"vector segment {name} " + ("is empty (0 bytes)" if empty else f"cannot be read ({first_line(exc)})")
+        ) from None
     if arr.ndim != 2 or arr.dtype != STORAGE_DTYPE:
-        raise SegmentDamaged(f"vector segment {name} has shape {arr.shape} and dtype {arr.dtype}; "
-                             f"expected [n, dim] {np.dtype(STORAGE_DTYPE).name}")
+        raise SegmentDamaged(
+            f"vector segment {name} has shape {arr.shape} and dtype {arr.dtype}; "
+            f"expected [n, dim] {np.dtype(STORAGE_DTYPE).name}"
+        )
     if (n_vectors is not None and arr.shape[0] != n_vectors) or (dim is not None and arr.shape[1] != dim):
-        raise SegmentDamaged(f"vector segment {name} holds {arr.shape[0]}×{arr.shape[1]} vectors; the catalog "
-                             f"recorded {n_vectors}×{dim}")
-    checked: NDArray[np.float16] = arr     # np.load is typed Any; its dtype was checked above
+        raise SegmentDamaged(
+            f"vector segment {name} holds {arr.shape[0]}×{arr.shape[1]} vectors; the catalog recorded {n_vectors}×{dim}"
+        )
+    checked: NDArray[np.float16] = arr  # np.load is typed Any; its dtype was checked above
     return checked
 
 

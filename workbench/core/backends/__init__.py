@@ -29,16 +29,29 @@ def get_backend(name: str) -> ExactBackend:
     """The backend called ``name``; raises :class:`BackendUnavailable` saying why and how to fix it."""
     full = resolve_name(name)
     if full not in _instances:
-        _instances[full] = (numpy_reference.NumpyReferenceBackend() if full == NUMPY_REFERENCE_BACKEND
-                            else mojo_exact.MojoExactCpuBackend())
+        _instances[full] = (
+            numpy_reference.NumpyReferenceBackend()
+            if full == NUMPY_REFERENCE_BACKEND
+            else mojo_exact.MojoExactCpuBackend()
+        )
     return _instances[full]
 
 
 def available_backends() -> dict[str, tuple[bool, str]]:
     """Every backend with (available, one-line reason)."""
-    return {NUMPY_REFERENCE_BACKEND: (True, "NumPy reference (always available)"),
-            MOJO_EXACT_CPU_BACKEND: mojo_exact.status()}
+    return {
+        NUMPY_REFERENCE_BACKEND: (True, "NumPy reference (always available)"),
+        MOJO_EXACT_CPU_BACKEND: mojo_exact.status(),
+    }
 
 
-__all__ = ["BACKENDS", "BackendUnavailable", "ExactBackend", "MOJO_EXACT_CPU_BACKEND",
-           "NUMPY_REFERENCE_BACKEND", "available_backends", "get_backend", "resolve_name"]
+__all__ = [
+    "BACKENDS",
+    "BackendUnavailable",
+    "ExactBackend",
+    "MOJO_EXACT_CPU_BACKEND",
+    "NUMPY_REFERENCE_BACKEND",
+    "available_backends",
+    "get_backend",
+    "resolve_name",
+]

@@ -18,9 +18,16 @@ class BackendUnavailable(RuntimeError):
 class ExactBackend(Protocol):
     name: str
 
-    def maxsim(self, query: NDArray[np.float32], vectors: StoredVectors, starts: NDArray[np.int64],
-               lengths: NDArray[np.int64], rows: NDArray[np.int64], doc_budget: int = 0,
-               want_argmax: bool = False) -> tuple[NDArray[np.float32], NDArray[np.int32] | None]:
+    def maxsim(
+        self,
+        query: NDArray[np.float32],
+        vectors: StoredVectors,
+        starts: NDArray[np.int64],
+        lengths: NDArray[np.int64],
+        rows: NDArray[np.int64],
+        doc_budget: int = 0,
+        want_argmax: bool = False,
+    ) -> tuple[NDArray[np.float32], NDArray[np.int32] | None]:
         """Exact MaxSim of ``query`` (float32 ``[nq, dim]``) against passage ``rows`` (int64 ``[m]``).
 
         Passage ``r`` owns ``vectors[starts[r]:starts[r]+lengths[r]]``; only its first ``doc_budget``

@@ -36,11 +36,25 @@ class MojoExactCpuBackend:
         if not ok:
             raise BackendUnavailable(f"the Mojo exact CPU backend is not available: {why}")
         from . import mojo_kernel
+
         self._kernel = mojo_kernel
 
-    def maxsim(self, query: NDArray[np.float32], vectors: StoredVectors, starts: NDArray[np.int64],
-               lengths: NDArray[np.int64], rows: NDArray[np.int64], doc_budget: int = 0,
-               want_argmax: bool = False) -> tuple[NDArray[np.float32], NDArray[np.int32] | None]:
-        return self._kernel.maxsim_scores(np.ascontiguousarray(query, dtype=np.float32), vectors,
-                                          starts, lengths, np.asarray(rows, dtype=np.int64),
-                                          doc_budget=doc_budget, want_argmax=want_argmax)
+    def maxsim(
+        self,
+        query: NDArray[np.float32],
+        vectors: StoredVectors,
+        starts: NDArray[np.int64],
+        lengths: NDArray[np.int64],
+        rows: NDArray[np.int64],
+        doc_budget: int = 0,
+        want_argmax: bool = False,
+    ) -> tuple[NDArray[np.float32], NDArray[np.int32] | None]:
+        return self._kernel.maxsim_scores(
+            np.ascontiguousarray(query, dtype=np.float32),
+            vectors,
+            starts,
+            lengths,
+            np.asarray(rows, dtype=np.int64),
+            doc_budget=doc_budget,
+            want_argmax=want_argmax,
+        )

@@ -31,8 +31,7 @@ if TYPE_CHECKING:
 
     from ..packed import StoredVectors
 
-__all__ = ["KernelUnavailable", "kernel_status", "maxsim_scores", "nearest_centroids", "DIM",
-           "MAX_QUERY_VECTORS"]
+__all__ = ["KernelUnavailable", "kernel_status", "maxsim_scores", "nearest_centroids", "DIM", "MAX_QUERY_VECTORS"]
 
 DIM = 128
 MAX_QUERY_VECTORS = 64
@@ -64,8 +63,22 @@ class _MaxSimFn(Protocol):
     """``kayak_maxsim_{f32,f16}_<variant>``: addresses and counts in (argmax address or ``None``), 0 or
     a negative error code (:data:`_ERRORS`) out."""
 
-    def __call__(self, q: int, nq: int, vec: int, n_vec: int, starts: int, lengths: int, n_pass: int,
-                 rows: int, m: int, doc_budget: int, out_scores: int, out_argmax: int | None, /) -> int: ...
+    def __call__(
+        self,
+        q: int,
+        nq: int,
+        vec: int,
+        n_vec: int,
+        starts: int,
+        lengths: int,
+        n_pass: int,
+        rows: int,
+        m: int,
+        doc_budget: int,
+        out_scores: int,
+        out_argmax: int | None,
+        /,
+    ) -> int: ...
 
 
 class _NearestFn(Protocol):
@@ -75,11 +88,12 @@ class _NearestFn(Protocol):
 
 
 class _Kernel:
-    def __init__(self, path: Path, variant: str, f32: _MaxSimFn, f16: _MaxSimFn, nearest: _NearestFn,
-                 simd_bits: int):
+    def __init__(self, path: Path, variant: str, f32: _MaxSimFn, f16: _MaxSimFn, nearest: _NearestFn, simd_bits: int):
         self.path, self.variant, self.simd_bits = path, variant, simd_bits
-        self.fns: dict[np.dtype[np.float16 | np.float32], _MaxSimFn] = {np.dtype(np.float32): f32,
-                                                                        np.dtype(np.float16): f16}
+        self.fns: dict[np.dtype[np.float16 | np.float32], _MaxSimFn] = {
+            np.dtype(np.float32): f32,
+            np.dtype(np.float16): f16,
+        }
         self.nearest = nearest
 
     def describe(self) -> str:
@@ -101,12 +115,20 @@ def _cpu_flags() -> set[str] | None:
                     return set(line.split(":", 1)[1].split())
     except OSError:
         pass
-    feats = _numpy_cpu_features()   # fallback: numpy's own run-time detection
+    feats = _numpy_cpu_features()  # fallback: numpy's own run-time detection
     if feats is None:
         return None
-    names = {"AVX": "avx", "AVX2": "avx2", "FMA3": "fma", "F16C": "f16c",
-             "AVX512F": "avx512f", "AVX512BW": "avx512bw", "AVX512DQ": "avx512dq",
-             "AVX512VL": "avx512vl", "AVX512CD": "avx512cd"}
+    names = {
+        "AVX": "avx",
+        "AVX2": "avx2",
+        "FMA3": "fma",
+        "F16C": "f16c",
+        "AVX512F": "avx512f",
+        "AVX512BW": "avx512bw",
+        "AVX512DQ": "avx512dq",
+        "AVX512VL": "avx512vl",
+        "AVX512CD": "avx512cd",
+    }
     flags = {v for k, v in names.items() if feats.get(k)}
     return flags | {"bmi1", "bmi2"} if "avx2" in flags else flags
 
@@ -126,12 +148,20 @@ def _numpy_cpu_features() -> dict[str, bool] | None:
 def _bind(lib: ctypes.CDLL, name: str) -> _MaxSimFn:
     fn: _NamedFuncPointer = getattr(lib, name)
     fn.restype = ctypes.c_int64
-    fn.argtypes = [ctypes.c_void_p, ctypes.c_int64,  # q, nq
-                   ctypes.c_void_p, ctypes.c_int64,  # vec, n_vec
-                   ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,  # starts, lengths, n_pass
-                   ctypes.c_void_p, ctypes.c_int64,  # rows, m
-                   ctypes.c_int64,  # doc_budget
-                   ctypes.c_void_p, ctypes.c_void_p]  # out_scores, out_argmax (or NULL)
+    fn.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_int64,  # q, nq
+        ctypes.c_void_p,
+        ctypes.c_int64,  # vec, n_vec
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+        ctypes.c_int64,  # starts, lengths, n_pass
+        ctypes.c_void_p,
+        ctypes.c_int64,  # rows, m
+        ctypes.c_int64,  # doc_budget
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+    ]  # out_scores, out_argmax (or NULL)
     return fn
 
 
@@ -153,8 +183,7 @@ def _load() -> _Kernel:
         flags = _cpu_flags()
         forced = os.environ.get("KAYAK_MAXSIM_VARIANT", "").strip().lower()
         if forced not in ("", "native", "v3"):
-            raise KernelUnavailable(
-                f"KAYAK_MAXSIM_VARIANT={forced!r} is not one of 'native', 'v3'")
+            raise KernelUnavailable(f"KAYAK_MAXSIM_VARIANT={forced!r} is not one of 'native', 'v3'")
         has_native = hasattr(lib, "kayak_maxsim_info_native")
         if forced:
             variant = forced
@@ -168,19 +197,24 @@ def _load() -> _Kernel:
         info = int(info_fn())
         if info // 1000 != ABI_VERSION:
             raise KernelUnavailable(
-                f"{path.name} has ABI version {info // 1000}, expected {ABI_VERSION}; "
-                f"rebuild: {_BUILD_HINT}")
+                f"{path.name} has ABI version {info // 1000}, expected {ABI_VERSION}; rebuild: {_BUILD_HINT}"
+            )
         simd_bits = info % 1000
         need = _V4_FLAGS if simd_bits == 512 else _V3_FLAGS
         if flags is not None and not need <= flags:
             missing = " ".join(sorted(need - flags))
-            raise KernelUnavailable(
-                f"this CPU lacks {missing} needed by the {variant} variant of {path.name}")
+            raise KernelUnavailable(f"this CPU lacks {missing} needed by the {variant} variant of {path.name}")
         nearest: _NamedFuncPointer = getattr(lib, f"kayak_nearest_f32_{variant}")
         nearest.restype = ctypes.c_int64
         nearest.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p]
-        _kernel = _Kernel(path, variant, _bind(lib, f"kayak_maxsim_f32_{variant}"),
-                          _bind(lib, f"kayak_maxsim_f16_{variant}"), nearest, simd_bits)
+        _kernel = _Kernel(
+            path,
+            variant,
+            _bind(lib, f"kayak_maxsim_f32_{variant}"),
+            _bind(lib, f"kayak_maxsim_f16_{variant}"),
+            nearest,
+            simd_bits,
+        )
         return _kernel
 
 
@@ -220,10 +254,16 @@ def _index_array(name: str, a: ArrayLike) -> NDArray[np.int64]:
     return np.ascontiguousarray(a, dtype=np.int64)
 
 
-def maxsim_scores(query: NDArray[np.floating[Any]], vectors: StoredVectors, starts: NDArray[np.integer[Any]],
-                  lengths: NDArray[np.integer[Any]], rows: NDArray[np.integer[Any]], doc_budget: int = 0,
-                  want_argmax: bool = False, threads: int | None = None
-                  ) -> tuple[NDArray[np.float32], NDArray[np.int32] | None]:
+def maxsim_scores(
+    query: NDArray[np.floating[Any]],
+    vectors: StoredVectors,
+    starts: NDArray[np.integer[Any]],
+    lengths: NDArray[np.integer[Any]],
+    rows: NDArray[np.integer[Any]],
+    doc_budget: int = 0,
+    want_argmax: bool = False,
+    threads: int | None = None,
+) -> tuple[NDArray[np.float32], NDArray[np.int32] | None]:
     """Exact MaxSim scores of candidate passages.
 
     score[r] = sum_i max_j <query[i], vectors[starts[p] + j]>, p = rows[r],
@@ -297,11 +337,20 @@ def maxsim_scores(query: NDArray[np.floating[Any]], vectors: StoredVectors, star
     a_row_bytes = nq * 4
 
     def score(lo: int, hi: int) -> None:
-        rc = fn(q.ctypes.data, nq, vectors.ctypes.data, n_vec,
-                starts.ctypes.data, lengths.ctypes.data, n_pass,
-                rows.ctypes.data + lo * row_bytes, hi - lo, budget,
-                scores.ctypes.data + lo * 4,
-                argmax.ctypes.data + lo * a_row_bytes if argmax is not None else None)
+        rc = fn(
+            q.ctypes.data,
+            nq,
+            vectors.ctypes.data,
+            n_vec,
+            starts.ctypes.data,
+            lengths.ctypes.data,
+            n_pass,
+            rows.ctypes.data + lo * row_bytes,
+            hi - lo,
+            budget,
+            scores.ctypes.data + lo * 4,
+            argmax.ctypes.data + lo * a_row_bytes if argmax is not None else None,
+        )
         if rc != 0:
             raise ValueError(f"MaxSim kernel rejected its input: {_ERRORS.get(rc, rc)}")
 
@@ -325,8 +374,9 @@ def maxsim_scores(query: NDArray[np.floating[Any]], vectors: StoredVectors, star
     return scores, argmax
 
 
-def nearest_centroids(vectors: StoredVectors, centroids: NDArray[np.float32], threads: int | None = None
-                      ) -> NDArray[np.int32]:
+def nearest_centroids(
+    vectors: StoredVectors, centroids: NDArray[np.float32], threads: int | None = None
+) -> NDArray[np.int32]:
     """Int32 index of the most similar row of ``centroids`` (float32 ``[k, 128]``) for every row of
     ``vectors`` (float32 ``[n, 128]``), first one on ties; the rows are split over ``threads`` workers."""
     kern = _load()
@@ -343,8 +393,7 @@ def nearest_centroids(vectors: StoredVectors, centroids: NDArray[np.float32], th
     bounds = [int(b) for b in np.linspace(0, n, workers + 1)]
 
     def run(lo: int, hi: int) -> None:
-        rc = kern.nearest(x.ctypes.data + lo * DIM * 4, hi - lo, c.ctypes.data, c.shape[0],
-                          codes.ctypes.data + lo * 4)
+        rc = kern.nearest(x.ctypes.data + lo * DIM * 4, hi - lo, c.ctypes.data, c.shape[0], codes.ctypes.data + lo * 4)
         if rc != 0:
             raise ValueError(f"nearest-centroid kernel rejected its input: {_ERRORS.get(rc, rc)}")
 

@@ -21,5 +21,14 @@ from .passages import NewPassage
 from .schema import FORMAT_VERSION, READABLE_VERSIONS
 from .segments import LiveLayout
 
-__all__ = ["Catalog", "CatalogCounts", "DocumentRow", "FORMAT_VERSION", "LiveLayout", "NewDocument", "NewPassage",
-           "READABLE_VERSIONS", "Ranking"]
+__all__ = [
+    "Catalog",
+    "CatalogCounts",
+    "DocumentRow",
+    "FORMAT_VERSION",
+    "LiveLayout",
+    "NewDocument",
+    "NewPassage",
+    "READABLE_VERSIONS",
+    "Ranking",
+]

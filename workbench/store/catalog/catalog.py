@@ -92,8 +92,9 @@ class Catalog(CatalogConnection):
         return documents.all_documents(self.db)
 
     @plain_errors
-    def record_failure(self, path: str, path_bytes: bytes, content_hash: str | None, size: int | None,
-                       mtime: float | None, error: str) -> None:
+    def record_failure(
+        self, path: str, path_bytes: bytes, content_hash: str | None, size: int | None, mtime: float | None, error: str
+    ) -> None:
         """Mark a file failed. A failed *re*-ingest of a changed file keeps its old passages live."""
         with self.transaction() as db:
             documents.record_failure(db, path, path_bytes, content_hash, size, mtime, error)
@@ -137,7 +138,7 @@ class Catalog(CatalogConnection):
         and vectors stay as they are. A failed entry already under the new name gives way."""
         with self.transaction() as db:
             documents.rename_document(db, old_path_bytes, path, path_bytes, mtime)
-            next_generation(db)       # searches describe passages by their document's path
+            next_generation(db)  # searches describe passages by their document's path
 
     @plain_errors
     def document_path_bytes(self, document_id: int) -> bytes | None:
@@ -172,8 +173,13 @@ class Catalog(CatalogConnection):
         return [str(path) for _, path in docs]
 
     @plain_errors
-    def replace_segments(self, new_file: str | None, n_vectors: int, moves: Sequence[tuple[int, int]],
-                         old_files: Sequence[str] | None = None) -> list[str]:
+    def replace_segments(
+        self,
+        new_file: str | None,
+        n_vectors: int,
+        moves: Sequence[tuple[int, int]],
+        old_files: Sequence[str] | None = None,
+    ) -> list[str]:
         """After a merge, in one transaction: point each live passage ``(id, new_offset)`` of the merged
         segments at ``new_file`` (``None`` when none was live), delete their tombstoned passages and
         their segment rows. ``old_files``: the merged segments (``None``: every segment — a compaction).
@@ -208,11 +214,14 @@ class Catalog(CatalogConnection):
             found = passage_infos(db, ids)
         missing = [i for i in ids if i not in found]
         if missing and generation is not None and now != generation:
-            raise IndexChanged(f"{len(missing)} of the passages found were removed or merged by a writer since "
-                               "the index was opened")
+            raise IndexChanged(
+                f"{len(missing)} of the passages found were removed or merged by a writer since the index was opened"
+            )
         if missing:
-            raise CatalogDamaged(f"the catalog of {self.path.parent} lacks passages its own layout lists "
-                                 f"({missing[:5]}); index the files again into a new folder")
+            raise CatalogDamaged(
+                f"the catalog of {self.path.parent} lacks passages its own layout lists "
+                f"({missing[:5]}); index the files again into a new folder"
+            )
         return [found[i] for i in ids]
 
     @plain_errors
@@ -237,9 +246,8 @@ class Catalog(CatalogConnection):
         db = self.db
         stamp = (db.execute("PRAGMA data_version").fetchone()[0], self._commits)
         kept: tuple[sqlite3.Connection, tuple[int, int], CatalogCounts] | None = getattr(self._local, "counts", None)
-        if kept is not None and kept[0] is db and kept[1] == stamp:   # data_version is per connection
+        if kept is not None and kept[0] is db and kept[1] == stamp:  # data_version is per connection
             return kept[2].copy()
         counts = count_rows(db)
         self._local.counts = (db, stamp, counts)
         return counts.copy()
-

@@ -25,9 +25,12 @@ from .manifest import format_version
 from .schema import V2_TABLES
 from .sql import has_table
 
-_SQLITE_DAMAGE = {"malformed": "some of its pages are damaged", "not a database": "it is not an SQLite database",
-                  "no such table": "it lacks the tables of a Kayak catalog",
-                  "no such column": "its tables are not those of a Kayak catalog"}
+_SQLITE_DAMAGE = {
+    "malformed": "some of its pages are damaged",
+    "not a database": "it is not an SQLite database",
+    "no such table": "it lacks the tables of a Kayak catalog",
+    "no such column": "its tables are not those of a Kayak catalog",
+}
 
 _Self = TypeVar("_Self", bound="CatalogConnection")
 _Args = ParamSpec("_Args")
@@ -36,12 +39,14 @@ _Result = TypeVar("_Result")
 
 def plain_errors(method: Callable[Concatenate[_Self, _Args], _Result]) -> Callable[Concatenate[_Self, _Args], _Result]:
     """Turn SQLite's exceptions into the store's own, which name the index and say what to do."""
+
     @functools.wraps(method)
     def wrapper(self: _Self, /, *args: _Args.args, **kwargs: _Args.kwargs) -> _Result:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.DatabaseError as exc:
             raise self._plain(exc) from None
+
     return wrapper
 
 
@@ -54,7 +59,7 @@ class CatalogConnection:
         self.path = path
         self.read_only = read_only
         self._local = threading.local()
-        self._commits = 0   # transactions this process committed (SQLite's data_version omits a connection's own)
+        self._commits = 0  # transactions this process committed (SQLite's data_version omits a connection's own)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -66,7 +71,7 @@ class CatalogConnection:
         return conn
 
     def _connect(self) -> sqlite3.Connection:
-        for suffix in ("", "-wal", "-shm"):   # SQLite would follow a link or block on a FIFO
+        for suffix in ("", "-wal", "-shm"):  # SQLite would follow a link or block on a FIFO
             check_not_special(self.path.with_name(self.path.name + suffix))
         if not self.read_only:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -92,17 +97,20 @@ class CatalogConnection:
     def _plain(self, exc: sqlite3.DatabaseError) -> Exception:
         text = str(exc)
         root = self.path.parent
-        if "disk is full" in text:    # SQLITE_FULL: the transaction was rolled back, nothing is damaged
+        if "disk is full" in text:  # SQLITE_FULL: the transaction was rolled back, nothing is damaged
             return DiskFull(root, "the catalog")
         if "readonly" in text or "read-only" in text:
             return IndexReadOnly(root)
         if "locked" in text or "busy" in text:
-            return IndexFormatError(f"the catalog of {root} stayed locked by another process for 30 s; "
-                                    "try again when it has finished")
+            return IndexFormatError(
+                f"the catalog of {root} stayed locked by another process for 30 s; try again when it has finished"
+            )
         what = next((plain for key, plain in _SQLITE_DAMAGE.items() if key in text), f"SQLite says: {text}")
-        return CatalogDamaged(f"the catalog of {root} ({self.path.name}) is damaged or is not a Kayak catalog "
-                              f"({what}); its documents cannot be listed or searched. Index the files again "
-                              "into a new folder")
+        return CatalogDamaged(
+            f"the catalog of {root} ({self.path.name}) is damaged or is not a Kayak catalog "
+            f"({what}); its documents cannot be listed or searched. Index the files again "
+            "into a new folder"
+        )
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -133,10 +141,10 @@ class CatalogConnection:
         try:
             yield db
         except BaseException:
-            if db.in_transaction:   # SQLite may already have rolled back (disk full, damage)
+            if db.in_transaction:  # SQLite may already have rolled back (disk full, damage)
                 db.execute("ROLLBACK")
             raise
         try:
             db.execute("COMMIT")
         finally:
-            self._commits += 1      # even a failed COMMIT may have changed what is kept: recount
+            self._commits += 1  # even a failed COMMIT may have changed what is kept: recount

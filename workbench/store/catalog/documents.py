@@ -55,9 +55,11 @@ class DocumentRow:
         return self.unrepresented / self.chars if self.chars else 0.0
 
 
-_SELECT_ROWS = ("SELECT d.id, d.path, d.path_bytes, d.content_hash, d.size, d.mtime, d.pages, d.passages, d.status,"
-                " d.error, f.notes, f.chars, f.unrepresented FROM documents d LEFT JOIN document_facts f"
-                " ON f.document_id = d.id")
+_SELECT_ROWS = (
+    "SELECT d.id, d.path, d.path_bytes, d.content_hash, d.size, d.mtime, d.pages, d.passages, d.status,"
+    " d.error, f.notes, f.chars, f.unrepresented FROM documents d LEFT JOIN document_facts f"
+    " ON f.document_id = d.id"
+)
 
 
 def find_document(db: sqlite3.Connection, path_bytes: bytes) -> DocumentRow | None:
@@ -85,41 +87,65 @@ def path_bytes_of(db: sqlite3.Connection, document_id: int) -> bytes | None:
     return row[0] if row else None
 
 
-def record_failure(db: sqlite3.Connection, path: str, path_bytes: bytes, content_hash: str | None, size: int | None,
-                   mtime: float | None, error: str) -> None:
+def record_failure(
+    db: sqlite3.Connection,
+    path: str,
+    path_bytes: bytes,
+    content_hash: str | None,
+    size: int | None,
+    mtime: float | None,
+    error: str,
+) -> None:
     """Mark a file failed. A failed *re*-ingest of a changed file keeps its old passages live."""
     db.execute(
         "INSERT INTO documents (path, path_bytes, content_hash, size, mtime, status, error, updated_at)"
         " VALUES (?, ?, ?, ?, ?, 'failed', ?, ?)"
         " ON CONFLICT(path_bytes) DO UPDATE SET error = excluded.error, updated_at = excluded.updated_at,"
         " status = CASE WHEN documents.passages > 0 THEN documents.status ELSE 'failed' END",
-        (path, path_bytes, content_hash, size, mtime, error, time.time()))
+        (path, path_bytes, content_hash, size, mtime, error, time.time()),
+    )
 
 
 def update_indexed(db: sqlite3.Connection, document_id: int, doc: NewDocument) -> None:
     """Make row ``document_id`` that of ``doc``, indexed (its old passages are the caller's to tombstone)."""
-    db.execute("UPDATE documents SET path = ?, content_hash = ?, size = ?, mtime = ?, pages = ?,"
-               " passages = ?, status = 'indexed', error = NULL, updated_at = ? WHERE id = ?",
-               (doc.path, doc.content_hash, doc.size, doc.mtime, doc.pages, len(doc.passages),
-                time.time(), document_id))
+    db.execute(
+        "UPDATE documents SET path = ?, content_hash = ?, size = ?, mtime = ?, pages = ?,"
+        " passages = ?, status = 'indexed', error = NULL, updated_at = ? WHERE id = ?",
+        (doc.path, doc.content_hash, doc.size, doc.mtime, doc.pages, len(doc.passages), time.time(), document_id),
+    )
 
 
 def insert_indexed(db: sqlite3.Connection, doc: NewDocument) -> int:
     """Add ``doc`` as a new indexed document; returns its id."""
-    return new_row_id(db.execute(
-        "INSERT INTO documents (path, path_bytes, content_hash, size, mtime, pages, passages,"
-        " status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'indexed', ?)",
-        (doc.path, doc.path_bytes, doc.content_hash, doc.size, doc.mtime, doc.pages,
-         len(doc.passages), time.time())))
+    return new_row_id(
+        db.execute(
+            "INSERT INTO documents (path, path_bytes, content_hash, size, mtime, pages, passages,"
+            " status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'indexed', ?)",
+            (
+                doc.path,
+                doc.path_bytes,
+                doc.content_hash,
+                doc.size,
+                doc.mtime,
+                doc.pages,
+                len(doc.passages),
+                time.time(),
+            ),
+        )
+    )
 
 
 def replace_facts(db: sqlite3.Connection, document_id: int, doc: NewDocument) -> None:
     """Replace the ``pages`` and ``document_facts`` rows of ``document_id`` with those of ``doc``."""
     db.execute("DELETE FROM pages WHERE document_id = ?", (document_id,))
-    db.executemany("INSERT INTO pages (document_id, page, label, source, problem) VALUES (?, ?, ?, ?, ?)",
-                   [(document_id, page, label, source, problem) for page, label, source, problem in doc.page_facts])
-    db.execute("INSERT OR REPLACE INTO document_facts (document_id, notes, chars, unrepresented) VALUES (?, ?, ?, ?)",
-               (document_id, json.dumps(doc.notes), doc.chars, doc.unrepresented))
+    db.executemany(
+        "INSERT INTO pages (document_id, page, label, source, problem) VALUES (?, ?, ?, ?, ?)",
+        [(document_id, page, label, source, problem) for page, label, source, problem in doc.page_facts],
+    )
+    db.execute(
+        "INSERT OR REPLACE INTO document_facts (document_id, notes, chars, unrepresented) VALUES (?, ?, ?, ?)",
+        (document_id, json.dumps(doc.notes), doc.chars, doc.unrepresented),
+    )
 
 
 def delete_document(db: sqlite3.Connection, document_id: int) -> None:
@@ -129,21 +155,37 @@ def delete_document(db: sqlite3.Connection, document_id: int) -> None:
     db.execute("DELETE FROM document_facts WHERE document_id = ?", (document_id,))
 
 
-def rename_document(db: sqlite3.Connection, old_path_bytes: bytes, path: str, path_bytes: bytes,
-                    mtime: float) -> None:
+def rename_document(db: sqlite3.Connection, old_path_bytes: bytes, path: str, path_bytes: bytes, mtime: float) -> None:
     """Give an indexed document a new name; a failed entry already under the new name gives way."""
     db.execute("DELETE FROM documents WHERE path_bytes = ? AND status = 'failed'", (path_bytes,))
-    db.execute("UPDATE documents SET path = ?, path_bytes = ?, mtime = ?, updated_at = ? WHERE path_bytes = ?",
-               (path, path_bytes, mtime, time.time(), old_path_bytes))
+    db.execute(
+        "UPDATE documents SET path = ?, path_bytes = ?, mtime = ?, updated_at = ? WHERE path_bytes = ?",
+        (path, path_bytes, mtime, time.time(), old_path_bytes),
+    )
 
 
 def mark_failed(db: sqlite3.Connection, document_id: int, reason: str) -> None:
     """Mark an indexed document failed with ``reason`` and no passages (the next ingest indexes it again)."""
-    db.execute("UPDATE documents SET status = 'failed', passages = 0, error = ?, updated_at = ?"
-               " WHERE id = ?", (reason, time.time(), document_id))
+    db.execute(
+        "UPDATE documents SET status = 'failed', passages = 0, error = ?, updated_at = ? WHERE id = ?",
+        (reason, time.time(), document_id),
+    )
 
 
 def _document_row(row: tuple[Any, ...]) -> DocumentRow:
     notes = tuple(str(n) for n in json_list(row[10])) if row[10] is not None else ()
-    return DocumentRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
-                       notes, int(row[11] or 0), int(row[12] or 0))
+    return DocumentRow(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        row[9],
+        notes,
+        int(row[11] or 0),
+        int(row[12] or 0),
+    )

@@ -49,6 +49,7 @@ def passage_ids_where(db: sqlite3.Connection, where: PassageFilter) -> NDArray[n
     condition, params = filter_sql(where)
     # CROSS JOIN fixes the loop order: test each document once, then fetch its passages by the
     # document_id index (SQLite's own choice walks every live passage: ~5x slower at 100k passages).
-    cursor = db.execute("SELECT p.id FROM documents d CROSS JOIN passages p ON p.document_id = d.id"
-                        f" WHERE {condition}", params)
+    cursor = db.execute(
+        f"SELECT p.id FROM documents d CROSS JOIN passages p ON p.document_id = d.id WHERE {condition}", params
+    )
     return np.sort(np.fromiter((row[0] for row in cursor), dtype=np.int64))

@@ -45,15 +45,21 @@ def forget_texts(db: sqlite3.Connection, rows: list[tuple[int, str]]) -> None:
     """Remove passages ``(id, text)`` from both FTS5 tables."""
     db.executemany("DELETE FROM passages_fts WHERE rowid = ?", [(i,) for i, _ in rows])
     # A contentless FTS5 table forgets a row only when given the values it indexed.
-    db.executemany("INSERT INTO passages_trigram (passages_trigram, rowid, text) VALUES ('delete', ?, ?)",
-                   [(i, trigram_text(t)) for i, t in rows])
+    db.executemany(
+        "INSERT INTO passages_trigram (passages_trigram, rowid, text) VALUES ('delete', ?, ?)",
+        [(i, trigram_text(t)) for i, t in rows],
+    )
 
 
 def index_live_trigrams(db: sqlite3.Connection) -> None:
     """Fill a new (migrated) ``passages_trigram`` from the live passages."""
-    db.executemany("INSERT INTO passages_trigram (rowid, text) VALUES (?, ?)",
-                   ((pid, trigram_text(text)) for pid, text in
-                    db.execute("SELECT id, text FROM passages WHERE deleted = 0").fetchall()))
+    db.executemany(
+        "INSERT INTO passages_trigram (rowid, text) VALUES (?, ?)",
+        (
+            (pid, trigram_text(text))
+            for pid, text in db.execute("SELECT id, text FROM passages WHERE deleted = 0").fetchall()
+        ),
+    )
 
 
 def lexical_search(db: sqlite3.Connection, text: str, k: int, where: PassageFilter | None = None) -> Ranking:
@@ -85,35 +91,50 @@ def lexical_search(db: sqlite3.Connection, text: str, k: int, where: PassageFilt
         for rank, pid in enumerate(ids.tolist()):
             fused[pid] = fused.get(pid, 0.0) + 1.0 / (60 + rank + 1)
     best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
-    return (np.array([p for p, _ in best], np.int64).reshape(-1),
-            np.array([s for _, s in best], np.float32).reshape(-1))
+    return (
+        np.array([p for p, _ in best], np.int64).reshape(-1),
+        np.array([s for _, s in best], np.float32).reshape(-1),
+    )
 
 
-def _bm25(db: sqlite3.Connection, table: Literal["passages_fts", "passages_trigram"], terms: list[str], k: int,
-          where: PassageFilter | None) -> Ranking:
+def _bm25(
+    db: sqlite3.Connection,
+    table: Literal["passages_fts", "passages_trigram"],
+    terms: list[str],
+    k: int,
+    where: PassageFilter | None,
+) -> Ranking:
     match = " OR ".join(f'"{t}"' for t in dict.fromkeys(terms))
-    if where is None or where.is_empty:   # tombstoning removes a passage's FTS rows: no join needed
-        rows = db.execute(f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ?"
-                          f" ORDER BY bm25({table}) LIMIT ?", (match, int(k))).fetchall()
+    if where is None or where.is_empty:  # tombstoning removes a passage's FTS rows: no join needed
+        rows = db.execute(
+            f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ? ORDER BY bm25({table}) LIMIT ?",
+            (match, int(k)),
+        ).fetchall()
     else:
         condition, params = filter_sql(where)
         rows = db.execute(
             f"SELECT {table}.rowid, -bm25({table}) FROM {table} JOIN passages p ON p.id = {table}.rowid"
             f" JOIN documents d ON d.id = p.document_id WHERE {table} MATCH ? AND {condition}"
-            f" ORDER BY bm25({table}) LIMIT ?", (match, *params, int(k))).fetchall()
+            f" ORDER BY bm25({table}) LIMIT ?",
+            (match, *params, int(k)),
+        ).fetchall()
     return _ranking(rows)
 
 
 def _substrings(db: sqlite3.Connection, terms: list[str], k: int, where: PassageFilter | None) -> Ranking:
     """Passages containing the (short) terms, ranked by how many they contain: a scan, for the one-
     and two-character words a trigram index cannot look up."""
-    condition, params = filter_sql(where) if where is not None and not where.is_empty \
+    condition, params = (
+        filter_sql(where)
+        if where is not None and not where.is_empty
         else ("p.deleted = 0 AND d.status = 'indexed'", [])
+    )
     count = " + ".join(["(instr(kayak_trigram_text(p.text), ?) > 0)"] * len(terms))
     rows = db.execute(
         f"SELECT p.id, {count} AS found FROM passages p JOIN documents d ON d.id = p.document_id"
         f" WHERE {condition} AND found > 0 ORDER BY found DESC, p.id LIMIT ?",
-        (*terms, *params, int(k))).fetchall()
+        (*terms, *params, int(k)),
+    ).fetchall()
     return _ranking(rows)
 
 

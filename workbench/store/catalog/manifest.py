@@ -36,5 +36,6 @@ def current_generation(db: sqlite3.Connection) -> int:
 
 def next_generation(db: sqlite3.Connection) -> None:
     """Bump the generation (inside the caller's transaction: readers see the change and the new number together)."""
-    db.execute("INSERT OR REPLACE INTO manifest (key, value) VALUES ('generation', ?)",
-               (str(current_generation(db) + 1),))
+    db.execute(
+        "INSERT OR REPLACE INTO manifest (key, value) VALUES ('generation', ?)", (str(current_generation(db) + 1),)
+    )

@@ -35,15 +35,27 @@ class NewPassage:
     source_key: str | None = None
 
 
-def insert_passages(db: sqlite3.Connection, document_id: int, segment_id: int,
-                    passages: Sequence[NewPassage]) -> None:
+def insert_passages(db: sqlite3.Connection, document_id: int, segment_id: int, passages: Sequence[NewPassage]) -> None:
     """Add ``passages`` of a document whose vectors lie in segment ``segment_id``, with their text."""
     for p in passages:
-        pid = new_row_id(db.execute(
-            "INSERT INTO passages (document_id, page, ordinal, source_key, text, tokens, boxes,"
-            " n_tokens, segment_id, vec_offset) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (document_id, p.page, p.ordinal, p.source_key, p.text, json.dumps(p.tokens),
-             json.dumps(p.boxes), len(p.tokens), segment_id, p.vec_offset)))
+        pid = new_row_id(
+            db.execute(
+                "INSERT INTO passages (document_id, page, ordinal, source_key, text, tokens, boxes,"
+                " n_tokens, segment_id, vec_offset) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    document_id,
+                    p.page,
+                    p.ordinal,
+                    p.source_key,
+                    p.text,
+                    json.dumps(p.tokens),
+                    json.dumps(p.boxes),
+                    len(p.tokens),
+                    segment_id,
+                    p.vec_offset,
+                ),
+            )
+        )
         index_text(db, pid, p.text)
 
 
@@ -59,13 +71,15 @@ def passage_infos(db: sqlite3.Connection, passage_ids: list[int]) -> dict[int, P
     """:class:`PassageInfo` of those of ``passage_ids`` the catalog holds, by id (500 ids per query)."""
     found: dict[int, PassageInfo] = {}
     for start in range(0, len(passage_ids), 500):
-        chunk = passage_ids[start:start + 500]
+        chunk = passage_ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
         for row in db.execute(
-                "SELECT p.id, p.document_id, d.path, p.page, p.ordinal, p.text, p.tokens, p.boxes,"
-                " p.source_key, g.label, g.source FROM passages p JOIN documents d ON d.id = p.document_id"
-                " LEFT JOIN pages g ON g.document_id = p.document_id AND g.page = p.page"
-                f" WHERE p.id IN ({marks})", chunk):
+            "SELECT p.id, p.document_id, d.path, p.page, p.ordinal, p.text, p.tokens, p.boxes,"
+            " p.source_key, g.label, g.source FROM passages p JOIN documents d ON d.id = p.document_id"
+            " LEFT JOIN pages g ON g.document_id = p.document_id AND g.page = p.page"
+            f" WHERE p.id IN ({marks})",
+            chunk,
+        ):
             found[row[0]] = _passage_info(row)
     return found
 
@@ -76,12 +90,19 @@ def _passage_info(row: tuple[Any, ...]) -> PassageInfo:
     tokens = json_list(row[6])
     boxes = [_box(b) for b in json_list(row[7])]
     kept = tuple(b for b in boxes if b is not None)
-    return PassageInfo(int(row[0]), int(row[1]), str(row[2]), row[3] if isinstance(row[3], int) else None,
-                       int(row[4]) if isinstance(row[4], int) else 0, str(row[5]),
-                       tuple(str(t) for t in tokens),
-                       kept if len(kept) == len(boxes) else (),
-                       None if row[8] is None else str(row[8]), str(row[9] or ""),
-                       "text" if row[10] in (None, "none") else str(row[10]))
+    return PassageInfo(
+        int(row[0]),
+        int(row[1]),
+        str(row[2]),
+        row[3] if isinstance(row[3], int) else None,
+        int(row[4]) if isinstance(row[4], int) else 0,
+        str(row[5]),
+        tuple(str(t) for t in tokens),
+        kept if len(kept) == len(boxes) else (),
+        None if row[8] is None else str(row[8]),
+        str(row[9] or ""),
+        "text" if row[10] in (None, "none") else str(row[10]),
+    )
 
 
 def _box(value: object) -> Box | None:

@@ -32,7 +32,7 @@ def run_script(db: sqlite3.Connection, script: str) -> None:
 def new_row_id(cursor: sqlite3.Cursor) -> int:
     """The id of the row the INSERT run by ``cursor`` added."""
     row_id = cursor.lastrowid
-    assert row_id is not None        # set by every INSERT into a rowid table; the stubs allow None
+    assert row_id is not None  # set by every INSERT into a rowid table; the stubs allow None
     return row_id
 
 
