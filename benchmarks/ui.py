@@ -67,7 +67,7 @@ from workbench.gui.main_window import MainWindow  # noqa: E402
 from workbench.gui.stall_meter import StallMeter  # noqa: E402
 from workbench.measure.bench_corpus import TableEncoder, page_texts, write_pdfs  # noqa: E402
 from workbench.measure.ingest_bench import percentile  # noqa: E402
-from workbench.measure.scale_bench import docstring_passages  # noqa: E402
+from workbench.measure.scale_data import docstring_passages  # noqa: E402
 
 CACHE_FORMAT = 1  # bump when the generated collection changes, so a cached one is rebuilt
 HEARTBEAT_MS = 2

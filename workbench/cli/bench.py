@@ -93,7 +93,8 @@ def cmd_bench_scale(args: argparse.Namespace) -> int:
     """Staged plans against exhaustive exact MaxSim on generated data; progress goes to stderr with ``--json``."""
     import tempfile
 
-    from ..measure.scale_bench import format_scale_report, load_or_make, run_scale_bench
+    from ..measure.scale_bench import format_scale_report, run_scale_bench
+    from ..measure.scale_data import load_or_make
 
     if args.passages < 1000:
         raise UsageError("--passages must be at least 1000")

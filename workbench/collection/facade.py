@@ -30,7 +30,8 @@ from ..core import (
     search_with_plan,
 )
 from ..ingest import IngestError
-from ..store import DocumentRow, IndexExists, IndexFormatError, IndexStore, SnapshotCatalog
+from ..store import DocumentRow, IndexExists, IndexFormatError, IndexStore
+from .encoder_trust import check_encoder, encoder_spec, require_trusted
 from .errors import EncoderMismatch
 from .events import IngestEvent, IngestReport
 from .file_encoding import EncoderSpec, FileEncoding, InProcessEncoding
@@ -39,6 +40,7 @@ from .ingest_pipeline import iter_ingest
 from .ingest_times import IngestTimes
 from .maintenance import Maintenance
 from .removal import remove_documents, removed_events
+from .snapshot import open_snapshot
 from .watched_folders import iter_rescan, iter_sync, set_watched, watched_folders
 
 if TYPE_CHECKING:
@@ -153,31 +155,14 @@ class Collection:
         return self._encoder
 
     def _require_trusted(self) -> None:
-        """Raise :class:`~workbench.encode.UntrustedModel` for a model the index recorded but nobody named
-        on this machine."""
-        from ..encode.model_trust import UntrustedModel, is_trusted
-
-        if not self._named_by_user and not is_trusted(self.model):
-            where = self.store.root if self.store is not None else "this index"
-            raise UntrustedModel(
-                f"{where} was written with model {self.model!r}, which has not been named on this machine; "
-                "an index does not choose the model (and so the code) that runs. If you trust that model, "
-                f"name it: --model {self.model}"
-            )
+        require_trusted(self.model, self._named_by_user, self.store.root if self.store is not None else None)
 
     def _encoder_spec(self) -> EncoderSpec:
-        """The model this index is written with, as a worker loads it, and the identity it must show."""
-        m = self.store.manifest
-        return EncoderSpec(
-            self.model, self._trust_remote_code, m.get("encoder_identity", ""), m.get("encoder_checksum", ""), self.ocr
-        )
+        return encoder_spec(self.store, self.model, self._trust_remote_code, self.ocr)
 
     def _check_encoder(self, enc: Encoder) -> None:
-        if self.store is None:
-            return
-        why = self._encoder_spec().mismatch(enc.identity, enc.checksum)
-        if why:
-            raise EncoderMismatch(f"{self.store.root}: {why}; re-index into a new folder to use this encoder.")
+        if self.store is not None:
+            check_encoder(self.store, self._encoder_spec(), enc.identity, enc.checksum)
 
     # -- reading ---------------------------------------------------------------------------------
     def late_index(self) -> LateIndex:
@@ -197,29 +182,7 @@ class Collection:
         )
 
     def _open_index(self) -> LateIndex:
-        packed = self.store.packed_segments()
-        index = LateIndex(
-            packed.vectors,
-            packed.starts,
-            packed.lengths,
-            packed.passage_ids,
-            catalog=SnapshotCatalog(self.store.catalog, packed.generation),
-            query_encoder=self.encode_query,
-            name=str(self.store.root),
-        )
-        # Centroid files are read after the layout: if a writer retrains meanwhile, codes missing for this
-        # snapshot's segments are computed in memory, so the pair stays consistent without a retry.
-        index.centroid_index, index.residual_index = self.store.centroids.load(index, packed.files, packed.sizes)
-        self.warnings = [
-            f"{why} — its documents are left out of searches; ingest them again to restore them"
-            for why in packed.damaged.values()
-        ]
-        problem = self.store.centroids.problem()
-        if problem:
-            self.warnings.append(
-                f"stored token centroids not used: {problem}; a centroid search builds them in "
-                "memory, and the next ingest trains a new set"
-            )
+        index, self.warnings = open_snapshot(self.store, self.encode_query)
         return index
 
     def retrying(self, fn: Callable[[LateIndex], T]) -> T:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .scale_bench import docstring_passages
+from .scale_data import docstring_passages
 
 PAGE_TOKENS = (90, 140)  # word-pieces per page: under the ingest's soft cut (60 % of 241), one passage
 TABLE_FORMAT = 1  # bump when the table's contents change, so a cached one is rebuilt

@@ -251,7 +251,7 @@ def searches_during_merge(args: argparse.Namespace, index: Path) -> dict:
         available_backends,
         search_with_plan,
     )
-    from .scale_bench import docstring_passages
+    from .scale_data import docstring_passages
 
     backend = MOJO_EXACT_CPU_BACKEND if available_backends()[MOJO_EXACT_CPU_BACKEND][0] else NUMPY_REFERENCE_BACKEND
     coll = Collection.open(index, read_only=True)
