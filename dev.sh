@@ -67,27 +67,25 @@ setup() {
   "$PY" -m workbench.platform.system_libraries --install || true
 }
 
-# The optional cluster extra (Qdrant): the tests exercise it, the desktop app never needs it.
-setup_cluster() {
-  local stamp
-  stamp=$(sha256sum requirements-cluster.lock | cut -c1-16)
-  if [ "$(cat "$VENV/.kayak-cluster" 2>/dev/null)" != "$stamp" ]; then
-    echo "==> installing the cluster extra (requirements-cluster.lock, --no-deps)"
-    "$PY" -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-cluster.lock
-    echo "$stamp" > "$VENV/.kayak-cluster"
+# Install a lock file's packages (--no-deps) unless the venv already has this version of it: LOCK WHAT
+install_lock() {
+  local lock=$1 what=$2 mark stamp
+  mark="$VENV/.kayak-$(basename "$lock" .lock)"
+  stamp=$(sha256sum "$lock" | cut -c1-16)
+  if [ "$(cat "$mark" 2>/dev/null)" != "$stamp" ]; then
+    echo "==> installing $what ($lock, --no-deps)"
+    "$PY" -m pip install --quiet --disable-pip-version-check --no-deps -r "$lock"
+    echo "$stamp" > "$mark"
   fi
 }
+
+# The optional cluster extra (Qdrant, Ray): the tests exercise it, the desktop app never needs it.
+setup_cluster() { install_lock requirements-cluster.lock "the cluster extra"; }
 
 # The checks of docs/architecture.md: style (ruff), strict types where the data shapes live (mypy on
 # workbench.core and workbench.store), the layer contracts (import-linter), and small modules.
 lint() {
-  local stamp
-  stamp=$(sha256sum requirements-lint.lock | cut -c1-16)
-  if [ "$(cat "$VENV/.kayak-lint" 2>/dev/null)" != "$stamp" ]; then
-    echo "==> installing the lint tools (requirements-lint.lock, --no-deps)"
-    "$PY" -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-lint.lock
-    echo "$stamp" > "$VENV/.kayak-lint"
-  fi
+  install_lock requirements-lint.lock "the lint tools"
   echo "==> ruff"
   "$VENV/bin/ruff" check .
   "$VENV/bin/ruff" format --check .
