@@ -118,6 +118,32 @@ def test_a_newer_search_makes_the_running_one_stale(qtbot, searcher, science):
     assert searcher.result is None and searcher.hits.hits_model.rowCount() == 0
 
 
+def test_query_syntax_in_the_search_bar_filters_and_never_reaches_the_heatmap(qtbot, searcher, science, status):
+    searcher.set_collection(science)
+    bar = searcher.search_bar
+    assert "phrase" in bar.query.placeholderText() and "-word" in bar.query.toolTip()
+    bar.query.setText('"sunlight" plants OR volcano -magma -"offside rule"')
+    with qtbot.waitSignals([searcher.finished, searcher.detail_ready], timeout=60000):
+        bar.search_requested.emit()
+    result = searcher.result
+    assert [h.page for h in result.hits] == [2]  # the only passage holding the phrase and neither exclusion
+    assert result.eligible == 1 and result.stages[0].candidates_in <= 1  # filtered before stage 1
+    rows = searcher.detail.heatmap.labelled_query_tokens()
+    assert rows and not any('"' in t or t.strip() in ("-", "or", "OR") for t in rows), rows
+    assert not any(w in "".join(rows).lower() for w in ("magma", "offside"))
+    assert 'containing "sunlight" · without "magma" · without "offside rule"' in searcher.filter_bar.summary.text()
+    bar.query.setText('volcano "lava')  # an open quote: plain words, and the status line says so
+    with qtbot.waitSignal(searcher.finished, timeout=60000):
+        bar.search_requested.emit()
+    assert "quote" in status.text() and searcher.result.hits[0].page == 1
+    assert '"' not in "".join(searcher.detail.heatmap.labelled_query_tokens())
+    bar.query.setText("-volcano")
+    with qtbot.assertNotEmitted(searcher.finished, wait=300):  # said at once; no search starts
+        bar.search_requested.emit()
+    assert "nothing to search for" in status.text()
+    qtbot.waitUntil(lambda: not searcher.runner.busy(), timeout=60000)  # the last hit's page render
+
+
 # -- ingest ---------------------------------------------------------------------------------------------
 @pytest.fixture
 def ingester(qtbot, runner, status):

@@ -10,7 +10,7 @@ import pytest
 from conftest import make_pdf
 
 from workbench.cluster.qdrant_export import ExportReport, exported_ids, iter_export
-from workbench.cluster.qdrant_schema import connect
+from workbench.cluster.qdrant_schema import connect, to_filter
 from workbench.cluster.qdrant_search import qdrant_search
 from workbench.core import (
     NUMPY_REFERENCE_BACKEND,
@@ -193,3 +193,12 @@ def test_without_qdrant_client_the_cli_says_how_to_get_it(tmp_path, monkeypatch,
         in err
     )
     assert len(err.strip().splitlines()) == 1
+
+
+def test_query_syntax_conditions_are_refused_not_ignored():
+    """Required phrases and exclusions live in the catalog's text index: a Qdrant filter that dropped
+    them would return passages the query excludes, so it refuses in words instead."""
+    with pytest.raises(ValueError, match="Qdrant cannot apply them"):
+        to_filter(PassageFilter(excludes=("difflib",)))
+    with pytest.raises(ValueError, match="Qdrant cannot apply them"):
+        to_filter(PassageFilter(folders=("/docs",), contains=("a phrase",)))

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import textwrap
 from typing import TYPE_CHECKING
 
-from ..core import PassageFilter, SearchPlan
+from ..core import OnlyExclusions, PassageFilter, SearchPlan, parse_query
 from .plan_options import QDRANT_BACKEND, add_plan_options, backend_from, filter_from, plan_from
 from .terminal import UsageError, one_line, warn
 
@@ -18,8 +19,19 @@ if TYPE_CHECKING:
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The ``search`` and ``export`` subcommands."""
-    p = sub.add_parser("search", help="search an index")
-    p.add_argument("query")
+    p = sub.add_parser(
+        "search",
+        help="search an index",
+        description='Query syntax: "a phrase" must occur in the passage\'s text; -word and -"a phrase" '
+        "exclude passages holding them (both case-insensitive, applied as a filter before stage 1); OR in "
+        "capitals between two words is an alternative for the lexical side of the hybrid plan; every other "
+        "word goes to the encoder. A quote left open is dropped (the words are searched without a phrase), "
+        "with a notice on stderr. Put -- before a query that starts with - and holds no space.",
+    )
+    p.add_argument(
+        "query",
+        help="what to search for, e.g. '\"exact search\" budget -mojo' (quote it for the shell; see above)",
+    )
     p.add_argument("--index", required=True)
     add_plan_options(p)
     p.set_defaults(func=cmd_search)
@@ -54,6 +66,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     coll.verifier_model = args.verifier
     result = _qdrant_search(args, coll, query, plan, where) if on_qdrant else coll.search(query, plan, backend, where)
     warn(coll)
+    if result.syntax is not None and result.syntax.notice:
+        print(f"notice: {result.syntax.notice}", file=sys.stderr)
     if args.json:
         print(json.dumps(_result_json(result), indent=2))
         return 0
@@ -92,13 +106,19 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def _query_text(text: str) -> str:
-    """The query as typed; bytes that are not UTF-8 (a terminal in another encoding) are a usage error."""
+    """The query as typed; bytes that are not UTF-8 (a terminal in another encoding) and a query that only
+    excludes words are usage errors, raised before the index and its encoder are opened."""
     from ..collection import require_utf8
 
     try:
-        return require_utf8(text, "query")
+        text = require_utf8(text, "query")
     except ValueError as exc:
         raise UsageError(f"{exc}; set the terminal to UTF-8 and type it again") from None
+    try:
+        parse_query(text)
+    except OnlyExclusions as exc:
+        raise UsageError(str(exc)) from None
+    return text
 
 
 def _qdrant_search(
@@ -110,13 +130,20 @@ def _qdrant_search(
 
     if not (args.qdrant and args.collection):
         raise UsageError("--backend qdrant needs --qdrant URL_OR_PATH and --collection NAME (see 'workbench export')")
-    query = coll.encode_query(text)
+    query, where, parsed = coll.prepare(text, where)
+    if parsed.phrases or parsed.excluded:
+        raise UsageError(
+            'phrases ("…") and exclusions (-word) are filtered by the index\'s catalog, which --backend '
+            "qdrant does not search: drop them, or search without --backend qdrant"
+        )
     try:
-        return coll.retrying(
+        result = coll.retrying(
             lambda index: qdrant_search(query, index, connect(args.qdrant), args.collection, plan, where)
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    result.syntax = parsed
+    return result
 
 
 def _label_and_source(info) -> str:
@@ -129,10 +156,11 @@ def _label_and_source(info) -> str:
 
 def _result_json(result) -> dict:
     """``search --json``: the query and its tokens, the plan run and the one asked for, the filter, the hits
-    (scores rounded to 6 places) and each stage's counts and timings (ms, rounded to 3 places)."""
+    (scores rounded to 6 places), each stage's counts and timings (ms, rounded to 3 places) and the query
+    syntax read (``syntax``: the encoder's text, phrases, exclusions, the lexical text and any notice)."""
     full = result.to_dict()
     return {
-        "query": result.query.text,
+        "query": result.syntax.text if result.syntax is not None else result.query.text,
         "query_tokens": list(result.query.tokens),
         "plan": result.plan.to_dict(),
         "requested_plan": (result.requested or result.plan).to_dict(),
@@ -173,6 +201,7 @@ def _result_json(result) -> dict:
             }
             for s in result.stages
         ],
+        "syntax": result.syntax.to_dict() if result.syntax is not None else None,
     }
 
 

@@ -102,9 +102,13 @@ def payload(info, mtime: float | None) -> dict:
 
 def to_filter(where: PassageFilter | None):
     """A Qdrant ``Filter`` with the same meaning as ``where`` (``None`` for no filter): every non-empty
-    field must hold, values within one are alternatives — as in the catalog's SQL."""
+    field must hold, values within one are alternatives — as in the catalog's SQL. Raises ``ValueError``
+    for required phrases and exclusions (query syntax): only the catalog's text index can apply them, and
+    a Qdrant search that ignored them would return passages the query excludes."""
     if where is None or where.is_empty:
         return None
+    if where.contains or where.excludes:
+        raise ValueError("phrases and exclusions are filtered by the catalog's text index; Qdrant cannot apply them")
     models = require("qdrant_client.models", "a filtered Qdrant search")
     must = []
     if where.folders:

@@ -15,7 +15,8 @@ from ..ingest import SUFFIXES
 from ..store import DocumentRow, IndexFormatError
 from .errors import EncoderMismatch
 from .events import IngestEvent, IngestReport
-from .facade import REOPEN_ATTEMPTS, Collection, require_utf8
+from .facade import REOPEN_ATTEMPTS, Collection
+from .query_text import require_utf8
 
 __all__ = [
     "REOPEN_ATTEMPTS",

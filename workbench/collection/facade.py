@@ -23,6 +23,7 @@ from ..core import (
     IndexChanged,
     LateIndex,
     LateQuery,
+    ParsedQuery,
     PassageFilter,
     PassageInfo,
     SearchPlan,
@@ -39,6 +40,7 @@ from .info import describe_index
 from .ingest_pipeline import iter_ingest
 from .ingest_times import IngestTimes
 from .maintenance import Maintenance
+from .query_text import prepare_query, require_utf8
 from .removal import remove_documents, removed_events
 from .snapshot import open_snapshot
 from .watched_folders import iter_rescan, iter_sync, set_watched, watched_folders
@@ -228,14 +230,23 @@ class Collection:
         """The cross-encoder ``plan`` needs: loaded when it has ``verify_k``, else ``None``."""
         return self.verifier() if plan.verify_k else None
 
+    def prepare(
+        self, text: str, where: PassageFilter | None = None
+    ) -> tuple[LateQuery, PassageFilter | None, ParsedQuery]:
+        """The typed ``text`` as what a search runs: ``(query, filter, syntax)`` (:func:`.query_text.prepare_query`)."""
+        return prepare_query(text, where, self.encode_query)
+
     def search(
         self, text: str, plan: SearchPlan, backend: str = NUMPY_REFERENCE_BACKEND, where: PassageFilter | None = None
     ) -> SearchResult:
-        """Search for ``text`` with ``plan``; ``where`` limits every stage to passages of matching documents.
-        A writer committing meanwhile (another process included) makes it search again on the new index."""
-        query = self.encode_query(text)
+        """Search for ``text`` with ``plan``; ``where`` limits every stage to passages of matching documents,
+        and so do the query's phrases and exclusions (its syntax, read by :meth:`prepare`, is the result's
+        ``syntax``). A writer committing meanwhile (another process included) makes it search again."""
+        query, where, parsed = self.prepare(text, where)
         verifier = self.verifier_for(plan)
-        return self.retrying(lambda index: search_with_plan(query, index, plan, backend, where, verifier))
+        result = self.retrying(lambda index: search_with_plan(query, index, plan, backend, where, verifier))
+        result.syntax = parsed
+        return result
 
     def info(self) -> dict[str, Any]:
         """What the index holds and costs (:func:`.info.describe_index`), JSON-ready."""
@@ -402,14 +413,3 @@ class Collection:
 
     def _iter_remove(self, gone: list[Path]) -> Iterator[IngestEvent]:
         return removed_events(self.remove(gone))
-
-
-def require_utf8(text: str, what: str) -> str:
-    """``text`` if it can be written as UTF-8; ``ValueError`` naming ``what`` when it holds undecodable
-    bytes (lone surrogates from a command line typed in another encoding)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        raise ValueError(f"the {what} {shown!r} holds bytes that are not UTF-8 text") from None
-    return text

@@ -23,6 +23,7 @@ from .plans import (
     exhaustive_search_plan,
     hybrid_search_plan,
 )
+from .query_syntax import OnlyExclusions, ParsedQuery, parse_query
 from .results import Alignment, Hit, SearchResult, StageProfile
 from .search import iter_search, search_with_plan
 
@@ -39,6 +40,8 @@ __all__ = [
     "LayoutError",
     "MOJO_EXACT_CPU_BACKEND",
     "NUMPY_REFERENCE_BACKEND",
+    "OnlyExclusions",
+    "ParsedQuery",
     "PassageFilter",
     "PassageInfo",
     "SearchPlan",
@@ -54,5 +57,6 @@ __all__ = [
     "hybrid_search_plan",
     "iter_search",
     "kept_count",
+    "parse_query",
     "search_with_plan",
 ]

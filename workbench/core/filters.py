@@ -1,4 +1,4 @@
-"""Which passages a search may return: a filter on the documents they come from.
+"""Which passages a search may return: a filter on the documents they come from and on their text.
 
 A :class:`PassageFilter` is plain data; the store turns it into the ids of matching live passages
 (``PassageCatalog.passage_ids_where``) and the search pushes the resulting eligibility mask into
@@ -23,6 +23,9 @@ class PassageFilter:
     ``modified_from`` / ``modified_to``: the file's modification time, POSIX seconds, ``from`` inclusive,
     ``to`` exclusive; ``None`` leaves that end open.
     ``document_ids``: documents by catalog id.
+    ``contains``: text every admitted passage holds, each a case-insensitive substring of its text (the
+    query syntax's ``"a phrase"``; all must hold, unlike the alternatives of the other fields).
+    ``excludes``: text no admitted passage holds (``-word``, ``-"a phrase"``), matched the same way.
     """
 
     folders: tuple[str, ...] = ()
@@ -30,6 +33,8 @@ class PassageFilter:
     modified_from: float | None = None
     modified_to: float | None = None
     document_ids: tuple[int, ...] = ()
+    contains: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         folders = tuple(f.rstrip("/") or "/" for f in self.folders)
@@ -37,6 +42,8 @@ class PassageFilter:
         object.__setattr__(self, "folders", folders)
         object.__setattr__(self, "file_types", types)
         object.__setattr__(self, "document_ids", tuple(int(d) for d in self.document_ids))
+        object.__setattr__(self, "contains", _texts(self.contains))
+        object.__setattr__(self, "excludes", _texts(self.excludes))
         if self.modified_from is not None and self.modified_to is not None and self.modified_from >= self.modified_to:
             raise ValueError("the date range is empty: its start is not before its end")
 
@@ -47,13 +54,16 @@ class PassageFilter:
             self.folders
             or self.file_types
             or self.document_ids
+            or self.contains
+            or self.excludes
             or self.modified_from is not None
             or self.modified_to is not None
         )
 
     def describe(self) -> str:
-        """One line for people, e.g. ``type pdf · under /papers · modified from 2024-01-01``."""
-        parts = []
+        """One line for people, e.g. ``containing "late interaction" · without "bert" · type pdf · under
+        /papers · modified from 2024-01-01``."""
+        parts = [f'containing "{t}"' for t in self.contains] + [f'without "{t}"' for t in self.excludes]
         if self.file_types:
             parts.append("type " + ", ".join(self.file_types))
         if self.folders:
@@ -74,6 +84,8 @@ class PassageFilter:
             "modified_from": self.modified_from,
             "modified_to": self.modified_to,
             "document_ids": self.document_ids,
+            "contains": self.contains,
+            "excludes": self.excludes,
         }
 
 
@@ -85,6 +97,13 @@ class PassageFilterDict(TypedDict):
     modified_from: float | None
     modified_to: float | None
     document_ids: tuple[int, ...]
+    contains: tuple[str, ...]
+    excludes: tuple[str, ...]
+
+
+def _texts(texts: tuple[str, ...]) -> tuple[str, ...]:
+    """Text conditions with their runs of white space made one space, empty ones and repeats dropped."""
+    return tuple(dict.fromkeys(t for t in (" ".join(str(t).split()) for t in texts) if t))
 
 
 def _day(t: float) -> str:

@@ -62,6 +62,8 @@ class LateQuery:
 
     ``data`` is float32: ``[n_tokens, dim]`` for ``nested``, ``[n_tokens * 128]`` for ``flat_dim128``.
     ``tokens`` are the token strings aligned with the vectors (for heatmaps); ``text`` the query text.
+    ``lexical_text``: what the lexical (BM25) stage searches, where it differs from ``text`` (the query
+    syntax's words with ``OR``, :mod:`.query_syntax`); ``""`` searches ``text``.
     """
 
     data: NDArray[np.float32]
@@ -69,6 +71,7 @@ class LateQuery:
     text: str = ""
     layout: str = "nested"
     dim: int = FLAT_DIM
+    lexical_text: str = ""
 
     def __post_init__(self) -> None:
         if self.layout not in QUERY_LAYOUTS:

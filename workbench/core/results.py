@@ -13,6 +13,7 @@ from .filters import PassageFilter, PassageFilterDict
 from .fusion import ScoreParts, ScorePartsDict
 from .layouts import LateIndex, LateQuery, PassageInfo
 from .plans import SearchPlan, SearchPlanDict
+from .query_syntax import ParsedQuery
 from .verification import Verified, VerifiedDict
 
 
@@ -177,6 +178,7 @@ class SearchResult:
     where: PassageFilter | None = None  # the filter searched within (None: every passage)
     eligible: int = 0  # passages the filter admitted (all live ones without a filter)
     requested: SearchPlan | None = None  # the plan asked for, where it differs from ``plan`` (auto)
+    syntax: ParsedQuery | None = None  # the query syntax read from the typed text (None: searched as given)
     # Alignments already computed, by (row, passage id): the GUI asks for the same hit's alignment for
     # its snippet, its detail and again on reselection, and a worker can compute them ahead.
     _alignments: dict[tuple[int, int], Alignment] = field(default_factory=dict, init=False, repr=False, compare=False)

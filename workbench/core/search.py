@@ -105,6 +105,7 @@ def iter_search(
             yield replace(profile, note=why) if first and isinstance(profile, StageProfile) else profile
             first = False
     eligible = index.eligible_rows(where)
+    lexical_text = query.lexical_text or query.text
     qm = query.matrix()
     if qm.shape[1] != index.dim:
         raise ValueError(f"query vectors are {qm.shape[1]}-d but the index holds {index.dim}-d vectors")
@@ -112,7 +113,7 @@ def iter_search(
         if plan.kind != "hybrid" or not query.text.strip():
             raise ValueError(NO_VECTORS if query.text.strip() else "the query is empty")
         # Nothing to score by MaxSim: the hybrid plan's lexical stage alone ranks, and says so.
-        rows, scores, profile = lexical_stage(query.text, index, plan, where, eligible, plan.stage2_k)
+        rows, scores, profile = lexical_stage(lexical_text, index, plan, where, eligible, plan.stage2_k)
         yield profile
         stages: list[StageProfile] = [profile]
         hit_rows, scores, _, verified = yield from stage3_if_planned(
@@ -134,7 +135,7 @@ def iter_search(
         stages.append(profile)
         yield profile
         if plan.kind == "hybrid":
-            lexical, lexical_scores, profile = lexical_stage(query.text, index, plan, where, eligible)
+            lexical, lexical_scores, profile = lexical_stage(lexical_text, index, plan, where, eligible)
             stages.append(profile)
             yield profile
             candidates = np.union1d(candidates, lexical)

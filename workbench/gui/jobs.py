@@ -52,11 +52,12 @@ def search_steps(
     """Yields ``("encoded", query)``, then ``("stage", profile)`` per stage (and ``("verifying", progress)``
     between batches of stage 3); returns a :class:`SearchRun`.
 
-    ``where`` limits the search, and the exhaustive reference of stage-1 recall, to matching documents.
-    When a writer changes the index mid-search (``IndexChanged``), it yields ``("restarted", reason)``
-    and searches the reopened index from the first stage.
+    ``where`` limits the search, and the exhaustive reference of stage-1 recall, to matching documents;
+    the query syntax of ``text`` (phrases, exclusions, ``OR``: :meth:`Collection.prepare`) is added to
+    it, and the result's ``syntax`` says what was read. When a writer changes the index mid-search
+    (``IndexChanged``), it yields ``("restarted", reason)`` and searches the reopened index from the first stage.
     """
-    query = coll.encode_query(text)
+    query, where, parsed = coll.prepare(text, where)
     yield ("encoded", query)
     verifier = coll.verifier_for(plan)  # stage 3's model loads here, off the UI thread
     for _attempt in range(REOPEN_ATTEMPTS):
@@ -69,6 +70,7 @@ def search_steps(
             )
             if result is None:
                 return None
+            result.syntax = parsed
             recall = None
             if measure_recall and result.stage1_candidates is not None and not token.cancelled:
                 reference = exhaustive_search_plan(plan.final_k, plan.query_vector_budget, plan.document_vector_budget)

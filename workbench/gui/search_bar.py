@@ -39,6 +39,15 @@ PLAN_LABELS = {
     "centroid": "centroids → exact",
     "exhaustive": "exhaustive exact",
 }
+QUERY_SYNTAX_TIP = (
+    "<b>Query syntax</b><br>"
+    '<code>"a phrase"</code> — only passages whose text holds the phrase (any case)<br>'
+    '<code>-word</code>, <code>-"a phrase"</code> — leave out passages that hold it<br>'
+    "<code>this OR that</code> — alternatives for the lexical side of the hybrid plan<br>"
+    "Every other word goes to the encoder (a phrase's words too; excluded ones never). Phrases and "
+    "exclusions filter before stage 1 and show in the filter row. A quote left open is dropped (its "
+    "words are searched without a phrase), and the status line says so."
+)
 FUSION_LABELS = {"rrf": "reciprocal rank", "linear": "linear (normalised)", "none": "MaxSim only"}
 
 
@@ -56,7 +65,8 @@ class SearchBar(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.query = QLineEdit()
-        self.query.setPlaceholderText("Ask your documents…  (Enter to search, Ctrl+L to focus)")
+        self.query.setPlaceholderText('Ask your documents…  "a phrase"  -exclude  this OR that  (Enter, Ctrl+L)')
+        self.query.setToolTip(QUERY_SYNTAX_TIP)
         self.query.setClearButtonEnabled(True)
         self.go = QPushButton("Search")
         self.kind = QComboBox()

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..collection import Collection
 from ..collection.models import dim_note
-from ..core import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, PassageFilter, SearchResult
+from ..core import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, PassageFilter, SearchResult, parse_query
 from ..platform.messages import first_line
 from .filter_bar import FilterBar
 from .hit_detail import HitDetail
@@ -79,6 +79,7 @@ class SearchController(QObject):
         if self.coll is None or not text:
             return
         try:
+            parse_query(text)  # a query that only excludes is said at once, before any worker starts
             plan = self.search_bar.plan()
             where = self.scope()
         except ValueError as exc:
@@ -153,9 +154,11 @@ class SearchController(QObject):
                 else ""
             )
             chose = f"; {run.result.stages[0].note}" if run.result.stages and run.result.stages[0].note else ""
+            syntax = run.result.syntax
             self.status.show_collection(
                 self.coll,
-                f"{len(run.result.hits)} hits for “{run.text}”{within} in "
+                (f"{syntax.notice} · " if syntax is not None and syntax.notice else "")
+                + f"{len(run.result.hits)} hits for “{run.text}”{within} in "
                 f"{run.result.total_ms:.1f} ms ({run.result.backend}){chose}",
             )
         # The hit list is painted on this pass of the event loop, the first hit's detail on the next, the

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from ..errors import CatalogDamaged, DiskFull, IndexFormatError, IndexReadOnly
 from ..paths import check_not_special
+from .filters import fold_text
 from .lexical import trigram_text
 from .manifest import format_version
 from .schema import V2_TABLES
@@ -89,6 +90,7 @@ class CatalogConnection:
                 conn = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=30, isolation_level=None)
         conn.execute("PRAGMA foreign_keys=ON")
         conn.create_function("kayak_trigram_text", 1, trigram_text, deterministic=True)
+        conn.create_function("kayak_fold", 1, fold_text, deterministic=True)
         if self.read_only and has_table(conn, "manifest") and format_version(conn) == "1":
             # A version-1 index read without migrating it: the version-2 tables, empty, in temp.
             conn.executescript(V2_TABLES.format(schema="temp."))

@@ -1,4 +1,10 @@
-"""A :class:`~workbench.core.PassageFilter` as SQL over ``passages p JOIN documents d``."""
+"""A :class:`~workbench.core.PassageFilter` as SQL over ``passages p JOIN documents d``.
+
+Its text conditions (``contains``, ``excludes``) are substring tests on the passage text as the trigram
+index holds it (:func:`~workbench.core.scripts.squash_unspaced`): a condition of three characters or more
+is looked up in ``passages_trigram`` (case-insensitive, and in scripts written without spaces too), a
+shorter one — which a trigram index cannot look up — is an ``instr`` over :func:`fold_text`.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ...core import PassageFilter
+from ...core.scripts import squash_unspaced
 from .sql import SqlValue
+
+
+def fold_text(text: str) -> str:
+    """``text`` as short text conditions compare it: unspaced-script gaps removed, case folded (SQL
+    function ``kayak_fold``)."""
+    return squash_unspaced(text).casefold()
 
 
 def filter_sql(where: PassageFilter) -> tuple[str, list[SqlValue]]:
@@ -41,7 +54,21 @@ def filter_sql(where: PassageFilter) -> tuple[str, list[SqlValue]]:
         # One JSON parameter however many documents are chosen (no limit on SQL variables to meet).
         clauses.append("d.id IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(list(where.document_ids)))
+    for text, present in [(t, True) for t in where.contains] + [(t, False) for t in where.excludes]:
+        clause, value = _substring_sql(text)
+        clauses.append(clause if present else f"NOT {clause}")
+        params.append(value)
     return " AND ".join(clauses), params
+
+
+def _substring_sql(text: str) -> tuple[str, SqlValue]:
+    """The condition "the passage's text holds ``text``" (case-insensitive) and its one parameter."""
+    squashed = squash_unspaced(text)
+    if len(squashed) >= 3:
+        # A quoted FTS5 string is one phrase of consecutive trigrams: exactly a substring test.
+        phrase = '"' + squashed.replace('"', '""') + '"'
+        return "p.id IN (SELECT rowid FROM passages_trigram WHERE passages_trigram MATCH ?)", phrase
+    return "instr(kayak_fold(p.text), ?) > 0", fold_text(squashed)
 
 
 def passage_ids_where(db: sqlite3.Connection, where: PassageFilter) -> NDArray[np.int64]:

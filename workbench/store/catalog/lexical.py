@@ -69,10 +69,12 @@ def lexical_search(db: sqlite3.Connection, text: str, k: int, where: PassageFilt
     spaces (Chinese, Japanese, Thai …) to the trigram index (BM25 too), and those shorter than three
     characters to a substring scan. Where both kinds occur the two rankings are fused by reciprocal
     rank (Cormack et al., 2009). Every word becomes a quoted term, so FTS5 query syntax in the user's
-    text is never interpreted. With ``where``, only passages of matching documents compete (the
+    text is never interpreted — except ``OR`` in capitals, the query syntax's alternative
+    (:mod:`workbench.core.query_syntax`): the words are alternatives already (one BM25 disjunction), so
+    it only keeps "or" from being searched as a word. With ``where``, only passages of matching documents compete (the
     condition is part of the query, so a narrow filter still yields up to ``k``).
     """
-    terms = query_terms(text)
+    terms = query_terms(" ".join(word for word in text.split() if word != "OR"))
     if not terms or k <= 0:
         return np.empty(0, np.int64), np.empty(0, np.float32)
     unspaced = [trigram_text(t) for t in terms if UNSPACED_CHAR.search(t)]
