@@ -64,6 +64,8 @@ def run_gui(
         window.show_fitted()
     if query:
         window.search_bar.query.setText(query)
+    else:  # the last query, restored with the window's settings, is searched again once the index is open
+        query = window.search_bar.query.text() or None
     if screenshot:
         _arm_screenshot(app, window, Path(screenshot), bool(query), compare)
     else:

@@ -13,9 +13,11 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMenu,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QStyle,
+    QStyledItemDelegate,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -103,6 +105,17 @@ class DocumentsModel(QAbstractTableModel):
         return None
 
 
+class _FailedRowsElideRight(QStyledItemDelegate):
+    """A failed row's "name — reason" is cut at its end: middle elision kept the name's start and the
+    reason's last words ("bug102022…ut short)"), so neither could be read. Other rows keep the view's
+    middle elision (names differ at their ends as often as at their starts)."""
+
+    def initStyleOption(self, option, index) -> None:  # noqa: N802 (Qt API)
+        super().initStyleOption(option, index)
+        if index.column() == 1 and index.model().rows[index.row()].status == "failed":
+            option.textElideMode = Qt.TextElideMode.ElideRight
+
+
 class CollectionPanel(QWidget):
     add_requested = Signal(list)  # paths (str)
     watch_requested = Signal(str, bool)  # a folder, and whether to watch it from now on
@@ -113,6 +126,7 @@ class CollectionPanel(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.setAcceptDrops(True)
+        self._busy = False  # an ingest is running (set_busy)
         self.title = QLabel("<b>Collection</b>")
         self.add_files = QPushButton("Add files…")
         self.add_folder = QPushButton("Add folder…")
@@ -138,6 +152,7 @@ class CollectionPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.ElideMiddle)  # names differ at their ends as often as at their starts
+        self.table.setItemDelegate(_FailedRowsElideRight(self.table))
         header = self.table.horizontalHeader()
         # The short columns are sized to their texts by _fit_columns, not by ResizeToContents: that mode
         # asks the model for every cell of up to 1000 rows (several roles each) on every layout pass of
@@ -215,8 +230,21 @@ class CollectionPanel(QWidget):
 
     def _remove_selected(self) -> None:
         docs = self.selected_documents()
-        if docs:
+        if docs and self._confirm_removal(docs):
             self.remove_requested.emit([d.path for d in docs])
+
+    def _confirm_removal(self, docs: list[DocumentRow]) -> bool:
+        """Ask before removing: the documents' passages leave the index (their files stay on disk)."""
+        what = f"“{Path(docs[0].path).name}”" if len(docs) == 1 else f"{len(docs)} documents"
+        answer = QMessageBox.question(
+            self,
+            "Remove from the index",
+            f"Remove {what} from the index? The files stay on disk; their passages are no longer searched "
+            "until you add them again.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt API)
         if event.mimeData().hasUrls():
@@ -231,8 +259,15 @@ class CollectionPanel(QWidget):
     def set_documents(self, rows: list[DocumentRow]) -> None:
         self.model.set_documents(rows)
         self._fit_columns()
+        self._show_title()
+
+    def _show_title(self) -> None:
+        rows = self.model.rows
         ok = sum(d.status == "indexed" for d in rows)
         failed = len(rows) - ok
+        if ok == 0 and self._busy:  # not "0 documents" while the first ones are read
+            self.title.setText("<b>Collection</b> — indexing the first documents…")
+            return
         self.title.setText(f"<b>Collection</b> — {ok} documents" + (f", {failed} failed" if failed else ""))
 
     def _fit_columns(self) -> None:
@@ -250,6 +285,8 @@ class CollectionPanel(QWidget):
         for w in (self.add_files, self.add_folder, self.watch, self.remove):
             w.setEnabled(not busy)
         self.progress.setVisible(busy)
+        self._busy = busy
+        self._show_title()
         self.cancel.setVisible(busy)
         self.cancel.setEnabled(busy)
         if text:

@@ -49,6 +49,7 @@ class IngestController(QObject):
 
     finished = Signal()  # an ingest, sync or rescan ended: done, cancelled or stopped by an error
     documents_changed = Signal()  # documents were added, changed or removed: show the new list
+    removed = Signal()  # documents were removed: results that show them are out of date
 
     def __init__(
         self, runner: JobRunner, status: StatusLine, collection_panel: CollectionPanel, pending: list[str] | None = None
@@ -129,7 +130,7 @@ class IngestController(QObject):
             lambda c, p: c.remove(p),
             self.coll,
             paths,
-            on_return=lambda removed: self.documents_changed.emit(),
+            on_return=lambda _removed: (self.documents_changed.emit(), self.removed.emit()),
             on_error=lambda e: self.status.setText(f"remove failed: {first_line(e, ERROR_CHARS)}"),
         )
 
@@ -168,8 +169,10 @@ class IngestController(QObject):
         self.finished.emit()
 
     def _say_centroids_trained(self, why: str) -> None:
-        why = "the first set for this index" if why == "no centroids yet" else why
-        self.panel.current.setText(f"token centroids trained ({why})")
+        """One plain line in the panel (what it means for searching); the store's own reason, with its
+        figures, in the tooltip for those who want them."""
+        self.panel.current.setText(f"search index tuned: {centroids_plain_reason(why)}")
+        self.panel.current.setToolTip(f"token centroids trained: {why}")
 
     # -- watched folders and maintenance --------------------------------------------------------------
     def set_watched(self, folder: str, watched: bool) -> None:
@@ -215,3 +218,15 @@ class IngestController(QObject):
             return
         if batch := self._watcher.due():
             self._run_events(sync_events(self.coll, self._watcher, batch), f"{len(batch)} watched paths changed…")
+
+
+def centroids_plain_reason(why: str) -> str:
+    """Why the token centroids (stage 1's search structure) were trained, in words for people who do not
+    know what a centroid is; ``why`` is the store's reason (``IndexStore.centroids.needs_training``)."""
+    if why == "no centroids yet":
+        return "built for the first documents"
+    if why.startswith("the collection grew"):
+        return "the collection has grown, so its fast first stage was rebuilt"
+    if why.startswith("new vectors sit farther"):
+        return "the new documents differ from the earlier ones, so the fast first stage was rebuilt"
+    return "the fast first stage was rebuilt (" + why + ")"

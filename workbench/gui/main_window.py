@@ -66,6 +66,7 @@ class MainWindow(WindowLayout):
         search.finished.connect(self.search_finished)
         search.detail_ready.connect(self.detail_ready)
         ingest.documents_changed.connect(self._refresh_collection)
+        ingest.removed.connect(self._search_again)  # no hit (or page preview) of a removed document stays
         ingest.finished.connect(self.ingest_finished)
         index.opened.connect(self._show_collection)
         index.opening.connect(ingest.set_index_opening)
@@ -141,6 +142,10 @@ class MainWindow(WindowLayout):
         self.comparer.clear()
         self.setWindowTitle(f"Kayak Workbench — {self.index_path.name}")
         self._show_collection(coll)
+
+    def _search_again(self) -> None:
+        if self.searcher.result is not None:
+            self.searcher.search()
 
     def _refresh_collection(self) -> None:
         if self.coll is not None:

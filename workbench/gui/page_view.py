@@ -25,17 +25,29 @@ PAGE_VIEWERS = (
 
 
 def open_at_page(path: Path, page: int | None) -> str:
-    """Open ``path`` in the system viewer, at ``page`` where a known viewer allows; says what it did."""
+    """Open ``path`` in the system viewer, at ``page`` where a known viewer allows; says what it did, or
+    plainly that nothing could open it and what to install (never a success that did not happen)."""
+    failed = ""  # a page viewer found on PATH that would not start
     if page is not None:
         for exe, args in PAGE_VIEWERS:
             if shutil.which(exe):
                 argv = [exe] + [a.format(page=page, path=path) for a in args]
                 if "{path}" not in " ".join(args):
                     argv.append(str(path))
-                subprocess.Popen(argv, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                try:
+                    subprocess.Popen(argv, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                except OSError as exc:  # found on PATH but not runnable: try the next viewer
+                    failed = f"; {exe} could not start ({exc.strerror or exc})"
+                    continue
                 return f"opened {path.name} at page {page} in {exe}"
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-    return f"opened {path.name} in the default viewer (it may not jump to page {page})"
+    # Qt answers False (and only logs "Unable to detect a launcher") when no desktop launcher exists.
+    if QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+        where = f" (it may not jump to page {page})" if page is not None else ""
+        return f"opened {path.name} in the default viewer{where}"
+    return (
+        f"could not open {path.name}: this system has no program to open it with{failed} — install a PDF "
+        "viewer (e.g. evince or okular) and xdg-utils, or read the page shown here"
+    )
 
 
 def pixel_rect(box, to_pixels: tuple[float, ...]) -> QRectF:

@@ -118,6 +118,9 @@ class StagePanel(QtWidgets.QWidget):
         """Show ``stages`` (in execution order). ``stage1_recall`` is stage 1's recall against
         exhaustive exact search, or ``None`` when it was not measured."""
         self._stages = list(stages)
+        for plot in (self.ms_plot, self.count_plot):
+            # An empty chart's default ticks (0.6, 0.7 … in a few pixels) printed as "0.60.70.80.91".
+            plot.getAxis("bottom").setStyle(showValues=bool(self._stages))
         for plot, item, _, _ in self._texts:
             plot.removeItem(item)
         self._texts = []

@@ -1,4 +1,4 @@
-"""The main window's layout: its panels in three columns, the Index menu, the shortcuts that only move
+"""The main window's layout: its panels in three columns, the menus (:mod:`.menus`), the shortcuts that only move
 focus or open a chooser, the status line, and the sizes and settings it keeps between runs.
 
 No job runs here: :class:`~workbench.gui.main_window.MainWindow` adds the controllers that do the work.
@@ -16,6 +16,7 @@ from .eval_view import EvalView
 from .filter_bar import FilterBar
 from .hit_detail import HitDetail
 from .hits_view import HitsView
+from .menus import build_menus
 from .search_bar import SearchBar
 from .stage_panel import StagePanel
 from .status_line import StatusLine
@@ -49,12 +50,8 @@ class WindowLayout(QMainWindow):
             lambda: self.filter_bar.set_selected_count(len(self.collection_panel.selected_documents()))
         )
         QShortcut(QKeySequence("Ctrl+L"), self, self.focus_search)
-        QShortcut(QKeySequence("Ctrl+O"), self, self.collection_panel.choose_files)
-        index_menu = self.menuBar().addMenu("&Index")
-        self.new_index_action = index_menu.addAction("&New index…")
-        self.new_index_action.setShortcut(QKeySequence("Ctrl+N"))
-        self.open_index_action = index_menu.addAction("&Open index…")
-        self.open_index_action.setShortcut(QKeySequence("Ctrl+Shift+O"))  # Ctrl+O adds files
+        menus = build_menus(self, self.collection_panel.choose_files, self.collection_panel.choose_folder)
+        self.new_index_action, self.open_index_action = menus.new_index, menus.open_index
         self._restore_settings()
         self.set_enabled(False)
 
@@ -125,6 +122,7 @@ class WindowLayout(QMainWindow):
         self.collection_panel.ocr.setChecked(str(s.value("ocr", "true")).lower() != "false")
         self.compare.qdrant_target.setText(str(s.value("qdrant/target", "")))
         self.compare.qdrant_collection.setText(str(s.value("qdrant/collection", "")))
+        self.search_bar.query.setText(str(s.value("last_query", "")))  # where the user left off
 
     def save_settings(self) -> None:
         s = self.settings
@@ -134,6 +132,7 @@ class WindowLayout(QMainWindow):
         s.setValue("ocr", self.collection_panel.ocr.isChecked())
         s.setValue("qdrant/target", self.compare.qdrant_target.text())
         s.setValue("qdrant/collection", self.compare.qdrant_collection.text())
+        s.setValue("last_query", self.search_bar.query.text())
         s.beginGroup("plan")
         for k, v in self.search_bar.settings().items():
             s.setValue(k, v)

@@ -1,0 +1,76 @@
+"""The window's menu bar, as a desktop user expects it: File (indexes, adding documents, Quit) and Help
+(the keyboard shortcuts, About). Each action carries its standard shortcut; the table of shortcuts
+shown by Help ▸ Keyboard shortcuts is the one this module binds, so the two cannot drift apart."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
+
+from .. import __version__
+
+# (keys, what they do) — every shortcut of the window, in the order Help lists them.
+SHORTCUTS = (
+    ("Ctrl+L", "put the cursor in the search box"),
+    ("Enter", "search (in the search box)"),
+    ("Esc", "stop the running job: ingest, search, evaluation or sync (what is committed stays)"),
+    ("Ctrl+N", "new index…"),
+    ("Ctrl+Shift+O", "open an index…"),
+    ("Ctrl+O", "add files…"),
+    ("Ctrl+Q", "quit"),
+    ("F1", "this list"),
+)
+
+
+@dataclass(frozen=True)
+class Menus:
+    """The actions a controller connects to (the rest are wired here)."""
+
+    new_index: QAction
+    open_index: QAction
+
+
+def build_menus(window: QMainWindow, add_files: Callable[[], None], add_folder: Callable[[], None]) -> Menus:
+    """Fill ``window``'s menu bar; ``add_files`` and ``add_folder`` open the collection panel's choosers."""
+    file_menu = window.menuBar().addMenu("&File")
+    new_index = _action(file_menu, "&New index…", "Ctrl+N")
+    open_index = _action(file_menu, "&Open index…", "Ctrl+Shift+O")
+    file_menu.addSeparator()
+    _action(file_menu, "&Add files…", "Ctrl+O").triggered.connect(add_files)
+    _action(file_menu, "Add &folder…").triggered.connect(add_folder)
+    file_menu.addSeparator()
+    _action(file_menu, "&Quit", "Ctrl+Q").triggered.connect(window.close)  # closing stops every job first
+    help_menu = window.menuBar().addMenu("&Help")
+    _action(help_menu, "&Keyboard shortcuts", "F1").triggered.connect(lambda: show_shortcuts(window))
+    _action(help_menu, "&About Kayak Workbench").triggered.connect(lambda: show_about(window))
+    return Menus(new_index, open_index)
+
+
+def _action(menu: QMenu, text: str, keys: str = "") -> QAction:
+    action = menu.addAction(text)
+    if keys:
+        action.setShortcut(QKeySequence(keys))
+    return action
+
+
+def shortcuts_html() -> str:
+    """The shortcut table as the Help dialog shows it."""
+    rows = "".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>" for keys, what in SHORTCUTS)
+    return f"<table>{rows}</table>"
+
+
+def show_shortcuts(parent: QMainWindow) -> None:
+    QMessageBox.information(parent, "Keyboard shortcuts", shortcuts_html())
+
+
+def show_about(parent: QMainWindow) -> None:
+    QMessageBox.about(
+        parent,
+        "About Kayak Workbench",
+        f"<b>Kayak Workbench</b> {__version__}<br>Late-interaction (ColBERT-style) search over your own "
+        "documents, showing why each hit ranked where it did: what was scored, with how many vectors, on "
+        "which backend.",
+    )
