@@ -178,3 +178,53 @@ def test_the_last_query_comes_back_on_the_next_start(qtbot, tmp_path):
     again = WindowLayout(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
     qtbot.addWidget(again)
     assert again.search_bar.query.text() == 'compare two files -difflib "unified diff"'
+
+
+def test_a_changed_plan_or_filter_runs_the_shown_query_again(qtbot, window, tmp_path):
+    from conftest import make_pdf
+
+    pdf = make_pdf(
+        tmp_path / "earth.pdf", ["Volcanoes erupt lava and ash.", "Glaciers carve valleys.", "Tsunamis follow quakes."]
+    )
+    note = tmp_path / "note.txt"
+    note.write_text("Lava flows glow red as they cool into basalt.")
+    with qtbot.waitSignal(window.ingest_finished, timeout=120000):
+        window.collection_panel.add_requested.emit([str(pdf), str(note)])
+    window.search_bar.query.setText("lava")
+    with qtbot.waitSignal(window.search_finished, timeout=60000):
+        window.search_bar.query.returnPressed.emit()
+    assert len(window.result.hits) == 4
+
+    with qtbot.waitSignal(window.search_finished, timeout=60000):  # no Enter pressed: the change alone
+        window.search_bar.final_k.setValue(2)
+    assert window.result.plan.final_k == 2 and len(window.result.hits) == 2
+
+    with qtbot.waitSignal(window.search_finished, timeout=60000):
+        window.filter_bar.types["txt"].trigger()
+    assert [h.path for h in window.result.hits] == [str(note)]
+    assert window.filter_bar.summary.text().startswith("searched 1 of 4 passages: type txt")
+
+    with qtbot.waitSignal(window.search_finished, timeout=60000):
+        window.filter_bar.clear.click()
+    assert window.result.where is None and window.filter_bar.summary.text() == "searched all 4 passages (no filter)"
+
+
+@pytest.mark.parametrize("kind", ["auto", "exhaustive", "document_proxy", "hybrid", "centroid"])
+def test_the_window_fits_a_1000_pixel_screen_in_every_option_state(qtbot, tmp_path, kind):
+    from PySide6.QtCore import QSettings
+
+    from workbench.gui.window_layout import WindowLayout
+
+    win = WindowLayout(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.set_enabled(True, True)
+    win.show()
+    bar = win.search_bar
+    bar.kind.setCurrentIndex(bar.kind.findData(kind))
+    widths = {"closed": win.minimumSizeHint().width()}
+    bar.more.setChecked(True)  # plan options open
+    widths["options"] = win.minimumSizeHint().width()
+    bar.verify_k.setValue(20)
+    bar.verify_cost.setText("≈ 610 ms for 20 passages")  # what the cost estimate prints once an index is open
+    widths["verify"] = win.minimumSizeHint().width()
+    assert max(widths.values()) <= 1000, widths

@@ -16,9 +16,11 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QStyle,
     QStyledItemDelegate,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -105,6 +107,16 @@ class DocumentsModel(QAbstractTableModel):
         return None
 
 
+def _button(text: str) -> QToolButton:
+    """A push-style button as wide as its text: the style gives a QPushButton at least 80 pixels, and four
+    of those made the panel, and so the window, too wide for a 1000-pixel screen."""
+    button = QToolButton()
+    button.setText(text)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+    return button
+
+
 class _FailedRowsElideRight(QStyledItemDelegate):
     """A failed row's "name — reason" is cut at its end: middle elision kept the name's start and the
     reason's last words ("bug102022…ut short)"), so neither could be read. Other rows keep the view's
@@ -128,10 +140,11 @@ class CollectionPanel(QWidget):
         self.setAcceptDrops(True)
         self._busy = False  # an ingest is running (set_busy)
         self.title = QLabel("<b>Collection</b>")
-        self.add_files = QPushButton("Add files…")
-        self.add_folder = QPushButton("Add folder…")
-        self.remove = QPushButton("Remove")
-        self.watch = QPushButton("Watch…")
+        self.add_files = _button("Add files…")
+        self.add_folder = _button("Add folder…")
+        self.remove = _button("Remove")
+        self.watch = _button("Watch…")
+        self.watch.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.watch.setToolTip(
             "Folders the index follows: files added, changed, renamed or removed there are "
             "indexed as they change, and changes made while the app was closed on the next start"

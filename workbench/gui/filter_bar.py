@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from PySide6.QtCore import QDate, QDateTime, Qt, QTime
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel, QMenu, QPushButton, QWidget
 
 from ..collection import SUFFIXES, DocumentRow
@@ -57,13 +57,15 @@ class FilterBar(QWidget):
     """Folder, file types, a modification-date range and "only the selected documents"; every
     control that is set must hold. ``where()`` builds the filter; ``show_result`` says what it admitted."""
 
+    changed = Signal()  # the user changed a condition (or cleared them): the results shown are out of date
+
     def __init__(self) -> None:
         super().__init__()
         self.folder = QComboBox()
         self.folder.setToolTip("only documents under this folder")
         # a long path must not widen the window: the combo keeps its width, its list grows to fit
         self.folder.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.folder.setMinimumContentsLength(18)
+        self.folder.setMinimumContentsLength(10)  # with the rest of the row: within 1000 pixels
         self.folder.addItem(ANY_FOLDER, None)
         # File types as a drop-down of checkable entries: five check boxes in the row cost 400 pixels.
         self.type_button = QPushButton()
@@ -78,11 +80,11 @@ class FilterBar(QWidget):
         self.type_button.setMenu(menu)
         self._show_types()
         today = QDate.currentDate()
-        self.use_from = QCheckBox("modified from")
+        self.use_from = QCheckBox("modified")
         self.date_from = _date_edit(today.addYears(-1), "files modified on or after this day")
         self.use_to = QCheckBox("to")
         self.date_to = _date_edit(today, "files modified on or before this day")
-        self.only_selected = QCheckBox("only the selected documents")
+        self.only_selected = QCheckBox("only selected documents")
         self.only_selected.setToolTip("only the documents selected in the collection panel")
         self.clear = QPushButton("Clear")
         self.clear.setToolTip("search every passage again")
@@ -106,6 +108,14 @@ class FilterBar(QWidget):
         self.use_to.toggled.connect(self.date_to.setEnabled)
         self.clear.clicked.connect(self.reset)
         self.set_selected_count(0)
+        # What the user changes (`activated`, `clicked`, `triggered`), not the folder list being refilled.
+        self.folder.activated.connect(self.changed)
+        for action in self.types.values():
+            action.triggered.connect(self.changed)
+        for box in (self.use_from, self.use_to, self.only_selected):
+            box.clicked.connect(self.changed)
+        for edit in (self.date_from, self.date_to):
+            edit.dateChanged.connect(lambda _date: self.changed.emit())
 
     def _show_types(self) -> None:
         ticked = [ext for ext, action in self.types.items() if action.isChecked()]
@@ -126,14 +136,14 @@ class FilterBar(QWidget):
 
     def set_selected_count(self, n: int) -> None:
         self.only_selected.setText(
-            f"only the {n} selected document{'s' if n != 1 else ''}" if n else "only the selected documents"
+            f"only the {n} selected document{'s' if n != 1 else ''}" if n else "only selected documents"
         )
 
     def where(self, selected_document_ids: Sequence[int]) -> PassageFilter | None:
         """The filter the controls describe, ``None`` when they admit everything (``ValueError`` with a
         plain message when they cannot be met, e.g. "only selected" with no document selected)."""
         if self.only_selected.isChecked() and not selected_document_ids:
-            raise ValueError("select documents in the collection panel, or untick “only the selected documents”")
+            raise ValueError("select documents in the collection panel, or untick “only selected documents”")
         where = PassageFilter(
             folders=(self.folder.currentData(),) if self.folder.currentData() else (),
             file_types=tuple(ext for ext, box in self.types.items() if box.isChecked()),
@@ -145,10 +155,13 @@ class FilterBar(QWidget):
         return None if where.is_empty else where
 
     def reset(self) -> None:
-        """Every passage again."""
+        """Every passage again: the controls cleared, and no line left describing the old filter."""
         self.folder.setCurrentIndex(0)
         for box in (*self.types.values(), self.use_from, self.use_to, self.only_selected):
             box.setChecked(False)
+        self.summary.setText("")
+        self.summary.setToolTip("")
+        self.changed.emit()
 
     def show_result(self, result: SearchResult) -> None:
         """What the last search searched: its filter and how many passages that admitted."""

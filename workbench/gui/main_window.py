@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QThreadPool, Signal
+from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 
 from ..collection import Collection
@@ -25,6 +25,9 @@ from .window_layout import WindowLayout
 from .workers import JobRunner
 
 SHUTDOWN_MS = 30000  # how long closing the window (or leaving an index) waits for its jobs to stop
+
+
+RERUN_DEBOUNCE_MS = 400  # quiet time after the last plan or filter change before the query runs again
 
 
 class MainWindow(WindowLayout):
@@ -67,6 +70,12 @@ class MainWindow(WindowLayout):
         search.detail_ready.connect(self.detail_ready)
         ingest.documents_changed.connect(self._refresh_collection)
         ingest.removed.connect(self._search_again)  # no hit (or page preview) of a removed document stays
+        # A changed plan, backend or filter runs the shown query again (a running search is cancelled by
+        # the new one), after a pause so that typing "100" into final_k runs one search, not three.
+        self._rerun = QTimer(self, singleShot=True, interval=RERUN_DEBOUNCE_MS)
+        self._rerun.timeout.connect(self._search_again)
+        self.search_bar.plan_changed.connect(self._rerun.start)
+        self.filter_bar.changed.connect(self._rerun.start)
         ingest.finished.connect(self.ingest_finished)
         index.opened.connect(self._show_collection)
         index.opening.connect(ingest.set_index_opening)

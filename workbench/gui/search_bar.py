@@ -61,6 +61,7 @@ def _spin(value: int, lo: int, hi: int, tip: str) -> QSpinBox:
 
 class SearchBar(QWidget):
     search_requested = Signal()
+    plan_changed = Signal()  # the user changed the plan or the backend: the results shown are another plan's
 
     def __init__(self) -> None:
         super().__init__()
@@ -140,26 +141,35 @@ class SearchBar(QWidget):
             top.addWidget(QLabel(label))
             top.addWidget(w)
         top.addWidget(self.more)
-        second = QHBoxLayout(self.options)
-        second.setContentsMargins(0, 0, 0, 0)
-        for label, w in (
-            ("candidate_k", self.candidate_k),
-            ("lexical_k", self.lexical_k),
-            ("fusion", self.fusion),
-            ("BM25 weight", self.fusion_weight),
-            ("n_probe", self.n_probe),
-            ("q budget", self.q_budget),
-            ("doc budget", self.d_budget),
+        # Two rows of options, by stage, so that the window fits 1000 pixels with them open: stage 1 and the
+        # vector budgets, then the lexical side and stage 3.
+        option_rows = QVBoxLayout(self.options)
+        option_rows.setContentsMargins(0, 0, 0, 0)
+        for items in (
+            (
+                ("candidate_k", self.candidate_k),
+                ("n_probe", self.n_probe),
+                self.residual,
+                ("q budget", self.q_budget),
+                ("doc budget", self.d_budget),
+                self.recall,
+            ),
+            (
+                ("lexical_k", self.lexical_k),
+                ("fusion", self.fusion),
+                ("BM25 weight", self.fusion_weight),
+                ("verify top", self.verify_k),
+                self.verify_cost,
+            ),
         ):
-            second.addWidget(QLabel(label))
-            second.addWidget(w)
-            if w is self.n_probe:
-                second.addWidget(self.residual)
-        second.addWidget(QLabel("verify top"))
-        second.addWidget(self.verify_k)
-        second.addWidget(self.verify_cost)
-        second.addWidget(self.recall)
-        second.addStretch(1)
+            row = QHBoxLayout()
+            for item in items:
+                if isinstance(item, tuple):
+                    row.addWidget(QLabel(item[0]))
+                    item = item[1]
+                row.addWidget(item)
+            row.addStretch(1)
+            option_rows.addLayout(row)
         rows = QVBoxLayout(self)
         rows.setContentsMargins(0, 0, 0, 0)
         rows.addLayout(top)
@@ -171,6 +181,22 @@ class SearchBar(QWidget):
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.fusion.currentIndexChanged.connect(self._kind_changed)
         self._kind_changed()  # the first plan's controls, before any change
+        # Only what the user does counts (`activated`, `clicked`): settings restored or a backend chosen for
+        # an index must not start a search. A spin box reports every step; the window debounces.
+        for combo in (self.kind, self.fusion, self.backend):
+            combo.activated.connect(self.plan_changed)
+        self.residual.clicked.connect(self.plan_changed)
+        for spin in (
+            self.final_k,
+            self.candidate_k,
+            self.lexical_k,
+            self.n_probe,
+            self.verify_k,
+            self.q_budget,
+            self.d_budget,
+            self.fusion_weight,
+        ):
+            spin.valueChanged.connect(self.plan_changed)
 
     def _show_options(self, shown: bool) -> None:
         self.options.setVisible(shown)

@@ -107,7 +107,7 @@ class WindowLayout(QMainWindow):
     def fit_to(self, area: QRect) -> None:
         """Fill ``area`` (screen pixels) and split the columns and panels in proportion to it."""
         self.setGeometry(area)
-        self.main_split.setSizes([int(area.width() * f) for f in (0.23, 0.40, 0.37)])
+        self.main_split.setSizes([int(area.width() * f) for f in (0.26, 0.37, 0.37)])
         self.right_split.setSizes([int(area.height() * f) for f in (0.5, 0.5)])
         self.detail.setSizes([int(area.height() * f) for f in (0.16, 0.50, 0.34)])
 
