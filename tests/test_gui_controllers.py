@@ -98,7 +98,8 @@ def test_the_search_controller_delivers_a_ranked_result_with_its_stages(qtbot, s
     assert [s.name for s in run.result.stages] == ["stage1:document_proxy", "stage2:exact_maxsim"]
     assert searcher.stages.plotted_ms() == pytest.approx([s.ms for s in run.result.stages])
     assert run.stage1_recall is not None and 0 <= run.stage1_recall <= 1
-    assert searcher.hits.hits_model.rowCount() == len(hits)
+    model = searcher.hits.hits_model  # per document (the default view): one PDF, one row, the other hits under it
+    assert model.rowCount() == 1 and model.rowCount(model.index(0, 0)) == len(hits) - 1
     assert len(searcher.detail.page.box_items) == len(hits[0].info.boxes) > 0  # the first hit's page
     assert status.text().startswith(f"{len(hits)} hits for “how do plants make oxygen from sunlight”")
 

@@ -136,7 +136,7 @@ def test_the_menus_follow_desktop_conventions_and_help_lists_every_shortcut(qtbo
     from workbench.gui.menus import SHORTCUTS, shortcuts_html
 
     menus = {m.text(): m.menu() for m in window.menuBar().actions()}
-    assert list(menus) == ["&File", "&Help"]
+    assert list(menus) == ["&File", "&View", "&Help"]
     items = {a.text(): a.shortcut().toString() for a in menus["&File"].actions() if not a.isSeparator()}
     assert items == {
         "&New index…": "Ctrl+N",
@@ -156,6 +156,12 @@ def test_the_menus_follow_desktop_conventions_and_help_lists_every_shortcut(qtbo
     help_shown = []
     monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: help_shown.append(title))
     actions = {a.text(): a for m in menus.values() for a in m.actions()}
+    per_document, per_passage = actions["Hits per &document"], actions["Hits per &passage"]
+    assert per_document.isChecked() and window.hits.per_document
+    per_passage.trigger()  # the menu switches the hit list …
+    assert not window.hits.per_document and per_passage.isChecked() and not per_document.isChecked()
+    window.hits.by_document.click()  # … and follows the list's own switch
+    assert window.hits.per_document and per_document.isChecked()
     actions["&Add files…"].trigger()
     assert chosen == ["Add documents"]  # the collection panel's own chooser
     actions["&Keyboard shortcuts"].trigger()

@@ -71,7 +71,8 @@ def test_window_fits_1366x768_without_overlaps(qtbot, small_screen_window):
     al = win.detail.alignment
     assert heatmap.labelled_query_tokens() == list(al.query_tokens), "a query token has no label"
 
-    rows = win.hits.viewport().height() / win.hits.rowHeight(0)
+    tree = win.hits.tree
+    rows = tree.viewport().height() / tree.visualRect(tree.model().index(0, 0)).height()
     assert rows >= 5, f"the hit list shows {rows:.1f} rows"
     metrics = bar.query.fontMetrics()
     assert metrics.horizontalAdvance(QUERY) < bar.query.width(), "the search field cuts the query"

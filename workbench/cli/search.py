@@ -7,9 +7,11 @@ import argparse
 import json
 import sys
 import textwrap
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..core import OnlyExclusions, PassageFilter, SearchPlan, parse_query
+from ..core import Hit, OnlyExclusions, PassageFilter, SearchPlan, parse_query
+from ..core.grouping import DocumentGroup
 from .plan_options import QDRANT_BACKEND, add_plan_options, backend_from, filter_from, plan_from
 from .terminal import UsageError, one_line, warn
 
@@ -33,6 +35,18 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="what to search for, e.g. '\"exact search\" budget -mojo' (quote it for the shell; see above)",
     )
     p.add_argument("--index", required=True)
+    view = p.add_mutually_exclusive_group()
+    view.add_argument(
+        "--per-document",
+        dest="per_document",
+        action="store_true",
+        default=True,
+        help="one entry per document (the default): its best passage, then '+N more in this document'; "
+        "files with the same content are one entry listing every path. The plan's final_k still counts passages",
+    )
+    view.add_argument(
+        "--passages", dest="per_document", action="store_false", help="one entry per passage, in rank order"
+    )
     add_plan_options(p)
     p.set_defaults(func=cmd_search)
 
@@ -68,8 +82,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     warn(coll)
     if result.syntax is not None and result.syntax.notice:
         print(f"notice: {result.syntax.notice}", file=sys.stderr)
+    groups = coll.document_groups(result)
     if args.json:
-        print(json.dumps(_result_json(result), indent=2))
+        print(json.dumps({**_result_json(result), "documents": [_group_json(g) for g in groups]}, indent=2))
         return 0
     if result.where is not None:
         print(
@@ -79,16 +94,15 @@ def cmd_search(args: argparse.Namespace) -> int:
     if result.where is not None and result.eligible == 0:
         print("no indexed passage matches the filter; nothing was searched")
         return 0
-    for hit in result.hits:
-        where = one_line(hit.path or "") + (f" p.{hit.page}" if hit.page else "") + _label_and_source(hit.info)
-        snippet = textwrap.shorten(hit.text or "", 100, placeholder=" …")
-        print(f"{hit.rank:>3}  {hit.score:8.4f}  {where}\n       {snippet}")
-        if hit.verified is not None:
-            print(f"       {hit.verified.describe()}")
-        elif plan.verify_k:
-            print("       not verified (below verify_k): stage 2's score")
-        if hit.parts is not None:
-            print(f"       {hit.parts.describe()}")
+    if args.per_document:
+        for group in groups:
+            _print_hit(group.best, plan, group.paths)
+            if group.more:
+                others = ", ".join(f"#{h.rank}" + (f" p.{h.page}" if h.page else "") for h in group.hits[1:])
+                print(f"       +{group.more} more in this document: {others}")
+    else:
+        for hit in result.hits:
+            _print_hit(hit, plan)
     print()
     if result.stages and result.stages[0].note:
         print(result.stages[0].note)
@@ -103,6 +117,33 @@ def cmd_search(args: argparse.Namespace) -> int:
         if s.pairs:
             print(f"{s.name}: {s.pairs} query–passage pairs, {s.tokens:,} tokens read ({s.budget_rule})")
     return 0
+
+
+def _print_hit(hit: Hit, plan: SearchPlan, paths: Sequence[str] = ()) -> None:
+    """One hit as text: rank, score, path and page, snippet, and how stage 3 or fusion scored it. ``paths``:
+    every file holding the hit's document (a per-document entry); the first is the hit's own line, the
+    others follow as "same content:" lines."""
+    first, *copies = paths or [hit.path or ""]
+    where = one_line(first) + (f" p.{hit.page}" if hit.page else "") + _label_and_source(hit.info)
+    snippet = textwrap.shorten(hit.text or "", 100, placeholder=" …")
+    print(f"{hit.rank:>3}  {hit.score:8.4f}  {where}")
+    for copy in copies:
+        print(f"       same content: {one_line(copy)}")
+    print(f"       {snippet}")
+    if hit.verified is not None:
+        print(f"       {hit.verified.describe()}")
+    elif plan.verify_k:
+        print("       not verified (below verify_k): stage 2's score")
+    if hit.parts is not None:
+        print(f"       {hit.parts.describe()}")
+
+
+def _group_json(group: DocumentGroup) -> dict:
+    """One entry of ``search --json``'s ``documents``: every path of the content, the best hit's rank,
+    score (rounded to 6 places) and page, and each of its hits as ``{"rank", "passage_id"}``."""
+    out = dict(group.to_dict())
+    out["score"] = round(group.best.score, 6)
+    return out
 
 
 def _query_text(text: str) -> str:

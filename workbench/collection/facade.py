@@ -32,6 +32,7 @@ from ..core import (
 )
 from ..ingest import IngestError
 from ..store import DocumentRow, IndexExists, IndexFormatError, IndexStore
+from .document_groups import DocumentGroup, group_by_document
 from .encoder_trust import check_encoder, encoder_spec, require_trusted
 from .errors import EncoderMismatch
 from .events import IngestEvent, IngestReport
@@ -247,6 +248,10 @@ class Collection:
         result = self.retrying(lambda index: search_with_plan(query, index, plan, backend, where, verifier))
         result.syntax = parsed
         return result
+
+    def document_groups(self, result: SearchResult) -> list[DocumentGroup]:
+        """``result``'s hits per document, copies of one content collapsed (:mod:`.document_groups`)."""
+        return group_by_document(self.store, result.hits)
 
     def info(self) -> dict[str, Any]:
         """What the index holds and costs (:func:`.info.describe_index`), JSON-ready."""

@@ -1,133 +1,35 @@
-"""The ranked hit list (model/view): rank, score, document, page, and a snippet with matched words bold."""
+"""The ranked hit list: rank, score, document, page, and a snippet with matched words bold — per document
+(by default: a row per document, "+N more in this document" expands in place) or per passage, switched by
+the "Per document | Passages" buttons above it.
+
+Keys: Right or Enter expands a document's row to its other hits, Left (or Enter again) folds it.
+"""
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
-from pathlib import Path
-
-import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSize, Qt
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QHeaderView, QStyle, QStyledItemDelegate, QTableView
-
-from ..core import Hit, SearchResult
-from .tokens_in_text import token_spans
-
-# Item roles as plain ints, compared in data(): Qt asks for several roles of every visible cell on each
-# paint, and a shortcut enum such as ``Qt.DisplayRole`` costs PySide6 about 5 µs per lookup (≈100× an
-# int comparison) — a third of a hit list's paint time went to those comparisons.
-DISPLAY, TOOLTIP, ALIGNMENT = (
-    int(r) for r in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QStyle,
+    QStyledItemDelegate,
+    QToolButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
 )
-HORIZONTAL = Qt.Orientation.Horizontal
-RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-MATCH_THRESHOLD = 0.5  # a passage token counts as "matched" when it is some query token's argmax at ≥ this
-SNIPPET_CHARS = 220
 
+from ..core import Hit
+from .hits_model import HitsModel
+from .snippets import hit_snippets, page_text, snippet_html
 
-def snippet_html(text: str, tokens, best_sims: dict[int, float]) -> str:
-    """A window of ``text`` around the first matched token, matched words in bold."""
-    spans = token_spans(text, tokens)
-    strong = sorted(spans[j] for j, s in best_sims.items() if s >= MATCH_THRESHOLD and j < len(spans) and spans[j])
-    start = max(0, strong[0][0] - 60) if strong else 0
-    end = min(len(text), start + SNIPPET_CHARS)
-    out, pos = ["…" if start else ""], start
-    for a, b in strong:
-        if a < pos or b > end:
-            continue
-        out += [html.escape(text[pos:a]), f"<b>{html.escape(text[a:b])}</b>"]
-        pos = b
-    out += [html.escape(text[pos:end]), "…" if end < len(text) else ""]
-    return "".join(out)
+__all__ = ["HitsModel", "HitsView", "hit_snippets", "page_text", "snippet_html"]  # the job and the tests' names
 
-
-def page_text(hit: Hit) -> str:
-    """ "3", "3 (iii)" where the PDF labels the page otherwise, and "· OCR" for words read by OCR."""
-    if hit.page is None:
-        return "—"
-    info = hit.info
-    label = f" ({info.page_label})" if info is not None and info.page_label and info.page_label != str(hit.page) else ""
-    return f"{hit.page}{label}" + (" · OCR" if info is not None and info.text_source == "ocr" else "")
-
-
-def hit_snippet(result: SearchResult, hit: Hit) -> str:
-    """The snippet of one hit: its text around the words its query tokens matched best."""
-    if hit.info is None:
-        return ""
-    al = result.alignment(hit)
-    best: dict[int, float] = {}
-    for j, s in zip(al.best.tolist(), al.row_max.tolist()):
-        best[j] = max(best.get(j, -np.inf), s)
-    return snippet_html(hit.info.text, hit.info.tokens, best)
-
-
-def hit_snippets(result: SearchResult | None) -> tuple[str, ...]:
-    """Every hit's snippet. Pure Python and NumPy, no Qt: a search worker makes them, so that the UI
-    thread only shows them (token matching costs about a millisecond per hit)."""
-    return tuple(hit_snippet(result, h) for h in result.hits) if result is not None else ()
-
-
-class HitsModel(QAbstractTableModel):
-    HEADERS = ("#", "score", "document", "page", "passage")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.result: SearchResult | None = None
-        self._cells: list[tuple[str, ...]] = []
-
-    def set_result(self, result: SearchResult | None, snippets: Sequence[str] | None = None) -> None:
-        """Show ``result``'s hits. ``snippets``: theirs, made off the UI thread (:func:`hit_snippets`);
-        without them (or if they do not fit the hits) they are made here."""
-        self.beginResetModel()
-        self.result = result
-        hits = result.hits if result is not None else []
-        if snippets is None or len(snippets) != len(hits):
-            snippets = hit_snippets(result)
-        # Qt asks for each cell's text on every paint and size query: built once here, not in data().
-        self._cells = [
-            (str(h.rank), f"{h.score:.4f}", Path(h.path or "").name, page_text(h), snippet)
-            for h, snippet in zip(hits, snippets)
-        ]
-        self.endResetModel()
-
-    def hit(self, row: int) -> Hit | None:
-        return self.result.hits[row] if self.result and 0 <= row < len(self.result.hits) else None
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt API)
-        return 0 if parent.isValid() or not self.result else len(self.result.hits)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=DISPLAY):  # noqa: N802
-        if role == DISPLAY and orientation == HORIZONTAL:
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: QModelIndex, role=DISPLAY):
-        row, col = index.row(), index.column()
-        if not 0 <= row < len(self._cells):
-            return None
-        if role == DISPLAY:
-            return self._cells[row][col]
-        if role == ALIGNMENT:
-            return RIGHT_ALIGNED if col in (0, 1, 3) else None
-        if role == TOOLTIP:
-            return self._tooltip(self.result.hits[row], col)
-        return None
-
-    @staticmethod
-    def _tooltip(hit: Hit, col: int) -> str | None:
-        if col == 2:
-            return hit.path
-        if col == 3 and hit.info is not None:
-            return (
-                f"page {hit.page} of the file"
-                + (f", labelled “{hit.info.page_label}” in the PDF" if hit.info.page_label else "")
-                + ("; its words were read by OCR" if hit.info.text_source == "ocr" else "")
-            )
-        return None
+DOCUMENT_COLUMN_EM = 12  # the document column's widest, in font heights: the snippet keeps the room at 1366 px
 
 
 class RichTextDelegate(QStyledItemDelegate):
@@ -151,17 +53,115 @@ class RichTextDelegate(QStyledItemDelegate):
         return QSize(400, 3 * option.fontMetrics.height() + 6)
 
 
-class HitsView(QTableView):
+class HitTree(QTreeView):
+    """The rows: a document's row holds its other hits, shown in place under it."""
+
+    def __init__(self, model: HitsModel) -> None:
+        super().__init__()
+        self.setModel(model)
+        self.setItemDelegateForColumn(4, RichTextDelegate(self))
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setUniformRowHeights(True)  # every row is three lines: Qt need not measure each one
+        self.setWordWrap(True)
+        self.setIndentation(self.fontMetrics().height())
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setAllColumnsShowFocus(True)
+        header = self.header()
+        header.setStretchLastSection(True)
+        for col in (0, 1, 3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        model.modelReset.connect(self._fit_document_column)
+
+    def _fit_document_column(self) -> None:
+        """The document column as wide as its names, at most :data:`DOCUMENT_COLUMN_EM` font heights (longer
+        names are elided in the middle; the tooltip has the full path)."""
+        widest = self.fontMetrics().height() * DOCUMENT_COLUMN_EM
+        self.setColumnWidth(2, min(max(self.sizeHintForColumn(2), 80), widest))
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        index = self.currentIndex()
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and index.isValid():
+            row = index.siblingAtColumn(0)
+            if self.model().rowCount(row):
+                self.setExpanded(row, not self.isExpanded(row))
+                return
+        super().keyPressEvent(event)
+
+
+class HitsView(QWidget):
+    """The hit list with its view switch. ``hits_model`` holds the rows; ``view_changed(per_document)``
+    fires when the user (or :meth:`set_per_document`) switches between documents and passages."""
+
+    view_changed = Signal(bool)
+
     def __init__(self) -> None:
         super().__init__()
         self.hits_model = HitsModel()
-        self.setModel(self.hits_model)
-        self.setItemDelegateForColumn(4, RichTextDelegate(self))
-        self.setSelectionBehavior(QTableView.SelectRows)
-        self.setSelectionMode(QTableView.SingleSelection)
-        self.setWordWrap(True)
-        self.verticalHeader().setVisible(False)
-        self.verticalHeader().setDefaultSectionSize(3 * self.fontMetrics().height() + 6)
-        header = self.horizontalHeader()
-        for col, mode in enumerate((QHeaderView.ResizeToContents,) * 4 + (QHeaderView.Stretch,)):
-            header.setSectionResizeMode(col, mode)
+        self.tree = HitTree(self.hits_model)
+        self.by_document = QToolButton(text="Per document", checkable=True, checked=True)
+        self.by_passage = QToolButton(text="Passages", checkable=True)
+        self.by_document.setToolTip("One row per document: its best passage; Right or Enter shows its others")
+        self.by_passage.setToolTip("One row per passage, in rank order")
+        switch = QButtonGroup(self)
+        for button in (self.by_document, self.by_passage):
+            button.setAutoRaise(True)
+            switch.addButton(button)
+        switch.setExclusive(True)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Show:"))
+        row.addWidget(self.by_document)
+        row.addWidget(self.by_passage)
+        row.addStretch(1)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(2)
+        col.addLayout(row)
+        col.addWidget(self.tree, 1)
+        self.by_document.toggled.connect(self.set_per_document)
+        self.setFocusProxy(self.tree)
+
+    @property
+    def per_document(self) -> bool:
+        """Whether a row is a document (``True``, the default) or a passage."""
+        return self.hits_model.per_document
+
+    def set_per_document(self, per_document: bool) -> None:
+        """Show a row per document or per passage; the selected hit stays selected (its document's row
+        is unfolded where it is one of the other hits)."""
+        if per_document == self.per_document:
+            return
+        hit = self.selected_hit()
+        self.hits_model.set_per_document(per_document)
+        self.tree.setRootIsDecorated(per_document)
+        for button, on in ((self.by_document, per_document), (self.by_passage, not per_document)):
+            button.blockSignals(True)
+            button.setChecked(on)
+            button.blockSignals(False)
+        if hit is not None:
+            self.select(self.hits_model.index_of(hit))
+        self.view_changed.emit(per_document)
+
+    def selectionModel(self) -> QItemSelectionModel:  # noqa: N802 (Qt's name, as on the tree)
+        return self.tree.selectionModel()
+
+    def selected_hit(self) -> Hit | None:
+        """The hit of the selected row: a document row's best hit, or the passage of a hit row."""
+        rows = self.tree.selectionModel().selectedRows()
+        return self.hits_model.hit_at(rows[0]) if rows else None
+
+    def selectRow(self, row: int) -> None:  # noqa: N802 (QTableView's name, kept for its callers)
+        """Select top-level row ``row`` (a document, or a passage)."""
+        self.select(self.hits_model.index(row, 0))
+
+    def select(self, index: QModelIndex) -> None:
+        """Select (and show) the row of ``index``, unfolding its document where it is a child row."""
+        if not index.isValid():
+            return
+        if index.parent().isValid():
+            self.tree.expand(index.parent())
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        self.tree.selectionModel().setCurrentIndex(index, flags)
+        self.tree.scrollTo(index)

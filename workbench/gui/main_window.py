@@ -76,6 +76,7 @@ class MainWindow(WindowLayout):
         self._rerun.timeout.connect(self._search_again)
         self.search_bar.plan_changed.connect(self._rerun.start)
         self.filter_bar.changed.connect(self._rerun.start)
+        self.search_bar.search_requested.connect(self._rerun.stop)  # a search asked for runs the latest plan
         ingest.finished.connect(self.ingest_finished)
         index.opened.connect(self._show_collection)
         index.opening.connect(ingest.set_index_opening)
@@ -112,6 +113,7 @@ class MainWindow(WindowLayout):
         self.switcher.open_current()
 
     def search(self) -> None:
+        self._rerun.stop()
         self.searcher.search()
 
     def switch_index(self, path: Path, model: str | None = None, create: bool = False) -> None:
@@ -119,7 +121,8 @@ class MainWindow(WindowLayout):
         self.switcher.switch_index(path, model, create)
 
     def cancel(self) -> None:
-        """Esc: cancel every job, and the opening of another index."""
+        """Esc: cancel every job, and the opening of another index (and a search the last change asked for)."""
+        self._rerun.stop()
         for controller in self._controllers():
             controller.cancel()
 

@@ -1,5 +1,5 @@
-"""The window's menu bar, as a desktop user expects it: File (indexes, adding documents, Quit) and Help
-(the keyboard shortcuts, About). Each action carries its standard shortcut; the table of shortcuts
+"""The window's menu bar, as a desktop user expects it: File (indexes, adding documents, Quit), View (hits
+per document or per passage) and Help (the keyboard shortcuts, About). Each action carries its standard shortcut; the table of shortcuts
 shown by Help ▸ Keyboard shortcuts is the one this module binds, so the two cannot drift apart."""
 
 from __future__ import annotations
@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
 from .. import __version__
+from .hits_view import HitsView
 
 # (keys, what they do) — every shortcut of the window, in the order Help lists them.
 SHORTCUTS = (
@@ -21,6 +22,8 @@ SHORTCUTS = (
     ("Ctrl+Shift+O", "open an index…"),
     ("Ctrl+O", "add files…"),
     ("Ctrl+Q", "quit"),
+    ("Ctrl+1", "hits: one row per document (Right or Enter unfolds its other passages)"),
+    ("Ctrl+2", "hits: one row per passage"),
     ("F1", "this list"),
 )
 
@@ -33,8 +36,11 @@ class Menus:
     open_index: QAction
 
 
-def build_menus(window: QMainWindow, add_files: Callable[[], None], add_folder: Callable[[], None]) -> Menus:
-    """Fill ``window``'s menu bar; ``add_files`` and ``add_folder`` open the collection panel's choosers."""
+def build_menus(
+    window: QMainWindow, add_files: Callable[[], None], add_folder: Callable[[], None], hits: HitsView
+) -> Menus:
+    """Fill ``window``'s menu bar; ``add_files`` and ``add_folder`` open the collection panel's choosers,
+    ``hits`` is the hit list whose view the View menu switches (and follows, when its own switch is used)."""
     file_menu = window.menuBar().addMenu("&File")
     new_index = _action(file_menu, "&New index…", "Ctrl+N")
     open_index = _action(file_menu, "&Open index…", "Ctrl+Shift+O")
@@ -43,6 +49,17 @@ def build_menus(window: QMainWindow, add_files: Callable[[], None], add_folder: 
     _action(file_menu, "Add &folder…").triggered.connect(add_folder)
     file_menu.addSeparator()
     _action(file_menu, "&Quit", "Ctrl+Q").triggered.connect(window.close)  # closing stops every job first
+    view_menu = window.menuBar().addMenu("&View")
+    views = QActionGroup(window)
+    per_document = _action(view_menu, "Hits per &document", "Ctrl+1")
+    per_passage = _action(view_menu, "Hits per &passage", "Ctrl+2")
+    for action, on in ((per_document, hits.per_document), (per_passage, not hits.per_document)):
+        action.setCheckable(True)
+        action.setChecked(on)
+        views.addAction(action)
+    per_document.triggered.connect(lambda: hits.set_per_document(True))
+    per_passage.triggered.connect(lambda: hits.set_per_document(False))
+    hits.view_changed.connect(lambda on: (per_document if on else per_passage).setChecked(True))
     help_menu = window.menuBar().addMenu("&Help")
     _action(help_menu, "&Keyboard shortcuts", "F1").triggered.connect(lambda: show_shortcuts(window))
     _action(help_menu, "&About Kayak Workbench").triggered.connect(lambda: show_about(window))

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..collection import Collection
 from ..collection.models import dim_note
-from ..core import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, PassageFilter, SearchResult, parse_query
+from ..core import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, Hit, PassageFilter, SearchResult, parse_query
 from ..platform.messages import first_line
 from .filter_bar import FilterBar
 from .hit_detail import HitDetail
@@ -141,7 +141,10 @@ class SearchController(QObject):
         self._token = None
         self.last_run, self.result = run, run.result
         self.result_changed.emit(run.result)
-        self.hits.hits_model.set_result(run.result, run.snippets)
+        # Per document, copies of one content collapse: the catalog's hashes of ≤ final_k documents, read
+        # here in a few milliseconds (this thread's own SQLite connection).
+        groups = self.coll.document_groups(run.result) if self.coll is not None else None
+        self.hits.hits_model.set_result(run.result, run.snippets, groups)
         self.filter_bar.show_result(run.result)
         if run.result.where is not None and run.result.eligible == 0:
             self.status.show_collection(
@@ -201,9 +204,9 @@ class SearchController(QObject):
             self.status.show_collection(self.coll, note)
 
     # -- the selected hit ---------------------------------------------------------------------------
-    def _selected_hit(self):
-        rows = self.hits.selectionModel().selectedRows()
-        return self.hits.hits_model.hit(rows[0].row()) if rows else None
+    def _selected_hit(self) -> Hit | None:
+        """The selected row's hit: a document row's best hit, or a passage's (an unfolded one's) own."""
+        return self.hits.selected_hit()
 
     def _hit_selected(self) -> None:
         hit = self._selected_hit()

@@ -133,7 +133,7 @@ class StagePanel(QtWidgets.QWidget):
         # Room for every stage's labels: a stage row must hold its tallest label (two lines with setup).
         lines = max((2 if s.setup_ms > 0 else 1 for s in self._stages), default=1)
         row_px = lines * self._metrics.height() + 10
-        self.plots.setMinimumHeight(int(PLOT_CHROME_PX + n * row_px * 1.1))
+        self.plots.setMinimumHeight(int(PLOT_CHROME_PX + n * row_px))
         self._reserve_widths()
         self._fit_x_ranges()
 

@@ -50,7 +50,7 @@ class WindowLayout(QMainWindow):
             lambda: self.filter_bar.set_selected_count(len(self.collection_panel.selected_documents()))
         )
         QShortcut(QKeySequence("Ctrl+L"), self, self.focus_search)
-        menus = build_menus(self, self.collection_panel.choose_files, self.collection_panel.choose_folder)
+        menus = build_menus(self, self.collection_panel.choose_files, self.collection_panel.choose_folder, self.hits)
         self.new_index_action, self.open_index_action = menus.new_index, menus.open_index
         self._restore_settings()
         self.set_enabled(False)
@@ -108,7 +108,9 @@ class WindowLayout(QMainWindow):
         """Fill ``area`` (screen pixels) and split the columns and panels in proportion to it."""
         self.setGeometry(area)
         self.main_split.setSizes([int(area.width() * f) for f in (0.26, 0.37, 0.37)])
-        self.right_split.setSizes([int(area.height() * f) for f in (0.5, 0.5)])
+        self.right_split.setSizes(
+            [int(area.height() * f) for f in (0.58, 0.42)]
+        )  # five hit rows at 768, below the view switch
         self.detail.setSizes([int(area.height() * f) for f in (0.16, 0.50, 0.34)])
 
     def _restore_settings(self) -> None:

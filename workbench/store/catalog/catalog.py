@@ -141,6 +141,11 @@ class Catalog(CatalogConnection):
             next_generation(db)  # searches describe passages by their document's path
 
     @plain_errors
+    def content_hashes(self, document_ids: Sequence[int]) -> dict[int, str]:
+        """Document id → content hash (SHA-256, hex) of ``document_ids``; ids unknown or without one are left out."""
+        return documents.content_hashes(self.db, document_ids)
+
+    @plain_errors
     def document_path_bytes(self, document_id: int) -> bytes | None:
         return documents.path_bytes_of(self.db, document_id)
 

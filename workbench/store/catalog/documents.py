@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,18 @@ def documents_with_hash(db: sqlite3.Connection, content_hash: str) -> list[Docum
     """Indexed documents whose content has SHA-256 ``content_hash``."""
     rows = db.execute(f"{_SELECT_ROWS} WHERE d.content_hash = ? AND d.status = 'indexed'", (content_hash,)).fetchall()
     return [_document_row(r) for r in rows]
+
+
+def content_hashes(db: sqlite3.Connection, document_ids: Sequence[int]) -> dict[int, str]:
+    """Document id → SHA-256 content hash of those of ``document_ids`` that have one (failed files may not)."""
+    ids = list(dict.fromkeys(document_ids))
+    out: dict[int, str] = {}
+    for start in range(0, len(ids), 500):  # within SQLite's limit on bound parameters
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(f"SELECT id, content_hash FROM documents WHERE id IN ({marks})", chunk).fetchall()
+        out.update({int(i): str(h) for i, h in rows if h is not None})
+    return out
 
 
 def document_id_of(db: sqlite3.Connection, path_bytes: bytes) -> int | None:
