@@ -234,3 +234,27 @@ def test_the_window_fits_a_1000_pixel_screen_in_every_option_state(qtbot, tmp_pa
     bar.verify_cost.setText("≈ 610 ms for 20 passages")  # what the cost estimate prints once an index is open
     widths["verify"] = win.minimumSizeHint().width()
     assert max(widths.values()) <= 1000, widths
+
+
+def test_down_enters_the_hits_and_ctrl_c_copies_the_passage_with_its_citation(qtbot, window, tmp_path):
+    from conftest import make_pdf
+    from PySide6.QtGui import QGuiApplication
+
+    pdf = make_pdf(tmp_path / "earth.pdf", ["Glaciers carve valleys.", "Volcanoes erupt lava and ash."])
+    with qtbot.waitSignal(window.ingest_finished, timeout=120000):
+        window.collection_panel.add_requested.emit([str(pdf)])
+    window.search_bar.query.setText("lava")
+    with qtbot.waitSignal(window.search_finished, timeout=60000):
+        window.search_bar.query.returnPressed.emit()
+    window.activateWindow()
+    window.search_bar.query.setFocus()
+    qtbot.waitUntil(window.search_bar.query.hasFocus, timeout=5000)
+    tree = window.hits.tree
+    qtbot.keyClick(window.search_bar.query, Qt.Key.Key_Down)
+    qtbot.waitUntil(tree.hasFocus, timeout=5000)
+    hit = window.hits.selected_hit()
+    assert hit is not None and hit.rank == 1
+    QGuiApplication.clipboard().clear()
+    qtbot.keyClick(tree, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == f"{hit.text.strip()}\n— earth.pdf, page {hit.page}"
+    assert "Volcanoes erupt lava" in QGuiApplication.clipboard().text() and hit.page == 2

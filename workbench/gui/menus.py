@@ -17,6 +17,9 @@ from .hits_view import HitsView
 SHORTCUTS = (
     ("Ctrl+L", "put the cursor in the search box"),
     ("Enter", "search (in the search box)"),
+    ("Down", "from the search box into the hits"),
+    ("Right / Left", "unfold / fold a document's other passages (in the hits)"),
+    ("Ctrl+C", "copy the selected hit's passage with its document and page (in the hits)"),
     ("Esc", "stop the running job: ingest, search, evaluation or sync (what is committed stays)"),
     ("Ctrl+N", "new index…"),
     ("Ctrl+Shift+O", "open an index…"),

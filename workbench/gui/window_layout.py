@@ -15,6 +15,7 @@ from .compare_view import CompareView
 from .eval_view import EvalView
 from .filter_bar import FilterBar
 from .hit_detail import HitDetail
+from .hit_keys import install_hit_keys
 from .hits_view import HitsView
 from .menus import build_menus
 from .search_bar import SearchBar
@@ -50,6 +51,7 @@ class WindowLayout(QMainWindow):
             lambda: self.filter_bar.set_selected_count(len(self.collection_panel.selected_documents()))
         )
         QShortcut(QKeySequence("Ctrl+L"), self, self.focus_search)
+        install_hit_keys(self.search_bar.query, self.hits)
         menus = build_menus(self, self.collection_panel.choose_files, self.collection_panel.choose_folder, self.hits)
         self.new_index_action, self.open_index_action = menus.new_index, menus.open_index
         self._restore_settings()
