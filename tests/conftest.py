@@ -120,3 +120,26 @@ def window(qtbot, tmp_path, encoder):
     yield win
     win.shutdown()
     assert QThreadPool.globalInstance().activeThreadCount() == 0  # no worker outlives the test
+
+
+COPIED_GUIDE = [
+    "Volcanoes erupt lava and ash when magma rises through the crust.",
+    "Lava flows cool into basalt; ash clouds from a volcano travel far.",
+    "Glaciers carve valleys as the ice grinds the rock beneath it.",
+]
+BREAD = ["Sourdough bread rises because wild yeast ferments the dough."]
+
+
+@pytest.fixture
+def pdf_copies(new_collection, tmp_path):
+    """An index of one PDF copied into two folders (``a/guide.pdf``, ``b/guide.pdf``: the same content)
+    and another PDF (``bread.pdf``); returns ``(collection, first, second, other)`` with the paths as str."""
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+    first = make_pdf(tmp_path / "a" / "guide.pdf", COPIED_GUIDE)
+    second = tmp_path / "b" / "guide.pdf"
+    second.write_bytes(first.read_bytes())
+    other = make_pdf(tmp_path / "bread.pdf", BREAD)
+    coll = new_collection()
+    assert coll.ingest([first, second, other]).ok
+    return coll, str(first), str(second), str(other)

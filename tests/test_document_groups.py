@@ -4,31 +4,15 @@ in the facade, in ``workbench search`` (text) and in its ``--json``."""
 import json
 
 import pytest
-from conftest import make_pdf
 
 from workbench.cli import main
 from workbench.core import exhaustive_search_plan
 
-GUIDE = [
-    "Volcanoes erupt lava and ash when magma rises through the crust.",
-    "Lava flows cool into basalt; ash clouds from a volcano travel far.",
-    "Glaciers carve valleys as the ice grinds the rock beneath it.",
-]
-OTHER = ["Sourdough bread rises because wild yeast ferments the dough."]
-
 
 @pytest.fixture
-def copies(new_collection, tmp_path):
-    """An index of one PDF copied into two folders, plus another PDF."""
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    first = make_pdf(tmp_path / "a" / "guide.pdf", GUIDE)
-    second = tmp_path / "b" / "guide.pdf"
-    second.write_bytes(first.read_bytes())
-    other = make_pdf(tmp_path / "bread.pdf", OTHER)
-    coll = new_collection()
-    assert coll.ingest([first, second, other]).ok
-    return coll, tmp_path, str(first), str(second), str(other)
+def copies(pdf_copies, tmp_path):
+    coll, first, second, other = pdf_copies
+    return coll, tmp_path, first, second, other
 
 
 def test_two_copies_of_one_pdf_are_one_group_listing_both_paths(copies):

@@ -9,7 +9,6 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from conftest import make_pdf  # noqa: E402
 from PySide6.QtCore import Qt, QThreadPool  # noqa: E402
 
 from workbench.gui.filter_bar import FilterBar  # noqa: E402
@@ -21,24 +20,10 @@ from workbench.gui.stage_panel import StagePanel  # noqa: E402
 from workbench.gui.status_line import StatusLine  # noqa: E402
 from workbench.gui.workers import JobRunner  # noqa: E402
 
-GUIDE = [
-    "Volcanoes erupt lava and ash when magma rises through the crust.",
-    "Lava flows cool into basalt; ash clouds from a volcano travel far.",
-    "Glaciers carve valleys as the ice grinds the rock beneath it.",
-]
-OTHER = ["Sourdough bread rises because wild yeast ferments the dough."]
-
 
 @pytest.fixture
-def copies(new_collection, tmp_path):
-    """One PDF in two folders (a/guide.pdf, b/guide.pdf) and another PDF, indexed."""
-    for folder in ("a", "b"):
-        (tmp_path / folder).mkdir()
-    first = make_pdf(tmp_path / "a" / "guide.pdf", GUIDE)
-    (tmp_path / "b" / "guide.pdf").write_bytes(first.read_bytes())
-    coll = new_collection()
-    assert coll.ingest([first, tmp_path / "b" / "guide.pdf", make_pdf(tmp_path / "bread.pdf", OTHER)]).ok
-    return coll
+def copies(pdf_copies):
+    return pdf_copies[0]
 
 
 @pytest.fixture
