@@ -143,6 +143,7 @@ def test_the_menus_follow_desktop_conventions_and_help_lists_every_shortcut(qtbo
         "&Open index…": "Ctrl+Shift+O",
         "&Add files…": "Ctrl+O",
         "Add &folder…": "",
+        "&Export results…": "Ctrl+E",
         "&Quit": "Ctrl+Q",
     }
     bound = {a.shortcut().toString() for m in menus.values() for a in m.actions()} - {""}

@@ -12,9 +12,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QFileDialog
 
 from ..collection import Collection
+from ..collection.result_export import write_results
 from ..core import PassageFilter, SearchResult
+from ..platform.messages import first_line
 from .compare_controller import CompareController
 from .eval_controller import EvalController
 from .index_controller import IndexController
@@ -67,6 +70,8 @@ class MainWindow(WindowLayout):
         search.result_changed.connect(compare.set_result)
         search.finished.connect(lambda _run: compare.refresh())  # connected first: the comparison starts first
         search.finished.connect(self.search_finished)
+        search.result_changed.connect(lambda result: self.export_action.setEnabled(result is not None))
+        self.export_action.triggered.connect(self._export_results)
         search.detail_ready.connect(self.detail_ready)
         ingest.documents_changed.connect(self._refresh_collection)
         ingest.removed.connect(self._search_again)  # no hit (or page preview) of a removed document stays
@@ -154,6 +159,23 @@ class MainWindow(WindowLayout):
         self.comparer.clear()
         self.setWindowTitle(f"Kayak Workbench — {self.index_path.name}")
         self._show_collection(coll)
+
+    def _export_results(self) -> None:
+        """File ▸ Export results…: the shown result as CSV or JSON, where the user says."""
+        result = self.searcher.result
+        if result is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export results", "results.csv", "CSV, one row per hit (*.csv);;JSON, the whole result (*.json)"
+        )
+        if not path:
+            return
+        try:
+            written = write_results(result, path)
+        except OSError as exc:
+            self.status.setText(f"could not export: {first_line(exc)}")
+            return
+        self.status.setText(f"exported {len(result.hits)} hits to {written}")
 
     def _search_again(self) -> None:
         if self.searcher.result is not None:

@@ -24,6 +24,7 @@ SHORTCUTS = (
     ("Ctrl+N", "new index…"),
     ("Ctrl+Shift+O", "open an index…"),
     ("Ctrl+O", "add files…"),
+    ("Ctrl+E", "export the results shown as CSV or JSON"),
     ("Ctrl+Q", "quit"),
     ("Ctrl+1", "hits: one row per document (Right or Enter unfolds its other passages)"),
     ("Ctrl+2", "hits: one row per passage"),
@@ -37,6 +38,7 @@ class Menus:
 
     new_index: QAction
     open_index: QAction
+    export_results: QAction  # enabled while results are shown
 
 
 def build_menus(
@@ -50,6 +52,9 @@ def build_menus(
     file_menu.addSeparator()
     _action(file_menu, "&Add files…", "Ctrl+O").triggered.connect(add_files)
     _action(file_menu, "Add &folder…").triggered.connect(add_folder)
+    file_menu.addSeparator()
+    export_results = _action(file_menu, "&Export results…", "Ctrl+E")
+    export_results.setEnabled(False)
     file_menu.addSeparator()
     _action(file_menu, "&Quit", "Ctrl+Q").triggered.connect(window.close)  # closing stops every job first
     view_menu = window.menuBar().addMenu("&View")
@@ -66,7 +71,7 @@ def build_menus(
     help_menu = window.menuBar().addMenu("&Help")
     _action(help_menu, "&Keyboard shortcuts", "F1").triggered.connect(lambda: show_shortcuts(window))
     _action(help_menu, "&About Kayak Workbench").triggered.connect(lambda: show_about(window))
-    return Menus(new_index, open_index)
+    return Menus(new_index, open_index, export_results)
 
 
 def _action(menu: QMenu, text: str, keys: str = "") -> QAction:

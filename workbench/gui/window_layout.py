@@ -54,6 +54,7 @@ class WindowLayout(QMainWindow):
         install_hit_keys(self.search_bar.query, self.hits)
         menus = build_menus(self, self.collection_panel.choose_files, self.collection_panel.choose_folder, self.hits)
         self.new_index_action, self.open_index_action = menus.new_index, menus.open_index
+        self.export_action = menus.export_results
         self._restore_settings()
         self.set_enabled(False)
 
