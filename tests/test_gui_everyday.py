@@ -259,3 +259,37 @@ def test_down_enters_the_hits_and_ctrl_c_copies_the_passage_with_its_citation(qt
     qtbot.keyClick(tree, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     assert QGuiApplication.clipboard().text() == f"{hit.text.strip()}\n— earth.pdf, page {hit.page}"
     assert "Volcanoes erupt lava" in QGuiApplication.clipboard().text() and hit.page == 2
+
+
+def test_up_and_down_in_an_empty_box_walk_this_indexs_last_queries(qtbot, window, tmp_path, encoder):
+    from conftest import make_pdf
+    from PySide6.QtCore import QSettings
+
+    from workbench.gui.main_window import MainWindow
+
+    with qtbot.waitSignal(window.ingest_finished, timeout=120000):
+        window.collection_panel.add_requested.emit([str(make_pdf(tmp_path / "e.pdf", ["Lava.", "Ice."]))])
+    box = window.search_bar.query
+    for text in ("lava", "glaciers", "lava"):  # a query asked again moves to the front, once
+        box.setText(text)
+        with qtbot.waitSignal(window.search_finished, timeout=60000):
+            box.returnPressed.emit()
+    assert window.history.queries == ["lava", "glaciers"]
+    box.clear()
+    walked = []
+    for key in (Qt.Key.Key_Up, Qt.Key.Key_Up, Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Down):
+        qtbot.keyClick(box, key)
+        walked.append(box.text())
+    assert walked == ["lava", "glaciers", "glaciers", "lava", ""]
+    window.save_settings()
+
+    again = MainWindow(
+        window.index_path, QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat), encoder=encoder
+    )
+    qtbot.addWidget(again)
+    with qtbot.waitSignal(again.collection_ready, timeout=60000):
+        again.open_collection()
+    again.search_bar.query.clear()
+    qtbot.keyClick(again.search_bar.query, Qt.Key.Key_Up)
+    assert again.search_bar.query.text() == "lava"  # the history is the index's, kept across starts
+    again.shutdown()

@@ -82,6 +82,7 @@ class MainWindow(WindowLayout):
         self.search_bar.plan_changed.connect(self._rerun.start)
         self.filter_bar.changed.connect(self._rerun.start)
         self.search_bar.search_requested.connect(self._rerun.stop)  # a search asked for runs the latest plan
+        self.search_bar.search_requested.connect(lambda: self.history.add(self.search_bar.query.text()))
         ingest.finished.connect(self.ingest_finished)
         index.opened.connect(self._show_collection)
         index.opening.connect(ingest.set_index_opening)
@@ -119,6 +120,7 @@ class MainWindow(WindowLayout):
 
     def search(self) -> None:
         self._rerun.stop()
+        self.history.add(self.search_bar.query.text())
         self.searcher.search()
 
     def switch_index(self, path: Path, model: str | None = None, create: bool = False) -> None:
@@ -144,6 +146,7 @@ class MainWindow(WindowLayout):
         self.coll = coll
         coll.merge_in_background = True  # an ingest ends at its commit; merges never hold up the next one
         self.settings.setValue("last_index", str(self.index_path))
+        self.history.set_index(self.index_path)
         for controller in self._controllers():
             controller.set_collection(coll)
         self._refresh_collection()

@@ -17,6 +17,7 @@ from .hits_view import HitsView
 SHORTCUTS = (
     ("Ctrl+L", "put the cursor in the search box"),
     ("Enter", "search (in the search box)"),
+    ("Up", "in an empty search box: the previous query of this index (Down steps back)"),
     ("Down", "from the search box into the hits"),
     ("Right / Left", "unfold / fold a document's other passages (in the hits)"),
     ("Ctrl+C", "copy the selected hit's passage with its document and page (in the hits)"),

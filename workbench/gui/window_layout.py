@@ -18,6 +18,7 @@ from .hit_detail import HitDetail
 from .hit_keys import install_hit_keys
 from .hits_view import HitsView
 from .menus import build_menus
+from .query_history import QueryHistory
 from .search_bar import SearchBar
 from .stage_panel import StagePanel
 from .status_line import StatusLine
@@ -52,6 +53,7 @@ class WindowLayout(QMainWindow):
         )
         QShortcut(QKeySequence("Ctrl+L"), self, self.focus_search)
         install_hit_keys(self.search_bar.query, self.hits)
+        self.history = QueryHistory(settings, self.search_bar.query)  # after the hit keys: its Up/Down first
         menus = build_menus(self, self.collection_panel.choose_files, self.collection_panel.choose_folder, self.hits)
         self.new_index_action, self.open_index_action = menus.new_index, menus.open_index
         self.export_action = menus.export_results
