@@ -82,8 +82,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     warn(coll)
     if result.syntax is not None and result.syntax.notice:
         print(f"notice: {result.syntax.notice}", file=sys.stderr)
-    groups = coll.document_groups(result)
     if args.json:
+        groups = coll.document_groups(result)
         print(json.dumps({**_result_json(result), "documents": [_group_json(g) for g in groups]}, indent=2))
         return 0
     if result.where is not None:
@@ -95,7 +95,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("no indexed passage matches the filter; nothing was searched")
         return 0
     if args.per_document:
-        for group in groups:
+        for group in coll.document_groups(result):  # catalog look-ups: only when the entries are shown
             _print_hit(group.best, plan, group.paths)
             if group.more:
                 others = ", ".join(f"#{h.rank}" + (f" p.{h.page}" if h.page else "") for h in group.hits[1:])

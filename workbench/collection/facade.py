@@ -31,7 +31,7 @@ from ..core import (
     search_with_plan,
 )
 from ..ingest import IngestError
-from ..store import DocumentRow, IndexExists, IndexFormatError, IndexStore
+from ..store import CatalogCounts, DocumentRow, IndexExists, IndexFormatError, IndexStore
 from .document_groups import DocumentGroup, group_by_document
 from .encoder_trust import check_encoder, encoder_spec, require_trusted
 from .errors import EncoderMismatch
@@ -272,7 +272,7 @@ class Collection:
         """The encoder the index was written with, as its manifest names it."""
         return self.store.manifest.get("encoder_identity", "")
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> CatalogCounts:
         """Live documents, passages, token vectors and segments of the index, from its catalog."""
         return self.store.catalog.counts()
 

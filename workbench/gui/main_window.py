@@ -119,9 +119,8 @@ class MainWindow(WindowLayout):
         self.switcher.open_current()
 
     def search(self) -> None:
-        self._rerun.stop()
-        self.history.add(self.search_bar.query.text())
-        self.searcher.search()
+        """Search the query field's text, as Enter does (the same signal: one path for an asked-for search)."""
+        self.search_bar.search_requested.emit()
 
     def switch_index(self, path: Path, model: str | None = None, create: bool = False) -> None:
         """Show the index at ``path`` (see :meth:`IndexController.switch_index`)."""

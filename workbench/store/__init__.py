@@ -1,6 +1,6 @@
 """Storage: the on-disk index (SQLite catalog, float16 vector segments). Stores only; never parses or encodes."""
 
-from .catalog import FORMAT_VERSION, Catalog, DocumentRow, NewDocument, NewPassage
+from .catalog import FORMAT_VERSION, Catalog, CatalogCounts, DocumentRow, NewDocument, NewPassage
 from .document_paths import canonical_path, display_path, fs_path_bytes
 from .errors import (
     CatalogDamaged,
@@ -16,6 +16,7 @@ from .index_store import IndexStore, PackedSegments, SnapshotCatalog
 
 __all__ = [
     "Catalog",
+    "CatalogCounts",
     "CatalogDamaged",
     "DiskFull",
     "DocumentRow",
