@@ -6,7 +6,8 @@
 
 For each size, a fresh process opens the window offscreen on a virtual screen of that size, as a first
 run (no saved settings, so the window sizes itself to the screen), runs the search, selects the first
-hit and saves ``docs/screenshots/window-WxH.png``. The first size also saves each panel and the
+hit and saves ``docs/screenshots/window-WxH.png``, then opens that hit in the Document tab (as Enter does)
+and saves ``document-WxH.png``. The first size also saves each panel and the
 backend comparison, and with ``--beir`` the Evaluate tab run on that BEIR set against exhaustive MaxSim.
 ``--qdrant``: the index is first exported to a Qdrant local-mode folder there (collection ``screenshots``,
 the cluster extra), and the comparison shows Qdrant beside NumPy and Mojo.
@@ -168,8 +169,23 @@ def render(
 
     def save_window() -> None:
         state["code"] = 0 if win.grab().save(str(out / f"window-{size}.png")) else 1
+        if parts:
+            save_panels()
+        win.document.page_shown.connect(lambda _page: QTimer.singleShot(300, save_document))
+        win.searcher.open_document()  # the selected (first) hit, as Enter in the hit list opens it
+
+    def save_document() -> None:
+        if state.get("document") or win.searcher.reader.busy:
+            return  # saved already, or the page is rendered again at the zoom that fits the view
+        state["document"] = True
+        if not win.grab().save(str(out / f"document-{size}.png")):
+            state["code"] = 1
         if not parts:
             return finish()
+        win.compare_finished.connect(lambda: QTimer.singleShot(300, save_compare))
+        win.tabs.setCurrentWidget(win.compare)
+
+    def save_panels() -> None:
         for name, widget in {
             "collection": win.collection_panel,
             "hits": win.hits,
@@ -178,8 +194,6 @@ def render(
             "stages": win.stages,
         }.items():
             widget.grab().save(str(out / f"{name}.png"))
-        win.compare_finished.connect(lambda: QTimer.singleShot(300, save_compare))
-        win.tabs.setCurrentIndex(1)
 
     def save_compare() -> None:
         win.grab().save(str(out / "compare.png"))
@@ -195,7 +209,7 @@ def render(
         finish()
 
     def finish() -> None:
-        print(f"{size}: saved window-{size}.png" + (" and the panels" if parts else ""))
+        print(f"{size}: saved window-{size}.png, document-{size}.png" + (" and the panels" if parts else ""))
         win.close()
         app.exit(state["code"])
 

@@ -136,7 +136,7 @@ def test_the_menus_follow_desktop_conventions_and_help_lists_every_shortcut(qtbo
     from workbench.gui.menus import SHORTCUTS, shortcuts_html
 
     menus = {m.text(): m.menu() for m in window.menuBar().actions()}
-    assert list(menus) == ["&File", "&View", "&Help"]
+    assert list(menus) == ["&File", "&Edit", "&View", "&Help"]
     items = {a.text(): a.shortcut().toString() for a in menus["&File"].actions() if not a.isSeparator()}
     assert items == {
         "&New index…": "Ctrl+N",

@@ -57,14 +57,14 @@ def test_a_row_per_document_lists_every_copy_and_expands_in_place(qtbot, searche
     assert len(result.hits) == 7 and view.per_document and model.rowCount() == 2
     top = model.index(0, 0)
     assert model.hit(0) is result.hits[0] and cell(model, top, 0) == "1"
-    assert cell(model, top, 2).splitlines() == ["a/guide.pdf", "b/guide.pdf", "+5 more in this document"]
-    tip = model.data(top.siblingAtColumn(2), Qt.ItemDataRole.ToolTipRole)
+    assert cell(model, top, 3).splitlines() == ["a/guide.pdf", "b/guide.pdf", "+5 more in this document"]
+    tip = model.data(top.siblingAtColumn(3), Qt.ItemDataRole.ToolTipRole)
     assert str(copies.store.root.parent / "a" / "guide.pdf") in tip and "b/guide.pdf" in tip
-    assert cell(model, model.index(1, 0), 2) == "bread.pdf"
+    assert cell(model, model.index(1, 0), 3) == "bread.pdf"
     assert model.rowCount(top) == 5 and model.rowCount(model.index(1, 0)) == 0
     children = [model.hit_at(model.index(r, 0, top)) for r in range(5)]
     assert [h.rank for h in children] == sorted(h.rank for h in result.hits[1:] if "guide" in h.path)
-    assert "<b>" in cell(model, model.index(0, 0, top), 4)  # a child row has its own snippet
+    assert "<b>" in cell(model, model.index(0, 0, top), 5)  # a child row has its own snippet
 
     tree = view.tree  # the first row is selected and its detail shown; Right/Enter unfold, Left folds
     assert view.selected_hit() is result.hits[0] and searcher.detail.alignment is result.alignment(result.hits[0])
@@ -94,7 +94,7 @@ def test_the_switch_shows_passages_and_keeps_the_selected_hit(qtbot, searcher, c
     assert switched == [False] and not view.per_document and model.rowCount() == len(result.hits) == 7
     assert [model.hit(r).rank for r in range(7)] == list(range(1, 8))
     assert model.rowCount(model.index(0, 0)) == 0 and view.selected_hit() is chosen
-    assert cell(model, model.index(0, 0), 2) in ("a/guide.pdf", "b/guide.pdf")
+    assert cell(model, model.index(0, 0), 3) in ("a/guide.pdf", "b/guide.pdf")
     view.by_document.click()
     assert switched == [False, True] and model.rowCount() == 2 and view.selected_hit() is chosen
     searcher.clear()
@@ -106,4 +106,4 @@ def test_the_hit_list_fits_a_laptop_screen(qtbot, searcher, copies):
     tree = searcher.hits.tree
     tree.resize(620, 400)  # the hit list's share of a 1366 px window
     em = tree.fontMetrics().height()
-    assert sum(tree.columnWidth(c) for c in range(4)) < 620 - 12 * em  # the snippet keeps most of the room
+    assert sum(tree.columnWidth(c) for c in range(5)) < 620 - 12 * em  # the snippet keeps most of the room

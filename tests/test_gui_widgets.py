@@ -139,8 +139,8 @@ def test_stage_panel_plots_the_profile_numbers(panel):
 def test_stage_panel_table_and_recall(panel):
     panel.set_stages(STAGES, stage1_recall=0.9)
     rows = [[panel.table.item(r, c).text() for c in range(panel.table.columnCount())] for r in range(2)]
-    assert rows[0] == ["stage1:document_proxy", "3,042 → 100", "numpy-reference", "0.30 (+12.5 setup)", "prefix", "—"]
-    assert rows[1] == ["stage2:exact_maxsim", "100 → 10", "mojo-exact-cpu", "1.10", "prefix", "—"]
+    assert rows[0] == ["stage1:document_proxy", "3,042 → 100", "numpy-reference", "0.30 (+12.5 setup)", "—", "prefix"]
+    assert rows[1] == ["stage2:exact_maxsim", "100 → 10", "mojo-exact-cpu", "1.10", "—", "prefix"]
     assert "stage-1 recall vs exhaustive: 0.90" in panel.recall_label.text()
     panel.set_stages(STAGES)
     assert "stage-1 recall: not measured" in panel.recall_label.text()
@@ -163,7 +163,24 @@ def test_centroid_stage_shows_probed_and_lookups(panel):
             )
         ]
     )
-    assert panel.table.item(0, 5).text() == "1,400 · 1,350,000"
+    assert panel.table.item(0, 4).text() == "1,400 · 1,350,000"
+
+
+def test_a_long_budget_rule_is_never_cut_off_unseen(qtbot, panel):
+    from workbench.gui.stage_panel import RULE_COLUMN
+
+    rule = "w = BM25 share, k = 60; BM25 counts within the lexical stage's 100, 0 outside"
+    fusion = StageProfile("fusion:rrf(w=0.3)", 164, 10, 0, 0, 0, 0.4, "numpy-reference", budget_rule=rule)
+    panel.resize(548, 360)  # the centre column at 1366×768
+    panel.set_stages([*STAGES, fusion])
+    table = panel.table
+    qtbot.waitUntil(lambda: table.viewport().width() > 0)
+    # the rule column ends inside the table (elided there, whole in its tooltip), no sideways scrolling
+    assert table.columnViewportPosition(RULE_COLUMN) + table.columnWidth(RULE_COLUMN) <= table.viewport().width()
+    assert table.horizontalScrollBar().maximum() == 0 and table.item(2, RULE_COLUMN).toolTip() == rule
+    assert not panel.rule_label.isVisible()
+    table.selectRow(2)  # a selected stage shows its rule in full under the table
+    assert panel.rule_label.isVisible() and rule in panel.rule_label.text()
 
 
 def test_exhaustive_plan_has_no_recall_note(panel):

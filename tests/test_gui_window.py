@@ -64,7 +64,7 @@ def test_ingest_search_and_detail_match_the_sdk(qtbot, window, tmp_path):
     # per document (the default view): the one PDF is one row, its best hit first, the others under it
     assert model.rowCount() == 1 and model.hit(0) is result.hits[0] and model.hit(0).page == 2
     assert model.rowCount(model.index(0, 0)) == len(result.hits) - 1
-    assert "<b>" in model.data(model.index(0, 4))  # matched words are bold in the snippet
+    assert "<b>" in model.data(model.index(0, 5))  # matched words are bold in the snippet
     # the detail shows the selected (first) hit, computed by the SDK
     al = result.alignment(result.hits[0])
     np.testing.assert_array_equal(window.detail.heatmap.image_data(), al.similarities)

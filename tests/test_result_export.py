@@ -9,8 +9,9 @@ import json
 import pytest
 from conftest import make_pdf
 
-from workbench.collection.result_export import CSV_COLUMNS, mean_cosine, write_results
+from workbench.collection.result_export import CSV_COLUMNS, write_results
 from workbench.core import exhaustive_search_plan, hybrid_search_plan
+from workbench.core.relevance import mean_cosine
 
 PAGES = ["Volcanoes erupt lava and ash when magma rises.", "Glaciers carve valleys.", "Bees pollinate flowers."]
 
@@ -65,6 +66,11 @@ def test_the_window_exports_what_it_shows(qtbot, window, tmp_path, monkeypatch):
     with open(target, newline="", encoding="utf-8") as fh:
         assert len(list(csv.DictReader(fh))) == len(window.result.hits)
     assert window.status.text() == f"exported {len(window.result.hits)} hits to {target}"
+    as_json = tmp_path / "kept.json"  # the JSON carries the list's verdict against the index's floor
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(as_json), "JSON"))
+    window.export_action.trigger()
+    shown = window.hits.hits_model.relevance
+    assert shown is not None and json.loads(as_json.read_text(encoding="utf-8"))["relevance"] == shown.to_dict()
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "no" / "such" / "x.csv"), ""))
     window.export_action.trigger()
     assert window.status.text().startswith("could not export:")

@@ -7,16 +7,19 @@ import argparse
 import json
 import sys
 import textwrap
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
-from ..core import Hit, OnlyExclusions, PassageFilter, SearchPlan, parse_query
+from ..core import Hit, OnlyExclusions, PassageFilter, SearchPlan, SearchResult, parse_query
 from ..core.grouping import DocumentGroup
+from ..core.relevance import Relevance
 from .plan_options import QDRANT_BACKEND, add_plan_options, backend_from, filter_from, plan_from
 from .terminal import UsageError, one_line, warn
 
 if TYPE_CHECKING:
     from ..collection import Collection
+
+T = TypeVar("T")
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,7 +31,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "exclude passages holding them (both case-insensitive, applied as a filter before stage 1); OR in "
         "capitals between two words is an alternative for the lexical side of the hybrid plan; every other "
         "word goes to the encoder. A quote left open is dropped (the words are searched without a phrase), "
-        "with a notice on stderr. Put -- before a query that starts with - and holds no space.",
+        "with a notice on stderr. Put -- before a query that starts with - and holds no space. "
+        "Beside each score: cos, the mean over query tokens of their best cosine (comparable across queries, "
+        "where the score grows with the query's length). When even the best hit is below this index's "
+        "relevance floor (learnt once from nonsense queries, a few seconds, kept in the index folder) the "
+        "output says 'no good match' and lists the closest passages; weaker hits follow a divider. "
+        "--json has it as 'relevance'.",
     )
     p.add_argument(
         "query",
@@ -82,9 +90,11 @@ def cmd_search(args: argparse.Namespace) -> int:
     warn(coll)
     if result.syntax is not None and result.syntax.notice:
         print(f"notice: {result.syntax.notice}", file=sys.stderr)
+    relevance = _judge(coll, result)
     if args.json:
         groups = coll.document_groups(result)
-        print(json.dumps({**_result_json(result), "documents": [_group_json(g) for g in groups]}, indent=2))
+        out = _result_json(result, relevance)
+        print(json.dumps({**out, "documents": [_group_json(g) for g in groups]}, indent=2))
         return 0
     if result.where is not None:
         print(
@@ -94,16 +104,23 @@ def cmd_search(args: argparse.Namespace) -> int:
     if result.where is not None and result.eligible == 0:
         print("no indexed passage matches the filter; nothing was searched")
         return 0
+    cos = {h.passage_id: c for h, c in zip(result.hits, relevance.cosines)}
+    weak = {h.passage_id for h, w in zip(result.hits, relevance.weak) if w}
+    if relevance.good_match is False:
+        print(f"no good match in this index — the closest passages follow ({relevance.why})\n")
     if args.per_document:
-        for group in coll.document_groups(result):  # catalog look-ups: only when the entries are shown
-            _print_hit(group.best, plan, group.paths)
+        groups = coll.document_groups(result)  # catalog look-ups: only when the entries are shown
+        for group in _strong_then_weak(groups, [g.best.passage_id in weak for g in groups], relevance):
+            _print_hit(group.best, plan, cos[group.best.passage_id], group.paths)
             if group.more:
                 others = ", ".join(f"#{h.rank}" + (f" p.{h.page}" if h.page else "") for h in group.hits[1:])
                 print(f"       +{group.more} more in this document: {others}")
     else:
-        for hit in result.hits:
-            _print_hit(hit, plan)
+        for hit in _strong_then_weak(result.hits, [h.passage_id in weak for h in result.hits], relevance):
+            _print_hit(hit, plan, cos[hit.passage_id])
     print()
+    if relevance.good_match is None:
+        print(f"relevance: {relevance.why}")
     if result.stages and result.stages[0].note:
         print(result.stages[0].note)
     width = max([24] + [len(s.name) + 2 for s in result.stages])
@@ -119,14 +136,38 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_hit(hit: Hit, plan: SearchPlan, paths: Sequence[str] = ()) -> None:
-    """One hit as text: rank, score, path and page, snippet, and how stage 3 or fusion scored it. ``paths``:
-    every file holding the hit's document (a per-document entry); the first is the hit's own line, the
-    others follow as "same content:" lines."""
+def _judge(coll: Collection, result: SearchResult) -> Relevance:
+    """``result`` judged against the index's relevance floor, learnt first where it is due (said on stderr)."""
+    from ..collection.relevance_floor import CALIBRATION_QUERIES, floor_due, judge_result, learn_floor
+
+    if result.hits and floor_due(coll):
+        print(
+            f"learning this index's relevance floor from {CALIBRATION_QUERIES} nonsense queries (once)…",
+            file=sys.stderr,
+        )
+        learn_floor(coll)
+    return judge_result(coll, result, learn=False)
+
+
+def _strong_then_weak(entries: Sequence[T], weak: Sequence[bool], relevance: Relevance) -> Iterator[T]:
+    """``entries`` at or above the floor, then a divider line and those below it (each part in rank order);
+    no divider where every entry is weak (the "no good match" line said so) or none is."""
+    strong = [e for e, w in zip(entries, weak) if not w]
+    yield from strong
+    below = [e for e, w in zip(entries, weak) if w]
+    if strong and below:
+        print(f"  ---- below this index's relevance floor (mean cosine < {relevance.floor:.3f}) ----")
+    yield from below
+
+
+def _print_hit(hit: Hit, plan: SearchPlan, cos: float | None, paths: Sequence[str] = ()) -> None:
+    """One hit as text: rank, score and mean cosine, path and page, snippet, and how stage 3 or fusion scored
+    it. ``paths``: every file holding the hit's document (a per-document entry); the first is the hit's own
+    line, the others follow as "same content:" lines."""
     first, *copies = paths or [hit.path or ""]
     where = one_line(first) + (f" p.{hit.page}" if hit.page else "") + _label_and_source(hit.info)
     snippet = textwrap.shorten(hit.text or "", 100, placeholder=" …")
-    print(f"{hit.rank:>3}  {hit.score:8.4f}  {where}")
+    print(f"{hit.rank:>3}  {hit.score:8.4f}  cos {'  —  ' if cos is None else f'{cos:.3f}'}  {where}")
     for copy in copies:
         print(f"       same content: {one_line(copy)}")
     print(f"       {snippet}")
@@ -195,10 +236,11 @@ def _label_and_source(info) -> str:
     return label + (" [OCR]" if info.text_source == "ocr" else "")
 
 
-def _result_json(result) -> dict:
+def _result_json(result: SearchResult, relevance: Relevance) -> dict:
     """``search --json``: the query and its tokens, the plan run and the one asked for, the filter, the hits
-    (scores rounded to 6 places), each stage's counts and timings (ms, rounded to 3 places) and the query
-    syntax read (``syntax``: the encoder's text, phrases, exclusions, the lexical text and any notice)."""
+    (scores and mean cosines rounded to 6 places), each stage's counts and timings (ms, rounded to 3
+    places), the query syntax read (``syntax``: the encoder's text, phrases, exclusions, the lexical text
+    and any notice) and the judgement (``relevance``: floor, best mean cosine, good_match, method, why)."""
     full = result.to_dict()
     return {
         "query": result.syntax.text if result.syntax is not None else result.query.text,
@@ -215,12 +257,13 @@ def _result_json(result) -> dict:
                 "page": h.page,
                 "passage_id": h.passage_id,
                 "score": round(h.score, 6),
+                "mean_cosine": round(cos, 6) if cos is not None else None,
                 "text": h.text,
                 "page_label": h.info.page_label if h.info else "",
                 "text_source": h.info.text_source if h.info else "text",
                 **{k: v for k, v in h.to_dict().items() if k in ("parts", "verified")},
             }
-            for h in result.hits
+            for h, cos in zip(result.hits, relevance.cosines)
         ],
         "stages": [
             {
@@ -243,6 +286,7 @@ def _result_json(result) -> dict:
             for s in result.stages
         ],
         "syntax": result.syntax.to_dict() if result.syntax is not None else None,
+        "relevance": relevance.to_dict(),
     }
 
 

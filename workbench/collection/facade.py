@@ -2,9 +2,10 @@
 
 The CLI, the GUI and scripts all go through :class:`Collection`; nothing else connects the layers. It
 opens the index and decides whether its encoder may run, serves searches on a snapshot that follows the
-writers, and hands the rest to the modules beside it: the ingest pipeline, maintenance, removal and the
-watched folders. Long operations are generators (:meth:`Collection.iter_ingest`,
-:func:`workbench.core.iter_search`) so a caller can report progress and stop between steps.
+writers, and hands the rest to the modules beside it: the ingest pipeline, maintenance, removal, the
+watched folders and the documents' pages (``coll.pages``). Long operations are generators
+(:meth:`Collection.iter_ingest`, :func:`workbench.core.iter_search`) so a caller can report progress and stop
+between steps.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
-
 from ..core import (
     NUMPY_REFERENCE_BACKEND,
     IndexChanged,
@@ -25,14 +24,13 @@ from ..core import (
     LateQuery,
     ParsedQuery,
     PassageFilter,
-    PassageInfo,
     SearchPlan,
     SearchResult,
     search_with_plan,
 )
-from ..ingest import IngestError
 from ..store import CatalogCounts, DocumentRow, IndexExists, IndexFormatError, IndexStore
 from .document_groups import DocumentGroup, group_by_document
+from .document_pages import DocumentPages
 from .encoder_trust import check_encoder, encoder_spec, require_trusted
 from .errors import EncoderMismatch
 from .events import IngestEvent, IngestReport
@@ -76,6 +74,7 @@ class Collection:
         self.warnings: list[str] = []  # what the last opened index could not use, in plain words
         self.ocr = True  # read pages without usable text by OCR (where Tesseract is installed)
         self.ingest_times = IngestTimes()  # of the running (or last) ingest: seconds per phase
+        self.pages = DocumentPages(self.source_path)  # page counts and images of its documents, for readers
         # Long-lived programs (the GUI, ``watch``) set this: after its commit an ingest leaves coding,
         # merges and retraining to a maintenance thread, so the next change is indexed without waiting.
         self.merge_in_background = False
@@ -284,16 +283,6 @@ class Collection:
         """The file a document was read from (exact bytes of its name), if it is still indexed."""
         raw = self.store.catalog.document_path_bytes(document_id)
         return Path(os.fsdecode(raw)) if raw is not None else None
-
-    def render_page(self, info: PassageInfo, zoom: float = 1.5) -> tuple[np.ndarray, tuple[float, ...]]:
-        """The PDF page a passage sits on, as RGB ``[h, w, 3]`` uint8, and the affine map ``(a, b, c, d, e, f)``
-        from the page's unrotated PDF points (where passage boxes live) to pixels, rotation included."""
-        from ..ingest.pdf import render_page
-
-        path = self.source_path(info.document_id)
-        if path is None or info.page is None:
-            raise IngestError("this passage has no PDF page to show")
-        return render_page(path, info.page, zoom)
 
     # -- writing ---------------------------------------------------------------------------------
     def iter_ingest(

@@ -1,10 +1,10 @@
 """A search's results as files a person keeps or opens elsewhere: CSV (one row per hit, for a
 spreadsheet) and JSON (the whole result: query, plan, filter, every stage's profile, every hit).
 
-Both carry the hit's **mean cosine** beside its score: MaxSim divided by the query vectors the exact stage
-scored, i.e. the mean over query tokens of their best cosine in the passage — a number in [-1, 1] that
-can be compared across queries, where a MaxSim sum grows with the query's length. It is empty where the
-final score is not MaxSim and no MaxSim part is known (a cross-encoder's score, a lexical-only ranking).
+Both carry the hit's **mean cosine** beside its score (:func:`workbench.core.relevance.mean_cosine`): the
+mean over query tokens of their best cosine in the passage — a number in [-1, 1] that can be compared
+across queries, where a MaxSim sum grows with the query's length. It is empty where no exact stage
+scored the hits.
 """
 
 from __future__ import annotations
@@ -14,20 +14,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..core import Hit, SearchResult
+from ..core import SearchResult
+from ..core.relevance import Relevance, mean_cosine
 
 CSV_COLUMNS = ("rank", "score", "mean_cosine", "path", "page", "page_label", "passage_id", "text", "plan")
-
-
-def mean_cosine(result: SearchResult, hit: Hit) -> float | None:
-    """``hit``'s MaxSim over the query vectors the exact stage scored (``None`` where unknown)."""
-    exact = next((s for s in result.stages if s.name.endswith("exact_maxsim")), None)
-    if exact is None or exact.query_vectors == 0:
-        return None
-    if hit.verified is not None:
-        return None  # the final score is the cross-encoder's; its stage-2 score may be a fused one
-    maxsim = hit.parts.maxsim if hit.parts is not None else hit.score
-    return maxsim / exact.query_vectors
 
 
 def export_rows(result: SearchResult) -> list[dict[str, Any]]:
@@ -51,9 +41,11 @@ def export_rows(result: SearchResult) -> list[dict[str, Any]]:
     return rows
 
 
-def write_results(result: SearchResult, path: str | Path) -> Path:
+def write_results(result: SearchResult, path: str | Path, relevance: Relevance | None = None) -> Path:
     """Write ``result`` to ``path``: CSV when it ends in ``.csv``, JSON otherwise (``.json`` added when the
-    name has no suffix). Returns the path written; ``OSError`` when it cannot be written."""
+    name has no suffix), the JSON with ``relevance`` (the judgement against the index's floor, as
+    ``workbench search --json`` gives it) where one is passed. Returns the path written; ``OSError`` when
+    it cannot be written."""
     path = Path(path)
     if not path.suffix:
         path = path.with_suffix(".json")
@@ -68,5 +60,7 @@ def write_results(result: SearchResult, path: str | Path) -> Path:
         {**hit, "mean_cosine": row["mean_cosine"], "page_label": row["page_label"]}
         for hit, row in zip(data["hits"], export_rows(result))
     ]
+    if relevance is not None:
+        data["relevance"] = relevance.to_dict()
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     return path

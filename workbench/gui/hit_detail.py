@@ -1,5 +1,6 @@
 """The selected hit: the passage with each token tinted by its best similarity to the query, the
-query × passage heatmap, and the PDF page with the passage's boxes."""
+query × passage heatmap, and the PDF page with the passage's boxes; from there its whole document opens in
+the Document tab, or in the system's PDF viewer."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
 from ..core import Alignment, Hit
+from .document_view import DocumentView
+from .elided_label import ElidedLabel
 from .heatmap import HeatmapView
 from .page_view import PageView
 from .tokens_in_text import tinted_html, token_spans
@@ -55,7 +58,12 @@ def score_html(hit: Hit, verify_k: int = 0) -> str:
 
 
 class HitDetail(QSplitter):
+    """``read_requested``: the page preview's "Open document" (or a double-click on the page) asks for the hit's
+    document in :attr:`document`, the Document tab (the window places it); ``open_requested``: its "Open in
+    system viewer"."""
+
     open_requested = Signal()
+    read_requested = Signal()
 
     def __init__(self) -> None:
         # Stacked: the passage, its heatmap, then its page; the window gives this column the full height.
@@ -64,14 +72,21 @@ class HitDetail(QSplitter):
         self.passage.setOpenLinks(False)
         self.heatmap = HeatmapView()
         self.page = PageView()
-        self.page_label = QLabel("")
-        self.open_button = QPushButton("Open at page in viewer")
-        self.open_button.setEnabled(False)
+        self.page.setToolTip("Double-click to read the whole document in the Document tab")
+        self.document = DocumentView()  # the hit's whole document: a tab of its own, placed by the window
+        self.page_label = ElidedLabel("")
+        self.read_button = QPushButton("Open document")
+        self.read_button.setToolTip("Read the whole document in the Document tab, at this page (Enter in the hits)")
+        self.open_button = QPushButton("Open in system viewer")
+        self.open_button.setToolTip("Open the file in the system's PDF viewer at this page (Shift+Enter in the hits)")
+        for button in (self.read_button, self.open_button):
+            button.setEnabled(False)
         page = QWidget()
         col = QVBoxLayout(page)
         col.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
         row.addWidget(self.page_label, 1)
+        row.addWidget(self.read_button)
         row.addWidget(self.open_button)
         col.addLayout(row)
         col.addWidget(self.page, 1)
@@ -80,6 +95,8 @@ class HitDetail(QSplitter):
             self.setStretchFactor(i, stretch)
         self.setChildrenCollapsible(False)
         self.open_button.clicked.connect(self.open_requested)
+        self.read_button.clicked.connect(self.read_requested)
+        self.page.double_clicked.connect(lambda: self.read_button.isEnabled() and self.read_requested.emit())
         self.alignment: Alignment | None = None
 
     def show_hit(self, hit: Hit | None, al: Alignment | None, verify_k: int = 0) -> None:
@@ -90,10 +107,13 @@ class HitDetail(QSplitter):
             self.passage.clear()
             self.page.show_message("")
             self.page_label.setText("")
-            self.open_button.setEnabled(False)
+            for button in (self.read_button, self.open_button):
+                button.setEnabled(False)
             return
         self.passage.setHtml(passage_html(hit, al, verify_k))
-        self.open_button.setEnabled(hit.page is not None)
+        for button in (self.read_button, self.open_button):
+            button.setEnabled(hit.page is not None)
+        self.page_label.setToolTip(hit.path or "")
         self.page_label.setText(
             f"{Path(hit.path or '').name} — page {hit.page}"
             if hit.page

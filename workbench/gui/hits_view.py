@@ -1,14 +1,19 @@
-"""The ranked hit list: rank, score, document, page, and a snippet with matched words bold — per document
-(by default: a row per document, "+N more in this document" expands in place) or per passage, switched by
-the "Per document | Passages" buttons above it.
+"""The ranked hit list: rank, score, mean cosine, document, page, and a snippet with matched words bold — per
+document (by default: a row per document, "+N more in this document" expands in place) or per passage,
+switched by the "Per document | Passages" buttons above it.
 
-Keys: Right or Enter expands a document's row to its other hits, Left (or Enter again) folds it.
+Each result is judged against the index's relevance floor (:mod:`.relevance_judge`): when even the best
+hit is below it, a line above the list says there is no good match (the figures in its tooltip) and the
+closest passages follow; hits below the floor after good ones sit behind a divider row.
+
+Keys: Right or Enter expands a document's row to its other hits, Left (or Enter again) folds it; Up and
+Down step over the divider.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QTextDocument
+from PySide6.QtGui import QPalette, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -23,17 +28,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import Hit
-from .hits_model import HitsModel
+from ..collection import Collection
+from ..core import Hit, SearchResult
+from ..core.grouping import DocumentGroup
+from .hits_model import COS_HELP, SNIPPET_COLUMN, HitsModel
+from .relevance_judge import RelevanceJudge
 from .snippets import hit_snippets, page_text, snippet_html
+from .workers import JobRunner
 
 __all__ = ["HitsModel", "HitsView", "hit_snippets", "page_text", "snippet_html"]  # the job and the tests' names
 
 DOCUMENT_COLUMN_EM = 12  # the document column's widest, in font heights: the snippet keeps the room at 1366 px
 
 
+NO_GOOD_MATCH = "No good match in this index — the closest passages are shown below"
+
+
 class RichTextDelegate(QStyledItemDelegate):
-    """Paints the snippet column's HTML (bold matched words)."""
+    """Paints the snippet column's HTML (bold matched words); a divider row is one line high."""
 
     def paint(self, painter, option, index) -> None:
         self.initStyleOption(option, index)
@@ -50,7 +62,34 @@ class RichTextDelegate(QStyledItemDelegate):
         painter.restore()
 
     def sizeHint(self, option, index) -> QSize:  # noqa: N802
-        return QSize(400, 3 * option.fontMetrics.height() + 6)
+        lines = 1 if index.model().is_divider(index) else 3
+        return QSize(400, lines * option.fontMetrics.height() + 6)
+
+
+class DividerDelegate(QStyledItemDelegate):
+    """Every column but the snippet's: the floor's divider row is painted as a rule with its words on it
+    (across the row: its first column is spanned), one line high; other cells as usual."""
+
+    def paint(self, painter, option, index) -> None:
+        if not index.model().is_divider(index):
+            super().paint(painter, option, index)
+            return
+        text = index.data()
+        rect, metrics = option.rect.adjusted(4, 0, -4, 0), option.fontMetrics
+        words = metrics.horizontalAdvance(text) + 12
+        y = rect.center().y()
+        painter.save()
+        painter.setPen(option.palette.color(QPalette.ColorRole.Mid))
+        painter.drawLine(rect.left(), y, rect.left() + 8, y)
+        painter.drawLine(rect.left() + 8 + words, y, rect.right(), y)
+        painter.setPen(option.palette.color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(rect.adjusted(14, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+        painter.restore()
+
+    def sizeHint(self, option, index) -> QSize:  # noqa: N802
+        if index.model().is_divider(index):
+            return QSize(100, option.fontMetrics.height() + 6)
+        return super().sizeHint(option, index)
 
 
 class HitTree(QTreeView):
@@ -59,26 +98,35 @@ class HitTree(QTreeView):
     def __init__(self, model: HitsModel) -> None:
         super().__init__()
         self.setModel(model)
-        self.setItemDelegateForColumn(4, RichTextDelegate(self))
+        self.setItemDelegate(DividerDelegate(self))
+        self.setItemDelegateForColumn(SNIPPET_COLUMN, RichTextDelegate(self))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setUniformRowHeights(True)  # every row is three lines: Qt need not measure each one
+        # Rows are three lines, the divider one: Qt measures each row (final_k of them, cheaply).
+        self.setUniformRowHeights(False)
         self.setWordWrap(True)
         self.setIndentation(self.fontMetrics().height())
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setAllColumnsShowFocus(True)
         header = self.header()
         header.setStretchLastSection(True)
-        for col in (0, 1, 3):
+        for col in (0, 1, 2, 4):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
         model.modelReset.connect(self._fit_document_column)
+        model.modelReset.connect(self._span_divider)
 
     def _fit_document_column(self) -> None:
         """The document column as wide as its names, at most :data:`DOCUMENT_COLUMN_EM` font heights (longer
         names are elided in the middle; the tooltip has the full path)."""
         widest = self.fontMetrics().height() * DOCUMENT_COLUMN_EM
-        self.setColumnWidth(2, min(max(self.sizeHintForColumn(2), 80), widest))
+        self.setColumnWidth(3, min(max(self.sizeHintForColumn(3), 80), widest))
+
+    def _span_divider(self) -> None:
+        """The divider's text runs across the whole row."""
+        model: HitsModel = self.model()
+        for row in range(model.rowCount()):
+            self.setFirstColumnSpanned(row, QModelIndex(), row == model.divider_row())
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt API)
         index = self.currentIndex()
@@ -100,6 +148,16 @@ class HitsView(QWidget):
         super().__init__()
         self.hits_model = HitsModel()
         self.tree = HitTree(self.hits_model)
+        self.judge = RelevanceJudge()
+        self.judge.learnt.connect(self._floor_learnt)
+        self._coll: Collection | None = None
+        self.no_match = QLabel(NO_GOOD_MATCH)
+        self.no_match.setWordWrap(True)
+        self.no_match.setStyleSheet(
+            "QLabel { font-weight: bold; padding: 3px 2px; border-bottom: 1px solid palette(mid); }"
+        )
+        self.no_match.hide()
+        self.hits_model.modelReset.connect(self._show_judgement)
         self.by_document = QToolButton(text="Per document", checkable=True, checked=True)
         self.by_passage = QToolButton(text="Passages", checkable=True)
         self.by_document.setToolTip("One row per document: its best passage; Right or Enter shows its others")
@@ -119,9 +177,38 @@ class HitsView(QWidget):
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(2)
         col.addLayout(row)
+        col.addWidget(self.no_match)
         col.addWidget(self.tree, 1)
         self.by_document.toggled.connect(self.set_per_document)
         self.setFocusProxy(self.tree)
+
+    def show_result(
+        self,
+        result: SearchResult,
+        snippets: tuple[str, ...],
+        groups: list[DocumentGroup] | None,
+        coll: Collection | None,
+        runner: JobRunner | None,
+    ) -> None:
+        """Show ``result`` (its ``snippets``, its hits per document ``groups``), judged against ``coll``'s
+        relevance floor — learnt on ``runner`` first when due, and the list judged again once it is."""
+        self._coll = coll
+        self.hits_model.set_result(result, snippets, groups, self.judge.judge(coll, result, runner))
+
+    def _floor_learnt(self, coll: Collection) -> None:
+        result = self.hits_model.result
+        if coll is not self._coll or result is None:
+            return
+        hit = self.selected_hit()
+        self.hits_model.set_relevance(self.judge.judge(coll, result, None))
+        if hit is not None:
+            self.select(self.hits_model.index_of(hit))
+
+    def _show_judgement(self) -> None:
+        """The "no good match" line above the list, after every change of the rows."""
+        relevance = self.hits_model.relevance
+        self.no_match.setVisible(self.hits_model.no_good_match)
+        self.no_match.setToolTip(f"{relevance.why}\n\n{COS_HELP}" if relevance is not None else "")
 
     @property
     def per_document(self) -> bool:

@@ -24,6 +24,7 @@ from .index_controller import IndexController
 from .ingest_controller import IngestController
 from .jobs import SearchRun
 from .search_controller import SearchController
+from .tab_order import TabOrder
 from .window_layout import WindowLayout
 from .workers import JobRunner
 
@@ -63,6 +64,9 @@ class MainWindow(WindowLayout):
         self.comparer = CompareController(self.runner, self.compare)
         self.evaluator = EvalController(self.runner, self.status, self.evaluation, self.search_bar, self._scope)
         self._wire()
+        self.tab_order = TabOrder(
+            self, (self.search_bar, self.filter_bar, self.hits, self.tabs, self.stages, self.collection_panel)
+        )
 
     def _wire(self) -> None:
         """What one controller does that the window or another controller must know."""
@@ -173,7 +177,7 @@ class MainWindow(WindowLayout):
         if not path:
             return
         try:
-            written = write_results(result, path)
+            written = write_results(result, path, self.hits.hits_model.relevance)
         except OSError as exc:
             self.status.setText(f"could not export: {first_line(exc)}")
             return

@@ -1,4 +1,5 @@
-"""The PDF page a hit sits on, rendered by PyMuPDF (through the facade), with the passage's boxes."""
+"""A rendered PDF page with a passage's boxes highlighted (the hit's page preview; the Document tab builds on
+it), and opening a file in the system's PDF viewer at a page."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QRectF, QUrl
-from PySide6.QtGui import QBrush, QColor, QDesktopServices, QImage, QPen, QPixmap
+from PySide6.QtCore import QRectF, QUrl, Signal
+from PySide6.QtGui import QBrush, QColor, QDesktopServices, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 
 # Viewers that can open a file at a page, and how (xdg-open alone cannot).
@@ -61,43 +62,69 @@ def pixel_rect(box, to_pixels: tuple[float, ...]) -> QRectF:
 
 
 class PageView(QGraphicsView):
-    """Shows one rendered page; ``boxes`` (PDF points) are drawn as translucent highlights."""
+    """Shows one rendered page; ``boxes`` (PDF points) are drawn as translucent highlights, ``faint_boxes`` (other
+    passages worth seeing on the page) lighter. The page's width fills the view; :meth:`place` is where a
+    subclass shows it otherwise. ``double_clicked`` fires on a double-click on it."""
+
+    double_clicked = Signal()
 
     def __init__(self) -> None:
         super().__init__()
         self.setScene(QGraphicsScene(self))
-        self.setRenderHints(self.renderHints())
+        self.setRenderHints(QPainter.RenderHint.SmoothPixmapTransform)  # a scaled page stays readable
         self.setDragMode(QGraphicsView.ScrollHandDrag)
         self.box_items = []
+        self.faint_items = []
+        self._page_width = 0
         self.message = self.scene().addText("")
 
     def show_message(self, text: str) -> None:
+        """Instead of a page, ``text`` (wrapped to the view's width): why there is no page to show."""
         self._page_width = 0
         self.resetTransform()
         self.scene().clear()
-        self.box_items = []
+        self.box_items, self.faint_items = [], []
         self.message = self.scene().addText(text)
+        self._wrap_message()
 
-    def show_page(self, rgb: np.ndarray, to_pixels: tuple[float, ...], boxes) -> None:
+    def _wrap_message(self) -> None:
+        """A message shown instead of a page wraps at the view's width (it is laid out again on a resize)."""
+        if not self._page_width:
+            self.message.setTextWidth(max(self.viewport().width() - 12, 160))
+            self.scene().setSceneRect(self.message.boundingRect())
+
+    def show_page(self, rgb: np.ndarray, to_pixels: tuple[float, ...], boxes, faint_boxes=()) -> None:
         """``rgb`` ``[h, w, 3]`` uint8; ``to_pixels`` the affine ``(a, b, c, d, e, f)`` from unrotated PDF points
-        to pixels (a rotated page turns its boxes with it); ``boxes`` ``(x0, y0, x1, y1)`` in PDF points."""
+        to pixels (a rotated page turns its boxes with it); ``boxes`` and ``faint_boxes`` ``(x0, y0, x1, y1)`` in
+        PDF points."""
         h, w, _ = rgb.shape
         image = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()  # copy: rgb may go away
         self.scene().clear()
         self.scene().addPixmap(QPixmap.fromImage(image))
+        faint_pen, faint_brush = QPen(QColor(90, 140, 230, 70), 1), QBrush(QColor(90, 150, 255, 30))
+        self.faint_items = [self._mark(box, to_pixels, faint_pen, faint_brush) for box in faint_boxes]
         pen, brush = QPen(QColor(230, 120, 0), 1.5), QBrush(QColor(255, 200, 0, 90))
-        self.box_items = [
-            self.scene().addRect(pixel_rect(box, to_pixels).adjusted(-2, -1, 2, 1), pen, brush) for box in boxes
-        ]
+        self.box_items = [self._mark(box, to_pixels, pen, brush) for box in boxes]
         self.scene().setSceneRect(0, 0, w, h)
         self._page_width = w
+        self.place()
+
+    def _mark(self, box, to_pixels: tuple[float, ...], pen: QPen, brush: QBrush):
+        return self.scene().addRect(pixel_rect(box, to_pixels).adjusted(-2, -1, 2, 1), pen, brush)
+
+    def place(self) -> None:
+        """Scale and scroll a page just shown: its width fitted, the passage in view."""
         self._fit_width()
         if self.box_items:
             self.centerOn(self.box_items[0])
 
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().mouseDoubleClickEvent(event)
+        self.double_clicked.emit()
+
     def _fit_width(self) -> None:
         """Page width fills the view (text stays readable); scroll for the rest of the page."""
-        if getattr(self, "_page_width", 0):
+        if self._page_width:
             self.resetTransform()
             s = (self.viewport().width() - 4) / self._page_width
             self.scale(s, s)
@@ -105,3 +132,4 @@ class PageView(QGraphicsView):
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().resizeEvent(event)
         self._fit_width()
+        self._wrap_message()

@@ -1,7 +1,8 @@
 """Searching the index shown: the search bar's plan and the filter row's scope run as a staged search on a
 worker; a newer search makes a running one stale (its results are dropped); the hits, the first hit's
 detail and the stage charts are shown on three passes of the event loop; a selected hit's page is
-rendered on a worker too."""
+rendered on a worker too. Enter on a hit opens its document in the Document tab (:mod:`.document_controller`),
+Shift+Enter in the system's PDF viewer."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from ..collection import Collection
 from ..collection.models import dim_note
 from ..core import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, Hit, PassageFilter, SearchResult, parse_query
 from ..platform.messages import first_line
+from .document_controller import DocumentController
 from .filter_bar import FilterBar
 from .hit_detail import HitDetail
+from .hit_keys import install_open_keys
 from .hits_view import HitsView
 from .jobs import SearchRun, search_steps
 from .page_view import open_at_page
@@ -58,6 +61,10 @@ class SearchController(QObject):
         search_bar.verify_k.valueChanged.connect(self.show_verify_cost)
         hits.selectionModel().selectionChanged.connect(self._hit_selected)
         detail.open_requested.connect(self._open_current)
+        self.reader = DocumentController(runner, status, detail.document)
+        self.result_changed.connect(lambda _result: self.reader.drop_if_removed())  # after a Remove, say
+        detail.read_requested.connect(self.open_document)
+        install_open_keys(hits, self.open_document, self._open_current)
 
     def set_collection(self, coll: Collection | None) -> None:
         """Search ``coll`` from now on (``None``: nothing to search)."""
@@ -70,6 +77,7 @@ class SearchController(QObject):
         self.result_changed.emit(None)
         self.hits.hits_model.set_result(None)
         self.detail.show_hit(None, None)
+        self.reader.close()
         self.stages.clear()
 
     # -- searching ----------------------------------------------------------------------------------
@@ -112,6 +120,7 @@ class SearchController(QObject):
             self._token.cancel()
         self._serial += 1
         self._token = None
+        self.hits.judge.cancel()  # a relevance floor being learnt stops too (it is learnt again when due)
 
     def cancel(self) -> None:
         """Esc: cancel the running search, if any, and say so (a finished one is still shown in full)."""
@@ -144,7 +153,7 @@ class SearchController(QObject):
         # Per document, copies of one content collapse: the catalog's hashes of ≤ final_k documents, read
         # here in a few milliseconds (this thread's own SQLite connection).
         groups = self.coll.document_groups(run.result) if self.coll is not None else None
-        self.hits.hits_model.set_result(run.result, run.snippets, groups)
+        self.hits.show_result(run.result, run.snippets, groups, self.coll, self.runner)  # judged: relevance floor
         self.filter_bar.show_result(run.result)
         if run.result.where is not None and run.result.eligible == 0:
             self.status.show_collection(
@@ -213,11 +222,13 @@ class SearchController(QObject):
         if hit is None or self.result is None:
             return
         self.detail.show_hit(hit, self.result.alignment(hit), self.result.plan.verify_k)
+        if self.detail.document.isVisible() and self.coll is not None:  # the Document tab follows the selection
+            self.reader.open_hit(self.coll, hit, self.result.hits, focus=False)
         if hit.page is None or self.coll is None:
             self.detail_ready.emit()
             return
         self.runner.start(
-            self.coll.render_page,
+            self.coll.pages.render_passage,
             hit.info,
             on_return=lambda out, h=hit: self._page_rendered(h, out),
             on_error=lambda e: (
@@ -231,6 +242,12 @@ class SearchController(QObject):
             rgb, to_pixels = out
             self.detail.page.show_page(rgb, to_pixels, hit.info.boxes)
         self.detail_ready.emit()
+
+    def open_document(self) -> None:
+        """Enter or a double-click on a hit, or the page preview's button: its document in the Document tab."""
+        hit = self._selected_hit()
+        if hit is not None and self.result is not None and self.coll is not None:
+            self.reader.open_hit(self.coll, hit, self.result.hits)
 
     def _open_current(self) -> None:
         hit = self._selected_hit()

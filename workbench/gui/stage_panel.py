@@ -23,7 +23,9 @@ LOG_BASELINE = -0.5
 TITLE_SIZE = "9pt"
 PLOT_CHROME_PX = 70
 MIN_BAR_PX = 60  # the shortest room a chart keeps for its bars beside the printed values  # a plot's title and bottom axis, around its stage rows
-TABLE_HEADERS = ("stage", "candidates in → out", "backend", "ms", "budget rule", "probed · look-ups")
+# The budget rule (a sentence) comes last and takes the width left, elided; a selected row shows it whole.
+TABLE_HEADERS = ("stage", "in → out", "backend", "ms", "probed · look-ups", "budget rule")
+PROBED_COLUMN, RULE_COLUMN = 4, 5
 
 
 def _count_text(s: StageProfile) -> str:
@@ -97,16 +99,24 @@ class StagePanel(QtWidgets.QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(RULE_COLUMN, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeaderItem(1).setToolTip("candidates the stage received → the ones it passed on")
+        self.table.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
+        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         # When the panel is too narrow a horizontal scroll bar appears; grow so it hides no row.
         self.table.horizontalScrollBar().rangeChanged.connect(self._fit_table_height)
+        self.rule_label = QtWidgets.QLabel()
+        self.rule_label.setWordWrap(True)
+        self.rule_label.setVisible(False)
+        self.table.itemSelectionChanged.connect(self._show_rule)
         self.recall_label = QtWidgets.QLabel()
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plots, 1)
         layout.addWidget(self.table)
+        layout.addWidget(self.rule_label)
         layout.addWidget(self.recall_label)
         self.clear()
 
@@ -237,16 +247,25 @@ class StagePanel(QtWidgets.QWidget):
     def _fill_table(self) -> None:
         self.table.setRowCount(len(self._stages))
         # "probed · look-ups" only means something for centroid stages: an empty column costs width
-        self.table.setColumnHidden(len(TABLE_HEADERS) - 1, not any(s.probed for s in self._stages))
+        self.table.setColumnHidden(PROBED_COLUMN, not any(s.probed for s in self._stages))
         for row, s in enumerate(self._stages):
             ms = f"{s.ms:.2f}" + (f" (+{s.setup_ms:.1f} setup)" if s.setup_ms > 0 else "")
             approx = f"{s.probed:,} · {s.lookups:,}" if s.probed else "—"  # centroid stages only
-            cells = (s.name, f"{s.candidates_in:,} → {s.candidates_out:,}", s.backend, ms, s.budget_rule, approx)
+            cells = (s.name, f"{s.candidates_in:,} → {s.candidates_out:,}", s.backend, ms, approx, s.budget_rule)
             for col, text in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(text)
                 item.setToolTip(text)  # a narrow panel elides a long budget rule
                 self.table.setItem(row, col, item)
         self._fit_table_height()
+        self._show_rule()
+
+    def _show_rule(self) -> None:
+        """The selected stage's budget rule in full, under the table (the column elides a long one)."""
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        row = min(rows) if rows else -1
+        if 0 <= row < len(self._stages):
+            self.rule_label.setText(f"<b>{self._stages[row].name}</b> budget rule: {self._stages[row].budget_rule}")
+        self.rule_label.setVisible(0 <= row < len(self._stages))
 
     def _fit_table_height(self) -> None:
         rows = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))

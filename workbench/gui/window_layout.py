@@ -44,6 +44,8 @@ class WindowLayout(QMainWindow):
         self.tabs.addTab(self.detail, "Selected hit")
         self.tabs.addTab(self.compare, "Compare backends")
         self.tabs.addTab(self.evaluation, "Evaluate")
+        self.document = self.detail.document  # a hit opened to be read (Enter): its whole document, at its page
+        self.tabs.addTab(self.document, "Document")
         self._lay_out_columns()
         self.status = StatusLine("opening index…")
         self.statusBar().addWidget(self.status, 1)
@@ -52,6 +54,7 @@ class WindowLayout(QMainWindow):
             lambda: self.filter_bar.set_selected_count(len(self.collection_panel.selected_documents()))
         )
         QShortcut(QKeySequence("Ctrl+L"), self, self.focus_search)
+        self.document.opened.connect(lambda: self.tabs.setCurrentWidget(self.document))
         install_hit_keys(self.search_bar.query, self.hits)
         self.history = QueryHistory(settings, self.search_bar.query)  # after the hit keys: its Up/Down first
         menus = build_menus(self, self.collection_panel.choose_files, self.collection_panel.choose_folder, self.hits)
@@ -130,6 +133,8 @@ class WindowLayout(QMainWindow):
         self.compare.qdrant_target.setText(str(s.value("qdrant/target", "")))
         self.compare.qdrant_collection.setText(str(s.value("qdrant/collection", "")))
         self.search_bar.query.setText(str(s.value("last_query", "")))  # where the user left off
+        zoom = str(s.value("document_zoom", ""))  # "0" (or nothing, or a hand-edited word): fitted to the width
+        self.document.set_zoom(float(zoom) if zoom.replace(".", "", 1).isdigit() and float(zoom) > 0 else None)
 
     def save_settings(self) -> None:
         s = self.settings
@@ -140,6 +145,7 @@ class WindowLayout(QMainWindow):
         s.setValue("qdrant/target", self.compare.qdrant_target.text())
         s.setValue("qdrant/collection", self.compare.qdrant_collection.text())
         s.setValue("last_query", self.search_bar.query.text())
+        s.setValue("document_zoom", self.document.zoom or 0)
         s.beginGroup("plan")
         for k, v in self.search_bar.settings().items():
             s.setValue(k, v)

@@ -255,6 +255,16 @@ def _short(exc: Exception) -> str:
     return text.split(": ", 1)[1] if text.startswith("code=") and ": " in text else text
 
 
+def page_count(path: Path) -> int:
+    """How many pages the PDF at ``path`` has (≥ 1). Raises :class:`IngestError` in one plain line for a file
+    that is gone, not a PDF, damaged, cut short or encrypted (opened as hostile: :func:`open_pdf`)."""
+    pdf = open_pdf(path)
+    try:
+        return int(pdf.doc.page_count)
+    finally:
+        pdf.close()
+
+
 def render_page(path: Path, page_number: int, zoom: float = 1.5) -> tuple[np.ndarray, tuple[float, ...]]:
     """Page ``page_number`` (1-based) as an RGB uint8 array ``[h, w, 3]``, and the affine map
     ``(a, b, c, d, e, f)`` from the page's unrotated PDF points (where word boxes live) to pixels:
