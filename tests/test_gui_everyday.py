@@ -237,6 +237,22 @@ def test_the_window_fits_a_1000_pixel_screen_in_every_option_state(qtbot, tmp_pa
     assert max(widths.values()) <= 1000, widths
 
 
+def test_results_keep_the_window_within_a_1000_pixel_screen(qtbot, window, tmp_path):
+    from conftest import make_pdf
+
+    pdf = make_pdf(tmp_path / "earth.pdf", ["Glaciers carve valleys.", "Volcanoes erupt lava and ash."])
+    with qtbot.waitSignal(window.ingest_finished, timeout=120000):
+        window.collection_panel.add_requested.emit([str(pdf)])
+    bar = window.search_bar  # four stages with long names, a heatmap caption, a selected hit: the widest state
+    bar.kind.setCurrentIndex(bar.kind.findData("hybrid"))
+    bar.query.setText("why do volcanoes erupt lava and ash when magma rises")
+    with qtbot.waitSignals([window.search_finished, window.detail_ready], timeout=60000):
+        bar.query.returnPressed.emit()
+    qtbot.wait(300)  # pyqtgraph sizes its labels on the next passes
+    assert len(window.result.stages) == 4
+    assert window.minimumSizeHint().width() <= 1000  # the stage charts scroll sideways rather than widen it
+
+
 def test_down_enters_the_hits_and_ctrl_c_copies_the_passage_with_its_citation(qtbot, window, tmp_path):
     from conftest import make_pdf
     from PySide6.QtGui import QGuiApplication

@@ -140,8 +140,11 @@ class CollectionPanel(QWidget):
         self.setAcceptDrops(True)
         self._busy = False  # an ingest is running (set_busy)
         self.title = QLabel("<b>Collection</b>")
+        # Short names beside the "Collection" title keep the panel narrow; the tooltips say the rest.
         self.add_files = _button("Add files…")
-        self.add_folder = _button("Add folder…")
+        self.add_folder = _button("Folder…")
+        self.add_files.setToolTip("Add PDFs or text files to the index (Ctrl+O; or drop them here)")
+        self.add_folder.setToolTip("Add every supported file under a folder (or drop the folder here)")
         self.remove = _button("Remove")
         self.watch = _button("Watch…")
         self.watch.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)

@@ -108,6 +108,7 @@ class HeatmapView(QtWidgets.QWidget):
         super().__init__(parent)
         self._al: Alignment | None = None
         self.caption = QtWidgets.QLabel()
+        self.caption.setWordWrap(True)  # "MaxSim = Σ row maxima = … (8 query × 68 passage tokens)" on a narrow column
         self.hover_label = QtWidgets.QLabel()
         self.hover_label.setTextFormat(QtCore.Qt.TextFormat.PlainText)  # tokens may contain '<' or '&'
         self.passage_axis = TokenAxis("bottom")

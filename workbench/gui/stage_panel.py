@@ -114,7 +114,14 @@ class StagePanel(QtWidgets.QWidget):
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plots, 1)
+        # The charts keep the width their labels need; a window narrower than that (a 1024-pixel screen)
+        # scrolls them sideways instead of growing past the screen.
+        charts = QtWidgets.QScrollArea()
+        charts.setWidget(self.plots)
+        charts.setWidgetResizable(True)
+        charts.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        charts.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout.addWidget(charts, 1)
         layout.addWidget(self.table)
         layout.addWidget(self.rule_label)
         layout.addWidget(self.recall_label)

@@ -115,7 +115,9 @@ class WindowLayout(QMainWindow):
     def fit_to(self, area: QRect) -> None:
         """Fill ``area`` (screen pixels) and split the columns and panels in proportion to it."""
         self.setGeometry(area)
-        self.main_split.setSizes([int(area.width() * f) for f in (0.26, 0.37, 0.37)])
+        # Below 1200 pixels the collection gives up width to the hit list (its names elide in the middle).
+        shares = (0.26, 0.37, 0.37) if area.width() >= 1200 else (0.2, 0.44, 0.36)
+        self.main_split.setSizes([int(area.width() * f) for f in shares])
         self.right_split.setSizes(
             [int(area.height() * f) for f in (0.58, 0.42)]
         )  # five hit rows at 768, below the view switch
