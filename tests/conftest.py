@@ -12,6 +12,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The models a user has named (and GUI settings) live in the config folder: never the real user's.
 os.environ["KAYAK_CONFIG_DIR"] = tempfile.mkdtemp(prefix="kayak-test-config-")
+# Encoder exports for ONNX Runtime are built per test run, never into the real user's cache.
+os.environ["KAYAK_ENCODER_CACHE"] = tempfile.mkdtemp(prefix="kayak-test-encoders-")
 # Nothing in the tests downloads: a model hub id is only ever looked up in the cache.
 os.environ["HF_HUB_OFFLINE"] = "1"
 

@@ -271,6 +271,11 @@ class Collection:
         """The encoder the index was written with, as its manifest names it."""
         return self.store.manifest.get("encoder_identity", "")
 
+    @property
+    def encoder_runtime(self) -> str:
+        """Where the loaded encoder runs ("ONNX Runtime fp32 on the CPU, 2 threads"); "" before it loads."""
+        return self._encoder.runtime_detail if self._encoder is not None else ""
+
     def counts(self) -> CatalogCounts:
         """Live documents, passages, token vectors and segments of the index, from its catalog."""
         return self.store.catalog.counts()

@@ -30,7 +30,7 @@ class StatusLine(ElidedLabel):
             maintenance,
             f"{counts['passages']} passages in {counts['documents']} documents",
             "read-only" if coll.read_only else "",
-            f"encoder {coll.encoder_identity}",
+            f"encoder {coll.encoder_identity}" + (f" ({coll.encoder_runtime})" if coll.encoder_runtime else ""),
             backends,
         ]
         self.setText("   |   ".join(p for p in parts if p))

@@ -1,0 +1,161 @@
+"""The encoder's CPU runtimes: ONNX Runtime gives torch's vectors and tokens, its export is built once and
+kept with a checksum, a corrupt file is rebuilt, and a failing or wrong export falls back to torch."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+
+import numpy as np
+import pytest
+
+from workbench.encode import Encoder, EncoderError, onnx_cache, onnx_runtime
+from workbench.encode.onnx_export import ExportError
+
+DOCS = [
+    "Aspirin, 81 mg/day, cut the risk of myocardial infarction (n=1,204; p<0.01).",
+    "x",
+    # over the 256-token limit: both runtimes must truncate it at the same place
+    " ".join(f"Token{i} interleukin-{i % 17} signalling" for i in range(160)),
+    "Late interaction keeps one vector per token; MaxSim sums each query token's best match.",
+    "Café naïve façade — ünïcödé text, Ελληνικά and 日本語 too.",
+]
+QUERY = "does aspirin prevent heart attacks?"
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """A cache folder of this module's own (never the user's), set for every encoder built here."""
+    root = tmp_path_factory.mktemp("encoder-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KAYAK_ENCODER_CACHE", str(root))
+        yield root
+
+
+@pytest.fixture(scope="module")
+def torch_encoder(cache):
+    return Encoder(runtime="torch")
+
+
+@pytest.fixture(scope="module")
+def onnx_encoder(cache):
+    return Encoder(runtime="onnx")
+
+
+def _entry(encoder: Encoder):
+    return onnx_cache.entry_dir(encoder.checksum)
+
+
+def test_onnx_gives_torch_vectors_and_tokens(onnx_encoder, torch_encoder, monkeypatch):
+    assert onnx_encoder.runtime == "onnx" and torch_encoder.runtime == "torch"
+    assert (onnx_encoder.identity, onnx_encoder.checksum) == (torch_encoder.identity, torch_encoder.checksum)
+    monkeypatch.setattr(onnx_encoder, "batch_size", 2)  # several length-sorted batches, order restored
+    got, want = onnx_encoder.encode_documents(DOCS), torch_encoder.encode_documents(DOCS)
+    assert len(got) == len(DOCS)
+    for (v, tokens), (w, expected) in zip(got, want):
+        assert tokens == expected
+        assert v.dtype == np.float32 and v.shape == w.shape
+        assert float(np.abs(v - w).max()) < 1e-4
+    assert "," not in got[0][1] and "[CLS]" not in got[0][1]  # skiplist and specials dropped as in torch
+    q, r = onnx_encoder.encode_query(QUERY), torch_encoder.encode_query(QUERY)
+    assert q.tokens == r.tokens and q.data.shape == r.data.shape
+    assert float(np.abs(q.data - r.data).max()) < 1e-4
+
+
+def test_export_is_cached_with_a_checksum_and_reused(onnx_encoder, monkeypatch):
+    folder = _entry(onnx_encoder)
+    manifest = json.loads((folder / onnx_cache.MANIFEST).read_text())
+    assert manifest["source"] == onnx_encoder.checksum
+    assert manifest["sha256"] == onnx_cache.file_sha256(folder / onnx_cache.MODEL_FILE)
+    assert manifest["fused"].get("Attention", 0) > 0  # the default (BERT) model's graph is fused
+    assert len(manifest["probes"]["torch_vectors"]) == len(onnx_cache.PROBES)
+    assert not list(folder.glob(".*"))  # no temporary files left behind
+    before = (folder / onnx_cache.MODEL_FILE).stat().st_mtime_ns
+    calls = []
+    monkeypatch.setattr(onnx_cache, "export_onnx", lambda *a: calls.append(a))
+    again = Encoder()
+    assert again.runtime == "onnx" and calls == []
+    assert (folder / onnx_cache.MODEL_FILE).stat().st_mtime_ns == before
+
+
+def test_corrupt_export_is_detected_and_rebuilt(onnx_encoder, tmp_path, monkeypatch, caplog):
+    root = tmp_path / "cache"
+    shutil.copytree(onnx_cache.cache_root(), root)
+    monkeypatch.setenv("KAYAK_ENCODER_CACHE", str(root))
+    path = _entry(onnx_encoder) / onnx_cache.MODEL_FILE
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 16] = bytes(16)  # zero 16 bytes in the middle of a weight
+    path.write_bytes(bytes(data))
+    exports = []
+    real = onnx_cache.export_onnx
+    monkeypatch.setattr(onnx_cache, "export_onnx", lambda *a: exports.append(1) or real(*a))
+    with caplog.at_level(logging.WARNING, logger="workbench.encode"):
+        rebuilt = Encoder()
+    assert rebuilt.runtime == "onnx" and exports == [1]
+    assert [r.getMessage() for r in caplog.records] == [
+        "note: the encoder's cached ONNX export is unusable (its checksum does not match (a corrupt or changed "
+        "file)): rebuilding it"
+    ]
+    manifest = json.loads((path.parent / onnx_cache.MANIFEST).read_text())
+    assert onnx_cache.file_sha256(path) == manifest["sha256"]
+    assert len(rebuilt.encode_documents(DOCS[:1])[0][1]) > 0
+
+
+def test_failing_export_falls_back_to_torch_in_one_line(torch_encoder, tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("KAYAK_ENCODER_CACHE", str(tmp_path / "empty"))
+
+    def broken(model, dest):  # dies half way through writing its file, as a killed export would
+        dest.write_bytes(b"half an ONNX file")
+        raise ExportError("torch could not export the model to ONNX: unsupported operator")
+
+    monkeypatch.setattr(onnx_cache, "export_onnx", broken)
+    with caplog.at_level(logging.WARNING, logger="workbench.encode"):
+        fallback = Encoder()
+    assert fallback.runtime == "torch" and "unsupported operator" in fallback.runtime_detail
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and lines[0].endswith("encoding with torch instead (slower)")
+    assert "unsupported operator" in lines[0] and "\n" not in lines[0]
+    assert [p.name for p in onnx_cache.entry_dir(fallback.checksum).iterdir()] == []  # no half file, no manifest
+    (v, tokens), (w, expected) = fallback.encode_documents(DOCS[:1])[0], torch_encoder.encode_documents(DOCS[:1])[0]
+    assert tokens == expected and np.array_equal(v, w)
+    with pytest.raises(EncoderError, match="ONNX Runtime"):
+        Encoder(runtime="onnx")
+
+
+def test_export_that_differs_from_torch_is_refused(onnx_encoder, monkeypatch, caplog):
+    real = onnx_runtime.OnnxRunner.encode
+
+    def off(self, texts, is_query, batch_size=onnx_runtime.BATCH):
+        out = real(self, texts, is_query, batch_size)
+        out["token_embeddings"] = [v + np.float32(1e-3) for v in out["token_embeddings"]]
+        return out
+
+    monkeypatch.setattr(onnx_runtime.OnnxRunner, "encode", off)
+    with caplog.at_level(logging.WARNING, logger="workbench.encode"):
+        refused = Encoder()
+    assert refused.runtime == "torch"
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and "differ from torch's by 1.0e-03" in lines[0] and "refusing it" in lines[0]
+
+
+def test_torch_runtime_never_touches_onnx(tmp_path, monkeypatch):
+    monkeypatch.setenv("KAYAK_ENCODER_CACHE", str(tmp_path / "untouched"))
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("runtime='torch' started ONNX")
+
+    monkeypatch.setattr("workbench.encode.encoder.start_onnx", forbidden)
+    monkeypatch.setattr(onnx_runtime.OnnxRunner, "__init__", forbidden)
+    plain = Encoder(runtime="torch")
+    assert plain.runtime == "torch" and plain.encode_query(QUERY).tokens
+    monkeypatch.setenv("KAYAK_ENCODER_RUNTIME", "torch")
+    assert Encoder().runtime == "torch"
+    assert not (tmp_path / "untouched").exists()
+    with pytest.raises(EncoderError, match="choose auto, torch or onnx"):
+        Encoder(runtime="openvino")
+
+
+def test_the_status_line_says_where_the_encoder_runs(window, encoder):
+    assert encoder.runtime in ("onnx", "torch") and window.coll.encoder_runtime == encoder.runtime_detail
+    assert f"({encoder.runtime_detail})" in window.status.toolTip()
