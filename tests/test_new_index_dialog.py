@@ -168,7 +168,7 @@ def test_a_local_model_folder_makes_an_index_that_records_it(tmp_path, checkpoin
 
 # -- the window --------------------------------------------------------------------------------------------
 def test_new_index_with_the_default_model_then_search_it(qtbot, window, tmp_path):
-    assert [a.text() for a in window.menuBar().actions()] == ["&File", "&View", "&Help"]
+    assert [a.text() for a in window.menuBar().actions()] == ["&File", "&Edit", "&View", "&Help"]
     assert window.new_index_action.shortcut().toString() == "Ctrl+N"
     first = window.coll
     dialog = NewIndexDialog(window)
