@@ -8,7 +8,7 @@ import pytest
 from conftest import synthetic_store, train_now
 
 from workbench.core import centroid_search_plan, exhaustive_search_plan
-from workbench.core.centroids import assign
+from workbench.core.centroids import assign, default_centroid_count
 from workbench.store.centroid_store import MANIFEST_KEY, CentroidStore
 
 TOPICS = {
@@ -118,17 +118,21 @@ def test_needs_training_reasons(tmp_path):
     manifest = {}
     store = CentroidStore(tmp_path, manifest.get, manifest.__setitem__)
     assert store.needs_training(0) is None
-    assert store.needs_training(1000) == "no centroids yet"
+    assert store.planned_count(1_000_000) == default_centroid_count(1_000_000)
+    manifest["max_centroids"] = "64"  # the manifest's cap, as train applies it
+    assert store.planned_count(1_000_000) == 64
+    del manifest["max_centroids"]
+    assert store.needs_training(1000).kind == "first" and str(store.needs_training(1000)) == "no centroids yet"
     (tmp_path / "centroids" / "v-0123456789ab").mkdir(parents=True)
     np.save(tmp_path / "centroids" / "v-0123456789ab" / "centroids.npy", np.eye(16, 128, dtype=np.float32))
     manifest[MANIFEST_KEY] = "v-0123456789ab"
     meta = {"n_centroids": 16, "trained_vectors": 1000, "dim": 128, "mean_cosine": 0.8, "added": [[5000, 0.79]]}
     (tmp_path / "centroids" / "v-0123456789ab" / "meta.json").write_text(json.dumps(meta))
     assert store.needs_training(1000) is None  # within the drift allowance
-    assert store.needs_training(3999) is None and "grew" in store.needs_training(4000)  # fourfold
+    assert store.needs_training(3999) is None and "grew" in str(store.needs_training(4000))  # fourfold
     meta["added"] = [[5000, 0.70]]
     (tmp_path / "centroids" / "v-0123456789ab" / "meta.json").write_text(json.dumps(meta))
-    assert "farther" in store.needs_training(1000)
+    assert store.needs_training(1000).kind == "drift" and "farther" in str(store.needs_training(1000))
     meta["added"] = [[50, 0.1]]  # too few new vectors to judge (a tenth of 1000 is needed)
     (tmp_path / "centroids" / "v-0123456789ab" / "meta.json").write_text(json.dumps(meta))
     assert store.needs_training(1000) is None

@@ -120,16 +120,19 @@ def test_removing_a_document_drops_its_hits_at_once(qtbot, window, tmp_path, mon
     assert [h.path for h in window.result.hits] == [str(plants)]
 
 
-def test_centroid_training_is_said_in_plain_words():
-    from workbench.gui.ingest_controller import centroids_plain_reason
+def test_centroid_training_is_said_in_plain_words_with_its_figures():
+    from workbench.collection.maintenance import training_line
+    from workbench.store.centroid_meta import TrainingReason
 
-    assert centroids_plain_reason("no centroids yet") == "built for the first documents"
-    drift = "new vectors sit farther from their centroids (mean cosine 0.493 vs 0.770 at training)"
-    assert "cosine" not in centroids_plain_reason(drift) and "differ from the earlier ones" in centroids_plain_reason(
-        drift
+    first = training_line(TrainingReason("first", "no centroids yet"), 262144, 1024)
+    assert first == "the first set for this index: 1,024 centroids for 262,144 token vectors"
+    drift = TrainingReason("drift", "new vectors sit farther from their centroids (mean cosine 0.493 vs 0.770)")
+    assert training_line(drift, 300000, 2048).startswith("new documents differ from those the last set was trained")
+    assert "(new vectors sit farther" in training_line(drift, 300000, 2048)  # the figures for who wants them
+    grew = TrainingReason("grown", "the collection grew to 2,000,000 token vectors; 4,096 centroids were trained")
+    assert training_line(grew, 2000000, 5657) == (
+        "the collection has grown fourfold since the last set: 5,657 centroids for 2,000,000 token vectors"
     )
-    grew = "the collection grew to 2,000,000 token vectors; 4,096 centroids were trained for 100,000"
-    assert centroids_plain_reason(grew) == "the collection has grown, so its fast first stage was rebuilt"
 
 
 def test_the_menus_follow_desktop_conventions_and_help_lists_every_shortcut(qtbot, window, monkeypatch):

@@ -305,7 +305,10 @@ def test_filter_row_limits_search_and_comparison(qtbot, window, tmp_path):
 def test_centroid_plan_with_residual_rerank_from_the_search_bar(qtbot, window, tmp_path):
     ingest(qtbot, window, [make_pdf(tmp_path / "a.pdf", PAGES)])  # the training runs in the background
     qtbot.waitUntil(
-        lambda: window.collection_panel.current.text() == "search index tuned: built for the first documents",
+        lambda: (
+            window.collection_panel.current.text().startswith("search index tuned — the first set for this index: ")
+            and "centroids for" in window.collection_panel.current.text()
+        ),
         timeout=30000,
     )
     bar = window.search_bar

@@ -228,7 +228,7 @@ def test_bad_centroid_meta_means_retrain_not_a_traceback(index, encoder, meta):
     coll = Collection.open(index, encoder=encoder)
     path = index / "centroids" / coll.store.centroids.version / "meta.json"
     path.unlink() if meta is None else path.write_text(meta)
-    assert "damaged" in coll.store.centroids.needs_training(coll.late_index().n_vectors)
+    assert "damaged" in str(coll.store.centroids.needs_training(coll.late_index().n_vectors))
     info = subprocess.run(
         [sys.executable, "-m", "workbench.cli", "info", "--index", str(index)], capture_output=True, text=True
     )

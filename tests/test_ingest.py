@@ -164,3 +164,13 @@ def test_a_huge_text_file_is_read_a_chunk_at_a_time(tmp_path, encoder):
         tracemalloc.stop()
     assert all(p.text.startswith("Late interaction") for p in first)
     assert peak < 64 << 20, f"{peak / 2**20:.0f} MiB traced before the first passages"
+
+
+def test_a_stray_symbol_the_encoder_cannot_represent_is_no_caveat():
+    from workbench.collection.file_encoding import document_notes
+    from workbench.ingest import ParsedFile
+
+    parsed = ParsedFile(pages=1, passages=iter(()))
+    assert document_notes(parsed, chars=20000, unrepresented=3) == []  # was "0% of its characters …"
+    (note,) = document_notes(parsed, chars=20000, unrepresented=1000)
+    assert note.startswith("5% of its characters cannot be represented by the encoder")

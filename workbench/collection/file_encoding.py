@@ -152,6 +152,9 @@ def iter_encode_file(path: Path, encoder: Encoder, ocr: bool, times: IngestTimes
     )
 
 
+LOST_NOTE_SHARE = 0.01  # from this share of characters lost to the encoder (printed "1%") a document gets a note
+
+
 def document_notes(parsed, chars: int, unrepresented: int) -> list[str]:
     """One-line caveats of an indexed document: pages that gave no text (and why), pages read by OCR,
     facts found while opening it, and the share of its characters the encoder could not represent."""
@@ -166,7 +169,7 @@ def document_notes(parsed, chars: int, unrepresented: int) -> list[str]:
         notes.append(
             f"{len(ocr)} page{'s' if len(ocr) > 1 else ''} read by OCR ({sum(f.ocr_seconds for f in ocr):.1f} s)"
         )
-    if unrepresented:
+    if unrepresented / max(chars, 1) >= LOST_NOTE_SHARE:  # a stray symbol or two is no caveat ("0 %")
         notes.append(
             f"{unrepresented / max(chars, 1):.0%} of its characters cannot be represented by the encoder "
             "(searchable by text only: use the hybrid plan, or a multilingual model)"

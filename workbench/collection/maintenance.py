@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 
 from ..core import LateIndex
 from ..store import IndexStore, display_path
+from ..store.centroid_meta import TrainingReason
 from ..store.merge import MergeStopped
 from .errors import plain_disk_full
 from .events import IngestEvent
@@ -41,13 +42,31 @@ def merge_due(store: IndexStore, done: int, total: int, times: IngestTimes) -> I
             store.merge(files)
 
 
+# Why a training runs, in words for people who do not know what a centroid is.
+PLAIN_REASONS = {
+    "first": "the first set for this index",
+    "damaged": "the previous set was damaged",
+    "grown": "the collection has grown fourfold since the last set",
+    "drift": "new documents differ from those the last set was trained on",
+}
+
+
+def training_line(why: TrainingReason, n_live: int, n_centroids: int) -> str:
+    """The ``centroids`` event's message: why in plain words, what is trained, and the store's figures
+    where they say more ("…: 1,024 centroids for 262,144 token vectors")."""
+    line = f"{PLAIN_REASONS[why.kind]}: {n_centroids:,} centroids for {n_live:,} token vectors"
+    return line + (f" ({why.detail})" if why.kind in ("damaged", "drift") else "")
+
+
 def retrain_centroids_if_needed(store: IndexStore, done: int, total: int, times: IngestTimes) -> Iterator[IngestEvent]:
     """Train the centroids (announced by a ``centroids`` event) when there are none yet, the collection
     outgrew them or new vectors drifted from them. Readers keep the old set until the new one is
     committed whole."""
-    why = store.centroids.needs_training(store.live_vectors(), store.dim)
+    n_live = store.live_vectors()
+    why = store.centroids.needs_training(n_live, store.dim)
     if why:  # the passage layout is read only when there is training to do
-        yield IngestEvent(display_path(store.root), "centroids", done, total, why)
+        line = training_line(why, n_live, store.centroids.planned_count(n_live))
+        yield IngestEvent(display_path(store.root), "centroids", done, total, line)
         with times.phase("centroids"):
             packed = store.packed_segments()
             index = LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids)

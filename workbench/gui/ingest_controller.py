@@ -34,7 +34,7 @@ def event_text(ev: IngestEvent) -> str:
         "removed": f"removed {name} ({ev.passages} passages)",
         "committed": f"committed: {ev.message}",
         "merging": f"merging segments ({ev.message}); searches go on",
-        "centroids": f"training token centroids ({ev.message})",
+        "centroids": f"tuning the search index — {ev.message}",
         "lost": f"vectors lost: {name}: {ev.message}",
     }[ev.status]
     if ev.rate:
@@ -169,10 +169,12 @@ class IngestController(QObject):
         self.finished.emit()
 
     def _say_centroids_trained(self, why: str) -> None:
-        """One plain line in the panel (what it means for searching); the store's own reason, with its
-        figures, in the tooltip for those who want them."""
-        self.panel.current.setText(f"search index tuned: {centroids_plain_reason(why)}")
-        self.panel.current.setToolTip(f"token centroids trained: {why}")
+        """One line in the panel once the token centroids (stage 1's search structure) are trained; what
+        they are in the tooltip."""
+        self.panel.current.setText(f"search index tuned — {why}")
+        self.panel.current.setToolTip(
+            "token centroids trained: the fast first stage groups similar token vectors around them"
+        )
 
     # -- watched folders and maintenance --------------------------------------------------------------
     def set_watched(self, folder: str, watched: bool) -> None:
@@ -218,15 +220,3 @@ class IngestController(QObject):
             return
         if batch := self._watcher.due():
             self._run_events(sync_events(self.coll, self._watcher, batch), f"{len(batch)} watched paths changed…")
-
-
-def centroids_plain_reason(why: str) -> str:
-    """Why the token centroids (stage 1's search structure) were trained, in words for people who do not
-    know what a centroid is; ``why`` is the store's reason (``IndexStore.centroids.needs_training``)."""
-    if why == "no centroids yet":
-        return "built for the first documents"
-    if why.startswith("the collection grew"):
-        return "the collection has grown, so its fast first stage was rebuilt"
-    if why.startswith("new vectors sit farther"):
-        return "the new documents differ from the earlier ones, so the fast first stage was rebuilt"
-    return "the fast first stage was rebuilt (" + why + ")"

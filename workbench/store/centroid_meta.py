@@ -1,11 +1,13 @@
-"""``meta.json`` of a centroid version: the facts of its training and what was coded against it since."""
+"""``meta.json`` of a centroid version: the facts of its training and what was coded against it since; and
+why a new version is due (:class:`TrainingReason`)."""
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict, TypeGuard
+from typing import Literal, TypedDict, TypeGuard
 
 from ..core.residuals import BITS
 from .paths import is_regular_file
@@ -23,6 +25,19 @@ class CentroidMeta(TypedDict, total=False):
     mean_cosine: float
     residual_bits: int | None
     added: list[list[float]]
+
+
+@dataclass(frozen=True)
+class TrainingReason:
+    """Why the centroids are (re)trained: ``kind`` — ``first`` (none yet), ``damaged`` (the current set is
+    unusable), ``grown`` (the collection outgrew it) or ``drift`` (new vectors sit farther from their
+    centroids) — and ``detail``, the same with its figures in one line (what ``str()`` gives)."""
+
+    kind: Literal["first", "damaged", "grown", "drift"]
+    detail: str
+
+    def __str__(self) -> str:
+        return self.detail
 
 
 def read_meta(path: Path) -> CentroidMeta:

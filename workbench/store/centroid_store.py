@@ -49,7 +49,7 @@ from ..core.layouts import LateIndex
 from ..core.residuals import BITS, ResidualCodec, ResidualIndex
 from ..core.segmented import SegmentedVectors
 from .centroid_codes import code_segment, mean_cosine, save_codes
-from .centroid_meta import CentroidMeta, read_meta
+from .centroid_meta import CentroidMeta, TrainingReason, read_meta
 from .errors import UnsafeIndexError
 from .files import fsync_dir, save_array, save_array_streaming, write_json
 from .paths import index_folder, is_centroid_version, is_regular_file, is_segment_name, remove_own_entries
@@ -62,6 +62,7 @@ GROWTH = 4  # retrain once the collection is 4× what the centroids were trained
 RESIDUAL_BITS = 2  # 32 bytes per 128-d token beside its 4-byte code (float16: 256)
 POINTS_PER_CENTROID = 32  # k-means training sample per centroid (as build_centroid_index)
 HELD_OUT = 1 << 14  # vectors kept out of k-means: the residual codec and the mean cosine use them
+FIRST_TRAINING = TrainingReason("first", "no centroids yet")
 MAX_CENTROIDS_KEY = "max_centroids"  # manifest: an upper bound on the 4·√T centroid count, if set
 CODE_CHUNK = 1 << 18  # vectors coded at a time (128 MiB of float32 input)
 
@@ -258,32 +259,37 @@ class CentroidStore:
                 f"the centroid {kind} of a merged segment",
             )
 
-    def needs_training(self, n_live_vectors: int, dim: int = 128) -> str | None:
+    def needs_training(self, n_live_vectors: int, dim: int = 128) -> TrainingReason | None:
         """Why the centroids should be (re)trained now, or ``None``."""
         if n_live_vectors == 0:
             return None
         problem = self.problem()
         version = None if problem else self._get(MANIFEST_KEY)
         if version is None:
-            return f"{problem}; training a new set" if problem else "no centroids yet"
+            return TrainingReason("damaged", f"{problem}; training a new set") if problem else FIRST_TRAINING
         meta = self._read_meta(version)
         if not meta or self._read_centroids(version, dim) is None:
-            return "the centroid files are damaged; training a new set"
+            return TrainingReason("damaged", "the centroid files are damaged; training a new set")
         if n_live_vectors >= GROWTH * meta["trained_vectors"]:
-            return (
-                f"the collection grew to {n_live_vectors:,} token vectors; "
-                f"{meta['n_centroids']:,} centroids were trained for {meta['trained_vectors']:,}"
-            )
+            grew = f"the collection grew to {n_live_vectors:,} token vectors; {meta['n_centroids']:,} centroids"
+            return TrainingReason("grown", f"{grew} were trained for {meta['trained_vectors']:,}")
         added = np.array(meta.get("added", []), dtype=np.float64).reshape(-1, 2)
         n_added = added[:, 0].sum()
         if n_added >= min(MIN_DRIFT_VECTORS, max(1, meta["trained_vectors"] // 10)):
             cos = float((added[:, 0] * added[:, 1]).sum() / n_added)
             if meta["mean_cosine"] - cos > DRIFT:
-                return (
+                return TrainingReason(
+                    "drift",
                     f"new vectors sit farther from their centroids (mean cosine {cos:.3f} vs "
-                    f"{meta['mean_cosine']:.3f} at training)"
+                    f"{meta['mean_cosine']:.3f} at training)",
                 )
         return None
+
+    def planned_count(self, n_live_vectors: int) -> int:
+        """Centroids a training on ``n_live_vectors`` token vectors makes: 4·√T, capped by ``max_centroids``."""
+        k = default_centroid_count(n_live_vectors)
+        cap = self._get(MAX_CENTROIDS_KEY)
+        return min(k, int(cap)) if cap and cap.isdigit() and int(cap) > 0 else k
 
     def train(self, index: LateIndex, segment_files: list[str], segment_sizes: list[int]) -> None:
         """Train a new centroid set and make it current: spherical k-means on a sample of the live token
@@ -293,10 +299,7 @@ class CentroidStore:
         The working set is the sample (≤ 512 MiB at the largest centroid count) and one chunk, whatever
         the index's size."""
         n_live = int(index.lengths.sum())
-        k = default_centroid_count(n_live)
-        cap = self._get(MAX_CENTROIDS_KEY)
-        if cap and cap.isdigit() and int(cap) > 0:
-            k = min(k, int(cap))
+        k = self.planned_count(n_live)
         # Held-out vectors, not trained on, give the codec and the mean cosine: measured on the training
         # sample itself the cosine is optimistic, and every later ingest would look like drift.
         rows = sample_token_rows(index.starts, index.lengths, POINTS_PER_CENTROID * k + HELD_OUT)
