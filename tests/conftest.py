@@ -26,6 +26,30 @@ def encoder():
 
 
 @pytest.fixture
+def searcher(qtbot):
+    """A search controller over bare widgets (no window): search bar, filter row, hit list, detail, stage
+    panel and status line; afterwards no worker (a search, a relevance floor being learnt) outlives it."""
+    from PySide6.QtCore import QThreadPool
+
+    from workbench.gui.filter_bar import FilterBar
+    from workbench.gui.hit_detail import HitDetail
+    from workbench.gui.hits_view import HitsView
+    from workbench.gui.search_bar import SearchBar
+    from workbench.gui.search_controller import SearchController
+    from workbench.gui.stage_panel import StagePanel
+    from workbench.gui.status_line import StatusLine
+    from workbench.gui.workers import JobRunner
+
+    parts = [SearchBar(), FilterBar(), HitsView(), HitDetail(), StagePanel(), StatusLine()]
+    for w in parts:
+        qtbot.addWidget(w)
+    bar, filters, hits, detail, stages, status = parts
+    yield SearchController(JobRunner(), status, bar, filters, lambda: filters.where([]), hits, detail, stages)
+    hits.judge.cancel()
+    QThreadPool.globalInstance().waitForDone(30000)
+
+
+@pytest.fixture
 def new_collection(tmp_path, encoder):
     """Factory: a fresh index folder under tmp_path, sharing the session's encoder."""
     from workbench.collection import Collection

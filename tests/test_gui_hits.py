@@ -9,32 +9,12 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import Qt, QThreadPool  # noqa: E402
-
-from workbench.gui.filter_bar import FilterBar  # noqa: E402
-from workbench.gui.hit_detail import HitDetail  # noqa: E402
-from workbench.gui.hits_view import HitsView  # noqa: E402
-from workbench.gui.search_bar import SearchBar  # noqa: E402
-from workbench.gui.search_controller import SearchController  # noqa: E402
-from workbench.gui.stage_panel import StagePanel  # noqa: E402
-from workbench.gui.status_line import StatusLine  # noqa: E402
-from workbench.gui.workers import JobRunner  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 
 
 @pytest.fixture
 def copies(pdf_copies):
     return pdf_copies[0]
-
-
-@pytest.fixture
-def searcher(qtbot):
-    runner = JobRunner()
-    parts = [SearchBar(), FilterBar(), HitsView(), HitDetail(), StagePanel(), StatusLine()]
-    for w in parts:
-        qtbot.addWidget(w)
-    bar, filters, hits, detail, stages, status = parts
-    yield SearchController(runner, status, bar, filters, lambda: filters.where([]), hits, detail, stages)
-    QThreadPool.globalInstance().waitForDone(30000)
 
 
 def search(qtbot, searcher, coll, text: str):

@@ -12,21 +12,14 @@ from relevance_corpus import science_pdfs
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import Qt, QThreadPool  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 
 from workbench.collection import Collection  # noqa: E402
 from workbench.collection.relevance_floor import learn_floor  # noqa: E402
 from workbench.core.relevance import Floor, judge  # noqa: E402
-from workbench.gui.filter_bar import FilterBar  # noqa: E402
-from workbench.gui.hit_detail import HitDetail  # noqa: E402
 from workbench.gui.hits_model import COS_COLUMN  # noqa: E402
-from workbench.gui.hits_view import NO_GOOD_MATCH, HitsView  # noqa: E402
+from workbench.gui.hits_view import NO_GOOD_MATCH  # noqa: E402
 from workbench.gui.relevance_judge import LEARNING  # noqa: E402
-from workbench.gui.search_bar import SearchBar  # noqa: E402
-from workbench.gui.search_controller import SearchController  # noqa: E402
-from workbench.gui.stage_panel import StagePanel  # noqa: E402
-from workbench.gui.status_line import StatusLine  # noqa: E402
-from workbench.gui.workers import JobRunner  # noqa: E402
 
 REAL = "lava and ash from a volcano"
 
@@ -40,18 +33,6 @@ def science(tmp_path_factory, encoder):
     shutil.copytree(root / "fresh", root / "idx")
     assert learn_floor(Collection.open(root / "idx", encoder=encoder)) is not None
     return root
-
-
-@pytest.fixture
-def searcher(qtbot):
-    runner = JobRunner()
-    parts = [SearchBar(), FilterBar(), HitsView(), HitDetail(), StagePanel(), StatusLine()]
-    for w in parts:
-        qtbot.addWidget(w)
-    bar, filters, hits, detail, stages, status = parts
-    yield SearchController(runner, status, bar, filters, lambda: filters.where([]), hits, detail, stages)
-    hits.judge.cancel()
-    QThreadPool.globalInstance().waitForDone(30000)
 
 
 def search(qtbot, searcher, coll, text: str):
