@@ -2,11 +2,13 @@
 
 import json
 import os
+from pathlib import Path
 
 import pymupdf
 import pytest
 from conftest import make_pdf
 
+from workbench.core import exhaustive_search_plan
 from workbench.ingest import IngestError, ParsedFile, Word, cut_passages, discover, parse_file
 from workbench.ingest.files import NOT_REGULAR, open_regular
 
@@ -174,3 +176,26 @@ def test_a_stray_symbol_the_encoder_cannot_represent_is_no_caveat():
     assert document_notes(parsed, chars=20000, unrepresented=3) == []  # was "0% of its characters …"
     (note,) = document_notes(parsed, chars=20000, unrepresented=1000)
     assert note.startswith("5% of its characters cannot be represented by the encoder")
+
+
+def test_small_files_share_encoder_calls_and_keep_their_order(new_collection, encoder, tmp_path, monkeypatch):
+    topics = ["Volcanoes erupt lava and ash.", "Glaciers carve deep valleys.", "Tides follow the moon.",
+              "Bees make honey from nectar.", "Comets have icy tails."]  # fmt: skip
+    pdfs = [make_pdf(tmp_path / f"{i}.pdf", [t]) for i, t in enumerate(topics)]
+    broken = tmp_path / "1b-broken.pdf"  # names in the order given: the order files are taken in
+    broken.write_bytes(b"%PDF-1.4 not really a PDF")
+    long = make_pdf(tmp_path / "9-long.pdf", [f"Section {i} is about the river delta and its silt." for i in range(70)])
+    calls: list[int] = []
+    real = encoder.encode_documents
+    monkeypatch.setattr(encoder, "encode_documents", lambda texts: calls.append(len(texts)) or real(texts))
+    coll = new_collection()
+    events = [e for e in coll.iter_ingest([*pdfs[:2], broken, *pdfs[2:], long]) if e.status in ("indexed", "failed")]
+    outcomes = {Path(e.path).name: e.status for e in events}
+    assert outcomes == {**{p.name: "indexed" for p in pdfs}, broken.name: "failed", long.name: "indexed"}
+    # the five one-passage files went to the encoder in shared calls (the broken one only splits them),
+    # the 70-page file alone, 64 passages at a time
+    assert calls == [2, 3, 64, 6]
+    assert [Path(e.path).name for e in events] == [p.name for p in (*pdfs[:2], broken, *pdfs[2:], long)]
+    for i, topic in enumerate(topics):  # each file's passage, vectors and all, is its own
+        top = coll.search(topic, exhaustive_search_plan(final_k=1)).hits[0]
+        assert top.path == str(pdfs[i]) and top.text.strip() == topic

@@ -29,12 +29,13 @@ from ..core import (
     search_with_plan,
 )
 from ..store import CatalogCounts, DocumentRow, IndexExists, IndexFormatError, IndexStore
+from .batched_encoding import InProcessEncoding
 from .document_groups import DocumentGroup, group_by_document
 from .document_pages import DocumentPages
 from .encoder_trust import check_encoder, encoder_spec, require_trusted
 from .errors import EncoderMismatch
 from .events import IngestEvent, IngestReport
-from .file_encoding import EncoderSpec, FileEncoding, InProcessEncoding
+from .file_encoding import EncoderSpec, FileEncoding
 from .info import describe_index
 from .ingest_pipeline import iter_ingest
 from .ingest_times import IngestTimes

@@ -1,14 +1,15 @@
 """One file → its passages and token vectors: the work of an ingest that needs no index.
 
 :func:`iter_encode_file` parses a file and encodes its passages a chunk at a time. The collection runs
-it in its own process (:class:`InProcessEncoding`); a Ray worker runs the same function on a copy of the
+it in its own process (:class:`~.batched_encoding.InProcessEncoding`, which encodes small files together);
+a Ray worker runs the same function on a copy of the
 file's bytes (:mod:`workbench.cluster.ray_ingest`). Either way the driver — the one writer of the index
 — receives a :class:`FileOutcome` and commits it; nothing here touches the store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -16,7 +17,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from ..ingest import IngestError, parse_file
+from ..ingest import IngestError, ParsedFile, parse_file
+from ..ingest.passages import PassageDraft
 from ..store import NewPassage
 from .ingest_times import IngestTimes
 
@@ -106,50 +108,78 @@ def iter_encode_file(path: Path, encoder: Encoder, ocr: bool, times: IngestTimes
     :class:`~workbench.ingest.IngestError` with a plain reason for a file that cannot be indexed."""
     with times.phase("parse"):
         parsed = parse_file(path, encoder.max_passage_tokens, encoder.count_tokens, ocr)
-    passages: list[NewPassage] = []
-    vectors: list[np.ndarray] = []
-    chars = unrepresented = offset = 0
+    return (yield from iter_encode_drafts(parsed, parsed.passages, encoder, times))
+
+
+def iter_encode_drafts(
+    parsed: ParsedFile, drafts: Iterator[PassageDraft], encoder: Encoder, times: IngestTimes
+) -> Generator[str, None, EncodedFile]:
+    """:func:`iter_encode_file` from its parsed file on: ``drafts`` (the passages, which may already be
+    partly read) encoded a chunk at a time."""
+    passages = EncodedPassages()
     # Passages arrive lazily and are encoded a chunk at a time: a huge file never becomes one list.
     while True:
         with times.phase("parse"):  # pages are read and cut into passages as they are asked for
-            chunk = list(islice(parsed.passages, ENCODE_CHUNK))
+            chunk = list(islice(drafts, ENCODE_CHUNK))
         if not chunk:
             break
         with times.phase("encode"):
-            for c, lost in encoder.unrepresented_chars([p.text for p in chunk]):
-                chars += c
-                unrepresented += lost
-            encoded = encoder.encode_documents([p.text for p in chunk])
-        for draft, (vecs, tokens) in zip(chunk, encoded):
+            texts = [p.text for p in chunk]
+            passages.add(chunk, encoder.unrepresented_chars(texts), encoder.encode_documents(texts))
+        where = f" (page {chunk[-1].page} of {parsed.pages})" if chunk[-1].page else ""
+        yield f"encoded {len(passages.passages)} passages{where}"
+    return passages.finish(parsed)
+
+
+class EncodedPassages:
+    """A file's passages as they are encoded (chunk by chunk, or in a batch shared with other files)."""
+
+    def __init__(self) -> None:
+        self.passages: list[NewPassage] = []
+        self.vectors: list[np.ndarray] = []
+        self.chars = self.unrepresented = self.offset = 0
+
+    def add(
+        self,
+        drafts: Sequence[PassageDraft],
+        lost: Sequence[tuple[int, int]],
+        encoded: Sequence[tuple[np.ndarray, list[str]]],
+    ) -> None:
+        """``drafts`` with their ``(characters, characters lost)`` and ``(vectors, tokens)``, in order."""
+        for c, n_lost in lost:
+            self.chars += c
+            self.unrepresented += n_lost
+        for draft, (vecs, tokens) in zip(drafts, encoded):
             if not tokens:
                 continue  # nothing scorable (punctuation only)
-            passages.append(
+            self.passages.append(
                 NewPassage(
                     draft.page,
-                    len(passages),
+                    len(self.passages),
                     draft.text,
                     tokens,
                     [list(b) for b in draft.boxes],
-                    offset,
+                    self.offset,
                     draft.source_key,
                 )
             )
-            vectors.append(vecs.astype(np.float16))  # as stored: half the memory of float32
-            offset += vecs.shape[0]
-        where = f" (page {chunk[-1].page} of {parsed.pages})" if chunk[-1].page else ""
-        yield f"encoded {len(passages)} passages{where}"
-    if not passages:
-        raise IngestError("no passage holds scorable text")
-    return EncodedFile(
-        parsed.pages,
-        passages,
-        np.concatenate(vectors),
-        [(f.number, f.label, f.source, f.problem) for f in parsed.page_facts],
-        document_notes(parsed, chars, unrepresented),
-        chars,
-        unrepresented,
-        sum(f.ocr_seconds for f in parsed.page_facts),
-    )
+            self.vectors.append(vecs.astype(np.float16))  # as stored: half the memory of float32
+            self.offset += vecs.shape[0]
+
+    def finish(self, parsed: ParsedFile) -> EncodedFile:
+        """The :class:`EncodedFile`; :class:`~workbench.ingest.IngestError` when no passage was scorable."""
+        if not self.passages:
+            raise IngestError("no passage holds scorable text")
+        return EncodedFile(
+            parsed.pages,
+            self.passages,
+            np.concatenate(self.vectors),
+            [(f.number, f.label, f.source, f.problem) for f in parsed.page_facts],
+            document_notes(parsed, self.chars, self.unrepresented),
+            self.chars,
+            self.unrepresented,
+            sum(f.ocr_seconds for f in parsed.page_facts),
+        )
 
 
 LOST_NOTE_SHARE = 0.01  # from this share of characters lost to the encoder (printed "1%") a document gets a note
@@ -192,27 +222,3 @@ class FileEncoding(Protocol):
         that needs no encoding) passes straight through. Seconds per phase are added to ``times``.
         Closing the generator stops the work in flight."""
         ...
-
-
-class InProcessEncoding:
-    """Encodes files one after another with the collection's own encoder (already checked against the
-    index's manifest), in this process: outcomes come in the order of ``items``."""
-
-    def __init__(self, encoder: Encoder) -> None:
-        self.encoder = encoder
-
-    def run(self, items: Iterable[object], spec: EncoderSpec, times: IngestTimes) -> Iterator[object]:
-        for item in items:
-            if not isinstance(item, FileToEncode):
-                yield item
-                continue
-            steps = iter_encode_file(item.path, self.encoder, spec.ocr, times)
-            try:
-                while True:
-                    yield EncodingProgress(item.shown, next(steps))
-            except StopIteration as done:
-                yield FileOutcome(item, encoded=done.value)
-            except IngestError as exc:
-                yield FileOutcome(item, error=str(exc))
-            except Exception as exc:  # noqa: BLE001 — a parser or model bug must not stop the other files
-                yield FileOutcome(item, error=unexpected_error(exc))
