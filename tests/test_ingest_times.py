@@ -35,3 +35,20 @@ def test_a_real_ingest_times_every_phase(tmp_path, new_collection):
     t = coll.ingest_times
     assert t.passages == 2 and all(t.seconds[p] > 0 for p in ("parse", "encode", "write"))
     assert t.seconds["encode"] + t.seconds["parse"] + t.seconds["write"] <= t.elapsed + 1e-6
+
+
+def test_a_single_big_file_has_a_rate_and_time_left_from_its_first_chunk(tmp_path, new_collection):
+    coll = new_collection()
+    pdf = make_pdf(tmp_path / "big.pdf", [f"Part {i}: the river delta and its silt, year {i}." for i in range(140)])
+    progress = [e for e in coll.iter_ingest([str(pdf)]) if e.status == "encoding"]
+    first = progress[0]  # after 64 of 140 pages, before the file (the only one) is done
+    assert first.message == "encoded 64 passages (page 64 of 140)" and first.done == 0
+    assert first.rate > 0 and first.eta_s is not None and first.eta_s > 0
+    t = coll.ingest_times
+    assert 0 < first.eta_s < t.elapsed * 2  # 76 pages left after 64: about as long again, not unknown
+
+
+def test_in_flight_passages_count_in_the_rate():
+    times = IngestTimes(started=time.monotonic() - 10.0)
+    assert times.rate() == 0.0 and times.rate(in_flight=64) == pytest.approx(6.4, rel=0.01)
+    assert times.eta(done=0.25, total=1) == pytest.approx(30.0, rel=0.01)  # a quarter of one file in 10 s

@@ -87,6 +87,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..collection import Collection
+    from ..collection.ingest_times import format_eta
 
     encoding = _ray_encoding(args)
     coll = Collection.open(args.index, model=args.model, create=True, trust_remote_code=args.trust_remote_code)
@@ -96,7 +97,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     bar = tqdm(total=None, unit="file", disable=True if args.quiet else None, dynamic_ncols=True, file=sys.stderr)
     for ev in coll.iter_ingest(args.paths, encoding=encoding):
         bar.total = ev.total
-        bar.set_postfix_str(one_line(Path(ev.path).name[:40]) + (f" ({ev.message})" if ev.status == "encoding" else ""))
+        bar.set_postfix_str(
+            one_line(Path(ev.path).name[:40])
+            + (f" ({ev.message})" if ev.status == "encoding" else "")
+            + (f" — {ev.rate:.1f} passages/s" if ev.rate else "")
+            + (f", {format_eta(ev.eta_s)}" if ev.eta_s is not None else "")
+        )
         if ev.status in ("encoding", "committed"):
             continue
         line = _event_line(ev)

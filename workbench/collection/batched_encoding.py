@@ -14,7 +14,7 @@ later item passes, so a cancelled ingest commits every file whose outcome it saw
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain, islice
 from typing import TYPE_CHECKING
 
@@ -80,7 +80,7 @@ class InProcessEncoding:
         steps = iter_encode_drafts(parsed, drafts, self.encoder, times)
         try:
             while True:
-                yield EncodingProgress(item.shown, next(steps))
+                yield replace(next(steps), shown=item.shown)
         except StopIteration as done:
             yield FileOutcome(item, encoded=done.value)
         except IngestError as exc:

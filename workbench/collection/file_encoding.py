@@ -84,11 +84,15 @@ class EncoderSpec:
 class EncodingProgress:
     """Work in progress: ``shown`` names the file (``""``: the encoders as a whole), ``status`` is
     ``encoding`` (``message`` says how far: "encoded 64 passages (page 3 of 12)"), ``retrying`` (its
-    worker was lost and it was sent again) or ``workers`` (the pool started, or lost or refused a worker)."""
+    worker was lost and it was sent again) or ``workers`` (the pool started, or lost or refused a worker).
+    ``passages``: the current file's passages encoded so far; ``fraction``: the share of its pages done
+    (``None`` where unknown) — what the rate and the time left count before the file is done."""
 
     shown: str
     message: str
     status: str = "encoding"
+    passages: int = 0
+    fraction: float | None = None
 
 
 @dataclass
@@ -101,9 +105,11 @@ class FileOutcome:
     error: str | None = None
 
 
-def iter_encode_file(path: Path, encoder: Encoder, ocr: bool, times: IngestTimes) -> Generator[str, None, EncodedFile]:
-    """Parse ``path`` and encode its passages ``ENCODE_CHUNK`` at a time, yielding a progress line
-    ("encoded 64 passages (page 3 of 12)") after each chunk; returns the :class:`EncodedFile`. Seconds go
+def iter_encode_file(
+    path: Path, encoder: Encoder, ocr: bool, times: IngestTimes
+) -> Generator[EncodingProgress, None, EncodedFile]:
+    """Parse ``path`` and encode its passages ``ENCODE_CHUNK`` at a time, yielding its progress ("encoded 64
+    passages (page 3 of 12)", :class:`EncodingProgress`) after each chunk; returns the :class:`EncodedFile`. Seconds go
     into ``times`` (``parse``: reading and cutting, OCR included; ``encode``: the model). Raises
     :class:`~workbench.ingest.IngestError` with a plain reason for a file that cannot be indexed."""
     with times.phase("parse"):
@@ -113,9 +119,10 @@ def iter_encode_file(path: Path, encoder: Encoder, ocr: bool, times: IngestTimes
 
 def iter_encode_drafts(
     parsed: ParsedFile, drafts: Iterator[PassageDraft], encoder: Encoder, times: IngestTimes
-) -> Generator[str, None, EncodedFile]:
+) -> Generator[EncodingProgress, None, EncodedFile]:
     """:func:`iter_encode_file` from its parsed file on: ``drafts`` (the passages, which may already be
-    partly read) encoded a chunk at a time."""
+    partly read) encoded a chunk at a time, an :class:`EncodingProgress` (``shown`` left to the caller)
+    after each chunk."""
     passages = EncodedPassages()
     # Passages arrive lazily and are encoded a chunk at a time: a huge file never becomes one list.
     while True:
@@ -126,8 +133,12 @@ def iter_encode_drafts(
         with times.phase("encode"):
             texts = [p.text for p in chunk]
             passages.add(chunk, encoder.unrepresented_chars(texts), encoder.encode_documents(texts))
-        where = f" (page {chunk[-1].page} of {parsed.pages})" if chunk[-1].page else ""
-        yield f"encoded {len(passages.passages)} passages{where}"
+        page = chunk[-1].page
+        where = f" (page {page} of {parsed.pages})" if page else ""
+        n = len(passages.passages)
+        yield EncodingProgress(
+            "", f"encoded {n} passages{where}", passages=n, fraction=page / parsed.pages if page else None
+        )
     return passages.finish(parsed)
 
 

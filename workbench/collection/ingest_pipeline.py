@@ -71,7 +71,16 @@ def iter_ingest(
                 for item in outcomes:
                     if isinstance(item, EncodingProgress):
                         where = item.shown or display_path(store.root)
-                        yield IngestEvent(where, item.status, done, total, item.message)
+                        part = done + item.fraction if item.fraction is not None else None
+                        yield IngestEvent(
+                            where,
+                            item.status,
+                            done,
+                            total,
+                            item.message,
+                            rate=times.rate(item.passages),
+                            eta_s=times.eta(part, total) if part is not None else times.eta(done, total),
+                        )
                         continue
                     done += 1
                     event = _accept(store, item, pending) if isinstance(item, FileOutcome) else item

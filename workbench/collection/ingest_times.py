@@ -38,12 +38,15 @@ class IngestTimes:
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
-    def rate(self) -> float:
-        """Passages per second over the whole ingest so far (0 before the first)."""
-        return self.passages / self.elapsed if self.passages and self.elapsed > 0 else 0.0
+    def rate(self, in_flight: int = 0) -> float:
+        """Passages per second over the whole ingest so far, ``in_flight`` passages of a file not yet done
+        included (0 before the first)."""
+        n = self.passages + in_flight
+        return n / self.elapsed if n and self.elapsed > 0 else 0.0
 
-    def eta(self, done: int, total: int) -> float | None:
-        """Seconds left, from the time per file so far; ``None`` before the first file is done."""
+    def eta(self, done: float, total: int) -> float | None:
+        """Seconds left, from the time per file so far (``done`` may count a part of the current file, from
+        its pages: a single big file has a time left from its first chunk on); ``None`` before any."""
         return self.elapsed / done * (total - done) if 0 < done < total else None
 
     def summary(self) -> str:
