@@ -4,12 +4,12 @@ why a new version is due (:class:`TrainingReason`)."""
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypedDict, TypeGuard
 
 from ..core.residuals import BITS
+from .json_fields import is_count, is_finite_number
 from .paths import is_regular_file
 
 
@@ -51,20 +51,16 @@ def read_meta(path: Path) -> CentroidMeta:
 
 def _valid_meta(meta: object) -> TypeGuard[CentroidMeta]:
     """``meta.json`` as :meth:`~.centroid_store.CentroidStore.train` writes it: positive counts, finite cosines."""
-
-    def count(v: object) -> bool:
-        return isinstance(v, int) and not isinstance(v, bool) and v > 0
-
-    def number(v: object) -> bool:
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
     return (
         isinstance(meta, dict)
-        and count(meta.get("n_centroids"))
-        and count(meta.get("trained_vectors"))
-        and count(meta.get("dim"))
-        and number(meta.get("mean_cosine"))
+        and is_count(meta.get("n_centroids"))
+        and is_count(meta.get("trained_vectors"))
+        and is_count(meta.get("dim"))
+        and is_finite_number(meta.get("mean_cosine"))
         and meta.get("residual_bits") in BITS + (None,)
         and isinstance(meta.get("added", []), list)
-        and all(isinstance(a, list) and len(a) == 2 and number(a[0]) and number(a[1]) for a in meta.get("added", []))
+        and all(
+            isinstance(a, list) and len(a) == 2 and is_finite_number(a[0]) and is_finite_number(a[1])
+            for a in meta.get("added", [])
+        )
     )

@@ -11,12 +11,12 @@ defensively — anything but a regular file of at most :data:`MAX_BYTES` holding
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 from typing import TypedDict, TypeGuard
 
 from .files import write_json
+from .json_fields import is_count, is_finite_number
 from .paths import is_regular_file
 
 FLOOR_FILE = "relevance_floor.json"
@@ -66,23 +66,17 @@ def write_floor_record(root: Path, record: FloorRecord) -> bool:
 
 
 def _valid(record: object) -> TypeGuard[FloorRecord]:
-    def count(v: object) -> bool:
-        return isinstance(v, int) and not isinstance(v, bool) and v > 0
-
-    def number(v: object) -> bool:
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
     return (
         isinstance(record, dict)
         and set(record) == set(FloorRecord.__annotations__)
         and type(record["version"]) is int
         and record["version"] == FLOOR_VERSION
-        and number(record["floor"])
+        and is_finite_number(record["floor"])
         and -1.0 <= record["floor"] <= 1.0
         and isinstance(record["method"], str)
-        and count(record["samples"])
-        and count(record["passages"])
+        and is_count(record["samples"])
+        and is_count(record["passages"])
         and isinstance(record["encoder"], str)
-        and number(record["seconds"])
+        and is_finite_number(record["seconds"])
         and record["seconds"] >= 0
     )
