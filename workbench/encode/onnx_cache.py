@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..platform.user_dirs import APP
+from ..store.files import replace_by_name, write_json
+from ..store.paths import TEMPORARY_PREFIX
 from .onnx_export import export_onnx
 
 MODEL_FILE = "model.onnx"
@@ -88,20 +88,6 @@ def verify(folder: Path, checksum: str) -> dict[str, Any]:
     return manifest
 
 
-def _atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
-    """Call ``write(tmp)`` for a temporary file beside ``path``, flush it to disk, then rename it over ``path``."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        with tmp.open("rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def build(model: Any, checksum: str, references: list[list[list[float]]]) -> dict[str, Any]:
     """Export ``model`` into its cache entry, replacing whatever is there; returns the manifest written.
 
@@ -111,10 +97,10 @@ def build(model: Any, checksum: str, references: list[list[list[float]]]) -> dic
     """
     folder = entry_dir(checksum)
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob(".*.tmp*"):  # left by an export that was killed
+    for stale in folder.glob(f"{TEMPORARY_PREFIX}*"):  # left by an export that was killed
         stale.unlink(missing_ok=True)
     info: dict[str, Any] = {}
-    _atomic_write(folder / MODEL_FILE, lambda tmp: info.update(export_onnx(model, tmp)))
+    replace_by_name(folder / MODEL_FILE, lambda tmp: info.update(export_onnx(model, tmp)), "the encoder's ONNX export")
     manifest = {
         "format": FORMAT,
         "source": checksum,
@@ -125,5 +111,5 @@ def build(model: Any, checksum: str, references: list[list[list[float]]]) -> dic
         **info,
         "probes": {"texts": list(PROBES), "torch_vectors": references},
     }
-    _atomic_write(folder / MANIFEST, lambda tmp: tmp.write_text(json.dumps(manifest), encoding="utf-8"))
+    write_json(folder / MANIFEST, manifest)
     return manifest

@@ -22,9 +22,9 @@ from .paths import TEMPORARY_PREFIX
 
 
 @contextmanager
-def _temporary_beside(path: Path, what: str, size: int | None) -> Iterator[int]:
-    """A new temporary file beside ``path`` (its descriptor), renamed to ``path`` when the block ends
-    without error and removed otherwise. A full disk raises :class:`~.errors.DiskFull` naming ``what``
+def _temporary_beside(path: Path, what: str, size: int | None) -> Iterator[tuple[int, str]]:
+    """A new temporary file beside ``path`` (its descriptor and name), renamed to ``path`` when the block
+    ends without error and removed otherwise. A full disk raises :class:`~.errors.DiskFull` naming ``what``
     and its ``size`` (bytes)."""
     try:
         fd, tmp = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=path.parent)
@@ -33,7 +33,7 @@ def _temporary_beside(path: Path, what: str, size: int | None) -> Iterator[int]:
             raise DiskFull(path.parent, what, size) from None
         raise
     try:
-        yield fd
+        yield fd, tmp
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -44,10 +44,21 @@ def _temporary_beside(path: Path, what: str, size: int | None) -> Iterator[int]:
 
 def _replace_durably(path: Path, write: Callable[[BinaryIO], object], what: str, size: int | None) -> None:
     """Write through ``write`` to a temporary file, flush it to disk and rename it to ``path``."""
-    with _temporary_beside(path, what, size) as fd, os.fdopen(fd, "wb") as fh:
+    with _temporary_beside(path, what, size) as (fd, _), os.fdopen(fd, "wb") as fh:
         write(fh)
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def replace_by_name(path: Path, write: Callable[[Path], object], what: str) -> None:
+    """Replace ``path`` durably with what ``write(tmp)`` writes into a new temporary file beside it, given
+    by name (for writers that take a path, such as an ONNX exporter): flushed to disk and renamed, or
+    removed on any error. Files the writer leaves beside ``tmp`` are its own to remove."""
+    with _temporary_beside(path, what, None) as (fd, tmp):
+        os.close(fd)
+        write(Path(tmp))
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
 
 
 def _short_write(exc: BaseException) -> bool:
@@ -75,7 +86,7 @@ def save_array_streaming(
     :class:`~.errors.DiskFull` naming ``what`` before anything is written — never a SIGBUS from a
     memory map the disk cannot back. The partial file is removed on any error."""
     size = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    with _temporary_beside(path, what, size) as fd, os.fdopen(fd, "r+b") as fh:
+    with _temporary_beside(path, what, size) as (fd, _), os.fdopen(fd, "r+b") as fh:
         np.lib.format.write_array_header_1_0(
             fh, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": tuple(shape)}
         )
