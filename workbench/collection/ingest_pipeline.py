@@ -71,7 +71,6 @@ def iter_ingest(
                 for item in outcomes:
                     if isinstance(item, EncodingProgress):
                         where = item.shown or display_path(store.root)
-                        part = done + item.fraction if item.fraction is not None else None
                         yield IngestEvent(
                             where,
                             item.status,
@@ -79,7 +78,7 @@ def iter_ingest(
                             total,
                             item.message,
                             rate=times.rate(item.passages),
-                            eta_s=times.eta(part, total) if part is not None else times.eta(done, total),
+                            eta_s=times.eta(done + (item.fraction or 0.0), total),  # the pages read count
                         )
                         continue
                     done += 1
