@@ -173,9 +173,14 @@ def known_floor(coll: Collection) -> Floor | None:
     return None
 
 
+def big_enough(coll: Collection) -> bool:
+    """Whether ``coll`` holds the :data:`MIN_PASSAGES` passages a floor is learnt from."""
+    return coll.counts()["passages"] >= MIN_PASSAGES
+
+
 def floor_due(coll: Collection) -> bool:
     """Whether ``coll`` needs its floor learnt: none fits the index now, and it is big enough to learn one."""
-    return coll.counts()["passages"] >= MIN_PASSAGES and known_floor(coll) is None
+    return big_enough(coll) and known_floor(coll) is None
 
 
 def why_no_floor(coll: Collection) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from ..collection import Collection
-from ..collection.relevance_floor import floor_due, iter_learn_floor, known_floor, why_no_floor
+from ..collection.relevance_floor import big_enough, iter_learn_floor, known_floor, why_no_floor
 from ..core import SearchResult
 from ..core.relevance import Relevance, judge
 from .workers import CancelToken, JobRunner, until_cancelled
@@ -43,7 +43,8 @@ class RelevanceJudge(QObject):
         floor = known_floor(coll)
         if floor is not None:
             return judge(result, floor)
-        if self._learning is not coll and runner is not None and coll not in self._gave_up and floor_due(coll):
+        # no floor fits (known_floor said so just now): learn one where the index is big enough
+        if self._learning is not coll and runner is not None and coll not in self._gave_up and big_enough(coll):
             self.cancel()
             self._learning, token = coll, CancelToken()
             self._token = token
