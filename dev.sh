@@ -59,8 +59,8 @@ setup() {
     "$PY" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
     echo "$stamp" > "$VENV/.kayak-setup"
   fi
-  if [ -f kernels/build.py ]; then
-    "$PY" kernels/build.py --if-stale
+  if [ -f mojo_kernels/build.py ]; then
+    "$PY" mojo_kernels/build.py --if-stale
   fi
   ensure_ocr_data
   # The Qt window's system libraries: installed when root with apt-get, otherwise named (run stops below).

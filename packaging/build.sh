@@ -55,9 +55,14 @@ step "PyInstaller (pinned, packaging/requirements.txt)"
 "$PY" -m pip install --quiet --disable-pip-version-check --no-deps -r packaging/requirements.txt
 "$PY" -m PyInstaller --version
 
-step "portable kernel library (kernels/build.py --ship: native slot = x86-64-v4, plus x86-64-v3)"
+step "portable kernel library (mojo_kernels/build.py --ship: native slot = x86-64-v4, plus x86-64-v3)"
 mkdir -p build/kernel
-"$PY" kernels/build.py --ship --output build/kernel/libkayak_maxsim.so
+"$PY" mojo_kernels/build.py --ship --output build/kernel/libkayak_maxsim.so
+
+step "the default encoder's ONNX export, for the installer (built and checked as on a user's machine)"
+rm -rf build/encoders
+KAYAK_ENCODER_CACHE=$ROOT/build/encoders "$PY" -c \
+  'from workbench.encode import Encoder; e = Encoder(runtime="onnx"); print("  ", e.checksum, e.runtime_detail)'
 
 step "PyInstaller onedir bundle (≈4 min on 2 cores)"
 rm -rf "$BUNDLE" "$DEB" "$TARBALL" build/deb

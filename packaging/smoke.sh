@@ -56,6 +56,11 @@ n_stdlib=$(sed -nE 's/.*demo collection: [0-9]+ PDFs: ([0-9]+) Python standard-l
 [ "${n_stdlib:-0}" -ge 30 ] || { cat "$tmp/demo.log" >&2; fail "demo did not write the guide and 30+ standard-library PDFs"; }
 grep -qE "^ +1 .*stdlib-subprocess\.pdf" "$tmp/demo.log" || { cat "$tmp/demo.log" >&2; fail "demo question did not find subprocess first"; }
 ok "demo: the guide and $n_stdlib standard-library modules written from the bundle, indexed; subprocess first"
+# the encoder ran on ONNX Runtime from the installer's export: no fallback note, nothing exported into the cache
+grep -q "encoding with torch instead" "$tmp/demo.log" && { cat "$tmp/demo.log" >&2; fail "the bundle fell back to torch"; }
+[ ! -e "$tmp/home/.cache/kayak-workbench/encoders" ] \
+  || fail "the bundle exported the default encoder again instead of using the shipped export"
+ok "encoder: ONNX Runtime on the installer's export of the default (nothing exported at run time)"
 
 "$PY" - "$tmp/doc.pdf" <<'EOF' || fail "could not write the test PDF with the dev venv"
 import sys, pymupdf

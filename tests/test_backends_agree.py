@@ -108,7 +108,7 @@ def test_missing_kernel_says_why_and_how(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert "(False," in out
     err = next(line for line in out.splitlines() if line.startswith("ERR"))
-    assert "kernels/build.py" in err and "not available" in err
+    assert "mojo_kernels/build.py" in err and "not available" in err
     assert out.strip().endswith("numpy-reference")
 
 

@@ -156,8 +156,9 @@ def test_killed_ingest_keeps_only_whole_documents(tmp_path):
     assert idx.n_vectors == int(idx.lengths.sum()) and np.isfinite(np.asarray(idx.vectors[-1], np.float32)).all()
 
 
-def test_any_pylate_checkpoint_folder_can_be_the_encoder(tmp_path, encoder):
-    """A saved ColBERT checkpoint loads with PyLate's own settings and is recorded in the manifest."""
+def test_a_saved_checkpoint_folder_can_be_the_encoder(tmp_path, encoder):
+    """A saved multi-vector checkpoint (sentence-transformers 6's own layout) loads with its own settings and is
+    recorded in the manifest."""
     folder = tmp_path / "checkpoint"
     encoder.model.save(str(folder))
     coll = Collection.open(tmp_path / "custom.kayak", model=str(folder), create=True)

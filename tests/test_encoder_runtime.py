@@ -102,6 +102,27 @@ def test_corrupt_export_is_detected_and_rebuilt(onnx_encoder, tmp_path, monkeypa
     assert len(rebuilt.encode_documents(DOCS[:1])[0][1]) > 0
 
 
+def test_an_installers_export_is_used_and_a_damaged_one_passed_over(onnx_encoder, tmp_path, monkeypatch):
+    """A packaged app finds the default's export in its bundle (``sys._MEIPASS/encoders``) and never exports;
+    a damaged shipped file is passed over for the user's cache."""
+    import sys
+
+    bundle, cache = tmp_path / "bundle", tmp_path / "empty-cache"
+    shutil.copytree(onnx_cache.cache_root(), bundle / "encoders")
+    monkeypatch.setattr(sys, "_MEIPASS", str(bundle), raising=False)
+    monkeypatch.setenv("KAYAK_ENCODER_CACHE", str(cache))
+    monkeypatch.setattr(onnx_cache, "export_onnx", lambda *a: pytest.fail("the shipped export was not used"))
+    shipped = bundle / "encoders" / onnx_encoder.checksum
+    folder, _ = onnx_cache.locate(onnx_encoder.checksum)
+    assert folder.parent == shipped
+    packaged = Encoder()
+    assert packaged.runtime == "onnx" and not cache.exists()
+    model = next(shipped.glob(f"*/{onnx_cache.MODEL_FILE}"))
+    model.write_bytes(model.read_bytes()[:-64])  # a truncated file in the bundle
+    with pytest.raises(onnx_cache.CacheError, match="no cached export"):
+        onnx_cache.locate(onnx_encoder.checksum)  # the empty user cache is what is left
+
+
 def test_failing_export_falls_back_to_torch_in_one_line(torch_encoder, tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("KAYAK_ENCODER_CACHE", str(tmp_path / "empty"))
 
@@ -127,9 +148,7 @@ def test_export_that_differs_from_torch_is_refused(onnx_encoder, monkeypatch, ca
     real = onnx_runtime.OnnxRunner.encode
 
     def off(self, texts, is_query, batch_size=onnx_runtime.BATCH):
-        out = real(self, texts, is_query, batch_size)
-        out["token_embeddings"] = [v + np.float32(1e-3) for v in out["token_embeddings"]]
-        return out
+        return [(v + np.float32(1e-3), ids, mask) for v, ids, mask in real(self, texts, is_query, batch_size)]
 
     monkeypatch.setattr(onnx_runtime.OnnxRunner, "encode", off)
     with caplog.at_level(logging.WARNING, logger="workbench.encode"):
@@ -159,3 +178,25 @@ def test_torch_runtime_never_touches_onnx(tmp_path, monkeypatch):
 def test_the_status_line_says_where_the_encoder_runs(window, encoder):
     assert encoder.runtime in ("onnx", "torch") and window.coll.encoder_runtime == encoder.runtime_detail
     assert f"({encoder.runtime_detail})" in window.status.toolTip()
+
+
+def test_default_keeps_the_checksum_its_indexes_were_written_with(torch_encoder):
+    """Indexes written while PyLate 1.6 loaded the default record this checksum (weights and settings); the
+    default built on sentence-transformers 6 must match it, or every existing index would refuse to open."""
+    assert torch_encoder.checksum == "352474e2ced65d01"
+    assert torch_encoder.max_passage_tokens == 241 and torch_encoder.dim == 128
+
+
+def test_a_pylate_checkpoint_keeps_its_settings_on_both_runtimes(tmp_path, cache):
+    from pylate_checkpoint import write_pylate_checkpoint
+
+    folder = write_pylate_checkpoint(tmp_path / "pylate", dim=96, query_length=32)
+    onnx, plain = Encoder(str(folder)), Encoder(str(folder), runtime="torch")
+    assert onnx.runtime == "onnx" and onnx.checksum == plain.checksum and onnx.dim == 96
+    settings = onnx.describe_settings()
+    assert settings["do_query_expansion"] and settings["query_length"] == 32 and settings["document_length"] == 180
+    query = onnx.encode_query(QUERY)  # expansion: served by torch, [MASK] slots scored
+    assert len(query.tokens) == 32 and query.tokens[-1] == "[MASK]" and query.tokens[0] == "[CLS]"
+    (v, tokens), (w, expected) = onnx.encode_documents(DOCS[:1])[0], plain.encode_documents(DOCS[:1])[0]
+    assert tokens == expected and "," not in tokens and "(" not in tokens  # PyLate's punctuation skiplist
+    assert float(np.abs(v - w).max()) < 1e-4

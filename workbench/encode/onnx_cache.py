@@ -5,6 +5,9 @@ Layout: ``<cache>/encoders/<Encoder.checksum>/<onnxruntime version>/model.onnx``
 manifest holds the file's sha256, the source checksum, the library versions, what the export fused, and
 the reference vectors torch gave for :data:`PROBES`. Both files are written to a temporary name and
 renamed, the manifest last, so an export killed half way leaves no entry that looks whole.
+
+The installer carries the default model's entry in the same layout (``<bundle>/encoders``, built by
+``packaging/build.sh``): :func:`locate` takes it when it verifies, so the packaged app never exports.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +43,29 @@ def cache_root() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir(APP)) / "encoders"
+
+
+def shipped_root() -> Path | None:
+    """The read-only exports an installer carries (``encoders`` beside the frozen app's files), or ``None``
+    when this is not a packaged app."""
+    bundle = getattr(sys, "_MEIPASS", None)  # PyInstaller's folder of the bundle's data files
+    return Path(bundle) / "encoders" if bundle else None
+
+
+def locate(checksum: str) -> tuple[Path, dict[str, Any]]:
+    """``(folder, manifest)`` of a verified export for ``checksum``: the installer's if it carries one that
+    verifies, else the user cache's; raises the user cache's :class:`CacheError` when neither does."""
+    import onnxruntime
+
+    shipped = shipped_root()
+    if shipped is not None:
+        folder = shipped / checksum / onnxruntime.__version__
+        try:
+            return folder, verify(folder, checksum)
+        except CacheError:
+            pass  # a damaged bundle: the user's cache can still hold (or build) a good one
+    folder = entry_dir(checksum)
+    return folder, verify(folder, checksum)
 
 
 def entry_dir(checksum: str) -> Path:

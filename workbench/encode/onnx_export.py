@@ -1,8 +1,8 @@
-"""One ONNX graph for a loaded PyLate ColBERT model: transformer + projection(s) + L2 normalisation.
+"""One ONNX graph for a loaded ``MultiVectorEncoder``: transformer + projection(s) + L2 normalisation.
 
 Inputs: ``input_ids``, ``attention_mask`` (and ``token_type_ids`` where the tokenizer makes them), int64
 ``[batch, seq]``, both axes dynamic. Output ``token_vectors``: float32 ``[batch, seq, dim]``, every token
-vector L2-normalised (as PyLate's ``encode`` normalises them); padding and skiplist are left to the caller.
+vector L2-normalised (as the model's ``Normalize`` does); padding and the scoring mask are left to the caller.
 
 The graph is exported with eager attention (transformers' SDPA exports to a pattern ONNX Runtime's
 transformer optimizer cannot fuse) and, for BERT-like models, fused by that optimizer (Attention,
@@ -26,30 +26,35 @@ class ExportError(RuntimeError):
 
 
 def input_names(model: Any) -> list[str]:
-    """The graph's input names for ``model`` (a PyLate ColBERT): what its own tokenize returns, in a fixed order."""
-    features = model.tokenize(["probe"], is_query=False)
+    """The graph's input names for ``model`` (a ``MultiVectorEncoder``): what its own preprocess returns, in a
+    fixed order."""
+    features = model.preprocess(["probe"], task="document")
     return [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in features]
 
 
 def _graph_module(model: Any, names: list[str]):
     import torch
+    from sentence_transformers.multi_vector_encoder.modules import MultiVectorMask
 
     class Graph(torch.nn.Module):
-        """PyLate's forward as positional tensors in, normalised token vectors out."""
+        """The model's modules as positional tensors in, normalised token vectors out. The scoring mask
+        (``MultiVectorMask``) changes no vector, so it stays out of the graph and runs beside it."""
 
         def __init__(self) -> None:
             super().__init__()
-            self.model = model
+            self.stages = torch.nn.ModuleList(m for m in model if not isinstance(m, MultiVectorMask))
 
         def forward(self, *tensors):
-            out = self.model.forward(dict(zip(names, tensors)))["token_embeddings"]
-            return torch.nn.functional.normalize(out, p=2, dim=-1)
+            features = dict(zip(names, tensors))
+            for stage in self.stages:
+                features = stage(features)
+            return torch.nn.functional.normalize(features["token_embeddings"], p=2, dim=-1)
 
     return Graph().eval()
 
 
 def export_onnx(model: Any, dest: Path) -> dict[str, Any]:
-    """Write ``model`` (a loaded PyLate ColBERT on the CPU) as one ONNX file at ``dest`` (overwritten).
+    """Write ``model`` (a loaded ``MultiVectorEncoder`` on the CPU) as one ONNX file at ``dest`` (overwritten).
 
     Returns what was built: ``{"inputs": [...], "opset": 17, "fused": {op: count} or {}, "model_type": ...}``.
     Raises :class:`ExportError` when torch cannot export the model. A fusion that fails leaves the plain graph.
@@ -65,7 +70,7 @@ def export_onnx(model: Any, dest: Path) -> dict[str, Any]:
     try:
         if before not in (None, "eager"):
             auto.set_attn_implementation("eager")
-        sample = model.tokenize(["an export probe, two passages", "of different length"], is_query=False)
+        sample = model.preprocess(["an export probe, two passages", "of different length"], task="document")
         args = tuple(sample[n].to(torch.int64) for n in names)
         axes = {n: {0: "batch", 1: "seq"} for n in [*names, OUTPUT]}
         with torch.no_grad(), warnings.catch_warnings():

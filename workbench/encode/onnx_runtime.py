@@ -1,9 +1,9 @@
-"""ONNX Runtime (fp32, CPU) in place of torch for a PyLate ColBERT model's forward pass.
+"""ONNX Runtime (fp32, CPU) in place of torch for a ``MultiVectorEncoder``'s forward pass.
 
-:class:`OnnxRunner` tokenises with the model's own tokenizer (``ColBERT.tokenize``: the same ids,
-truncation and prefixes as torch), sorts one call's texts by token count and runs them in batches (so
-padding wastes little), and hands back what PyLate's ``encode(output_value=None)`` does, in the caller's
-order. :func:`start_onnx` loads (or builds, once) the model's cached export, checks it, and says in one
+:class:`OnnxRunner` tokenises with the model's own ``preprocess`` (the same ids, truncation and prefixes as
+torch), sorts one call's texts by token count and runs them in batches (so padding wastes little), applies
+the model's own scoring mask (its ``MultiVectorMask``: the skiplist on documents), and hands back each text's
+vectors, ids and mask in the caller's order. :func:`start_onnx` loads (or builds, once) the model's cached export, checks it, and says in one
 line why it falls back to torch when it cannot be used.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,53 +37,89 @@ def cpu_threads() -> int:
 
 
 class OnnxRunner:
-    """An ONNX Runtime session over one export of ``model`` (a PyLate ColBERT), used on the CPU.
+    """ONNX Runtime sessions over one export of ``model`` (a ``MultiVectorEncoder``), used on the CPU.
 
-    ``encode(texts, is_query, batch_size)`` → ``{"token_embeddings", "input_ids", "masks"}``, each a list
-    (one per text, in order) of NumPy arrays: float32 ``[seq, dim]`` normalised vectors, int64 ``[seq]``
-    ids and bool ``[seq]`` masks (attention, and for documents PyLate's punctuation skiplist).
-    Queries with [MASK] expansion are not served here (``serves_queries`` is False): PyLate pads them in
-    its own encode, which the caller keeps using for them.
+    ``encode(texts, is_query, batch_size)`` → per text (in order) a tuple of NumPy arrays: float32
+    ``[seq, dim]`` normalised vectors, int64 ``[seq]`` ids and a bool ``[seq]`` scoring mask (attention,
+    and for documents the model's skiplist). Queries of a model with query expansion are not served here
+    (``serves_queries`` is False): their expansion slots are scored without being attended to, which the
+    caller's torch path does.
+
+    One single-threaded session per core (``sessions``), each running whole batches side by side: a MiniLM
+    batch's matrices are too small for ONNX Runtime's threads to share well (docs/encoder.md has the
+    figures). A call of one batch (a query) runs on the first session.
     """
 
-    def __init__(self, model: Any, path: Path, inputs: Sequence[str], threads: int | None = None) -> None:
+    def __init__(self, model: Any, path: Path, inputs: Sequence[str], sessions: int | None = None) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or cpu_threads()
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        count = sessions or cpu_threads()
+        self.sessions = [
+            ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"]) for _ in range(count)
+        ]
+        self._pool = ThreadPoolExecutor(count, thread_name_prefix="kayak-onnx") if count > 1 else None
         self.model = model
         self.inputs = list(inputs)
-        self.threads = options.intra_op_num_threads
-        self.serves_queries = not model.do_query_expansion
+        self.serves_queries = model[0].query_expansion is None
         self._pads_right = getattr(model.tokenizer, "padding_side", "right") == "right"
-        self._skiplist = np.asarray(sorted(model.skiplist or []), dtype=np.int64)
+        self._scoring_mask = scoring_mask(model)
 
-    def encode(self, texts: Sequence[str], is_query: bool, batch_size: int = BATCH) -> dict[str, list[np.ndarray]]:
-        """PyLate's ``encode(output_value=None)`` for ``texts`` (see the class); ``batch_size`` texts a run."""
-        features = self.model.tokenize(list(texts), is_query=is_query)
+    def encode(
+        self, texts: Sequence[str], is_query: bool, batch_size: int = BATCH
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Each text's vectors, ids and scoring mask (see the class); ``batch_size`` texts a run."""
+        task = "query" if is_query else "document"
+        features = self.model.preprocess(list(texts), prompt=self.model.prompts.get(task) or None, task=task)
         arrays = {n: features[n].numpy().astype(np.int64, copy=False) for n in self.inputs}
         attention = arrays["attention_mask"]
         lengths = attention.sum(axis=1)
         order = np.argsort(-lengths, kind="stable")  # longest first: similar lengths share a batch
-        out: dict[str, list[Any]] = {"token_embeddings": [None] * len(texts), "input_ids": [None] * len(texts)}
-        out["masks"] = [None] * len(texts)
-        for start in range(0, len(texts), batch_size):
-            rows = order[start : start + batch_size]
+        out: list[Any] = [None] * len(texts)
+
+        def run(rows: np.ndarray, session: Any) -> None:
             # padding on the right: the columns no text of this batch uses are dropped
             width = int(lengths[rows].max()) if self._pads_right else attention.shape[1]
             feed = {n: np.ascontiguousarray(a[rows, :width]) for n, a in arrays.items()}
-            vectors = self.session.run([OUTPUT], feed)[0]
-            masks = feed["attention_mask"].astype(bool)
-            if not is_query and self._skiplist.size:
-                masks &= ~np.isin(feed["input_ids"], self._skiplist)
+            vectors = session.run([OUTPUT], feed)[0]
+            masks = self._scoring_mask(feed["input_ids"], feed["attention_mask"], task)
             for j, i in enumerate(rows):
-                out["token_embeddings"][i] = vectors[j]
-                out["input_ids"][i] = feed["input_ids"][j]
-                out["masks"][i] = masks[j]
+                out[i] = (vectors[j], feed["input_ids"][j], masks[j])
+
+        batches = [order[start : start + batch_size] for start in range(0, len(texts), batch_size)]
+        if self._pool is None or len(batches) == 1:
+            for rows in batches:
+                run(rows, self.sessions[0])
+        else:  # session k takes batches k, k + n, …: the long batches (first) are shared out evenly
+            n = len(self.sessions)
+
+            def share(k: int) -> None:
+                for rows in batches[k::n]:
+                    run(rows, self.sessions[k])
+
+            for job in [self._pool.submit(share, k) for k in range(n)]:
+                job.result()
         return out
+
+
+def scoring_mask(model: Any) -> Callable[[np.ndarray, np.ndarray, str], np.ndarray]:
+    """``mask(input_ids, attention_mask, task)`` → bool ``[batch, seq]``: the scoring mask ``model``'s
+    ``MultiVectorMask`` makes (its skiplist, on the tasks it names), or the attention where it has none."""
+    import torch
+    from sentence_transformers.multi_vector_encoder.modules import MultiVectorMask
+
+    module = next((m for m in model if isinstance(m, MultiVectorMask)), None)
+
+    def mask(input_ids: np.ndarray, attention_mask: np.ndarray, task: str) -> np.ndarray:
+        if module is None:
+            return attention_mask.astype(bool)
+        features = {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(attention_mask)}
+        return module(features, task=task)["attention_mask"].numpy().astype(bool)
+
+    return mask
 
 
 def start_onnx(
@@ -94,19 +131,20 @@ def start_onnx(
     """An :class:`OnnxRunner` on ``model``'s verified export, or ``(None, why)`` after one logged line.
 
     ``reference(texts)`` / ``candidate(runner, texts)``: the kept token vectors (float32 ``[n, dim]`` per
-    text) of torch and of the runner for the probe texts. A missing entry is built; a corrupt one (sha256
+    text) of torch and of the runner for the probe texts. The installer's export is taken when it verifies
+    (:func:`.onnx_cache.locate`); else a missing user-cache entry is built; a corrupt one (sha256
     mismatch, unreadable manifest) is rebuilt once; an export that fails, or whose probe vectors differ from
     torch's by more than :data:`TOLERANCE` (or in token count), is refused.
     """
-    folder = onnx_cache.entry_dir(checksum)
     refs = reference(onnx_cache.PROBES)
     try:
         try:
-            manifest = onnx_cache.verify(folder, checksum)
+            folder, manifest = onnx_cache.locate(checksum)
         except onnx_cache.CacheError as exc:
             if str(exc) != "no cached export":
                 log.warning("note: the encoder's cached ONNX export is unusable (%s): rebuilding it", exc)
             onnx_cache.build(model, checksum, [r.tolist() for r in refs])
+            folder = onnx_cache.entry_dir(checksum)
             manifest = onnx_cache.verify(folder, checksum)
         runner = OnnxRunner(model, folder / onnx_cache.MODEL_FILE, manifest["inputs"])
         got = candidate(runner, onnx_cache.PROBES)

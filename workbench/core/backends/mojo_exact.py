@@ -1,4 +1,4 @@
-"""The Mojo exact CPU backend: the same MaxSim as the reference, executed by the kernel in ``kernels/``.
+"""The Mojo exact CPU backend: the same MaxSim as the reference, executed by the kernel in ``mojo_kernels/``.
 
 The compiled library is loaded by :mod:`.mojo_kernel` through ctypes; it reads the packed vectors in
 place (float16 or float32), releases the GIL and spreads candidates over the cores.

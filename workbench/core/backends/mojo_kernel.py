@@ -1,7 +1,7 @@
-"""ctypes front end for the exact MaxSim kernels in kernels/maxsim.mojo.
+"""ctypes front end for the exact MaxSim kernels in mojo_kernels/maxsim.mojo.
 
 The kernels live in ``_native/libkayak_maxsim.so`` (built by
-``python kernels/build.py``), a plain C-ABI library that depends only on libc.
+``python mojo_kernels/build.py``), a plain C-ABI library that depends only on libc.
 It holds two variants of each kernel: ``*_native`` (built for the set-up
 machine's CPU, AVX-512 on Zen 4) and ``*_v3`` (x86-64-v3: AVX2 + FMA + F16C).
 The variant is chosen once, at load time, from the CPU flags;
@@ -42,7 +42,7 @@ MIN_CHUNK_WORK = 32 * 128 * 32
 
 _LIB_NAME = "libkayak_maxsim.so"
 _DEFAULT_LIB = Path(__file__).resolve().parent / "_native" / _LIB_NAME
-_BUILD_HINT = "build it with `python kernels/build.py` (the project's set-up runs it)"
+_BUILD_HINT = "build it with `python mojo_kernels/build.py` (the project's set-up runs it)"
 
 # Flags each variant needs at run time.
 _V3_FLAGS = {"avx", "avx2", "fma", "f16c", "bmi1", "bmi2"}

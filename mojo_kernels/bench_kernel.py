@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark the Mojo MaxSim kernel against a NumPy baseline.
 
-    .venv/bin/python kernels/bench_kernel.py [--passages 2000] [--tokens 128] [--repeats 7]
+    .venv/bin/python mojo_kernels/bench_kernel.py [--passages 2000] [--tokens 128] [--repeats 7]
 
 GFLOP/s-equivalent = 2 * nq * total doc tokens * 128 / median time.
 Mojo 1- and 2-thread runs are interleaved; NumPy (OpenBLAS, all cores) is timed

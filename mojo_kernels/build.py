@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Build workbench/core/backends/_native/libkayak_maxsim.so from kernels/maxsim.mojo.
+"""Build workbench/core/backends/_native/libkayak_maxsim.so from mojo_kernels/maxsim.mojo.
 
-    .venv/bin/python kernels/build.py [--portable-only] [--if-stale] [--ship] [--output PATH]
+    .venv/bin/python mojo_kernels/build.py [--portable-only] [--if-stale] [--ship] [--output PATH]
 
 Compiles the kernel twice with `mojo build --emit object` -- once for this
 machine's CPU (symbols *_native) and once with --target-cpu x86-64-v3 (symbols
@@ -24,13 +24,13 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ROOT / "kernels" / "maxsim.mojo"
+SOURCE = ROOT / "mojo_kernels" / "maxsim.mojo"
 OUTPUT = ROOT / "workbench" / "core" / "backends" / "_native" / "libkayak_maxsim.so"
 EXPORTS = ("kayak_maxsim_f32", "kayak_maxsim_f16", "kayak_nearest_f32", "kayak_maxsim_info")
 
 
 def die(msg: str) -> None:
-    print(f"kernels/build.py: error: {msg}", file=sys.stderr)
+    print(f"mojo_kernels/build.py: error: {msg}", file=sys.stderr)
     sys.exit(1)
 
 
