@@ -50,7 +50,13 @@ def _entry(encoder: Encoder):
 def test_onnx_gives_torch_vectors_and_tokens(onnx_encoder, torch_encoder, monkeypatch):
     assert onnx_encoder.runtime == "onnx" and torch_encoder.runtime == "torch"
     assert (onnx_encoder.identity, onnx_encoder.checksum) == (torch_encoder.identity, torch_encoder.checksum)
-    monkeypatch.setattr(onnx_encoder, "batch_size", 2)  # several length-sorted batches, order restored
+    cores = onnx_runtime.cpu_threads()
+    assert len(onnx_encoder._onnx.sessions) == cores and onnx_encoder.runtime_detail.endswith(
+        f"{cores} cores" if cores > 1 else "1 core"
+    )
+    monkeypatch.setattr(
+        onnx_encoder, "batch_size", 2
+    )  # several length-sorted batches shared by the sessions, order restored
     got, want = onnx_encoder.encode_documents(DOCS), torch_encoder.encode_documents(DOCS)
     assert len(got) == len(DOCS)
     for (v, tokens), (w, expected) in zip(got, want):

@@ -297,7 +297,8 @@ class Encoder:
                 raise EncoderError(f"could not run model {model!r} in ONNX Runtime: {why}")
             if self._onnx is not None:
                 self.runtime = "onnx"
-                self.runtime_detail = f"ONNX Runtime fp32 on the CPU, {len(self._onnx.sessions)} sessions"
+                cores = len(self._onnx.sessions)
+                self.runtime_detail = f"ONNX Runtime fp32 on the CPU, {cores} core{'s' * (cores != 1)}"
             else:
                 self.runtime_detail = f"torch on the CPU ({why})"
         self.dim = int(self._encode(["probe"], is_query=True)[0][0].shape[1])
