@@ -50,11 +50,15 @@ class OnnxRunner:
     figures). A call of one batch (a query) runs on the first session.
     """
 
-    def __init__(self, model: Any, path: Path, inputs: Sequence[str], sessions: int | None = None) -> None:
+    def __init__(
+        self, model: Any, path: Path, inputs: Sequence[str], sessions: int | None = None, threads: int = 1
+    ) -> None:
+        """``sessions`` (default: one per core) each with ``threads`` intra-op threads (``benchmarks/onnx_sessions.py``
+        compares one session of two threads with this default)."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         count = sessions or cpu_threads()
