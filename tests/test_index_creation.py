@@ -129,7 +129,10 @@ def test_a_full_disk_is_a_plain_message_and_loses_nothing(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     assert "full-rc=1" in out.stdout and "Traceback" not in out.stderr, out.stderr
     assert "is full while writing" in out.stderr and "run the same command again" in out.stderr
-    assert "the 1 document already indexed is kept" in out.stderr and "free about" in out.stderr
+    assert "the 1 document already indexed is kept" in out.stderr
+    # how much to free is known when a segment fills the disk; the catalog may fill it first (commits are also
+    # timed, so on a loaded machine they fall elsewhere): then the message asks for "some space"
+    assert "free about" in out.stderr or "free some space" in out.stderr
     listing = out.stdout.split("full-rc=1")[1].split("listed")[0].split()
     assert all(name.startswith("seg-") and name.endswith(".npy") for name in listing), listing  # no partial file
     assert "small.pdf" in out.stdout  # what was committed is searchable
