@@ -5,7 +5,9 @@ handful of passages, each padded to its own longest one; gathered into one call 
 :data:`~.file_encoding.ENCODE_CHUNK` passages, the encoder sorts them by length across files and pads
 little. On the demo's 57 PDFs (449 passages) with ONNX Runtime: 24.0 passages/s in shared windows of 64
 against 19.1 file by file (one process, two rounds). A file with more passages than the window is
-encoded alone, a chunk at a time (:func:`~.file_encoding.iter_encode_drafts`), as before.
+encoded alone, a chunk at a time (:func:`~.file_encoding.iter_encode_drafts`), and handed to the writer
+in parts of :data:`~.file_encoding.PART_VECTORS` vectors as it goes (:class:`~.file_encoding.FilePart`),
+so a 12,000-passage ``corpus.jsonl`` is never held whole.
 
 Outcomes still come in the order of the items; a batch is encoded (and its outcomes handed on) before any
 later item passes, so a cancelled ingest commits every file whose outcome it saw, and nothing else.
@@ -22,10 +24,12 @@ from ..ingest import IngestError, ParsedFile, parse_file
 from ..ingest.passages import PassageDraft
 from .file_encoding import (
     ENCODE_CHUNK,
+    PART_VECTORS,
     EncodedPassages,
     EncoderSpec,
     EncodingProgress,
     FileOutcome,
+    FilePart,
     FileToEncode,
     iter_encode_drafts,
     unexpected_error,
@@ -77,10 +81,13 @@ class InProcessEncoding:
     def _one_file(
         self, item: FileToEncode, parsed: ParsedFile, drafts: Iterator[PassageDraft], times: IngestTimes
     ) -> Iterator[object]:
-        steps = iter_encode_drafts(parsed, drafts, self.encoder, times)
+        passages = EncodedPassages()
+        steps = iter_encode_drafts(parsed, drafts, self.encoder, times, passages)
         try:
             while True:
                 yield replace(next(steps), shown=item.shown)
+                if passages.offset >= PART_VECTORS:
+                    yield FilePart(item, *passages.take())
         except StopIteration as done:
             yield FileOutcome(item, encoded=done.value)
         except IngestError as exc:

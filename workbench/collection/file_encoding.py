@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from ..encode import Encoder
 
 ENCODE_CHUNK = 64  # passages encoded between cancellation points
+# A big file's token vectors held before they go to the writer as a FilePart: ≈13 MB of float16 (the
+# merge policy's smallest segment), so an ingest's memory does not grow with the size of one file.
+PART_VECTORS = 50_000
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,8 @@ class EncodedFile:
     """A file's passages in reading order with their vectors: ``vectors`` float16 ``[n_tokens, dim]``, the
     passages' ``vec_offset`` counted from its first row. ``page_facts``: ``(page, label, source, problem)``
     per PDF page; ``notes``: one-line caveats for people; ``chars``/``unrepresented``: non-space
-    characters of its passages and how many the encoder could not represent."""
+    characters of its passages and how many the encoder could not represent. ``earlier``: passages of the
+    file handed on before as :class:`FilePart` values (these follow them)."""
 
     pages: int
     passages: list[NewPassage]
@@ -56,6 +60,18 @@ class EncodedFile:
     chars: int = 0
     unrepresented: int = 0
     ocr_seconds: float = 0.0
+    earlier: int = 0
+
+
+@dataclass
+class FilePart:
+    """The next passages of a big file still being encoded, with their vectors (float16 ``[n, dim]``,
+    ``vec_offset`` counted from its first row): the writer commits them as the document's passages so
+    far, and the file's :class:`FileOutcome` completes the document."""
+
+    work: FileToEncode
+    passages: list[NewPassage]
+    vectors: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -85,8 +101,9 @@ class EncodingProgress:
     """Work in progress: ``shown`` names the file (``""``: the encoders as a whole), ``status`` is
     ``encoding`` (``message`` says how far: "encoded 64 passages (page 3 of 12)"), ``retrying`` (its
     worker was lost and it was sent again) or ``workers`` (the pool started, or lost or refused a worker).
-    ``passages``: the current file's passages encoded so far; ``fraction``: the share of its pages done
-    (``None`` where unknown) — what the rate and the time left count before the file is done."""
+    ``passages``: the current file's passages encoded so far; ``fraction``: the share of it done (pages
+    of a PDF, bytes of a text or ``.jsonl`` file; ``None`` where unknown) — what the rate and the time
+    left count before the file is done."""
 
     shown: str
     message: str
@@ -118,12 +135,16 @@ def iter_encode_file(
 
 
 def iter_encode_drafts(
-    parsed: ParsedFile, drafts: Iterator[PassageDraft], encoder: Encoder, times: IngestTimes
+    parsed: ParsedFile,
+    drafts: Iterator[PassageDraft],
+    encoder: Encoder,
+    times: IngestTimes,
+    passages: EncodedPassages | None = None,
 ) -> Generator[EncodingProgress, None, EncodedFile]:
     """:func:`iter_encode_file` from its parsed file on: ``drafts`` (the passages, which may already be
-    partly read) encoded a chunk at a time, an :class:`EncodingProgress` (``shown`` left to the caller)
-    after each chunk."""
-    passages = EncodedPassages()
+    partly read) encoded a chunk at a time into ``passages`` (which the caller may :meth:`~EncodedPassages.take`
+    from between chunks), an :class:`EncodingProgress` (``shown`` left to the caller) after each chunk."""
+    passages = passages if passages is not None else EncodedPassages()
     # Passages arrive lazily and are encoded a chunk at a time: a huge file never becomes one list.
     while True:
         with times.phase("parse"):  # pages are read and cut into passages as they are asked for
@@ -133,22 +154,21 @@ def iter_encode_drafts(
         with times.phase("encode"):
             texts = [p.text for p in chunk]
             passages.add(chunk, encoder.unrepresented_chars(texts), encoder.encode_documents(texts))
-        page = chunk[-1].page
-        where = f" (page {page} of {parsed.pages})" if page else ""
-        n = len(passages.passages)
-        yield EncodingProgress(
-            "", f"encoded {n} passages{where}", passages=n, fraction=page / parsed.pages if page else None
-        )
+        page, share = chunk[-1].page, parsed.share_done(chunk[-1].page)
+        where = f" (page {page} of {parsed.pages})" if page else f" ({share:.0%} of the file)" if share else ""
+        yield EncodingProgress("", f"encoded {passages.count} passages{where}", passages=passages.count, fraction=share)
     return passages.finish(parsed)
 
 
 class EncodedPassages:
-    """A file's passages as they are encoded (chunk by chunk, or in a batch shared with other files)."""
+    """A file's passages as they are encoded (chunk by chunk, or in a batch shared with other files).
+    ``passages``/``vectors``: those held, not yet taken; ``count``: all so far; ``offset``: vectors held;
+    ``dim``: the vectors' width (0 before the first)."""
 
     def __init__(self) -> None:
         self.passages: list[NewPassage] = []
         self.vectors: list[np.ndarray] = []
-        self.chars = self.unrepresented = self.offset = 0
+        self.chars = self.unrepresented = self.offset = self.count = self.earlier = self.dim = 0
 
     def add(
         self,
@@ -166,7 +186,7 @@ class EncodedPassages:
             self.passages.append(
                 NewPassage(
                     draft.page,
-                    len(self.passages),
+                    self.count,
                     draft.text,
                     tokens,
                     [list(b) for b in draft.boxes],
@@ -176,20 +196,31 @@ class EncodedPassages:
             )
             self.vectors.append(vecs.astype(np.float16))  # as stored: half the memory of float32
             self.offset += vecs.shape[0]
+            self.count, self.dim = self.count + 1, vecs.shape[1]
+
+    def take(self) -> tuple[list[NewPassage], np.ndarray]:
+        """The passages held and their vectors (float16 ``[n, dim]``), handed on; the next start anew
+        (their ordinals go on counting)."""
+        passages, vectors = self.passages, np.concatenate(self.vectors)
+        self.earlier += len(passages)
+        self.passages, self.vectors, self.offset = [], [], 0
+        return passages, vectors
 
     def finish(self, parsed: ParsedFile) -> EncodedFile:
-        """The :class:`EncodedFile`; :class:`~workbench.ingest.IngestError` when no passage was scorable."""
-        if not self.passages:
+        """The :class:`EncodedFile` of the passages not taken; :class:`~workbench.ingest.IngestError` when
+        no passage at all was scorable."""
+        if not self.count:
             raise IngestError("no passage holds scorable text")
         return EncodedFile(
             parsed.pages,
             self.passages,
-            np.concatenate(self.vectors),
+            np.concatenate(self.vectors) if self.vectors else np.zeros((0, self.dim), np.float16),
             [(f.number, f.label, f.source, f.problem) for f in parsed.page_facts],
             document_notes(parsed, self.chars, self.unrepresented),
             self.chars,
             self.unrepresented,
             sum(f.ocr_seconds for f in parsed.page_facts),
+            self.earlier,
         )
 
 

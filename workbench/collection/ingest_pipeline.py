@@ -5,7 +5,10 @@ The driver decides per file without encoding: unreadable (recorded as failed), u
 hash), renamed (an indexed document's content under a new name: its passages kept) or listed twice. The
 rest go to a :class:`~.file_encoding.FileEncoding` — this process or a pool such as
 :class:`~workbench.cluster.ray_ingest.RayEncoding` — and come back as :class:`~.file_encoding.FileOutcome`
-values, which this process, the index's one writer, commits.
+values, which this process, the index's one writer, commits. A big file comes in parts
+(:class:`~.file_encoding.FilePart`) before its outcome, each committed as it comes: what an ingest holds
+stays bounded (a batch of ``COMMIT_VECTORS`` or a part) whatever the size of its files, and a stopped
+ingest keeps every part it committed.
 """
 
 from __future__ import annotations
@@ -22,10 +25,18 @@ import numpy as np
 
 from ..ingest import IngestError, discover
 from ..ingest.files import open_regular
-from ..store import DocumentRow, IndexStore, NewDocument, canonical_path, display_path, fs_path_bytes
+from ..store import DocumentRow, IndexStore, NewDocument, NewPassage, canonical_path, display_path, fs_path_bytes
 from .errors import plain_disk_full
 from .events import IngestEvent
-from .file_encoding import EncoderSpec, EncodingProgress, FileEncoding, FileOutcome, FileToEncode
+from .file_encoding import (
+    EncodedFile,
+    EncoderSpec,
+    EncodingProgress,
+    FileEncoding,
+    FileOutcome,
+    FilePart,
+    FileToEncode,
+)
 from .ingest_times import IngestTimes
 from .maintenance import Maintenance, code_new_segments, merge_due, retrain_centroids_if_needed
 
@@ -78,14 +89,21 @@ def iter_ingest(
                             total,
                             item.message,
                             rate=times.rate(item.passages),
-                            eta_s=times.eta(done + (item.fraction or 0.0), total),  # the pages read count
+                            eta_s=times.eta(done + (item.fraction or 0.0), total),  # the share of the file read counts
                         )
                         continue
-                    done += 1
-                    event = _accept(store, item, pending) if isinstance(item, FileOutcome) else item
-                    times.passages += event.passages if event.status == "indexed" else 0
-                    yield replace(event, done=done, total=total, rate=times.rate(), eta_s=times.eta(done, total))
-                    if pending.n_vectors >= COMMIT_VECTORS or time.monotonic() - last_commit > COMMIT_SECONDS:
+                    if isinstance(item, FilePart):
+                        _queue(pending, item.work, item.passages, item.vectors)
+                    else:
+                        done += 1
+                        event = _accept(store, item, pending) if isinstance(item, FileOutcome) else item
+                        times.passages += event.passages if event.status == "indexed" else 0
+                        yield replace(event, done=done, total=total, rate=times.rate(), eta_s=times.eta(done, total))
+                    if (
+                        isinstance(item, FilePart)  # a big file's part: what it holds goes to disk now
+                        or pending.n_vectors >= COMMIT_VECTORS
+                        or time.monotonic() - last_commit > COMMIT_SECONDS
+                    ):
                         with times.phase("write"):
                             _commit(store, pending)
                         last_commit = time.monotonic()
@@ -152,9 +170,24 @@ def _accept(store: IndexStore, outcome: FileOutcome, pending: _Pending) -> Inges
     """Record a failed file, or queue an encoded one for the next commit; the file's event."""
     w, enc = outcome.work, outcome.encoded
     if enc is None:
+        if pending.docs and pending.docs[-1].path_bytes == w.key:  # its parts first: the failure is the last word
+            _commit(store, pending)
         store.catalog.record_failure(w.shown, w.key, w.digest, w.size, w.mtime, outcome.error or "")
         return IngestEvent(w.shown, "failed", 0, 0, outcome.error or "")
-    passages = [replace(p, vec_offset=p.vec_offset + pending.n_vectors) for p in enc.passages]
+    _queue(pending, w, enc.passages, enc.vectors, enc)
+    n = enc.earlier + len(enc.passages)
+    return IngestEvent(w.shown, "indexed", 0, 0, f"{n} passages", n, tuple(enc.notes), enc.ocr_seconds)
+
+
+def _queue(
+    pending: _Pending, w: FileToEncode, passages: list[NewPassage], vectors: np.ndarray, enc: EncodedFile | None = None
+) -> None:
+    """Queue ``passages`` of file ``w`` with their ``vectors`` for the next commit: the whole document, or its
+    last part, when its ``enc`` is given; else a part of a big file that more parts follow."""
+    facts = (enc.pages, enc.page_facts, enc.notes, enc.chars, enc.unrepresented) if enc else (0, [], [], 0, 0)
+    pages, page_facts, notes, chars, unrepresented = facts
+    shifted = [replace(p, vec_offset=p.vec_offset + pending.n_vectors) for p in passages]
+    earlier = enc.earlier if enc else passages[0].ordinal  # passages of the file sent in parts before these
     pending.docs.append(
         NewDocument(
             w.shown,
@@ -162,19 +195,18 @@ def _accept(store: IndexStore, outcome: FileOutcome, pending: _Pending) -> Inges
             w.digest,
             w.size,
             w.mtime,
-            enc.pages,
-            passages,
-            enc.page_facts,
-            enc.notes,
-            enc.chars,
-            enc.unrepresented,
+            pages,
+            shifted,
+            page_facts,
+            notes,
+            chars,
+            unrepresented,
+            continues=earlier > 0,
+            complete=enc is not None,
         )
     )
-    pending.vectors.append(enc.vectors)
-    pending.n_vectors += len(enc.vectors)
-    return IngestEvent(
-        w.shown, "indexed", 0, 0, f"{len(passages)} passages", len(passages), tuple(enc.notes), enc.ocr_seconds
-    )
+    pending.vectors.append(vectors)
+    pending.n_vectors += len(vectors)
 
 
 def _renamed_from(store: IndexStore, digest: str) -> DocumentRow | None:

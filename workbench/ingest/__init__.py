@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import IngestError
-from .files import NOT_REGULAR, is_regular
+from .files import NOT_REGULAR, ReadPosition, is_regular
 from .passages import PassageDraft, TokenCounter, Word, approx_token_counts, cut_passages, iter_passages
 
 PDF_SUFFIXES = (".pdf",)
@@ -25,13 +25,20 @@ SUFFIXES = PDF_SUFFIXES + TEXT_SUFFIXES + (".jsonl",)
 class ParsedFile:
     """``pages``: the page count for PDFs, else 0; ``passages`` in reading order, produced as they are
     read (a file without text raises :class:`IngestError` while iterating). Filled while reading:
-    ``notes``, document-level facts for people ("embedded files not indexed: …"), and for PDFs
-    ``page_facts``, one :class:`~.pdf.PageFacts` per page (label, text source, problem, OCR time)."""
+    ``notes``, document-level facts for people ("embedded files not indexed: …"), for PDFs
+    ``page_facts``, one :class:`~.pdf.PageFacts` per page (label, text source, problem, OCR time), and for
+    unpaged files ``read``, the bytes read so far (the share done of a big one)."""
 
     pages: int
     passages: Iterator[PassageDraft]
     notes: list[str] = field(default_factory=list)
     page_facts: list = field(default_factory=list)
+    read: ReadPosition = field(default_factory=ReadPosition)
+
+    def share_done(self, page: int | None) -> float | None:
+        """The share of the file read once its passages up to one on ``page`` are out: pages for a PDF,
+        bytes for an unpaged file; ``None`` where unknown."""
+        return page / self.pages if page and self.pages else self.read.share
 
 
 def is_supported(path: Path) -> bool:
@@ -88,23 +95,22 @@ def parse_file(
     if name.endswith(TEXT_SUFFIXES):
         from .text import text_words
 
-        return ParsedFile(
-            0,
-            _nonempty(
-                iter_passages(text_words(path), None, max_tokens, count_tokens), lambda: "the file holds no text"
-            ),
+        parsed = ParsedFile(0, iter(()))
+        words = text_words(path, parsed.read)
+        parsed.passages = _nonempty(
+            iter_passages(words, None, max_tokens, count_tokens), lambda: "the file holds no text"
         )
+        return parsed
     if name.endswith(".jsonl"):
         from .beir import beir_records
 
-        return ParsedFile(
-            0,
-            (
-                p
-                for key, words in beir_records(path)
-                for p in iter_passages(words, None, max_tokens, count_tokens, source_key=key)
-            ),
+        parsed = ParsedFile(0, iter(()))
+        parsed.passages = (
+            p
+            for key, words in beir_records(path, parsed.read)
+            for p in iter_passages(words, None, max_tokens, count_tokens, source_key=key)
         )
+        return parsed
     raise IngestError(f"unsupported file type (supported: {', '.join(SUFFIXES)})")
 
 

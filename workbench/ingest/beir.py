@@ -3,30 +3,36 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import IngestError
-from .files import open_regular
+from .files import ReadPosition, open_regular
 from .passages import Word
 from .text import paragraph_words
 
 MAX_RECORD_BYTES = 16 << 20  # one JSON line; a longer one is counted bad instead of read whole
 
 
-def beir_records(path: Path) -> Iterator[tuple[str, list[Word]]]:
+def beir_records(path: Path, where: ReadPosition | None = None) -> Iterator[tuple[str, list[Word]]]:
     """Yield ``(_id, words)`` per valid record; raises if no line is a valid record.
 
     Title and text are joined as BEIR evaluation tools join them. Invalid lines are skipped and
-    counted in the :class:`IngestError` only when nothing valid remains.
+    counted in the :class:`IngestError` only when nothing valid remains. ``where`` is kept at the
+    bytes read (the lines handed on so far).
     """
     valid = bad = 0
+    where = where or ReadPosition()
     with open_regular(path) as handle:
+        where.size = os.fstat(handle.fileno()).st_size
         while raw := handle.readline(MAX_RECORD_BYTES):
+            where.done += len(raw)
             if not raw.endswith(b"\n") and len(raw) == MAX_RECORD_BYTES:  # a record too long to hold: skip it
                 bad += 1
                 while (rest := handle.readline(MAX_RECORD_BYTES)) and not rest.endswith(b"\n"):
-                    pass
+                    where.done += len(rest)
+                where.done += len(rest)
                 continue
             if not raw.strip():
                 continue

@@ -41,3 +41,18 @@ def open_regular(path: Path) -> BinaryIO:
     except BaseException:
         os.close(fd)
         raise
+
+
+class ReadPosition:
+    """How far a reader that goes through a file once, front to back, has got: ``size`` and ``done``
+    in bytes, set by the reader; :attr:`share` is what a progress bar shows for a big text or
+    ``.jsonl`` file, which has no pages to count."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.done = 0
+
+    @property
+    def share(self) -> float | None:
+        """``done / size`` in [0, 1]; ``None`` before the file is opened (or when it is empty)."""
+        return min(1.0, self.done / self.size) if self.size else None

@@ -7,12 +7,13 @@ before its first passage is encoded, not the whole file as words at once.
 from __future__ import annotations
 
 import codecs
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import IngestError
-from .files import open_regular
+from .files import ReadPosition, open_regular
 from .passages import Word
 
 READ_CHUNK = 1 << 20  # bytes read at a time
@@ -20,16 +21,19 @@ MAX_PARAGRAPH = 1 << 20  # characters held before a paragraph with no blank line
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
-def text_words(path: Path) -> Iterator[Word]:
+def text_words(path: Path, where: ReadPosition | None = None) -> Iterator[Word]:
     """The words of a UTF-8 text file (undecodable bytes become U+FFFD), each blank-line paragraph its
-    own block; :class:`IngestError` for a binary or unreadable file."""
+    own block; :class:`IngestError` for a binary or unreadable file. ``where`` is kept at the bytes read."""
+    where = where or ReadPosition()
     with open_regular(path) as fh:
+        where.size = os.fstat(fh.fileno()).st_size
         first = fh.read(READ_CHUNK)
         if b"\x00" in first[:8192]:
             raise IngestError("looks like a binary file, not text")
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         block, pending, chunk = 0, "", first
         while chunk:
+            where.done += len(chunk)
             pending = (pending + decoder.decode(chunk)).replace("\r\n", "\n")
             paragraphs = _BLANK_LINE.split(pending)
             pending = paragraphs.pop()

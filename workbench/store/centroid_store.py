@@ -64,7 +64,7 @@ POINTS_PER_CENTROID = 32  # k-means training sample per centroid (as build_centr
 HELD_OUT = 1 << 14  # vectors kept out of k-means: the residual codec and the mean cosine use them
 FIRST_TRAINING = TrainingReason("first", "no centroids yet")
 MAX_CENTROIDS_KEY = "max_centroids"  # manifest: an upper bound on the 4·√T centroid count, if set
-CODE_CHUNK = 1 << 18  # vectors coded at a time (128 MiB of float32 input)
+CODE_CHUNK = 1 << 16  # vectors coded at a time: 32 MiB of float32 (1 << 18 peaked 545 MB more, this 160 MB)
 
 # ``pieces(i, j)``: for a merge's output passages ``i..j``, ``(old file, token rows in it)`` in output order.
 Pieces: TypeAlias = Callable[[int, int], Iterator[tuple[str, NDArray[np.int64]]]]

@@ -1,10 +1,12 @@
 """An index folder on disk: ``catalog.sqlite`` + ``segments/*.npy``, crash-safe writes, one writer.
 
 Writers hold ``write.lock`` (an advisory ``flock``); readers never take it, and a store opened
-``read_only`` never writes a byte. A batch of whole documents becomes visible in one committed
-transaction that references its already-durable segment file, so a killed ingest leaves every committed
-document whole and the rest absent. Nothing outside the folder is ever read, written or deleted
-(:mod:`.paths`): a new index is only made in a missing or empty folder.
+``read_only`` never writes a byte. A batch of documents becomes visible in one committed transaction that
+references its already-durable segment file, so a killed ingest leaves every committed document whole
+and the rest absent — but for a big file committed in parts, whose committed passages stay (its row
+without a content hash until its last part, so the next ingest indexes it again in full). Nothing
+outside the folder is ever read, written or deleted (:mod:`.paths`): a new index is only made in a
+missing or empty folder.
 """
 
 from __future__ import annotations
@@ -254,9 +256,12 @@ class IndexStore:
         return dropped
 
     def add_documents(self, docs: Sequence[NewDocument], vectors: NDArray[np.floating[Any]]) -> None:
-        """Commit whole documents whose passages' ``vec_offset`` index into ``vectors`` ([n, dim])."""
-        name = write_segment(index_folder(self.root, SEGMENT_DIR, create=True), vectors)
-        self.catalog.commit_batch(name, int(vectors.shape[0]), docs)
+        """Commit documents (whole, or a big file's parts: :class:`NewDocument`) whose passages'
+        ``vec_offset`` index into ``vectors`` ([n, dim]); no vectors (the last part of a file, empty): no
+        segment is written."""
+        n = int(vectors.shape[0])
+        name = write_segment(index_folder(self.root, SEGMENT_DIR, create=True), vectors) if n else None
+        self.catalog.commit_batch(name, n, docs)
 
     def packed_segments(self) -> PackedSegments:
         """The live passages as one packed array: one segment's memory map, or several laid end to end

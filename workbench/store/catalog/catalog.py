@@ -100,15 +100,17 @@ class Catalog(CatalogConnection):
             documents.record_failure(db, path, path_bytes, content_hash, size, mtime, error)
 
     @plain_errors
-    def commit_batch(self, segment_file: str, n_vectors: int, docs: Sequence[NewDocument]) -> None:
-        """One transaction: the segment, and for each document its row and passages (replacing old ones)."""
+    def commit_batch(self, segment_file: str | None, n_vectors: int, docs: Sequence[NewDocument]) -> None:
+        """One transaction: the segment, and for each document its row and passages (replacing old ones,
+        unless it :attr:`~.documents.NewDocument.continues`). No segment: the documents add no passages."""
         with self.transaction() as db:
             next_generation(db)
-            seg_id = segments.add_segment(db, segment_file, n_vectors)
+            seg_id = segments.add_segment(db, segment_file, n_vectors) if segment_file else 0
             for doc in docs:
                 doc_id = documents.document_id_of(db, doc.path_bytes)
                 if doc_id is not None:
-                    tombstone_document(db, doc_id)
+                    if not doc.continues:
+                        tombstone_document(db, doc_id)
                     documents.update_indexed(db, doc_id, doc)
                 else:
                     doc_id = documents.insert_indexed(db, doc)

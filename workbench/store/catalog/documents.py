@@ -19,7 +19,13 @@ from .sql import json_list, new_row_id
 class NewDocument:
     """A document to commit. ``page_facts``: ``(page, label, source, problem)`` per PDF page; ``notes``:
     one-line facts for people; ``chars``/``unrepresented``: non-space characters of its passages and
-    how many of them the encoder could not represent."""
+    how many of them the encoder could not represent.
+
+    A big file is committed in parts, as it is encoded: ``continues`` — these passages follow those
+    already committed for it by this ingest (nothing is replaced, the passage count adds up);
+    ``complete`` False — more follow: the row keeps no content hash, size or modification time until
+    its last part, so a file whose ingest stopped midway keeps its committed passages and is indexed
+    again in full by the next ingest."""
 
     path: str
     path_bytes: bytes
@@ -32,6 +38,13 @@ class NewDocument:
     notes: list[str] = field(default_factory=list)
     chars: int = 0
     unrepresented: int = 0
+    continues: bool = False
+    complete: bool = True
+
+    @property
+    def facts(self) -> tuple[str | None, int | None, float | None]:
+        """``(content_hash, size, mtime)`` as the row records them: none until the document is complete."""
+        return (self.content_hash, self.size, self.mtime) if self.complete else (None, None, None)
 
 
 @dataclass(frozen=True)
@@ -120,11 +133,13 @@ def record_failure(
 
 
 def update_indexed(db: sqlite3.Connection, document_id: int, doc: NewDocument) -> None:
-    """Make row ``document_id`` that of ``doc``, indexed (its old passages are the caller's to tombstone)."""
+    """Make row ``document_id`` that of ``doc``, indexed (its old passages are the caller's to tombstone;
+    a part that ``continues`` adds its passages to the count)."""
     db.execute(
         "UPDATE documents SET path = ?, content_hash = ?, size = ?, mtime = ?, pages = ?,"
-        " passages = ?, status = 'indexed', error = NULL, updated_at = ? WHERE id = ?",
-        (doc.path, doc.content_hash, doc.size, doc.mtime, doc.pages, len(doc.passages), time.time(), document_id),
+        " passages = ? + CASE WHEN ? THEN passages ELSE 0 END, status = 'indexed', error = NULL,"
+        " updated_at = ? WHERE id = ?",
+        (doc.path, *doc.facts, doc.pages, len(doc.passages), doc.continues, time.time(), document_id),
     )
 
 
@@ -137,9 +152,7 @@ def insert_indexed(db: sqlite3.Connection, doc: NewDocument) -> int:
             (
                 doc.path,
                 doc.path_bytes,
-                doc.content_hash,
-                doc.size,
-                doc.mtime,
+                *doc.facts,
                 doc.pages,
                 len(doc.passages),
                 time.time(),
