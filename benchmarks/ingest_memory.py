@@ -1,13 +1,16 @@
 """Peak memory of a real ``workbench ingest`` (the CLI, default encoder and runtime) in a child process.
 
     .venv/bin/python benchmarks/ingest_memory.py PATH [PATH ...] [--index DIR] [--keep]
+    .venv/bin/python benchmarks/ingest_memory.py PATH [PATH ...] --runtimes torch,onnx [--rounds 2]
     .venv/bin/python benchmarks/ingest_memory.py --make-pdfs 500 /tmp/mem500   # then measure that folder
 
 Prints the child's peak resident set (``ru_maxrss`` from ``wait4``: the ingest alone, not this script),
 its resident set sampled every half second (does it grow with the passages?), the passages the index
 holds afterwards, the wall time, passages per second and the machine's load average before and after
 (on a shared machine the throughput moves with the load; the peak much less). The index is made in a
-fresh temporary folder and removed unless ``--keep``. ``--make-pdfs N FOLDER`` writes N ten-page PDFs of
+fresh temporary folder and removed unless ``--keep``. ``--runtimes torch,onnx`` runs the whole ingest once per
+encoder runtime (``KAYAK_ENCODER_RUNTIME``) and round, alternating their order, into fresh indexes, and prints
+each one's passages per second (model load included) and their ratio: the whole-ingest speed-up. ``--make-pdfs N FOLDER`` writes N ten-page PDFs of
 real English (standard-library docstrings, :func:`workbench.measure.bench_corpus.write_pdfs`) instead.
 """
 
@@ -37,13 +40,15 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def measure(paths: list[str], index: Path) -> dict:
-    """Run ``workbench ingest PATHS --index INDEX --quiet`` in a child; its peak RSS (MB), RSS samples
-    ``[(seconds, MB)]``, wall seconds, exit status and the load average before and after."""
+def measure(paths: list[str], index: Path, runtime: str | None = None) -> dict:
+    """Run ``workbench ingest PATHS --index INDEX --quiet`` in a child (with ``KAYAK_ENCODER_RUNTIME=runtime``
+    when given); its peak RSS (MB), RSS samples ``[(seconds, MB)]``, wall seconds, exit status and the load
+    average before and after."""
     load_before = os.getloadavg()[0]
     cmd = [sys.executable, "-m", "workbench.cli", "ingest", *paths, "--index", str(index), "--quiet"]
+    env = {**os.environ, **({"KAYAK_ENCODER_RUNTIME": runtime} if runtime else {})}
     t0 = time.monotonic()
-    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     samples: list[tuple[float, float]] = []
 
     def sample() -> None:
@@ -86,12 +91,41 @@ def make_pdfs(n: int, folder: Path) -> None:
     print(f"wrote {n} PDFs of 10 pages to {folder}")
 
 
+def compare_runtimes(paths: list[str], runtimes: list[str], rounds: int, work: Path) -> None:
+    """Whole ingests of ``paths`` per runtime, ``rounds`` each in alternating order; prints the rates and ratios."""
+    rates: dict[str, list[float]] = {r: [] for r in runtimes}
+    peaks: dict[str, list[float]] = {r: [] for r in runtimes}
+    for k in range(rounds):
+        for runtime in runtimes if k % 2 == 0 else runtimes[::-1]:
+            index = work / f"{runtime}-{k}"
+            r = measure(paths, index, runtime)
+            if r["rc"] != 0:
+                print(r["output"][-3000:])
+                sys.exit(f"the {runtime} ingest exited with status {r['rc']}")
+            rates[runtime].append(passages_in(index) / r["wall_s"])
+            peaks[runtime].append(r["peak_mb"])
+            print(
+                f"  round {k + 1} {runtime}: {rates[runtime][-1]:.1f} passages/s, peak RSS {r['peak_mb']:,.0f} MB, "
+                f"load {r['load'][0]:.1f}→{r['load'][1]:.1f}"
+            )
+            shutil.rmtree(index, ignore_errors=True)
+    base = runtimes[0]
+    for runtime in runtimes:
+        best = max(rates[runtime])
+        print(
+            f"{runtime:<6} best {best:.1f} passages/s ({best / max(rates[base]):.2f}× {base}), "
+            f"peak RSS {max(peaks[runtime]):,.0f} MB"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("paths", nargs="*")
     ap.add_argument("--index", type=Path, help="index folder to create (default: a temporary one)")
     ap.add_argument("--keep", action="store_true", help="keep the index")
     ap.add_argument("--make-pdfs", nargs=2, metavar=("N", "FOLDER"), help="write N ten-page PDFs and stop")
+    ap.add_argument("--runtimes", help="compare whole ingests per encoder runtime, e.g. torch,onnx")
+    ap.add_argument("--rounds", type=int, default=2, help="with --runtimes: ingests per runtime")
     args = ap.parse_args()
     if args.make_pdfs:
         make_pdfs(int(args.make_pdfs[0]), Path(args.make_pdfs[1]))
@@ -99,6 +133,12 @@ def main() -> None:
     if not args.paths:
         ap.error("give the files or folders to ingest")
     work = Path(tempfile.mkdtemp(prefix="ingest-memory-"))
+    if args.runtimes:
+        try:
+            compare_runtimes(args.paths, args.runtimes.split(","), args.rounds, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     index = args.index or work / "index"
     try:
         r = measure(args.paths, index)
