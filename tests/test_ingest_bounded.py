@@ -109,3 +109,23 @@ def test_the_share_of_a_text_file_read_grows_to_one(tmp_path):
         pass
     assert parsed.share_done(None) == 1.0
     assert parse_file(path, 100).share_done(None) is None
+
+
+def test_an_ingest_lets_go_of_the_encoder_once_its_passages_are_in(tmp_path, new_collection, encoder):
+    """What a one-shot ingest (the CLI) does before merges and centroid training: the encoder is freed, and a
+    later search loads one again (the same weights, so the index still accepts it)."""
+    from workbench.collection.ingest_times import IngestTimes
+
+    coll = new_collection()
+    events = coll.iter_ingest([write_corpus(tmp_path / "corpus.jsonl", 20)])
+    for ev in events:
+        if ev.status == "committed":
+            break
+    events.close()
+    coll.release_encoder()
+    assert coll._encoder is None
+    run = batched_encoding.InProcessEncoding(encoder)
+    assert list(run.run([], coll._encoder_spec(), IngestTimes())) == [] and not hasattr(run, "encoder")
+    result = coll.search("lava and volcanoes", exhaustive_search_plan(final_k=1))
+    assert coll._encoder is not None and coll._encoder is not encoder  # loaded again, checked against the index
+    assert result.hits and "volcanoes" in coll.store.catalog.describe([result.hits[0].passage_id])[0].text

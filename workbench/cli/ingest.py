@@ -103,6 +103,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             + (f" — {ev.rate:.1f} passages/s" if ev.rate else "")
             + (f", {format_eta(ev.eta_s)}" if ev.eta_s is not None else "")
         )
+        if ev.status == "committed" and encoding is None:
+            coll.release_encoder()  # every passage is in: merges and centroid training need the memory more
         if ev.status in ("encoding", "committed"):
             continue
         line = _event_line(ev)

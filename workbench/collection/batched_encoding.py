@@ -77,6 +77,7 @@ class InProcessEncoding:
                 yield from self._flush(batch, times)
             batch.append(_SmallFile(item, parsed, first))
         yield from self._flush(batch, times)
+        del self.encoder  # one run each; once it is over, the encoder is its owner's to free (release_encoder)
 
     def _one_file(
         self, item: FileToEncode, parsed: ParsedFile, drafts: Iterator[PassageDraft], times: IngestTimes

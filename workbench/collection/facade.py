@@ -10,6 +10,7 @@ between steps.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import time
@@ -156,6 +157,12 @@ class Collection:
             self._check_encoder(enc)
             self._encoder = enc
         return self._encoder
+
+    def release_encoder(self) -> None:
+        """Free the loaded encoder (ONNX Runtime sessions, torch weights: ≈0.3 GB) until it is next needed: a
+        one-shot ingest's merges and centroid training, which follow its last commit, then run without it."""
+        self._encoder = None
+        gc.collect()  # torch modules hold reference cycles
 
     def _require_trusted(self) -> None:
         require_trusted(self.model, self._named_by_user, self.store.root if self.store is not None else None)
@@ -312,15 +319,10 @@ class Collection:
         else:
             self._require_trusted()  # the workers load it; whether it may run is decided here
         self.ingest_times = IngestTimes()
+        background = self._maintenance if self.merge_in_background else None
         try:
             yield from iter_ingest(
-                self.store,
-                paths,
-                encoding,
-                self._encoder_spec(),
-                self.ingest_times,
-                quick,
-                self._maintenance if self.merge_in_background else None,
+                self.store, paths, encoding, self._encoder_spec(), self.ingest_times, quick, background
             )
         finally:
             self._index = None
