@@ -55,11 +55,9 @@ def shipped_root() -> Path | None:
 def locate(checksum: str) -> tuple[Path, dict[str, Any]]:
     """``(folder, manifest)`` of a verified export for ``checksum``: the installer's if it carries one that
     verifies, else the user cache's; raises the user cache's :class:`CacheError` when neither does."""
-    import onnxruntime
-
     shipped = shipped_root()
     if shipped is not None:
-        folder = shipped / checksum / onnxruntime.__version__
+        folder = entry_dir(checksum, shipped)
         try:
             return folder, verify(folder, checksum)
         except CacheError:
@@ -68,11 +66,12 @@ def locate(checksum: str) -> tuple[Path, dict[str, Any]]:
     return folder, verify(folder, checksum)
 
 
-def entry_dir(checksum: str) -> Path:
-    """Where the export of the model with ``Encoder.checksum`` ``checksum`` lives for this onnxruntime."""
+def entry_dir(checksum: str, root: Path | None = None) -> Path:
+    """Where the export of the model with ``Encoder.checksum`` ``checksum`` lives for this onnxruntime, under
+    ``root`` (default: :func:`cache_root`)."""
     import onnxruntime
 
-    return cache_root() / checksum / onnxruntime.__version__
+    return (root or cache_root()) / checksum / onnxruntime.__version__
 
 
 def file_sha256(path: Path) -> str:

@@ -50,14 +50,22 @@ def scifact_texts(folder: Path, encoder: Encoder, n_passages: int, n_queries: in
     return passages, queries
 
 
+def with_runner(onnx: Encoder, runner: OnnxRunner, runtime: str, detail: str) -> Encoder:
+    """A copy of ``onnx`` (an encoder on the ONNX runtime) whose forward passes go through ``runner``: the same
+    model and tokens, another graph or session layout, named ``runtime`` (``detail`` in words)."""
+    other = copy.copy(onnx)
+    other._onnx = runner
+    other.runtime, other.runtime_detail = runtime, detail
+    return other
+
+
 def int8_encoder(onnx: Encoder) -> Encoder:
     """A copy of ``onnx`` (an encoder on the ONNX runtime) running a dynamically quantised INT8 version of its
     export (per-tensor weights). For the record only: its vectors differ from torch's (see docs/encoder.md)."""
     import onnx as onnx_lib
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    folder = onnx_cache.entry_dir(onnx.checksum)
-    manifest = onnx_cache.verify(folder, onnx.checksum)
+    folder, manifest = onnx_cache.locate(onnx.checksum)
     out = Path(tempfile.mkdtemp(prefix="kayak-int8-")) / "model_int8.onnx"
     quantize_dynamic(
         folder / onnx_cache.MODEL_FILE,
@@ -65,10 +73,8 @@ def int8_encoder(onnx: Encoder) -> Encoder:
         weight_type=QuantType.QInt8,
         extra_options={"DefaultTensorType": onnx_lib.TensorProto.FLOAT},  # the fused graph needs it
     )
-    quantised = copy.copy(onnx)
-    quantised._onnx = OnnxRunner(onnx.model, out, manifest["inputs"])  # the same encoder, another graph
-    quantised.runtime, quantised.runtime_detail = "onnx-int8", "ONNX Runtime dynamic INT8"
-    return quantised
+    runner = OnnxRunner(onnx.model, out, manifest["inputs"])
+    return with_runner(onnx, runner, "onnx-int8", "ONNX Runtime dynamic INT8")
 
 
 def measure(
