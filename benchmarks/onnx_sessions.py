@@ -1,5 +1,5 @@
-"""How the ONNX encoder shares the cores, in one run: one session per core each running whole batches (the
-default) against one session whose intra-op threads share each batch (ONNX Runtime's usual set-up).
+"""How the ONNX encoder shares the cores, in one run: one session whose intra-op threads share each batch (the
+default, ONNX Runtime's usual set-up) against one single-threaded session per core, each taking whole batches.
 
     .venv/bin/python benchmarks/onnx_sessions.py [--scifact ../shared/eval/scifact] [--passages 256]
                                                  [--queries 60] [--rounds 3]
@@ -30,13 +30,13 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
 
-    per_core = Encoder(runtime="onnx")
-    folder, manifest = onnx_cache.locate(per_core.checksum)
+    shared = Encoder(runtime="onnx")
+    folder, manifest = onnx_cache.locate(shared.checksum)
     cores = cpu_threads()
-    shared = OnnxRunner(per_core.model, folder / onnx_cache.MODEL_FILE, manifest["inputs"], sessions=1, threads=cores)
-    base = f"1 session × {cores} threads"
-    setups = {base: with_runner(per_core, shared, "onnx", base), f"{cores} sessions × 1 thread": per_core}
-    passages, queries = scifact_texts(args.scifact, per_core, args.passages, args.queries)
+    split = OnnxRunner(shared.model, folder / onnx_cache.MODEL_FILE, manifest["inputs"], sessions=cores, threads=1)
+    base, other = f"1 session × {cores} threads", f"{cores} sessions × 1 thread"
+    setups = {base: shared, other: with_runner(shared, split, "onnx", other)}
+    passages, queries = scifact_texts(args.scifact, shared, args.passages, args.queries)
     print(f"{len(passages)} passages, {len(queries)} queries; {cores} cores; 1-min load {os.getloadavg()[0]:.1f}")
     results = measure(setups, passages, queries, args.rounds)
     print(f"{'set-up':<24} {'passages/s':>10} {'×':>6} {'query p50 ms':>13} {'max |Δ|':>9}")

@@ -51,12 +51,9 @@ def test_onnx_gives_torch_vectors_and_tokens(onnx_encoder, torch_encoder, monkey
     assert onnx_encoder.runtime == "onnx" and torch_encoder.runtime == "torch"
     assert (onnx_encoder.identity, onnx_encoder.checksum) == (torch_encoder.identity, torch_encoder.checksum)
     cores = onnx_runtime.cpu_threads()
-    assert len(onnx_encoder._onnx.sessions) == cores and onnx_encoder.runtime_detail.endswith(
-        f"{cores} cores" if cores > 1 else "1 core"
-    )
-    monkeypatch.setattr(
-        onnx_encoder, "batch_size", 2
-    )  # several length-sorted batches shared by the sessions, order restored
+    assert len(onnx_encoder._onnx.sessions) == 1 and onnx_encoder._onnx.cores == cores
+    assert onnx_encoder.runtime_detail.endswith(f"{cores} cores" if cores > 1 else "1 core")
+    monkeypatch.setattr(onnx_encoder, "batch_size", 2)  # several length-sorted batches, order restored
     got, want = onnx_encoder.encode_documents(DOCS), torch_encoder.encode_documents(DOCS)
     assert len(got) == len(DOCS)
     for (v, tokens), (w, expected) in zip(got, want):
@@ -67,6 +64,16 @@ def test_onnx_gives_torch_vectors_and_tokens(onnx_encoder, torch_encoder, monkey
     q, r = onnx_encoder.encode_query(QUERY), torch_encoder.encode_query(QUERY)
     assert q.tokens == r.tokens and q.data.shape == r.data.shape
     assert float(np.abs(q.data - r.data).max()) < 1e-4
+
+
+def test_sessions_side_by_side_give_the_same_output(onnx_encoder):
+    """The layout benchmarks/onnx_sessions.py compares: two single-threaded sessions taking batches in turn."""
+    folder, manifest = onnx_cache.locate(onnx_encoder.checksum)
+    path = folder / onnx_cache.MODEL_FILE
+    split = onnx_runtime.OnnxRunner(onnx_encoder.model, path, manifest["inputs"], sessions=2, threads=1)
+    assert len(split.sessions) == 2 and split.cores == 2
+    for (v, ids, mask), (w, jds, nask) in zip(split.encode(DOCS, False, 2), onnx_encoder._onnx.encode(DOCS, False, 2)):
+        assert np.array_equal(ids, jds) and np.array_equal(mask, nask) and float(np.abs(v - w).max()) < 1e-5
 
 
 def test_export_is_cached_with_a_checksum_and_reused(onnx_encoder, monkeypatch):

@@ -297,7 +297,7 @@ class Encoder:
                 raise EncoderError(f"could not run model {model!r} in ONNX Runtime: {why}")
             if self._onnx is not None:
                 self.runtime = "onnx"
-                cores = len(self._onnx.sessions)
+                cores = self._onnx.cores
                 self.runtime_detail = f"ONNX Runtime fp32 on the CPU, {cores} core{'s' * (cores != 1)}"
             else:
                 self.runtime_detail = f"torch on the CPU ({why})"

@@ -45,27 +45,27 @@ class OnnxRunner:
     (``serves_queries`` is False): their expansion slots are scored without being attended to, which the
     caller's torch path does.
 
-    One single-threaded session per core (``sessions``), each running whole batches side by side: a MiniLM
-    batch's matrices are too small for ONNX Runtime's threads to share well (docs/encoder.md has the
-    figures). A call of one batch (a query) runs on the first session.
+    By default one session whose intra-op threads (one per core) share each batch. ``sessions`` > 1 runs that
+    many sessions side by side, each taking whole batches in turn (a call of one batch, a query, runs on the
+    first): on an idle two-core machine that was 0.94× the documents/s and twice the query time, on a busy
+    one 1.35× the documents/s (``benchmarks/onnx_sessions.py``; docs/encoder.md), so it is not the default.
     """
 
     def __init__(
-        self, model: Any, path: Path, inputs: Sequence[str], sessions: int | None = None, threads: int = 1
+        self, model: Any, path: Path, inputs: Sequence[str], sessions: int = 1, threads: int | None = None
     ) -> None:
-        """``sessions`` (default: one per core) each with ``threads`` intra-op threads (``benchmarks/onnx_sessions.py``
-        compares one session of two threads with this default)."""
+        """``sessions`` each with ``threads`` intra-op threads (default: the cores divided among the sessions)."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = threads or max(1, cpu_threads() // sessions)
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        count = sessions or cpu_threads()
         self.sessions = [
-            ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"]) for _ in range(count)
+            ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"]) for _ in range(sessions)
         ]
-        self._pool = ThreadPoolExecutor(count, thread_name_prefix="kayak-onnx") if count > 1 else None
+        self.cores = sessions * options.intra_op_num_threads
+        self._pool = ThreadPoolExecutor(sessions, thread_name_prefix="kayak-onnx") if sessions > 1 else None
         self.model = model
         self.inputs = list(inputs)
         self.serves_queries = model[0].query_expansion is None
