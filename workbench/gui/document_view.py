@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget
@@ -229,7 +230,7 @@ class DocumentView(QWidget):
 
     def set_page_count(self, generation: int, count: int) -> None:
         """The document opened as ``generation`` has ``count`` pages: show the hit's page (clamped into them)."""
-        if generation != self.generation:
+        if generation != self.generation or self._deleted():
             return
         self.page_count = count
         self.spin.blockSignals(True)
@@ -244,7 +245,7 @@ class DocumentView(QWidget):
         """Page ``page`` rendered at ``device_zoom`` pixels per point: ``rgb`` ``[h, w, 3]`` uint8 and the affine
         from PDF points to its pixels. Dropped unless it is of the document and page shown now; rendered again
         when the zoom asked for meanwhile differs by more than :data:`RERENDER_RATIO`."""
-        if generation != self.generation or page != self.page:
+        if generation != self.generation or page != self.page or self._deleted():
             return
         centre = self._centre() if self._rendered_zoom else None  # a new zoom of the page shown keeps its place
         boxes = self.hit_boxes if page == self.hit_page else []
@@ -259,12 +260,16 @@ class DocumentView(QWidget):
 
     def show_failure(self, text: str, generation: int | None = None) -> None:
         """Instead of a page, ``text``: why it cannot be shown (ignored when ``generation`` is an older opening)."""
-        if generation is not None and generation != self.generation:
+        if (generation is not None and generation != self.generation) or self._deleted():
             return
         self._rendered_zoom = 0.0
         self.canvas.show_message(text)
         self._enable()
         self.page_shown.emit(self.page)
+
+    def _deleted(self) -> bool:
+        """Whether Qt has deleted this view: a worker's render or page count can arrive after its window closed."""
+        return not shiboken6.isValid(self) or not shiboken6.isValid(self.canvas)
 
     def close_document(self) -> None:
         """Show no document (the index changed): what is still being rendered for the last one is dropped."""
