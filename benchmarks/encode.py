@@ -1,5 +1,6 @@
 """Encoder runtimes on this machine, in one run: torch fp32 vs ONNX Runtime fp32 (and, with ``--int8``,
-ONNX Runtime dynamic INT8, for the record), documents per second and query p50/p90, plus max |Δ| vs torch;
+ONNX Runtime dynamic INT8, for the record), documents per second and query p50/p90, plus max |Δ| vs torch
+and the GFLOP/s each sustains against NumPy's float32 matrix-product ceiling measured in the same run;
 with ``--quality``, nDCG@10 per runtime on Cranfield and/or BEIR SciFact (test split) and its difference to torch.
 
     .venv/bin/python benchmarks/encode.py [--scifact ../shared/eval/scifact] [--passages 300] [--queries 60]
@@ -27,7 +28,7 @@ from cranfield import to_beir
 
 from workbench.encode import Encoder
 from workbench.encode.onnx_runtime import cpu_threads
-from workbench.measure.encode_bench import int8_encoder, measure, scifact_texts
+from workbench.measure.encode_bench import forward_flop, int8_encoder, measure, scifact_texts, sgemm_gflops
 from workbench.measure.encode_quality import (
     compare_quality,
     iter_runtime_quality,
@@ -67,7 +68,10 @@ def speed(encoders: dict[str, Encoder], args: argparse.Namespace) -> dict:
         f"{len(passages)} passages (mean {sum(pieces) / len(pieces):.0f} word pieces), {len(queries)} queries; "
         f"{cpu_threads()} cores; 1-min load before: {load_average():.1f}"
     )
+    ceiling = sgemm_gflops()
     results = measure(encoders, passages, queries, args.rounds)
+    ceiling = max(ceiling, sgemm_gflops())  # before and after: the better of the two
+    flop_per_passage = forward_flop(encoders["torch fp32"], passages) / len(passages)
     base = results["torch fp32"]
     print(
         f"{'runtime':<12} {'passages/s':>10} {'×torch':>7} {'query p50 ms':>12} {'p90':>6} {'×torch':>7} "
@@ -80,7 +84,16 @@ def speed(encoders: dict[str, Encoder], args: argparse.Namespace) -> dict:
             f"{r['max_abs_delta']:>9.1e} {'same' if r['same_tokens'] else 'DIFFER'}"
         )
     print(f"1-min load after: {load_average():.1f} (a loaded machine: compare ratios, not absolutes)")
-    return results
+    print(
+        f"work: {flop_per_passage / 1e9:.2f} GFLOP per passage (real tokens); NumPy fp32 matrix product ceiling "
+        f"here {ceiling:.0f} GFLOP/s"
+    )
+    for name, r in results.items():
+        r["gflops"] = r["passages_per_s"] * flop_per_passage / 1e9
+        print(f"  {name:<12} {r['gflops']:>6.0f} GFLOP/s = {r['gflops'] / ceiling:.0%} of the ceiling")
+    need = 2.5 * base["gflops"]
+    print(f"  2.5× torch fp32 would need {need:.0f} GFLOP/s = {need / ceiling:.0%} of the fp32 ceiling")
+    return {"runtimes": results, "fp32_ceiling_gflops": ceiling, "gflop_per_passage": flop_per_passage / 1e9}
 
 
 def quality(encoders: dict[str, Encoder], args: argparse.Namespace, corpus_name: str, work: Path) -> dict:
