@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+import string
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -317,10 +318,14 @@ class Encoder:
         return h.hexdigest()[:16]
 
     def describe_settings(self) -> dict:
-        """The model's text settings, in the names (and values) PyLate's ColBERT gave them."""
+        """The model's text settings, in the names (and values) PyLate's ColBERT gave them. Two settings that
+        change which tokens are scored are named only where they depart from ColBERT's usual choice —
+        ``attend_to_expansion_tokens`` when [MASK] slots are attended to, ``skiplist_words`` when documents
+        skip other than the punctuation marks — so the checksums of indexes written before they were
+        recorded stay what they were."""
         transformer, prompts = self.model[0], self.model.prompts
         expansion = transformer.query_expansion
-        return {
+        settings = {
             "query_prefix": prompts.get("query", ""),
             "document_prefix": prompts.get("document", ""),
             "do_query_expansion": expansion is not None,
@@ -328,6 +333,12 @@ class Encoder:
             "document_length": self._document_length,
             "drop_special_tokens": self.settings.drop_special_tokens,
         }
+        if (expansion or {}).get("attend"):
+            settings["attend_to_expansion_tokens"] = True
+        skipped = sorted(w for m in self.model if hasattr(m, "skiplist_words") for w in m.skiplist_words)
+        if skipped != sorted(string.punctuation):
+            settings["skiplist_words"] = skipped
+        return settings
 
     @property
     def _document_length(self) -> int:
