@@ -27,24 +27,33 @@
 #   * after the block, lane-wise max (and argmax, strict `>` so the first max
 #     wins) into a running vector; tails use blocks of B/2, B/4, ..., 1;
 #   * the score is the sum of the first nq lanes of the running max.
+#
+# The residual-coded variant (`kayak_maxsim_rq`) scores passages stored as a
+# centroid code plus an n-bit residual per dimension without ever holding their
+# vectors: each block of tokens is decoded straight into the same stack buffer
+# (centroid row + each packed byte's residual values from a per-byte table,
+# renormalised) and scored by the same loop.
 
 from std.memory import Pointer, bitcast, stack_allocation
 from std.sys import CompilationTarget, prefetch, PrefetchOptions, size_of
-from std.math import iota
+from std.math import iota, sqrt
 
 comptime DIM = 128
-comptime ABI_VERSION = 2  # 2: kayak_nearest_f32 added
+comptime ABI_VERSION = 3  # 2: kayak_nearest_f32 added; 3: kayak_maxsim_rq added
 comptime F32 = DType.float32
 comptime I32 = DType.int32
 comptime F32P = Pointer[Float32, MutUntrackedOrigin]
 comptime I32P = Pointer[Int32, MutUntrackedOrigin]
 comptime I64P = Pointer[Int64, MutUntrackedOrigin]
+comptime U8P = Pointer[UInt8, MutUntrackedOrigin]
 
 # Status codes returned by the exported functions.
 comptime OK = 0
 comptime ERR_NQ = -1  # nq outside 1..64, or m < 0
 comptime ERR_ROW = -2  # a row index outside 0..n_pass-1
 comptime ERR_SPAN = -3  # a passage span outside 0..n_vec (or negative)
+comptime ERR_CODE = -4  # a centroid code outside 0..k-1
+comptime ERR_BITS = -5  # residual bits other than 2 or 4
 
 
 def _tokens_per_vector[L: Int]() -> Int:
@@ -78,7 +87,7 @@ def _block_tokens[L: Int]() -> Int:
 
 @always_inline
 def _block[
-    dt: DType, L: Int, TP: Int, NB: Int, ARG: Bool
+    dt: DType, L: Int, TP: Int, NB: Int, ARG: Bool, COPY: Bool
 ](
     qt: F32P,
     src: Pointer[Scalar[dt], MutUntrackedOrigin],
@@ -89,15 +98,17 @@ def _block[
     mut barg: SIMD[I32, L * TP],
 ):
     """Scores NB consecutive tokens starting at `src` (token index t0) and
-    prefetches the NB tokens at `pf`, spread over the dot-product loop."""
+    prefetches the NB tokens at `pf`, spread over the dot-product loop.
+    Without COPY (TP == 1 only) the tokens are already in `buf`."""
     comptime V = L * TP
     comptime NG = (NB + TP - 1) // TP  # vector groups; a lone last token is paired with itself
     comptime ESZ = size_of[Scalar[dt]]()
 
     # One sequential pass: copy (widen, interleave token pairs) into the stack buffer.
     comptime if TP == 1:
-        comptime for e in range(0, NB * DIM, 16):
-            buf.unsafe_store(e, src.unsafe_load[width=16](e).cast[F32]())
+        comptime if COPY:
+            comptime for e in range(0, NB * DIM, 16):
+                buf.unsafe_store(e, src.unsafe_load[width=16](e).cast[F32]())
     else:
         comptime for g in range(NG):
             comptime ta = 2 * g
@@ -178,14 +189,8 @@ def _run[
     comptime B = _block_tokens[L]()
     comptime PF_TOKENS = 2 * B  # prefetch distance, continuing across passages
 
-    # Query transposed to [DIM][V] (lane i*TP + t = query i), zero padded beyond nq.
     var qt = stack_allocation[DIM * V, Float32, alignment=64]()
-    for k in range(DIM):
-        for l in range(V):
-            var v: Float32 = 0
-            if l // TP < nq:
-                v = q[unsafe_offset = (l // TP) * DIM + k]
-            qt[unsafe_offset = k * V + l] = v
+    _transpose_query[V, TP](q, nq, qt)
     var buf = stack_allocation[B * DIM, Float32, alignment=64]()
 
     for r in range(m):
@@ -223,7 +228,7 @@ def _run[
         var barg = SIMD[I32, V](-1)
         var t = 0
         while t + B <= n:
-            _block[dt, L, TP, B, ARG](
+            _block[dt, L, TP, B, ARG, True](
                 qt, base.unsafe_offset(t * DIM), _ahead(base, n, nbase, t + PF_TOKENS),
                 buf, t, best, barg,
             )
@@ -233,31 +238,51 @@ def _run[
             comptime NB = B >> sh
             comptime if NB >= 1:
                 if t + NB <= n:
-                    _block[dt, L, TP, NB, ARG](
+                    _block[dt, L, TP, NB, ARG, True](
                         qt, base.unsafe_offset(t * DIM), _ahead(base, n, nbase, t + PF_TOKENS),
                         buf, t, best, barg,
                     )
                     t += NB
 
-        comptime if TP == 2:
-            # Lanes 2i and 2i+1 saw the even and odd tokens: merge (first max on ties).
-            var ev = best.deinterleave()
-            var ia = barg.deinterleave()
-            var take_b = ev[1].gt(ev[0]) | (ev[1].eq(ev[0]) & ia[1].lt(ia[0]))
-            var m1 = rebind[SIMD[F32, L]](take_b.select(ev[1], ev[0]))
-            var a1 = rebind[SIMD[I32, L]](take_b.select(ia[1], ia[0]))
-            var live = iota[I32, L]().lt(SIMD[I32, L](Int32(nq)))
-            out_s[unsafe_offset=r] = live.select(m1, 0).reduce_add()
-            comptime if ARG:
-                for i in range(nq):
-                    out_a[unsafe_offset = r * nq + i] = a1[i]
-        else:
-            var live = iota[I32, V]().lt(SIMD[I32, V](Int32(nq)))
-            out_s[unsafe_offset=r] = live.select(best, 0).reduce_add()
-            comptime if ARG:
-                for i in range(nq):
-                    out_a[unsafe_offset = r * nq + i] = barg[i]
+        _finish[L, TP, ARG](best, barg, nq, r, out_s, out_a)
     return OK
+
+
+def _transpose_query[V: Int, TP: Int](q: F32P, nq: Int, qt: F32P):
+    """The query [nq][DIM] as qt[DIM][V] (lane i*TP + t = query i), zero padded beyond nq."""
+    for k in range(DIM):
+        for l in range(V):
+            var v: Float32 = 0
+            if l // TP < nq:
+                v = q[unsafe_offset = (l // TP) * DIM + k]
+            qt[unsafe_offset = k * V + l] = v
+
+
+@always_inline
+def _finish[
+    L: Int, TP: Int, ARG: Bool
+](best: SIMD[F32, L * TP], barg: SIMD[I32, L * TP], nq: Int, r: Int, out_s: F32P, out_a: I32P):
+    """Writes candidate r's score (the sum of the first nq lanes of the running
+    max) and, with ARG, each query vector's best token."""
+    comptime if TP == 2:
+        # Lanes 2i and 2i+1 saw the even and odd tokens: merge (first max on ties).
+        var ev = best.deinterleave()
+        var ia = barg.deinterleave()
+        var take_b = ev[1].gt(ev[0]) | (ev[1].eq(ev[0]) & ia[1].lt(ia[0]))
+        var m1 = rebind[SIMD[F32, L]](take_b.select(ev[1], ev[0]))
+        var a1 = rebind[SIMD[I32, L]](take_b.select(ia[1], ia[0]))
+        var live = iota[I32, L]().lt(SIMD[I32, L](Int32(nq)))
+        out_s[unsafe_offset=r] = live.select(m1, 0).reduce_add()
+        comptime if ARG:
+            for i in range(nq):
+                out_a[unsafe_offset = r * nq + i] = a1[i]
+    else:
+        comptime V = L * TP
+        var live = iota[I32, V]().lt(SIMD[I32, V](Int32(nq)))
+        out_s[unsafe_offset=r] = live.select(rebind[SIMD[F32, V]](best), 0).reduce_add()
+        comptime if ARG:
+            for i in range(nq):
+                out_a[unsafe_offset = r * nq + i] = barg[i]
 
 
 @always_inline
@@ -369,6 +394,210 @@ def kayak_maxsim_f16(
     return _dispatch[DType.float16](
         q, nq, vec, n_vec, starts, lengths, n_pass, rows, m, budget, out_scores, out_argmax
     )
+
+
+# ---------------------------------------------------------------------------
+# Residual-coded passages: token j of the index is centroid codes[j] plus, per
+# dimension d, the residual value of its bucket, packed PB values to a byte
+# (PB = 8 / nbits; dimension d in byte d // PB).  table[b][v][i] is the value
+# byte b holding v decodes to for dimension b*PB + i (the codec's byte_values).
+#
+#   int64_t kayak_maxsim_rq_native(
+#       const float *q, int64_t nq,              /* [nq][128], 1 <= nq <= 64    */
+#       const int32_t *codes,                    /* [n_vec] centroid codes      */
+#       const uint8_t *packed, int64_t n_vec,    /* [n_vec][128 / PB] residuals */
+#       const float *cent, int64_t k,            /* [k][128] centroids          */
+#       const float *table, int64_t nbits,       /* [128/PB][256][PB]; 2 or 4   */
+#       const int64_t *starts, const int64_t *lengths, int64_t n_pass,
+#       const int64_t *rows, int64_t m, int64_t doc_budget,
+#       float *out_scores, int32_t *out_argmax); /* as kayak_maxsim_f32         */
+# ---------------------------------------------------------------------------
+
+
+@always_inline
+def _decode[
+    PB: Int, NB: Int
+](codes: I32P, packed: U8P, cent: F32P, k: Int, table: F32P, row0: Int, dst: F32P) -> Bool:
+    """Decodes token rows row0 .. row0+NB-1 into dst[NB][DIM] as fp32 unit
+    vectors; False when a code lies outside 0..k-1."""
+    comptime W = DIM // PB  # packed bytes per token
+    comptime for t in range(NB):
+        var c = Int(codes[unsafe_offset = row0 + t])
+        if c < 0 or c >= k:
+            return False
+        var src = packed.unsafe_offset((row0 + t) * W)
+        var o = dst.unsafe_offset(t * DIM)
+        comptime for j in range(W):
+            var v = Int(src[unsafe_offset=j])
+            o.unsafe_store(j * PB, table.unsafe_load[width=PB]((j * 256 + v) * PB))
+        var cr = cent.unsafe_offset(c * DIM)
+        var ss = SIMD[F32, 16](0)
+        comptime for e in range(0, DIM, 16):
+            var x = o.unsafe_load[width=16](e) + cr.unsafe_load[width=16](e)
+            ss = x.fma(x, ss)
+            o.unsafe_store(e, x)
+        var inv = 1 / max(sqrt(ss.reduce_add()), Float32(1e-12))
+        comptime for e in range(0, DIM, 16):
+            o.unsafe_store(e, o.unsafe_load[width=16](e) * inv)
+    return True
+
+
+@always_inline
+def _rq_block[
+    PB: Int, L: Int, TP: Int, NB: Int, ARG: Bool
+](
+    qt: F32P,
+    codes: I32P,
+    packed: U8P,
+    cent: F32P,
+    k: Int,
+    table: F32P,
+    row0: Int,
+    dec: F32P,
+    buf: F32P,
+    t0: Int,
+    mut best: SIMD[F32, L * TP],
+    mut barg: SIMD[I32, L * TP],
+) -> Bool:
+    """Decodes and scores NB tokens (straight into the scoring buffer, or via
+    `dec` where token pairs are interleaved)."""
+    comptime if TP == 1:
+        if not _decode[PB, NB](codes, packed, cent, k, table, row0, buf):
+            return False
+        _block[F32, L, TP, NB, ARG, False](qt, buf, buf, buf, t0, best, barg)
+    else:
+        if not _decode[PB, NB](codes, packed, cent, k, table, row0, dec):
+            return False
+        _block[F32, L, TP, NB, ARG, True](qt, dec, dec, buf, t0, best, barg)
+    return True
+
+
+def _run_rq[
+    PB: Int, L: Int, ARG: Bool
+](
+    q: F32P,
+    nq: Int,
+    codes: I32P,
+    packed: U8P,
+    n_vec: Int,
+    cent: F32P,
+    k: Int,
+    table: F32P,
+    starts: I64P,
+    lengths: I64P,
+    n_pass: Int,
+    rows: I64P,
+    m: Int,
+    budget: Int,
+    out_s: F32P,
+    out_a: I32P,
+) -> Int:
+    comptime TP = _tokens_per_vector[L]()
+    comptime V = L * TP
+    comptime B = _block_tokens[L]()
+    var qt = stack_allocation[DIM * V, Float32, alignment=64]()
+    _transpose_query[V, TP](q, nq, qt)
+    var buf = stack_allocation[B * DIM, Float32, alignment=64]()
+    var dec = stack_allocation[B * DIM, Float32, alignment=64]()
+    for r in range(m):
+        var p = Int(rows[unsafe_offset=r])
+        if p < 0 or p >= n_pass:
+            return ERR_ROW
+        var s = Int(starts[unsafe_offset=p])
+        var n = Int(lengths[unsafe_offset=p])
+        if budget > 0 and budget < n:
+            n = budget
+        if n <= 0:
+            out_s[unsafe_offset=r] = 0
+            comptime if ARG:
+                for i in range(nq):
+                    out_a[unsafe_offset = r * nq + i] = -1
+            continue
+        if s < 0 or s > n_vec - n:
+            return ERR_SPAN
+        var best = SIMD[F32, V](-Float32.MAX)
+        var barg = SIMD[I32, V](-1)
+        var t = 0
+        while t + B <= n:
+            if not _rq_block[PB, L, TP, B, ARG](qt, codes, packed, cent, k, table, s + t, dec, buf, t, best, barg):
+                return ERR_CODE
+            t += B
+        comptime for sh in range(1, 5):
+            comptime NB = B >> sh
+            comptime if NB >= 1:
+                if t + NB <= n:
+                    if not _rq_block[PB, L, TP, NB, ARG](
+                        qt, codes, packed, cent, k, table, s + t, dec, buf, t, best, barg
+                    ):
+                        return ERR_CODE
+                    t += NB
+        _finish[L, TP, ARG](best, barg, nq, r, out_s, out_a)
+    return OK
+
+
+def _dispatch_rq[
+    PB: Int
+](
+    q: F32P, nq: Int, codes: I32P, packed: U8P, n_vec: Int, cent: F32P, k: Int, table: F32P,
+    starts: I64P, lengths: I64P, n_pass: Int, rows: I64P, m: Int, budget: Int, out_s: F32P, out_a: I32P,
+    arg: Bool,
+) -> Int:
+    if arg:
+        if nq <= 8:
+            return _run_rq[PB, 8, True](q, nq, codes, packed, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
+        if nq <= 16:
+            return _run_rq[PB, 16, True](q, nq, codes, packed, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
+        if nq <= 32:
+            return _run_rq[PB, 32, True](q, nq, codes, packed, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
+        return _run_rq[PB, 64, True](q, nq, codes, packed, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
+    if nq <= 8:
+        return _run_rq[PB, 8, False](q, nq, codes, packed, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
+    if nq <= 16:
+        return _run_rq[PB, 16, False](q, nq, codes, packed, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
+    if nq <= 32:
+        return _run_rq[PB, 32, False](q, nq, codes, packed, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
+    return _run_rq[PB, 64, False](q, nq, codes, packed, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
+
+
+@export("kayak_maxsim_rq_native")
+def kayak_maxsim_rq(
+    q: Int,
+    nq: Int,
+    codes: Int,
+    packed: Int,
+    n_vec: Int,
+    cent: Int,
+    k: Int,
+    table: Int,
+    nbits: Int,
+    starts: Int,
+    lengths: Int,
+    n_pass: Int,
+    rows: Int,
+    m: Int,
+    budget: Int,
+    out_scores: Int,
+    out_argmax: Int,
+) abi("C") -> Int:
+    if nq < 1 or nq > 64 or m < 0 or k < 1:
+        return ERR_NQ
+    if nbits != 2 and nbits != 4:
+        return ERR_BITS
+    if m == 0:
+        return OK
+    var qp = F32P(unsafe_from_address=q)
+    var cp = I32P(unsafe_from_address=codes)
+    var pp = U8P(unsafe_from_address=packed)
+    var ctp = F32P(unsafe_from_address=cent)
+    var tp = F32P(unsafe_from_address=table)
+    var sp = I64P(unsafe_from_address=starts)
+    var lp = I64P(unsafe_from_address=lengths)
+    var rp = I64P(unsafe_from_address=rows)
+    var op = F32P(unsafe_from_address=out_scores)
+    var ap = I32P(unsafe_from_address=out_argmax)
+    if nbits == 4:
+        return _dispatch_rq[2](qp, nq, cp, pp, n_vec, ctp, k, tp, sp, lp, n_pass, rp, m, budget, op, ap, out_argmax != 0)
+    return _dispatch_rq[4](qp, nq, cp, pp, n_vec, ctp, k, tp, sp, lp, n_pass, rp, m, budget, op, ap, out_argmax != 0)
 
 
 # Nearest centroid of each of n token vectors: the argmax of MaxSim with the

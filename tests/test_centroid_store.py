@@ -157,6 +157,23 @@ def test_missing_codes_are_recomputed_and_removal_keeps_lists_live(tmp_path, new
     assert all(not h.path.endswith("volcano.txt") for h in result.hits)
 
 
+def test_a_codec_written_before_per_dimension_buckets_still_decodes(tmp_path, new_collection, encoder):
+    from workbench.collection import Collection
+
+    coll = new_collection()
+    coll.ingest(write(tmp_path, TOPICS))
+    folder = coll.store.centroids.folder / coll.store.centroids.version
+    table = np.load(folder / "codec.npy")
+    assert table.shape == (128, 7)  # per dimension: 3 cut-offs, then 4 weights
+    np.save(folder / "codec.npy", np.array([-0.1, 0.0, 0.1, -0.15, -0.05, 0.05, 0.15], np.float32))  # the old row
+    codec = Collection.open(coll.store.root, encoder=encoder).late_index().residual_index.codec
+    np.testing.assert_array_equal(codec.cutoffs, np.tile([-0.1, 0.0, 0.1], (128, 1)).astype(np.float32))
+    np.testing.assert_array_equal(codec.weights[5], np.array([-0.15, -0.05, 0.05, 0.15], np.float32))
+    unsorted = np.tile(np.array([0.1, 0.0, -0.1, 0, 0, 0, 0], np.float32), (128, 1))
+    np.save(folder / "codec.npy", unsorted)  # cut-offs out of order: damaged, so rebuilt
+    assert Collection.open(coll.store.root, encoder=encoder).late_index().residual_index is None
+
+
 @pytest.mark.parametrize("broken", ["garbage", "shape"])
 def test_damaged_centroid_files_fall_back_to_building(tmp_path, new_collection, encoder, broken):
     from workbench.collection import Collection

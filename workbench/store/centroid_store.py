@@ -4,7 +4,7 @@ Layout inside the index folder::
 
     centroids/<version>/centroids.npy      float32 [K, dim]
     centroids/<version>/meta.json          training facts and what was added since
-    centroids/<version>/codec.npy          float32 residual bucket cut-offs then bucket values
+    centroids/<version>/codec.npy          float32 [dim, 2·2ⁿ−1] per dimension: bucket cut-offs, then values
     centroids/<version>/codes-<segment>    int32 [n_vectors of that segment], one file per segment
     centroids/<version>/residuals-<segment> uint8 [n_vectors, dim·bits/8], 2-bit residuals
 
@@ -162,18 +162,18 @@ class CentroidStore:
         return c if ok else None
 
     def _read_codec(self, version: str) -> ResidualCodec | None:
-        nbits = self.meta().get("residual_bits")
+        """The residual codec (``codec.npy``; one ``[2·2ⁿ − 1]`` row for all dimensions before per-dimension)."""
+        meta = self.meta()
+        nbits, dim = meta.get("residual_bits"), meta.get("dim")
         values = _load(self.folder / version / "codec.npy")
-        if (
-            nbits is None
-            or nbits not in BITS
-            or values is None
-            or values.dtype != np.float32
-            or values.shape != (2 * (1 << nbits) - 1,)
-            or not np.isfinite(values).all()
-        ):
+        if nbits is None or nbits not in BITS or dim is None or values is None or values.dtype != np.float32:
             return None
-        return ResidualCodec(nbits, values[: (1 << nbits) - 1], values[(1 << nbits) - 1 :])
+        if values.ndim == 1:
+            values = np.tile(values, (dim, 1))
+        try:
+            return ResidualCodec.from_table(nbits, values) if values.shape[0] == dim else None
+        except ValueError:
+            return None
 
     def _read_part(
         self, version: str, kind: str, segment: str, shape: tuple[int, ...], dtype: type[_Scalar], n_centroids: int = 0
@@ -316,7 +316,7 @@ class CentroidStore:
         tmp = folder / f".tmp-{version}"
         tmp.mkdir()
         save_array(tmp / "centroids.npy", centroids)
-        save_array(tmp / "codec.npy", np.concatenate((codec.cutoffs, codec.weights)))
+        save_array(tmp / "codec.npy", codec.table())
         base = 0
         for name, size in zip(segment_files, segment_sizes):
             save_codes(tmp, name, index.vectors[base : base + size], centroids, codec, CODE_CHUNK)

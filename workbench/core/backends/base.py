@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
     from ..packed import StoredVectors
+
+
+@runtime_checkable
+class ResidualCoding(Protocol):
+    """What a kernel needs of a residual codec (:class:`~workbench.core.residuals.ResidualCodec`, which the
+    backends do not import: it sits above them)."""
+
+    nbits: int
+
+    def byte_values(self) -> NDArray[np.float32]:
+        """float32 ``[dim·nbits/8, 256, 8/nbits]``: the residual values each byte value decodes to, per byte."""
+        ...
+
+
+@runtime_checkable
+class CodedVectors(Protocol):
+    """Residual-coded token vectors (:class:`~workbench.core.residual_vectors.ResidualVectors`): int32 ``codes``
+    ``[T]``, uint8 ``packed`` ``[T, dim·nbits/8]``, float32 ``centroids`` ``[K, dim]`` and their ``codec``; read
+    by row they decode to float32."""
+
+    codes: NDArray[np.int32]
+    packed: NDArray[np.uint8]
+    centroids: NDArray[np.float32]
+    codec: ResidualCoding
+
+    def __getitem__(self, key: Any) -> NDArray[np.float32]:
+        """Rows decoded, float32 ``[…, dim]``."""
+        ...
 
 
 class BackendUnavailable(RuntimeError):

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from .base import BackendUnavailable
+from ..budgets import kept_counts
+from ..packed import gather_indices
+from .base import BackendUnavailable, CodedVectors
 
 if TYPE_CHECKING:
     from ..packed import StoredVectors
@@ -49,6 +51,8 @@ class MojoExactCpuBackend:
         doc_budget: int = 0,
         want_argmax: bool = False,
     ) -> tuple[NDArray[np.float32], NDArray[np.int32] | None]:
+        if isinstance(vectors, CodedVectors):
+            return self._residual_maxsim(query, vectors, starts, lengths, rows, doc_budget, want_argmax)
         return self._kernel.maxsim_scores(
             np.ascontiguousarray(query, dtype=np.float32),
             vectors,
@@ -58,3 +62,37 @@ class MojoExactCpuBackend:
             doc_budget=doc_budget,
             want_argmax=want_argmax,
         )
+
+    def _residual_maxsim(
+        self,
+        query: NDArray[np.float32],
+        vectors: CodedVectors,
+        starts: NDArray[np.int64],
+        lengths: NDArray[np.int64],
+        rows: NDArray[np.int64],
+        doc_budget: int,
+        want_argmax: bool,
+    ) -> tuple[NDArray[np.float32], NDArray[np.int32] | None]:
+        """MaxSim over residual-coded vectors: the kernel scores the packed codes of 2- and 4-bit residuals;
+        other widths (not a storage tier) are decoded for the candidates and scored as float32."""
+        from . import mojo_residual
+
+        q = np.ascontiguousarray(query, dtype=np.float32)
+        rows = np.asarray(rows, dtype=np.int64)
+        if vectors.codec.nbits in mojo_residual.RQ_BITS:
+            return mojo_residual.residual_maxsim_scores(
+                q,
+                vectors.codes,
+                vectors.packed,
+                vectors.centroids,
+                vectors.codec,
+                starts,
+                lengths,
+                rows,
+                doc_budget=doc_budget,
+                want_argmax=want_argmax,
+            )
+        kept = kept_counts(np.asarray(lengths)[rows], doc_budget)
+        block = vectors[gather_indices(np.asarray(starts)[rows], kept)]
+        local = np.concatenate(([0], np.cumsum(kept)[:-1])).astype(np.int64)
+        return self._kernel.maxsim_scores(q, block, local, kept, np.arange(rows.shape[0]), want_argmax=want_argmax)

@@ -19,6 +19,7 @@ import ctypes
 import importlib
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -35,7 +36,7 @@ __all__ = ["KernelUnavailable", "kernel_status", "maxsim_scores", "nearest_centr
 
 DIM = 128
 MAX_QUERY_VECTORS = 64
-ABI_VERSION = 2
+ABI_VERSION = 3
 # Smallest chunk worth a thread of its own, in (kept doc tokens x query vectors):
 # 32 passages x 128 tokens x 32 query vectors, so a batch of 64 such passages is split.
 MIN_CHUNK_WORK = 32 * 128 * 32
@@ -52,6 +53,8 @@ _ERRORS = {
     -1: "query length outside 1..64",
     -2: "a row index is out of range",
     -3: "a passage span lies outside the vectors array",
+    -4: "a centroid code lies outside the centroid table",
+    -5: "residuals of other than 2 or 4 bits",
 }
 
 
@@ -88,8 +91,17 @@ class _NearestFn(Protocol):
 
 
 class _Kernel:
-    def __init__(self, path: Path, variant: str, f32: _MaxSimFn, f16: _MaxSimFn, nearest: _NearestFn, simd_bits: int):
-        self.path, self.variant, self.simd_bits = path, variant, simd_bits
+    def __init__(
+        self,
+        lib: ctypes.CDLL,
+        path: Path,
+        variant: str,
+        f32: _MaxSimFn,
+        f16: _MaxSimFn,
+        nearest: _NearestFn,
+        simd_bits: int,
+    ):
+        self.lib, self.path, self.variant, self.simd_bits = lib, path, variant, simd_bits
         self.fns: dict[np.dtype[np.float16 | np.float32], _MaxSimFn] = {
             np.dtype(np.float32): f32,
             np.dtype(np.float16): f16,
@@ -148,20 +160,9 @@ def _numpy_cpu_features() -> dict[str, bool] | None:
 def _bind(lib: ctypes.CDLL, name: str) -> _MaxSimFn:
     fn: _NamedFuncPointer = getattr(lib, name)
     fn.restype = ctypes.c_int64
-    fn.argtypes = [
-        ctypes.c_void_p,
-        ctypes.c_int64,  # q, nq
-        ctypes.c_void_p,
-        ctypes.c_int64,  # vec, n_vec
-        ctypes.c_void_p,
-        ctypes.c_void_p,
-        ctypes.c_int64,  # starts, lengths, n_pass
-        ctypes.c_void_p,
-        ctypes.c_int64,  # rows, m
-        ctypes.c_int64,  # doc_budget
-        ctypes.c_void_p,
-        ctypes.c_void_p,
-    ]  # out_scores, out_argmax (or NULL)
+    # q, nq, vec, n_vec, starts, lengths, n_pass, rows, m, doc_budget, out_scores, out_argmax (or NULL)
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]
+    fn.argtypes += [ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]
     return fn
 
 
@@ -208,6 +209,7 @@ def _load() -> _Kernel:
         nearest.restype = ctypes.c_int64
         nearest.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p]
         _kernel = _Kernel(
+            lib,
             path,
             variant,
             _bind(lib, f"kayak_maxsim_f32_{variant}"),
@@ -333,8 +335,6 @@ def maxsim_scores(
         raise ValueError(f"passage {int(rows[r])} spans vectors outside 0..{n_vec}")
 
     fn = kern.fns[vectors.dtype]
-    row_bytes = rows.itemsize
-    a_row_bytes = nq * 4
 
     def score(lo: int, hi: int) -> None:
         rc = fn(
@@ -345,23 +345,31 @@ def maxsim_scores(
             starts.ctypes.data,
             lengths.ctypes.data,
             n_pass,
-            rows.ctypes.data + lo * row_bytes,
+            rows.ctypes.data + lo * rows.itemsize,
             hi - lo,
             budget,
             scores.ctypes.data + lo * 4,
-            argmax.ctypes.data + lo * a_row_bytes if argmax is not None else None,
+            argmax.ctypes.data + lo * nq * 4 if argmax is not None else None,
         )
         if rc != 0:
             raise ValueError(f"MaxSim kernel rejected its input: {_ERRORS.get(rc, rc)}")
 
+    run_split(score, kept, nq, threads)
+    return scores, argmax
+
+
+def run_split(score: Callable[[int, int], None], kept: NDArray[np.int64], nq: int, threads: int) -> None:
+    """Call ``score(lo, hi)`` over candidate ranges covering ``0 … len(kept)``: one call when the work (kept
+    tokens × query lanes) is too small to gain from a second thread, else up to ``threads`` ranges of equal
+    work, the calling thread taking the first (the kernels release the GIL)."""
+    m = int(kept.shape[0])
     work = np.cumsum(kept + 1)  # +1: a per-row cost even for tiny passages
     lanes = 8 if nq <= 8 else 16 if nq <= 16 else 32 if nq <= 32 else 64  # cost follows lanes
     n_chunks = min(threads, max(1, int(work[-1]) * lanes // MIN_CHUNK_WORK))
     if n_chunks == 1:
         score(0, m)
-        return scores, argmax
-
-    # Split by work (kept tokens), not by row count; the caller takes chunk 0.
+        return
+    # Split by work (kept tokens), not by row count.
     cuts = np.searchsorted(work, work[-1] * np.arange(1, n_chunks) / n_chunks)
     bounds = [0, *sorted(set(int(c) for c in cuts) - {0, m}), m]
     pool = _executor(len(bounds) - 2)
@@ -371,7 +379,6 @@ def maxsim_scores(
     finally:
         for f in futures:
             f.result()
-    return scores, argmax
 
 
 def nearest_centroids(

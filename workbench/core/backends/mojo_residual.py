@@ -1,0 +1,132 @@
+"""Exact MaxSim over residual-coded token vectors, on the native kernel (``kayak_maxsim_rq``).
+
+A token is stored as its centroid code and an ``nbits`` residual bucket per dimension
+(:class:`~workbench.core.residuals.ResidualCodec`); the kernel decodes each block of a candidate's tokens
+into a stack buffer (centroid row + residual values, renormalised) and scores it as the float kernel
+does, so no decompressed copy of the index or of a candidate ever exists in memory. Scores equal MaxSim
+over :meth:`~workbench.core.residuals.ResidualCodec.decode`'s vectors (to float32 rounding).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .base import ResidualCoding
+from .mojo_kernel import _ERRORS, DIM, MAX_QUERY_VECTORS, _cpu_count, _index_array, _load, run_split
+
+RQ_BITS = (2, 4)  # the bit widths the kernel is built for
+_bound: dict[str, Any] = {}
+
+
+def _function() -> Any:
+    """``kayak_maxsim_rq_<variant>`` of the loaded library, bound once."""
+    kern = _load()
+    if kern.variant not in _bound:
+        fn = getattr(kern.lib, f"kayak_maxsim_rq_{kern.variant}")
+        fn.restype = ctypes.c_int64
+        # q, nq, codes, packed, n_vec, centroids, k, table, nbits, starts, lengths, n_pass, rows, m, budget,
+        # out_scores, out_argmax
+        fn.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64]
+        fn.argtypes += [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64]
+        fn.argtypes += [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64]
+        fn.argtypes += [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]
+        _bound[kern.variant] = fn
+    return _bound[kern.variant]
+
+
+def _contiguous(name: str, a: Any, dtype: type, shape: tuple[int | None, ...]) -> NDArray[Any]:
+    """``a`` as it is (never copied: it may be a memory map) if it is a C-contiguous ``dtype`` array of
+    ``shape`` (``None``: any length); else ``ValueError``."""
+    if not isinstance(a, np.ndarray) or a.dtype != dtype or a.ndim != len(shape):
+        raise ValueError(f"{name} must be a {np.dtype(dtype).name} array of {len(shape)} dimensions")
+    if any(want is not None and got != want for got, want in zip(a.shape, shape)):
+        raise ValueError(f"{name} has shape {a.shape}, expected {shape}")
+    if not (a.flags.c_contiguous and a.flags.aligned):
+        raise ValueError(f"{name} must be C-contiguous and aligned (no copy is made)")
+    return a
+
+
+def residual_maxsim_scores(
+    query: NDArray[np.floating[Any]],
+    codes: NDArray[np.int32],
+    packed: NDArray[np.uint8],
+    centroids: NDArray[np.float32],
+    codec: ResidualCoding,
+    starts: NDArray[np.integer[Any]],
+    lengths: NDArray[np.integer[Any]],
+    rows: NDArray[np.integer[Any]],
+    doc_budget: int = 0,
+    want_argmax: bool = False,
+    threads: int | None = None,
+) -> tuple[NDArray[np.float32], NDArray[np.int32] | None]:
+    """MaxSim scores ``[m]`` float32 of candidate passages ``rows`` over their decoded vectors.
+
+    ``query`` ``[nq, 128]`` (1 ≤ nq ≤ 64); ``codes`` int32 ``[T]`` and ``packed`` uint8 ``[T, 128·nbits/8]``
+    (``codec.nbits`` 2 or 4), row-aligned; ``centroids`` float32 ``[K, 128]``; passage ``p`` owns rows
+    ``starts[p] … starts[p] + lengths[p]`` (the first ``doc_budget`` when 0 < ``doc_budget``). With
+    ``want_argmax`` also int32 ``[m, nq]``, each query vector's best token within the passage (first on
+    ties; −1 for an empty passage, which scores 0). Inputs are checked (``ValueError``) before native code
+    runs; a code outside ``[0, K)`` is refused by the kernel (``ValueError``), never read past.
+    """
+    if codec.nbits not in RQ_BITS:
+        raise ValueError(f"the kernel scores {' or '.join(map(str, RQ_BITS))}-bit residuals, not {codec.nbits}")
+    q = np.asarray(query)
+    if q.ndim != 2 or q.shape[1] != DIM or not 1 <= q.shape[0] <= MAX_QUERY_VECTORS:
+        raise ValueError(f"query must have shape [1..{MAX_QUERY_VECTORS}, {DIM}], got {q.shape}")
+    q = np.ascontiguousarray(q, dtype=np.float32)
+    nq = q.shape[0]
+    codes = _contiguous("codes", codes, np.int32, (None,))
+    n_vec = codes.shape[0]
+    packed = _contiguous("packed", packed, np.uint8, (n_vec, DIM * codec.nbits // 8))
+    centroids = _contiguous("centroids", centroids, np.float32, (None, DIM))
+    if centroids.shape[0] < 1:
+        raise ValueError("at least one centroid is needed")
+    table = np.ascontiguousarray(codec.byte_values(), dtype=np.float32)
+    starts, lengths, rows = (_index_array(n, a) for n, a in (("starts", starts), ("lengths", lengths), ("rows", rows)))
+    if starts.shape != lengths.shape:
+        raise ValueError(f"starts and lengths differ in size: {starts.size} vs {lengths.size}")
+    budget = int(doc_budget)
+    if budget < 0:
+        raise ValueError(f"doc_budget must be >= 0, got {doc_budget}")
+    m = rows.size
+    scores = np.empty(m, dtype=np.float32)
+    argmax = np.empty((m, nq), dtype=np.int32) if want_argmax else None
+    if m == 0:
+        return scores, argmax
+    if rows.min() < 0 or rows.max() >= starts.size:
+        raise ValueError(f"rows must lie in 0..{starts.size - 1}")
+    kept = np.minimum(lengths[rows], budget) if budget > 0 else lengths[rows]
+    first = starts[rows]
+    if kept.min() < 0 or ((kept > 0) & ((first < 0) | (first > n_vec - kept))).any():
+        raise ValueError(f"a candidate passage spans rows outside 0..{n_vec}")
+    fn = _function()
+
+    def score(lo: int, hi: int) -> None:
+        rc = fn(
+            q.ctypes.data,
+            nq,
+            codes.ctypes.data,
+            packed.ctypes.data,
+            n_vec,
+            centroids.ctypes.data,
+            centroids.shape[0],
+            table.ctypes.data,
+            codec.nbits,
+            starts.ctypes.data,
+            lengths.ctypes.data,
+            starts.size,
+            rows.ctypes.data + lo * 8,
+            hi - lo,
+            budget,
+            scores.ctypes.data + lo * 4,
+            argmax.ctypes.data + lo * nq * 4 if argmax is not None else None,
+        )
+        if rc != 0:
+            raise ValueError(f"residual MaxSim kernel rejected its input: {_ERRORS.get(rc, rc)}")
+
+    run_split(score, kept, nq, int(threads or _cpu_count()))
+    return scores, argmax

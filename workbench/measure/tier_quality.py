@@ -1,0 +1,118 @@
+"""Storage tiers measured on one index's own vectors: the bytes each keeps per token and what exact MaxSim over
+its (decompressed) vectors does to the ranking — nDCG@10 against judgments, and overlap@10 with the ranking
+over the stored float16 vectors. The library code of ``benchmarks/compact.py``.
+
+Every tier uses the index's stored centroids, so only the residual coding differs; each query is encoded once
+and scored exhaustively (every passage) on the Mojo backend when it is available.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from statistics import fmean
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..collection import Collection
+from ..core import LateIndex, LateQuery, exhaustive_search_plan, search_with_plan
+from ..core.centroids import CentroidIndex
+from ..core.metrics import ndcg_at, paired_difference
+from ..core.residuals import ResidualCodec, ResidualIndex, build_residual_index
+
+DEPTH = 100  # passages ranked per query (documents are counted from them)
+DECODE_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A way of storing the index's token vectors: ``name``, the bytes per token it keeps beside the
+    centroid lists, and the residual index it decodes from (``None``: the stored float16 vectors)."""
+
+    name: str
+    bytes_per_token: float
+    residuals: ResidualIndex | None
+
+
+def shared_codec(residuals: NDArray[np.float32], nbits: int) -> ResidualCodec:
+    """One set of buckets for every dimension (ColBERTv2's, and this index's before per-dimension buckets)."""
+    one = ResidualCodec.fit(residuals.reshape(-1, 1), nbits)
+    dim = residuals.shape[1]
+    return ResidualCodec(nbits, np.tile(one.cutoffs, (dim, 1)), np.tile(one.weights, (dim, 1)))
+
+
+def tiers(index: LateIndex, bits: tuple[int, ...] = (2, 4), sample: int = 1 << 16) -> Iterator[Tier]:
+    """The exact tier, then per bit width the shared-bucket and per-dimension residual tiers, all coded
+    against ``index.centroid_index``; the codecs are fitted on the same seeded sample of coded rows."""
+    ci = index.centroid_index
+    assert ci is not None, "the index has no centroids: ingest it with this program first"
+    lists = 4 * ci.list_rows.shape[0] / index.n_vectors + ci.centroids.nbytes / index.n_vectors
+    yield Tier("exact float16", 2 * index.dim + 4 + lists, None)
+    coded = np.flatnonzero(np.asarray(ci.codes) >= 0)
+    pick = np.sort(np.random.default_rng(0).choice(coded, min(sample, coded.shape[0]), replace=False))
+    residuals = np.asarray(index.vectors[pick], dtype=np.float32) - ci.centroids[ci.codes[pick]]
+    for nbits in bits:
+        per_token = 4 + index.dim * nbits / 8 + lists
+        shared = build_residual_index(index.vectors, ci, nbits, codec=shared_codec(residuals, nbits))
+        yield Tier(f"{nbits}-bit, shared buckets", per_token, shared)
+        yield Tier(f"{nbits}-bit, per-dimension", per_token, build_residual_index(index.vectors, ci, nbits))
+
+
+def decoded(index: LateIndex, ri: ResidualIndex, ci: CentroidIndex) -> NDArray[np.float16]:
+    """float16 ``[T, dim]``: every row of ``index`` decompressed (rows of no live passage stay as stored)."""
+    out = np.asarray(index.vectors, dtype=np.float16).copy()
+    coded = np.flatnonzero(np.asarray(ci.codes) >= 0)
+    for lo in range(0, coded.shape[0], DECODE_CHUNK):
+        rows = coded[lo : lo + DECODE_CHUNK]
+        out[rows] = ri.decode_rows(ci, rows)
+    return out
+
+
+def ranked(index: LateIndex, query: LateQuery, backend: str) -> tuple[list[str], list[int]]:
+    """``(documents, passage ids)`` in MaxSim order over every passage of ``index``."""
+    result = search_with_plan(query, index, exhaustive_search_plan(final_k=DEPTH), backend)
+    docs: dict[str, None] = {}
+    for hit in result.hits:
+        docs.setdefault(hit.info.source_key or hit.info.path, None)
+    return list(docs), [h.passage_id for h in result.hits]
+
+
+def measure_tiers(
+    coll: Collection, queries: dict[str, str | None], qrels: dict[str, dict[str, float]], backend: str
+) -> list[dict]:
+    """Per tier: ``tier``, ``bytes_per_token``, ``cosine`` (mean of stored · decoded over a sample), ``ndcg@10``
+    and its paired difference to the exact tier, ``overlap@10`` with the exact tier's passages, seconds."""
+    index = coll.late_index()
+    ci = index.centroid_index
+    judged = {q: t for q, t in queries.items() if t and qrels.get(q)}
+    encoded = {q: coll.encode_query(t) for q, t in judged.items()}
+    sample = np.sort(np.random.default_rng(1).choice(index.n_vectors, min(20000, index.n_vectors), replace=False))
+    stored = np.asarray(index.vectors[sample], dtype=np.float32)
+    rows: list[dict] = []
+    exact: dict[str, tuple[list[str], list[int]]] = {}
+    for tier in tiers(index):
+        t0 = time.perf_counter()
+        view = index if tier.residuals is None else replace(index, vectors=decoded(index, tier.residuals, ci))
+        cosine = (
+            1.0 if tier.residuals is None else float((stored * tier.residuals.decode_rows(ci, sample)).sum(1).mean())
+        )
+        runs = {q: ranked(view, query, backend) for q, query in encoded.items()}
+        exact = exact or runs
+        per_query = {q: ndcg_at(docs, qrels[q], 10) for q, (docs, _) in runs.items()}
+        overlap = [len(set(runs[q][1][:10]) & set(exact[q][1][:10])) / 10 for q in runs]
+        rows.append(
+            {
+                "tier": tier.name,
+                "bytes_per_token": round(tier.bytes_per_token, 1),
+                "cosine": round(cosine, 4),
+                "ndcg@10": round(fmean(per_query.values()), 4),
+                "per_query": per_query,
+                "overlap@10": round(fmean(overlap), 3),
+                "seconds": round(time.perf_counter() - t0, 1),
+            }
+        )
+        base = rows[0]["per_query"]
+        rows[-1]["delta"] = paired_difference(per_query, base) if len(rows) > 1 else None
+    return rows
