@@ -421,15 +421,20 @@ def _decode[
     """Decodes token rows row0 .. row0+NB-1 into dst[NB][DIM] as fp32 unit
     vectors; False when a code lies outside 0..k-1."""
     comptime W = DIM // PB  # packed bytes per token
+    # First every token's residual values (narrow table loads and stores), then
+    # the centroids and norms in full-width vectors: reading a vector back right
+    # after writing it in narrow pieces would stall on store forwarding.
     comptime for t in range(NB):
-        var c = Int(codes[unsafe_offset = row0 + t])
-        if c < 0 or c >= k:
-            return False
         var src = packed.unsafe_offset((row0 + t) * W)
         var o = dst.unsafe_offset(t * DIM)
         comptime for j in range(W):
             var v = Int(src[unsafe_offset=j])
             o.unsafe_store(j * PB, table.unsafe_load[width=PB]((j * 256 + v) * PB))
+    comptime for t in range(NB):
+        var c = Int(codes[unsafe_offset = row0 + t])
+        if c < 0 or c >= k:
+            return False
+        var o = dst.unsafe_offset(t * DIM)
         var cr = cent.unsafe_offset(c * DIM)
         var ss = SIMD[F32, 16](0)
         comptime for e in range(0, DIM, 16):
