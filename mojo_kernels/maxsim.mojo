@@ -31,11 +31,11 @@
 # The residual-coded variant (`kayak_maxsim_rq`) scores passages stored as a
 # centroid code plus an n-bit residual per dimension without ever holding their
 # vectors: each block of tokens is decoded straight into the same stack buffer
-# (centroid row + each packed byte's residual values from a per-byte table,
-# renormalised) and scored by the same loop.
+# (centroid row + residual values, 16 dimensions per register permute of the
+# bucket weights, renormalised) and scored by the same loop.
 
 from std.memory import Pointer, bitcast, stack_allocation
-from std.sys import CompilationTarget, prefetch, PrefetchOptions, size_of
+from std.sys import CompilationTarget, llvm_intrinsic, prefetch, PrefetchOptions, size_of
 from std.math import iota, sqrt
 
 comptime DIM = 128
@@ -398,16 +398,17 @@ def kayak_maxsim_f16(
 
 # ---------------------------------------------------------------------------
 # Residual-coded passages: token j of the index is centroid codes[j] plus, per
-# dimension d, the residual value of its bucket, packed PB values to a byte
-# (PB = 8 / nbits; dimension d in byte d // PB).  table[b][v][i] is the value
-# byte b holding v decodes to for dimension b*PB + i (the codec's byte_values).
+# dimension d, the residual value of its bucket b, shift[d] + scale[d] * w[b],
+# buckets packed PB to a byte (PB = 8 / nbits; dimension d in byte d // PB, at
+# bit (d % PB) * nbits).  table = w padded to 16, scale[128], shift[128] (the
+# codec's kernel_table).
 #
 #   int64_t kayak_maxsim_rq_native(
 #       const float *q, int64_t nq,              /* [nq][128], 1 <= nq <= 64    */
 #       const int32_t *codes,                    /* [n_vec] centroid codes      */
 #       const uint8_t *packed, int64_t n_vec,    /* [n_vec][128 / PB] residuals */
 #       const float *cent, int64_t k,            /* [k][128] centroids          */
-#       const float *table, int64_t nbits,       /* [128/PB][256][PB]; 2 or 4   */
+#       const float *table, int64_t nbits,       /* [16 + 2*128]; 2 or 4        */
 #       const int64_t *starts, const int64_t *lengths, int64_t n_pass,
 #       const int64_t *rows, int64_t m, int64_t doc_budget,
 #       float *out_scores, int32_t *out_argmax); /* as kayak_maxsim_f32         */
@@ -415,30 +416,58 @@ def kayak_maxsim_f16(
 
 
 @always_inline
+def _lookup[NBITS: Int](w: SIMD[F32, 16], idx: SIMD[I32, 16]) -> SIMD[F32, 16]:
+    """w[idx[l]] in every lane l, idx in 0 .. 2^NBITS - 1: one register permute
+    (two 8-lane permutes and a select per half on AVX2, whose vpermps indexes
+    8 entries)."""
+    comptime if CompilationTarget.has_avx512f():
+        return llvm_intrinsic["llvm.x86.avx512.permvar.sf.512", SIMD[F32, 16]](w, idx)
+    else:
+        var lo = w.slice[8, offset=0]()
+        var a = idx.slice[8, offset=0]()
+        var b = idx.slice[8, offset=8]()
+        var ra = llvm_intrinsic["llvm.x86.avx2.permps", SIMD[F32, 8]](lo, a)
+        var rb = llvm_intrinsic["llvm.x86.avx2.permps", SIMD[F32, 8]](lo, b)
+        comptime if NBITS == 4:
+            var hi = w.slice[8, offset=8]()
+            ra = a.ge(8).select(llvm_intrinsic["llvm.x86.avx2.permps", SIMD[F32, 8]](hi, a), ra)
+            rb = b.ge(8).select(llvm_intrinsic["llvm.x86.avx2.permps", SIMD[F32, 8]](hi, b), rb)
+        return ra.join(rb)
+
+
+@always_inline
 def _decode[
     PB: Int, NB: Int
 ](codes: I32P, packed: U8P, cent: F32P, k: Int, table: F32P, row0: Int, dst: F32P) -> Bool:
     """Decodes token rows row0 .. row0+NB-1 into dst[NB][DIM] as fp32 unit
-    vectors; False when a code lies outside 0..k-1."""
+    vectors; False when a code lies outside 0..k-1.  `table` holds the codec's
+    16 (padded) bucket weights, then each dimension's scale, then its shift: a
+    residual value is shift + scale * weight[bucket]."""
     comptime W = DIM // PB  # packed bytes per token
-    # First every token's residual values (narrow table loads and stores), then
-    # the centroids and norms in full-width vectors: reading a vector back right
-    # after writing it in narrow pieces would stall on store forwarding.
-    comptime for t in range(NB):
-        var src = packed.unsafe_offset((row0 + t) * W)
-        var o = dst.unsafe_offset(t * DIM)
-        comptime for j in range(W):
-            var v = Int(src[unsafe_offset=j])
-            o.unsafe_store(j * PB, table.unsafe_load[width=PB]((j * 256 + v) * PB))
+    comptime NBITS = 8 // PB
+    var wv = table.unsafe_load[width=16](0)
     comptime for t in range(NB):
         var c = Int(codes[unsafe_offset = row0 + t])
         if c < 0 or c >= k:
             return False
+        var src = packed.unsafe_offset((row0 + t) * W)
         var o = dst.unsafe_offset(t * DIM)
         var cr = cent.unsafe_offset(c * DIM)
         var ss = SIMD[F32, 16](0)
         comptime for e in range(0, DIM, 16):
-            var x = o.unsafe_load[width=16](e) + cr.unsafe_load[width=16](e)
+            # The 16 buckets of dimensions e .. e+15 sit in one 64-bit (4-bit) or
+            # 32-bit (2-bit) little-endian word, dimension e+l at bit l*NBITS.
+            var idx: SIMD[I32, 16]
+            comptime if NBITS == 4:
+                var word = src.unsafe_offset(e // 2).unsafe_bitcast[UInt64]()[]
+                idx = ((SIMD[DType.uint64, 16](word) >> (iota[DType.uint64, 16]() * 4)) & 15).cast[I32]()
+            else:
+                var word = src.unsafe_offset(e // 4).unsafe_bitcast[UInt32]()[]
+                idx = ((SIMD[DType.uint32, 16](word) >> (iota[DType.uint32, 16]() * 2)) & 3).cast[I32]()
+            var r = _lookup[NBITS](wv, idx).fma(
+                table.unsafe_load[width=16](16 + e), table.unsafe_load[width=16](16 + DIM + e)
+            )
+            var x = r + cr.unsafe_load[width=16](e)
             ss = x.fma(x, ss)
             o.unsafe_store(e, x)
         var inv = 1 / max(sqrt(ss.reduce_add()), Float32(1e-12))

@@ -164,14 +164,13 @@ def test_a_codec_written_before_per_dimension_buckets_still_decodes(tmp_path, ne
     coll.ingest(write(tmp_path, TOPICS))
     folder = coll.store.centroids.folder / coll.store.centroids.version
     table = np.load(folder / "codec.npy")
-    assert table.shape == (128, 7)  # per dimension: 3 cut-offs, then 4 weights
+    assert table.shape == (3 + 4 + 2 * 128,)  # cut-offs, weights, then each dimension's shift and scale
     np.save(folder / "codec.npy", np.array([-0.1, 0.0, 0.1, -0.15, -0.05, 0.05, 0.15], np.float32))  # the old row
     codec = Collection.open(coll.store.root, encoder=encoder).late_index().residual_index.codec
-    np.testing.assert_array_equal(codec.cutoffs, np.tile([-0.1, 0.0, 0.1], (128, 1)).astype(np.float32))
-    np.testing.assert_array_equal(codec.weights[5], np.array([-0.15, -0.05, 0.05, 0.15], np.float32))
-    unsorted = np.tile(np.array([0.1, 0.0, -0.1, 0, 0, 0, 0], np.float32), (128, 1))
-    np.save(folder / "codec.npy", unsorted)  # cut-offs out of order: damaged, so rebuilt
-    assert Collection.open(coll.store.root, encoder=encoder).late_index().residual_index is None
+    np.testing.assert_array_equal(codec.cutoffs, np.array([-0.1, 0.0, 0.1], np.float32))
+    assert (codec.shift == 0).all() and (codec.scale == 1).all()
+    np.save(folder / "codec.npy", np.array([0.1, 0.0, -0.1, 0, 0, 0, 0], np.float32))  # cut-offs out of order
+    assert Collection.open(coll.store.root, encoder=encoder).late_index().residual_index is None  # rebuilt
 
 
 @pytest.mark.parametrize("broken", ["garbage", "shape"])

@@ -22,13 +22,13 @@ def test_buckets_survive_packing_and_fidelity_grows_with_bits(rng):
         assert packed.shape == (len(live), 128 * nbits // 8) and packed.dtype == np.uint8
         assert codec.bytes_per_vector(128) == 4 + 16 * nbits
         y = codec.decode(packed, ci.centroids, codes)
-        # Each dimension has its own buckets: decoding gives that dimension's weight of the bucket its
-        # residual value fell in, added to the centroid and renormalised.
-        assert codec.cutoffs.shape == (128, (1 << nbits) - 1) and codec.weights.shape == (128, 1 << nbits)
+        # Decoding gives the dimension's shift + scale × the weight of the bucket its standardised residual
+        # value fell in, added to the centroid and renormalised.
+        assert codec.cutoffs.shape == ((1 << nbits) - 1,) and codec.shift.shape == codec.scale.shape == (128,)
         r = x - ci.centroids[codes]
-        buckets = np.stack([np.searchsorted(codec.cutoffs[d], r[:, d]) for d in range(128)], axis=1)
+        buckets = np.searchsorted(codec.cutoffs, (r - codec.shift) / codec.scale)
         np.testing.assert_allclose(np.linalg.norm(y, axis=1), 1, atol=1e-5)
-        unnorm = ci.centroids[codes] + codec.weights[np.arange(128), buckets]
+        unnorm = ci.centroids[codes] + codec.shift + codec.scale * codec.weights[buckets]
         np.testing.assert_allclose(y, unnorm / np.linalg.norm(unnorm, axis=1, keepdims=True), atol=1e-6)
         fidelity.append(float((x * y).sum(axis=1).mean()))
     assert fidelity == sorted(fidelity) and fidelity[1] > 0.9 and fidelity[3] > 0.999
@@ -37,26 +37,31 @@ def test_buckets_survive_packing_and_fidelity_grows_with_bits(rng):
 
 
 def test_buckets_follow_each_dimension_and_weigh_their_mean(rng):
-    # Dimensions of very different spread: shared buckets would put nearly all of the narrow dimension's
-    # values in the two middle buckets; per-dimension buckets use all four equally.
-    r = rng.standard_normal((4000, 8)).astype(np.float32) * np.array([0.01, 1, 1, 1, 1, 1, 1, 0.2], np.float32)
+    # Dimensions of very different spread and centre: unscaled buckets would put nearly all of the narrow
+    # dimension's values in one or two buckets; scaled per dimension, each dimension uses all four equally.
+    spread = np.array([0.01, 1, 1, 1, 1, 1, 1, 0.2], np.float32)
+    r = rng.standard_normal((4000, 8)).astype(np.float32) * spread + np.arange(8, dtype=np.float32)
     codec = ResidualCodec.fit(r, 2)
-    buckets = np.stack([np.searchsorted(codec.cutoffs[d], r[:, d]) for d in range(8)], axis=1)
-    for d in (0, 7):
-        np.testing.assert_allclose(np.bincount(buckets[:, d], minlength=4) / 4000, 0.25, atol=0.01)
-        for b in range(4):  # the weight is the mean of the values that fall in the bucket
-            assert codec.weights[d, b] == pytest.approx(r[buckets[:, d] == b, d].mean(), rel=1e-4)
-    assert np.ptp(codec.weights[0]) < 0.05 < np.ptp(codec.weights[1])
-    back = ResidualCodec.from_table(2, codec.table())
-    np.testing.assert_array_equal(back.cutoffs, codec.cutoffs)
-    np.testing.assert_array_equal(back.weights, codec.weights)
-    with pytest.raises(ValueError, match="columns"):
-        ResidualCodec.from_table(4, codec.table())
-    for damage in (np.nan, -1.0):  # not finite; a cut-off below the one before it
+    np.testing.assert_allclose(codec.shift, np.arange(8), atol=0.05)
+    np.testing.assert_allclose(codec.scale, spread, rtol=0.05)
+    z = (r - codec.shift) / codec.scale
+    buckets = np.searchsorted(codec.cutoffs, z)
+    for d in (0, 1, 7):
+        np.testing.assert_allclose(np.bincount(buckets[:, d], minlength=4) / 4000, 0.25, atol=0.03)
+    for b in range(4):  # the weight is the mean of the standardised values that fall in the bucket
+        assert codec.weights[b] == pytest.approx(z[buckets == b].mean(), rel=1e-4)
+    back = ResidualCodec.from_table(2, codec.table(), 8)
+    for name in ("cutoffs", "weights", "shift", "scale"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(codec, name))
+    old = ResidualCodec.from_table(2, codec.table()[:7], 8)  # written before per-dimension scaling
+    assert (old.shift == 0).all() and (old.scale == 1).all()
+    with pytest.raises(ValueError, match="not stored as shape"):
+        ResidualCodec.from_table(4, codec.table(), 8)
+    for at, damage in ((1, np.nan), (2, -9.0), (7 + 8 + 3, 0.0)):  # not finite; cut-offs out of order; scale 0
         table = codec.table()
-        table[2, 1] = damage
+        table[at] = damage
         with pytest.raises(ValueError, match="out of order"):
-            ResidualCodec.from_table(2, table)
+            ResidualCodec.from_table(2, table, 8)
 
 
 def test_residual_rerank_scores_the_decompressed_vectors(rng):

@@ -23,52 +23,77 @@ BITS = (1, 2, 4, 8)
 
 @dataclass(frozen=True)
 class ResidualCodec:
-    """Per dimension ``d``: ``cutoffs[d]`` float32 ``[2ⁿ − 1]`` increasing bucket boundaries of residual values
-    and ``weights[d]`` float32 ``[2ⁿ]`` the value each bucket decodes to; ``nbits`` per dimension.
+    """``nbits`` per dimension: dimension ``d``'s residual value ``r`` falls in bucket ``b``, the number of
+    ``cutoffs`` (float32 ``[2ⁿ − 1]``, increasing) below ``(r − shift[d]) / scale[d]``, and decodes to
+    ``shift[d] + scale[d] · weights[b]`` (``weights`` float32 ``[2ⁿ]``; ``shift``, ``scale`` float32 ``[dim]``).
 
-    ``cutoffs`` is ``[dim, 2ⁿ − 1]`` and ``weights`` ``[dim, 2ⁿ]``. (Indexes written before per-dimension
-    buckets stored one row for all dimensions; the store repeats it for each.)
+    One bucket table for every dimension, moved and stretched per dimension: as close to the decoded
+    vectors as a table of its own per dimension (mean cosine 0.99219 vs 0.9922 at 4 bits, 0.96068 vs
+    0.96065 at 2, on SciFact's token vectors), and a kernel decodes 16 dimensions with one register
+    permute and one fused multiply-add. Indexes written before per-dimension scaling have ``shift`` 0 and
+    ``scale`` 1: ColBERTv2's single table (mean cosine 0.99203 and 0.96011).
     """
 
     nbits: int
     cutoffs: NDArray[np.float32]
     weights: NDArray[np.float32]
+    shift: NDArray[np.float32]
+    scale: NDArray[np.float32]
 
     @classmethod
     def fit(cls, residuals: NDArray[np.floating[Any]], nbits: int = 2) -> ResidualCodec:
-        """Fit buckets to ``residuals`` ``[n, dim]``, each dimension on its own (ColBERTv2 fits one set for
-        all dimensions; a dimension's spread differs by up to ×3 between dimensions of the default encoder):
-        cut-offs at the ``i/2ⁿ`` quantiles, so every bucket is used equally often, and each bucket's weight
-        the mean of the values that fall in it (the least-squares value for that bucket)."""
+        """Fit to ``residuals`` ``[n, dim]``: each dimension's mean and standard deviation as its shift and
+        scale; on the standardised values of all dimensions, cut-offs at the ``i/2ⁿ`` quantiles (every
+        bucket used equally often) and each bucket's weight the mean of the values that fall in it (the
+        least-squares value for that bucket)."""
         if nbits not in BITS:
             raise ValueError(f"nbits must be one of {BITS}, got {nbits}")
         r = np.asarray(residuals, dtype=np.float32)
+        # One float32 copy of the values, standardised and sorted in place, serves the mean, the spread,
+        # the quantiles and the bucket means (training fits on 2M values: each further float32 copy would
+        # cost 8 MiB, a per-value int64 or float64 array 16).
+        shift = r.mean(axis=0).astype(np.float32)
+        z = r - shift
+        scale = np.maximum(np.sqrt(np.einsum("nd,nd->d", z, z) / max(z.shape[0], 1)), 1e-6).astype(np.float32)
+        z /= scale
+        z = z.ravel()
+        z.sort()
         n = 1 << nbits
-        cutoffs = np.quantile(r, np.arange(1, n) / n, axis=0).T.astype(np.float32)  # [dim, n − 1]
-        mids = np.quantile(r, (np.arange(n) + 0.5) / n, axis=0).T.astype(np.float32)  # an empty bucket's value
-        buckets = _buckets(r, cutoffs)
-        weights = np.empty((r.shape[1], n), np.float32)
-        for b in range(n):
-            hit = buckets == b
-            counts = hit.sum(axis=0)
-            sums = np.where(hit, r, 0).sum(axis=0, dtype=np.float64)
-            weights[:, b] = np.where(counts > 0, sums / np.maximum(counts, 1), mids[:, b])
-        return cls(nbits, cutoffs, weights)
+        cutoffs = _sorted_quantiles(z, np.arange(1, n) / n)
+        ends = np.concatenate(([0], np.searchsorted(z, cutoffs, side="right"), [z.shape[0]]))  # z ≤ cut-off b: ≤ b
+        mids = _sorted_quantiles(z, (np.arange(n) + 0.5) / n)  # the value of a bucket nothing fell in
+        weights = np.array(
+            [z[a:b].mean(dtype=np.float64) if b > a else mids[i] for i, (a, b) in enumerate(zip(ends[:-1], ends[1:]))],
+            dtype=np.float32,
+        )
+        return cls(nbits, cutoffs, weights, shift, scale)
 
     def table(self) -> NDArray[np.float32]:
-        """float32 ``[dim, 2·2ⁿ − 1]``: each dimension's cut-offs then weights (how ``codec.npy`` stores it)."""
-        return np.concatenate((self.cutoffs, self.weights), axis=1)
+        """float32 ``[2·2ⁿ − 1 + 2·dim]``: cut-offs, weights, shifts, scales (how ``codec.npy`` stores it)."""
+        return np.concatenate((self.cutoffs, self.weights, self.shift, self.scale))
 
     @classmethod
-    def from_table(cls, nbits: int, table: NDArray[np.float32]) -> ResidualCodec:
-        """The codec :meth:`table` wrote; ``ValueError`` if ``table`` does not have its shape, holds a value that
-        is not finite, or a dimension's cut-offs out of order."""
+    def from_table(cls, nbits: int, table: NDArray[np.float32], dim: int) -> ResidualCodec:
+        """The codec :meth:`table` wrote (or, ``[2·2ⁿ − 1]`` long, one written before per-dimension scaling);
+        ``ValueError`` if ``table`` has another length, a value that is not finite, cut-offs out of order
+        or a scale that is not positive."""
         n = 1 << nbits
-        if table.ndim != 2 or table.shape[1] != 2 * n - 1:
-            raise ValueError(f"a {nbits}-bit codec table has {2 * n - 1} columns, this one has shape {table.shape}")
-        if not np.isfinite(table).all() or np.any(np.diff(table[:, : n - 1], axis=1) < 0):
-            raise ValueError("the codec table holds values that are not finite or cut-offs out of order")
-        return cls(nbits, np.ascontiguousarray(table[:, : n - 1]), np.ascontiguousarray(table[:, n - 1 :]))
+        if table.ndim != 1 or table.shape[0] not in (2 * n - 1, 2 * n - 1 + 2 * dim):
+            raise ValueError(f"a {nbits}-bit codec of {dim} dimensions is not stored as shape {table.shape}")
+        if table.shape[0] == 2 * n - 1:
+            table = np.concatenate((table, np.zeros(dim, np.float32), np.ones(dim, np.float32)))
+        cutoffs, weights = table[: n - 1], table[n - 1 : 2 * n - 1]
+        shift, scale = table[2 * n - 1 : 2 * n - 1 + dim], table[2 * n - 1 + dim :]
+        if not np.isfinite(table).all() or np.any(np.diff(cutoffs) < 0) or np.any(scale <= 0):
+            raise ValueError("the codec holds values that are not finite, cut-offs out of order or a scale ≤ 0")
+        return cls(nbits, *(np.ascontiguousarray(a, dtype=np.float32) for a in (cutoffs, weights, shift, scale)))
+
+    def kernel_table(self) -> NDArray[np.float32]:
+        """float32 ``[16 + 2·dim]``: the weights padded to 16, then the scales, then the shifts (what the native
+        kernel reads)."""
+        padded = np.zeros(16, np.float32)
+        padded[: self.weights.shape[0]] = self.weights
+        return np.concatenate((padded, self.scale, self.shift)).astype(np.float32)
 
     def bytes_per_vector(self, dim: int) -> int:
         """Stored bytes per token vector: the int32 code and the packed residual."""
@@ -79,7 +104,8 @@ class ResidualCodec:
     ) -> NDArray[np.uint8]:
         """Packed residuals, uint8 ``[n, dim·nbits/8]``, of ``vectors`` ``[n, dim]`` coded ``codes``: dimension
         ``d`` of a vector sits in byte ``d·nbits // 8`` at bit ``(d·nbits) % 8``."""
-        buckets = _buckets(np.asarray(vectors, dtype=np.float32) - centroids[codes], self.cutoffs)
+        r = np.asarray(vectors, dtype=np.float32) - centroids[codes]
+        buckets = np.searchsorted(self.cutoffs, (r - self.shift) / self.scale).astype(np.uint8)
         per_byte = 8 // self.nbits
         b = buckets.reshape(buckets.shape[0], -1, per_byte)
         shifts = np.arange(per_byte, dtype=np.uint8) * self.nbits
@@ -103,18 +129,20 @@ class ResidualCodec:
         per_byte = 8 // self.nbits
         shifts = np.arange(per_byte, dtype=np.uint16) * self.nbits
         buckets = (np.arange(256, dtype=np.uint16)[:, None] >> shifts) & ((1 << self.nbits) - 1)  # [256, per_byte]
-        w = self.weights.reshape(-1, per_byte, 1 << self.nbits)  # [bytes, per_byte, 2ⁿ]
-        values: NDArray[np.float32] = w[:, np.arange(per_byte), buckets]  # [bytes, 256, per_byte]
-        return values
+        shift = self.shift.reshape(-1, 1, per_byte)  # [bytes, 1, per_byte]
+        scale = self.scale.reshape(-1, 1, per_byte)
+        values: NDArray[np.float32] = (shift + scale * self.weights[buckets][None]).astype(np.float32)
+        return values  # [bytes, 256, per_byte]
 
 
-def _buckets(r: NDArray[np.float32], cutoffs: NDArray[np.float32]) -> NDArray[np.uint8]:
-    """uint8 ``[n, dim]``: the bucket of each residual value, the number of its dimension's cut-offs below it
-    (``searchsorted``'s left side), in ``0 … 2ⁿ − 1``."""
-    buckets = np.zeros(r.shape, np.uint8)
-    for j in range(cutoffs.shape[1]):
-        buckets += r > cutoffs[:, j]
-    return buckets
+def _sorted_quantiles(z: NDArray[np.float32], q: NDArray[np.float64]) -> NDArray[np.float32]:
+    """The ``q`` quantiles of sorted ``z`` (linear interpolation, as ``np.quantile``), without a copy of ``z``."""
+    pos = q * (z.shape[0] - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, z.shape[0] - 1)
+    frac = pos - lo
+    out: NDArray[np.float32] = (z[lo] * (1 - frac) + z[hi] * frac).astype(np.float32)
+    return out
 
 
 @dataclass(frozen=True)

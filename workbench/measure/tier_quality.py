@@ -37,10 +37,12 @@ class Tier:
 
 
 def shared_codec(residuals: NDArray[np.float32], nbits: int) -> ResidualCodec:
-    """One set of buckets for every dimension (ColBERTv2's, and this index's before per-dimension buckets)."""
+    """One bucket table for every dimension, unscaled (ColBERTv2's, and this index's before per-dimension
+    scaling)."""
     one = ResidualCodec.fit(residuals.reshape(-1, 1), nbits)
     dim = residuals.shape[1]
-    return ResidualCodec(nbits, np.tile(one.cutoffs, (dim, 1)), np.tile(one.weights, (dim, 1)))
+    zero, unit = np.zeros(dim, np.float32), np.ones(dim, np.float32)
+    return ResidualCodec(nbits, one.shift + one.scale * one.cutoffs, one.shift + one.scale * one.weights, zero, unit)
 
 
 def tiers(index: LateIndex, bits: tuple[int, ...] = (2, 4), sample: int = 1 << 16) -> Iterator[Tier]:
@@ -57,7 +59,7 @@ def tiers(index: LateIndex, bits: tuple[int, ...] = (2, 4), sample: int = 1 << 1
         per_token = 4 + index.dim * nbits / 8 + lists
         shared = build_residual_index(index.vectors, ci, nbits, codec=shared_codec(residuals, nbits))
         yield Tier(f"{nbits}-bit, shared buckets", per_token, shared)
-        yield Tier(f"{nbits}-bit, per-dimension", per_token, build_residual_index(index.vectors, ci, nbits))
+        yield Tier(f"{nbits}-bit, scaled per dim.", per_token, build_residual_index(index.vectors, ci, nbits))
 
 
 def decoded(index: LateIndex, ri: ResidualIndex, ci: CentroidIndex) -> NDArray[np.float16]:

@@ -4,7 +4,7 @@ Layout inside the index folder::
 
     centroids/<version>/centroids.npy      float32 [K, dim]
     centroids/<version>/meta.json          training facts and what was added since
-    centroids/<version>/codec.npy          float32 [dim, 2·2ⁿ−1] per dimension: bucket cut-offs, then values
+    centroids/<version>/codec.npy          float32 residual bucket cut-offs, values, per-dimension shifts, scales
     centroids/<version>/codes-<segment>    int32 [n_vectors of that segment], one file per segment
     centroids/<version>/residuals-<segment> uint8 [n_vectors, dim·bits/8], 2-bit residuals
 
@@ -162,16 +162,14 @@ class CentroidStore:
         return c if ok else None
 
     def _read_codec(self, version: str) -> ResidualCodec | None:
-        """The residual codec (``codec.npy``; one ``[2·2ⁿ − 1]`` row for all dimensions before per-dimension)."""
+        """The residual codec (``codec.npy``: :meth:`~workbench.core.residuals.ResidualCodec.table`'s layout)."""
         meta = self.meta()
         nbits, dim = meta.get("residual_bits"), meta.get("dim")
         values = _load(self.folder / version / "codec.npy")
         if nbits is None or nbits not in BITS or dim is None or values is None or values.dtype != np.float32:
             return None
-        if values.ndim == 1:
-            values = np.tile(values, (dim, 1))
         try:
-            return ResidualCodec.from_table(nbits, values) if values.shape[0] == dim else None
+            return ResidualCodec.from_table(nbits, values, dim)
         except ValueError:
             return None
 

@@ -18,8 +18,8 @@ class ResidualCoding(Protocol):
 
     nbits: int
 
-    def byte_values(self) -> NDArray[np.float32]:
-        """float32 ``[dim·nbits/8, 256, 8/nbits]``: the residual values each byte value decodes to, per byte."""
+    def kernel_table(self) -> NDArray[np.float32]:
+        """float32 ``[16 + 2·dim]``: the bucket weights padded to 16, each dimension's scale, then its shift."""
         ...
 
 

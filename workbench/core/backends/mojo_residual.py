@@ -85,7 +85,7 @@ def residual_maxsim_scores(
     centroids = _contiguous("centroids", centroids, np.float32, (None, DIM))
     if centroids.shape[0] < 1:
         raise ValueError("at least one centroid is needed")
-    table = np.ascontiguousarray(codec.byte_values(), dtype=np.float32)
+    table = np.ascontiguousarray(codec.kernel_table(), dtype=np.float32)
     starts, lengths, rows = (_index_array(n, a) for n, a in (("starts", starts), ("lengths", lengths), ("rows", rows)))
     if starts.shape != lengths.shape:
         raise ValueError(f"starts and lengths differ in size: {starts.size} vs {lengths.size}")
