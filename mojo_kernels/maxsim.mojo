@@ -54,6 +54,7 @@ comptime ERR_ROW = -2  # a row index outside 0..n_pass-1
 comptime ERR_SPAN = -3  # a passage span outside 0..n_vec (or negative)
 comptime ERR_CODE = -4  # a centroid code outside 0..k-1
 comptime ERR_BITS = -5  # residual bits other than 2 or 4
+comptime ERR_STRIDE = -6  # a coded row shorter than its code and residual
 
 
 def _tokens_per_vector[L: Int]() -> Int:
@@ -397,16 +398,17 @@ def kayak_maxsim_f16(
 
 
 # ---------------------------------------------------------------------------
-# Residual-coded passages: token j of the index is centroid codes[j] plus, per
-# dimension d, the residual value of its bucket b, shift[d] + scale[d] * w[b],
-# buckets packed PB to a byte (PB = 8 / nbits; dimension d in byte d // PB, at
-# bit (d % PB) * nbits).  table = w padded to 16, scale[128], shift[128] (the
-# codec's kernel_table).
+# Residual-coded passages: token j of the index is a row of `stride` bytes, its
+# centroid code (int32, little-endian) then its packed residual; the token is
+# that centroid plus, per dimension d, the residual value of its bucket b,
+# shift[d] + scale[d] * w[b], buckets packed PB to a byte (PB = 8 / nbits;
+# dimension d in byte d // PB, at bit (d % PB) * nbits).  table = w padded to
+# 16, scale[128], shift[128] (the codec's kernel_table).
 #
 #   int64_t kayak_maxsim_rq_native(
 #       const float *q, int64_t nq,              /* [nq][128], 1 <= nq <= 64    */
-#       const int32_t *codes,                    /* [n_vec] centroid codes      */
-#       const uint8_t *packed, int64_t n_vec,    /* [n_vec][128 / PB] residuals */
+#       const uint8_t *coded, int64_t stride,    /* n_vec rows of stride bytes: */
+#       int64_t n_vec,                           /*   int32 code, 128/PB bytes  */
 #       const float *cent, int64_t k,            /* [k][128] centroids          */
 #       const float *table, int64_t nbits,       /* [16 + 2*128]; 2 or 4        */
 #       const int64_t *starts, const int64_t *lengths, int64_t n_pass,
@@ -438,19 +440,19 @@ def _lookup[NBITS: Int](w: SIMD[F32, 16], idx: SIMD[I32, 16]) -> SIMD[F32, 16]:
 @always_inline
 def _decode[
     PB: Int, NB: Int
-](codes: I32P, packed: U8P, cent: F32P, k: Int, table: F32P, row0: Int, dst: F32P) -> Bool:
+](coded: U8P, stride: Int, cent: F32P, k: Int, table: F32P, row0: Int, dst: F32P) -> Bool:
     """Decodes token rows row0 .. row0+NB-1 into dst[NB][DIM] as fp32 unit
     vectors; False when a code lies outside 0..k-1.  `table` holds the codec's
     16 (padded) bucket weights, then each dimension's scale, then its shift: a
     residual value is shift + scale * weight[bucket]."""
-    comptime W = DIM // PB  # packed bytes per token
     comptime NBITS = 8 // PB
     var wv = table.unsafe_load[width=16](0)
     comptime for t in range(NB):
-        var c = Int(codes[unsafe_offset = row0 + t])
+        var row = coded.unsafe_offset((row0 + t) * stride)
+        var c = Int(row.unsafe_bitcast[Int32]()[])
         if c < 0 or c >= k:
             return False
-        var src = packed.unsafe_offset((row0 + t) * W)
+        var src = row.unsafe_offset(4)
         var o = dst.unsafe_offset(t * DIM)
         var cr = cent.unsafe_offset(c * DIM)
         var ss = SIMD[F32, 16](0)
@@ -481,8 +483,8 @@ def _rq_block[
     PB: Int, L: Int, TP: Int, NB: Int, ARG: Bool
 ](
     qt: F32P,
-    codes: I32P,
-    packed: U8P,
+    coded: U8P,
+    stride: Int,
     cent: F32P,
     k: Int,
     table: F32P,
@@ -496,11 +498,11 @@ def _rq_block[
     """Decodes and scores NB tokens (straight into the scoring buffer, or via
     `dec` where token pairs are interleaved)."""
     comptime if TP == 1:
-        if not _decode[PB, NB](codes, packed, cent, k, table, row0, buf):
+        if not _decode[PB, NB](coded, stride, cent, k, table, row0, buf):
             return False
         _block[F32, L, TP, NB, ARG, False](qt, buf, buf, buf, t0, best, barg)
     else:
-        if not _decode[PB, NB](codes, packed, cent, k, table, row0, dec):
+        if not _decode[PB, NB](coded, stride, cent, k, table, row0, dec):
             return False
         _block[F32, L, TP, NB, ARG, True](qt, dec, dec, buf, t0, best, barg)
     return True
@@ -511,8 +513,8 @@ def _run_rq[
 ](
     q: F32P,
     nq: Int,
-    codes: I32P,
-    packed: U8P,
+    coded: U8P,
+    stride: Int,
     n_vec: Int,
     cent: F32P,
     k: Int,
@@ -553,7 +555,7 @@ def _run_rq[
         var barg = SIMD[I32, V](-1)
         var t = 0
         while t + B <= n:
-            if not _rq_block[PB, L, TP, B, ARG](qt, codes, packed, cent, k, table, s + t, dec, buf, t, best, barg):
+            if not _rq_block[PB, L, TP, B, ARG](qt, coded, stride, cent, k, table, s + t, dec, buf, t, best, barg):
                 return ERR_CODE
             t += B
         comptime for sh in range(1, 5):
@@ -561,7 +563,7 @@ def _run_rq[
             comptime if NB >= 1:
                 if t + NB <= n:
                     if not _rq_block[PB, L, TP, NB, ARG](
-                        qt, codes, packed, cent, k, table, s + t, dec, buf, t, best, barg
+                        qt, coded, stride, cent, k, table, s + t, dec, buf, t, best, barg
                     ):
                         return ERR_CODE
                     t += NB
@@ -572,33 +574,33 @@ def _run_rq[
 def _dispatch_rq[
     PB: Int
 ](
-    q: F32P, nq: Int, codes: I32P, packed: U8P, n_vec: Int, cent: F32P, k: Int, table: F32P,
+    q: F32P, nq: Int, coded: U8P, stride: Int, n_vec: Int, cent: F32P, k: Int, table: F32P,
     starts: I64P, lengths: I64P, n_pass: Int, rows: I64P, m: Int, budget: Int, out_s: F32P, out_a: I32P,
     arg: Bool,
 ) -> Int:
     if arg:
         if nq <= 8:
-            return _run_rq[PB, 8, True](q, nq, codes, packed, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
+            return _run_rq[PB, 8, True](q, nq, coded, stride, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
         if nq <= 16:
-            return _run_rq[PB, 16, True](q, nq, codes, packed, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
+            return _run_rq[PB, 16, True](q, nq, coded, stride, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
         if nq <= 32:
-            return _run_rq[PB, 32, True](q, nq, codes, packed, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
-        return _run_rq[PB, 64, True](q, nq, codes, packed, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
+            return _run_rq[PB, 32, True](q, nq, coded, stride, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
+        return _run_rq[PB, 64, True](q, nq, coded, stride, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
     if nq <= 8:
-        return _run_rq[PB, 8, False](q, nq, codes, packed, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
+        return _run_rq[PB, 8, False](q, nq, coded, stride, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
     if nq <= 16:
-        return _run_rq[PB, 16, False](q, nq, codes, packed, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
+        return _run_rq[PB, 16, False](q, nq, coded, stride, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
     if nq <= 32:
-        return _run_rq[PB, 32, False](q, nq, codes, packed, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
-    return _run_rq[PB, 64, False](q, nq, codes, packed, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
+        return _run_rq[PB, 32, False](q, nq, coded, stride, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
+    return _run_rq[PB, 64, False](q, nq, coded, stride, n_vec, cent, k, table, starts, lengths, n_pass, rows, m, budget, out_s, out_a)
 
 
 @export("kayak_maxsim_rq_native")
 def kayak_maxsim_rq(
     q: Int,
     nq: Int,
-    codes: Int,
-    packed: Int,
+    coded: Int,
+    stride: Int,
     n_vec: Int,
     cent: Int,
     k: Int,
@@ -617,11 +619,12 @@ def kayak_maxsim_rq(
         return ERR_NQ
     if nbits != 2 and nbits != 4:
         return ERR_BITS
+    if stride < 4 + DIM * nbits // 8:
+        return ERR_STRIDE
     if m == 0:
         return OK
     var qp = F32P(unsafe_from_address=q)
-    var cp = I32P(unsafe_from_address=codes)
-    var pp = U8P(unsafe_from_address=packed)
+    var cp = U8P(unsafe_from_address=coded)
     var ctp = F32P(unsafe_from_address=cent)
     var tp = F32P(unsafe_from_address=table)
     var sp = I64P(unsafe_from_address=starts)
@@ -630,8 +633,8 @@ def kayak_maxsim_rq(
     var op = F32P(unsafe_from_address=out_scores)
     var ap = I32P(unsafe_from_address=out_argmax)
     if nbits == 4:
-        return _dispatch_rq[2](qp, nq, cp, pp, n_vec, ctp, k, tp, sp, lp, n_pass, rp, m, budget, op, ap, out_argmax != 0)
-    return _dispatch_rq[4](qp, nq, cp, pp, n_vec, ctp, k, tp, sp, lp, n_pass, rp, m, budget, op, ap, out_argmax != 0)
+        return _dispatch_rq[2](qp, nq, cp, stride, n_vec, ctp, k, tp, sp, lp, n_pass, rp, m, budget, op, ap, out_argmax != 0)
+    return _dispatch_rq[4](qp, nq, cp, stride, n_vec, ctp, k, tp, sp, lp, n_pass, rp, m, budget, op, ap, out_argmax != 0)
 
 
 # Nearest centroid of each of n token vectors: the argmax of MaxSim with the

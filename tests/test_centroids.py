@@ -9,6 +9,7 @@ from workbench.core.centroids import (
     build_centroid_index,
     default_centroid_count,
     probe_candidates,
+    train_centroids,
     widened_probe,
 )
 from workbench.core.metrics import overlap_recall
@@ -184,3 +185,23 @@ def test_filtered_centroid_search_matches_exhaustive_within_the_filter(rng):
     result = search_with_plan(q, index, wide, where=PassageFilter(folders=("1", "2", "5", "7")))
     s1 = result.stages[0]
     assert s1.name == "stage1:filter_all_eligible" and s1.candidates_out == 160 and "costs less" in s1.budget_rule
+
+
+def test_growing_centroids_keeps_the_old_ones_and_covers_new_topics(rng):
+    """Fixed centroids never move (a compact index's codes refer to them); the new ones go where the fixed
+    ones serve the sample worst."""
+    topics = rng.standard_normal((12, 128))
+    topics /= np.linalg.norm(topics, axis=1, keepdims=True)
+
+    def near(which, n):
+        v = topics[rng.choice(which, n)] + 0.15 * rng.standard_normal((n, 128))
+        return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+    old = train_centroids(near(range(6), 3000), 6)
+    sample = np.concatenate((near(range(6), 3000), near(range(6, 12), 3000)))  # six topics the old set never saw
+    grown = train_centroids(sample, 12, fixed=old)
+    np.testing.assert_array_equal(grown[:6], old)
+    np.testing.assert_allclose(np.linalg.norm(grown, axis=1), 1, atol=1e-5)
+    best_old = (topics[6:] @ old.T).max(axis=1)
+    best_new = (topics[6:] @ grown[6:].T).max(axis=1)
+    assert best_new.min() > 0.95 > best_old.max()  # each new topic got a centroid of its own

@@ -14,20 +14,20 @@ from workbench.core.backends import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACK
 from workbench.core.backends.mojo_residual import residual_maxsim_scores
 from workbench.core.centroids import build_centroid_index
 from workbench.core.residual_vectors import ResidualVectors
-from workbench.core.residuals import ResidualCodec
+from workbench.core.residuals import ResidualCodec, coded_rows
 from workbench.core.segmented import SegmentedVectors, segmented_maxsim
 
 TOLERANCE = 1e-5  # unit query vectors, scores up to nq
 
 
-def coded(rng, nbits, n_passages=300):
+def coded_index(rng, nbits, n_passages=300):
     """A clustered index, its centroids, and its vectors coded with an ``nbits`` per-dimension codec."""
     index, topics = clustered_index(rng, n_passages=n_passages)
     ci = build_centroid_index(index, n_centroids=48)
     x = np.asarray(index.vectors, dtype=np.float32)
     codec = ResidualCodec.fit(x - ci.centroids[ci.codes], nbits)
     packed = codec.encode(x, ci.centroids, ci.codes)
-    return index, topics, ResidualVectors(np.ascontiguousarray(ci.codes, np.int32), packed, ci.centroids, codec)
+    return index, topics, ResidualVectors(coded_rows(ci.codes, packed), ci.centroids, codec)
 
 
 def unit_query(rng, nq):
@@ -38,14 +38,14 @@ def unit_query(rng, nq):
 @pytest.mark.parametrize("nbits", [2, 4])
 @pytest.mark.parametrize("nq", [1, 5, 8, 13, 32, 64])
 def test_the_kernel_scores_what_the_decoded_vectors_score(rng, nbits, nq):
-    index, _, rv = coded(rng, nbits)
+    index, _, rv = coded_index(rng, nbits)
     decoded = np.asarray(rv)  # the reference: every row decoded, then exact MaxSim in NumPy
     np.testing.assert_allclose(np.linalg.norm(decoded, axis=1), 1, atol=1e-5)
     q = unit_query(rng, nq)
     rows = rng.permutation(index.n_passages)[:200]  # random order, as candidates come
     for budget in (0, 7):
         got, arg = residual_maxsim_scores(
-            q, rv.codes, rv.packed, rv.centroids, rv.codec, index.starts, index.lengths, rows, budget, True
+            q, rv.coded, rv.centroids, rv.codec, index.starts, index.lengths, rows, budget, True
         )
         want, want_arg = get_backend(NUMPY_REFERENCE_BACKEND).maxsim(
             q, decoded, index.starts, index.lengths, rows, budget, True
@@ -56,32 +56,30 @@ def test_the_kernel_scores_what_the_decoded_vectors_score(rng, nbits, nq):
 
 
 def test_an_empty_passage_scores_zero_and_bad_input_is_refused(rng):
-    index, _, rv = coded(rng, 4, n_passages=20)
+    index, _, rv = coded_index(rng, 4, n_passages=20)
     q = unit_query(rng, 4)
     lengths = index.lengths.copy()
     lengths[3] = 0
-    scores, arg = residual_maxsim_scores(
-        q, rv.codes, rv.packed, rv.centroids, rv.codec, index.starts, lengths, [3, 4], 0, True
-    )
+    scores, arg = residual_maxsim_scores(q, rv.coded, rv.centroids, rv.codec, index.starts, lengths, [3, 4], 0, True)
     assert scores[0] == 0 and (arg[0] == -1).all() and scores[1] > 0
-    codes = rv.codes.copy()
-    codes[int(index.starts[5])] = rv.centroids.shape[0]  # one past the table: never read past it
+    coded = rv.coded.copy()
+    coded[int(index.starts[5]), :4] = np.array([rv.centroids.shape[0]], "<i4").view(np.uint8)  # one past the table
+    with pytest.raises(ValueError, match="centroid code"):  # never read past it
+        residual_maxsim_scores(q, coded, rv.centroids, rv.codec, index.starts, index.lengths, [5])
     with pytest.raises(ValueError, match="centroid code"):
-        residual_maxsim_scores(q, codes, rv.packed, rv.centroids, rv.codec, index.starts, index.lengths, [5])
-    with pytest.raises(ValueError, match="centroid code"):
-        ResidualVectors(codes, rv.packed, rv.centroids, rv.codec)[int(index.starts[5])]
-    with pytest.raises(ValueError, match="packed"):
-        residual_maxsim_scores(q, rv.codes, rv.packed[:, :10], rv.centroids, rv.codec, index.starts, index.lengths, [1])
+        ResidualVectors(coded, rv.centroids, rv.codec)[int(index.starts[5])]
+    with pytest.raises(ValueError, match="coded"):
+        residual_maxsim_scores(q, rv.coded[:, :10], rv.centroids, rv.codec, index.starts, index.lengths, [1])
     with pytest.raises(ValueError, match="outside"):
-        residual_maxsim_scores(q, rv.codes, rv.packed, rv.centroids, rv.codec, index.starts + 10**6, index.lengths, [1])
+        residual_maxsim_scores(q, rv.coded, rv.centroids, rv.codec, index.starts + 10**6, index.lengths, [1])
     with pytest.raises(ValueError, match="2 or 4-bit"):
         one_bit = ResidualCodec.fit(np.zeros((10, 128), np.float32), 1)
-        residual_maxsim_scores(q, rv.codes, rv.packed[:, :16], rv.centroids, one_bit, index.starts, index.lengths, [1])
+        residual_maxsim_scores(q, rv.coded[:, :20], rv.centroids, one_bit, index.starts, index.lengths, [1])
 
 
 @pytest.mark.parametrize("nbits", [1, 2, 4])
 def test_an_index_of_residual_vectors_searches_alike_on_both_backends(rng, nbits):
-    index, topics, rv = coded(rng, nbits)
+    index, topics, rv = coded_index(rng, nbits)
     compact = LateIndex(rv, index.starts, index.lengths, index.passage_ids)
     q = LateQuery.from_vectors(topics[[3, 9]] + 0.3 * rng.standard_normal((2, 128)))
     plan = exhaustive_search_plan(final_k=10)
@@ -99,9 +97,9 @@ def test_an_index_of_residual_vectors_searches_alike_on_both_backends(rng, nbits
 
 
 def test_segments_of_residual_vectors_score_as_one_array(rng):
-    index, _, rv = coded(rng, 2)
+    index, _, rv = coded_index(rng, 2)
     cut = int(index.starts[150])  # passages never span segments
-    parts = [ResidualVectors(rv.codes[a:b], rv.packed[a:b], rv.centroids, rv.codec) for a, b in ((0, cut), (cut, None))]
+    parts = [ResidualVectors(rv.coded[a:b], rv.centroids, rv.codec) for a, b in ((0, cut), (cut, None))]
     segmented = SegmentedVectors(parts)
     assert segmented.shape == rv.shape and segmented.dtype == np.float32
     np.testing.assert_array_equal(segmented[[3, cut + 2]], rv[[3, cut + 2]])

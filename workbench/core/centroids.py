@@ -92,14 +92,30 @@ def assign(vectors: StoredVectors, centroids: NDArray[np.float32]) -> NDArray[np
 
 
 def train_centroids(
-    sample: NDArray[np.floating[Any]], k: int, iterations: int = 6, seed: int = 0
+    sample: NDArray[np.floating[Any]],
+    k: int,
+    iterations: int = 6,
+    seed: int = 0,
+    fixed: NDArray[np.float32] | None = None,
 ) -> NDArray[np.float32]:
     """Spherical k-means (cosine) on ``sample`` → float32 ``[k, dim]`` unit centroids; empty clusters are
-    re-seeded from random sample vectors."""
+    re-seeded from random sample vectors.
+
+    With ``fixed`` (float32 ``[F, dim]``, F < k), those are the first F centroids and never move: only the
+    k − F new ones are trained, seeded from the sample vectors the fixed ones serve worst, and vectors
+    nearest a fixed centroid stay with it. Codes given against ``fixed`` then stay valid against the
+    result, which is how a compact index (whose codes are its vectors) grows its centroids.
+    """
     rng = np.random.default_rng(seed)
     x = np.asarray(sample, dtype=np.float32)
-    k = min(k, x.shape[0])
-    c: NDArray[np.float32] = x[rng.choice(x.shape[0], k, replace=False)].copy()
+    n_fixed = 0 if fixed is None else int(fixed.shape[0])
+    k = min(k, x.shape[0] + n_fixed)
+    if fixed is None:
+        seeds = x[rng.choice(x.shape[0], k, replace=False)]
+    else:
+        worst = np.argsort((x @ fixed.T).max(axis=1), kind="stable")[: k - n_fixed]
+        seeds = np.concatenate((fixed, x[worst]))
+    c: NDArray[np.float32] = np.array(seeds, dtype=np.float32)
     for _ in range(iterations):
         codes = assign(x, c)
         order = np.argsort(codes, kind="stable")
@@ -111,6 +127,8 @@ def train_centroids(
         empty = counts == 0
         sums[empty] = x[rng.choice(x.shape[0], int(empty.sum()))]
         c = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+        if fixed is not None:
+            c[:n_fixed] = fixed
     return c.astype(np.float32)
 
 

@@ -22,20 +22,23 @@ RowKey = int | np.integer[Any] | slice | NDArray[np.integer[Any]] | NDArray[np.b
 
 
 class ResidualVectors:
-    """``codes`` int32 ``[T]`` and ``packed`` uint8 ``[T, dim·nbits/8]`` (row-aligned, often memory maps),
-    decoded against ``centroids`` float32 ``[K, dim]`` with ``codec``: a read-only float32 ``[T, dim]`` array
-    of unit vectors. Rows are decoded when read, never all at once (except by ``np.asarray``)."""
+    """``coded`` uint8 ``[T, 4 + dim·nbits/8]`` (often a memory map): per token row its centroid code (int32,
+    little-endian) then its packed residual (:func:`~workbench.core.residuals.coded_rows`), decoded against
+    ``centroids`` float32 ``[K, dim]`` with ``codec``: a read-only float32 ``[T, dim]`` array of unit vectors.
+    Rows are decoded when read, never all at once (except by ``np.asarray``). ``codes`` and ``packed`` are
+    views of the two parts."""
 
-    def __init__(
-        self, codes: NDArray[np.int32], packed: NDArray[np.uint8], centroids: NDArray[np.float32], codec: ResidualCodec
-    ) -> None:
+    def __init__(self, coded: NDArray[np.uint8], centroids: NDArray[np.float32], codec: ResidualCodec) -> None:
         dim = int(centroids.shape[1])
-        if codes.ndim != 1 or packed.shape != (codes.shape[0], dim * codec.nbits // 8):
+        width = 4 + dim * codec.nbits // 8
+        if coded.ndim != 2 or coded.shape[1] != width or coded.dtype != np.uint8:
             raise ValueError(
-                f"codes {codes.shape} and packed residuals {packed.shape} do not fit {dim}-d {codec.nbits}-bit rows"
+                f"coded rows of {dim}-d {codec.nbits}-bit vectors are uint8 [n, {width}], not {coded.dtype} {coded.shape}"
             )
-        self.codes, self.packed, self.centroids, self.codec = codes, packed, centroids, codec
-        self.shape = (int(codes.shape[0]), dim)
+        self.coded, self.centroids, self.codec = coded, centroids, codec
+        self.codes: NDArray[np.int32] = coded[:, :4].view("<i4")[:, 0]
+        self.packed: NDArray[np.uint8] = coded[:, 4:]
+        self.shape = (int(coded.shape[0]), dim)
         self.dtype = np.dtype(np.float32)
         self.ndim = 2
 

@@ -135,6 +135,15 @@ class ResidualCodec:
         return values  # [bytes, 256, per_byte]
 
 
+def coded_rows(codes: NDArray[np.integer[Any]], packed: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """uint8 ``[n, 4 + width]``: each token's centroid code (int32, little-endian) then its packed residual
+    (``packed`` uint8 ``[n, width]``) — how a compact segment stores a token, code and residual in one row."""
+    out = np.empty((packed.shape[0], 4 + packed.shape[1]), np.uint8)
+    out[:, :4] = np.asarray(codes, dtype="<i4").reshape(-1, 1).view(np.uint8)
+    out[:, 4:] = packed
+    return out
+
+
 def _sorted_quantiles(z: NDArray[np.float32], q: NDArray[np.float64]) -> NDArray[np.float32]:
     """The ``q`` quantiles of sorted ``z`` (linear interpolation, as ``np.quantile``), without a copy of ``z``."""
     pos = q * (z.shape[0] - 1)

@@ -1,9 +1,11 @@
 """Storage tiers measured on one index's own vectors: the bytes each keeps per token and what exact MaxSim over
-its (decompressed) vectors does to the ranking — nDCG@10 against judgments, and overlap@10 with the ranking
-over the stored float16 vectors. The library code of ``benchmarks/compact.py``.
+its vectors does to the ranking — nDCG@10 against judgments, and overlap@10 with the ranking over the stored
+float16 vectors. The library code of ``benchmarks/compact.py``.
 
-Every tier uses the index's stored centroids, so only the residual coding differs; each query is encoded once
-and scored exhaustively (every passage) on the Mojo backend when it is available.
+Every tier uses the index's stored centroids, so only the residual coding differs; a residual tier is searched
+as a compact index is, its coded rows read by :class:`~workbench.core.residual_vectors.ResidualVectors` (on
+the Mojo backend, scored without decoding them to memory). Each query is encoded once and scored
+exhaustively (every passage).
 """
 
 from __future__ import annotations
@@ -18,22 +20,21 @@ from numpy.typing import NDArray
 
 from ..collection import Collection
 from ..core import LateIndex, LateQuery, exhaustive_search_plan, search_with_plan
-from ..core.centroids import CentroidIndex
 from ..core.metrics import ndcg_at, paired_difference
-from ..core.residuals import ResidualCodec, ResidualIndex, build_residual_index
+from ..core.residual_vectors import ResidualVectors
+from ..core.residuals import ResidualCodec, build_residual_index, coded_rows
 
 DEPTH = 100  # passages ranked per query (documents are counted from them)
-DECODE_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
 class Tier:
     """A way of storing the index's token vectors: ``name``, the bytes per token it keeps beside the
-    centroid lists, and the residual index it decodes from (``None``: the stored float16 vectors)."""
+    centroid lists, and its coded vectors (``None``: the stored float16 vectors)."""
 
     name: str
     bytes_per_token: float
-    residuals: ResidualIndex | None
+    vectors: ResidualVectors | None
 
 
 def shared_codec(residuals: NDArray[np.float32], nbits: int) -> ResidualCodec:
@@ -57,19 +58,10 @@ def tiers(index: LateIndex, bits: tuple[int, ...] = (2, 4), sample: int = 1 << 1
     residuals = np.asarray(index.vectors[pick], dtype=np.float32) - ci.centroids[ci.codes[pick]]
     for nbits in bits:
         per_token = 4 + index.dim * nbits / 8 + lists
-        shared = build_residual_index(index.vectors, ci, nbits, codec=shared_codec(residuals, nbits))
-        yield Tier(f"{nbits}-bit, shared buckets", per_token, shared)
-        yield Tier(f"{nbits}-bit, scaled per dim.", per_token, build_residual_index(index.vectors, ci, nbits))
-
-
-def decoded(index: LateIndex, ri: ResidualIndex, ci: CentroidIndex) -> NDArray[np.float16]:
-    """float16 ``[T, dim]``: every row of ``index`` decompressed (rows of no live passage stay as stored)."""
-    out = np.asarray(index.vectors, dtype=np.float16).copy()
-    coded = np.flatnonzero(np.asarray(ci.codes) >= 0)
-    for lo in range(0, coded.shape[0], DECODE_CHUNK):
-        rows = coded[lo : lo + DECODE_CHUNK]
-        out[rows] = ri.decode_rows(ci, rows)
-    return out
+        for name, codec in (("shared buckets", shared_codec(residuals, nbits)), ("scaled per dim.", None)):
+            ri = build_residual_index(index.vectors, ci, nbits, codec=codec)
+            rv = ResidualVectors(coded_rows(ci.codes, np.asarray(ri.packed)), ci.centroids, ri.codec)
+            yield Tier(f"{nbits}-bit, {name}", per_token, rv)
 
 
 def ranked(index: LateIndex, query: LateQuery, backend: str) -> tuple[list[str], list[int]]:
@@ -90,16 +82,15 @@ def measure_tiers(
     ci = index.centroid_index
     judged = {q: t for q, t in queries.items() if t and qrels.get(q)}
     encoded = {q: coll.encode_query(t) for q, t in judged.items()}
-    sample = np.sort(np.random.default_rng(1).choice(index.n_vectors, min(20000, index.n_vectors), replace=False))
+    coded = np.flatnonzero(np.asarray(ci.codes) >= 0)  # rows of live passages
+    sample = np.sort(np.random.default_rng(1).choice(coded, min(20000, coded.shape[0]), replace=False))
     stored = np.asarray(index.vectors[sample], dtype=np.float32)
     rows: list[dict] = []
     exact: dict[str, tuple[list[str], list[int]]] = {}
     for tier in tiers(index):
         t0 = time.perf_counter()
-        view = index if tier.residuals is None else replace(index, vectors=decoded(index, tier.residuals, ci))
-        cosine = (
-            1.0 if tier.residuals is None else float((stored * tier.residuals.decode_rows(ci, sample)).sum(1).mean())
-        )
+        view = index if tier.vectors is None else replace(index, vectors=tier.vectors)
+        cosine = 1.0 if tier.vectors is None else float((stored * tier.vectors[sample]).sum(1).mean())
         runs = {q: ranked(view, query, backend) for q, query in encoded.items()}
         exact = exact or runs
         per_query = {q: ndcg_at(docs, qrels[q], 10) for q, (docs, _) in runs.items()}

@@ -25,12 +25,11 @@ class ResidualCoding(Protocol):
 
 @runtime_checkable
 class CodedVectors(Protocol):
-    """Residual-coded token vectors (:class:`~workbench.core.residual_vectors.ResidualVectors`): int32 ``codes``
-    ``[T]``, uint8 ``packed`` ``[T, dim·nbits/8]``, float32 ``centroids`` ``[K, dim]`` and their ``codec``; read
-    by row they decode to float32."""
+    """Residual-coded token vectors (:class:`~workbench.core.residual_vectors.ResidualVectors`): uint8 ``coded``
+    ``[T, 4 + dim·nbits/8]`` rows (an int32 centroid code, then the packed residual), float32 ``centroids``
+    ``[K, dim]`` and their ``codec``; read by row they decode to float32."""
 
-    codes: NDArray[np.int32]
-    packed: NDArray[np.uint8]
+    coded: NDArray[np.uint8]
     centroids: NDArray[np.float32]
     codec: ResidualCoding
 

@@ -82,8 +82,7 @@ class MojoExactCpuBackend:
         if vectors.codec.nbits in mojo_residual.RQ_BITS:
             return mojo_residual.residual_maxsim_scores(
                 q,
-                vectors.codes,
-                vectors.packed,
+                vectors.coded,
                 vectors.centroids,
                 vectors.codec,
                 starts,

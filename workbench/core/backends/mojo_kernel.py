@@ -55,6 +55,7 @@ _ERRORS = {
     -3: "a passage span lies outside the vectors array",
     -4: "a centroid code lies outside the centroid table",
     -5: "residuals of other than 2 or 4 bits",
+    -6: "coded rows too short for their code and residual",
 }
 
 

@@ -28,9 +28,9 @@ def _function() -> Any:
     if kern.variant not in _bound:
         fn = getattr(kern.lib, f"kayak_maxsim_rq_{kern.variant}")
         fn.restype = ctypes.c_int64
-        # q, nq, codes, packed, n_vec, centroids, k, table, nbits, starts, lengths, n_pass, rows, m, budget,
+        # q, nq, coded, stride, n_vec, centroids, k, table, nbits, starts, lengths, n_pass, rows, m, budget,
         # out_scores, out_argmax
-        fn.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64]
+        fn.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64]
         fn.argtypes += [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64]
         fn.argtypes += [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64]
         fn.argtypes += [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]
@@ -52,8 +52,7 @@ def _contiguous(name: str, a: Any, dtype: type, shape: tuple[int | None, ...]) -
 
 def residual_maxsim_scores(
     query: NDArray[np.floating[Any]],
-    codes: NDArray[np.int32],
-    packed: NDArray[np.uint8],
+    coded: NDArray[np.uint8],
     centroids: NDArray[np.float32],
     codec: ResidualCoding,
     starts: NDArray[np.integer[Any]],
@@ -65,12 +64,13 @@ def residual_maxsim_scores(
 ) -> tuple[NDArray[np.float32], NDArray[np.int32] | None]:
     """MaxSim scores ``[m]`` float32 of candidate passages ``rows`` over their decoded vectors.
 
-    ``query`` ``[nq, 128]`` (1 ≤ nq ≤ 64); ``codes`` int32 ``[T]`` and ``packed`` uint8 ``[T, 128·nbits/8]``
-    (``codec.nbits`` 2 or 4), row-aligned; ``centroids`` float32 ``[K, 128]``; passage ``p`` owns rows
-    ``starts[p] … starts[p] + lengths[p]`` (the first ``doc_budget`` when 0 < ``doc_budget``). With
-    ``want_argmax`` also int32 ``[m, nq]``, each query vector's best token within the passage (first on
-    ties; −1 for an empty passage, which scores 0). Inputs are checked (``ValueError``) before native code
-    runs; a code outside ``[0, K)`` is refused by the kernel (``ValueError``), never read past.
+    ``query`` ``[nq, 128]`` (1 ≤ nq ≤ 64); ``coded`` uint8 ``[T, 4 + 128·nbits/8]``: per token an int32
+    centroid code then the packed residual (``codec.nbits`` 2 or 4); ``centroids`` float32 ``[K, 128]``;
+    passage ``p`` owns rows ``starts[p] … starts[p] + lengths[p]`` (the first ``doc_budget`` when 0 <
+    ``doc_budget``). With ``want_argmax`` also int32 ``[m, nq]``, each query vector's best token within the
+    passage (first on ties; −1 for an empty passage, which scores 0). Inputs are checked (``ValueError``)
+    before native code runs; a code outside ``[0, K)`` is refused by the kernel (``ValueError``), never
+    read past.
     """
     if codec.nbits not in RQ_BITS:
         raise ValueError(f"the kernel scores {' or '.join(map(str, RQ_BITS))}-bit residuals, not {codec.nbits}")
@@ -79,9 +79,8 @@ def residual_maxsim_scores(
         raise ValueError(f"query must have shape [1..{MAX_QUERY_VECTORS}, {DIM}], got {q.shape}")
     q = np.ascontiguousarray(q, dtype=np.float32)
     nq = q.shape[0]
-    codes = _contiguous("codes", codes, np.int32, (None,))
-    n_vec = codes.shape[0]
-    packed = _contiguous("packed", packed, np.uint8, (n_vec, DIM * codec.nbits // 8))
+    coded = _contiguous("coded", coded, np.uint8, (None, 4 + DIM * codec.nbits // 8))
+    n_vec = coded.shape[0]
     centroids = _contiguous("centroids", centroids, np.float32, (None, DIM))
     if centroids.shape[0] < 1:
         raise ValueError("at least one centroid is needed")
@@ -109,8 +108,8 @@ def residual_maxsim_scores(
         rc = fn(
             q.ctypes.data,
             nq,
-            codes.ctypes.data,
-            packed.ctypes.data,
+            coded.ctypes.data,
+            coded.shape[1],
             n_vec,
             centroids.ctypes.data,
             centroids.shape[0],
