@@ -456,6 +456,7 @@ def _decode[
         var o = dst.unsafe_offset(t * DIM)
         var cr = cent.unsafe_offset(c * DIM)
         var ss = SIMD[F32, 16](0)
+        var xs = Array[SIMD[F32, 16], DIM // 16](fill=0)  # the token in registers until it is scaled
         comptime for e in range(0, DIM, 16):
             # The 16 buckets of dimensions e .. e+15 sit in one 64-bit (4-bit) or
             # 32-bit (2-bit) little-endian word, dimension e+l at bit l*NBITS.
@@ -469,12 +470,11 @@ def _decode[
             var r = _lookup[NBITS](wv, idx).fma(
                 table.unsafe_load[width=16](16 + e), table.unsafe_load[width=16](16 + DIM + e)
             )
-            var x = r + cr.unsafe_load[width=16](e)
-            ss = x.fma(x, ss)
-            o.unsafe_store(e, x)
+            xs[e // 16] = r + cr.unsafe_load[width=16](e)
+            ss = xs[e // 16].fma(xs[e // 16], ss)
         var inv = 1 / max(sqrt(ss.reduce_add()), Float32(1e-12))
         comptime for e in range(0, DIM, 16):
-            o.unsafe_store(e, o.unsafe_load[width=16](e) * inv)
+            o.unsafe_store(e, xs[e // 16] * inv)
     return True
 
 
