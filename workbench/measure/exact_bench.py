@@ -3,7 +3,9 @@
 Executors: the Mojo kernel (multi-threaded), the NumPy reference, and as peers torch ``einsum`` and
 PyLate's ``colbert_scores`` (padded batches). Each runs on identical data — the packed layout for the
 first two, padded tensors for the torch peers (their padding costs are theirs) — and is timed as the
-median of several repeats. GFLOP/s counts 2·nq·dim per document vector, the useful work only.
+median of several repeats. GFLOP/s counts 2·nq·dim per document vector, the useful work only. The same
+vectors are also scored coded as the compact tiers (centroid code + 4- or 2-bit residuals): the Mojo
+kernel on the coded rows against the NumPy reference decoding them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from statistics import median
 import numpy as np
 
 from ..core import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, BackendUnavailable, LateIndex, get_backend
+from ..core.centroids import assign, train_centroids
+from ..core.residual_vectors import ResidualVectors
+from ..core.residuals import ResidualCodec, coded_rows
 
 
 @dataclass
@@ -69,7 +74,8 @@ def _torch_peers(q: np.ndarray, index: LateIndex, rows: np.ndarray) -> dict[str,
 
 
 def run_bench(index: LateIndex, n_query: int = 32, repeats: int = 5, peers: bool = True, seed: int = 11) -> dict:
-    """Benchmark every executor on ``index`` stored as float32 and as float16."""
+    """Benchmark every executor on ``index`` stored as float32, as float16 and coded as the compact tiers
+    (:func:`_storages`; the torch peers score float vectors only)."""
     rng = np.random.default_rng(seed)
     q = rng.standard_normal((n_query, index.dim)).astype(np.float32)
     q /= np.linalg.norm(q, axis=1, keepdims=True)
@@ -84,27 +90,24 @@ def run_bench(index: LateIndex, n_query: int = 32, repeats: int = 5, peers: bool
         "gflop_per_search": round(gflop, 4),
         "storage": {},
     }
-    for dtype in (np.float32, np.float16):
-        vectors = np.ascontiguousarray(index.vectors, dtype=dtype)
-        # float64 truth on the vectors as stored: differences then measure the executor, not the storage
+    for storage, vectors in _storages(index):
+        # float64 truth on the vectors as stored (as decoded, for a compact tier): differences then measure
+        # the executor, not the storage
+        stored = np.asarray(vectors, dtype=np.float64)
         reference = np.array(
-            [
-                (q.astype(np.float64) @ vectors[s : s + n].astype(np.float64).T).max(1).sum()
-                for s, n in zip(index.starts, index.lengths)
-            ]
+            [(q.astype(np.float64) @ stored[s : s + n].T).max(1).sum() for s, n in zip(index.starts, index.lengths)]
         )
+        del stored
         runs: dict[str, Callable[[], np.ndarray]] = {}
         try:
             mojo = get_backend(MOJO_EXACT_CPU_BACKEND)
-            runs["mojo"] = lambda: mojo.maxsim(q, vectors, index.starts, index.lengths, rows)[0]
-            from ..core.backends.mojo_kernel import maxsim_scores
-
-            runs["mojo (1 thread)"] = lambda: maxsim_scores(q, vectors, index.starts, index.lengths, rows, threads=1)[0]
+            runs["mojo"] = lambda v=vectors: mojo.maxsim(q, v, index.starts, index.lengths, rows)[0]
+            runs["mojo (1 thread)"] = _one_thread(q, vectors, index, rows)
         except BackendUnavailable as exc:
             report["mojo_unavailable"] = str(exc)
         numpy_ref = get_backend(NUMPY_REFERENCE_BACKEND)
-        runs["numpy"] = lambda: numpy_ref.maxsim(q, vectors, index.starts, index.lengths, rows)[0]
-        if peers:
+        runs["numpy"] = lambda v=vectors: numpy_ref.maxsim(q, v, index.starts, index.lengths, rows)[0]
+        if peers and isinstance(vectors, np.ndarray):
             runs.update(_torch_peers(q, LateIndex(vectors, index.starts, index.lengths, index.passage_ids), rows))
         results = {}
         for name, fn in runs.items():
@@ -123,8 +126,38 @@ def run_bench(index: LateIndex, n_query: int = 32, repeats: int = 5, peers: bool
             entry["speedup_mojo_vs_numpy"] = round(results["numpy"]["ms"] / results["mojo"]["ms"], 2)
             entry["max_abs_diff"] = max(results["mojo"]["max_abs_diff"], results["numpy"]["max_abs_diff"])
             entry["mojo_thread_scaling"] = round(results["mojo (1 thread)"]["ms"] / results["mojo"]["ms"], 2)
-        report["storage"][np.dtype(dtype).name] = entry
+        report["storage"][storage] = entry
     return report
+
+
+def _storages(index: LateIndex) -> list[tuple[str, np.ndarray | ResidualVectors]]:
+    """``index``'s vectors as float32, as float16, and coded as the compact tiers (4- and 2-bit residuals
+    against 1,024 centroids trained on them, one coded row per token)."""
+    x = np.ascontiguousarray(index.vectors, dtype=np.float32)
+    out: list[tuple[str, np.ndarray | ResidualVectors]] = [("float32", x), ("float16", x.astype(np.float16))]
+    pick = np.random.default_rng(0).choice(x.shape[0], min(x.shape[0], 1 << 15), replace=False)
+    centroids = train_centroids(x[pick], 1024)
+    codes = assign(x, centroids)
+    for nbits in (4, 2):
+        codec = ResidualCodec.fit(x[pick] - centroids[codes[pick]], nbits)
+        rows = coded_rows(codes, codec.encode(x, centroids, codes))
+        out.append((f"compact-{nbits} (residuals)", ResidualVectors(rows, centroids, codec)))
+    return out
+
+
+def _one_thread(
+    q: np.ndarray, vectors: np.ndarray | ResidualVectors, index: LateIndex, rows: np.ndarray
+) -> Callable[[], np.ndarray]:
+    """The Mojo kernel for ``vectors`` (float or coded rows) on the calling thread alone."""
+    from ..core.backends.mojo_kernel import maxsim_scores
+    from ..core.backends.mojo_residual import residual_maxsim_scores
+
+    if isinstance(vectors, ResidualVectors):
+        v = vectors
+        return lambda: residual_maxsim_scores(
+            q, v.coded, v.centroids, v.codec, index.starts, index.lengths, rows, threads=1
+        )[0]
+    return lambda: maxsim_scores(q, vectors, index.starts, index.lengths, rows, threads=1)[0]
 
 
 def format_report(report: dict) -> str:
@@ -135,8 +168,8 @@ def format_report(report: dict) -> str:
     ]
     if "mojo_unavailable" in report:
         lines.append(f"mojo: {report['mojo_unavailable']}")
-    for dtype, entry in report["storage"].items():
-        lines.append(f"\nstorage {dtype}")
+    for storage, entry in report["storage"].items():
+        lines.append(f"\nstorage {storage}")
         lines.append(f"  {'executor':<24}{'ms':>10}{'docs/s':>12}{'GFLOP/s':>10}{'max |diff|':>12}{'× mojo':>9}")
         for name, r in entry["executors"].items():
             ratio = f"{r['ratio_to_mojo']:.2f}" if "ratio_to_mojo" in r else "—"
