@@ -53,6 +53,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         "encoder",
         "encoder_checksum",
         "dim",
+        "storage_tier",
         "dtype",
         "documents",
         "failed",

@@ -10,6 +10,7 @@ from contextlib import closing
 from pathlib import Path
 
 from .terminal import UsageError, one_line
+from .tier import add_tier_option, open_for_writing
 
 STOP_WAIT_S = 10.0  # Ctrl+C waits this long for background maintenance to stop (a kill is safe too)
 
@@ -27,6 +28,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "models whose authors you trust",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_tier_option(p)
     p.add_argument(
         "--no-ocr", action="store_true", help="do not OCR pages without usable text (image-only, undecodable fonts)"
     )
@@ -70,6 +72,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="let the model run Python code of its own; only for models whose authors you trust",
     )
     p.add_argument("--no-ocr", action="store_true", help="do not OCR pages without usable text")
+    add_tier_option(p)
     p.add_argument(
         "--for",
         dest="for_seconds",
@@ -86,11 +89,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     1 when a file failed."""
     from tqdm import tqdm
 
-    from ..collection import Collection
     from ..collection.ingest_times import format_eta
 
     encoding = _ray_encoding(args)
-    coll = Collection.open(args.index, model=args.model, create=True, trust_remote_code=args.trust_remote_code)
+    coll = open_for_writing(args)
     coll.ocr = not args.no_ocr
     failed = indexed = unchanged = renamed = passages = 0
     ocr_seconds = 0.0
@@ -155,10 +157,9 @@ def _ray_encoding(args: argparse.Namespace):
 def cmd_watch(args: argparse.Namespace) -> int:
     """Follow folders: catch up with changes made while nobody watched, then index changes as they
     happen until Ctrl+C (or ``--for`` seconds)."""
-    from ..collection import Collection
     from ..collection.watch import FolderWatcher, sync_events
 
-    coll = Collection.open(args.index, model=args.model, create=True, trust_remote_code=args.trust_remote_code)
+    coll = open_for_writing(args)
     coll.ocr = not args.no_ocr
     coll.merge_in_background = True  # a change is indexed while an earlier change's merge runs
     try:

@@ -11,11 +11,11 @@ import sys
 
 from .. import __version__
 from ..core import BackendUnavailable
-from . import app, bench, demo, evaluate, info, ingest, search
+from . import app, bench, demo, evaluate, info, ingest, search, tier
 from .terminal import UsageError
 
 # in the order ``workbench --help`` lists the subcommands
-COMMAND_GROUPS = (ingest, search, info, demo, bench, app, evaluate)
+COMMAND_GROUPS = (ingest, search, info, tier, demo, bench, app, evaluate)
 
 
 def main(argv: list[str] | None = None) -> int:

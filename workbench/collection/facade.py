@@ -30,6 +30,7 @@ from ..core import (
     search_with_plan,
 )
 from ..store import CatalogCounts, DocumentRow, IndexExists, IndexFormatError, IndexStore
+from ..store.tiers import DEFAULT_TIER, TIER_KEY, check_tier
 from .batched_encoding import InProcessEncoding
 from .document_groups import DocumentGroup, group_by_document
 from .document_pages import DocumentPages
@@ -95,8 +96,9 @@ class Collection:
         encoder: Encoder | None = None,
         read_only: bool | None = None,
         trust_remote_code: bool = False,
+        tier: str = DEFAULT_TIER,
     ) -> Collection:
-        """Open the index folder at ``path`` (``create``: make it if missing, in a new or empty folder).
+        """Open the index folder at ``path`` (``create``: make it if missing, in a new or empty folder, in ``tier``).
 
         ``model``: the encoder the user names (a checkpoint folder or hub id); it must be the one the
         index was written with, and is remembered as trusted on this machine. Without it the index's own
@@ -130,6 +132,7 @@ class Collection:
                         "encoder_settings": json.dumps(enc.describe_settings(), sort_keys=True),
                         "dim": str(enc.dim),
                         "dtype": "float16",
+                        TIER_KEY: check_tier(tier),
                         "created_at": str(time.time()),
                     },
                 )
@@ -153,8 +156,7 @@ class Collection:
             from ..encode import Encoder
 
             self._require_trusted()
-            enc = Encoder(self.model, trust_remote_code=self._trust_remote_code)
-            self._check_encoder(enc)
+            self._check_encoder(enc := Encoder(self.model, trust_remote_code=self._trust_remote_code))
             self._encoder = enc
         return self._encoder
 
@@ -280,6 +282,11 @@ class Collection:
         return self.store.manifest.get("encoder_identity", "")
 
     @property
+    def storage_tier(self) -> str:
+        """How the index keeps its token vectors: ``exact``, ``compact-4`` or ``compact-2`` (:mod:`~workbench.store.tiers`)."""
+        return self.store.tier
+
+    @property
     def encoder_runtime(self) -> str:
         """Where the loaded encoder runs ("ONNX Runtime fp32 on the CPU, 2 threads"); "" before it loads."""
         return self._encoder.runtime_detail if self._encoder is not None else ""
@@ -353,11 +360,8 @@ class Collection:
         """This collection's maintenance thread, made on first use (a collection being created has no
         store until its encoder has loaded)."""
         if self._maintenance_thread is None:
-            self._maintenance_thread = Maintenance(self.store, self._forget_index)
+            self._maintenance_thread = Maintenance(self.store, lambda: setattr(self, "_index", None))
         return self._maintenance_thread
-
-    def _forget_index(self) -> None:
-        self._index = None
 
     @property
     def maintaining(self) -> bool:
@@ -406,12 +410,9 @@ class Collection:
     def iter_sync(self, paths: Iterable[str | Path]) -> Iterator[IngestEvent]:
         """Bring the index in line with ``paths`` that changed on disk: existing ones are ingested, and
         documents at or under a path that is gone are removed (``removed`` events)."""
-        return iter_sync(paths, self.iter_ingest, self._iter_remove)
+        return iter_sync(paths, self.iter_ingest, lambda gone: removed_events(self.remove(gone)))
 
     def iter_rescan(self) -> Iterator[IngestEvent]:
         """Catch up with what changed in the watched folders while nobody watched (see
         :func:`.watched_folders.iter_rescan`); a missing watched folder keeps its documents."""
-        return iter_rescan(self.store, self.iter_ingest, self._iter_remove)
-
-    def _iter_remove(self, gone: list[Path]) -> Iterator[IngestEvent]:
-        return removed_events(self.remove(gone))
+        return iter_rescan(self.store, self.iter_ingest, lambda gone: removed_events(self.remove(gone)))

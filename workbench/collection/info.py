@@ -7,14 +7,16 @@ from typing import Any
 
 from ..core import LateIndex
 from ..store import IndexStore
+from ..store.tiers import tier_bits
 
 
 def describe_index(store: IndexStore, index: LateIndex, warnings: list[str]) -> dict[str, Any]:
-    """The manifest (format version, model, encoder identity and checksum, settings, dim, dtype), the
+    """The manifest (format version, model, encoder identity and checksum, settings, dim, storage tier, dtype), the
     catalog's counts, bytes on disk and per vector, the stage-1 storage (:func:`centroid_info`), whether
     the index is read-only, and ``warnings`` (what the opened index could not use), as JSON-ready values."""
     m = store.manifest
     counts = store.catalog.counts()
+    bits = tier_bits(store.tier)
     return {
         "index": str(store.root),
         "format_version": int(m["format_version"]),
@@ -23,10 +25,11 @@ def describe_index(store: IndexStore, index: LateIndex, warnings: list[str]) -> 
         "encoder_checksum": m.get("encoder_checksum"),
         "encoder_settings": json.loads(m.get("encoder_settings", "{}")),
         "dim": int(m.get("dim", 0)),
-        "dtype": m.get("dtype"),
+        "storage_tier": store.tier,
+        "dtype": f"coded rows: centroid code + {bits}-bit residuals" if bits else m.get("dtype"),
         **counts,
         "disk_bytes": store.disk_bytes(),
-        "bytes_per_vector": 2 * int(m.get("dim", 0)),
+        "bytes_per_vector": 4 + index.dim * bits // 8 if bits else 2 * int(m.get("dim", 0)),
         **centroid_info(store, index),
         "read_only": store.read_only,
         "warnings": list(warnings),
@@ -38,10 +41,12 @@ def centroid_info(store: IndexStore, index: LateIndex) -> dict[str, Any]:
     meta, ci = store.centroids.meta(), index.centroid_index
     if ci is None:
         return {"centroids": None}
-    per_token = {
-        "exact_vector": 2 * index.dim,
-        **store.centroids.bytes_per_token(ci, index.residual_index, index.n_vectors),
-    }
+    bits = tier_bits(store.tier)
+    stage1 = store.centroids.bytes_per_token(ci, index.residual_index, index.n_vectors)
+    if bits:  # a coded row holds the centroid code and the residual: nothing else per token is stored
+        stage1.pop("centroid_code")
+    per_token = {"coded_row": 4 + index.dim * bits // 8} if bits else {"exact_vector": 2 * index.dim}
+    per_token.update(stage1)
     return {
         "centroids": {
             "count": ci.n_centroids,

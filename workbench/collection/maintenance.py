@@ -14,15 +14,22 @@ from collections.abc import Callable, Iterator
 from ..core import LateIndex
 from ..store import IndexStore, display_path
 from ..store.centroid_meta import TrainingReason
+from ..store.compaction import pending, rewrite_segments
 from ..store.merge import MergeStopped
+from ..store.segments import coded_bits
+from ..store.tiers import tier_bits
 from .errors import plain_disk_full
 from .events import IngestEvent
 from .ingest_times import IngestTimes
 
 
 def code_new_segments(store: IndexStore) -> None:
-    """Give every new segment its codes under the current centroids (growth without retraining)."""
-    store.centroids.code_new_segments(store.segments())
+    """Give every new segment its codes under the current centroids (growth without retraining); in a
+    compact index, code the float16 segments written before its centroids existed into coded ones."""
+    coding = store.centroids.coding(store.dim)
+    if pending(store) and coding is not None and coding[1].nbits == tier_bits(store.tier):
+        rewrite_segments(store, store.tier, coding)
+    store.centroids.code_new_segments([(f, v) for f, v in store.segments() if not coded_bits(f)])
 
 
 def merge_due(store: IndexStore, done: int, total: int, times: IngestTimes) -> Iterator[IngestEvent]:
@@ -70,7 +77,20 @@ def retrain_centroids_if_needed(store: IndexStore, done: int, total: int, times:
         with times.phase("centroids"):
             packed = store.packed_segments()
             index = LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids)
-            store.centroids.train(index, packed.files, packed.sizes)
+            bits = tier_bits(store.tier)
+            coding = store.centroids.coding(store.dim) if bits else None
+            if coding is not None and coding[1].nbits == bits:
+                # A compact index's codes refer to its centroids: new ones are added, none moves.
+                if pending(store):
+                    rewrite_segments(store, store.tier, coding)
+                    packed = store.packed_segments()
+                    index = LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids)
+                store.centroids.train(index, packed.files, packed.sizes, keep=coding)
+            elif bits:  # no usable table: no coded segment is live (handed back when the writer began)
+                store.centroids.train(index, packed.files, packed.sizes, nbits=bits, code_segments=False)
+                rewrite_segments(store, store.tier, store.centroids.coding(store.dim))
+            else:
+                store.centroids.train(index, packed.files, packed.sizes)
 
 
 class Maintenance:

@@ -209,6 +209,15 @@ class LateIndex:
     def n_vectors(self) -> int:
         return int(self.lengths.sum())
 
+    @property
+    def compressed(self) -> bool:
+        """Whether the vectors are residual-coded (a compact storage tier): MaxSim then runs over the
+        compressed vectors, not the float vectors the encoder gave."""
+        from .backends.base import CodedVectors
+
+        parts = getattr(self.vectors, "segments", (self.vectors,))
+        return any(isinstance(part, CodedVectors) for part in parts)
+
     def passage_vectors(self, row: int, budget: int = 0, decompressed: bool = False) -> NDArray[np.float32]:
         """Float32 ``[kept, dim]`` vectors of passage row ``row`` under a document vector budget — the
         stored ones, or with ``decompressed`` the ones rebuilt from centroid + residual."""

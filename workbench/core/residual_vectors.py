@@ -38,8 +38,8 @@ class ResidualVectors:
         self.coded, self.centroids, self.codec = coded, centroids, codec
         self.codes: NDArray[np.int32] = coded[:, :4].view("<i4")[:, 0]
         self.packed: NDArray[np.uint8] = coded[:, 4:]
-        self.shape = (int(coded.shape[0]), dim)
-        self.dtype = np.dtype(np.float32)
+        self.shape: tuple[int, int] = (int(coded.shape[0]), dim)
+        self.dtype: np.dtype[np.float32] = np.dtype(np.float32)
         self.ndim = 2
 
     def __len__(self) -> int:

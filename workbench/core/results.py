@@ -201,7 +201,9 @@ class SearchResult:
         nq = q.shape[0] if self.plan.query_vector_budget == 0 else min(q.shape[0], self.plan.query_vector_budget)
         q = q[:nq]
         d = self.index.passage_vectors(
-            hit.row, self.plan.document_vector_budget, decompressed=self.plan.rerank_vectors == "residual"
+            hit.row,
+            self.plan.document_vector_budget,
+            decompressed=self.plan.rerank_vectors == "residual" and not self.index.compressed,
         )
         sims = q @ d.T
         best = sims.argmax(axis=1) if sims.shape[1] else np.zeros(nq, dtype=np.int64)

@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeAlias, TypeVar, overload
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-from .backends.base import ExactBackend
+from .backends.base import CodedVectors, ExactBackend
 from .packed import StoredVectors
 from .ranking import sorted_unique
 
@@ -41,12 +41,14 @@ class SegmentedVectors(Generic[_S_co]):
         if not segments:
             raise ValueError("SegmentedVectors needs at least one segment")
         dims = {s.shape[1] for s in segments}
-        dtypes = {s.dtype for s in segments}
-        if any(s.ndim != 2 for s in segments) or len(dims) != 1 or len(dtypes) != 1:
-            raise ValueError("segments must be 2-D arrays of one width and dtype")
+        dtypes = {np.dtype(s.dtype) for s in segments}
+        floats = all(np.issubdtype(d, np.floating) for d in dtypes)
+        if any(s.ndim != 2 for s in segments) or len(dims) != 1 or (len(dtypes) != 1 and not floats):
+            raise ValueError("segments must be 2-D arrays of one width and dtype (or all floating point)")
         self.segments = tuple(segments)
         self.bases = np.concatenate(([0], np.cumsum([s.shape[0] for s in segments]))).astype(np.int64)
-        self.dtype = self.segments[0].dtype
+        # float16 segments beside float32 ones (coded segments decode to float32) read as float32
+        self.dtype = dtypes.pop() if len(dtypes) == 1 else np.dtype(np.float32)
         self.shape = (int(self.bases[-1]), int(self.segments[0].shape[1]))
         self.ndim = 2
 
@@ -108,13 +110,14 @@ class SegmentedVectors(Generic[_S_co]):
         return out.reshape(rows.shape + (self.shape[1],))
 
 
-# What LateIndex.vectors holds: one stored array, or several segments' arrays end to end.
-PackedVectors: TypeAlias = StoredVectors | SegmentedVectors[np.float16 | np.float32]
+# What LateIndex.vectors holds: one stored array, coded rows read as vectors (a compact tier), or several
+# segments' arrays end to end.
+PackedVectors: TypeAlias = StoredVectors | CodedVectors | SegmentedVectors[np.float16 | np.float32]
 
 
 def by_segment(
     vectors: PackedVectors, starts: NDArray[np.int64], rows: NDArray[np.int64]
-) -> Iterator[tuple[StoredVectors, NDArray[np.int64], NDArray[np.int64]]]:
+) -> Iterator[tuple[StoredVectors | CodedVectors, NDArray[np.int64], NDArray[np.int64]]]:
     """Split candidate passage ``rows`` by the segment holding them: yields ``(segment array,
     positions in rows, local starts of those rows)``. A plain array is one segment."""
     rows = np.asarray(rows, dtype=np.int64)

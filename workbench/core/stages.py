@@ -178,9 +178,11 @@ def exact_stage(
 ) -> tuple[NDArray[np.int64], NDArray[np.float32], StageProfile]:
     """``(rows, MaxSim scores, profile)`` of the best ``keep`` (default ``plan.stage2_k``) of ``rows``, best first."""
     backend = get_backend(backend_name)
-    setup = 0.0 if plan.rerank_vectors == "float16" or index.residual_index is not None else _build_residuals(index)
+    # A compact index's vectors are its residuals already: "residual" reranks on them as stored.
+    on_residuals = plan.rerank_vectors == "residual" and not index.compressed
+    setup = 0.0 if not on_residuals or index.residual_index is not None else _build_residuals(index)
     t = time.perf_counter()
-    if plan.rerank_vectors == "residual":
+    if on_residuals:
         # Decompress just the candidates' kept vectors into a small packed array and score that.
         residuals, centroids = index.residual_index, index.centroid_index
         assert residuals is not None and centroids is not None  # built above, or stored with the index
@@ -196,8 +198,10 @@ def exact_stage(
     ms = (time.perf_counter() - t) * 1e3
     doc_vectors = int(kept_counts(index.lengths[rows], plan.document_vector_budget).sum())
     name = "exact_maxsim" if plan.kind == "exhaustive" else "stage2:exact_maxsim"
+    # Say what was scored: the float vectors as encoded, or compressed ones (2-bit residuals decoded for
+    # this search, or a compact index's coded vectors)
     profile = StageProfile(
-        name + ("_residual" if plan.rerank_vectors == "residual" else ""),
+        name + ("_residual" if on_residuals else "_compressed" if index.compressed else ""),
         int(rows.shape[0]),
         int(best.shape[0]),
         q.shape[0],

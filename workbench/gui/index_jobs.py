@@ -11,6 +11,7 @@ from pathlib import Path
 from ..collection import Collection
 from ..collection.index_folders import needs_creating
 from ..collection.models import DEFAULT_MODEL, HUB_ID, DownloadCancelled, is_trusted, model_key, resolve_model
+from ..collection.storage_tiers import DEFAULT_TIER
 from .workers import CancelToken
 
 POLL_S = 0.2  # how often a job waiting on a download looks at its cancel token
@@ -53,9 +54,9 @@ def download_steps(model: str, token: CancelToken) -> Iterator[tuple[str, str, i
 
 
 def open_index_steps(
-    path: Path, model: str | None, token: CancelToken, encoder=None, create: bool = False
+    path: Path, model: str | None, token: CancelToken, encoder=None, create: bool = False, tier: str = DEFAULT_TIER
 ) -> Iterator[tuple]:
-    """Open the index at ``path`` (``create``: make a new one there, written with ``model``; else the index's
+    """Open the index at ``path`` (``create``: make a new one there in storage ``tier``, written with ``model``; else the index's
     own recorded model), downloading a hub model first with progress (:func:`download_steps`), then loading
     the encoder and the index off the UI thread. Yields ``("download", model, done, total)`` steps and one
     ``("loading", model)``; returns the :class:`Collection`, or ``None`` when ``token`` was cancelled.
@@ -83,7 +84,7 @@ def open_index_steps(
         return None
     yield ("loading", wanted)
     if coll is None or encoder is not None:
-        coll = Collection.open(path, model=model if create else None, create=create, encoder=encoder)
+        coll = Collection.open(path, model=model if create else None, create=create, encoder=encoder, tier=tier)
     coll.encoder  # noqa: B018 — load the model now, off the UI thread
     coll.late_index()
     return None if token.cancelled else coll

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from ..collection import Collection
 from ..collection.result_export import write_results
+from ..collection.storage_tiers import DEFAULT_TIER
 from ..core import PassageFilter, SearchResult
 from ..platform.messages import first_line
 from .compare_controller import CompareController
@@ -126,9 +127,11 @@ class MainWindow(WindowLayout):
         """Search the query field's text, as Enter does (the same signal: one path for an asked-for search)."""
         self.search_bar.search_requested.emit()
 
-    def switch_index(self, path: Path, model: str | None = None, create: bool = False) -> None:
+    def switch_index(
+        self, path: Path, model: str | None = None, create: bool = False, tier: str = DEFAULT_TIER
+    ) -> None:
         """Show the index at ``path`` (see :meth:`IndexController.switch_index`)."""
-        self.switcher.switch_index(path, model, create)
+        self.switcher.switch_index(path, model, create, tier)
 
     def cancel(self) -> None:
         """Esc: cancel every job, and the opening of another index (and a search the last change asked for)."""

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from ..collection import IndexFormatError
 from ..collection.index_folders import check_creatable, is_index
 from ..collection.models import HUB_ID, KNOWN_MODELS, KnownModel, UntrustedModel, check_model_code, is_cached
+from ..collection.storage_tiers import DEFAULT_TIER, TIER_CHOICES
 
 HUB_ENTRY = "hub-id"  # combo data of "Hugging Face id…"
 FOLDER_ENTRY = "local-folder"  # combo data of "Local folder…"
@@ -53,7 +54,8 @@ def choose_index_to_open(parent: QWidget | None, start: str = "") -> Path | None
 
 
 class NewIndexDialog(QDialog):
-    """Index ▸ New index…: returns ``(folder, model)`` through :meth:`choice`."""
+    """Index ▸ New index…: returns ``(folder, model)`` through :meth:`choice`, the storage tier through
+    :meth:`storage_tier`."""
 
     def __init__(self, parent: QWidget | None = None, folder: str = "") -> None:
         super().__init__(parent)
@@ -75,6 +77,16 @@ class NewIndexDialog(QDialog):
         self.model_folder.setPlaceholderText("a PyLate / ColBERT checkpoint folder")
         self._browse_model = QPushButton("Browse…")
         self._browse_model.clicked.connect(self._browse_model_folder)
+        self.tier = QComboBox()
+        for tier, _ in TIER_CHOICES:
+            self.tier.addItem(tier, tier)
+        self.tier_description = QLabel()
+        self.tier_description.setWordWrap(True)
+        self.tier.currentIndexChanged.connect(
+            lambda: self.tier_description.setText(dict(TIER_CHOICES)[self.storage_tier()])
+        )
+        self.tier.setCurrentIndex(self.tier.findData(DEFAULT_TIER))
+        self.tier_description.setText(dict(TIER_CHOICES)[DEFAULT_TIER])
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.description.setAlignment(Qt.AlignTop | Qt.AlignLeft)  # under the combo, whatever the row height
@@ -93,6 +105,8 @@ class NewIndexDialog(QDialog):
         self._folder_row = _row(self.model_folder, self._browse_model)
         form.addRow("", self._folder_row)
         form.addRow("", self.description)
+        form.addRow("Vectors", self.tier)
+        form.addRow("", self.tier_description)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
@@ -122,6 +136,10 @@ class NewIndexDialog(QDialog):
         be new or empty, a hub id must read ``owner/name``, a model folder must exist and may not choose its
         own code. Raises ``ValueError`` with a plain sentence otherwise."""
         return self._index_folder(), self._model()
+
+    def storage_tier(self) -> str:
+        """How the new index keeps its token vectors (:data:`~workbench.collection.storage_tiers.TIER_CHOICES`)."""
+        return str(self.tier.currentData())
 
     def accept(self) -> None:
         try:

@@ -7,6 +7,7 @@ float32 copy, and writes straight into memory maps of the new files.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core.centroids import assign
-from ..core.residuals import ResidualCodec
+from ..core.residual_vectors import ResidualVectors
+from ..core.residuals import ResidualCodec, coded_rows
 from .files import save_array_streaming
 
+CODE_CHUNK = 1 << 16  # token vectors coded at a time (32 MiB of float32)
 SAMPLE = 1 << 16  # vectors a residual codec is fitted on and a mean cosine is measured on
 
 
@@ -98,3 +101,31 @@ def _code_into(
             packed[lo : lo + block.shape[0]] = codec.encode(block, centroids, c)
         cos_sum += mean_cosine(block, centroids, c) * block.shape[0]
     return cos_sum / max(size, 1)
+
+
+def code_rows(
+    vectors: NDArray[np.floating[Any]] | ResidualVectors, centroids: NDArray[np.float32], codec: ResidualCodec
+) -> NDArray[np.uint8]:
+    """uint8 ``[n, 4 + dim·nbits/8]``: ``vectors`` ``[n, dim]`` coded against ``centroids`` with ``codec``, a
+    bounded chunk at a time (what one ingest batch becomes in a compact index)."""
+    n = int(vectors.shape[0])
+    out = np.empty((n, 4 + int(vectors.shape[1]) * codec.nbits // 8), np.uint8)
+    code_into(vectors, centroids, codec, out, None)
+    return out
+
+
+def code_into(
+    vectors: NDArray[np.floating[Any]] | ResidualVectors,
+    centroids: NDArray[np.float32],
+    codec: ResidualCodec,
+    out: NDArray[np.uint8],
+    stop: threading.Event | None,
+) -> None:
+    """Fill ``out`` (uint8 ``[n, 4 + dim·nbits/8]``) with ``vectors`` coded, ``CODE_CHUNK`` rows at a time;
+    ``stop`` set: ``InterruptedError`` between chunks."""
+    for lo in range(0, int(vectors.shape[0]), CODE_CHUNK):
+        if stop is not None and stop.is_set():
+            raise InterruptedError("stopped")
+        block = np.asarray(vectors[lo : lo + CODE_CHUNK], dtype=np.float32)
+        codes = assign(block, centroids)
+        out[lo : lo + block.shape[0]] = coded_rows(codes, codec.encode(block, centroids, codes))

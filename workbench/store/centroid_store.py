@@ -32,7 +32,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Literal, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,8 +46,10 @@ from ..core.centroids import (
     train_centroids,
 )
 from ..core.layouts import LateIndex
+from ..core.residual_vectors import ResidualVectors
 from ..core.residuals import BITS, ResidualCodec, ResidualIndex
 from ..core.segmented import SegmentedVectors
+from .centroid_arrays import joined_codes, joined_residuals, load_npy, segment_part
 from .centroid_codes import code_segment, mean_cosine, save_codes
 from .centroid_meta import CentroidMeta, TrainingReason, read_meta
 from .errors import UnsafeIndexError
@@ -134,7 +136,13 @@ class CentroidStore:
         codes: list[NDArray[np.int32]] = []
         packed: list[NDArray[np.uint8]] = []
         base = 0
-        for name, size in zip(segment_files, segment_sizes):
+        parts = index.vectors.segments if isinstance(index.vectors, SegmentedVectors) else (index.vectors,)
+        compact = any(isinstance(part, ResidualVectors) for part in parts)
+        for part, name, size in zip(parts, segment_files, segment_sizes):
+            if isinstance(part, ResidualVectors):  # a coded segment's rows hold its codes
+                codes.append(np.ascontiguousarray(part.codes))
+                base += size
+                continue
             c = self._read_part(v, "codes", name, (size,), np.int32, centroids.shape[0])
             r = self._read_part(v, "residuals", name, (size, width), np.uint8) if codec is not None else None
             if c is None or (codec is not None and r is None):
@@ -143,14 +151,15 @@ class CentroidStore:
             if r is not None:  # there are residuals exactly when there is a codec
                 packed.append(r)
             base += size
-        all_codes = _joined_codes(codes)
+        all_codes = joined_codes(codes)
         offsets, rows = inverted_lists(all_codes, index.starts, index.lengths, centroids.shape[0])
         ci = CentroidIndex(centroids, all_codes, offsets, rows)
-        ri = ResidualIndex(codec, _joined_residuals(packed, width)) if codec is not None else None
+        # a compact index's vectors are residuals already: no second, derived set
+        ri = ResidualIndex(codec, joined_residuals(packed, width)) if codec is not None and not compact else None
         return ci, ri
 
     def _read_centroids(self, version: str, dim: int) -> NDArray[np.float32] | None:
-        c = _load(self.folder / version / "centroids.npy")
+        c = load_npy(self.folder / version / "centroids.npy")
         ok = (
             c is not None
             and c.dtype == np.float32
@@ -165,7 +174,7 @@ class CentroidStore:
         """The residual codec (``codec.npy``: :meth:`~workbench.core.residuals.ResidualCodec.table`'s layout)."""
         meta = self.meta()
         nbits, dim = meta.get("residual_bits"), meta.get("dim")
-        values = _load(self.folder / version / "codec.npy")
+        values = load_npy(self.folder / version / "codec.npy")
         if nbits is None or nbits not in BITS or dim is None or values is None or values.dtype != np.float32:
             return None
         try:
@@ -180,7 +189,7 @@ class CentroidStore:
         (codes must lie in ``[0, n_centroids)``: one outside would index past the centroid table)."""
         if not is_segment_name(segment):
             return None
-        a = _load(self.folder / version / f"{kind}-{segment}", mmap_mode="r")
+        a = load_npy(self.folder / version / f"{kind}-{segment}", mmap_mode="r")
         if a is None or a.dtype != dtype or a.shape != shape:
             return None
         if kind == "codes" and a.size and (int(a.min()) < 0 or int(a.max()) >= n_centroids):
@@ -289,15 +298,31 @@ class CentroidStore:
         cap = self._get(MAX_CENTROIDS_KEY)
         return min(k, int(cap)) if cap and cap.isdigit() and int(cap) > 0 else k
 
-    def train(self, index: LateIndex, segment_files: list[str], segment_sizes: list[int]) -> None:
+    def train(
+        self,
+        index: LateIndex,
+        segment_files: list[str],
+        segment_sizes: list[int],
+        nbits: int = RESIDUAL_BITS,
+        keep: tuple[NDArray[np.float32], ResidualCodec] | None = None,
+        code_segments: bool = True,
+    ) -> None:
         """Train a new centroid set and make it current: spherical k-means on a sample of the live token
         vectors (``POINTS_PER_CENTROID`` per centroid, :func:`~workbench.core.centroids.sample_token_rows`),
-        a residual codec fitted on a sample's residuals, then every segment (packed in ``index`` in
-        ``segment_files`` order) coded and compressed a bounded chunk at a time straight into its files.
+        an ``nbits`` residual codec fitted on a sample's residuals, then every segment (packed in ``index``
+        in ``segment_files`` order) coded and compressed a bounded chunk at a time straight into its files.
         The working set is the sample (≤ 512 MiB at the largest centroid count) and one chunk, whatever
-        the index's size."""
+        the index's size.
+
+        ``keep``: a compact index's centroids and codec, which its coded segments refer to. They are kept
+        as they are: new centroids are added around them (:func:`train_centroids` with ``fixed``), and no
+        segment is coded (a coded segment holds its own codes); nor is one without ``code_segments`` (a
+        conversion codes them into coded segments next)."""
         n_live = int(index.lengths.sum())
         k = self.planned_count(n_live)
+        if keep is not None:  # a compact index's table grows by at least a quarter (drift), within the cap
+            kept = int(keep[0].shape[0])
+            k = max(kept, min(max(k, kept * 5 // 4), self.planned_count(1 << 62)))
         # Held-out vectors, not trained on, give the codec and the mean cosine: measured on the training
         # sample itself the cosine is optimistic, and every later ingest would look like drift.
         rows = sample_token_rows(index.starts, index.lengths, POINTS_PER_CENTROID * k + HELD_OUT)
@@ -305,10 +330,19 @@ class CentroidStore:
         held = min(HELD_OUT, max(rows.shape[0] - POINTS_PER_CENTROID * k, rows.shape[0] // 4))
         train_rows = np.sort(rows[held:])
         fit_rows = np.sort(rows[:held]) if held else train_rows
-        centroids = train_centroids(np.asarray(index.vectors[train_rows], dtype=np.float32), k)
+        sample = np.asarray(index.vectors[train_rows], dtype=np.float32)
+        centroids = train_centroids(sample, k, fixed=None if keep is None else keep[0])
         fit = np.asarray(index.vectors[fit_rows], dtype=np.float32)
         fit_codes = assign(fit, centroids)
-        codec = ResidualCodec.fit(fit - centroids[fit_codes], RESIDUAL_BITS)
+        codec = ResidualCodec.fit(fit - centroids[fit_codes], nbits) if keep is None else keep[1]
+        meta: CentroidMeta = {
+            "n_centroids": int(centroids.shape[0]),
+            "trained_vectors": n_live,
+            "dim": index.dim,
+            "residual_bits": codec.nbits,
+            "mean_cosine": mean_cosine(fit, centroids, fit_codes),
+            "added": [],
+        }
         version = f"v-{uuid.uuid4().hex[:12]}"
         folder = self._writable_folder()
         tmp = folder / f".tmp-{version}"
@@ -317,22 +351,23 @@ class CentroidStore:
         save_array(tmp / "codec.npy", codec.table())
         base = 0
         for name, size in zip(segment_files, segment_sizes):
-            save_codes(tmp, name, index.vectors[base : base + size], centroids, codec, CODE_CHUNK)
+            if keep is None and code_segments:
+                save_codes(tmp, name, index.vectors[base : base + size], centroids, codec, CODE_CHUNK)
             base += size
-        meta: CentroidMeta = {
-            "n_centroids": int(centroids.shape[0]),
-            "trained_vectors": n_live,
-            "dim": index.dim,
-            "residual_bits": RESIDUAL_BITS,
-            "mean_cosine": mean_cosine(fit, centroids, fit_codes),
-            "added": [],
-        }
         write_json(tmp / "meta.json", meta)
         fsync_dir(tmp)
         os.replace(tmp, folder / version)
         fsync_dir(folder)
         self._set(MANIFEST_KEY, version)
         self.remove_unreferenced(set(segment_files))
+
+    def coding(self, dim: int) -> tuple[NDArray[np.float32], ResidualCodec] | None:
+        """The current version's centroids (float32 ``[K, dim]``) and residual codec — what a compact index's
+        coded segments are decoded with — or ``None`` when either is missing or damaged."""
+        v = self.version
+        centroids = self._read_centroids(v, dim) if v else None
+        codec = self._read_codec(v) if v else None
+        return (centroids, codec) if centroids is not None and codec is not None else None
 
     def remove_unreferenced(self, segment_files: set[str]) -> None:
         """Delete centroid versions the manifest does not name (and temporaries), and codes of
@@ -349,7 +384,7 @@ class CentroidStore:
         if current:
             remove_own_entries(
                 self.folder / current,
-                lambda name: _segment_part(name) is not None and _segment_part(name) not in segment_files,
+                lambda name: segment_part(name) is not None and segment_part(name) not in segment_files,
             )
 
     def remove_segment_parts(self, segment_files: set[str]) -> None:
@@ -357,7 +392,7 @@ class CentroidStore:
         current = self.version
         if current and segment_files:
             remove_own_entries(
-                self.folder / current, lambda name: _segment_part(name) in segment_files, temporaries=False
+                self.folder / current, lambda name: segment_part(name) in segment_files, temporaries=False
             )
 
     def _writable_folder(self) -> Path:
@@ -379,40 +414,3 @@ class CentroidStore:
         if ri is not None:
             out[f"residual_{ri.codec.nbits}bit"] = float(ri.packed.shape[1])
         return out
-
-
-def _segment_part(name: str) -> str | None:
-    """The segment of a ``codes-<segment>`` or ``residuals-<segment>`` file name, if it is one."""
-    kind, _, segment = name.partition("-")
-    return segment if kind in ("codes", "residuals") and is_segment_name(segment) else None
-
-
-def _load(path: Path, mmap_mode: Literal["r"] | None = None) -> NDArray[Any] | None:
-    """An ``.npy`` file of the index (never unpickled; a link, FIFO or damaged file gives ``None``)."""
-    if not is_regular_file(path):
-        return None
-    try:
-        array: NDArray[Any] = np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
-    except (OSError, ValueError, EOFError):
-        return None
-    return array
-
-
-def _joined_codes(parts: list[NDArray[np.int32]]) -> NDArray[np.int32]:
-    """The per-segment codes (4 bytes per token, read whole to build the inverted lists anyway) as one
-    array: a single segment's memory map as is, several concatenated."""
-    if len(parts) == 1:
-        return parts[0]
-    if not parts:
-        return np.empty(0, np.int32)
-    return np.concatenate(parts)
-
-
-def _joined_residuals(parts: list[NDArray[np.uint8]], width: int) -> NDArray[np.uint8] | SegmentedVectors[np.uint8]:
-    """The per-segment packed residuals (``width`` bytes per token) as one array: a single segment's
-    memory map as is, several laid end to end uncopied."""
-    if len(parts) == 1:
-        return parts[0]
-    if not parts:
-        return np.empty((0, width), np.uint8)
-    return SegmentedVectors(parts)

@@ -24,14 +24,27 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core import IndexChanged, PassageFilter, PassageInfo
+from ..core.residual_vectors import ResidualVectors
 from ..core.segmented import SegmentedVectors
 from .catalog import FORMAT_VERSION, READABLE_VERSIONS, Catalog, NewDocument, Ranking
+from .centroid_codes import code_rows
 from .centroid_store import CentroidStore
 from .errors import IndexExists, IndexFormatError, IndexNotCreated, IndexReadOnly, UnsafeIndexError
 from .merge import MergeTarget, merge_segments
 from .merge_policy import SegmentStats, next_merge
 from .paths import check_not_special, index_folder
-from .segments import SEGMENT_DIR, SegmentDamaged, read_segment, remove_unreferenced, write_segment
+from .segments import (
+    SEGMENT_DIR,
+    SegmentDamaged,
+    coded_bits,
+    map_segment,
+    read_segment,
+    readable_segment,
+    remove_unreferenced,
+    write_coded_segment,
+    write_segment,
+)
+from .tiers import tier_bits, tier_of
 from .write_lock import LOCK_FILE, take_write_lock
 
 CATALOG_FILE = "catalog.sqlite"
@@ -45,7 +58,7 @@ class PackedSegments:
     ``passage_ids`` int64 ``[n]``; ``files``/``sizes`` the segments in packing order; ``damaged`` maps a
     segment file that could not be read to the reason (its passages are left out)."""
 
-    vectors: NDArray[np.float16] | SegmentedVectors[np.float16]
+    vectors: NDArray[np.float16] | ResidualVectors | SegmentedVectors[np.float16]  # coded: a compact tier
     starts: NDArray[np.int64]
     lengths: NDArray[np.int64]
     passage_ids: NDArray[np.int64]
@@ -247,20 +260,36 @@ class IndexStore:
         folder = index_folder(self.root, SEGMENT_DIR)
         dim = self.dim
         dropped = []
-        for name, size in self.catalog.segment_sizes():  # not the passage layout: O(segments) per ingest
+        sizes = self.catalog.segment_sizes()  # not the passage layout: O(segments) per ingest
+        coding = self.centroids.coding(dim) if any(coded_bits(n) for n, _ in sizes) else None
+        for name, size in sizes:
             try:
-                _map_segment(folder, name, size, dim)
+                # A coded segment whose centroid table is lost cannot be decoded: its documents are handed
+                # back before anything trains a new table (which its codes would then misread).
+                readable_segment(map_segment(folder, name, size, dim), name, coding)
             except SegmentDamaged as exc:
                 reason = f"its vectors were lost ({exc}); ingest it again"
                 dropped += [(path, reason) for path in self.catalog.drop_damaged_segment(name, reason)]
         return dropped
 
+    @property
+    def tier(self) -> str:
+        """The storage tier (:mod:`.tiers`): ``exact``, ``compact-4`` or ``compact-2``."""
+        return tier_of(self.manifest)
+
     def add_documents(self, docs: Sequence[NewDocument], vectors: NDArray[np.floating[Any]]) -> None:
         """Commit documents (whole, or a big file's parts: :class:`NewDocument`) whose passages'
         ``vec_offset`` index into ``vectors`` ([n, dim]); no vectors (the last part of a file, empty): no
-        segment is written."""
+        segment is written. A compact index stores them coded against its centroids — or, before it has
+        any, as float16 vectors that its first training compacts."""
         n = int(vectors.shape[0])
-        name = write_segment(index_folder(self.root, SEGMENT_DIR, create=True), vectors) if n else None
+        folder = index_folder(self.root, SEGMENT_DIR, create=True)
+        bits = tier_bits(self.tier) if n else 0
+        coding = self.centroids.coding(self.dim) if bits else None
+        if coding is not None and coding[1].nbits == bits:
+            name: str | None = write_coded_segment(folder, code_rows(vectors, *coding), bits)
+        else:
+            name = write_segment(folder, vectors) if n else None
         self.catalog.commit_batch(name, n, docs)
 
     def packed_segments(self) -> PackedSegments:
@@ -271,11 +300,12 @@ class IndexStore:
         layout = self.catalog.live_layout()
         folder = index_folder(self.root, SEGMENT_DIR)
         dim = self.dim
-        arrays: dict[str, NDArray[np.float16]] = {}
+        coding = self.centroids.coding(dim) if any(map(coded_bits, layout.segment_files)) else None
+        arrays: dict[str, NDArray[np.float16] | ResidualVectors] = {}
         damaged: dict[str, str] = {}
         for name, size in zip(layout.segment_files, layout.segment_sizes):
             try:
-                arrays[name] = _map_segment(folder, name, size, dim)
+                arrays[name] = readable_segment(map_segment(folder, name, size, dim), name, coding)
             except SegmentDamaged as exc:
                 if self.catalog.generation() != layout.generation:
                     raise IndexChanged(f"a writer replaced segment {name} while the index was being opened") from None
@@ -293,12 +323,13 @@ class IndexStore:
             )
         if len(files) == 1:
             return PackedSegments(arrays[files[0]], offsets, lengths, ids, files, sizes, layout.generation, damaged)
-        vectors = SegmentedVectors([arrays[f] for f in files])  # the memory maps end to end, no copy
+        # the memory maps end to end, no copy (coded segments read as float32 arrays beside float16 ones)
+        vectors = SegmentedVectors([arrays[f] for f in files])  # type: ignore[misc]
         return PackedSegments(
             vectors, offsets + vectors.bases[seg_pos], lengths, ids, files, sizes, layout.generation, damaged
         )
 
-    def segments(self) -> list[tuple[str, NDArray[np.float16]]]:
+    def segments(self) -> list[tuple[str, NDArray[np.float16] | NDArray[np.uint8]]]:
         """Every readable segment, in packing order, memory-mapped — no copy. For writers, after
         :meth:`writer` has dropped damaged segments. Read from the segments table, not the passage layout
         (O(segments))."""
@@ -370,10 +401,3 @@ class IndexStore:
                     continue
                 total += st.st_size if stat.S_ISREG(st.st_mode) else 0
         return total
-
-
-def _map_segment(folder: Path | None, name: str, size: int, dim: int) -> NDArray[np.float16]:
-    """:func:`read_segment`, where a missing ``segments/`` folder is a missing segment too."""
-    if folder is None:
-        raise SegmentDamaged(f"vector segment {name} is missing (no segments folder)")
-    return read_segment(folder, name, size, dim)

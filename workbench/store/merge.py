@@ -30,10 +30,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core.packed import gather_indices, token_chunks
+from .centroid_codes import code_rows
 from .errors import DiskFull
 from .files import fsync_dir, save_array_streaming
 from .paths import index_folder, remove_own_entries
-from .segments import SEGMENT_DIR, STORAGE_DTYPE, read_segment
+from .segments import SEGMENT_DIR, STORAGE_DTYPE, coded_bits, read_segment
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -115,7 +116,12 @@ def _merge(store: MergeTarget, files: Sequence[str], stop: threading.Event) -> s
         _remove_merged(store, folder, files)
         return None
     dim = store.dim
-    needed = n_out * dim * np.dtype(STORAGE_DTYPE).itemsize
+    # Coded segments merge into a coded one (rows copied as they are; a float16 segment of the same merge,
+    # written before the centroids existed, is coded on the way); float16 ones into float16.
+    bits = max(coded_bits(f) for f in files)
+    coding = store.centroids.coding(dim) if bits else None
+    dtype, width = (np.dtype(np.uint8), 4 + dim * bits // 8) if bits else (np.dtype(STORAGE_DTYPE), dim)
+    needed = n_out * width * dtype.itemsize
     if shutil.disk_usage(folder).free < needed + FREE_MARGIN_BYTES:
         raise DiskFull(folder, f"a merged vector segment of {needed / 2**20:,.0f} MB", needed)
     sizes = dict(zip(layout.segment_files, layout.segment_sizes))
@@ -134,24 +140,28 @@ def _merge(store: MergeTarget, files: Sequence[str], stop: threading.Event) -> s
             k = end
 
     chunks = list(token_chunks(lengths, CHUNK_VECTORS))
-    name = f"seg-{uuid.uuid4().hex}.npy"
+    name = f"seg-{uuid.uuid4().hex}" + (f".c{bits}.npy" if bits else ".npy")
 
-    def fill(out: NDArray[np.float16]) -> None:
+    def fill(out: NDArray[np.float16] | NDArray[np.uint8]) -> None:
         pos = 0
         for i, j in chunks:
             if stop.is_set():
                 raise MergeStopped("the merge was stopped")
             for f, idx in pieces(i, j):
-                out[pos : pos + idx.shape[0]] = arrays[f][idx]
+                rows = arrays[f][idx]
+                if coding is not None and not coded_bits(f):
+                    rows = code_rows(np.asarray(rows, dtype=np.float32), *coding)
+                out[pos : pos + idx.shape[0]] = rows
                 pos += idx.shape[0]
 
-    save_array_streaming(
-        folder / name, (n_out, dim), STORAGE_DTYPE, fill, f"a merged vector segment ({n_out:,} vectors)"
-    )
+    if bits and coding is None:
+        raise MergeStopped("coded segments cannot be merged without their centroid table")
+    save_array_streaming(folder / name, (n_out, width), dtype, fill, f"a merged vector segment ({n_out:,} vectors)")
     fsync_dir(folder)
-    store.centroids.carry_codes(
-        [f for f in files if f in sizes], [sizes[f] for f in files if f in sizes], name, n_out, chunks, pieces
-    )
+    if not bits:  # a coded segment holds its own codes
+        store.centroids.carry_codes(
+            [f for f in files if f in sizes], [sizes[f] for f in files if f in sizes], name, n_out, chunks, pieces
+        )
     new_offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
     store.catalog.replace_segments(
         name, n_out, list(zip(layout.passage_ids[rows].tolist(), new_offsets.tolist())), files

@@ -19,7 +19,7 @@ from typing import Literal, overload
 
 from .errors import UnsafeIndexError
 
-SEGMENT_NAME = re.compile(r"seg-[0-9a-f]{32}\.npy")
+SEGMENT_NAME = re.compile(r"seg-[0-9a-f]{32}(\.c[24])?\.npy")  # .c4/.c2: coded rows of a compact tier
 CENTROID_VERSION = re.compile(r"v-[0-9a-f]{12}")
 TEMPORARY_PREFIX = ".tmp-"
 

@@ -1,4 +1,8 @@
-"""Vector segments: append-only ``.npy`` files of float16 token vectors, read by memory map.
+"""Vector segments: append-only ``.npy`` files of token vectors, read by memory map.
+
+A segment holds its tokens as float16 vectors (``seg-<id>.npy``, the exact tier) or, in a compact index,
+as coded rows (``seg-<id>.c4.npy`` / ``.c2.npy``: uint8 ``[n, 4 + dim·bits/8]``, each row a token's int32
+centroid code then its packed residual; :func:`~workbench.core.residuals.coded_rows`).
 
 A segment is written under a temporary name, flushed to disk and renamed into place; only then does the
 catalog reference it (in a committed transaction). A file the catalog does not reference is ignored by
@@ -15,6 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..core.residual_vectors import ResidualVectors
+from ..core.residuals import ResidualCodec
 from ..platform.messages import first_line
 from .files import fsync_dir, save_array
 from .paths import is_regular_file, is_segment_name, remove_own_entries, segment_name
@@ -36,11 +42,33 @@ def write_segment(folder: Path, vectors: NDArray[np.floating[Any]]) -> str:
     return name
 
 
-def read_segment(folder: Path, name: str, n_vectors: int | None = None, dim: int | None = None) -> NDArray[np.float16]:
+def coded_bits(name: str) -> int:
+    """The residual bits of a coded segment's rows (4 or 2, from its name), 0 for a float16 segment."""
+    return int(name[-5]) if name.endswith((".c4.npy", ".c2.npy")) else 0
+
+
+def row_width(name: str, dim: int) -> int:
+    """Elements per token row of segment ``name``: ``dim`` float16 values, or 4 + dim·bits/8 coded bytes."""
+    bits = coded_bits(name)
+    return 4 + dim * bits // 8 if bits else dim
+
+
+def write_coded_segment(folder: Path, rows: NDArray[np.uint8], nbits: int) -> str:
+    """Write coded token ``rows`` (uint8 ``[n, 4 + dim·nbits/8]``) durably into ``folder``; returns the new
+    file's name (``seg-<id>.c<nbits>.npy``, not yet referenced)."""
+    name = f"seg-{uuid.uuid4().hex}.c{nbits}.npy"
+    save_array(folder / name, np.ascontiguousarray(rows, dtype=np.uint8), f"{rows.shape[0]:,} coded token vectors")
+    fsync_dir(folder)
+    return name
+
+
+def read_segment(
+    folder: Path, name: str, n_vectors: int | None = None, dim: int | None = None
+) -> NDArray[np.float16] | NDArray[np.uint8]:
     """Memory-map segment ``name`` read-only, checked against what the catalog recorded (``n_vectors``
-    rows of ``dim``). Raises :class:`SegmentDamaged` for a file that is missing, empty, truncated, not a
-    regular file or of another shape or dtype, and :class:`~.errors.UnsafeIndexError` for a name this
-    program does not write."""
+    rows of ``dim``-d vectors: float16 ``[n, dim]``, or for a coded segment uint8 ``[n, 4 + dim·bits/8]``).
+    Raises :class:`SegmentDamaged` for a file that is missing, empty, truncated, not a regular file or of
+    another shape or dtype, and :class:`~.errors.UnsafeIndexError` for a name this program does not write."""
     path = folder / segment_name(name)
     if not is_regular_file(path):
         raise SegmentDamaged(
@@ -57,16 +85,18 @@ def read_segment(folder: Path, name: str, n_vectors: int | None = None, dim: int
         raise SegmentDamaged(
             f"vector segment {name} " + ("is empty (0 bytes)" if empty else f"cannot be read ({first_line(exc)})")
         ) from None
-    if arr.ndim != 2 or arr.dtype != STORAGE_DTYPE:
+    dtype = np.dtype(np.uint8) if coded_bits(name) else np.dtype(STORAGE_DTYPE)
+    if arr.ndim != 2 or arr.dtype != dtype:
         raise SegmentDamaged(
-            f"vector segment {name} has shape {arr.shape} and dtype {arr.dtype}; "
-            f"expected [n, dim] {np.dtype(STORAGE_DTYPE).name}"
+            f"vector segment {name} has shape {arr.shape} and dtype {arr.dtype}; expected [n, width] {dtype.name}"
         )
-    if (n_vectors is not None and arr.shape[0] != n_vectors) or (dim is not None and arr.shape[1] != dim):
+    width = row_width(name, dim) if dim is not None else None
+    if (n_vectors is not None and arr.shape[0] != n_vectors) or (width is not None and arr.shape[1] != width):
         raise SegmentDamaged(
-            f"vector segment {name} holds {arr.shape[0]}×{arr.shape[1]} vectors; the catalog recorded {n_vectors}×{dim}"
+            f"vector segment {name} holds {arr.shape[0]} rows of {arr.shape[1]}; "
+            f"the catalog recorded {n_vectors} rows of {width}"
         )
-    checked: NDArray[np.float16] = arr  # np.load is typed Any; its dtype was checked above
+    checked: NDArray[np.float16] | NDArray[np.uint8] = arr  # np.load is typed Any; its dtype was checked above
     return checked
 
 
@@ -74,3 +104,32 @@ def remove_unreferenced(folder: Path, referenced: set[str]) -> list[str]:
     """Delete segment files (and temporaries) the catalog does not reference. Writers only; names of
     any other shape are left alone."""
     return remove_own_entries(folder, is_segment_name, keep=referenced)
+
+
+def readable_segment(
+    array: NDArray[np.float16] | NDArray[np.uint8],
+    name: str,
+    coding: tuple[NDArray[np.float32], ResidualCodec] | None,
+) -> NDArray[np.float16] | ResidualVectors:
+    """A segment as the search reads it: float16 vectors as they are; coded rows as the vectors they decode
+    to (:class:`SegmentDamaged` when the centroid table or codec they need is missing, or a code lies
+    outside the table — a search would otherwise read past it)."""
+    if not coded_bits(name):
+        return array  # type: ignore[return-value]  # read_segment checked its dtype from the name
+    if coding is None or coding[1].nbits != coded_bits(name):
+        raise SegmentDamaged(
+            f"vector segment {name} cannot be decoded: the centroid table and codec its codes refer to "
+            "are missing or damaged"
+        )
+    vectors = ResidualVectors(array, *coding)  # type: ignore[arg-type]
+    codes = vectors.codes
+    if codes.size and (int(codes.min()) < 0 or int(codes.max()) >= coding[0].shape[0]):
+        raise SegmentDamaged(f"vector segment {name} holds centroid codes outside the centroid table")
+    return vectors
+
+
+def map_segment(folder: Path | None, name: str, size: int, dim: int) -> NDArray[np.float16] | NDArray[np.uint8]:
+    """:func:`read_segment`, where a missing ``segments/`` folder is a missing segment too."""
+    if folder is None:
+        raise SegmentDamaged(f"vector segment {name} is missing (no segments folder)")
+    return read_segment(folder, name, size, dim)

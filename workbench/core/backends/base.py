@@ -16,7 +16,10 @@ class ResidualCoding(Protocol):
     """What a kernel needs of a residual codec (:class:`~workbench.core.residuals.ResidualCodec`, which the
     backends do not import: it sits above them)."""
 
-    nbits: int
+    @property
+    def nbits(self) -> int:
+        """Residual bits per dimension."""
+        ...
 
     def kernel_table(self) -> NDArray[np.float32]:
         """float32 ``[16 + 2·dim]``: the bucket weights padded to 16, each dimension's scale, then its shift."""
@@ -29,9 +32,19 @@ class CodedVectors(Protocol):
     ``[T, 4 + dim·nbits/8]`` rows (an int32 centroid code, then the packed residual), float32 ``centroids``
     ``[K, dim]`` and their ``codec``; read by row they decode to float32."""
 
-    coded: NDArray[np.uint8]
-    centroids: NDArray[np.float32]
-    codec: ResidualCoding
+    # read-only properties, so that a class holding a ResidualCodec (a ResidualCoding) matches
+    @property
+    def coded(self) -> NDArray[np.uint8]: ...
+    @property
+    def centroids(self) -> NDArray[np.float32]: ...
+    @property
+    def codec(self) -> ResidualCoding: ...
+    @property
+    def shape(self) -> tuple[int, int]: ...
+    @property
+    def dtype(self) -> np.dtype[np.float32]: ...
+    @property
+    def ndim(self) -> int: ...
 
     def __getitem__(self, key: Any) -> NDArray[np.float32]:
         """Rows decoded, float32 ``[…, dim]``."""
@@ -48,7 +61,7 @@ class ExactBackend(Protocol):
     def maxsim(
         self,
         query: NDArray[np.float32],
-        vectors: StoredVectors,
+        vectors: StoredVectors | CodedVectors,
         starts: NDArray[np.int64],
         lengths: NDArray[np.int64],
         rows: NDArray[np.int64],

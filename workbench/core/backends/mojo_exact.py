@@ -44,7 +44,7 @@ class MojoExactCpuBackend:
     def maxsim(
         self,
         query: NDArray[np.float32],
-        vectors: StoredVectors,
+        vectors: StoredVectors | CodedVectors,
         starts: NDArray[np.int64],
         lengths: NDArray[np.int64],
         rows: NDArray[np.int64],

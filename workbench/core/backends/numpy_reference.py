@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 
 from ..budgets import kept_counts
 from ..packed import StoredVectors, gather_indices, token_chunks
+from .base import CodedVectors
 
 NAME = "numpy-reference"
 CHUNK_TOKENS = 1 << 16  # keeps the float32 block and similarity matrix in a few MB
@@ -23,7 +24,7 @@ class NumpyReferenceBackend:
     def maxsim(
         self,
         query: NDArray[np.float32],
-        vectors: StoredVectors,
+        vectors: StoredVectors | CodedVectors,
         starts: NDArray[np.int64],
         lengths: NDArray[np.int64],
         rows: NDArray[np.int64],
@@ -45,7 +46,7 @@ class NumpyReferenceBackend:
     @staticmethod
     def _score_chunk(
         q: NDArray[np.float32],
-        vectors: StoredVectors,
+        vectors: StoredVectors | CodedVectors,
         starts: NDArray[np.int64],
         kept: NDArray[np.int64],
         out: NDArray[np.float32],

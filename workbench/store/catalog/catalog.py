@@ -196,6 +196,15 @@ class Catalog(CatalogConnection):
             return segments.replace_segments(db, new_file, n_vectors, moves, old_files)
 
     @plain_errors
+    def recode_segments(self, renames: dict[str, str], manifest: dict[str, str]) -> None:
+        """In one transaction: each segment file ``old`` becomes ``renames[old]`` (the same passages at the
+        same offsets, stored another way) and ``manifest`` is set — a storage tier changes all at once."""
+        with self.transaction() as db:
+            db.executemany("UPDATE segments SET file = ? WHERE file = ?", [(new, old) for old, new in renames.items()])
+            set_entries(db, manifest)
+            next_generation(db)
+
+    @plain_errors
     def segment_sizes(self) -> list[tuple[str, int]]:
         """``(file, n_vectors)`` of every segment in packing order — from the segments table alone, so
         it costs nothing however many passages there are."""
