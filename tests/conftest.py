@@ -54,8 +54,9 @@ def new_collection(tmp_path, encoder):
     """Factory: a fresh index folder under tmp_path, sharing the session's encoder."""
     from workbench.collection import Collection
 
-    def make(name: str = "idx.kayak"):
-        return Collection.open(tmp_path / name, create=True, encoder=encoder)
+    def make(name: str = "idx.kayak", tier: str | None = None):
+        """A new index in ``tier`` (default: the default tier; ``exact`` where a test reads float vectors)."""
+        return Collection.open(tmp_path / name, create=True, encoder=encoder, **({"tier": tier} if tier else {}))
 
     return make
 

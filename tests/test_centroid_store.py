@@ -48,7 +48,7 @@ def packed_codes_match(coll):
 def test_ingest_trains_centroids_that_a_reopen_reads_back(tmp_path, new_collection, encoder):
     from workbench.collection import Collection
 
-    coll = new_collection()
+    coll = new_collection(tier="exact")  # an exact index: its centroid files are derived data
     assert coll.ingest(write(tmp_path, TOPICS)).ok
     version = coll.store.centroids.version
     assert version is not None and coll.store.manifest[MANIFEST_KEY] == version
@@ -74,7 +74,7 @@ def test_new_documents_are_coded_against_the_same_centroids(tmp_path, new_collec
     # Centroids fitted to ~150 vectors sit closer to them than to any new text, so a collection this
     # small may see drift; the allowance is widened here to test growth by assignment alone.
     monkeypatch.setattr("workbench.store.centroid_store.DRIFT", 1.0)
-    coll = new_collection()
+    coll = new_collection(tier="exact")  # an exact index: its centroid files are derived data
     coll.ingest(write(tmp_path, TOPICS))
     version = coll.store.centroids.version
     coll.ingest(write(tmp_path, MORE))
@@ -93,7 +93,7 @@ def test_new_documents_are_coded_against_the_same_centroids(tmp_path, new_collec
 
 
 def test_drift_retrains_and_an_open_index_keeps_searching(tmp_path, new_collection):
-    coll = new_collection()
+    coll = new_collection(tier="exact")  # an exact index: its centroid files are derived data
     coll.ingest(write(tmp_path, TOPICS))
     old_index = coll.late_index()
     old_version = coll.store.centroids.version
@@ -141,7 +141,7 @@ def test_needs_training_reasons(tmp_path):
 def test_missing_codes_are_recomputed_and_removal_keeps_lists_live(tmp_path, new_collection, encoder):
     from workbench.collection import Collection
 
-    coll = new_collection()
+    coll = new_collection(tier="exact")  # an exact index: its centroid files are derived data
     paths = write(tmp_path, TOPICS)
     coll.ingest(paths)
     folder = coll.store.centroids.folder / coll.store.centroids.version
@@ -160,7 +160,7 @@ def test_missing_codes_are_recomputed_and_removal_keeps_lists_live(tmp_path, new
 def test_a_codec_written_before_per_dimension_buckets_still_decodes(tmp_path, new_collection, encoder):
     from workbench.collection import Collection
 
-    coll = new_collection()
+    coll = new_collection(tier="exact")  # an exact index: its centroid files are derived data
     coll.ingest(write(tmp_path, TOPICS))
     folder = coll.store.centroids.folder / coll.store.centroids.version
     table = np.load(folder / "codec.npy")
@@ -177,7 +177,7 @@ def test_a_codec_written_before_per_dimension_buckets_still_decodes(tmp_path, ne
 def test_damaged_centroid_files_fall_back_to_building(tmp_path, new_collection, encoder, broken):
     from workbench.collection import Collection
 
-    coll = new_collection()
+    coll = new_collection(tier="exact")  # an exact index: its centroid files are derived data
     coll.ingest(write(tmp_path, TOPICS))
     path = coll.store.centroids.folder / coll.store.centroids.version / "centroids.npy"
     if broken == "garbage":
@@ -196,7 +196,7 @@ def test_searches_stay_correct_while_an_ingest_compacts_and_retrains(tmp_path, n
     from workbench.core import search_with_plan
 
     monkeypatch.setattr("workbench.store.centroid_store.DRIFT", -1.0)  # every ingest retrains
-    coll = new_collection()
+    coll = new_collection(tier="exact")  # an exact index: its centroid files are derived data
     coll.ingest(write(tmp_path, TOPICS))
     index, old_version = coll.late_index(), coll.store.centroids.version
     plan = centroid_search_plan(final_k=2, candidate_k=3, n_probe=4, query_vector_budget=0)

@@ -98,10 +98,11 @@ def test_info_and_usage_errors(cli_index):
     root, _ = cli_index
     info = json.loads(run("info", "--index", root / "idx", "--json", check_rc=0).stdout)
     assert info["documents"] == 1 and info["failed"] == 1 and info["dim"] == 128
-    assert info["dtype"] == "float16" and info["bytes_per_vector"] == 256
+    assert info["storage_tier"] == "compact-4" and info["bytes_per_vector"] == 68  # the default tier
+    assert info["dtype"] == "coded rows: centroid code + 4-bit residuals"
     assert "numpy-reference" in info["backends"]
     per_token = info["bytes_per_token"]  # the ingest trained centroids; info prices them
-    assert info["centroids"]["count"] >= 1 and per_token["exact_vector"] == 256 and per_token["centroid_code"] == 4
+    assert info["centroids"]["count"] >= 1 and per_token["coded_row"] == 68 and "exact_vector" not in per_token
     assert per_token["total"] == pytest.approx(sum(v for k, v in per_token.items() if k != "total"), abs=0.02)
     text = run("info", "--index", root / "idx", check_rc=0).stdout
     assert "bytes per token" in text and "centroids" in text

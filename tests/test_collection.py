@@ -185,7 +185,7 @@ def test_lexical_stage_uses_fts5_safely(tmp_path, new_collection):
     assert [s.name for s in result.stages] == [
         "stage1:document_proxy",
         "stage1:lexical_bm25",
-        "stage2:exact_maxsim",
+        "stage2:exact_maxsim_compressed",  # the default tier keeps compressed vectors
         "fusion:rrf(w=0.3)",
     ]
     assert result.hits[0].page == 3 and result.hits[0].parts.lexical_rank == 1

@@ -30,7 +30,7 @@ def ranking(coll, text, plan):
 def test_a_converted_index_searches_its_coded_vectors(tmp_path, new_collection, encoder, tier):
     from workbench.collection import Collection
 
-    coll = new_collection()
+    coll = new_collection(tier="exact")
     assert coll.ingest(write(tmp_path, TOPICS)).ok
     exact = coll.search("magma and lava", exhaustive_search_plan(final_k=3))
     with coll.store.writer():
@@ -53,7 +53,7 @@ def test_a_converted_index_searches_its_coded_vectors(tmp_path, new_collection, 
 def test_new_documents_merges_and_removal_on_a_compact_index(tmp_path, new_collection, encoder):
     from workbench.collection import Collection
 
-    coll = new_collection()
+    coll = new_collection(tier="exact")
     coll.ingest(write(tmp_path, TOPICS))
     with coll.store.writer():
         convert_tier(coll.store, "compact-4")
@@ -81,7 +81,7 @@ def test_a_stopped_conversion_leaves_the_old_index_whole(tmp_path, new_collectio
     import workbench.store.compaction as compaction
     from workbench.collection import Collection
 
-    coll = new_collection()
+    coll = new_collection(tier="exact")
     coll.ingest(write(tmp_path, TOPICS))
     coll.ingest(write(tmp_path, MORE))
     before = sorted(coll.store.catalog.segment_files())
@@ -108,7 +108,7 @@ def test_a_stopped_conversion_leaves_the_old_index_whole(tmp_path, new_collectio
 def test_a_damaged_coded_segment_is_refused_and_its_documents_handed_back(tmp_path, new_collection, encoder):
     from workbench.collection import Collection
 
-    coll = new_collection()
+    coll = new_collection(tier="exact")
     coll.ingest(write(tmp_path, TOPICS))
     with coll.store.writer():
         convert_tier(coll.store, "compact-4")
@@ -169,7 +169,7 @@ def test_the_command_line_creates_converts_and_describes_tiers(tmp_path):
 
 
 def test_profiles_say_the_compressed_vectors_were_scored(tmp_path, new_collection):
-    coll = new_collection()
+    coll = new_collection(tier="exact")
     coll.ingest(write(tmp_path, TOPICS))
     plans = (
         exhaustive_search_plan(final_k=2),

@@ -95,7 +95,7 @@ def test_the_search_controller_delivers_a_ranked_result_with_its_stages(qtbot, s
     hits = run.result.hits
     assert hits[0].page == 2 and [h.rank for h in hits] == list(range(1, len(hits) + 1))
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
-    assert [s.name for s in run.result.stages] == ["stage1:document_proxy", "stage2:exact_maxsim"]
+    assert [s.name for s in run.result.stages] == ["stage1:document_proxy", "stage2:exact_maxsim_compressed"]
     assert searcher.stages.plotted_ms() == pytest.approx([s.ms for s in run.result.stages])
     assert run.stage1_recall is not None and 0 <= run.stage1_recall <= 1
     model = searcher.hits.hits_model  # per document (the default view): one PDF, one row, the other hits under it

@@ -237,7 +237,7 @@ def test_hybrid_plan_from_the_search_bar(qtbot, window, tmp_path):
     bar.fusion.setCurrentIndex(bar.fusion.findData("none"))
     assert not bar.fusion_weight.isEnabled()
     run = search(qtbot, window, "offside rule football")
-    assert run.result.stages[-1].name == "stage2:exact_maxsim" and run.result.hits[0].parts is None
+    assert run.result.stages[-1].name == "stage2:exact_maxsim_compressed" and run.result.hits[0].parts is None
     # Stage 3: its expected cost shows before it runs; it reranks stage 2's best verify_k by cross-encoder.
     assert bar.verify_cost.text() == ""
     bar.verify_k.setValue(3)
@@ -320,7 +320,7 @@ def test_centroid_plan_with_residual_rerank_from_the_search_bar(qtbot, window, t
     bar.final_k.setValue(1)
     run = search(qtbot, window, "offside rule football")
     assert run.result.plan.rerank_vectors == "residual"
-    assert [s.name for s in run.result.stages] == ["stage1:centroid_interaction", "stage2:exact_maxsim_residual"]
+    assert [s.name for s in run.result.stages] == ["stage1:centroid_interaction", "stage2:exact_maxsim_compressed"]
     assert run.result.hits[0].page == 3
     assert bar.settings()["residual"] is True
 

@@ -31,13 +31,14 @@ TEXTS = {
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory, encoder):
-    """A committed index of three documents with its centroids trained."""
+    """A committed index of three documents with its centroids trained: exact, whose centroid files are
+    derived data (a compact index's table is data: test_compact_tier covers its damage)."""
     root = tmp_path_factory.mktemp("base")
     docs = root / "docs"
     docs.mkdir()
     for name, text in TEXTS.items():
         (docs / name).write_text(text)
-    coll = Collection.open(root / "idx", create=True, encoder=encoder)
+    coll = Collection.open(root / "idx", create=True, encoder=encoder, tier="exact")
     assert coll.ingest([docs]).ok
     assert coll.store.centroids.version is not None
     return root

@@ -4,6 +4,7 @@ once, leave a folder the same command finishes — never a catalog that bricks t
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -129,7 +130,8 @@ def test_a_full_disk_is_a_plain_message_and_loses_nothing(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     assert "full-rc=1" in out.stdout and "Traceback" not in out.stderr, out.stderr
     assert "is full while writing" in out.stderr and "run the same command again" in out.stderr
-    assert "the 1 document already indexed is kept" in out.stderr
+    # how many of the big PDFs fit before the disk filled depends on the tier's bytes per token
+    assert re.search(r"the \d+ documents? already indexed (is|are) kept", out.stderr), out.stderr
     # how much to free is known when a segment fills the disk; the catalog may fill it first (commits are also
     # timed, so on a loaded machine they fall elsewhere): then the message asks for "some space"
     assert "free about" in out.stderr or "free some space" in out.stderr

@@ -72,7 +72,7 @@ def test_write_amplification_is_logarithmic_not_linear():
 
 
 def test_ingests_merge_ten_segments_into_one_and_carry_their_codes(tmp_path, new_collection):
-    coll = new_collection()
+    coll = new_collection(tier="exact")  # the codes it carries are derived files beside float16 segments
     texts = [
         "Volcanoes erupt when magma rises.",
         "Glaciers carve valleys.",
@@ -227,7 +227,7 @@ def test_background_maintenance_lets_the_next_ingest_commit_while_a_merge_runs(t
 
     import workbench.store.merge as merge
 
-    coll = new_collection()
+    coll = new_collection(tier="exact")  # codes files beside float16 segments
     coll.merge_in_background = True
     merging = threading.Event()
     real = merge.gather_indices

@@ -176,7 +176,7 @@ def test_new_index_with_the_default_model_then_search_it(qtbot, window, tmp_path
     dialog.folder.setText(str(tmp_path / "second.kayak"))
     dialog.select_model("default")
     assert [dialog.tier.itemData(i) for i in range(dialog.tier.count())] == ["compact-4", "compact-2", "exact"]
-    assert dialog.storage_tier() == "exact"  # the default tier is preselected
+    assert dialog.storage_tier() == "compact-4"  # the default tier is preselected
     dialog.tier.setCurrentIndex(1)
     assert dialog.storage_tier() == "compact-2" and "36 bytes per token" in dialog.tier_description.text()
     with qtbot.waitSignal(window.switch_finished, timeout=60000) as switched:

@@ -59,7 +59,9 @@ def corpus(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def local_index(corpus, tmp_path_factory, encoder) -> Collection:
-    coll = Collection.open(tmp_path_factory.mktemp("local") / "local.kayak", create=True, encoder=encoder)
+    # exact on both sides: the comparison reads the vectors as encoded (two compact indexes would each have
+    # trained centroids of their own)
+    coll = Collection.open(tmp_path_factory.mktemp("local") / "local.kayak", create=True, encoder=encoder, tier="exact")
     coll.ingest([corpus])
     return coll
 
@@ -110,7 +112,9 @@ def test_a_ray_ingest_from_the_cli_equals_a_local_ingest_passage_for_passage(
     cluster, corpus, local_index, tmp_path, encoder, capsys
 ):
     target = tmp_path / "ray.kayak"
-    Collection.open(target, create=True, encoder=encoder)  # created here: the driver loads no encoder below
+    Collection.open(
+        target, create=True, encoder=encoder, tier="exact"
+    )  # created here: the driver loads no encoder below
     assert main(["ingest", str(corpus), "--index", str(target), "--ray", "--quiet"]) == 1  # two files fail
     out = capsys.readouterr().out
     # a worker still loading its encoder when the last file comes back is never announced: one or two lines
@@ -127,7 +131,7 @@ def test_a_ray_ingest_from_the_cli_equals_a_local_ingest_passage_for_passage(
 
 
 def test_a_lost_worker_is_replaced_and_its_file_sent_again(cluster, corpus, local_index, tmp_path, encoder):
-    coll = Collection.open(tmp_path / "lost.kayak", create=True, encoder=encoder)
+    coll = Collection.open(tmp_path / "lost.kayak", create=True, encoder=encoder, tier="exact")
     pool = RayEncoding(workers=2)
     killed = None
     events = []
@@ -149,7 +153,7 @@ def test_a_lost_worker_is_replaced_and_its_file_sent_again(cluster, corpus, loca
 
 def test_a_worker_whose_encoder_differs_from_the_index_is_refused(cluster, corpus, tmp_path, encoder):
     target = tmp_path / "other.kayak"
-    Collection.open(target, create=True, encoder=encoder)
+    Collection.open(target, create=True, encoder=encoder, tier="exact")
     db = sqlite3.connect(target / "catalog.sqlite")  # the index says other weights wrote it
     db.execute("UPDATE manifest SET value = 'deadbeefdeadbeef' WHERE key = 'encoder_checksum'")
     db.commit()

@@ -85,7 +85,7 @@ def test_every_plan_scores_identically_across_segments(pair, backend, plan):
 def test_an_index_of_several_segments_is_read_in_place(tmp_path, new_collection):
     """Two ingests are two segments (the merge policy waits for ten of a size): the collection searches
     their memory maps laid end to end, with the scores it gives once they are merged into one."""
-    coll = new_collection()
+    coll = new_collection(tier="exact")  # float16 segments, memory-mapped
     coll.ingest([make_pdf(tmp_path / "a.pdf", ["Volcanoes erupt when magma rises.", "Glaciers carve valleys."])])
     coll.ingest([make_pdf(tmp_path / "b.pdf", ["Lava flows from the vent.", "Bees pollinate flowers."])])
     index = coll.late_index()

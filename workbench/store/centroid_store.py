@@ -217,6 +217,13 @@ class CentroidStore:
             meta.setdefault("added", []).append([size, cosine])
         write_json(self.folder / v / "meta.json", meta)
 
+    def note_added(self, size: int, cosine: float) -> None:
+        """Record ``size`` vectors coded as written (a compact index) and their mean cosine: the drift measure."""
+        v, meta = self.version, self.meta()
+        if v and meta:
+            meta.setdefault("added", []).append([size, cosine])
+            write_json(self.folder / v / "meta.json", meta)
+
     def carry_codes(
         self,
         old_files: list[str],
@@ -307,17 +314,14 @@ class CentroidStore:
         keep: tuple[NDArray[np.float32], ResidualCodec] | None = None,
         code_segments: bool = True,
     ) -> None:
-        """Train a new centroid set and make it current: spherical k-means on a sample of the live token
-        vectors (``POINTS_PER_CENTROID`` per centroid, :func:`~workbench.core.centroids.sample_token_rows`),
-        an ``nbits`` residual codec fitted on a sample's residuals, then every segment (packed in ``index``
-        in ``segment_files`` order) coded and compressed a bounded chunk at a time straight into its files.
-        The working set is the sample (≤ 512 MiB at the largest centroid count) and one chunk, whatever
-        the index's size.
-
-        ``keep``: a compact index's centroids and codec, which its coded segments refer to. They are kept
-        as they are: new centroids are added around them (:func:`train_centroids` with ``fixed``), and no
-        segment is coded (a coded segment holds its own codes); nor is one without ``code_segments`` (a
-        conversion codes them into coded segments next)."""
+        """Train a new centroid set and make it current: spherical k-means on a sample of the live token vectors
+        (``POINTS_PER_CENTROID`` per centroid, :func:`~workbench.core.centroids.sample_token_rows`), an
+        ``nbits`` residual codec fitted on a sample's residuals, then every segment (packed in ``index`` in
+        ``segment_files`` order) coded a bounded chunk at a time into its files (not with ``code_segments``
+        false: a conversion codes them into coded segments next). The working set is the sample (≤ 512 MiB at
+        the largest centroid count) and one chunk, whatever the index's size. ``keep``: a compact index's
+        centroids and codec, which its coded segments refer to, kept as they are: new centroids are added
+        around them (:func:`train_centroids` with ``fixed``), and no segment is coded."""
         n_live = int(index.lengths.sum())
         k = self.planned_count(n_live)
         if keep is not None:  # a compact index's table grows by at least a quarter (drift), within the cap

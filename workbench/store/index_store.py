@@ -27,7 +27,7 @@ from ..core import IndexChanged, PassageFilter, PassageInfo
 from ..core.residual_vectors import ResidualVectors
 from ..core.segmented import SegmentedVectors
 from .catalog import FORMAT_VERSION, READABLE_VERSIONS, Catalog, NewDocument, Ranking
-from .centroid_codes import code_rows
+from .centroid_codes import code_rows, mean_cosine
 from .centroid_store import CentroidStore
 from .errors import IndexExists, IndexFormatError, IndexNotCreated, IndexReadOnly, UnsafeIndexError
 from .merge import MergeTarget, merge_segments
@@ -287,7 +287,9 @@ class IndexStore:
         bits = tier_bits(self.tier) if n else 0
         coding = self.centroids.coding(self.dim) if bits else None
         if coding is not None and coding[1].nbits == bits:
-            name: str | None = write_coded_segment(folder, code_rows(vectors, *coding), bits)
+            rows = code_rows(vectors, *coding)
+            name: str | None = write_coded_segment(folder, rows, bits)
+            self.centroids.note_added(n, mean_cosine(vectors, coding[0], rows[:, :4].view("<i4")[:, 0]))
         else:
             name = write_segment(folder, vectors) if n else None
         self.catalog.commit_batch(name, n, docs)

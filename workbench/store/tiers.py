@@ -16,7 +16,7 @@ from .errors import IndexFormatError
 TIER_KEY = "storage_tier"
 TIERS = {"exact": 0, "compact-4": 4, "compact-2": 2}  # tier → residual bits of its coded segments
 EXACT = "exact"
-DEFAULT_TIER = EXACT  # what a new index keeps unless told otherwise
+DEFAULT_TIER = "compact-4"  # what a new index keeps unless told otherwise (benchmarks.md: storage tiers)
 
 
 def tier_of(manifest: dict[str, str]) -> str:
