@@ -170,3 +170,20 @@ def pdf_copies(new_collection, tmp_path):
     coll = new_collection()
     assert coll.ingest([first, second, other]).ok
     return coll, str(first), str(second), str(other)
+
+
+def kill_child_after(script: str, root: Path, ready: str, delay: float) -> bool:
+    """Run ``script`` on index ``root`` in a child Python, wait for its ``ready`` line, SIGKILL it ``delay``
+    seconds later; returns whether it was still running when killed (the kill hit the work, not its end)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c", script, str(root)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == ready
+    time.sleep(delay)
+    running = proc.poll() is None
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return running

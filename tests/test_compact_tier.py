@@ -211,12 +211,10 @@ print("done", flush=True)
 def test_kill_9_at_any_moment_of_a_conversion_leaves_an_index_in_one_tier(tmp_path):
     """A converting writer killed at moments spread over its run: each time the index opens with all of its
     documents, in the old tier with the same results or in the new one whole; the next run finishes."""
-    import signal
     import subprocess
     import sys
-    import time
 
-    from conftest import synthetic_store, train_now
+    from conftest import kill_child_after, synthetic_store, train_now
     from test_merge import top_hits
 
     from workbench.core import LateQuery
@@ -231,12 +229,7 @@ def test_kill_9_at_any_moment_of_a_conversion_leaves_an_index_in_one_tier(tmp_pa
     before = top_hits(store, query)
     killed_during = 0
     for delay in (0.0, 0.1, 0.3, 0.6, 1.0):
-        proc = subprocess.Popen([sys.executable, "-c", CONVERT_CHILD, str(root)], stdout=subprocess.PIPE, text=True)
-        assert proc.stdout.readline().strip() == "converting"
-        time.sleep(delay)
-        killed_during += proc.poll() is None
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        killed_during += kill_child_after(CONVERT_CHILD, root, "converting", delay)
         again = IndexStore.open(root)
         with again.writer():  # the next writer tidies what the killed one left
             assert again.catalog.counts()["documents"] == 300 and again.catalog.counts()["passages"] == 300

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_pdf, synthetic_store, train_now
+from conftest import kill_child_after, make_pdf, synthetic_store, train_now
 
 from workbench.collection import Collection
 from workbench.core import exhaustive_search_plan
@@ -153,10 +153,8 @@ def top_hits(store, query):
 def test_kill_9_at_any_moment_of_a_merge_keeps_every_committed_document(tmp_path):
     """A merging writer killed at moments spread over its run: each time the index opens with all of
     its documents and the same search results; the next merge finishes the job."""
-    import signal
     import subprocess
     import sys
-    import time
 
     from workbench.core import LateQuery
     from workbench.store import IndexStore
@@ -170,12 +168,7 @@ def test_kill_9_at_any_moment_of_a_merge_keeps_every_committed_document(tmp_path
     before = top_hits(store, query)
     killed_during = 0
     for delay in (0.0, 0.05, 0.15, 0.3, 0.5, 0.8):
-        proc = subprocess.Popen([sys.executable, "-c", MERGE_CHILD, str(root)], stdout=subprocess.PIPE, text=True)
-        assert proc.stdout.readline().strip() == "merging"
-        time.sleep(delay)
-        killed_during += proc.poll() is None
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        killed_during += kill_child_after(MERGE_CHILD, root, "merging", delay)
         again = IndexStore.open(root)
         with again.writer():  # the next writer tidies what the killed one left
             assert again.catalog.counts()["documents"] == 300 and again.catalog.counts()["passages"] == 300

@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
+
+from .kernel_inputs import DIM, MAX_QUERY_VECTORS, checked_candidates
 
 if TYPE_CHECKING:
     from ctypes import _NamedFuncPointer  # typeshed's name for a function of a CDLL (no public one)
@@ -34,8 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["KernelUnavailable", "kernel_status", "maxsim_scores", "nearest_centroids", "DIM", "MAX_QUERY_VECTORS"]
 
-DIM = 128
-MAX_QUERY_VECTORS = 64
 ABI_VERSION = 3
 # Smallest chunk worth a thread of its own, in (kept doc tokens x query vectors):
 # 32 passages x 128 tokens x 32 query vectors, so a batch of 64 such passages is split.
@@ -248,15 +248,6 @@ def _executor(workers: int) -> ThreadPoolExecutor:
         return _pool
 
 
-def _index_array(name: str, a: ArrayLike) -> NDArray[np.int64]:
-    a = np.asarray(a)
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {a.shape}")
-    if a.size and not np.issubdtype(a.dtype, np.integer):
-        raise ValueError(f"{name} must hold integers, got {a.dtype}")
-    return np.ascontiguousarray(a, dtype=np.int64)
-
-
 def maxsim_scores(
     query: NDArray[np.floating[Any]],
     vectors: StoredVectors,
@@ -281,17 +272,6 @@ def maxsim_scores(
     (possibly a memmap) is never copied.
     """
     kern = _load()
-
-    q = np.asarray(query)
-    if q.ndim != 2 or q.shape[1] != DIM:
-        raise ValueError(f"query must have shape [nq, {DIM}], got {q.shape}")
-    nq = q.shape[0]
-    if not 1 <= nq <= MAX_QUERY_VECTORS:
-        raise ValueError(f"query must have 1 to {MAX_QUERY_VECTORS} vectors, got {nq}")
-    if not np.issubdtype(q.dtype, np.floating):
-        raise ValueError(f"query must be floating point, got {q.dtype}")
-    q = np.ascontiguousarray(q, dtype=np.float32)  # tiny; no copy when already right
-
     if not isinstance(vectors, np.ndarray):
         raise ValueError("vectors must be a numpy array (or memmap)")
     if vectors.dtype not in kern.fns:
@@ -300,40 +280,16 @@ def maxsim_scores(
         raise ValueError(f"vectors must have shape [T, {DIM}], got {vectors.shape}")
     if not (vectors.flags.c_contiguous and vectors.flags.aligned):
         raise ValueError("vectors must be C-contiguous and aligned (no copy is made)")
-
-    starts = _index_array("starts", starts)
-    lengths = _index_array("lengths", lengths)
-    rows = _index_array("rows", rows)
-    if starts.shape != lengths.shape:
-        raise ValueError(f"starts and lengths differ in size: {starts.size} vs {lengths.size}")
-    budget = int(doc_budget)
-    if budget < 0:
-        raise ValueError(f"doc_budget must be >= 0, got {doc_budget}")
-    if threads is None:
-        threads = _cpu_count()
-    threads = int(threads)
+    n_vec = vectors.shape[0]
+    q, starts, lengths, rows, budget, kept, scores, argmax = checked_candidates(
+        query, starts, lengths, rows, doc_budget, want_argmax, n_vec
+    )
+    nq, n_pass = q.shape[0], starts.size
+    threads = int(_cpu_count() if threads is None else threads)
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
-
-    m = rows.size
-    scores = np.empty(m, dtype=np.float32)
-    argmax = np.empty((m, nq), dtype=np.int32) if want_argmax else None
-    if m == 0:
+    if rows.size == 0:
         return scores, argmax
-
-    # Hostile-input checks, so that native code only ever sees valid spans.
-    n_pass, n_vec = starts.size, vectors.shape[0]
-    if rows.min() < 0 or rows.max() >= n_pass:
-        raise ValueError(f"rows must lie in 0..{n_pass - 1}")
-    sel_len = lengths[rows]
-    if sel_len.min() < 0:
-        raise ValueError("lengths must be >= 0")
-    kept = np.minimum(sel_len, budget) if budget > 0 else sel_len
-    sel_start = starts[rows]
-    bad = (kept > 0) & ((sel_start < 0) | (sel_start > n_vec - kept))
-    if bad.any():
-        r = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"passage {int(rows[r])} spans vectors outside 0..{n_vec}")
 
     fn = kern.fns[vectors.dtype]
 

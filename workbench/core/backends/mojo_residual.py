@@ -16,7 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .base import ResidualCoding
-from .mojo_kernel import _ERRORS, DIM, MAX_QUERY_VECTORS, _cpu_count, _index_array, _load, run_split
+from .kernel_inputs import DIM, checked_candidates
+from .mojo_kernel import _ERRORS, _cpu_count, _load, run_split
 
 RQ_BITS = (2, 4)  # the bit widths the kernel is built for
 _bound: dict[str, Any] = {}
@@ -74,34 +75,18 @@ def residual_maxsim_scores(
     """
     if codec.nbits not in RQ_BITS:
         raise ValueError(f"the kernel scores {' or '.join(map(str, RQ_BITS))}-bit residuals, not {codec.nbits}")
-    q = np.asarray(query)
-    if q.ndim != 2 or q.shape[1] != DIM or not 1 <= q.shape[0] <= MAX_QUERY_VECTORS:
-        raise ValueError(f"query must have shape [1..{MAX_QUERY_VECTORS}, {DIM}], got {q.shape}")
-    q = np.ascontiguousarray(q, dtype=np.float32)
-    nq = q.shape[0]
     coded = _contiguous("coded", coded, np.uint8, (None, 4 + DIM * codec.nbits // 8))
     n_vec = coded.shape[0]
     centroids = _contiguous("centroids", centroids, np.float32, (None, DIM))
     if centroids.shape[0] < 1:
         raise ValueError("at least one centroid is needed")
     table = np.ascontiguousarray(codec.kernel_table(), dtype=np.float32)
-    starts, lengths, rows = (_index_array(n, a) for n, a in (("starts", starts), ("lengths", lengths), ("rows", rows)))
-    if starts.shape != lengths.shape:
-        raise ValueError(f"starts and lengths differ in size: {starts.size} vs {lengths.size}")
-    budget = int(doc_budget)
-    if budget < 0:
-        raise ValueError(f"doc_budget must be >= 0, got {doc_budget}")
-    m = rows.size
-    scores = np.empty(m, dtype=np.float32)
-    argmax = np.empty((m, nq), dtype=np.int32) if want_argmax else None
-    if m == 0:
+    q, starts, lengths, rows, budget, kept, scores, argmax = checked_candidates(
+        query, starts, lengths, rows, doc_budget, want_argmax, n_vec
+    )
+    nq = q.shape[0]
+    if rows.size == 0:
         return scores, argmax
-    if rows.min() < 0 or rows.max() >= starts.size:
-        raise ValueError(f"rows must lie in 0..{starts.size - 1}")
-    kept = np.minimum(lengths[rows], budget) if budget > 0 else lengths[rows]
-    first = starts[rows]
-    if kept.min() < 0 or ((kept > 0) & ((first < 0) | (first > n_vec - kept))).any():
-        raise ValueError(f"a candidate passage spans rows outside 0..{n_vec}")
     fn = _function()
 
     def score(lo: int, hi: int) -> None:
