@@ -29,6 +29,9 @@ PAGES = [
 def ingest(qtbot, win, paths, timeout=120000):
     with qtbot.waitSignal(win.ingest_finished, timeout=timeout):
         win.collection_panel.add_requested.emit([str(p) for p in paths])
+    # The window's ingest ends at its commit; the first training then codes the new compact index in the
+    # background. Searches below expect the settled index (their profiles name the vectors they scored).
+    win.coll.wait_for_maintenance()
 
 
 def search(qtbot, win, text):
@@ -227,7 +230,7 @@ def test_hybrid_plan_from_the_search_bar(qtbot, window, tmp_path):
     assert [s.name for s in run.result.stages] == [
         "stage1:document_proxy",
         "stage1:lexical_bm25",
-        "stage2:exact_maxsim",
+        "stage2:exact_maxsim_compressed",
         "fusion:rrf(w=0.3)",
     ]
     assert window.stages.plotted_ms() == pytest.approx([s.ms for s in run.result.stages])
