@@ -271,6 +271,27 @@ def test_the_compare_controller_ranks_a_result_on_every_backend_and_on_qdrant(qt
     comparer.close()
 
 
+def test_the_compare_controller_scores_an_index_that_keeps_two_tiers_on_both(qtbot, runner, tmp_path, encoder):
+    both = Collection.open(tmp_path / "both.kayak", create=True, encoder=encoder, tier="compact-4", keep_exact=True)
+    assert both.ingest([make_pdf(tmp_path / "science.pdf", PAGES)]).ok
+    compare = widget(qtbot, CompareView())
+    comparer = CompareController(runner, compare)
+    comparer.set_collection(both)
+    result = both.search("lava and ash", exhaustive_search_plan())
+    assert result.stages[0].name == "exact_maxsim_compressed"
+    comparer.set_result(result)
+    with qtbot.waitSignal(comparer.finished, timeout=60000):
+        comparer.set_active(True)
+    headers = [compare.table.horizontalHeaderItem(c).text() for c in range(compare.table.columnCount())]
+    assert [h for h in headers if h.startswith("exact ")][0].endswith("\nrank")
+    summary = compare.summary.text()
+    assert "(compact-4 vectors): rankings identical" in summary  # the executors agree on the tier they scored
+    assert "on the exact vectors" in summary and f"of {len(result.hits)} hits shared" in summary
+    stages = {compare.latency.item(r, 0).text() for r in range(compare.latency.rowCount())}
+    assert {"exact_maxsim", "exact_maxsim_compressed", "total"} <= stages
+    comparer.close()
+
+
 # -- evaluate -------------------------------------------------------------------------------------------
 def test_the_eval_controller_evaluates_the_search_bars_plan_against_a_baseline(
     qtbot, runner, status, new_collection, tmp_path

@@ -177,12 +177,17 @@ def test_new_index_with_the_default_model_then_search_it(qtbot, window, tmp_path
     dialog.select_model("default")
     assert [dialog.tier.itemData(i) for i in range(dialog.tier.count())] == ["compact-4", "compact-2", "exact"]
     assert dialog.storage_tier() == "compact-4"  # the default tier is preselected
+    dialog.tier.setCurrentIndex(2)
+    assert not dialog.keep_exact_box.isEnabled()  # the exact tier keeps them anyway
     dialog.tier.setCurrentIndex(1)
     assert dialog.storage_tier() == "compact-2" and "36 bytes per token" in dialog.tier_description.text()
+    dialog.keep_exact_box.setChecked(True)
+    assert dialog.keep_exact()
     with qtbot.waitSignal(window.switch_finished, timeout=60000) as switched:
-        window.switch_index(*dialog.choice(), create=True, tier=dialog.storage_tier())
+        window.switch_index(*dialog.choice(), create=True, tier=dialog.storage_tier(), keep_exact=dialog.keep_exact())
     assert switched.args == [True]
-    assert window.coll.storage_tier == "compact-2" and "(compact-2 vectors)" in window.status.toolTip()
+    assert window.coll.storage_tier == "compact-2" and "(compact-2 + exact vectors)" in window.status.toolTip()
+    assert window.coll.store.keeps_exact
     assert window.coll is not first and window.index_path == tmp_path / "second.kayak"
     assert window.windowTitle() == "Kayak Workbench — second.kayak"
     assert window.coll.store.manifest["model"] == "default"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 from ..core import Hit, OnlyExclusions, PassageFilter, SearchPlan, SearchResult, parse_query
 from ..core.grouping import DocumentGroup
 from ..core.relevance import Relevance
+from ..store.tiers import TIERS
 from .plan_options import QDRANT_BACKEND, add_plan_options, backend_from, filter_from, plan_from
 from .terminal import UsageError, one_line, warn
 
@@ -55,6 +56,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     view.add_argument(
         "--passages", dest="per_document", action="store_false", help="one entry per passage, in rank order"
     )
+    p.add_argument(
+        "--tier",
+        choices=list(TIERS),
+        help="which stored vectors stage 2 scores on an index that keeps two tiers (created with --keep-exact): "
+        "exact, or its compact tier (the default: the index's own tier)",
+    )
     add_plan_options(p)
     p.set_defaults(func=cmd_search)
 
@@ -81,12 +88,15 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     plan = plan_from(args)
     on_qdrant = args.backend == QDRANT_BACKEND
-    backend = None if on_qdrant else backend_from(args)
+    backend = "" if on_qdrant else backend_from(args)  # before the index opens: a wrong name fails fast
     query = _query_text(args.query)
     coll = Collection.open(args.index, model=args.model, read_only=True, trust_remote_code=args.trust_remote_code)
     where = filter_from(args, coll)
     coll.verifier_model = args.verifier
-    result = _qdrant_search(args, coll, query, plan, where) if on_qdrant else coll.search(query, plan, backend, where)
+    if on_qdrant:
+        result = _qdrant_search(args, coll, query, plan, where)
+    else:
+        result = _local_search(coll, query, plan, backend, where, args.tier)
     warn(coll)
     if result.syntax is not None and result.syntax.notice:
         print(f"notice: {result.syntax.notice}", file=sys.stderr)
@@ -134,6 +144,17 @@ def cmd_search(args: argparse.Namespace) -> int:
         if s.pairs:
             print(f"{s.name}: {s.pairs} query–passage pairs, {s.tokens:,} tokens read ({s.budget_rule})")
     return 0
+
+
+def _local_search(
+    coll: Collection, query: str, plan: SearchPlan, backend: str, where: PassageFilter | None, tier: str | None
+) -> SearchResult:
+    """``coll.search`` scoring ``tier``; a tier the index does not keep is a usage error."""
+    try:
+        coll.scored_tier(tier)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return coll.search(query, plan, backend, where, tier)
 
 
 def _judge(coll: Collection, result: SearchResult) -> Relevance:

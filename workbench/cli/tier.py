@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..store.tiers import DEFAULT_TIER, TIERS
+from ..store.tiers import DEFAULT_TIER, EXACT, TIERS
 from .terminal import UsageError
 
 TIER_HELP = (
@@ -16,8 +16,15 @@ TIER_HELP = (
 )
 
 
+KEEP_EXACT_HELP = (
+    "with a compact tier: keep the float16 vectors too (256 more bytes per token), so one query can be scored on "
+    "both tiers ('workbench search --tier exact', the window's Compare tab); searches score the compressed vectors"
+)
+
+
 def add_tier_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tier", choices=list(TIERS), default=None, help=TIER_HELP)
+    p.add_argument("--keep-exact", action="store_true", help=KEEP_EXACT_HELP)
 
 
 def open_for_writing(args: argparse.Namespace):  # -> Collection (imported late: the CLI starts fast)
@@ -25,17 +32,25 @@ def open_for_writing(args: argparse.Namespace):  # -> Collection (imported late:
     ``--tier`` other than an existing index's is a usage error (converting is its own command)."""
     from ..collection import Collection
 
+    tier = args.tier or DEFAULT_TIER
+    if args.keep_exact and tier == EXACT:
+        raise UsageError(
+            "--keep-exact goes with a compact tier (compact-4 or compact-2): the exact tier keeps them anyway"
+        )
     coll = Collection.open(
         args.index,
         model=args.model,
         create=True,
         trust_remote_code=args.trust_remote_code,
-        tier=args.tier or DEFAULT_TIER,
+        tier=tier,
+        keep_exact=args.keep_exact,
     )
-    if args.tier and coll.store.tier != args.tier:
+    if (args.tier and coll.store.tier != args.tier) or (args.keep_exact and not coll.store.keeps_exact):
+        keep = " --keep-exact" if args.keep_exact else ""
+        have = coll.store.tier + (" tier, with its exact vectors" if coll.store.keeps_exact else " tier")
         raise UsageError(
-            f"{args.index} keeps its vectors in the {coll.store.tier} tier, not {args.tier}; convert it with "
-            f"'workbench compact --index {args.index} --tier {args.tier}'"
+            f"{args.index} keeps its vectors in the {have}, not as asked; convert it with "
+            f"'workbench compact --index {args.index} --tier {tier}{keep}'"
         )
     return coll
 
@@ -47,6 +62,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument(
         "--tier", choices=list(TIERS), default="compact-4", help="the tier to convert to (default compact-4)"
     )
+    p.add_argument("--keep-exact", action="store_true", help=KEEP_EXACT_HELP)
     p.set_defaults(func=cmd_compact)
 
 
@@ -55,9 +71,12 @@ def cmd_compact(args: argparse.Namespace) -> int:
     from ..collection import Collection
     from ..store.compaction import convert_tier
 
+    if args.keep_exact and args.tier == EXACT:
+        raise UsageError("--keep-exact goes with a compact tier (compact-4 or compact-2)")
     coll = Collection.open(args.index)
-    before = coll.store.tier
-    if before == args.tier:
+    before = _described(coll.store.tier, coll.store.keeps_exact)
+    target = _described(args.tier, args.keep_exact)
+    if before == target:
         print(f"{args.index} already keeps its vectors in the {before} tier")
         return 0
     disk = coll.store.disk_bytes()
@@ -66,10 +85,14 @@ def cmd_compact(args: argparse.Namespace) -> int:
         print(f"rewriting segments: {done}/{total}", file=sys.stderr, flush=True)
 
     with coll.store.writer():
-        rewritten = convert_tier(coll.store, args.tier, progress)
+        rewritten = convert_tier(coll.store, args.tier, progress, keep_exact=args.keep_exact)
     after = coll.store.disk_bytes()
     print(
-        f"{args.index}: {before} → {args.tier}; {rewritten} segments rewritten; "
+        f"{args.index}: {before} → {target}; {rewritten} segments rewritten; "
         f"{disk / 2**20:,.1f} MB → {after / 2**20:,.1f} MB on disk"
     )
     return 0
+
+
+def _described(tier: str, keeps_exact: bool) -> str:
+    return tier + (" (+ exact vectors)" if keeps_exact else "")

@@ -30,7 +30,7 @@ from ..core import (
     search_with_plan,
 )
 from ..store import CatalogCounts, DocumentRow, IndexExists, IndexFormatError, IndexStore
-from ..store.tiers import DEFAULT_TIER, TIER_KEY, check_tier
+from ..store.tiers import DEFAULT_TIER, EXACT, KEEP_EXACT_KEY, TIER_KEY, check_tier
 from .batched_encoding import InProcessEncoding
 from .document_groups import DocumentGroup, group_by_document
 from .document_pages import DocumentPages
@@ -41,9 +41,10 @@ from .file_encoding import EncoderSpec, FileEncoding
 from .info import describe_index
 from .ingest_pipeline import iter_ingest
 from .ingest_times import IngestTimes
-from .maintenance import Maintenance
+from .maintained import MaintainedIndex
 from .query_text import prepare_query, require_utf8
 from .removal import remove_documents, removed_events
+from .scored_tiers import ScoredTiers
 from .snapshot import open_snapshot
 from .watched_folders import iter_rescan, iter_sync, set_watched, watched_folders
 
@@ -56,7 +57,7 @@ REOPEN_ATTEMPTS = 5  # a search whose index a writer changed underneath is run a
 T = TypeVar("T")
 
 
-class Collection:
+class Collection(MaintainedIndex):
     def __init__(
         self,
         store: IndexStore,
@@ -71,6 +72,7 @@ class Collection:
         self._trust_remote_code = trust_remote_code
         self._encoder: Encoder | None = None
         self._index: LateIndex | None = None
+        self._scored: ScoredTiers | None = None
         self.verifier_model: str | None = None  # stage 3's cross-encoder (None: the default one)
         self._verifier: Verifier | None = None
         self._verifier_of: str | None = None
@@ -81,7 +83,7 @@ class Collection:
         # Long-lived programs (the GUI, ``watch``) set this: after its commit an ingest leaves coding,
         # merges and retraining to a maintenance thread, so the next change is indexed without waiting.
         self.merge_in_background = False
-        self._maintenance_thread: Maintenance | None = None
+        self._maintenance_thread = None
         if encoder is not None:
             self._check_encoder(encoder)
             self._encoder = encoder
@@ -97,8 +99,10 @@ class Collection:
         read_only: bool | None = None,
         trust_remote_code: bool = False,
         tier: str = DEFAULT_TIER,
+        keep_exact: bool = False,
     ) -> Collection:
-        """Open the index folder at ``path`` (``create``: make it if missing, in a new or empty folder, in ``tier``).
+        """Open the index folder at ``path`` (``create``: make it if missing, in a new or empty folder, in ``tier``;
+        ``keep_exact``: a compact tier keeps the float16 vectors too, so searches can score either).
 
         ``model``: the encoder the user names (a checkpoint folder or hub id); it must be the one the
         index was written with, and is remembered as trusted on this machine. Without it the index's own
@@ -133,6 +137,7 @@ class Collection:
                         "dim": str(enc.dim),
                         "dtype": "float16",
                         TIER_KEY: check_tier(tier),
+                        KEEP_EXACT_KEY: "1" if keep_exact and tier != EXACT else "0",
                         "created_at": str(time.time()),
                     },
                 )
@@ -177,9 +182,29 @@ class Collection:
             check_encoder(self.store, self._encoder_spec(), enc.identity, enc.checksum)
 
     # -- reading ---------------------------------------------------------------------------------
-    def late_index(self) -> LateIndex:
+    def late_index(self, tier: str | None = None) -> LateIndex:
         """The live passages as a packed :class:`LateIndex`, kept while the catalog's generation stays the
-        same and reopened once a writer (this process or another) has committed a change."""
+        same and reopened once a writer (this process or another) has committed a change. ``tier``: which
+        stored vectors it scores — one of :attr:`scored_tiers` (default: the index's own tier;
+        :class:`~.scored_tiers.ScoredTiers`); ``ValueError`` for a tier the index does not keep."""
+        return self._tiers.view(self._snapshot(), tier)
+
+    @property
+    def _tiers(self) -> ScoredTiers:
+        if self._scored is None or self._scored.store is not self.store:  # ``open`` sets the store of a new index
+            self._scored = ScoredTiers(self.store)
+        return self._scored
+
+    def scored_tier(self, tier: str | None) -> str:
+        """``tier`` (``None``: the index's own) if a search of this index can score it; else ``ValueError``."""
+        return self._tiers.check(tier)
+
+    @property
+    def scored_tiers(self) -> list[str]:
+        """The tiers a search can score: the index's own first, then ``exact`` if it keeps its float16 vectors."""
+        return self._tiers.tiers
+
+    def _snapshot(self) -> LateIndex:
         if self._index is not None and self._index.catalog.generation == self.store.catalog.generation():
             return self._index
         for attempt in range(REOPEN_ATTEMPTS):
@@ -197,11 +222,11 @@ class Collection:
         index, self.warnings = open_snapshot(self.store, self.encode_query)
         return index
 
-    def retrying(self, fn: Callable[[LateIndex], T]) -> T:
-        """``fn(index)`` on the current index; if a writer changed the index under it (``IndexChanged``),
-        again on the reopened index."""
+    def retrying(self, fn: Callable[[LateIndex], T], tier: str | None = None) -> T:
+        """``fn(index)`` on the current index (scoring ``tier``: :meth:`late_index`); if a writer changed the
+        index under it (``IndexChanged``), again on the reopened index."""
         for attempt in range(REOPEN_ATTEMPTS):
-            index = self.late_index()
+            index = self.late_index(tier)
             try:
                 return fn(index)
             except IndexChanged:
@@ -247,14 +272,21 @@ class Collection:
         return prepare_query(text, where, self.encode_query)
 
     def search(
-        self, text: str, plan: SearchPlan, backend: str = NUMPY_REFERENCE_BACKEND, where: PassageFilter | None = None
+        self,
+        text: str,
+        plan: SearchPlan,
+        backend: str = NUMPY_REFERENCE_BACKEND,
+        where: PassageFilter | None = None,
+        tier: str | None = None,
     ) -> SearchResult:
         """Search for ``text`` with ``plan``; ``where`` limits every stage to passages of matching documents,
         and so do the query's phrases and exclusions (its syntax, read by :meth:`prepare`, is the result's
-        ``syntax``). A writer committing meanwhile (another process included) makes it search again."""
+        ``syntax``); ``tier`` picks the stored vectors scored (:meth:`late_index`). A writer committing
+        meanwhile (another process included) makes it search again."""
         query, where, parsed = self.prepare(text, where)
         verifier = self.verifier_for(plan)
-        result = self.retrying(lambda index: search_with_plan(query, index, plan, backend, where, verifier))
+        self.scored_tier(tier)  # a tier the index does not keep fails before any work
+        result = self.retrying(lambda index: search_with_plan(query, index, plan, backend, where, verifier), tier)
         result.syntax = parsed
         return result
 
@@ -264,7 +296,7 @@ class Collection:
 
     def info(self) -> dict[str, Any]:
         """What the index holds and costs (:func:`.info.describe_index`), JSON-ready."""
-        return describe_index(self.store, self.late_index(), self.warnings)
+        return describe_index(self.store, self._snapshot(), self.warnings)
 
     @property
     def read_only(self) -> bool:
@@ -353,49 +385,6 @@ class Collection:
             return remove_documents(self.store, paths, self._maintenance if self.merge_in_background else None)
         finally:
             self._index = None
-
-    # -- background maintenance (:mod:`.maintenance`) ------------------------------------------------
-    @property
-    def _maintenance(self) -> Maintenance:
-        """This collection's maintenance thread, made on first use (a collection being created has no
-        store until its encoder has loaded)."""
-        if self._maintenance_thread is None:
-            self._maintenance_thread = Maintenance(self.store, lambda: setattr(self, "_index", None))
-        return self._maintenance_thread
-
-    @property
-    def maintaining(self) -> bool:
-        """Whether a maintenance thread (coding new segments, merges, retraining) is running."""
-        return self._maintenance.running
-
-    @property
-    def maintenance_error(self) -> str | None:
-        """Why the last background maintenance stopped, if it failed."""
-        return self._maintenance.error
-
-    @property
-    def centroids_trained_because(self) -> str | None:
-        """Why background maintenance last retrained the centroids (a client clears it once shown)."""
-        return self._maintenance.centroids_trained_because
-
-    @centroids_trained_because.setter
-    def centroids_trained_because(self, why: str | None) -> None:
-        self._maintenance.centroids_trained_because = why
-
-    def start_maintenance(self) -> None:
-        """Code new segments, carry out the merges that are due and retrain the centroids if needed, on
-        a thread of this process that shares the writer lock (a running one takes the new work too).
-        Searches never wait for it; another ingest of this process commits while it runs."""
-        self._maintenance.start()
-
-    def stop_maintenance(self, timeout_s: float | None = None) -> None:
-        """Stop the maintenance thread between chunks (a merge in flight keeps nothing; it is due again
-        next time) and wait for it, at most ``timeout_s``."""
-        self._maintenance.stop(timeout_s)
-
-    def wait_for_maintenance(self) -> None:
-        """Wait until background maintenance has ended."""
-        self._maintenance.wait()
 
     # -- watched folders (:mod:`.watched_folders`) ---------------------------------------------------
     def watched_folders(self) -> list[Path]:

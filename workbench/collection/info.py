@@ -7,7 +7,7 @@ from typing import Any
 
 from ..core import LateIndex
 from ..store import IndexStore
-from ..store.tiers import tier_bits
+from ..store.tiers import stored_bits
 
 
 def describe_index(store: IndexStore, index: LateIndex, warnings: list[str]) -> dict[str, Any]:
@@ -16,7 +16,7 @@ def describe_index(store: IndexStore, index: LateIndex, warnings: list[str]) -> 
     the index is read-only, and ``warnings`` (what the opened index could not use), as JSON-ready values."""
     m = store.manifest
     counts = store.catalog.counts()
-    bits = tier_bits(store.tier)
+    bits = stored_bits(m)
     return {
         "index": str(store.root),
         "format_version": int(m["format_version"]),
@@ -26,6 +26,7 @@ def describe_index(store: IndexStore, index: LateIndex, warnings: list[str]) -> 
         "encoder_settings": json.loads(m.get("encoder_settings", "{}")),
         "dim": int(m.get("dim", 0)),
         "storage_tier": store.tier,
+        "keeps_exact_vectors": store.keeps_exact,
         "dtype": f"coded rows: centroid code + {bits}-bit residuals" if bits else m.get("dtype"),
         **counts,
         "disk_bytes": store.disk_bytes(),
@@ -41,7 +42,7 @@ def centroid_info(store: IndexStore, index: LateIndex) -> dict[str, Any]:
     meta, ci = store.centroids.meta(), index.centroid_index
     if ci is None:
         return {"centroids": None}
-    bits = tier_bits(store.tier)
+    bits = stored_bits(store.manifest)
     stage1 = store.centroids.bytes_per_token(ci, index.residual_index, index.n_vectors)
     if bits:  # a coded row holds the centroid code and the residual: nothing else per token is stored
         stage1.pop("centroid_code")

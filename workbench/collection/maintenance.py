@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterator
 from ..core import LateIndex
 from ..store import IndexStore, display_path
 from ..store.centroid_meta import TrainingReason
+from ..store.centroid_store import RESIDUAL_BITS
 from ..store.compaction import pending, rewrite_segments
 from ..store.merge import MergeStopped
 from ..store.segments import coded_bits
-from ..store.tiers import tier_bits
+from ..store.tiers import stored_bits, tier_bits
 from .errors import plain_disk_full
 from .events import IngestEvent
 from .ingest_times import IngestTimes
@@ -77,7 +78,7 @@ def retrain_centroids_if_needed(store: IndexStore, done: int, total: int, times:
         with times.phase("centroids"):
             packed = store.packed_segments()
             index = LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids)
-            bits = tier_bits(store.tier)
+            bits = stored_bits(store.manifest)
             coding = store.centroids.coding(store.dim) if bits else None
             if coding is not None and coding[1].nbits == bits:
                 # A compact index's codes refer to its centroids: new ones are added, none moves.
@@ -89,8 +90,8 @@ def retrain_centroids_if_needed(store: IndexStore, done: int, total: int, times:
             elif bits:  # no usable table: no coded segment is live (handed back when the writer began)
                 store.centroids.train(index, packed.files, packed.sizes, nbits=bits, code_segments=False)
                 rewrite_segments(store, store.tier, store.centroids.coding(store.dim))
-            else:
-                store.centroids.train(index, packed.files, packed.sizes)
+            else:  # float16 segments, coded as derived data: 4 or 2 bits if a compact index keeps them
+                store.centroids.train(index, packed.files, packed.sizes, nbits=tier_bits(store.tier) or RESIDUAL_BITS)
 
 
 class Maintenance:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..store.tiers import DEFAULT_TIER, EXACT
 
-__all__ = ["DEFAULT_TIER", "TIER_CHOICES"]
+__all__ = ["DEFAULT_TIER", "EXACT", "TIER_CHOICES"]
 
 # (tier, what it costs and gives) in the order the dialog lists them
 TIER_CHOICES = (

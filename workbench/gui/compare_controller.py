@@ -1,6 +1,7 @@
 """The Compare backends tab: the shown result's query, plan and filter run again on every executor at hand
-(the NumPy reference, Mojo where it runs, Qdrant where the tab names a collection), and the index exported
-to that Qdrant collection on request."""
+(the NumPy reference, Mojo where it runs, Qdrant where the tab names a collection) — and on the index's other
+storage tier where it keeps two (``--keep-exact``) — and the index exported to that Qdrant collection on
+request."""
 
 from __future__ import annotations
 
@@ -68,7 +69,8 @@ class CompareController(QObject):
 
     def run(self) -> None:
         """The shown result's query, plan and filter on every executor at hand: the NumPy reference, Mojo where
-        it runs, Qdrant where the compare tab names a collection; on a worker, one index snapshot."""
+        it runs, Qdrant where the compare tab names a collection — and on the index's other stored tier, if it
+        keeps two, with the fastest local executor; on a worker, one index snapshot."""
         if self.result is None or self.coll is None:
             return
         problems = {}
@@ -77,7 +79,8 @@ class CompareController(QObject):
         if not ok:
             problems[MOJO_EXACT_CPU_BACKEND] = why
         link = self._qdrant_link()
-        if len(local) == 1 and link is None:
+        own, *other_tiers = self.coll.scored_tiers  # a compact index that keeps its exact vectors: both tiers
+        if len(local) == 1 and link is None and not other_tiers:
             self.compare.show_unavailable(f"the Mojo backend is not available: {why}")
             self.finished.emit()
             return
@@ -86,13 +89,16 @@ class CompareController(QObject):
         def run(index):
             verifier = coll.verifier_for(plan)  # stage 3, if the plan has it, runs on both (same model)
             results = [search_with_plan(query, index, plan, backend, where, verifier) for backend in local]
+            tiers = [
+                (t, search_with_plan(query, coll.late_index(t), plan, local[-1], where, verifier)) for t in other_tiers
+            ]
             found = dict(problems)
             if link is not None:
                 try:
                     results.append(link.search(query, index, plan, where))
                 except (ValueError, RuntimeError, OSError) as exc:  # the local comparison still stands
                     found["qdrant"] = first_line(exc, ERROR_CHARS)
-            return results, found
+            return results, found, tiers, own
 
         self.runner.start(
             lambda: coll.retrying(run),

@@ -5,6 +5,10 @@ An executor changes where the math runs, never the math: ranks agree and scores 
 (float32 sums for Mojo; Qdrant keeps the same float16 vectors and sums in its own order). A swap of two
 passages whose scores lie within that rounding is a tie (amber); anything else is shown in red. Qdrant
 joins when a collection exported from the index is named (the cluster extra).
+
+An index that keeps two storage tiers (a compact one created with ``--keep-exact``) is scored on its other
+tier too: those columns differ by design — other vectors were scored — so a moved passage is marked, not
+counted as an executor's mismatch, and the summary says how much of the ranking the tiers share.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from .qdrant_link import qdrant_missing
 SCORE_TOLERANCE = 1e-4
 BAD = QBrush(QColor(255, 190, 190))
 TIE = QBrush(QColor(255, 230, 170))
+MOVED = QBrush(QColor(205, 225, 255))  # another tier ranked the passage elsewhere: expected, not an error
 SHORT = {
     "numpy-reference": "NumPy",
     "mojo-exact-cpu": "Mojo",
@@ -149,15 +154,26 @@ class CompareView(QWidget):
     def show_unavailable(self, reason: str) -> None:
         self.clear(f"<b>Cannot compare:</b> {reason}")
 
-    def set_results(self, results: list[SearchResult], problems: dict[str, str] | None = None) -> None:
+    def set_results(
+        self,
+        results: list[SearchResult],
+        problems: dict[str, str] | None = None,
+        tiers: list[tuple[str, SearchResult]] | None = None,
+        own_tier: str = "",
+    ) -> None:
         """``results[0]`` from the NumPy reference, the rest from other executors, same query, plan and
-        filter; ``problems``: executor → why it gave no result."""
+        filter; ``problems``: executor → why it gave no result. ``tiers``: ``(tier, result)`` of the same
+        search on the index's other stored tiers; ``own_tier``: the tier ``results`` scored (named when
+        there are others)."""
+        tiers = tiers or []
         ref, others = results[0], results[1:]
-        placements = [place(ref, o) for o in others]
+        tier_results = [r for _, r in tiers]
+        placements = [place(ref, o) for o in others + tier_results]
         names = [SHORT.get(r.backend, r.backend) for r in results]
+        tier_names = [f"{t} {SHORT.get(r.backend, r.backend)}" for t, r in tiers]
         # two-line headers and the document last, stretched and elided: three executors fit a third of 1366 px
         headers = ["#", "passage", f"{names[0]}\nscore"]
-        for name in names[1:]:
+        for name in names[1:] + tier_names:
             headers += [f"{name}\nrank", f"{name}\nΔscore"]
         headers.append("document")
         extra = [pid for p in placements for pid in p if pid not in {h.passage_id for h in ref.hits}]
@@ -167,7 +183,7 @@ class CompareView(QWidget):
         self.table.setHorizontalHeaderLabels(headers)
         self.table.setRowCount(len(ref.hits) + len(extra))
         self.mismatches = self.ties = 0
-        max_diff = [0.0] * len(others)
+        max_diff = [0.0] * len(placements)
         rows = [(h.rank, h.passage_id, f"{h.score:.6f}", h) for h in ref.hits] + [
             ("—", pid, "not ranked", None) for pid in extra
         ]
@@ -189,7 +205,8 @@ class CompareView(QWidget):
                     "absent" if at.rank is None else str(at.rank),
                     "" if at.d_score is None else f"{at.d_score:+.1e}",
                 ]
-                verdicts += [at.verdict, at.verdict]
+                verdict = at.verdict if i < len(others) else "same" if at.rank == rank else "moved"
+                verdicts += [verdict, verdict]
                 if at.d_score is not None:
                     max_diff[i] = max(max_diff[i], abs(at.d_score))
             cells.append(where)
@@ -200,12 +217,19 @@ class CompareView(QWidget):
                 self.table.setItem(r, c, item)
             for c, verdict in enumerate(verdicts, start=3):
                 if verdict != "same":
-                    self.table.item(r, c).setBackground(BAD if verdict == "bad" else TIE)
-            self.mismatches += "bad" in verdicts
-            self.ties += "tie" in verdicts and "bad" not in verdicts
+                    self.table.item(r, c).setBackground({"bad": BAD, "tie": TIE, "moved": MOVED}[verdict])
+            executors = verdicts[: 2 * len(others)]
+            self.mismatches += "bad" in executors
+            self.ties += "tie" in executors and "bad" not in executors
         self.table.horizontalHeader().setSectionResizeMode(len(headers) - 1, QHeaderView.Stretch)
-        self._show_latency(results, names)
+        self._show_latency(results + tier_results, names + tier_names)
         parts = [f"{n}: max |Δscore| {d:.1e}" for n, d in zip(names[1:], max_diff)]
+        ids = {h.passage_id for h in ref.hits}
+        parts += [
+            f"on the {t} vectors ({SHORT.get(r.backend, r.backend)}): {len(ids & {h.passage_id for h in r.hits})} "
+            f"of {len(ref.hits)} hits shared, max |Δscore| {d:.1e} (other vectors: differences expected)"
+            for (t, r), d in zip(tiers, max_diff[len(others) :])
+        ]
         parts += [f"{SHORT.get(k, k)} not run: {why}" for k, why in (problems or {}).items()]
         ref_notes = {s.note for s in ref.stages}  # another executor's own notes: Qdrant's one request
         parts += list(
@@ -223,8 +247,9 @@ class CompareView(QWidget):
             if self.mismatches == 0
             else f"{self.mismatches} passage(s) ranked or scored differently beyond {SCORE_TOLERANCE:g}"
         )
+        scored = f" ({own_tier} vectors)" if tiers and own_tier else ""
         self.summary.setText(
-            f"Same query, plan and filter on {len(results)} executors: {verdict}. " + "; ".join(parts) + "."
+            f"Same query, plan and filter on {len(results)} executors{scored}: {verdict}. " + "; ".join(parts) + "."
         )
 
     def _show_latency(self, results: list[SearchResult], names: list[str]) -> None:

@@ -98,7 +98,7 @@ class IndexController(QObject):
         dialog = NewIndexDialog(self.dialog_parent)
         if dialog.exec() == QDialog.Accepted:
             folder, model = dialog.choice()
-            self.switch_index(folder, model, create=True, tier=dialog.storage_tier())
+            self.switch_index(folder, model, create=True, tier=dialog.storage_tier(), keep_exact=dialog.keep_exact())
 
     def open_index(self) -> None:
         """Index ▸ Open index…: a folder chooser, then :meth:`open_folder`."""
@@ -116,10 +116,15 @@ class IndexController(QObject):
         self.switch_index(folder)
 
     def switch_index(
-        self, path: Path, model: str | None = None, create: bool = False, tier: str = DEFAULT_TIER
+        self,
+        path: Path,
+        model: str | None = None,
+        create: bool = False,
+        tier: str = DEFAULT_TIER,
+        keep_exact: bool = False,
     ) -> None:
         """Show the index at ``path`` in this window (``create``: a new one written with ``model``, keeping its
-        vectors in storage ``tier``). The running
+        vectors in storage ``tier``, and its float16 vectors too with ``keep_exact``). The running
         jobs of the current index are cancelled and waited for first; the model is downloaded (progress and
         Esc/Cancel in the collection panel) and loaded on a worker; the current index stays searchable until
         the new one is ready, and stays shown if the new one fails or is cancelled."""
@@ -130,9 +135,11 @@ class IndexController(QObject):
         self.opening.emit(True)  # from now on no ingest starts on the current index
         self._stop_jobs()
         # The stopped jobs' last signals (an ingest's end, say) are queued: let them be delivered first.
-        QTimer.singleShot(0, lambda: self._start_switch(token, Path(path), model, create, tier))
+        QTimer.singleShot(0, lambda: self._start_switch(token, Path(path), model, create, tier, keep_exact))
 
-    def _start_switch(self, token: CancelToken, path: Path, model: str | None, create: bool, tier: str) -> None:
+    def _start_switch(
+        self, token: CancelToken, path: Path, model: str | None, create: bool, tier: str, keep_exact: bool
+    ) -> None:
         what = f"creating {path} with model {model}" if create else f"opening {path}"
         self.panel.set_busy(True, f"{what}…")
         self.panel.progress.setRange(0, 0)  # busy until the first byte counts arrive
@@ -146,6 +153,7 @@ class IndexController(QObject):
             encoder,
             create,
             tier,
+            keep_exact,
             on_yield=self.show_step,
             on_return=lambda coll, p=path: self._switched(p, coll),
             on_error=lambda e, p=path: self._switch_failed(p, e),

@@ -54,9 +54,16 @@ def download_steps(model: str, token: CancelToken) -> Iterator[tuple[str, str, i
 
 
 def open_index_steps(
-    path: Path, model: str | None, token: CancelToken, encoder=None, create: bool = False, tier: str = DEFAULT_TIER
+    path: Path,
+    model: str | None,
+    token: CancelToken,
+    encoder=None,
+    create: bool = False,
+    tier: str = DEFAULT_TIER,
+    keep_exact: bool = False,
 ) -> Iterator[tuple]:
-    """Open the index at ``path`` (``create``: make a new one there in storage ``tier``, written with ``model``; else the index's
+    """Open the index at ``path`` (``create``: make a new one there in storage ``tier`` — a compact one keeping its
+    float16 vectors too with ``keep_exact`` — written with ``model``; else the index's
     own recorded model), downloading a hub model first with progress (:func:`download_steps`), then loading
     the encoder and the index off the UI thread. Yields ``("download", model, done, total)`` steps and one
     ``("loading", model)``; returns the :class:`Collection`, or ``None`` when ``token`` was cancelled.
@@ -84,7 +91,9 @@ def open_index_steps(
         return None
     yield ("loading", wanted)
     if coll is None or encoder is not None:
-        coll = Collection.open(path, model=model if create else None, create=create, encoder=encoder, tier=tier)
+        coll = Collection.open(
+            path, model=model if create else None, create=create, encoder=encoder, tier=tier, keep_exact=keep_exact
+        )
     coll.encoder  # noqa: B018 — load the model now, off the UI thread
     coll.late_index()
     return None if token.cancelled else coll

@@ -128,10 +128,15 @@ class MainWindow(WindowLayout):
         self.search_bar.search_requested.emit()
 
     def switch_index(
-        self, path: Path, model: str | None = None, create: bool = False, tier: str = DEFAULT_TIER
+        self,
+        path: Path,
+        model: str | None = None,
+        create: bool = False,
+        tier: str = DEFAULT_TIER,
+        keep_exact: bool = False,
     ) -> None:
         """Show the index at ``path`` (see :meth:`IndexController.switch_index`)."""
-        self.switcher.switch_index(path, model, create, tier)
+        self.switcher.switch_index(path, model, create, tier, keep_exact)
 
     def cancel(self) -> None:
         """Esc: cancel every job, and the opening of another index (and a search the last change asked for)."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 from ..collection import IndexFormatError
 from ..collection.index_folders import check_creatable, is_index
 from ..collection.models import HUB_ID, KNOWN_MODELS, KnownModel, UntrustedModel, check_model_code, is_cached
-from ..collection.storage_tiers import DEFAULT_TIER, TIER_CHOICES
+from ..collection.storage_tiers import DEFAULT_TIER, EXACT, TIER_CHOICES
 
 HUB_ENTRY = "hub-id"  # combo data of "Hugging Face id…"
 FOLDER_ENTRY = "local-folder"  # combo data of "Local folder…"
@@ -85,6 +86,11 @@ class NewIndexDialog(QDialog):
         self.tier.currentIndexChanged.connect(
             lambda: self.tier_description.setText(dict(TIER_CHOICES)[self.storage_tier()])
         )
+        self.keep_exact_box = QCheckBox("Keep the exact float16 vectors too (256 more bytes per token)")
+        self.keep_exact_box.setToolTip(
+            "searches score the compact vectors; the Compare tab scores each query on the exact ones as well"
+        )
+        self.tier.currentIndexChanged.connect(lambda: self.keep_exact_box.setEnabled(self.storage_tier() != EXACT))
         self.tier.setCurrentIndex(self.tier.findData(DEFAULT_TIER))
         self.tier_description.setText(dict(TIER_CHOICES)[DEFAULT_TIER])
         self.description = QLabel()
@@ -107,6 +113,7 @@ class NewIndexDialog(QDialog):
         form.addRow("", self.description)
         form.addRow("Vectors", self.tier)
         form.addRow("", self.tier_description)
+        form.addRow("", self.keep_exact_box)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
@@ -140,6 +147,10 @@ class NewIndexDialog(QDialog):
     def storage_tier(self) -> str:
         """How the new index keeps its token vectors (:data:`~workbench.collection.storage_tiers.TIER_CHOICES`)."""
         return str(self.tier.currentData())
+
+    def keep_exact(self) -> bool:
+        """Whether a compact index keeps its float16 vectors too (``--keep-exact``)."""
+        return self.storage_tier() != EXACT and self.keep_exact_box.isChecked()
 
     def accept(self) -> None:
         try:

@@ -28,7 +28,7 @@ class StatusLine(ElidedLabel):
         parts = [
             prefix,
             maintenance,
-            f"{counts['passages']} passages in {counts['documents']} documents ({coll.storage_tier} vectors)",
+            f"{counts['passages']} passages in {counts['documents']} documents ({' + '.join(coll.scored_tiers)} vectors)",
             "read-only" if coll.read_only else "",
             f"encoder {coll.encoder_identity}" + (f" ({coll.encoder_runtime})" if coll.encoder_runtime else ""),
             backends,

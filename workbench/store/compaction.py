@@ -25,7 +25,7 @@ from .files import fsync_dir, save_array_streaming
 from .merge import MergeStopped
 from .paths import index_folder, remove_own_entries
 from .segments import SEGMENT_DIR, STORAGE_DTYPE, coded_bits, read_segment
-from .tiers import EXACT, TIER_KEY, tier_bits, tier_of
+from .tiers import EXACT, KEEP_EXACT_KEY, TIER_KEY, stored_bits, tier_bits, tier_of
 
 if TYPE_CHECKING:
     from .index_store import IndexStore
@@ -61,7 +61,7 @@ def rewrite_segments(
     except BaseException:
         remove_own_entries(folder, lambda n: n in renames.values(), temporaries=False)
         raise
-    store.catalog.recode_segments(renames, {TIER_KEY: tier})
+    store.catalog.recode_segments(renames, {TIER_KEY: tier, KEEP_EXACT_KEY: "0"})
     remove_own_entries(folder, lambda n: n in renames, keep=store.catalog.segment_files(), temporaries=False)
     store.centroids.remove_segment_parts(set(renames))
     return len(renames)
@@ -101,9 +101,10 @@ def _rewrite(
 
 
 def pending(store: IndexStore) -> bool:
-    """Whether a compact index still holds float16 segments (written before its first centroids)."""
-    tier = tier_of(store.manifest)
-    return tier != EXACT and any(coded_bits(n) != tier_bits(tier) for n, _ in store.catalog.segment_sizes())
+    """Whether a compact index still holds float16 segments written before its first centroids (never one
+    that keeps its exact vectors: its segments stay float16)."""
+    bits = stored_bits(store.manifest)
+    return bits > 0 and any(coded_bits(n) != bits for n, _ in store.catalog.segment_sizes())
 
 
 def convert_tier(
@@ -111,26 +112,34 @@ def convert_tier(
     tier: str,
     progress: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None,
+    keep_exact: bool = False,
 ) -> int:
-    """Convert ``store`` (the caller holds its writer lock) to storage ``tier``; returns the segments
-    rewritten. A compact index is first decoded to float16 segments (committed: an exact index); a compact
-    tier then needs centroids with a codec of its bits — trained now on the live vectors when missing —
-    and every segment is coded against them. Each step commits whole (:func:`rewrite_segments`), so a
-    conversion killed at any point leaves an index that opens, in the old tier or the new one."""
+    """Convert ``store`` (the caller holds its writer lock) to storage ``tier`` — a compact one keeping the
+    float16 vectors too with ``keep_exact`` — and return the segments rewritten. Coded segments are first
+    decoded to float16 ones (committed: an exact index); a compact tier then needs centroids with a codec
+    of its bits — trained now on the live vectors when missing — and either every segment is coded
+    against them, or (``keep_exact``) the float16 segments stay and get their codes and residuals as
+    derived files. Each step commits whole (:func:`rewrite_segments`), so a conversion killed at any point
+    leaves an index that opens, in the old tier or the new one."""
     from ..core import LateIndex
 
     tier_bits(tier)  # KeyError for an unknown tier: the CLI offers only the known ones
-    current = tier_of(store.manifest)
-    if current == tier and not pending(store):
+    keep = keep_exact and tier != EXACT
+    if tier_of(store.manifest) == tier and store.keeps_exact == keep and not pending(store):
         return 0
     coding = store.centroids.coding(store.dim)
-    done = rewrite_segments(store, EXACT, coding, progress, stop) if current != EXACT else 0
+    coded = any(coded_bits(n) for n, _ in store.catalog.segment_sizes())
+    done = rewrite_segments(store, EXACT, coding, progress, stop) if coded or tier == EXACT else 0
     if tier == EXACT:
         return done
     if coding is None or coding[1].nbits != tier_bits(tier):
         packed = store.packed_segments()
         if packed.lengths.size:
             index = LateIndex(packed.vectors, packed.starts, packed.lengths, packed.passage_ids)
-            store.centroids.train(index, packed.files, packed.sizes, nbits=tier_bits(tier), code_segments=False)
+            store.centroids.train(index, packed.files, packed.sizes, nbits=tier_bits(tier), code_segments=keep)
         coding = store.centroids.coding(store.dim)
+    if keep:  # the derived codes of segments decoded above (training coded all of them otherwise)
+        store.centroids.code_new_segments([(f, v) for f, v in store.segments() if not coded_bits(f)])  # type: ignore[misc]
+        store.catalog.recode_segments({}, {TIER_KEY: tier, KEEP_EXACT_KEY: "1"})
+        return done
     return done + rewrite_segments(store, tier, coding, progress, stop)

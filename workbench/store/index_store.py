@@ -44,7 +44,7 @@ from .segments import (
     write_coded_segment,
     write_segment,
 )
-from .tiers import tier_bits, tier_of
+from .tiers import keeps_exact, stored_bits, tier_of
 from .write_lock import LOCK_FILE, take_write_lock
 
 CATALOG_FILE = "catalog.sqlite"
@@ -277,14 +277,20 @@ class IndexStore:
         """The storage tier (:mod:`.tiers`): ``exact``, ``compact-4`` or ``compact-2``."""
         return tier_of(self.manifest)
 
+    @property
+    def keeps_exact(self) -> bool:
+        """Whether this compact index keeps its float16 vectors too (:func:`~.tiers.keeps_exact`)."""
+        return keeps_exact(self.manifest)
+
     def add_documents(self, docs: Sequence[NewDocument], vectors: NDArray[np.floating[Any]]) -> None:
         """Commit documents (whole, or a big file's parts: :class:`NewDocument`) whose passages'
         ``vec_offset`` index into ``vectors`` ([n, dim]); no vectors (the last part of a file, empty): no
         segment is written. A compact index stores them coded against its centroids — or, before it has
-        any, as float16 vectors that its first training compacts."""
+        any, as float16 vectors that its first training compacts (and always as float16
+        vectors when it keeps its exact vectors: their codes are then derived data)."""
         n = int(vectors.shape[0])
         folder = index_folder(self.root, SEGMENT_DIR, create=True)
-        bits = tier_bits(self.tier) if n else 0
+        bits = stored_bits(self.manifest) if n else 0
         coding = self.centroids.coding(self.dim) if bits else None
         if coding is not None and coding[1].nbits == bits:
             rows = code_rows(vectors, *coding)

@@ -7,6 +7,11 @@
   per dimension (68 or 36 bytes), in coded segment files; stage 2 is exact MaxSim over the compressed
   vectors, scored by the kernel without decompressing them. The centroid table is then part of the data:
   it only grows (new centroids are added, old ones never move), so every code stays valid.
+
+A compact index created with ``keep_exact`` keeps both: float16 segments, as the exact tier, and beside each
+its coded rows' two parts (centroid codes and residuals of the tier's bits, derived data of the centroid
+version, recoded at each training). Searches score the compressed vectors unless told to score the exact
+ones, so one query can be scored on both tiers of one index (the compare view, ``search --tier``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 from .errors import IndexFormatError
 
 TIER_KEY = "storage_tier"
+KEEP_EXACT_KEY = "keep_exact"  # manifest: "1" when a compact index keeps its float16 vectors too
 TIERS = {"exact": 0, "compact-4": 4, "compact-2": 2}  # tier → residual bits of its coded segments
 EXACT = "exact"
 DEFAULT_TIER = "compact-4"  # what a new index keeps unless told otherwise (benchmarks.md: storage tiers)
@@ -41,3 +47,20 @@ def check_tier(tier: str) -> str:
     if tier not in TIERS:
         raise ValueError(f"unknown storage tier {tier!r}; choose one of {', '.join(TIERS)}")
     return tier
+
+
+def keeps_exact(manifest: dict[str, str]) -> bool:
+    """Whether a compact index keeps its float16 vectors as well (created or converted with ``keep_exact``)."""
+    return manifest.get(KEEP_EXACT_KEY) == "1" and tier_of(manifest) != EXACT
+
+
+def stored_bits(manifest: dict[str, str]) -> int:
+    """Residual bits of the segments this index writes: 0 (float16 vectors) for the exact tier and for a
+    compact index that keeps its exact vectors; the tier's bits for coded segments."""
+    return 0 if keeps_exact(manifest) else tier_bits(tier_of(manifest))
+
+
+def scored_tiers(manifest: dict[str, str]) -> list[str]:
+    """The tiers a search of this index can score: its own, first (the default), then ``exact`` if kept."""
+    tier = tier_of(manifest)
+    return [tier, EXACT] if keeps_exact(manifest) else [tier]
