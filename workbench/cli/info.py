@@ -63,7 +63,12 @@ def cmd_info(args: argparse.Namespace) -> int:
         "disk_bytes",
         "bytes_per_vector",
     ):
-        print(f"{key:<18}{info[key]}")
+        kept = (
+            " + exact (float16 vectors kept: search --tier exact)"
+            if key == "storage_tier" and info["keeps_exact_vectors"]
+            else ""
+        )
+        print(f"{key:<18}{info[key]}{kept}")
     c = info["centroids"]
     print(
         f"{'centroids':<18}"
