@@ -130,6 +130,37 @@ def test_a_ray_ingest_from_the_cli_equals_a_local_ingest_passage_for_passage(
     assert_same(Collection.open(target), local_index)
 
 
+def test_a_ray_ingest_into_a_compact_index_stores_coded_segments(
+    cluster, corpus, local_index, tmp_path, encoder, capsys
+):
+    from workbench.core import exhaustive_search_plan
+    from workbench.store.segments import coded_bits
+
+    target = tmp_path / "compact.kayak"
+    Collection.open(target, create=True, encoder=encoder, tier="compact-4")
+    assert main(["ingest", str(corpus), "--index", str(target), "--ray", "--quiet"]) == 1  # the same two fail
+    capsys.readouterr()
+    coll = Collection.open(target, encoder=encoder)
+    files = coll.store.catalog.segment_files()
+    assert files and all(coded_bits(f) == 4 for f in files)  # coded after the first training, by the driver
+    got, want = contents(coll), contents(local_index)
+    assert got.keys() == want.keys()
+    cosines = []
+    for key, expected in want.items():
+        if isinstance(expected[-1], np.ndarray):  # a passage: the same text and boxes, its vectors coded
+            assert got[key][:-1] == expected[:-1], key
+            a, b = got[key][-1], expected[-1].astype(np.float32)
+            cosines.append((a * b).sum(axis=1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1))
+        else:
+            assert got[key] == expected, key
+    assert np.concatenate(cosines).mean() > 0.99  # 0.997 measured: 4-bit residuals, a few hundred centroids
+    plan = exhaustive_search_plan(final_k=3)
+    for query in TOPICS:
+        compact, exact = coll.search(query, plan).hits, local_index.search(query, plan).hits
+        assert (Path(compact[0].path).name, compact[0].page) == (Path(exact[0].path).name, exact[0].page)
+        assert compact[0].score == pytest.approx(exact[0].score, rel=0.05)
+
+
 def test_a_lost_worker_is_replaced_and_its_file_sent_again(cluster, corpus, local_index, tmp_path, encoder):
     coll = Collection.open(tmp_path / "lost.kayak", create=True, encoder=encoder, tier="exact")
     pool = RayEncoding(workers=2)
