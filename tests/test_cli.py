@@ -337,6 +337,11 @@ def test_bench_scale_reports_recall_and_latency_per_plan(tmp_path):
     assert r["plans"]["exhaustive/numpy-reference"]["recall@10"] == 1.0  # same math as the Mojo truth
     assert set(r["filtered"]) == {"1%", "10%"}
     assert r["filtered"]["10%"]["eligible_passages"] == 300
+    for bits in (4, 2):  # the compact tiers: coded rows scored by their kernel, recall against the float truth
+        row = next(v for k, v in r["plans"].items() if k.startswith(f"compact-{bits}: centroid"))
+        assert row["vectors_touched"].keys() >= {"stage2:exact_maxsim_compressed"}
+        assert 0.5 <= row["recall@10"] <= 1 and row["p50_ms"] > 0
+        assert r["compact_tiers"][f"compact-{bits}"]["bytes_per_token"] > 4 + 16 * bits
     again = run("bench-scale", "--passages", 3000, "--queries", 6, "--data", tmp_path / "data", check_rc=0)
     assert "centroids read from" in again.stdout and "recall@10" in again.stdout  # cached data reused
 
