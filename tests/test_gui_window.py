@@ -113,7 +113,7 @@ def test_the_compare_tab_syncs_to_qdrant_and_ranks_it_beside_numpy_and_mojo(qtbo
     assert compare.mismatches == 0 and compare.table.rowCount() == len(window.result.hits)
     assert [compare.table.item(r, 5).text() for r in range(3)] == ["1", "2", "3"]
     latency = [compare.latency.horizontalHeaderItem(c).text() for c in range(compare.latency.columnCount())]
-    assert latency == ["stage", "NumPy ms", "Mojo ms", "Qdrant ms", "NumPy / Mojo"]
+    assert latency == ["stage", "NumPy\nms", "Mojo\nms", "Qdrant\nms", "NumPy /\nMojo"]
     # a plan Qdrant cannot run as named: the local comparison stands, and the summary says why
     bar.kind.setCurrentIndex(bar.kind.findData("hybrid"))
     with qtbot.waitSignal(window.compare_finished, timeout=60000):

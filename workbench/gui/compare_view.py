@@ -256,9 +256,9 @@ class CompareView(QWidget):
         """One row per stage name (in the reference's order, then any other executor's own), ms per executor."""
         stages = list(dict.fromkeys(s.name for r in results for s in r.stages))
         ms = [{s.name: s.ms for s in r.stages} for r in results]
-        headers = ["stage", *[f"{n} ms" for n in names]]
+        headers = ["stage", *[f"{n}\nms" for n in names]]  # two lines: a tier's column fits 1366 px too
         if "Mojo" in names:
-            headers.append("NumPy / Mojo")
+            headers.append("NumPy /\nMojo")
         self.latency.clear()
         self.latency.setColumnCount(len(headers))
         self.latency.setHorizontalHeaderLabels(headers)
