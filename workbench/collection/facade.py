@@ -283,9 +283,9 @@ class Collection(MaintainedIndex):
         and so do the query's phrases and exclusions (its syntax, read by :meth:`prepare`, is the result's
         ``syntax``); ``tier`` picks the stored vectors scored (:meth:`late_index`). A writer committing
         meanwhile (another process included) makes it search again."""
+        self.scored_tier(tier)  # a tier the index does not keep fails before any work (the query's encoding)
         query, where, parsed = self.prepare(text, where)
         verifier = self.verifier_for(plan)
-        self.scored_tier(tier)  # a tier the index does not keep fails before any work
         result = self.retrying(lambda index: search_with_plan(query, index, plan, backend, where, verifier), tier)
         result.syntax = parsed
         return result

@@ -17,7 +17,6 @@ from ..store.centroid_meta import TrainingReason
 from ..store.centroid_store import RESIDUAL_BITS
 from ..store.compaction import pending, rewrite_segments
 from ..store.merge import MergeStopped
-from ..store.segments import coded_bits
 from ..store.tiers import stored_bits, tier_bits
 from .errors import plain_disk_full
 from .events import IngestEvent
@@ -30,7 +29,7 @@ def code_new_segments(store: IndexStore) -> None:
     coding = store.centroids.coding(store.dim)
     if pending(store) and coding is not None and coding[1].nbits == tier_bits(store.tier):
         rewrite_segments(store, store.tier, coding)
-    store.centroids.code_new_segments([(f, v) for f, v in store.segments() if not coded_bits(f)])
+    store.code_float16_segments()
 
 
 def merge_due(store: IndexStore, done: int, total: int, times: IngestTimes) -> Iterator[IngestEvent]:

@@ -139,7 +139,7 @@ def convert_tier(
             store.centroids.train(index, packed.files, packed.sizes, nbits=tier_bits(tier), code_segments=keep)
         coding = store.centroids.coding(store.dim)
     if keep:  # the derived codes of segments decoded above (training coded all of them otherwise)
-        store.centroids.code_new_segments([(f, v) for f, v in store.segments() if not coded_bits(f)])  # type: ignore[misc]
+        store.code_float16_segments()
         store.catalog.recode_segments({}, {TIER_KEY: tier, KEEP_EXACT_KEY: "1"})
         return done
     return done + rewrite_segments(store, tier, coding, progress, stop)

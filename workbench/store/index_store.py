@@ -352,6 +352,12 @@ class IndexStore:
                 continue  # its documents were handed back on entry; the merge policy drops it
         return out
 
+    def code_float16_segments(self) -> None:
+        """Give every float16 segment without them its centroid codes and residuals under the current centroids
+        (derived data: :meth:`~.centroid_store.CentroidStore.code_new_segments`); coded segments hold their own."""
+        float16 = [(f, v) for f, v in self.segments() if not coded_bits(f)]
+        self.centroids.code_new_segments(float16)  # type: ignore[arg-type]  # coded_bits 0: float16 arrays
+
     def segment_stats(self) -> list[SegmentStats]:
         """The catalog's :meth:`~.catalog.Catalog.segment_stats` (one pass over the passages), kept while
         the catalog's generation stays the same: the merge policy and the centroid check share it."""
