@@ -69,6 +69,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="encode with the model (default: a table of the model's vectors for the same words)",
     )
     p.add_argument("--queries", type=int, default=30, help="queries per search measurement (0: none)")
+    p.add_argument(
+        "--drop-caches",
+        action="store_true",
+        help="drop the kernel's page cache before the cold searches (Linux, as root; otherwise says it could not)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the index afterwards")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench_ingest)

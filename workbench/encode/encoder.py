@@ -330,7 +330,7 @@ class Encoder:
             "document_prefix": prompts.get("document", ""),
             "do_query_expansion": expansion is not None,
             "query_length": transformer.query_length or (expansion or {}).get("length") or transformer.max_seq_length,
-            "document_length": self._document_length,
+            "document_length": self.document_length,
             "drop_special_tokens": self.settings.drop_special_tokens,
         }
         if (expansion or {}).get("attend"):
@@ -341,7 +341,8 @@ class Encoder:
         return settings
 
     @property
-    def _document_length(self) -> int:
+    def document_length(self) -> int:
+        """Word-piece tokens a document may hold, markers and specials included (the model's setting)."""
         transformer = self.model[0]
         return int(transformer.document_length or transformer.max_seq_length)
 
@@ -349,7 +350,7 @@ class Encoder:
     def max_passage_tokens(self) -> int:
         """Word-piece tokens a passage may hold so the model sees all of it (markers, specials, margin)."""
         reserved = 2 + (1 if self.model.prompts.get("document") else 0)
-        return int((self._document_length - reserved) * 0.95)
+        return int((self.document_length - reserved) * 0.95)
 
     # -- encoding -------------------------------------------------------------------------------
     def count_tokens(self, words: Sequence[str]) -> list[int]:

@@ -126,7 +126,7 @@ class TableEncoder:
 
     def encode_documents(self, texts: Sequence[str]) -> list[tuple[np.ndarray, list[str]]]:
         tok = self.real.model.tokenizer
-        ids = tok(list(texts), add_special_tokens=False, truncation=True, max_length=self.real.model.document_length)[
+        ids = tok(list(texts), add_special_tokens=False, truncation=True, max_length=self.real.document_length)[
             "input_ids"
         ]
         out = []

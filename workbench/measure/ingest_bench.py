@@ -15,8 +15,12 @@ It prints, side by side from one run:
 * at each ``--probe-at`` size: adding one new 20-page PDF with the real model in a fresh process
   (``workbench ingest``'s path) — seconds until it is committed and searchable, its encoding time, the
   merges and retraining that followed, and the process's peak RSS;
-* search latency (auto plan, query encoding excluded) idle and while another process merges every
-  segment into one (the largest merge there is at that size), with the share of results identical.
+* search latency (auto plan, query encoding excluded): p50/p95/p99 cold — each query's first run in a
+  fresh process, after the kernel's page cache is dropped where ``--drop-caches`` is allowed — and warm
+  (the same queries run again), then idle and while another process merges every segment into one (the
+  largest merge there is at that size), with the share of results identical;
+* the index's size on disk split into vector data (segments, codes, centroid lists) and the catalog
+  (passage text, boxes, the full-text indexes), with the storage tier and bytes per token.
 
 After each probe the figures so far are kept in ``WORK/partial.json`` (a long run stopped early still
 reports what it measured).
@@ -29,15 +33,13 @@ import json
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from .bench_corpus import PageStream, TableEncoder, page_texts, write_jsonl, write_pdfs
+from .ingest_searches import cold_and_warm, percentile, run_child, searches_during_merge
 
 PROBE_PAGES = 20
 MERGE_QUERY_GOAL = 1.5  # issue 12: p95 during a merge within 1.5× of idle
@@ -63,8 +65,20 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else float("nan")
+def disk_split(root: Path) -> dict:
+    """Bytes of an index folder: the catalog (``catalog.sqlite`` and its WAL) and everything else — the
+    segments, codes, residuals and centroid lists a search reads."""
+    from ..store.index_store import CATALOG_FILE
+
+    catalog = vectors = 0
+    for folder, _, files in os.walk(root):
+        for name in files:
+            size = (Path(folder) / name).lstat().st_size
+            if Path(folder) == root and name.startswith(CATALOG_FILE):
+                catalog += size
+            else:
+                vectors += size
+    return {"vector_data_bytes": vectors, "catalog_bytes": catalog}
 
 
 # -- the growing collection ---------------------------------------------------------------------------
@@ -72,6 +86,7 @@ def grow(args: argparse.Namespace, work: Path) -> dict:
     from ..collection import Collection
     from ..encode import Encoder
     from ..store.centroid_store import MAX_CENTROIDS_KEY
+    from ..store.tiers import stored_bits
 
     real = Encoder()
     encoder = real if args.real_encoder else TableEncoder(real, work / "table.npz")
@@ -139,7 +154,8 @@ def grow(args: argparse.Namespace, work: Path) -> dict:
             )
     elapsed = time.perf_counter() - t_start - sum(p["seconds_in_parent"] for p in out["probes"])
     counts = coll.store.catalog.counts()
-    vector_bytes = 2 * coll.store.dim
+    bits = stored_bits(coll.store.manifest)  # a compact tier writes coded rows, not float16 vectors
+    vector_bytes = 4 + coll.store.dim * bits // 8 if bits else 2 * coll.store.dim
     ingested = counts["vectors"]
     out.update(
         {
@@ -160,11 +176,23 @@ def grow(args: argparse.Namespace, work: Path) -> dict:
             "vector_bytes_per_passage": round(ingested * vector_bytes / max(passages, 1)),
             "vector_write_amplification": round((ingested + merged_vectors) / max(ingested, 1), 2),
             "index_bytes": coll.store.disk_bytes(),
+            **disk_split(coll.store.root),
+            **tier_info(coll),
             "segments": counts["segments"],
             "peak_rss_mb": round(peak_rss_mb()),
         }
     )
     return out
+
+
+def tier_info(coll) -> dict:
+    """The index's storage tier and what it stores per token vector, in bytes (``workbench info``'s figures)."""
+    from ..collection.info import centroid_info
+
+    return {
+        "storage_tier": coll.store.tier,
+        "bytes_per_token": centroid_info(coll.store, coll.late_index()).get("bytes_per_token"),
+    }
 
 
 def probe(args: argparse.Namespace, work: Path, index: Path, passages: int) -> dict:
@@ -177,22 +205,13 @@ def probe(args: argparse.Namespace, work: Path, index: Path, passages: int) -> d
         work / f"probe-{passages}", page_texts(Encoder().count_tokens, PROBE_PAGES, seed=passages), "probe", PROBE_PAGES
     )[0]
     say(f"adding a {PROBE_PAGES}-page PDF to {passages:,} passages in a fresh process…")
-    add = _child(["--add", str(index), str(pdf)])
+    add = run_child(["--add", str(index), str(pdf)])
     say(
         f"  committed after {add['until_committed_s']} s (encode {add['encode_s']} s), total {add['total_s']} s, "
         f"peak RSS {add['peak_rss_mb']:,} MB"
     )
-    searches = searches_during_merge(args, index) if args.queries else {}
+    searches = searches_during_merge(args, work, index) if args.queries else {}
     return {"at_passages": passages, "add": add, "search": searches, "seconds_in_parent": time.perf_counter() - t}
-
-
-def _child(argv: list[str]) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-m", "workbench.measure.ingest_bench", *argv], capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench child {argv[0]} failed: {done.stderr.strip()[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def add_one(index: Path, pdf: Path) -> dict:
@@ -242,64 +261,6 @@ def merge_all(index: Path) -> dict:
     return {"segments_merged": n, "seconds": round(time.perf_counter() - t, 1), "peak_rss_mb": round(peak_rss_mb())}
 
 
-def searches_during_merge(args: argparse.Namespace, index: Path) -> dict:
-    from ..collection import Collection
-    from ..core import (
-        MOJO_EXACT_CPU_BACKEND,
-        NUMPY_REFERENCE_BACKEND,
-        auto_search_plan,
-        available_backends,
-        search_with_plan,
-    )
-    from .scale_data import docstring_passages
-
-    backend = MOJO_EXACT_CPU_BACKEND if available_backends()[MOJO_EXACT_CPU_BACKEND][0] else NUMPY_REFERENCE_BACKEND
-    coll = Collection.open(index, read_only=True)
-    rng = np.random.default_rng(5)
-    texts = [" ".join(p.split()[:8]) for p in rng.choice(docstring_passages(), args.queries, replace=False)]
-    queries = [coll.encode_query(t) for t in texts]
-    plan = auto_search_plan()
-
-    def run(q):
-        t = time.perf_counter()
-        result = coll.retrying(lambda ix: search_with_plan(q, ix, plan, backend))
-        return (time.perf_counter() - t) * 1000, [(h.passage_id, round(h.score, 4)) for h in result.hits]
-
-    for q in queries:  # warm the page cache and the opened index
-        run(q)
-    idle = [run(q) for q in queries]
-    child = subprocess.Popen(
-        [sys.executable, "-m", "workbench.measure.ingest_bench", "--merge-all", str(index)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    child.stdout.readline()  # the child has started and holds the writer lock
-    during, reopened, same, i = [], [], 0, 0
-    while child.poll() is None:
-        generation = coll.store.catalog.generation()
-        ms, hits = run(queries[i % len(queries)])
-        (during if coll.late_index().catalog.generation == generation else reopened).append(ms)
-        same += hits == idle[i % len(queries)][1]
-        i += 1
-    stdout, stderr = child.communicate()
-    if child.returncode != 0:
-        raise RuntimeError(f"the merging process failed: {stderr.strip()[-2000:]}")
-    idle_ms = [ms for ms, _ in idle]
-    return {
-        "backend": backend,
-        "plan": "auto",
-        "idle_p50_ms": round(percentile(idle_ms, 50), 1),
-        "idle_p95_ms": round(percentile(idle_ms, 95), 1),
-        "during_merge_n": len(during),
-        "during_merge_p50_ms": round(percentile(during, 50), 1),
-        "during_merge_p95_ms": round(percentile(during, 95), 1),
-        "reopened_ms": [round(ms, 1) for ms in reopened],
-        "identical_results": f"{same}/{len(during) + len(reopened)}",
-        "merge": json.loads(stdout.strip().splitlines()[-1]),
-    }
-
-
 # -- output --------------------------------------------------------------------------------------------
 def say(text: str) -> None:
     print(f"[bench-ingest] {text}", file=sys.stderr, flush=True)
@@ -328,9 +289,13 @@ def print_report(out: dict) -> None:
         f"{out['vector_bytes_per_passage']:,}); vector write amplification {out['vector_write_amplification']}×; "
         f"{len(out['merges'])} merges, {len(out['retrainings'])} centroid trainings"
     )
+    per_token = out["bytes_per_token"] or {}
     print(
-        f"index on disk: {out['index_bytes'] / 2**30:,.2f} GiB in {out['segments']} segments; "
-        f"ingest process peak RSS {out['peak_rss_mb']:,} MB"
+        f"index on disk ({out['storage_tier']}): {out['index_bytes'] / 2**30:,.2f} GiB in {out['segments']} "
+        f"segments — vector data {out['vector_data_bytes'] / 2**30:,.2f} GiB "
+        f"({out['vector_data_bytes'] / max(out['vectors'], 1):,.1f} B/token; stored per token: "
+        + ", ".join(f"{k} {v}" for k, v in per_token.items())
+        + f"), catalog {out['catalog_bytes'] / 2**30:,.2f} GiB; ingest process peak RSS {out['peak_rss_mb']:,} MB"
     )
     for p in out["probes"]:
         a, s = p["add"], p["search"]
@@ -341,11 +306,20 @@ def print_report(out: dict) -> None:
             f"{a['centroids_s']} s; peak RSS {a['peak_rss_mb']:,} MB (model load {a['open_and_load_model_s']} s before)"
         )
         if s:
-            m = s["merge"]
+            f, m = s["fresh_process"], s["merge"]
+            cache = "page cache dropped" if f["page_cache_dropped"] else "page cache as the system left it"
+            print(
+                f"  fresh process ({cache}): opened in {f['open_s']} s; {f['queries']} queries cold p50/p95/p99 "
+                + "/".join(str(f["cold"][k]) for k in ("p50_ms", "p95_ms", "p99_ms"))
+                + " ms, warm "
+                + "/".join(str(f["warm"][k]) for k in ("p50_ms", "p95_ms", "p99_ms"))
+                + f" ms; anonymous memory {f['anon_rss_mb']:,} MB"
+            )
             ratio = s["during_merge_p95_ms"] / s["idle_p95_ms"] if s["idle_p95_ms"] else float("nan")
             print(f"  p95 during the merge / idle: {ratio:.2f}× (goal ≤ {MERGE_QUERY_GOAL}×)")
             print(
-                f"  search ({s['plan']}, {s['backend']}): idle p50 {s['idle_p50_ms']} ms, p95 {s['idle_p95_ms']} ms; "
+                f"  search ({s['plan']}, {s['backend']}): idle p50 {s['idle_p50_ms']} ms, p95 {s['idle_p95_ms']} ms, "
+                f"p99 {s['idle_p99_ms']} ms; "
                 f"while merging {m['segments_merged']} segments into one ({m['seconds']} s, merge peak RSS "
                 f"{m['peak_rss_mb']:,} MB): p50 {s['during_merge_p50_ms']} ms, p95 {s['during_merge_p95_ms']} ms "
                 f"over {s['during_merge_n']} searches, results identical {s['identical_results']}"
@@ -376,9 +350,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str]) -> int:
-    """The benchmark's child processes: ``--add INDEX PDF`` and ``--merge-all INDEX`` (JSON on stdout)."""
+    """The benchmark's child processes: ``--add INDEX PDF``, ``--merge-all INDEX`` and ``--search INDEX
+    QUERIES.npz drop|keep`` (JSON on stdout)."""
     if argv[:1] == ["--add"]:
         print(json.dumps(add_one(Path(argv[1]), Path(argv[2]))))
+    elif argv[:1] == ["--search"]:
+        print(json.dumps(cold_and_warm(Path(argv[1]), Path(argv[2]), argv[3] == "drop")))
     elif argv[:1] == ["--merge-all"]:
         print(json.dumps(merge_all(Path(argv[1]))))
     else:
