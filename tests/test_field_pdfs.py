@@ -14,6 +14,7 @@ from workbench.collection import Collection
 from workbench.core import exhaustive_search_plan, hybrid_search_plan
 from workbench.ingest import IngestError, Word, parse_file
 from workbench.ingest.hyphenation import join_line_end_hyphens
+from workbench.store import FORMAT_VERSION
 
 FIELD = Path(__file__).resolve().parents[2] / "shared" / "field"
 HYBRID = hybrid_search_plan(final_k=3, candidate_k=20, lexical_k=20, query_vector_budget=0, document_vector_budget=0)
@@ -174,7 +175,7 @@ def test_image_only_pages_are_read_by_ocr(field, encoder, tmp_path):
 
 
 def test_highlights_follow_the_page_rotation():
-    from workbench.ingest.pdf import render_page
+    from workbench.ingest.paged import render_page
 
     words = [w for w in parse_file(FIELD / "hello_world_rotated.pdf", 200).passages][0]
     rgb, (a, b, c, d, e, f) = render_page(FIELD / "hello_world_rotated.pdf", 1, 1.5)
@@ -200,6 +201,6 @@ def test_a_version_1_index_is_read_as_is_and_migrated_by_a_writer(tmp_path, enco
     assert old.documents()[0].notes == () and old.store.manifest["format_version"] == "1"  # nothing written
     Collection.open(tmp_path / "idx", encoder=encoder)  # a writer migrates
     new = Collection.open(tmp_path / "idx", encoder=encoder, read_only=True)
-    assert new.store.manifest["format_version"] == "2"
+    assert new.store.manifest["format_version"] == str(FORMAT_VERSION)
     assert Path(new.search("红军作战", HYBRID).hits[0].path).name == "x.pdf"
     assert np.isfinite(new.search("红军作战", HYBRID).hits[0].score)

@@ -29,9 +29,11 @@ def test_documents_with_the_same_content_collapse_and_list_every_path():
     assert groups[0].document_ids == (1, 2)
     assert groups[0].to_dict() == {
         "paths": ["/a/guide.pdf", "/b/guide.pdf", "/d/guide.pdf"],
+        "record": None,
         "best_rank": 1,
         "score": 9.0,
         "page": 1,
+        "location": "",
         "hits": [{"rank": 1, "passage_id": 101}, {"rank": 2, "passage_id": 102}],
     }
 

@@ -210,9 +210,9 @@ def test_a_changed_plan_or_filter_runs_the_shown_query_again(qtbot, window, tmp_
     assert window.result.plan.final_k == 2 and len(window.result.hits) == 2
 
     with qtbot.waitSignal(window.search_finished, timeout=60000):
-        window.filter_bar.types["txt"].trigger()
+        window.filter_bar.types["Text"].trigger()
     assert [h.path for h in window.result.hits] == [str(note)]
-    assert window.filter_bar.summary.text().startswith("searched 1 of 4 passages: type txt")
+    assert window.filter_bar.summary.text().startswith("searched 1 of 4 passages: type markdown, md, txt")
 
     with qtbot.waitSignal(window.search_finished, timeout=60000):
         window.filter_bar.clear.click()

@@ -269,11 +269,11 @@ def test_filter_row_limits_search_and_comparison(qtbot, window, tmp_path):
     ingest(qtbot, window, [pdf, tmp_path / "notes"])
     bar = window.filter_bar
     assert [bar.folder.itemData(i) for i in range(bar.folder.count())] == [None, str(tmp_path), str(tmp_path / "notes")]
-    bar.types["txt"].setChecked(True)
+    bar.types["Text"].setChecked(True)
     run = search(qtbot, window, "lava and ash from magma")
-    assert run.result.where == PassageFilter(file_types=("txt",)) and run.result.eligible == 1
+    assert run.result.where == PassageFilter(file_types=("txt", "md", "markdown")) and run.result.eligible == 1
     assert [h.path for h in run.result.hits] == [str(note)]
-    assert "searched 1 of 4 passages: type txt" in bar.summary.toolTip()
+    assert "searched 1 of 4 passages: type markdown, md, txt" in bar.summary.toolTip()
     assert "among 1 of 4 passages" in window.status.text()
     assert window.stages.table.item(0, 1).text().startswith("1 →")  # stage 1 saw the one eligible passage
     with qtbot.waitSignal(window.compare_finished, timeout=60000):

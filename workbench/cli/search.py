@@ -250,11 +250,13 @@ def _qdrant_search(
 
 
 def _label_and_source(info) -> str:
-    """ " (label iii)" where the page's label differs from its number, " [OCR]" for words read by OCR."""
+    """ " (label iii)" where the page's label differs from its number, " · slide 3" where the format has its
+    own location, " [OCR]" for words read by OCR."""
     if info is None:
         return ""
     label = f" (label {info.page_label})" if info.page_label and info.page_label != str(info.page) else ""
-    return label + (" [OCR]" if info.text_source == "ocr" else "")
+    where = f" · {info.location}" if info.location else ""
+    return label + where + (" [OCR]" if info.text_source == "ocr" else "")
 
 
 def _result_json(result: SearchResult, relevance: Relevance) -> dict:
@@ -276,6 +278,8 @@ def _result_json(result: SearchResult, relevance: Relevance) -> dict:
                 "rank": h.rank,
                 "path": h.path,
                 "page": h.page,
+                "location": h.location,
+                "record": h.info.source_key if h.info else None,
                 "passage_id": h.passage_id,
                 "score": round(h.score, 6),
                 "mean_cosine": round(cos, 6) if cos is not None else None,

@@ -7,7 +7,8 @@ proxy as a dense vector, and the payload the workbench shows and filters on.
 * ``proxy``: the mean of all the passage's vectors (the document proxy at document vector budget 0),
   float32, ``DOT``: the first stage of a staged plan (a Qdrant ``prefetch``).
 * The point id is the passage id (stable, never reused), so a sync compares id sets.
-* Payload: ``passage_id``, ``document_id``, ``path``, ``page``, ``page_label``, ``text``,
+* Payload: ``passage_id``, ``document_id``, ``path``, ``page``, ``page_label``, ``location`` and ``record``
+  (where the passage is in its format's terms, the record inside the file), ``text``,
   ``file_type`` (lower-case extension), ``folders`` (every folder above the file, so "under folder F"
   is a keyword match), ``modified`` (POSIX seconds). The filter fields carry payload indexes.
 """
@@ -93,6 +94,8 @@ def payload(info, mtime: float | None) -> dict:
         "path": info.path,
         "page": info.page,
         "page_label": info.page_label,
+        "location": info.location,
+        "record": info.source_key,
         "text": info.text,
         "file_type": path.suffix.lower().lstrip("."),
         "folders": folders,

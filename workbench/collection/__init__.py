@@ -11,7 +11,7 @@ The names below are the facade's types a client may hold (a document row, a form
 suffixes ingest reads), so that the GUI needs nothing below this package but :mod:`workbench.core`.
 """
 
-from ..ingest import SUFFIXES
+from ..ingest import FORMATS, SUFFIXES
 from ..store import DocumentRow, IndexFormatError
 from .errors import EncoderMismatch
 from .events import IngestEvent, IngestReport
@@ -19,6 +19,7 @@ from .facade import REOPEN_ATTEMPTS, Collection
 from .query_text import require_utf8
 
 __all__ = [
+    "FORMATS",
     "REOPEN_ATTEMPTS",
     "SUFFIXES",
     "Collection",

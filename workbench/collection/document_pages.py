@@ -42,7 +42,7 @@ class DocumentPages:
 
     def count(self, document_id: int) -> int:
         """How many pages the document's file has now (≥ 1)."""
-        from ..ingest.pdf import page_count  # PyMuPDF loads only once a page is asked for
+        from ..ingest.paged import page_count  # PyMuPDF loads only once a page is asked for
 
         return page_count(self.path(document_id))
 
@@ -51,12 +51,12 @@ class DocumentPages:
         uint8, and the affine map ``(a, b, c, d, e, f)`` from the page's unrotated PDF points (where passage
         boxes live) to its pixels, the page's rotation included: ``x' = a·x + c·y + e``, ``y' = b·x + d·y + f``.
         """
-        from ..ingest.pdf import render_page
+        from ..ingest.paged import render_page
 
         return render_page(self.path(document_id), page, zoom)
 
     def render_passage(self, info: PassageInfo, zoom: float = DEFAULT_ZOOM) -> tuple[np.ndarray, tuple[float, ...]]:
         """The page passage ``info`` sits on, as :meth:`render` gives it (its ``boxes`` map with the same affine)."""
         if info.page is None:
-            raise IngestError("this passage has no PDF page to show (its document is a text file)")
+            raise IngestError("this passage has no page to show (its document is not paginated)")
         return self.render(info.document_id, info.page, zoom)

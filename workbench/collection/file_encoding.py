@@ -192,6 +192,7 @@ class EncodedPassages:
                     [list(b) for b in draft.boxes],
                     self.offset,
                     draft.source_key,
+                    draft.location,
                 )
             )
             self.vectors.append(vecs.astype(np.float16))  # as stored: half the memory of float32

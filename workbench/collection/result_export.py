@@ -17,7 +17,19 @@ from typing import Any
 from ..core import SearchResult
 from ..core.relevance import Relevance, mean_cosine
 
-CSV_COLUMNS = ("rank", "score", "mean_cosine", "path", "page", "page_label", "passage_id", "text", "plan")
+CSV_COLUMNS = (
+    "rank",
+    "score",
+    "mean_cosine",
+    "path",
+    "page",
+    "page_label",
+    "location",
+    "record",
+    "passage_id",
+    "text",
+    "plan",
+)
 
 
 def export_rows(result: SearchResult) -> list[dict[str, Any]]:
@@ -33,6 +45,8 @@ def export_rows(result: SearchResult) -> list[dict[str, Any]]:
                 "path": hit.path,
                 "page": hit.page,
                 "page_label": hit.info.page_label if hit.info is not None else "",
+                "location": hit.location,
+                "record": hit.info.source_key if hit.info is not None else None,
                 "passage_id": hit.passage_id,
                 "text": hit.text,
                 "plan": result.plan.kind,
@@ -57,7 +71,7 @@ def write_results(result: SearchResult, path: str | Path, relevance: Relevance |
         return path
     data = dict(result.to_dict())
     data["hits"] = [
-        {**hit, "mean_cosine": row["mean_cosine"], "page_label": row["page_label"]}
+        {**hit, "mean_cosine": row["mean_cosine"], "page_label": row["page_label"], "record": row["record"]}
         for hit, row in zip(data["hits"], export_rows(result))
     ]
     if relevance is not None:

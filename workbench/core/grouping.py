@@ -2,8 +2,10 @@
 
 A document is known by a *content key* the caller supplies per document id (the facade passes the
 catalog's content hash), so that two files holding the same bytes — one PDF indexed from two folders —
-make one group that lists both paths. Grouping reorders nothing and scores nothing: every group keeps
-its hits in the ranking's order, and the groups are ordered by their best hit's rank.
+make one group that lists both paths. A file that holds many records — a mailbox's messages, a BEIR
+corpus's documents — groups per record (the passage's ``source_key``), as a mail reader lists messages,
+not mailboxes. Grouping reorders nothing and scores nothing: every group keeps its hits in the ranking's
+order, and the groups are ordered by their best hit's rank.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ from typing import TypedDict, TypeVar
 from .results import Hit
 
 T = TypeVar("T")
+RECORD_SEP = "\x1f"  # between a content key and a record inside the file (never in either)
 
 
 @dataclass(frozen=True)
 class DocumentGroup:
     """The hits of one document (or of several files with the same content).
 
-    ``key``: the content key the group was made by; ``hits``: its hits best first (ascending rank,
+    ``key``: the content key the group was made by (with the record, :data:`RECORD_SEP`-joined, for a
+    record inside a file); ``hits``: its hits best first (ascending rank,
     never empty); ``paths``: every path of the content, those of its hits first in rank order, then any
     other copies the caller named; ``document_ids``: the documents its hits came from, in rank order.
     """
@@ -42,13 +46,21 @@ class DocumentGroup:
         """How many further hits the document has in the ranking ("N more in this document")."""
         return len(self.hits) - 1
 
+    @property
+    def record(self) -> str | None:
+        """The record inside the file the group stands for (a mail message's key), ``None`` for a whole file."""
+        return self.best.info.source_key if self.best.info is not None else None
+
     def to_dict(self) -> DocumentGroupDict:
-        """JSON-ready: the paths, the best hit's rank, score and page, and every hit as passage id and rank."""
+        """JSON-ready: the paths, the record, the best hit's rank, score, page and location, and every hit as
+        passage id and rank."""
         return {
             "paths": list(self.paths),
+            "record": self.record,
             "best_rank": self.best.rank,
             "score": self.best.score,
             "page": self.best.page,
+            "location": self.best.location,
             "hits": [{"rank": h.rank, "passage_id": h.passage_id} for h in self.hits],
         }
 
@@ -64,19 +76,22 @@ class DocumentGroupDict(TypedDict):
     """:meth:`DocumentGroup.to_dict`."""
 
     paths: list[str]
+    record: str | None
     best_rank: int
     score: float
     page: int | None
+    location: str
     hits: list[GroupHitDict]
 
 
 def content_key(hit: Hit, keys: Mapping[int, str]) -> str:
     """The key ``hit`` groups under: its document's entry in ``keys`` (document id → content key),
     ``"document:<id>"`` for a document ``keys`` does not know, ``"passage:<id>"`` for a hit without
-    metadata (it stays alone)."""
+    metadata (it stays alone); a hit from a record inside a file adds the record after :data:`RECORD_SEP`."""
     if hit.info is None:
         return f"passage:{hit.passage_id}"
-    return keys.get(hit.info.document_id, f"document:{hit.info.document_id}")
+    key = keys.get(hit.info.document_id, f"document:{hit.info.document_id}")
+    return key if hit.info.source_key is None else f"{key}{RECORD_SEP}{hit.info.source_key}"
 
 
 def group_hits(
@@ -96,7 +111,7 @@ def group_hits(
     groups = []
     for key, members in by_key.items():  # dicts keep insertion order: the order of each group's best hit
         known = [h.path for h in members if h.path is not None]
-        known += list((paths or {}).get(key, ()))
+        known += list((paths or {}).get(key.split(RECORD_SEP, 1)[0], ()))
         ids = [h.info.document_id for h in members if h.info is not None]
         groups.append(DocumentGroup(key, tuple(members), _unique(known), _unique(ids)))
     return groups

@@ -129,6 +129,7 @@ class PassageInfo:
     source_key: str | None = None
     page_label: str = ""  # the PDF's label for the page ("iii"), "" where it has none
     text_source: str = "text"  # where the words came from: text, ocr, form, xfa
+    location: str = ""  # where it is in its format's terms ("slide 3", "sheet “Q1”, A1:F25"); "" for PDF and text
 
 
 class PassageCatalog(Protocol):

@@ -116,6 +116,12 @@ class Hit:
     def text(self) -> str | None:
         return self.info.text if self.info else None
 
+    @property
+    def location(self) -> str:
+        """Where the passage is in its format's terms ("slide 3", "message 4 · “Re: lunch”"); ``""`` where
+        the page alone says it (PDF, text)."""
+        return self.info.location if self.info else ""
+
     def to_dict(self) -> HitDict:
         out: HitDict = {
             "rank": self.rank,
@@ -123,6 +129,7 @@ class Hit:
             "score": self.score,
             "path": self.path,
             "page": self.page,
+            "location": self.location,
             "text": self.text,
         }
         if self.parts is not None:
@@ -141,6 +148,7 @@ class HitDict(TypedDict):
     score: float
     path: str | None
     page: int | None
+    location: str
     text: str | None
     parts: NotRequired[ScorePartsDict]
     verified: NotRequired[VerifiedDict]

@@ -12,6 +12,8 @@ def _where(hit: Hit) -> str:
     where = Path(hit.path).name if hit.path else "unknown document"
     if hit.page is not None:
         where += f", page {hit.page}"  # the physical page, 1-based, as a PDF viewer's page box counts
+    if hit.location:
+        where += f", {hit.location}"
     return where
 
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..collection import DocumentRow
+from ..collection import FORMATS, DocumentRow
 
 FAILED = QBrush(QColor(200, 30, 30))
 NOTED = QBrush(QColor(170, 110, 0))  # indexed, with caveats (pages not read, text the encoder lost)
@@ -43,6 +43,15 @@ DISPLAY, TOOLTIP, ALIGNMENT, FOREGROUND = (
 )
 CENTERED = int(Qt.AlignmentFlag.AlignCenter)
 RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+
+def file_dialog_filter() -> str:
+    """The Add documents dialog's filter: every type ingest reads, then each format, then all files."""
+    patterns = lambda suffixes: " ".join(f"*{s}" for s in suffixes)  # noqa: E731
+    every = patterns([s for f in FORMATS for s in f.suffixes])
+    return ";;".join(
+        [f"Documents ({every})", *(f"{f.name} ({patterns(f.suffixes)})" for f in FORMATS), "All files (*)"]
+    )
 
 
 class DocumentsModel(QAbstractTableModel):
@@ -207,9 +216,7 @@ class CollectionPanel(QWidget):
 
     # -- user actions ------------------------------------------------------------------------------
     def choose_files(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(
-            self, "Add documents", "", "Documents (*.pdf *.txt *.md *.markdown *.jsonl);;All files (*)"
-        )
+        files, _ = QFileDialog.getOpenFileNames(self, "Add documents", "", file_dialog_filter())
         if files:
             self.add_requested.emit(files)
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel, QMenu, QPushButton, QWidget
 
-from ..collection import SUFFIXES, DocumentRow
+from ..collection import FORMATS, DocumentRow
 from ..core import PassageFilter, SearchResult
 from .elided_label import ElidedLabel
 
@@ -71,12 +71,13 @@ class FilterBar(QWidget):
         self.type_button = QPushButton()
         self.type_button.setToolTip("only files of the ticked types (none ticked: every type)")
         menu = QMenu(self.type_button)
-        self.types = {}
-        for suffix in SUFFIXES:
-            action = menu.addAction(suffix.lstrip("."))
+        self.types = {}  # format name → its checkable entry; the formats' suffixes are what a filter matches
+        self._suffixes = {f.name: tuple(s.lstrip(".") for s in f.suffixes) for f in FORMATS}
+        for name, suffixes in self._suffixes.items():
+            action = menu.addAction(f"{name} ({', '.join(suffixes)})")
             action.setCheckable(True)
             action.toggled.connect(self._show_types)
-            self.types[suffix.lstrip(".")] = action
+            self.types[name] = action
         self.type_button.setMenu(menu)
         self._show_types()
         today = QDate.currentDate()
@@ -146,7 +147,9 @@ class FilterBar(QWidget):
             raise ValueError("select documents in the collection panel, or untick “only selected documents”")
         where = PassageFilter(
             folders=(self.folder.currentData(),) if self.folder.currentData() else (),
-            file_types=tuple(ext for ext, box in self.types.items() if box.isChecked()),
+            file_types=tuple(
+                ext for name, box in self.types.items() if box.isChecked() for ext in self._suffixes[name]
+            ),
             modified_from=_local_midnight(self.date_from.date()) if self.use_from.isChecked() else None,
             # the "to" day is included: the range ends at the next local midnight
             modified_to=_local_midnight(self.date_to.date().addDays(1)) if self.use_to.isChecked() else None,

@@ -22,7 +22,11 @@ from .tokens_in_text import tinted_html, token_spans
 def passage_html(hit: Hit, al: Alignment, verify_k: int = 0) -> str:
     """Passage text, tokens tinted by max similarity to any query token; argmax tokens in bold."""
     text, tokens = hit.info.text, list(al.passage_tokens)
-    where = f"{html.escape(Path(hit.path or '').name)}" + (f" · page {hit.page}" if hit.page else "")
+    where = (
+        html.escape(Path(hit.path or "").name)
+        + (f" · page {hit.page}" if hit.page else "")
+        + (f" · {html.escape(hit.location)}" if hit.location else "")
+    )
     if al.similarities.size == 0:  # a hybrid search whose query has no vectors: ranked by its text alone
         return (
             f"<p style='color:#555'>#{hit.rank} · {where} · passage {hit.passage_id} · lexical score "
@@ -111,12 +115,15 @@ class HitDetail(QSplitter):
                 button.setEnabled(False)
             return
         self.passage.setHtml(passage_html(hit, al, verify_k))
-        for button in (self.read_button, self.open_button):
-            button.setEnabled(hit.page is not None)
+        self.read_button.setEnabled(hit.page is not None)
+        self.open_button.setEnabled(True)  # every file opens in its own program; a paged one at its page
         self.page_label.setToolTip(hit.path or "")
-        self.page_label.setText(
-            f"{Path(hit.path or '').name} — page {hit.page}"
+        name = Path(hit.path or "").name
+        where = " · ".join(w for w in (f"page {hit.page}" if hit.page else "", hit.location) if w)
+        self.page_label.setText(f"{name} — {where}" if where else name)
+        self.page.show_message(
+            "rendering page…"
             if hit.page
-            else f"{Path(hit.path or '').name} (no pages: text source)"
+            else "This file has no pages to show here: “Open in system viewer” opens it in its own program"
+            + (f", where the passage is at {hit.location}." if hit.location else ".")
         )
-        self.page.show_message("rendering page…" if hit.page else "This source has no pages to show.")

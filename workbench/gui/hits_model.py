@@ -55,7 +55,7 @@ def document_cell(group: DocumentGroup, names: dict[str, str]) -> str:
 
 
 class HitsModel(QAbstractItemModel):
-    HEADERS = ("#", "score", "cos", "document", "page", "passage")
+    HEADERS = ("#", "score", "cos", "document", "where", "passage")
 
     def __init__(self) -> None:
         super().__init__()
@@ -270,9 +270,12 @@ class HitsModel(QAbstractItemModel):
                 return "\n".join(group.paths) + same + more
             return hit.path
         if col == 4 and hit.info is not None:
+            if hit.page is None:
+                return hit.location or "the file has no pages or sections"
             return (
                 f"page {hit.page} of the file"
                 + (f", labelled “{hit.info.page_label}” in the PDF" if hit.info.page_label else "")
+                + (f"\n{hit.location}" if hit.location else "")
                 + ("; its words were read by OCR" if hit.info.text_source == "ocr" else "")
             )
         return None

@@ -25,9 +25,10 @@ PAGE_VIEWERS = (
 )
 
 
-def open_at_page(path: Path, page: int | None) -> str:
-    """Open ``path`` in the system viewer, at ``page`` where a known viewer allows; says what it did, or
-    plainly that nothing could open it and what to install (never a success that did not happen)."""
+def open_at_page(path: Path, page: int | None, location: str = "") -> str:
+    """Open ``path`` in the system viewer, at ``page`` where a known viewer allows; says what it did (with
+    ``location``, where the passage is in a file no viewer can be told to jump into), or plainly that
+    nothing could open it and what to install (never a success that did not happen)."""
     failed = ""  # a page viewer found on PATH that would not start
     if page is not None:
         for exe, args in PAGE_VIEWERS:
@@ -44,10 +45,17 @@ def open_at_page(path: Path, page: int | None) -> str:
     # Qt answers False (and only logs "Unable to detect a launcher") when no desktop launcher exists.
     if QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
         where = f" (it may not jump to page {page})" if page is not None else ""
+        if location:
+            where += f" — the passage is at {location}"
         return f"opened {path.name} in the default viewer{where}"
+    if path.suffix.lower() == ".pdf":
+        return (
+            f"could not open {path.name}: this system has no program to open it with{failed} — install a PDF "
+            "viewer (e.g. evince or okular) and xdg-utils, or read the page shown here"
+        )
     return (
-        f"could not open {path.name}: this system has no program to open it with{failed} — install a PDF "
-        "viewer (e.g. evince or okular) and xdg-utils, or read the page shown here"
+        f"could not open {path.name}: this system has no program to open it with{failed} — install one for "
+        f"{path.suffix or 'such'} files and xdg-utils" + (f" (the passage is at {location})" if location else "")
     )
 
 

@@ -254,4 +254,7 @@ class SearchController(QObject):
         if hit is not None and self.coll is not None:
             path = self.coll.source_path(hit.info.document_id)
             if path is not None:
-                self.status.setText(open_at_page(path, hit.page))
+                # Only a PDF's pages are the same in every viewer: an e-book's are this app's own layout.
+                pdf = path.suffix.lower() == ".pdf"
+                place = hit.location or ("" if pdf or hit.page is None else f"page {hit.page} in this app's layout")
+                self.status.setText(open_at_page(path, hit.page if pdf else None, place))

@@ -31,9 +31,10 @@ def snippet_html(text: str, tokens, best_sims: dict[int, float]) -> str:
 
 
 def page_text(hit: Hit) -> str:
-    """ "3", "3 (iii)" where the PDF labels the page otherwise, and "· OCR" for words read by OCR."""
+    """ "3", "3 (iii)" where the PDF labels the page otherwise, and "· OCR" for words read by OCR; an unpaged
+    source's own location ("slide 3", "sheet “Q1”, A1:F25") or "—"."""
     if hit.page is None:
-        return "—"
+        return hit.location or "—"
     info = hit.info
     label = f" ({info.page_label})" if info is not None and info.page_label and info.page_label != str(hit.page) else ""
     return f"{hit.page}{label}" + (" · OCR" if info is not None and info.text_source == "ocr" else "")

@@ -1,7 +1,9 @@
-"""Ingest: files → passages (page number, reading order, line boxes). Parses only; never encodes or stores.
+"""Ingest: files → passages (page or location, reading order, line boxes). Parses only; never encodes or stores.
 
 :func:`parse_file` turns one file into a :class:`ParsedFile` or raises :class:`IngestError` with a plain
-one-line reason; :func:`discover` expands folders into the supported files inside them.
+one-line reason; :func:`discover` expands folders into the supported files inside them. The types read
+are listed in :mod:`.formats`; paginated ones go through MuPDF (:mod:`.paged`), the rest through a
+section reader each (:mod:`.sections`).
 """
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ from pathlib import Path
 
 from .errors import IngestError
 from .files import NOT_REGULAR, ReadPosition, is_regular
+from .formats import FORMATS, SUFFIXES, Format, format_of
 from .passages import PassageDraft, TokenCounter, Word, approx_token_counts, cut_passages, iter_passages
+from .sections import Section
 
-PDF_SUFFIXES = (".pdf",)
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 BEIR_NAMES = ("corpus.jsonl",)
-SUFFIXES = PDF_SUFFIXES + TEXT_SUFFIXES + (".jsonl",)
 
 
 @dataclass
@@ -26,7 +28,8 @@ class ParsedFile:
     """``pages``: the page count for PDFs, else 0; ``passages`` in reading order, produced as they are
     read (a file without text raises :class:`IngestError` while iterating). Filled while reading:
     ``notes``, document-level facts for people ("embedded files not indexed: …"), for PDFs
-    ``page_facts``, one :class:`~.pdf.PageFacts` per page (label, text source, problem, OCR time), and for
+    ``page_facts``, one :class:`~.pdf.PageFacts` per page (label, text source, problem, OCR time) — as for
+    the e-books, XPS and comic books MuPDF lays out into pages — and for
     unpaged files ``read``, the bytes read so far (the share done of a big one)."""
 
     pages: int
@@ -42,8 +45,8 @@ class ParsedFile:
 
 
 def is_supported(path: Path) -> bool:
-    name = path.name.lower()
-    return name.endswith(PDF_SUFFIXES + TEXT_SUFFIXES) or name.endswith(".jsonl")
+    """Whether ingest reads files of ``path``'s type (:data:`~.formats.SUFFIXES`)."""
+    return format_of(path.name) is not None
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
@@ -76,27 +79,20 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]
 def parse_file(
     path: Path, max_tokens: int, count_tokens: TokenCounter = approx_token_counts, ocr: bool = True
 ) -> ParsedFile:
-    """Parse one file into passages of at most ``max_tokens`` tokens. A PDF is opened (and refused with
-    its reason) here; passages are produced lazily, page by page or chunk by chunk. ``ocr``: read
-    pages without usable text by OCR where Tesseract is installed."""
-    name = path.name.lower()
-    if name.endswith(PDF_SUFFIXES):
-        from .pdf import no_text_reason, open_pdf, pdf_pages  # PyMuPDF loads only when a PDF is met
+    """Parse one file into passages of at most ``max_tokens`` tokens. A paginated document (PDF, EPUB,
+    MOBI, FB2, XPS, CBZ) is opened (and refused with its reason) here; passages are produced lazily,
+    page by page, section by section or chunk by chunk. ``ocr``: read pages without usable text by OCR
+    where Tesseract is installed."""
+    from .paged import is_paged
 
-        pdf = open_pdf(path)
-        parsed = ParsedFile(pdf.doc.page_count, iter(()), pdf.notes)
-        passages = (
-            p
-            for page, words in pdf_pages(pdf, parsed.page_facts, ocr)
-            for p in iter_passages(words, page, max_tokens, count_tokens)
-        )
-        parsed.passages = _nonempty(passages, lambda: no_text_reason(parsed.page_facts))
-        return parsed
+    name = path.name.lower()
+    if is_paged(path):
+        return _parse_paged(path, max_tokens, count_tokens, ocr)
     if name.endswith(TEXT_SUFFIXES):
         from .text import text_words
 
         parsed = ParsedFile(0, iter(()))
-        words = text_words(path, parsed.read)
+        words = text_words(path, parsed.read, parsed.notes)
         parsed.passages = _nonempty(
             iter_passages(words, None, max_tokens, count_tokens), lambda: "the file holds no text"
         )
@@ -111,7 +107,41 @@ def parse_file(
             for p in iter_passages(words, None, max_tokens, count_tokens, source_key=key)
         )
         return parsed
-    raise IngestError(f"unsupported file type (supported: {', '.join(SUFFIXES)})")
+    from .readers import section_reader
+
+    reader = section_reader(path, ocr)
+    if reader is None:
+        raise IngestError(f"unsupported file type (supported: {', '.join(SUFFIXES)})")
+    parsed = ParsedFile(0, iter(()))
+    sections = reader(path, parsed.notes, parsed.read)
+    parsed.passages = _nonempty(_section_passages(sections, max_tokens, count_tokens), lambda: "the file holds no text")
+    return parsed
+
+
+def _parse_paged(path: Path, max_tokens: int, count_tokens: TokenCounter, ocr: bool) -> ParsedFile:
+    from .ebooks import Chapters
+    from .paged import open_paged
+    from .pdf import no_text_reason, pdf_pages
+
+    doc = open_paged(path)
+    chapters = None if doc.doc.is_pdf else Chapters(doc.doc)
+    parsed = ParsedFile(doc.doc.page_count, iter(()), doc.notes)
+    passages = (
+        p
+        for page, words in pdf_pages(doc, parsed.page_facts, ocr)
+        for location, run in (chapters.runs(page, words) if chapters else [("", words)])
+        for p in iter_passages(run, page, max_tokens, count_tokens, location=location)
+    )
+    parsed.passages = _nonempty(passages, lambda: no_text_reason(parsed.page_facts))
+    return parsed
+
+
+def _section_passages(
+    sections: Iterator[Section], max_tokens: int, count_tokens: TokenCounter
+) -> Iterator[PassageDraft]:
+    """The passages of each section in turn: a passage never crosses a section."""
+    for s in sections:
+        yield from iter_passages(s.words, s.page, max_tokens, count_tokens, source_key=s.key, location=s.location)
 
 
 def _nonempty(passages: Iterator[PassageDraft], reason: Callable[[], str]) -> Iterator[PassageDraft]:
@@ -125,9 +155,13 @@ def _nonempty(passages: Iterator[PassageDraft], reason: Callable[[], str]) -> It
 
 
 __all__ = [
+    "FORMATS",
+    "Format",
     "IngestError",
     "ParsedFile",
     "PassageDraft",
+    "SUFFIXES",
+    "Section",
     "Word",
     "approx_token_counts",
     "cut_passages",

@@ -51,6 +51,8 @@ def fonts_without_unicode(page: pymupdf.Page) -> list[str]:
 
 def why_no_text(page: pymupdf.Page, undecodable: bool) -> tuple[str, bool]:
     """``(reason, ocr_may_help)`` for a page whose text is missing or undecodable."""
+    if not page.parent.is_pdf:  # a comic book's or e-book's page image: no fonts or form fields to blame
+        return "no text on the page (an image?)", True
     fonts = fonts_without_unicode(page)
     if undecodable or fonts:
         what = (

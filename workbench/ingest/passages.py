@@ -39,12 +39,15 @@ class Word:
 
 @dataclass
 class PassageDraft:
-    """A passage before it is encoded: ``page`` 1-based or ``None``; ``boxes`` one rectangle per line."""
+    """A passage before it is encoded: ``page`` 1-based or ``None``; ``boxes`` one rectangle per line;
+    ``source_key`` the record inside the file (BEIR ``_id``, a mail message); ``location`` where it is in
+    its format's terms (``""`` where the page says it)."""
 
     page: int | None
     text: str
     boxes: list[Box] = field(default_factory=list)
     source_key: str | None = None
+    location: str = ""
 
 
 def approx_token_counts(words: Sequence[str]) -> list[int]:
@@ -75,6 +78,7 @@ def iter_passages(
     max_tokens: int,
     count_tokens: TokenCounter = approx_token_counts,
     source_key: str | None = None,
+    location: str = "",
 ) -> Iterator[PassageDraft]:
     """Passages of at most ``max_tokens`` tokens (a single longer word stands alone), as the words
     arrive: tokens are counted ``COUNT_BATCH`` words at a time, so memory stays bounded however long
@@ -85,16 +89,16 @@ def iter_passages(
     used = 0
     for word, n, nxt in _counted(words, count_tokens):
         if current and used + n > max_tokens:
-            yield PassageDraft(page, join_words(w.text for w in current), line_boxes(current), source_key)
+            yield PassageDraft(page, join_words(w.text for w in current), line_boxes(current), source_key, location)
             current, used = [], 0
         current.append(word)
         used += n
         at_boundary = nxt is None or nxt.block != word.block or bool(_SENTENCE_END.search(word.text))
         if at_boundary and used >= SOFT_FILL * max_tokens:
-            yield PassageDraft(page, join_words(w.text for w in current), line_boxes(current), source_key)
+            yield PassageDraft(page, join_words(w.text for w in current), line_boxes(current), source_key, location)
             current, used = [], 0
     if current:
-        yield PassageDraft(page, join_words(w.text for w in current), line_boxes(current), source_key)
+        yield PassageDraft(page, join_words(w.text for w in current), line_boxes(current), source_key, location)
 
 
 def cut_passages(

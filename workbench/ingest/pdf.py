@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pymupdf
 
 from ..platform.messages import first_line
@@ -86,13 +85,13 @@ def open_pdf(path: Path) -> OpenPdf:
                 else "not a PDF (no %PDF- header in its first kilobyte; damaged or another format)"
             )
         try:
-            if _utf8_name(path):
+            if utf8_name(path):
                 doc = pymupdf.open(path, filetype="pdf")
             else:  # MuPDF takes UTF-8 file names only; hand it the bytes instead
                 fh.seek(0)
                 doc = pymupdf.open(stream=fh.read(), filetype="pdf")
         except Exception as exc:  # PyMuPDF raises several types for damaged files
-            raise IngestError(f"not a readable PDF (damaged: {_short(exc)})") from None
+            raise IngestError(f"not a readable PDF (damaged: {short_reason(exc)})") from None
     pdf = OpenPdf(doc)
     try:
         _check(pdf, tail)
@@ -114,7 +113,7 @@ def _check(pdf: OpenPdf, tail: bytes) -> None:
     try:
         count = doc.page_count
     except Exception as exc:
-        raise IngestError(f"damaged PDF: its page tree is invalid ({_short(exc)})") from None
+        raise IngestError(f"damaged PDF: its page tree is invalid ({short_reason(exc)})") from None
     if count == 0:
         if b"%%EOF" not in tail:  # every complete PDF ends with %%EOF; a cut-short file loses it
             raise IngestError("damaged or truncated PDF: no page could be read (the file may have been cut short)")
@@ -158,7 +157,7 @@ def pdf_pages(pdf: OpenPdf, facts: list[PageFacts], ocr: bool = True) -> Iterato
                 label = _label(page)
                 raw = [] if placeholder else page.get_text("words", flags=TEXT_FLAGS)
             except Exception as exc:
-                facts.append(PageFacts(i + 1, "", "none", f"unreadable ({_short(exc)})"))
+                facts.append(PageFacts(i + 1, "", "none", f"unreadable ({short_reason(exc)})"))
                 continue
             texts = [w[4] for w in raw]
             undecodable = bad_share(texts) > BAD_SHARE
@@ -180,7 +179,7 @@ def pdf_pages(pdf: OpenPdf, facts: list[PageFacts], ocr: bool = True) -> Iterato
                     except OcrUnavailable as exc:
                         problem = f"{problem}; {exc}"
                     except Exception as exc:
-                        problem = f"{problem}; OCR failed ({_short(exc)})"
+                        problem = f"{problem}; OCR failed ({short_reason(exc)})"
                 elif ocr_may_help:
                     problem = f"{problem}; OCR is off"
             if placeholder:
@@ -238,7 +237,8 @@ def _label(page: pymupdf.Page) -> str:
         return ""
 
 
-def _utf8_name(path: Path) -> bool:
+def utf8_name(path: Path) -> bool:
+    """Whether MuPDF can be given ``path`` by name (it takes UTF-8 names only; else hand it the bytes)."""
     try:
         str(path).encode("utf-8")
         return True
@@ -250,34 +250,7 @@ def _clean(text: str) -> str:
     return "".join(ch for ch in text if ch.isprintable()).strip()
 
 
-def _short(exc: Exception) -> str:
+def short_reason(exc: Exception) -> str:
+    """An exception as one short line, MuPDF's ``code=N:`` prefix dropped."""
     text = first_line(exc)
     return text.split(": ", 1)[1] if text.startswith("code=") and ": " in text else text
-
-
-def page_count(path: Path) -> int:
-    """How many pages the PDF at ``path`` has (≥ 1). Raises :class:`IngestError` in one plain line for a file
-    that is gone, not a PDF, damaged, cut short or encrypted (opened as hostile: :func:`open_pdf`)."""
-    pdf = open_pdf(path)
-    try:
-        return int(pdf.doc.page_count)
-    finally:
-        pdf.close()
-
-
-def render_page(path: Path, page_number: int, zoom: float = 1.5) -> tuple[np.ndarray, tuple[float, ...]]:
-    """Page ``page_number`` (1-based) as an RGB uint8 array ``[h, w, 3]``, and the affine map
-    ``(a, b, c, d, e, f)`` from the page's unrotated PDF points (where word boxes live) to pixels:
-    ``x' = a·x + c·y + e``, ``y' = b·x + d·y + f`` (the page's rotation, then the zoom)."""
-    pdf = open_pdf(path)
-    try:
-        if not 1 <= page_number <= pdf.doc.page_count:
-            raise IngestError(f"page {page_number} is outside 1..{pdf.doc.page_count}")
-        page = pdf.page(page_number - 1)
-        zoomed = pymupdf.Matrix(zoom, zoom)
-        pix = page.get_pixmap(matrix=zoomed, alpha=False)
-        rgb = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, pix.n)[:, :, :3]
-        m = page.rotation_matrix * zoomed
-        return np.ascontiguousarray(rgb), (m.a, m.b, m.c, m.d, m.e, m.f)
-    finally:
-        pdf.close()

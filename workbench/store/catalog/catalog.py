@@ -27,7 +27,7 @@ from .manifest import (
     set_format_version,
 )
 from .passages import insert_passages, passage_infos, tombstone_document
-from .schema import FORMAT_VERSION, INDEXES, SCHEMA, V2_TABLES
+from .schema import FORMAT_VERSION, INDEXES, SCHEMA, V2_TABLES, V3_TABLES
 from .segments import LiveLayout
 from .sql import has_index, has_table, run_script
 
@@ -62,17 +62,20 @@ class Catalog(CatalogConnection):
 
     @plain_errors
     def migrate(self) -> bool:
-        """Bring a version-1 catalog to version 2 in one transaction (new tables only; the trigram index
-        is filled from the live passages), and add the :data:`~.schema.INDEXES` an older writer did not
-        create. Returns whether a format migration was done."""
+        """Bring a version-1 or -2 catalog to the current version in one transaction (new tables only; from
+        version 1 the trigram index is filled from the live passages), and add the :data:`~.schema.INDEXES`
+        an older writer did not create. Returns whether a format migration was done."""
         if not has_index(self.db, "passages_tokens"):
             with self.transaction() as db:
                 run_script(db, INDEXES)
-        if format_version(self.db) != "1":
+        version = format_version(self.db)
+        if version not in ("1", "2"):
             return False
         with self.transaction() as db:
-            run_script(db, V2_TABLES.format(schema=""))
-            index_live_trigrams(db)
+            if version == "1":
+                run_script(db, V2_TABLES.format(schema=""))
+                index_live_trigrams(db)
+            run_script(db, V3_TABLES.format(schema=""))
             set_format_version(db, FORMAT_VERSION)
             next_generation(db)
         return True

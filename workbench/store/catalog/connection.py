@@ -23,7 +23,7 @@ from ..paths import check_not_special
 from .filters import fold_text
 from .lexical import trigram_text
 from .manifest import format_version
-from .schema import V2_TABLES
+from .schema import V2_TABLES, V3_TABLES
 from .sql import has_table
 
 _SQLITE_DAMAGE = {
@@ -91,9 +91,11 @@ class CatalogConnection:
         conn.execute("PRAGMA foreign_keys=ON")
         conn.create_function("kayak_trigram_text", 1, trigram_text, deterministic=True)
         conn.create_function("kayak_fold", 1, fold_text, deterministic=True)
-        if self.read_only and has_table(conn, "manifest") and format_version(conn) == "1":
-            # A version-1 index read without migrating it: the version-2 tables, empty, in temp.
-            conn.executescript(V2_TABLES.format(schema="temp."))
+        version = format_version(conn) if self.read_only and has_table(conn, "manifest") else None
+        if version in ("1", "2"):
+            # An older index read without migrating it: the later versions' tables, empty, in temp.
+            older = (V2_TABLES if version == "1" else "") + V3_TABLES
+            conn.executescript(older.format(schema="temp."))
         return conn
 
     def _plain(self, exc: sqlite3.DatabaseError) -> Exception:

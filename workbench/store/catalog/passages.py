@@ -24,7 +24,8 @@ Box = tuple[float, float, float, float]
 class NewPassage:
     """A passage to commit: ``page`` 1-based (``None`` for unpaged sources); ``tokens`` one string per
     token vector; ``boxes`` ``[x0, y0, x1, y1]`` in PDF points, one per line; ``vec_offset`` its first
-    vector's row in the batch's vectors; ``source_key`` the record id inside the file (BEIR ``_id``)."""
+    vector's row in the batch's vectors; ``source_key`` the record id inside the file (BEIR ``_id``, a
+    mail message); ``location`` where it is in its format's terms (``""``: the page says it)."""
 
     page: int | None
     ordinal: int
@@ -33,6 +34,7 @@ class NewPassage:
     boxes: list[list[float]]
     vec_offset: int
     source_key: str | None = None
+    location: str = ""
 
 
 def insert_passages(db: sqlite3.Connection, document_id: int, segment_id: int, passages: Sequence[NewPassage]) -> None:
@@ -57,6 +59,8 @@ def insert_passages(db: sqlite3.Connection, document_id: int, segment_id: int, p
             )
         )
         index_text(db, pid, p.text)
+        if p.location:
+            db.execute("INSERT INTO passage_locations (passage_id, location) VALUES (?, ?)", (pid, p.location))
 
 
 def tombstone_document(db: sqlite3.Connection, document_id: int) -> int:
@@ -75,8 +79,9 @@ def passage_infos(db: sqlite3.Connection, passage_ids: list[int]) -> dict[int, P
         marks = ",".join("?" * len(chunk))
         for row in db.execute(
             "SELECT p.id, p.document_id, d.path, p.page, p.ordinal, p.text, p.tokens, p.boxes,"
-            " p.source_key, g.label, g.source FROM passages p JOIN documents d ON d.id = p.document_id"
+            " p.source_key, g.label, g.source, l.location FROM passages p JOIN documents d ON d.id = p.document_id"
             " LEFT JOIN pages g ON g.document_id = p.document_id AND g.page = p.page"
+            " LEFT JOIN passage_locations l ON l.passage_id = p.id"
             f" WHERE p.id IN ({marks})",
             chunk,
         ):
@@ -102,6 +107,7 @@ def _passage_info(row: tuple[Any, ...]) -> PassageInfo:
         None if row[8] is None else str(row[8]),
         str(row[9] or ""),
         "text" if row[10] in (None, "none") else str(row[10]),
+        str(row[11] or ""),
     )
 
 

@@ -6,10 +6,14 @@ represent) and ``passages_trigram`` (a contentless trigram FTS5 index, so script
 spaces — Chinese, Japanese, Thai — are searchable by text). A writer migrates a version-1 index in one
 transaction (:data:`V2_TABLES`, then the trigram index is filled); a read-only reader of a version-1
 index gets the same tables, empty, in SQLite's temporary schema, so every query reads both versions.
+
+Version 3 adds ``passage_locations``: where a passage sits in its format's own terms ("slide 3", "sheet
+“Budget”, A1:F25", "section “Install”") for the formats beyond PDF and text. It is migrated and read
+the same way (an older index has no locations: its passages are PDF pages, text files and BEIR records).
 """
 
-FORMAT_VERSION = 2
-READABLE_VERSIONS = ("1", "2")
+FORMAT_VERSION = 3
+READABLE_VERSIONS = ("1", "2", "3")
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS manifest (
@@ -72,6 +76,14 @@ CREATE TABLE IF NOT EXISTS {schema}document_facts (
 CREATE VIRTUAL TABLE IF NOT EXISTS {schema}passages_trigram USING fts5 (text, content = '', tokenize = 'trigram');
 """
 
+# Version 3's table; {schema} as for V2_TABLES. A passage without a row has no location beyond its page.
+V3_TABLES = """
+CREATE TABLE IF NOT EXISTS {schema}passage_locations (
+    passage_id INTEGER PRIMARY KEY,           -- passages.id
+    location   TEXT NOT NULL                  -- for people, in the format's terms
+);
+"""
+
 # Indexes that change no table, so a writer adds them to an index of any readable version (readers of
 # an index without them get the same answers, more slowly). passages_tokens covers the live vectors
 # per segment that every ingest's merge policy reads: without it SQLite builds an automatic index over
@@ -80,4 +92,4 @@ INDEXES = """
 CREATE INDEX IF NOT EXISTS passages_tokens ON passages (deleted, segment_id, n_tokens);
 """
 
-SCHEMA = _V1 + V2_TABLES.format(schema="") + INDEXES
+SCHEMA = _V1 + V2_TABLES.format(schema="") + V3_TABLES.format(schema="") + INDEXES

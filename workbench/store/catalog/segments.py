@@ -120,6 +120,11 @@ def replace_segments(
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
+        db.execute(
+            "DELETE FROM passage_locations WHERE passage_id IN"
+            f" (SELECT id FROM passages WHERE deleted = 1 AND segment_id IN ({marks}))",
+            chunk,
+        )
         db.execute(f"DELETE FROM passages WHERE deleted = 1 AND segment_id IN ({marks})", chunk)
         db.execute(f"DELETE FROM segments WHERE id IN ({marks})", chunk)
     return [str(f) for _, f in old_ids]
