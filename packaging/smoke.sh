@@ -52,7 +52,7 @@ ok "--version: $out"
 
 run "$APP" demo --index "$tmp/demo/demo.kayak" > "$tmp/demo.log" 2>&1 \
   || { tail -20 "$tmp/demo.log" >&2; fail "workbench demo exited non-zero"; }
-n_stdlib=$(sed -nE 's/.*demo collection: [0-9]+ PDFs: ([0-9]+) Python standard-library modules.*guide \(3\).*/\1/p' "$tmp/demo.log")
+n_stdlib=$(sed -nE 's/.*demo collection: [0-9]+ documents: ([0-9]+) Python standard-library modules.*guide \(1 PDF, 1 EPUB e-book, 1 web page\).*/\1/p' "$tmp/demo.log")
 [ "${n_stdlib:-0}" -ge 30 ] || { cat "$tmp/demo.log" >&2; fail "demo did not write the guide and 30+ standard-library PDFs"; }
 grep -qE "^ +1 .*stdlib-subprocess\.pdf" "$tmp/demo.log" || { cat "$tmp/demo.log" >&2; fail "demo question did not find subprocess first"; }
 ok "demo: the guide and $n_stdlib standard-library modules written from the bundle, indexed; subprocess first"

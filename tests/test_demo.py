@@ -25,7 +25,7 @@ from workbench.demo.pdfs import (
 from workbench.demo.stdlib_text import MODULE, doc_sections, summary_line
 from workbench.ingest.pdf import TEXT_FLAGS
 
-GUIDE = sorted(p.stem + ".pdf" for p in ASSETS.glob("*.md"))
+GUIDE = sorted(p.stem + ".pdf" if p.suffix == ".md" else p.name for p in ASSETS.glob("*.*"))
 
 
 def pdf_text(path) -> str:
@@ -57,8 +57,9 @@ def test_collection_is_the_guide_and_30_to_60_modules(rendered):
     assert not list(target.glob("*.tmp"))  # written atomically: no temporaries left
 
 
-def test_every_pdf_opens_and_has_text(rendered):
+def test_every_document_opens_and_has_text(rendered):
     _, pdfs = rendered
+    assert {p.suffix for p in pdfs} == {".pdf", ".epub", ".html"}  # the demo shows three formats
     for path in pdfs:
         with pymupdf.open(path) as doc:
             assert doc.page_count >= 1, path.name
@@ -92,8 +93,8 @@ def test_second_call_renders_nothing(rendered):
 def test_describe_names_both_parts(rendered):
     _, pdfs = rendered
     line = describe_demo(pdfs)
-    assert line.startswith(f"{len(pdfs)} PDFs: {len(DEMO_MODULES)} Python standard-library modules")
-    assert f"guide ({len(GUIDE)})" in line
+    assert line.startswith(f"{len(pdfs)} documents: {len(DEMO_MODULES)} Python standard-library modules")
+    assert line.endswith("guide (1 PDF, 1 EPUB e-book, 1 web page)")
 
 
 # -- layout of one docstring, on a module made up here (independent of the Python version) ------------

@@ -4,6 +4,7 @@ with chapters from their table of contents; web pages reduced to their main text
 
 import json
 import sqlite3
+import time
 import zipfile
 from pathlib import Path
 
@@ -134,7 +135,7 @@ def test_an_epub_is_paginated_with_its_chapters_as_locations(tmp_path):
 @pytest.mark.parametrize(
     "make, reason",
     [
-        (lambda p: p.write_bytes(b"%PDF-1.4\n%%EOF\n"), "not a EPUB e-book \\(looks like a PDF\\)"),
+        (lambda p: p.write_bytes(b"%PDF-1.4\n%%EOF\n"), "not an EPUB e-book \\(looks like a PDF\\)"),
         (lambda p: p.write_bytes(b""), "the file is empty"),
         (
             lambda p: _epub(p, [("One", "text")], {"META-INF/rights.xml": b"<rights/>"}),
@@ -233,3 +234,49 @@ def test_a_version_2_index_is_read_as_is_and_migrated_to_3(tmp_path, encoder):
     assert new.store.manifest["format_version"] == "3"
     with sqlite3.connect(tmp_path / "idx" / "catalog.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM passage_locations").fetchone() == (0,)
+
+
+def test_an_epub_zip_bomb_is_refused_before_mupdf_inflates_it(tmp_path):
+    book = tmp_path / "bomb.epub"
+    _epub(book, [("One", "text")])
+    with zipfile.ZipFile(book, "a", zipfile.ZIP_DEFLATED) as z:  # a chapter of 200 MB of zeros: 200 KB packed
+        z.writestr("c1.xhtml", b"\0" * (200 << 20))
+    started = time.perf_counter()
+    with pytest.raises(IngestError, match="looks like a zip bomb"):
+        parse(book)
+    assert time.perf_counter() - started < 30  # refused from the directory, nothing inflated (a hang breaks this)
+
+
+CORPUS = Path(__file__).parent / "formats" / "corpus"
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "reason"),
+    [
+        ("field-guide.docx", "a.epub", "is a Word document, not an EPUB e-book"),  # MuPDF alone would open it
+        ("field-guide.epub", "a.docx", "is an EPUB e-book, not a Word document"),
+        ("field-guide.docx", "a.pdf", "not a PDF \\(looks like a ZIP archive"),
+        ("field-guide.rtf", "a.txt", "is RTF, not plain text \\(its name says .txt\\)"),
+        ("field-guide.html", "a.eml", "not an e-mail message"),
+        ("tides.xlsx", "a.xps", "is an Excel workbook, not an XPS document"),
+    ],
+)
+def test_a_file_whose_extension_lies_is_refused_saying_what_it_is(tmp_path, source, name, reason):
+    lying = tmp_path / name
+    lying.write_bytes((CORPUS / source).read_bytes())
+    with pytest.raises(IngestError, match=reason):
+        parse(lying)
+
+
+def test_an_entity_bomb_in_an_fb2_book_stays_inert(tmp_path):
+    lol = '<!ENTITY a "lollollollollollollollollollol">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9)
+    )
+    book = tmp_path / "bomb.fb2"
+    book.write_text(
+        f'<?xml version="1.0"?><!DOCTYPE FictionBook [{lol}]><FictionBook xmlns="http://www.gribuser.ru/xml/fictionbook/2.0">'
+        "<body><section><p>safe words &j;</p></section></body></FictionBook>"
+    )
+    started = time.perf_counter()
+    text = " ".join(p.text for p in parse(book).passages)
+    assert "safe words" in text and len(text) < 200 and time.perf_counter() - started < 30  # MuPDF never expands

@@ -1,14 +1,16 @@
-"""The built-in demo collection, written as PDFs by PyMuPDF at first run, offline.
+"""The built-in demo collection, written at first run, offline.
 
 Two parts:
 
-* the project's own guide: ``assets/demo/*.md`` rendered to multi-page PDFs (headings and paragraphs);
+* the project's own guide: ``assets/demo/*.md`` rendered to multi-page PDFs (headings and paragraphs) by
+  PyMuPDF, and the guide's e-book and web page (``assets/demo/*.epub``, ``*.html``, written by pandoc
+  from ``assets/demo/sources``) copied as they are, so the demo shows hits in three formats;
 * real reference text every machine has: for each of ``DEMO_MODULES``, the Python standard library's
   docstrings (the module's, then each public class and function followed by its methods) as one PDF,
   ``stdlib-<module>.pdf``, titled with the module name and a one-line summary, one heading per
   documented object (``pathlib.Path.open``), code examples kept as preformatted lines.
 
-``build_demo_pdfs`` writes both and returns their paths, re-rendering only what is stale;
+``build_demo_pdfs`` writes both and returns their paths, re-rendering (or re-copying) only what is stale;
 ``demo_index_dir`` is where the demo index lives (the user's data folder).
 """
 
@@ -16,8 +18,10 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import platform
 import re
+import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -25,6 +29,7 @@ from pathlib import Path
 from .stdlib_text import MEMBER, MODULE, DocSection, doc_sections, summary_line
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "demo"
+GUIDE_COPIED = (".epub", ".html")  # the guide's parts shipped ready-made, copied as they are
 PAGE = (0, 0, 420, 595)  # a small A5-like page so every document spans several pages
 MARGIN = 42
 GUIDE_CSS = "body {font-family: sans-serif; font-size: 10pt;}"
@@ -155,14 +160,25 @@ def render_pdf(markdown: str, out: Path) -> None:
 
 
 def build_guide_pdfs(target: Path, sources: Path = ASSETS) -> list[Path]:
-    """Render every ``*.md`` in ``sources`` into ``target`` unless its PDF is newer; returns the PDFs."""
-    pdfs = []
-    for md in sorted(sources.glob("*.md")):
-        pdf = target / (md.stem + ".pdf")
-        if not pdf.exists() or pdf.stat().st_mtime < md.stat().st_mtime:
-            render_pdf(md.read_text(encoding="utf-8"), pdf)
-        pdfs.append(pdf)
-    return pdfs
+    """Render every ``*.md`` in ``sources`` into ``target`` unless its PDF is newer, and copy the guide's
+    e-books and web pages (:data:`GUIDE_COPIED`) unless the copy is newer; returns every path, in name
+    order."""
+    out = []
+    for source in sorted(p for p in sources.iterdir() if p.suffix in (".md", *GUIDE_COPIED)):
+        made = target / (source.stem + ".pdf" if source.suffix == ".md" else source.name)
+        if not made.exists() or made.stat().st_mtime < source.stat().st_mtime:
+            if source.suffix == ".md":
+                render_pdf(source.read_text(encoding="utf-8"), made)
+            else:
+                _copy_atomically(source, made)
+        out.append(made)
+    return out
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    partial = target.with_name(target.name + ".tmp")
+    shutil.copyfile(source, partial)
+    os.replace(partial, target)
 
 
 # -- standard-library reference text ------------------------------------------------------------------
@@ -359,11 +375,14 @@ def build_demo_pdfs(target: Path, sources: Path = ASSETS, modules: tuple[str, ..
     return build_guide_pdfs(target, sources) + build_stdlib_pdfs(target, modules)
 
 
-def describe_demo(pdfs: list[Path]) -> str:
-    """One line saying what the demo collection holds, e.g. "57 PDFs: 54 Python standard-library
-    modules' reference docs and the project's guide (3)"."""
-    stdlib = sum(p.name.startswith(STDLIB_PREFIX) for p in pdfs)
+def describe_demo(paths: list[Path]) -> str:
+    """One line saying what the demo collection holds, e.g. "57 documents: 54 Python standard-library
+    modules' reference PDFs and the project's guide (a PDF, an EPUB e-book and a web page)"."""
+    stdlib = sum(p.name.startswith(STDLIB_PREFIX) for p in paths)
+    guide = [p for p in paths if not p.name.startswith(STDLIB_PREFIX)]
+    kinds = {".pdf": "PDF", ".epub": "EPUB e-book", ".html": "web page"}
+    parts = [f"{sum(p.suffix == s for p in guide)} {k}" for s, k in kinds.items() if any(p.suffix == s for p in guide)]
     return (
-        f"{len(pdfs)} PDFs: {stdlib} Python standard-library modules' reference docs (from their "
-        f"docstrings) and the project's guide ({len(pdfs) - stdlib})"
+        f"{len(paths)} documents: {stdlib} Python standard-library modules' reference PDFs (from their "
+        f"docstrings) and the project's guide ({', '.join(parts)})"
     )

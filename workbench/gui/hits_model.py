@@ -32,6 +32,7 @@ RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 TOP = 0  # internal id of a top-level index; a child's is its parent row + 1
 DIVIDER = -1  # a top-level row that shows no hit: the floor's divider
 COS_COLUMN = 2
+WHERE_COLUMN = 4  # the page, or the location in the format's own terms
 SNIPPET_COLUMN = 5  # the delegate's column (bold matched words)
 COS_HELP = (
     "Mean cosine: the mean over the query's tokens of each one's best cosine in the passage (the score, a "
@@ -232,7 +233,12 @@ class HitsModel(QAbstractItemModel):
 
     def data(self, index: AnyIndex, role: int = DISPLAY):
         if role == ALIGNMENT:
-            return RIGHT_ALIGNED if index.column() in (0, 1, 2, 4) and not self.is_divider(index) else None
+            if self.is_divider(index):
+                return None
+            if index.column() == WHERE_COLUMN:  # a page number lines up right; a slide or a sheet's range reads left
+                hit = self.hit_at(index)
+                return RIGHT_ALIGNED if hit is not None and not hit.location else None
+            return RIGHT_ALIGNED if index.column() in (0, 1, 2) else None
         if role == DISPLAY:
             if self.is_divider(index):
                 return self._divider_text() if index.column() == 0 else None
@@ -269,7 +275,7 @@ class HitsModel(QAbstractItemModel):
                 more = f"\n{group.more} more passages of it below (Right or Enter shows them)" if group.more else ""
                 return "\n".join(group.paths) + same + more
             return hit.path
-        if col == 4 and hit.info is not None:
+        if col == WHERE_COLUMN and hit.info is not None:
             if hit.page is None:
                 return hit.location or "the file has no pages or sections"
             return (

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from ..collection import Collection
 from ..core import Hit, SearchResult
 from ..core.grouping import DocumentGroup
-from .hits_model import COS_HELP, SNIPPET_COLUMN, HitsModel
+from .hits_model import COS_HELP, SNIPPET_COLUMN, WHERE_COLUMN, HitsModel
 from .relevance_judge import RelevanceJudge
 from .snippets import hit_snippets, page_text, snippet_html
 from .workers import JobRunner
@@ -39,6 +39,7 @@ from .workers import JobRunner
 __all__ = ["HitsModel", "HitsView", "hit_snippets", "page_text", "snippet_html"]  # the job and the tests' names
 
 DOCUMENT_COLUMN_EM = 12  # the document column's widest, in font heights: the snippet keeps the room at 1366 px
+WHERE_COLUMN_EM = 7  # the where column's widest: a sheet's range or a mail's subject is elided (tooltip: all)
 
 
 NO_GOOD_MATCH = "No good match in this index — the closest passages are shown below"
@@ -110,17 +111,20 @@ class HitTree(QTreeView):
         self.setAllColumnsShowFocus(True)
         header = self.header()
         header.setStretchLastSection(True)
-        for col in (0, 1, 2, 4):
+        for col in (0, 1, 2):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(WHERE_COLUMN, QHeaderView.ResizeMode.Interactive)
         model.modelReset.connect(self._fit_document_column)
         model.modelReset.connect(self._span_divider)
 
     def _fit_document_column(self) -> None:
         """The document column as wide as its names, at most :data:`DOCUMENT_COLUMN_EM` font heights (longer
-        names are elided in the middle; the tooltip has the full path)."""
-        widest = self.fontMetrics().height() * DOCUMENT_COLUMN_EM
-        self.setColumnWidth(3, min(max(self.sizeHintForColumn(3), 80), widest))
+        names are elided in the middle; the tooltip has the full path), and the where column as wide as its
+        locations, at most :data:`WHERE_COLUMN_EM`."""
+        em = self.fontMetrics().height()
+        self.setColumnWidth(3, min(max(self.sizeHintForColumn(3), 80), em * DOCUMENT_COLUMN_EM))
+        self.setColumnWidth(WHERE_COLUMN, min(max(self.sizeHintForColumn(WHERE_COLUMN), 3 * em), em * WHERE_COLUMN_EM))
 
     def _span_divider(self) -> None:
         """The divider's text runs across the whole row."""

@@ -31,13 +31,15 @@ def snippet_html(text: str, tokens, best_sims: dict[int, float]) -> str:
 
 
 def page_text(hit: Hit) -> str:
-    """ "3", "3 (iii)" where the PDF labels the page otherwise, and "· OCR" for words read by OCR; an unpaged
-    source's own location ("slide 3", "sheet “Q1”, A1:F25") or "—"."""
+    """ "3", "3 (iii)" where the PDF labels the page otherwise, "3 · chapter “Storm”" where the format has its
+    own location too, and "· OCR" for words read by OCR; an unpaged source's own location ("slide 3", "sheet
+    “Q1”, A1:F25") or "—"."""
     if hit.page is None:
         return hit.location or "—"
     info = hit.info
     label = f" ({info.page_label})" if info is not None and info.page_label and info.page_label != str(hit.page) else ""
-    return f"{hit.page}{label}" + (" · OCR" if info is not None and info.text_source == "ocr" else "")
+    where = f" · {hit.location}" if hit.location else ""
+    return f"{hit.page}{label}{where}" + (" · OCR" if info is not None and info.text_source == "ocr" else "")
 
 
 def hit_snippet(result: SearchResult, hit: Hit) -> str:

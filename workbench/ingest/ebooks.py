@@ -53,7 +53,7 @@ def open_ebook(path: Path, kind: str) -> OpenPdf:
         _check_claim(head, kind, what)
         if kind in ZIPPED:
             fh.seek(0)
-            check_zip(fh, what)
+            _check_members([m.filename for m in check_zip(fh, what)], kind, what)
             fh.seek(0)
             if kind == "epub":
                 _refuse_drm(fh)
@@ -101,7 +101,40 @@ def _check_claim(head: bytes, kind: str, what: str) -> None:
         raise IngestError("the file is empty")
     seen = not_a_pdf(head)
     looks = "a PDF" if seen is None else seen
-    raise IngestError(f"not a {what} (looks like {looks})" if looks else f"not a {what} (damaged or another format)")
+    raise IngestError(
+        f"not {_a(what)} (looks like {looks})" if looks else f"not {_a(what)} (damaged or another format)"
+    )
+
+
+# What a zip of each kind must hold. MuPDF opens a Word document named .epub as if it were a book, so the
+# package's own parts are checked, not just that it is a zip.
+_REQUIRED = {
+    "epub": lambda names: "META-INF/container.xml" in names,
+    "xps": lambda names: any(n.lower().endswith(".fdseq") for n in names),
+    "cbz": lambda names: any(
+        n.lower().endswith((".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")) for n in names
+    ),
+}
+_ZIP_KINDS = (
+    ("word/", "a Word document"),
+    ("ppt/", "a PowerPoint presentation"),
+    ("xl/", "an Excel workbook"),
+    ("META-INF/container.xml", "an EPUB e-book"),
+    ("content.xml", "an OpenDocument file"),
+)
+
+
+def _a(what: str) -> str:
+    """``what`` with its article: "an EPUB e-book", "an XPS document", "a MOBI e-book"."""
+    return f"{'an' if what[0] in 'AEIOUX' else 'a'} {what}"
+
+
+def _check_members(names: list[str], kind: str, what: str) -> None:
+    """Refuse a zip that lacks the parts of ``kind``, naming what it holds instead where that is clear."""
+    if _REQUIRED[kind](set(names)):
+        return
+    other = next((label for prefix, label in _ZIP_KINDS if any(n.startswith(prefix) for n in names)), "")
+    raise IngestError(f"is {other}, not {_a(what)}" if other else f"not {_a(what)} (a zip archive without its parts)")
 
 
 def _refuse_drm(fh) -> None:

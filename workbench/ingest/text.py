@@ -52,6 +52,9 @@ def text_words(path: Path, where: ReadPosition | None = None, notes: list[str] |
     with open_regular(path) as fh:
         where.size = os.fstat(fh.fileno()).st_size
         first = fh.read(READ_CHUNK)
+        if first.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"%PDF-", b"{\\rtf", b"PK\x03\x04")):
+            # a document under a text name: its markup or compressed bytes are no text to search
+            raise IngestError(f"is {looks_like(first)}, not plain text (its name says {path.suffix or 'nothing'})")
         found = detect_encoding(first)
         if found is None:
             raise IngestError("looks like a binary file, not text")
