@@ -130,7 +130,10 @@ def test_a_ray_ingest_from_the_cli_equals_a_local_ingest_passage_for_passage(
     coll = Collection.open(target)
     assert_same(coll, local_index)
     located = {(key[0], value[5]) for key, value in contents(coll).items() if isinstance(key, tuple) and value[5]}
-    assert ("slides.pptx", "slide 2 notes") in located and ("field-guide.epub", "chapter “Knots for sailors”") in located
+    assert ("slides.pptx", "slide 2 notes") in located and (
+        "field-guide.epub",
+        "chapter “Knots for sailors”",
+    ) in located
     # nothing new (failed files are tried again, so only indexed ones): Ray is never started
     pool = RayEncoding()
     events = list(coll.iter_ingest([corpus / "doc0.pdf", corpus / "notes.md"], encoding=pool))

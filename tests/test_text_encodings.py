@@ -103,13 +103,17 @@ def test_the_reader_keeps_its_old_signature_for_callers_without_notes(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "data",
-    [bytes(range(256)) * 40, b"\x00\x01\x02\x03" * 3000, b"%PDF-1.7\n\x00\x9c\x00\xff binary" * 500],
+    ("data", "reason"),
+    [
+        (bytes(range(256)) * 40, "looks like a binary file, not text"),
+        (b"\x00\x01\x02\x03" * 3000, "looks like a binary file, not text"),
+        (b"%PDF-1.7\n\x00\x9c\x00\xff binary" * 500, "is a PDF, not plain text \\(its name says .txt\\)"),
+    ],
 )
-def test_binary_data_is_refused_in_any_encoding(tmp_path, data):
+def test_binary_data_is_refused_in_any_encoding(tmp_path, data, reason):
     path = tmp_path / "b.txt"
     path.write_bytes(data)
-    with pytest.raises(IngestError, match="looks like a binary file, not text"):
+    with pytest.raises(IngestError, match=reason):
         read(path)
     assert detect_encoding(data) is None
 

@@ -38,8 +38,6 @@ def read_html(path: Path, notes: list[str], where: ReadPosition) -> Iterator[Sec
     """The sections of the web page at ``path``: the title and any text before the first heading (location
     ``""``), then one section per heading. :class:`IngestError` for a file too large, not HTML, or without
     text."""
-    from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
-
     with open_regular(path) as fh:
         where.size = os.fstat(fh.fileno()).st_size
         if where.size > MAX_HTML_BYTES:
@@ -51,9 +49,7 @@ def read_html(path: Path, notes: list[str], where: ReadPosition) -> Iterator[Sec
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"%pdf-", b"pk\x03\x04", b"\x89png")) or b"\x00" in data[:4096] and not _utf16(data):
         raise IngestError("not a web page (looks like a binary file)")
-    with warnings.catch_warnings():  # XHTML is parsed as HTML on purpose (see the module's docstring)
-        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-        soup = BeautifulSoup(data, "lxml")
+    soup = _soup(data)
     if soup.original_encoding and soup.original_encoding.lower() not in ("utf-8", "ascii", "windows-1252"):
         notes.append(f"read as {soup.original_encoding} (declared or detected)")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
@@ -62,6 +58,34 @@ def read_html(path: Path, notes: list[str], where: ReadPosition) -> Iterator[Sec
         return
     first = [Word(w, 0, 0) for w in title.split()]
     yield from _sections(root, first)
+
+
+def html_text(markup: str) -> str:
+    """The readable text of an HTML body (a mail's): what :func:`read_html` keeps of a page's body, headings
+    included, one paragraph (``"\n\n"``-separated) per block element."""
+    soup = _soup(markup)
+    paragraphs: list[str] = []
+    for section in _sections(soup.body or soup, []):
+        block, words = None, []
+        for word in section.words:
+            if word.block != block and words:
+                paragraphs.append(" ".join(words))
+                words = []
+            block = word.block
+            words.append(word.text)
+        if words:
+            paragraphs.append(" ".join(words))
+    return "\n\n".join(paragraphs)
+
+
+def _soup(markup: str | bytes):
+    """Beautiful Soup's tree of ``markup`` by lxml's HTML parser (bytes: the encoding detected)."""
+    from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
+
+    with warnings.catch_warnings():  # XHTML is parsed as HTML on purpose (see the module's docstring); a
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # short body must not warn it looks like a path
+        warnings.simplefilter("ignore", UserWarning)
+        return BeautifulSoup(markup, "lxml")
 
 
 def _utf16(data: bytes) -> bool:

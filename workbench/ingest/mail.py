@@ -17,8 +17,6 @@ before the first can be read.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -28,6 +26,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import IngestError
 from .files import ReadPosition, open_regular
+from .html import html_text
 from .passages import Word
 from .sections import Section
 from .text import detect_encoding, looks_like, paragraph_words
@@ -54,13 +53,8 @@ _ESCAPED_FROM = re.compile(rb">+From ")  # a body line "From …" that mboxrd/mb
 # "From - Tue Oct 02 00:26:47 2007") or bare ("From "); a body line "From time to time" a writer failed to
 # escape has neither, and stays in its message.
 _SEPARATOR = re.compile(rb"From (?:\s*$|.*\b\d{1,2}:\d\d)")
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([qQbB])\?([^?\s]*)\?=")  # RFC 2047
-_BETWEEN_WORDS = re.compile(r"(?<=\?=)\s+(?==\?)")  # RFC 2047: dropped between two encoded words
 _NAMED_ADDRESS = re.compile(r'\s*(?:"([^"]*)"|([^"<]*?))\s*<([^<>]*)>')  # Ann Lee <ann@example.com>
-_QP_BYTE = re.compile(rb"=([0-9A-Fa-f]{2})")
 _ASCII = frozenset({"us-ascii", "ascii", "ansi_x3.4-1968"})  # declared by many a mailer sending 8-bit text
-_HTML_DROPPED = ["script", "style", "noscript", "template", "head"]
-_HTML_BLOCKS = ["p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table"]
 
 
 def read_eml(
@@ -317,7 +311,7 @@ def _walk(part: Message, depth: int, texts: list[str], attachments: list[Message
         data = part.get_payload(decode=True)
         if isinstance(data, bytes):
             text = _text(data, part.get_content_charset())
-            texts.append(_html_text(text) if ctype == "text/html" else text)
+            texts.append(html_text(text) if ctype == "text/html" else text)
 
 
 def _preferred(kids: list[Message]) -> Message:
@@ -354,25 +348,25 @@ def _key(message_id: str, number: int, seen: set[int]) -> str:
 
 
 def _decoded(raw: str) -> str:
-    """A header field's raw value as text on one line: RFC 2047 words decoded, 8-bit bytes (kept by the
-    parser as surrogates) read as UTF-8 or in their detected encoding. Never raises."""
+    """A header field's raw value as text on one line: RFC 2047 words decoded by :mod:`email.header`, each
+    in its declared charset (or, unknown, as :func:`_text` reads bytes), 8-bit bytes (kept by the parser as
+    surrogates) read as UTF-8 or in their detected encoding. Never raises: a word that does not decode
+    stays as it was written."""
+    from email.errors import HeaderParseError
+    from email.header import decode_header
+
     if not raw.isascii():
         raw = _text(raw.encode("utf-8", "surrogateescape"), None)
-    text = _BETWEEN_WORDS.sub("", " ".join(raw.split()))
-    return " ".join(_ENCODED_WORD.sub(_encoded_word, text).split()) if "=?" in text else text
-
-
-def _encoded_word(match: re.Match[str]) -> str:
-    """One RFC 2047 encoded word (``=?utf-8?q?caf=C3=A9?=``) as text."""
-    charset, encoding, payload = match[1].split("*")[0], match[2].lower(), match[3]
-    if encoding == "q":
-        data = _QP_BYTE.sub(lambda m: bytes([int(m[1], 16)]), payload.replace("_", " ").encode("utf-8"))
-    else:
-        try:
-            data = base64.b64decode(payload.encode("ascii", "replace") + b"===")  # lenient, as mail readers are
-        except binascii.Error:  # a length no padding mends: the word stays as it was written
-            return match[0]
-    return _text(data, charset)
+    text = " ".join(raw.split())
+    if "=?" not in text:
+        return text
+    try:
+        parts = decode_header(text)
+    except (HeaderParseError, ValueError, LookupError):
+        return text
+    return " ".join(
+        "".join(chunk if isinstance(chunk, str) else _text(chunk, charset) for chunk, charset in parts).split()
+    )
 
 
 def _text(data: bytes, charset: str | None) -> str:
@@ -388,25 +382,6 @@ def _text(data: bytes, charset: str | None) -> str:
     except UnicodeDecodeError:
         found = detect_encoding(data[: 1 << 20])
         return data.decode(found[0] if found else "cp1252", errors="replace")
-
-
-def _html_text(html: str) -> str:
-    """The text of an HTML body, scripts and styles dropped, each block element its own paragraph."""
-    import warnings
-
-    from bs4 import BeautifulSoup
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # bs4 warns when a short text looks like a file name or URL
-        soup = BeautifulSoup(html, "lxml")
-    for tag in soup(_HTML_DROPPED):
-        tag.decompose()
-    for tag in soup(_HTML_BLOCKS):
-        tag.insert(0, "\n\n")
-        tag.append("\n\n")
-    for tag in soup(["td", "th"]):
-        tag.append(" ")
-    return soup.get_text()
 
 
 def _join(*parts: str) -> str:
