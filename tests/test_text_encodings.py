@@ -176,6 +176,6 @@ def test_an_rtf_over_the_size_cap_is_refused_before_it_is_read(tmp_path, monkeyp
     monkeypatch.setattr("workbench.ingest.rtf.MAX_RTF", 1 << 20)
     path = tmp_path / "big.rtf"
     path.write_bytes(rb"{\rtf1 " + b"x" * (3 << 20) + b"}")
-    with pytest.raises(IngestError, match=r"too large to read as RTF \(3 MB\)"):
+    with pytest.raises(IngestError, match=r"too large to read as RTF \(3 MB; at most 1 MB\)"):
         list(read_rtf(path, [], ReadPosition()))
     assert MAX_RTF == 64 << 20

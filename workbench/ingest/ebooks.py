@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pymupdf
 
-from .errors import IngestError
+from .errors import IngestError, with_article
 from .files import NOT_REGULAR, is_regular, open_regular
 from .passages import Word
 from .pdf import OpenPdf, short_reason, utf8_name
@@ -102,7 +102,9 @@ def _check_claim(head: bytes, kind: str, what: str) -> None:
     seen = not_a_pdf(head)
     looks = "a PDF" if seen is None else seen
     raise IngestError(
-        f"not {_a(what)} (looks like {looks})" if looks else f"not {_a(what)} (damaged or another format)"
+        f"not {with_article(what)} (looks like {looks})"
+        if looks
+        else f"not {with_article(what)} (damaged or another format)"
     )
 
 
@@ -124,17 +126,16 @@ _ZIP_KINDS = (
 )
 
 
-def _a(what: str) -> str:
-    """``what`` with its article: "an EPUB e-book", "an XPS document", "a MOBI e-book"."""
-    return f"{'an' if what[0] in 'AEIOUX' else 'a'} {what}"
-
-
 def _check_members(names: list[str], kind: str, what: str) -> None:
     """Refuse a zip that lacks the parts of ``kind``, naming what it holds instead where that is clear."""
     if _REQUIRED[kind](set(names)):
         return
     other = next((label for prefix, label in _ZIP_KINDS if any(n.startswith(prefix) for n in names)), "")
-    raise IngestError(f"is {other}, not {_a(what)}" if other else f"not {_a(what)} (a zip archive without its parts)")
+    raise IngestError(
+        f"is {other}, not {with_article(what)}"
+        if other
+        else f"not {with_article(what)} (a zip archive without its parts)"
+    )
 
 
 def _refuse_drm(fh) -> None:

@@ -43,6 +43,21 @@ def open_regular(path: Path) -> BinaryIO:
         raise
 
 
+def read_capped(path: Path, where: ReadPosition, limit: int, what: str) -> bytes:
+    """The whole of ``path`` (opened as :func:`open_regular` does) for a reader that needs all of it at once;
+    :class:`IngestError` "too large to read as ``what`` (N MB)" beyond ``limit`` bytes, said before
+    anything is read. ``where`` is kept at the bytes read."""
+    with open_regular(path) as fh:
+        where.size = os.fstat(fh.fileno()).st_size
+        if where.size > limit:
+            raise IngestError(
+                f"too large to read as {what} ({where.size / (1 << 20):,.0f} MB; at most {limit >> 20} MB)"
+            )
+        data = fh.read(limit + 1)
+    where.done = len(data)
+    return data
+
+
 class ReadPosition:
     """How far a reader that goes through a file once, front to back, has got: ``size`` and ``done``
     in bytes, set by the reader; :attr:`share` is what a progress bar shows for a big text or

@@ -11,13 +11,12 @@ HTML too: the HTML parser never expands entities declared in a document type, so
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import IngestError
-from .files import ReadPosition, open_regular
+from .files import ReadPosition, read_capped
 from .passages import Word
 from .sections import Section
 
@@ -38,14 +37,7 @@ def read_html(path: Path, notes: list[str], where: ReadPosition) -> Iterator[Sec
     """The sections of the web page at ``path``: the title and any text before the first heading (location
     ``""``), then one section per heading. :class:`IngestError` for a file too large, not HTML, or without
     text."""
-    with open_regular(path) as fh:
-        where.size = os.fstat(fh.fileno()).st_size
-        if where.size > MAX_HTML_BYTES:
-            raise IngestError(
-                f"too large to read as a web page ({where.size / 2**20:,.0f} MB; at most {MAX_HTML_BYTES >> 20} MB)"
-            )
-        data = fh.read(MAX_HTML_BYTES + 1)
-    where.done = where.size
+    data = read_capped(path, where, MAX_HTML_BYTES, "a web page")
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"%pdf-", b"pk\x03\x04", b"\x89png")) or b"\x00" in data[:4096] and not _utf16(data):
         raise IngestError("not a web page (looks like a binary file)")

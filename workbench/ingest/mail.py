@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import IngestError
-from .files import ReadPosition, open_regular
+from .files import ReadPosition, open_regular, read_capped
 from .html import html_text
 from .passages import Word
 from .sections import Section
@@ -64,12 +64,7 @@ def read_eml(
     locations without the ``message 1`` a mailbox would give). ``attachment_sections(name, data)`` reads
     an attached file, else attachments are only named. :class:`IngestError` for a file that is too large,
     empty, not an e-mail message or damaged past reading."""
-    with open_regular(path) as fh:
-        where.size = os.fstat(fh.fileno()).st_size
-        if where.size > MAX_MESSAGE:
-            raise IngestError(f"too large to read as an e-mail message ({where.size / (1 << 20):.0f} MB)")
-        data = fh.read(MAX_MESSAGE + 1)
-    where.done = len(data)
+    data = read_capped(path, where, MAX_MESSAGE, "an e-mail message")
     start = data.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not start:
         raise IngestError("the file is empty")

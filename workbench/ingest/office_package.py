@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import IngestError
+from .errors import IngestError, with_article
 from .files import ReadPosition, open_regular
 from .passages import Word
 from .sections import Section, SectionReader, text_section_words
@@ -70,7 +70,7 @@ class OfficeKind:
     @property
     def a_name(self) -> str:
         """The name with its article: "a Word document", "an Excel workbook"."""
-        return f"{'an' if self.name[0] in 'AEIOU' else 'a'} {self.name}"
+        return with_article(self.name)
 
     @property
     def is_odf(self) -> bool:

@@ -7,13 +7,12 @@ and capped in size; its head is checked first, since an RTF name is a claim, not
 from __future__ import annotations
 
 import codecs
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import IngestError
-from .files import ReadPosition, open_regular
+from .files import ReadPosition, read_capped
 from .passages import Word
 from .sections import Section
 from .text import looks_like
@@ -26,12 +25,7 @@ def read_rtf(path: Path, notes: list[str], where: ReadPosition) -> Iterator[Sect
     """The one :class:`Section` of the RTF at ``path`` (location ``""``, page ``None``), each paragraph or table
     row a block. :class:`IngestError` for a file too large, not RTF, damaged past reading, or without text.
     ``notes`` is part of the reader protocol; RTF has nothing to tell beyond the error."""
-    with open_regular(path) as fh:
-        where.size = os.fstat(fh.fileno()).st_size
-        if where.size > MAX_RTF:
-            raise IngestError(f"too large to read as RTF ({where.size / (1 << 20):.0f} MB)")
-        data = fh.read(MAX_RTF + 1)
-    where.done = len(data)
+    data = read_capped(path, where, MAX_RTF, "RTF")
     if not data.strip():
         raise IngestError("the file is empty")
     if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{\\rtf"):
