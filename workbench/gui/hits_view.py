@@ -88,8 +88,8 @@ class DividerDelegate(QStyledItemDelegate):
         painter.restore()
 
     def sizeHint(self, option, index) -> QSize:  # noqa: N802
-        if index.model().is_divider(index):
-            return QSize(100, option.fontMetrics.height() + 6)
+        if index.model().is_divider(index):  # spanned across the row: it widens no column
+            return QSize(0, option.fontMetrics.height() + 6)
         return super().sizeHint(option, index)
 
 
