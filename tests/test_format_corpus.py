@@ -140,3 +140,9 @@ def test_a_folder_of_every_format_ingests_with_each_bad_file_failing_alone(tmp_p
     groups = coll.document_groups(result)
     mail = [g for g in groups if g.paths[0].endswith("harbour.eml")]
     assert mail and mail[0].record == "<harbour-1@harbour.example>"
+
+
+def test_a_page_number_footer_is_no_passage():
+    for name in ("field-guide.docx", "field-guide.odt"):  # LibreOffice and pandoc put the page number there
+        found, _ = passages(name)
+        assert found and all(p.location == "" or p.location.startswith("section “") for p in found), name

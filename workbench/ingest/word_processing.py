@@ -41,7 +41,8 @@ def _document_sections(
     body: Iterable[tuple[str | None, str]], margins: Iterable[str], comments: Iterable[str]
 ) -> Iterator[Section]:
     """Sections from ``(heading, text)`` blocks in reading order (``heading`` set where the block is a
-    heading), then one section of the distinct header/footer paragraphs and one of the comments."""
+    heading), then one section of the distinct header/footer paragraphs that hold a letter, and one of the
+    comments."""
     location = ""
     words: list[Word] = []
     for heading, text in body:
@@ -55,7 +56,9 @@ def _document_sections(
             words = []
     if words:
         yield Section(words, location=location)
-    for location, texts in (("headers and footers", dict.fromkeys(margins)), ("comments", comments)):
+    # A header or footer holding no letter is a page number or a date field's value: nothing to search for.
+    margins = (t for t in dict.fromkeys(margins) if any(c.isalpha() for c in t))
+    for location, texts in (("headers and footers", margins), ("comments", comments)):
         words = []
         for text in texts:
             append_block(words, text)
