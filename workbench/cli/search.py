@@ -279,7 +279,7 @@ def _result_json(result: SearchResult, relevance: Relevance) -> dict:
                 "path": h.path,
                 "page": h.page,
                 "location": h.location,
-                "record": h.info.source_key if h.info else None,
+                "record": h.record,
                 "passage_id": h.passage_id,
                 "score": round(h.score, 6),
                 "mean_cosine": round(cos, 6) if cos is not None else None,

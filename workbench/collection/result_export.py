@@ -46,7 +46,7 @@ def export_rows(result: SearchResult) -> list[dict[str, Any]]:
                 "page": hit.page,
                 "page_label": hit.info.page_label if hit.info is not None else "",
                 "location": hit.location,
-                "record": hit.info.source_key if hit.info is not None else None,
+                "record": hit.record,
                 "passage_id": hit.passage_id,
                 "text": hit.text,
                 "plan": result.plan.kind,
@@ -71,7 +71,7 @@ def write_results(result: SearchResult, path: str | Path, relevance: Relevance |
         return path
     data = dict(result.to_dict())
     data["hits"] = [
-        {**hit, "mean_cosine": row["mean_cosine"], "page_label": row["page_label"], "record": row["record"]}
+        {**hit, "mean_cosine": row["mean_cosine"], "page_label": row["page_label"]}
         for hit, row in zip(data["hits"], export_rows(result))
     ]
     if relevance is not None:

@@ -49,7 +49,7 @@ class DocumentGroup:
     @property
     def record(self) -> str | None:
         """The record inside the file the group stands for (a mail message's key), ``None`` for a whole file."""
-        return self.best.info.source_key if self.best.info is not None else None
+        return self.best.record
 
     def to_dict(self) -> DocumentGroupDict:
         """JSON-ready: the paths, the record, the best hit's rank, score, page and location, and every hit as
@@ -91,7 +91,7 @@ def content_key(hit: Hit, keys: Mapping[int, str]) -> str:
     if hit.info is None:
         return f"passage:{hit.passage_id}"
     key = keys.get(hit.info.document_id, f"document:{hit.info.document_id}")
-    return key if hit.info.source_key is None else f"{key}{RECORD_SEP}{hit.info.source_key}"
+    return key if hit.record is None else f"{key}{RECORD_SEP}{hit.record}"
 
 
 def group_hits(

@@ -122,6 +122,12 @@ class Hit:
         the page alone says it (PDF, text)."""
         return self.info.location if self.info else ""
 
+    @property
+    def record(self) -> str | None:
+        """The record inside the file the passage belongs to (a mail message's key, a BEIR ``_id``);
+        ``None`` where the file is the one record."""
+        return self.info.source_key if self.info else None
+
     def to_dict(self) -> HitDict:
         out: HitDict = {
             "rank": self.rank,
@@ -130,6 +136,7 @@ class Hit:
             "path": self.path,
             "page": self.page,
             "location": self.location,
+            "record": self.record,
             "text": self.text,
         }
         if self.parts is not None:
@@ -149,6 +156,7 @@ class HitDict(TypedDict):
     path: str | None
     page: int | None
     location: str
+    record: str | None
     text: str | None
     parts: NotRequired[ScorePartsDict]
     verified: NotRequired[VerifiedDict]

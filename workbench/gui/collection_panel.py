@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..collection import FORMATS, DocumentRow
+from ..collection import FORMATS, SUFFIXES, DocumentRow
 
 FAILED = QBrush(QColor(200, 30, 30))
 NOTED = QBrush(QColor(170, 110, 0))  # indexed, with caveats (pages not read, text the encoder lost)
@@ -48,7 +48,7 @@ RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 def file_dialog_filter() -> str:
     """The Add documents dialog's filter: every type ingest reads, then each format, then all files."""
     patterns = lambda suffixes: " ".join(f"*{s}" for s in suffixes)  # noqa: E731
-    every = patterns([s for f in FORMATS for s in f.suffixes])
+    every = patterns(SUFFIXES)
     return ";;".join(
         [f"Documents ({every})", *(f"{f.name} ({patterns(f.suffixes)})" for f in FORMATS), "All files (*)"]
     )

@@ -15,11 +15,10 @@ from pathlib import Path
 
 from .errors import IngestError
 from .files import NOT_REGULAR, ReadPosition, is_regular
-from .formats import FORMATS, SUFFIXES, Format, format_of
+from .formats import FORMATS, SUFFIXES, TEXT_SUFFIXES, Format, format_of
 from .passages import PassageDraft, TokenCounter, Word, approx_token_counts, cut_passages, iter_passages
 from .sections import Section
 
-TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 BEIR_NAMES = ("corpus.jsonl",)
 
 
@@ -119,18 +118,15 @@ def parse_file(
 
 
 def _parse_paged(path: Path, max_tokens: int, count_tokens: TokenCounter, ocr: bool) -> ParsedFile:
-    from .ebooks import Chapters
-    from .paged import open_paged
-    from .pdf import no_text_reason, pdf_pages
+    from .paged import located_pages, open_paged
+    from .pdf import no_text_reason
 
     doc = open_paged(path)
-    chapters = None if doc.doc.is_pdf else Chapters(doc.doc)
     parsed = ParsedFile(doc.doc.page_count, iter(()), doc.notes)
     passages = (
         p
-        for page, words in pdf_pages(doc, parsed.page_facts, ocr)
-        for location, run in (chapters.runs(page, words) if chapters else [("", words)])
-        for p in iter_passages(run, page, max_tokens, count_tokens, location=location)
+        for page, location, words in located_pages(doc, parsed.page_facts, ocr)
+        for p in iter_passages(words, page, max_tokens, count_tokens, location=location)
     )
     parsed.passages = _nonempty(passages, lambda: no_text_reason(parsed.page_facts))
     return parsed

@@ -19,7 +19,7 @@ from .files import NOT_REGULAR, is_regular, open_regular
 from .passages import Word
 from .pdf import OpenPdf, short_reason, utf8_name
 from .sniff import HEAD_BYTES, not_a_pdf
-from .zip_guard import check_zip
+from .zip_guard import check_zip, zip_holds
 
 # MuPDF's name for each suffix's format.
 MUPDF_TYPES = {".epub": "epub", ".mobi": "mobi", ".fb2": "fb2", ".xps": "xps", ".oxps": "xps", ".cbz": "cbz"}
@@ -53,10 +53,8 @@ def open_ebook(path: Path, kind: str) -> OpenPdf:
         _check_claim(head, kind, what)
         if kind in ZIPPED:
             fh.seek(0)
-            _check_members([m.filename for m in check_zip(fh, what)], kind, what)
-            fh.seek(0)
-            if kind == "epub":
-                _refuse_drm(fh)
+            check_zip(fh, what)
+            _check_package(fh, kind, what)
         try:
             if utf8_name(path):
                 doc = pymupdf.open(path, filetype=kind)
@@ -117,48 +115,38 @@ _REQUIRED = {
         n.lower().endswith((".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")) for n in names
     ),
 }
-_ZIP_KINDS = (
-    ("word/", "a Word document"),
-    ("ppt/", "a PowerPoint presentation"),
-    ("xl/", "an Excel workbook"),
-    ("META-INF/container.xml", "an EPUB e-book"),
-    ("content.xml", "an OpenDocument file"),
-)
 
 
-def _check_members(names: list[str], kind: str, what: str) -> None:
-    """Refuse a zip that lacks the parts of ``kind``, naming what it holds instead where that is clear."""
-    if _REQUIRED[kind](set(names)):
-        return
-    other = next((label for prefix, label in _ZIP_KINDS if any(n.startswith(prefix) for n in names)), "")
-    raise IngestError(
-        f"is {other}, not {with_article(what)}"
-        if other
-        else f"not {with_article(what)} (a zip archive without its parts)"
-    )
+def _check_package(fh, kind: str, what: str) -> None:
+    """Refuse a zip (checked by :func:`check_zip`) that lacks the parts of ``kind`` — naming what it holds
+    instead where that is clear — or an EPUB whose content a vendor's DRM encrypted; leaves ``fh`` at 0."""
+    try:
+        with zipfile.ZipFile(fh) as archive:
+            names = frozenset(archive.namelist())
+            if not _REQUIRED[kind](names):
+                other = zip_holds(archive, names)
+                if other and other != with_article(what):
+                    raise IngestError(f"is {other}, not {with_article(what)}")
+                raise IngestError(f"not {with_article(what)} (a zip archive without its parts)")
+            if kind == "epub":
+                _refuse_drm(archive, names)
+    except zipfile.BadZipFile as exc:
+        raise IngestError(f"not a readable {what} (damaged zip: {exc})") from None
+    fh.seek(0)
 
 
-def _refuse_drm(fh) -> None:
+def _refuse_drm(archive: zipfile.ZipFile, names: frozenset[str]) -> None:
     """Refuse an EPUB whose content is encrypted by a vendor's DRM (``META-INF/encryption.xml`` naming
     another algorithm than font obfuscation, or a ``rights.xml``): MuPDF would lay out ciphertext."""
-    try:
-        with zipfile.ZipFile(fh) as z:
-            names = set(z.namelist())
-            if "META-INF/rights.xml" in names:
-                raise IngestError(
-                    "the e-book is DRM-protected (Adobe ADEPT rights file); only its vendor's reader opens it"
-                )
-            if "META-INF/encryption.xml" in names:
-                info = z.getinfo("META-INF/encryption.xml")
-                data = z.read(info)[: 1 << 20] if info.file_size <= 1 << 20 else b""
-                algorithms = data.count(b"Algorithm=")
-                fonts = sum(data.count(a) for a in FONT_OBFUSCATION)
-                if algorithms > fonts:
-                    raise IngestError(
-                        "the e-book is DRM-protected (its content is encrypted); only its vendor's reader opens it"
-                    )
-    except zipfile.BadZipFile as exc:
-        raise IngestError(f"not a readable EPUB e-book (damaged zip: {exc})") from None
+    if "META-INF/rights.xml" in names:
+        raise IngestError("the e-book is DRM-protected (Adobe ADEPT rights file); only its vendor's reader opens it")
+    if "META-INF/encryption.xml" in names:
+        info = archive.getinfo("META-INF/encryption.xml")
+        data = archive.read(info) if info.file_size <= 1 << 20 else b""
+        if data.count(b"Algorithm=") > sum(data.count(a) for a in FONT_OBFUSCATION):
+            raise IngestError(
+                "the e-book is DRM-protected (its content is encrypted); only its vendor's reader opens it"
+            )
 
 
 class Chapters:

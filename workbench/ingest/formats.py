@@ -14,6 +14,8 @@ class Format:
     suffixes: tuple[str, ...]
 
 
+TEXT_SUFFIXES = (".txt", ".md", ".markdown")  # read as plain text in any encoding
+
 FORMATS: tuple[Format, ...] = (
     Format("PDF", (".pdf",)),
     Format("E-book", (".epub", ".mobi", ".fb2")),
@@ -24,7 +26,7 @@ FORMATS: tuple[Format, ...] = (
     Format("Presentation", (".pptx", ".odp")),
     Format("Spreadsheet", (".xlsx", ".ods")),
     Format("E-mail", (".eml", ".mbox")),
-    Format("Text", (".txt", ".md", ".markdown")),
+    Format("Text", TEXT_SUFFIXES),
     Format("BEIR corpus", (".jsonl",)),
 )
 SUFFIXES: tuple[str, ...] = tuple(s for f in FORMATS for s in f.suffixes)

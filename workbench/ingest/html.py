@@ -45,11 +45,8 @@ def read_html(path: Path, notes: list[str], where: ReadPosition) -> Iterator[Sec
     if soup.original_encoding and soup.original_encoding.lower() not in ("utf-8", "ascii", "windows-1252"):
         notes.append(f"read as {soup.original_encoding} (declared or detected)")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    root = _main_content(soup)
-    if root is None:
-        return
     first = [Word(w, 0, 0) for w in title.split()]
-    yield from _sections(root, first)
+    yield from _sections(_main_content(soup), first)
 
 
 def html_text(markup: str) -> str:

@@ -25,7 +25,7 @@ from .files import ReadPosition, open_regular
 from .passages import Word
 from .sections import Section, SectionReader, text_section_words
 from .sniff import HEAD_BYTES, not_a_pdf
-from .zip_guard import check_zip, human_size
+from .zip_guard import check_zip, human_size, zip_holds
 
 ENTITY_BOMB = "contains an XML entity bomb; not opened"
 EXTERNAL_ENTITY = "contains XML entities that point outside the file (a way to read other files); not opened"
@@ -43,16 +43,6 @@ _OLE_STREAMS = (
     ("Book", "an old-format Excel workbook (.xls)"),
     ("PowerPoint Document", "an old-format PowerPoint presentation (.ppt)"),
 )
-# What a zip archive really holds: the folder of an OOXML main part, or an ODF/EPUB ``mimetype`` member.
-_OOXML_FOLDERS = (("word/", "a Word document"), ("ppt/", "a PowerPoint presentation"), ("xl/", "an Excel workbook"))
-_MIMETYPES = (
-    ("application/vnd.oasis.opendocument.text", "an OpenDocument text"),
-    ("application/vnd.oasis.opendocument.presentation", "an OpenDocument presentation"),
-    ("application/vnd.oasis.opendocument.spreadsheet", "an OpenDocument spreadsheet"),
-    ("application/vnd.oasis.opendocument.graphics", "an OpenDocument drawing"),
-    ("application/epub+zip", "an EPUB e-book"),
-)
-_MAX_MIMETYPE = 256  # bytes; the member holds one short line
 _SPACE = re.compile(r"\s+")
 
 
@@ -133,17 +123,6 @@ def _not_zip_reason(fh: BinaryIO, head: bytes, kind: OfficeKind, named: str) -> 
     return f"is not a valid {kind.name} (not a zip archive)"
 
 
-def _holds(archive: zipfile.ZipFile, names: frozenset[str]) -> str | None:
-    """What a zip archive really holds ("a Word document"), or ``None`` when it is none of the known."""
-    for folder, what in _OOXML_FOLDERS:
-        if any(name.startswith(folder) for name in names):
-            return what
-    if "mimetype" not in names or archive.getinfo("mimetype").file_size > _MAX_MIMETYPE:
-        return None
-    mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
-    return next((what for prefix, what in _MIMETYPES if mimetype.startswith(prefix)), None)
-
-
 def _has_macros(names: frozenset[str]) -> bool:
     """True when the archive holds VBA (OOXML ``vbaProject.bin``) or Basic/script modules (ODF)."""
     return any(
@@ -165,7 +144,7 @@ def _check_parts(fh: BinaryIO, members: list[zipfile.ZipInfo], kind: OfficeKind,
             size, most = human_size(member.file_size), human_size(limit)
             raise IngestError(f"is too large to open: its part {member.filename} unpacks to {size} (at most {most})")
     with zipfile.ZipFile(fh) as archive:
-        holds = _holds(archive, names)
+        holds = zip_holds(archive, names)
         if holds != kind.a_name:
             raise IngestError(f"is {holds or 'a zip archive'}, not {kind.a_name}{named}")
         # ODF encrypts member contents (not the zip) and says so in the manifest; odfpy would only see

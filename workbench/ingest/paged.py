@@ -3,14 +3,16 @@ counted and rendered for the built-in viewer, the same way whatever their format
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pymupdf
 
-from .ebooks import mupdf_type, open_ebook
+from .ebooks import Chapters, mupdf_type, open_ebook
 from .errors import IngestError
-from .pdf import OpenPdf, open_pdf
+from .passages import Word
+from .pdf import OpenPdf, PageFacts, open_pdf, pdf_pages
 
 
 def open_paged(path: Path) -> OpenPdf:
@@ -18,6 +20,16 @@ def open_paged(path: Path) -> OpenPdf:
     the cause in one line for a file that is gone, not what its name says, damaged, encrypted or empty."""
     kind = mupdf_type(path)
     return open_ebook(path, kind) if kind else open_pdf(path)
+
+
+def located_pages(doc: OpenPdf, facts: list[PageFacts], ocr: bool = True) -> Iterator[tuple[int, str, list[Word]]]:
+    """``(page, location, words)`` runs of an opened document, page by page (:func:`~.pdf.pdf_pages`, which
+    fills ``facts`` and closes it): a PDF page is one run with no location; an e-book's page is cut where a
+    chapter starts (:class:`~.ebooks.Chapters`)."""
+    chapters = None if doc.doc.is_pdf else Chapters(doc.doc)
+    for page, words in pdf_pages(doc, facts, ocr):
+        for location, run in chapters.runs(page, words) if chapters else [("", words)]:
+            yield page, location, run
 
 
 def is_paged(path: Path) -> bool:

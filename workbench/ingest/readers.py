@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .errors import IngestError
 from .files import ReadPosition
-from .formats import format_of
+from .formats import TEXT_SUFFIXES, format_of
 from .sections import Section, SectionReader
 
 MAX_ATTACHMENT_DEPTH = 3  # a message attached to a message attached to …: deeper ones are listed only
@@ -67,17 +67,12 @@ def _file_sections(path: Path, notes: list[str], ocr: bool, depth: int) -> Itera
     from .paged import is_paged
 
     if is_paged(path):
-        from .ebooks import Chapters
-        from .paged import open_paged
-        from .pdf import pdf_pages
+        from .paged import located_pages, open_paged
 
-        doc = open_paged(path)
-        chapters = None if doc.doc.is_pdf else Chapters(doc.doc)
-        for page, words in pdf_pages(doc, [], ocr):
-            for chapter, run in chapters.runs(page, words) if chapters else [("", words)]:
-                yield Section(run, None, " · ".join(w for w in (f"page {page}", chapter) if w))
+        for page, chapter, words in located_pages(open_paged(path), [], ocr):
+            yield Section(words, None, " · ".join(w for w in (f"page {page}", chapter) if w))
         return
-    if path.suffix.lower() in (".txt", ".md", ".markdown"):
+    if path.suffix.lower() in TEXT_SUFFIXES:
         from .text import text_words
 
         yield Section(text_words(path, ReadPosition(), notes))

@@ -30,6 +30,16 @@ _ENCRYPTED_FLAG = 0x1  # general-purpose bit 0 of a zip entry: the member is enc
 _END_RECORD = struct.Struct("<4s4H2LH")  # end-of-central-directory record, as the zip specification lays it out
 _END_SIGNATURE = b"PK\x05\x06"
 _MAX_COMMENT = 0xFFFF  # the archive comment that may follow the end record
+# What a zip archive really holds: the folder of an OOXML main part, or an ODF/EPUB ``mimetype`` member.
+_OOXML_FOLDERS = (("word/", "a Word document"), ("ppt/", "a PowerPoint presentation"), ("xl/", "an Excel workbook"))
+_MIMETYPES = (
+    ("application/vnd.oasis.opendocument.text", "an OpenDocument text"),
+    ("application/vnd.oasis.opendocument.presentation", "an OpenDocument presentation"),
+    ("application/vnd.oasis.opendocument.spreadsheet", "an OpenDocument spreadsheet"),
+    ("application/vnd.oasis.opendocument.graphics", "an OpenDocument drawing"),
+    ("application/epub+zip", "an EPUB e-book"),
+)
+_MAX_MIMETYPE = 256  # bytes; the member holds one short line
 
 
 def human_size(n: int) -> str:
@@ -106,3 +116,16 @@ def check_zip(fh: BinaryIO, what: str) -> list[zipfile.ZipInfo]:
         limit = human_size(MAX_TOTAL_UNPACKED)
         raise IngestError(f"unpacks to {human_size(total)}, more than the {limit} this app opens; not opened")
     return members
+
+
+def zip_holds(archive: zipfile.ZipFile, names: frozenset[str]) -> str | None:
+    """What a zip archive really holds ("a Word document", "an EPUB e-book"), from its member ``names`` (an
+    OOXML main part's folder) or its ``mimetype`` member (ODF, EPUB); ``None`` when it is none of the known.
+    A file whose name claims one format and holds another is refused saying which."""
+    for folder, what in _OOXML_FOLDERS:
+        if any(name.startswith(folder) for name in names):
+            return what
+    if "mimetype" not in names or archive.getinfo("mimetype").file_size > _MAX_MIMETYPE:
+        return None
+    mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
+    return next((what for prefix, what in _MIMETYPES if mimetype.startswith(prefix)), None)

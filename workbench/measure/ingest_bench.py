@@ -39,7 +39,8 @@ import time
 from pathlib import Path
 
 from .bench_corpus import PageStream, TableEncoder, page_texts, write_jsonl, write_pdfs
-from .ingest_searches import cold_and_warm, percentile, run_child, searches_during_merge
+from .ingest_searches import cold_and_warm, run_child, searches_during_merge, status_mb
+from .percentiles import percentile
 
 PROBE_PAGES = 20
 MERGE_QUERY_GOAL = 1.5  # issue 12: p95 during a merge within 1.5× of idle
@@ -59,10 +60,7 @@ def written_bytes() -> int:
 def peak_rss_mb() -> float:
     """This process's peak resident memory in MB: ``VmHWM`` (``ru_maxrss`` would count the parent's
     memory at the fork that started a child process)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return status_mb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def disk_split(root: Path) -> dict:

@@ -14,25 +14,20 @@ from pathlib import Path
 
 import numpy as np
 
+from .percentiles import latency_percentiles, percentile
+
 CHILD_MODULE = "workbench.measure.ingest_bench"  # whose ``main`` runs the child processes
 
 
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else float("nan")
-
-
-def latency(ms: list[float]) -> dict:
-    """p50/p95/p99 of ``ms`` (milliseconds), rounded to 0.1."""
-    return {f"p{q}_ms": round(percentile(ms, q), 1) for q in (50, 95, 99)}
-
-
-def anon_rss_mb() -> float:
-    """The process's anonymous memory (``RssAnon``): its own allocations, without the mapped index files
-    the page cache holds for it."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("RssAnon:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+def status_mb(field: str) -> float | None:
+    """One memory figure of this process from ``/proc/self/status`` in MB (``VmHWM``: peak resident;
+    ``RssAnon``: its own allocations, without the mapped index files the page cache holds for it);
+    ``None`` where there is no such file (not Linux)."""
+    try:
+        lines = Path("/proc/self/status").read_text().splitlines()
+    except OSError:
+        return None
+    return next((int(line.split()[1]) / 1024 for line in lines if line.startswith(f"{field}:")), None)
 
 
 def drop_page_cache() -> bool:
@@ -112,10 +107,10 @@ def cold_and_warm(index: Path, queries_path: Path, drop_caches: bool) -> dict:
     return {
         "page_cache_dropped": dropped,
         "open_s": round(opened, 2),
-        "cold": latency(cold),
-        "warm": latency(warm),
+        "cold": latency_percentiles(cold),
+        "warm": latency_percentiles(warm),
         "queries": len(queries),
-        "anon_rss_mb": round(anon_rss_mb()),
+        "anon_rss_mb": round(status_mb("RssAnon") or float("nan")),
     }
 
 

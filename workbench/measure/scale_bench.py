@@ -44,18 +44,10 @@ from ..core.packed import token_chunks
 from ..core.ranking import top_k
 from ..core.residuals import build_residual_index
 from ..store.centroid_files import load_centroid_index, save_centroid_index
+from .percentiles import latency_percentiles
 from .scale_data import DIM, ScaleData, folder_filter
 
 TRUTH_BLOCK_VECTORS = 1 << 23  # 2 GiB of float16 vectors scored for every query before moving on
-
-
-def _percentiles(ms: list[float]) -> dict[str, float]:
-    a = np.asarray(ms)
-    return {
-        "p50_ms": round(float(np.percentile(a, 50)), 2),
-        "p95_ms": round(float(np.percentile(a, 95)), 2),
-        "p99_ms": round(float(np.percentile(a, 99)), 2),
-    }
 
 
 def _run_plan(
@@ -79,7 +71,7 @@ def _run_plan(
         "backend": backend,
         "queries": len(queries),
         "recall@10": round(float(np.mean(recall)), 4),
-        **_percentiles(ms),
+        **latency_percentiles(ms, 2),
     }
     if stage1:
         out["stage1_recall"] = round(float(np.mean(stage1)), 4)
@@ -215,7 +207,7 @@ def run_scale_bench(
             "backend": MOJO_EXACT_CPU_BACKEND,
             "queries": len(exhaustive_ms),
             "recall@10": 1.0,
-            **_percentiles(exhaustive_ms),
+            **latency_percentiles(exhaustive_ms, 2),
         }
     }
     for name, (plan, backends) in plans.items():
