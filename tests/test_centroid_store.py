@@ -237,8 +237,8 @@ def test_training_codes_every_row_so_tombstoned_segments_are_read_back_not_recod
     v = store.centroids.version
     meta = store.centroids.meta()
     ((name, vectors),) = store.segments()
-    codes = store.centroids._read_part(v, "codes", name, (vectors.shape[0],), np.int32, meta["n_centroids"])
-    assert codes is not None and np.array_equal(codes, assign(vectors, store.centroids._read_centroids(v, 128)))
+    codes = store.centroids.read_part(v, "codes", name, (vectors.shape[0],), np.int32, meta["n_centroids"])
+    assert codes is not None and np.array_equal(codes, assign(vectors, store.centroids.read_centroids(v, 128)))
     assert meta["trained_vectors"] == 39 * 50
 
 

@@ -1,7 +1,7 @@
 """Compact storage tiers: an index converted to coded segments searches on its compressed vectors, takes
 new documents coded, merges and removes as before, converts back; a conversion stopped midway leaves the
-old index whole; a coded segment that cannot be decoded is refused in one line and its documents handed
-back."""
+old index whole; a garbled code is refused where a search reads it, and a coded segment found damaged
+when it is listed is refused in one line and its documents handed back."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ import pytest
 from test_centroid_store import MORE, TOPICS, write
 
 from workbench.core import centroid_search_plan, exhaustive_search_plan
+from workbench.core.backends import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND
 from workbench.core.residual_vectors import ResidualVectors
 from workbench.core.segmented import SegmentedVectors
 from workbench.store.compaction import convert_tier
 from workbench.store.merge import MergeStopped
+from workbench.store.segment_listing import list_segments
 from workbench.store.segments import coded_bits
 
 
@@ -105,25 +107,48 @@ def test_a_stopped_conversion_leaves_the_old_index_whole(tmp_path, new_collectio
     assert again.search("magma", exhaustive_search_plan(final_k=1)).hits[0].path.endswith("volcano.txt")
 
 
-def test_a_damaged_coded_segment_is_refused_and_its_documents_handed_back(tmp_path, new_collection, encoder):
+def _garble_a_code(coll):
+    """Write a code far past the centroid table into row 3 of the index's one coded segment."""
+    (name,) = coll.store.catalog.segment_files()
+    path = coll.store.root / "segments" / name
+    rows = np.load(path)
+    rows[3, :4] = np.array([10**6], "<i4").view(np.uint8)
+    np.save(path, rows)
+    return name
+
+
+@pytest.mark.parametrize("backend", [NUMPY_REFERENCE_BACKEND, MOJO_EXACT_CPU_BACKEND])
+def test_a_garbled_code_is_refused_where_a_search_reads_it_never_read_past(tmp_path, new_collection, encoder, backend):
     from workbench.collection import Collection
 
     coll = new_collection(tier="exact")
     coll.ingest(write(tmp_path, TOPICS))
     with coll.store.writer():
         convert_tier(coll.store, "compact-4")
-    (name,) = coll.store.catalog.segment_files()
-    path = coll.store.root / "segments" / name
-    rows = np.load(path)
-    rows[3, :4] = np.array([10**6], "<i4").view(np.uint8)  # a code far past the centroid table
-    np.save(path, rows)
+    _garble_a_code(coll)
+    again = Collection.open(coll.store.root, encoder=encoder)  # opening reads no code: instant at any size
+    assert again.late_index().n_passages == 3
+    with pytest.raises(ValueError, match="centroid code lies outside"):  # one line, no traceback of the kernel
+        again.search("magma", exhaustive_search_plan(final_k=3), backend=backend)
+
+
+def test_a_writer_that_lists_a_garbled_segment_hands_its_documents_back(tmp_path, new_collection, encoder):
+    from workbench.collection import Collection
+
+    coll = new_collection(tier="exact")
+    coll.ingest(write(tmp_path, TOPICS))
+    with coll.store.writer():
+        convert_tier(coll.store, "compact-4")
+    name = _garble_a_code(coll)
+    (coll.store.root / "centroids" / coll.store.centroids.version / f"lists-{name}").unlink()  # not listed yet
     again = Collection.open(coll.store.root, encoder=encoder)
-    assert again.late_index().n_passages == 0  # left out, never misread
-    assert len(again.warnings) == 1 and "centroid codes outside the centroid table" in again.warnings[0]
-    with again.store.writer():
-        dropped = again.store.dropped  # a writer hands its documents back: the next ingest restores them
+    store = again.store
+    with store.writer():  # the step that lists a new segment checks all its codes
+        dropped = list_segments(store.centroids, store.catalog, store.segments())
     assert sorted(p.rsplit("/", 1)[-1] for p, _ in dropped) == sorted(TOPICS)
-    assert again.ingest(write(tmp_path, TOPICS)).ok
+    assert all("centroid codes outside the centroid table" in why for _, why in dropped)
+    assert again.late_index().n_passages == 0  # left out, never misread
+    assert again.ingest(write(tmp_path, TOPICS)).ok  # handed back as failed: the next ingest restores them
     assert again.search("magma", exhaustive_search_plan(final_k=1)).hits[0].path.endswith("volcano.txt")
 
 

@@ -185,7 +185,7 @@ def test_kill_9_at_any_moment_of_a_merge_keeps_every_committed_document(tmp_path
     codes = np.load(root / "centroids" / version / f"codes-{name}", allow_pickle=False)
     from workbench.core.centroids import assign
 
-    np.testing.assert_array_equal(codes, assign(final.segments()[0][1], final.centroids._read_centroids(version, 128)))
+    np.testing.assert_array_equal(codes, assign(final.segments()[0][1], final.centroids.read_centroids(version, 128)))
     leftovers = [p.name for p in (root / "segments").iterdir() if p.name not in final.catalog.segment_files()]
     assert leftovers == []
 

@@ -17,6 +17,7 @@ from ..store.centroid_meta import TrainingReason
 from ..store.centroid_store import RESIDUAL_BITS
 from ..store.compaction import pending, rewrite_segments
 from ..store.merge import MergeStopped
+from ..store.segment_listing import list_segments
 from ..store.tiers import stored_bits, tier_bits
 from .errors import plain_disk_full
 from .events import IngestEvent
@@ -91,6 +92,9 @@ def retrain_centroids_if_needed(store: IndexStore, done: int, total: int, times:
                 rewrite_segments(store, store.tier, store.centroids.coding(store.dim))
             else:  # float16 segments, coded as derived data: 4 or 2 bits if a compact index keeps them
                 store.centroids.train(index, packed.files, packed.sizes, nbits=tier_bits(store.tier) or RESIDUAL_BITS)
+            list_segments(
+                store.centroids, store.catalog, store.segments()
+            )  # of a new version: kept from the old one where the codes stayed
 
 
 class Maintenance:

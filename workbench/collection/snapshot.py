@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from ..core import LateIndex, LateQuery
 from ..store import IndexStore, SnapshotCatalog
+from ..store.centroid_load import load_centroid_indexes
 
 
 def open_snapshot(store: IndexStore, query_encoder: Callable[[str], LateQuery]) -> tuple[LateIndex, list[str]]:
@@ -26,7 +27,9 @@ def open_snapshot(store: IndexStore, query_encoder: Callable[[str], LateQuery]) 
     )
     # Centroid files are read after the layout: if a writer retrains meanwhile, codes missing for this
     # snapshot's segments are computed in memory, so the pair stays consistent without a retry.
-    index.centroid_index, index.residual_index = store.centroids.load(index, packed.files, packed.sizes)
+    index.centroid_index, index.residual_index = load_centroid_indexes(
+        store.centroids, index, packed.files, packed.sizes
+    )
     warnings = [
         f"{why} — its documents are left out of searches; ingest them again to restore them"
         for why in packed.damaged.values()

@@ -20,8 +20,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .blas import one_blas_thread
+from .inverted_lists import inverted_lists
 from .packed import StoredVectors, gather_indices, token_chunks
-from .ranking import sorted_unique, top_k
+from .ranking import top_k
 from .segmented import PackedVectors
 
 ASSIGN_CHUNK = 1 << 16  # token vectors assigned per NumPy matrix product
@@ -31,18 +32,25 @@ ASSIGN_PRODUCTS = 1 << 26  # … and at most this many float32 products (a 65,53
 @dataclass(frozen=True)
 class CentroidIndex:
     """``centroids`` float32 ``[K, dim]`` (unit length); ``codes`` int32 ``[T]`` — the centroid of each row
-    of the packed vectors (-1 where no live passage owns the row); ``list_offsets`` int64 ``[K+1]`` and
+    of the packed vectors (-1 where no live passage owns the row), or ``None`` for a compact index, whose
+    coded rows hold their codes (:class:`~.residual_vectors.ResidualVectors`); ``list_offsets`` int64 ``[K+1]`` and
     ``list_rows`` int32: the passage rows holding a token of centroid ``c`` are
     ``list_rows[list_offsets[c]:list_offsets[c+1]]``, each row once, ascending."""
 
     centroids: NDArray[np.float32]
-    codes: NDArray[np.int32]
+    codes: NDArray[np.int32] | None
     list_offsets: NDArray[np.int64]
     list_rows: NDArray[np.int32]
 
     @property
     def n_centroids(self) -> int:
         return int(self.centroids.shape[0])
+
+    def token_codes(self) -> NDArray[np.int32]:
+        """``codes``; ``ValueError`` for a compact index, whose codes are its coded rows' own."""
+        if self.codes is None:
+            raise ValueError("a compact index keeps its centroid codes in its coded rows, not beside them")
+        return self.codes
 
     def list_of(self, c: int) -> NDArray[np.int32]:
         return self.list_rows[self.list_offsets[c] : self.list_offsets[c + 1]]
@@ -130,22 +138,6 @@ def train_centroids(
         if fixed is not None:
             c[:n_fixed] = fixed
     return c.astype(np.float32)
-
-
-def inverted_lists(
-    codes: NDArray[np.int32], starts: NDArray[np.int64], lengths: NDArray[np.int64], n_centroids: int
-) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
-    """``(list_offsets, list_rows)`` from token ``codes`` and the passage layout (each row once per list)."""
-    n = starts.shape[0]
-    pairs = []
-    for i, j in token_chunks(lengths, 1 << 22):
-        tok = codes[gather_indices(starts[i:j], lengths[i:j])].astype(np.int64)
-        rows = np.repeat(np.arange(i, j, dtype=np.int64), lengths[i:j])
-        pairs.append(sorted_unique(tok * n + rows))
-    merged = sorted_unique(np.concatenate(pairs)) if pairs else np.empty(0, np.int64)
-    list_codes = merged // max(n, 1)
-    offsets = np.searchsorted(list_codes, np.arange(n_centroids + 1)).astype(np.int64)
-    return offsets, (merged % max(n, 1)).astype(np.int32)
 
 
 def sample_token_rows(

@@ -28,7 +28,7 @@ def compressed_view(index: LateIndex) -> LateIndex | None:
     if ci is None or ri is None or ri.packed.shape[0] != index.vectors.shape[0]:
         return None
     # Rows no live passage owns carry code -1; no search reads them, and code 0 keeps every row decodable.
-    codes = np.maximum(ci.codes, 0)
+    codes = np.maximum(ci.token_codes(), 0)
     parts, bases = (
         (ri.packed.segments, ri.packed.bases) if isinstance(ri.packed, SegmentedVectors) else ((ri.packed,), (0,))
     )

@@ -164,7 +164,7 @@ class ResidualIndex:
 
     def decode_rows(self, ci: CentroidIndex, rows: NDArray[np.integer[Any]]) -> NDArray[np.float32]:
         """Float32 ``[len(rows), dim]`` decompressed vectors of packed rows ``rows``."""
-        return self.codec.decode(np.asarray(self.packed[rows]), ci.centroids, np.asarray(ci.codes[rows]))
+        return self.codec.decode(np.asarray(self.packed[rows]), ci.centroids, np.asarray(ci.token_codes()[rows]))
 
 
 def build_residual_index(
@@ -178,15 +178,14 @@ def build_residual_index(
 ) -> ResidualIndex:
     """Compress every coded row with ``codec``, by default one fitted on a seeded sample of ``sample`` coded
     rows' residuals (rows with code −1 — no live passage — are left zero)."""
-    coded = np.flatnonzero(np.asarray(ci.codes) >= 0)
+    codes = ci.token_codes()
+    coded = np.flatnonzero(np.asarray(codes) >= 0)
     if codec is None:
         pick = np.sort(np.random.default_rng(seed).choice(coded, min(sample, coded.shape[0]), replace=False))
         x = np.asarray(vectors[pick], dtype=np.float32)
-        codec = ResidualCodec.fit(x - ci.centroids[ci.codes[pick]], nbits)
+        codec = ResidualCodec.fit(x - ci.centroids[codes[pick]], nbits)
     packed = np.zeros((vectors.shape[0], vectors.shape[1] * codec.nbits // 8), dtype=np.uint8)
     for lo in range(0, coded.shape[0], chunk):
         rows = coded[lo : lo + chunk]
-        packed[rows] = codec.encode(
-            np.asarray(vectors[rows], dtype=np.float32), ci.centroids, np.asarray(ci.codes[rows])
-        )
+        packed[rows] = codec.encode(np.asarray(vectors[rows], dtype=np.float32), ci.centroids, np.asarray(codes[rows]))
     return ResidualIndex(codec, packed)

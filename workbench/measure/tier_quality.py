@@ -53,14 +53,14 @@ def tiers(index: LateIndex, bits: tuple[int, ...] = (2, 4), sample: int = 1 << 1
     assert ci is not None, "the index has no centroids: ingest it with this program first"
     lists = 4 * ci.list_rows.shape[0] / index.n_vectors + ci.centroids.nbytes / index.n_vectors
     yield Tier("exact float16", 2 * index.dim + 4 + lists, None)
-    coded = np.flatnonzero(np.asarray(ci.codes) >= 0)
+    coded = np.flatnonzero(np.asarray(ci.token_codes()) >= 0)
     pick = np.sort(np.random.default_rng(0).choice(coded, min(sample, coded.shape[0]), replace=False))
-    residuals = np.asarray(index.vectors[pick], dtype=np.float32) - ci.centroids[ci.codes[pick]]
+    residuals = np.asarray(index.vectors[pick], dtype=np.float32) - ci.centroids[ci.token_codes()[pick]]
     for nbits in bits:
         per_token = 4 + index.dim * nbits / 8 + lists
         for name, codec in (("shared buckets", shared_codec(residuals, nbits)), ("scaled per dim.", None)):
             ri = build_residual_index(index.vectors, ci, nbits, codec=codec)
-            rv = ResidualVectors(coded_rows(ci.codes, np.asarray(ri.packed)), ci.centroids, ri.codec)
+            rv = ResidualVectors(coded_rows(ci.token_codes(), np.asarray(ri.packed)), ci.centroids, ri.codec)
             yield Tier(f"{nbits}-bit, {name}", per_token, rv)
 
 
@@ -82,7 +82,7 @@ def measure_tiers(
     ci = index.centroid_index
     judged = {q: t for q, t in queries.items() if t and qrels.get(q)}
     encoded = {q: coll.encode_query(t) for q, t in judged.items()}
-    coded = np.flatnonzero(np.asarray(ci.codes) >= 0)  # rows of live passages
+    coded = np.flatnonzero(np.asarray(ci.token_codes()) >= 0)  # rows of live passages
     sample = np.sort(np.random.default_rng(1).choice(coded, min(20000, coded.shape[0]), replace=False))
     stored = np.asarray(index.vectors[sample], dtype=np.float32)
     rows: list[dict] = []

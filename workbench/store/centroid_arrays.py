@@ -1,5 +1,5 @@
 """The arrays of a centroid version on disk: reading its ``.npy`` files safely, recognising a segment's
-``codes-``/``residuals-`` files, and joining per-segment parts into the arrays a search reads."""
+``codes-``/``residuals-``/``lists-`` files, and joining per-segment parts into the arrays a search reads."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from .paths import is_regular_file, is_segment_name
 
 
 def segment_part(name: str) -> str | None:
-    """The segment of a ``codes-<segment>`` or ``residuals-<segment>`` file name, if it is one."""
+    """The segment of a ``codes-``, ``residuals-`` or ``lists-<segment>`` file name, if it is one."""
     kind, _, segment = name.partition("-")
-    return segment if kind in ("codes", "residuals") and is_segment_name(segment) else None
+    return segment if kind in ("codes", "residuals", "lists") and is_segment_name(segment) else None
 
 
 def load_npy(path: Path, mmap_mode: Literal["r"] | None = None) -> NDArray[Any] | None:
@@ -31,8 +31,8 @@ def load_npy(path: Path, mmap_mode: Literal["r"] | None = None) -> NDArray[Any] 
 
 
 def joined_codes(parts: list[NDArray[np.int32]]) -> NDArray[np.int32]:
-    """The per-segment codes (4 bytes per token, read whole to build the inverted lists anyway) as one
-    array: a single segment's memory map as is, several concatenated."""
+    """The per-segment codes of float16 segments (4 bytes per token) as one array: a single segment's
+    memory map as is, several concatenated."""
     if len(parts) == 1:
         return parts[0]
     if not parts:

@@ -7,12 +7,14 @@ Layout inside the index folder::
     centroids/<version>/codec.npy          float32 residual bucket cut-offs, values, per-dimension shifts, scales
     centroids/<version>/codes-<segment>    int32 [n_vectors of that segment], one file per segment
     centroids/<version>/residuals-<segment> uint8 [n_vectors, dim·bits/8], 2-bit residuals
+    centroids/<version>/lists-<segment>     int32, the segment's inverted lists (:mod:`.segment_lists`)
 
 The catalog's manifest names the current version (``centroid_version``); a new version is written
 whole in its own folder and becomes current in one committed transaction, so a reader sees either the
 old set or the new one. Codes of a segment are derived data: a segment without its codes file (a writer
-killed in between) is coded again on open. Inverted lists are derived from the codes and the live
-layout each time the index is opened, so tombstoned passages never appear on a list.
+killed in between) is coded again on open. So are its inverted lists, written once per segment by the
+writer that writes or codes it (a merge joins its old segments' lists); opening the index joins them,
+dropping tombstoned passages, and lists a segment without them in memory.
 
 Growth: a new segment is coded against the current centroids (no retraining), and the mean cosine of
 its vectors to their centroids is recorded. :meth:`CentroidStore.needs_training` says when to retrain:
@@ -41,20 +43,19 @@ from ..core.centroids import (
     CentroidIndex,
     assign,
     default_centroid_count,
-    inverted_lists,
     sample_token_rows,
     train_centroids,
 )
 from ..core.layouts import LateIndex
-from ..core.residual_vectors import ResidualVectors
 from ..core.residuals import BITS, ResidualCodec, ResidualIndex
-from ..core.segmented import SegmentedVectors
-from .centroid_arrays import joined_codes, joined_residuals, load_npy, segment_part
-from .centroid_codes import code_segment, mean_cosine, save_codes
+from .centroid_arrays import load_npy, segment_part
+from .centroid_codes import mean_cosine, save_codes
 from .centroid_meta import CentroidMeta, TrainingReason, read_meta
 from .errors import UnsafeIndexError
 from .files import fsync_dir, save_array, save_array_streaming, write_json
 from .paths import index_folder, is_centroid_version, is_regular_file, is_segment_name, remove_own_entries
+from .segment_lists import link_lists
+from .segments import coded_bits
 
 CENTROID_DIR = "centroids"
 MANIFEST_KEY = "centroid_version"
@@ -119,46 +120,7 @@ class CentroidStore:
         return read_meta(self.folder / version / "meta.json")
 
     # -- reading ---------------------------------------------------------------------------------
-    def load(
-        self, index: LateIndex, segment_files: list[str], segment_sizes: list[int]
-    ) -> tuple[CentroidIndex | None, ResidualIndex | None]:
-        """The centroid and residual indexes of ``index`` (packed from ``segment_files`` in that order),
-        or ``None`` where nothing was trained. Segments missing their codes or residuals (a writer
-        killed in between) are coded now, in memory."""
-        v = self.version
-        if v is None:
-            return None, None
-        centroids = self._read_centroids(v, index.dim)
-        if centroids is None:
-            return None, None  # damaged: the search builds centroids in memory and says so
-        codec = self._read_codec(v)
-        width = index.dim * codec.nbits // 8 if codec is not None else 0  # bytes of a packed residual
-        codes: list[NDArray[np.int32]] = []
-        packed: list[NDArray[np.uint8]] = []
-        base = 0
-        parts = index.vectors.segments if isinstance(index.vectors, SegmentedVectors) else (index.vectors,)
-        compact = any(isinstance(part, ResidualVectors) for part in parts)
-        for part, name, size in zip(parts, segment_files, segment_sizes):
-            if isinstance(part, ResidualVectors):  # a coded segment's rows hold its codes
-                codes.append(np.ascontiguousarray(part.codes))
-                base += size
-                continue
-            c = self._read_part(v, "codes", name, (size,), np.int32, centroids.shape[0])
-            r = self._read_part(v, "residuals", name, (size, width), np.uint8) if codec is not None else None
-            if c is None or (codec is not None and r is None):
-                c, r, _ = code_segment(index.vectors[base : base + size], centroids, codec, CODE_CHUNK)
-            codes.append(c)
-            if r is not None:  # there are residuals exactly when there is a codec
-                packed.append(r)
-            base += size
-        all_codes = joined_codes(codes)
-        offsets, rows = inverted_lists(all_codes, index.starts, index.lengths, centroids.shape[0])
-        ci = CentroidIndex(centroids, all_codes, offsets, rows)
-        # a compact index's vectors are residuals already: no second, derived set
-        ri = ResidualIndex(codec, joined_residuals(packed, width)) if codec is not None and not compact else None
-        return ci, ri
-
-    def _read_centroids(self, version: str, dim: int) -> NDArray[np.float32] | None:
+    def read_centroids(self, version: str, dim: int) -> NDArray[np.float32] | None:
         c = load_npy(self.folder / version / "centroids.npy")
         ok = (
             c is not None
@@ -170,7 +132,7 @@ class CentroidStore:
         )
         return c if ok else None
 
-    def _read_codec(self, version: str) -> ResidualCodec | None:
+    def read_codec(self, version: str) -> ResidualCodec | None:
         """The residual codec (``codec.npy``: :meth:`~workbench.core.residuals.ResidualCodec.table`'s layout)."""
         meta = self.meta()
         nbits, dim = meta.get("residual_bits"), meta.get("dim")
@@ -182,7 +144,7 @@ class CentroidStore:
         except ValueError:
             return None
 
-    def _read_part(
+    def read_part(
         self, version: str, kind: str, segment: str, shape: tuple[int, ...], dtype: type[_Scalar], n_centroids: int = 0
     ) -> NDArray[_Scalar] | None:
         """A segment's ``codes`` or ``residuals`` file, memory-mapped; ``None`` if absent or not as expected
@@ -203,15 +165,15 @@ class CentroidStore:
         v = self.version
         if not v or not segments:
             return
-        centroids = self._read_centroids(v, segments[0][1].shape[1])
+        centroids = self.read_centroids(v, segments[0][1].shape[1])
         if centroids is None:
             return
-        codec, meta = self._read_codec(v), self.meta()
+        codec, meta = self.read_codec(v), self.meta()
         if not meta:
             return  # damaged meta: needs_training says so and a new version is trained
         for name, vectors in segments:
             size = int(vectors.shape[0])
-            if self._read_part(v, "codes", name, (size,), np.int32, centroids.shape[0]) is not None:
+            if self.read_part(v, "codes", name, (size,), np.int32, centroids.shape[0]) is not None:
                 continue
             cosine = save_codes(self.folder / v, name, vectors, centroids, codec, CODE_CHUNK)
             meta.setdefault("added", []).append([size, cosine])
@@ -241,7 +203,7 @@ class CentroidStore:
         meta = self.meta()
         if v is None or not meta:
             return
-        codec = self._read_codec(v)
+        codec = self.read_codec(v)
         # (kind, its shape for n vectors, its dtype)
         kinds: list[tuple[str, Callable[[int], tuple[int, ...]], type[np.integer[Any]]]] = [
             ("codes", lambda n: (n,), np.int32)
@@ -251,7 +213,7 @@ class CentroidStore:
             kinds.insert(0, ("residuals", lambda n: (n, width), np.uint8))
         for kind, shape, dtype in kinds:
             found = {
-                f: self._read_part(v, kind, f, shape(n), dtype, meta["n_centroids"])
+                f: self.read_part(v, kind, f, shape(n), dtype, meta["n_centroids"])
                 for f, n in zip(old_files, old_sizes)
             }
             parts = {f: p for f, p in found.items() if p is not None}
@@ -273,6 +235,23 @@ class CentroidStore:
                 f"the centroid {kind} of a merged segment",
             )
 
+    def lists_folder(self) -> tuple[Path, int] | None:
+        """The current version's folder and centroid count, where its segments' inverted lists are kept
+        (:mod:`.segment_lists`); ``None`` with no usable version."""
+        v, meta = self.version, self.meta()
+        return (self.folder / v, int(meta["n_centroids"])) if v and meta else None
+
+    def segment_codes(self, segment: str, array: NDArray[np.float16] | NDArray[np.uint8]) -> NDArray[np.int32] | None:
+        """A segment's token codes under the current version: a coded segment's own (a view of its rows),
+        a float16 segment's ``codes-`` file; ``None`` when it has none yet."""
+        if coded_bits(segment):
+            codes: NDArray[np.int32] = array[:, :4].view("<i4")[:, 0]
+            return codes
+        v, meta = self.version, self.meta()
+        if not v or not meta:
+            return None
+        return self.read_part(v, "codes", segment, (int(array.shape[0]),), np.int32, meta["n_centroids"])
+
     def needs_training(self, n_live_vectors: int, dim: int = 128) -> TrainingReason | None:
         """Why the centroids should be (re)trained now, or ``None``."""
         if n_live_vectors == 0:
@@ -282,7 +261,7 @@ class CentroidStore:
         if version is None:
             return TrainingReason("damaged", f"{problem}; training a new set") if problem else FIRST_TRAINING
         meta = self._read_meta(version)
-        if not meta or self._read_centroids(version, dim) is None:
+        if not meta or self.read_centroids(version, dim) is None:
             return TrainingReason("damaged", "the centroid files are damaged; training a new set")
         if n_live_vectors >= GROWTH * meta["trained_vectors"]:
             grew = f"the collection grew to {n_live_vectors:,} token vectors; {meta['n_centroids']:,} centroids"
@@ -358,6 +337,9 @@ class CentroidStore:
             if keep is None and code_segments:
                 save_codes(tmp, name, index.vectors[base : base + size], centroids, codec, CODE_CHUNK)
             base += size
+        lists = self.lists_folder()
+        if keep is not None and lists is not None:  # codes kept, so lists kept (the new centroids' are empty)
+            link_lists(lists[0], tmp, segment_files)
         write_json(tmp / "meta.json", meta)
         fsync_dir(tmp)
         os.replace(tmp, folder / version)
@@ -369,8 +351,8 @@ class CentroidStore:
         """The current version's centroids (float32 ``[K, dim]``) and residual codec — what a compact index's
         coded segments are decoded with — or ``None`` when either is missing or damaged."""
         v = self.version
-        centroids = self._read_centroids(v, dim) if v else None
-        codec = self._read_codec(v) if v else None
+        centroids = self.read_centroids(v, dim) if v else None
+        codec = self.read_codec(v) if v else None
         return (centroids, codec) if centroids is not None and codec is not None else None
 
     def remove_unreferenced(self, segment_files: set[str]) -> None:

@@ -24,6 +24,7 @@ from .centroid_codes import code_into
 from .files import fsync_dir, save_array_streaming
 from .merge import MergeStopped
 from .paths import index_folder, remove_own_entries
+from .segment_listing import list_segments
 from .segments import SEGMENT_DIR, STORAGE_DTYPE, coded_bits, read_segment
 from .tiers import EXACT, KEEP_EXACT_KEY, TIER_KEY, stored_bits, tier_bits, tier_of
 
@@ -64,6 +65,7 @@ def rewrite_segments(
     store.catalog.recode_segments(renames, {TIER_KEY: tier, KEEP_EXACT_KEY: "0"})
     remove_own_entries(folder, lambda n: n in renames, keep=store.catalog.segment_files(), temporaries=False)
     store.centroids.remove_segment_parts(set(renames))
+    list_segments(store.centroids, store.catalog, store.segments())
     return len(renames)
 
 

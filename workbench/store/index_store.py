@@ -33,6 +33,7 @@ from .errors import IndexExists, IndexFormatError, IndexNotCreated, IndexReadOnl
 from .merge import MergeTarget, merge_segments
 from .merge_policy import SegmentStats, next_merge
 from .paths import check_not_special, index_folder
+from .segment_listing import list_segments
 from .segments import (
     SEGMENT_DIR,
     SegmentDamaged,
@@ -354,9 +355,11 @@ class IndexStore:
 
     def code_float16_segments(self) -> None:
         """Give every float16 segment without them its centroid codes and residuals under the current centroids
-        (derived data: :meth:`~.centroid_store.CentroidStore.code_new_segments`); coded segments hold their own."""
+        (derived data: :meth:`~.centroid_store.CentroidStore.code_new_segments`); coded segments hold their own.
+        Then every segment without them gets its stored inverted lists (:func:`.segment_lists.list_segments`)."""
         float16 = [(f, v) for f, v in self.segments() if not coded_bits(f)]
         self.centroids.code_new_segments(float16)  # type: ignore[arg-type]  # coded_bits 0: float16 arrays
+        list_segments(self.centroids, self.catalog, self.segments())
 
     def segment_stats(self) -> list[SegmentStats]:
         """The catalog's :meth:`~.catalog.Catalog.segment_stats` (one pass over the passages), kept while

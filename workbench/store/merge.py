@@ -34,6 +34,8 @@ from .centroid_codes import code_rows
 from .errors import DiskFull
 from .files import fsync_dir, save_array_streaming
 from .paths import index_folder, remove_own_entries
+from .segment_listing import join_merged_lists
+from .segment_lists import lists_path, write_lists
 from .segments import SEGMENT_DIR, STORAGE_DTYPE, coded_bits, read_segment
 
 if TYPE_CHECKING:
@@ -163,11 +165,42 @@ def _merge(store: MergeTarget, files: Sequence[str], stop: threading.Event) -> s
             [f for f in files if f in sizes], [sizes[f] for f in files if f in sizes], name, n_out, chunks, pieces
         )
     new_offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    _list_merged(
+        store, name, folder, [(f, sizes[f]) for f in files if f in sizes], seg_files, offsets, new_offsets, lengths
+    )
     store.catalog.replace_segments(
         name, n_out, list(zip(layout.passage_ids[rows].tolist(), new_offsets.tolist())), files
     )
     _remove_merged(store, folder, files)
     return name
+
+
+def _list_merged(
+    store: MergeTarget,
+    name: str,
+    folder: Path,
+    old: list[tuple[str, int]],
+    seg_files: list[str],
+    old_starts: NDArray[np.int64],
+    starts: NDArray[np.int64],
+    lengths: NDArray[np.int64],
+) -> None:
+    """The merged segment's inverted lists, before the catalog references it: its old segments' stored
+    lists joined (no code read, no sort), else listed from its codes. Derived data: when neither works
+    (no centroids, codes not written), the next writer or reader lists it."""
+    owner = np.array(seg_files)
+    pieces = []
+    for f, size in old:
+        at = np.flatnonzero(owner == f)  # the merge keeps each old segment's passages consecutive
+        if at.shape[0]:
+            pieces.append((f, size, old_starts[at], int(at[0])))
+    if join_merged_lists(store.centroids, name, pieces, starts):
+        return
+    target = store.centroids.lists_folder()
+    codes = store.centroids.segment_codes(name, read_segment(folder, name, int(lengths.sum()), store.dim))
+    path = lists_path(target[0], name) if target is not None else None
+    if target is not None and codes is not None and path is not None:
+        write_lists(path, codes, starts, lengths, target[1])
 
 
 def _remove_merged(store: MergeTarget, folder: Path, files: Sequence[str]) -> None:

@@ -112,8 +112,10 @@ def readable_segment(
     coding: tuple[NDArray[np.float32], ResidualCodec] | None,
 ) -> NDArray[np.float16] | ResidualVectors:
     """A segment as the search reads it: float16 vectors as they are; coded rows as the vectors they decode
-    to (:class:`SegmentDamaged` when the centroid table or codec they need is missing, or a code lies
-    outside the table — a search would otherwise read past it)."""
+    to (:class:`SegmentDamaged` when the centroid table or codec they need is missing). Codes are not
+    read here — that would read every row of the file on each open: the writer that lists a segment
+    checks its codes whole (:meth:`~.centroid_store.CentroidStore.write_lists`), and every reader checks
+    the rows it decodes or scores (a code outside the table is refused, never read past)."""
     if not coded_bits(name):
         return array  # type: ignore[return-value]  # read_segment checked its dtype from the name
     if coding is None or coding[1].nbits != coded_bits(name):
@@ -121,11 +123,7 @@ def readable_segment(
             f"vector segment {name} cannot be decoded: the centroid table and codec its codes refer to "
             "are missing or damaged"
         )
-    vectors = ResidualVectors(array, *coding)  # type: ignore[arg-type]
-    codes = vectors.codes
-    if codes.size and (int(codes.min()) < 0 or int(codes.max()) >= coding[0].shape[0]):
-        raise SegmentDamaged(f"vector segment {name} holds centroid codes outside the centroid table")
-    return vectors
+    return ResidualVectors(array, *coding)  # type: ignore[arg-type]
 
 
 def map_segment(folder: Path | None, name: str, size: int, dim: int) -> NDArray[np.float16] | NDArray[np.uint8]:

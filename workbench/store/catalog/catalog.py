@@ -166,6 +166,12 @@ class Catalog(CatalogConnection):
         return segments.live_layout(generation, segs, rows, skip_segments)
 
     @plain_errors
+    def live_spans_in(self, segment_file: str) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """``(starts, lengths)`` int64 ``[P]``: the live passages of ``segment_file`` by first token row in it."""
+        with self.snapshot() as db:
+            return segments.live_spans_in(db, segment_file)
+
+    @plain_errors
     def segment_files(self) -> set[str]:
         return segments.segment_files(self.db)
 

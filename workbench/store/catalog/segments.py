@@ -66,6 +66,17 @@ def live_layout(
     )
 
 
+def live_spans_in(db: sqlite3.Connection, segment_file: str) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """``(starts, lengths)`` int64: the live passages of segment ``segment_file``, by first token row in it."""
+    rows = db.execute(
+        "SELECT vec_offset, n_tokens FROM passages WHERE deleted = 0 AND segment_id ="
+        " (SELECT id FROM segments WHERE file = ?) ORDER BY vec_offset",
+        (segment_file,),
+    ).fetchall()
+    arr = np.array(rows, dtype=np.int64).reshape(-1, 2)
+    return arr[:, 0].copy(), arr[:, 1].copy()
+
+
 def segment_files(db: sqlite3.Connection) -> set[str]:
     return {str(f) for (f,) in db.execute("SELECT file FROM segments")}
 
