@@ -26,7 +26,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "mojo_kernels" / "maxsim.mojo"
 OUTPUT = ROOT / "workbench" / "core" / "backends" / "_native" / "libkayak_maxsim.so"
-EXPORTS = ("kayak_maxsim_f32", "kayak_maxsim_f16", "kayak_maxsim_rq", "kayak_nearest_f32", "kayak_maxsim_info")
+EXPORTS = (
+    "kayak_maxsim_f32",
+    "kayak_maxsim_f16",
+    "kayak_maxsim_rq",
+    "kayak_nearest_f32",
+    "kayak_probe",
+    "kayak_maxsim_info",
+)
 
 
 def die(msg: str) -> None:

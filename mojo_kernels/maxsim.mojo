@@ -39,7 +39,7 @@ from std.sys import CompilationTarget, llvm_intrinsic, prefetch, PrefetchOptions
 from std.math import iota, sqrt
 
 comptime DIM = 128
-comptime ABI_VERSION = 3  # 2: kayak_nearest_f32 added; 3: kayak_maxsim_rq added
+comptime ABI_VERSION = 4  # 2: kayak_nearest_f32 added; 3: kayak_maxsim_rq added; 4: kayak_probe added
 comptime F32 = DType.float32
 comptime I32 = DType.int32
 comptime F32P = Pointer[Float32, MutUntrackedOrigin]
@@ -635,6 +635,70 @@ def kayak_maxsim_rq(
     if nbits == 4:
         return _dispatch_rq[2](qp, nq, cp, stride, n_vec, ctp, k, tp, sp, lp, n_pass, rp, m, budget, op, ap, out_argmax != 0)
     return _dispatch_rq[4](qp, nq, cp, stride, n_vec, ctp, k, tp, sp, lp, n_pass, rp, m, budget, op, ap, out_argmax != 0)
+
+
+# Stage 1 of the centroid plan: read the probed inverted lists once. For query
+# vector i its probed centroids come best first with their gains (similarity
+# above the imputed floor, so descending and >= 0); a passage on several of
+# them counts its best one, i.e. the first list it is met on, and the sum over
+# the query vectors is its approximate score. One pass per list entry: a stamp
+# per passage (seen[r] == i + 1: met already for query vector i) replaces
+# NumPy's per-vector max-scatter, gather, add and reset.
+#
+#   int64_t kayak_probe_native(
+#       const int64_t *offsets, int64_t k,       /* [k+1] list offsets          */
+#       const int32_t *rows, int64_t n_rows,     /* [offsets[k]] passage rows   */
+#       const int64_t *order, const float *gains,/* [nq][n_probe] best first    */
+#       int64_t nq, int64_t n_probe, int64_t n,  /* n passages                  */
+#       float *total, int32_t *seen);            /* [n] each, zeroed by caller  */
+#
+# Returns the list entries read (>= 0), or ERR_CODE for a centroid outside
+# 0..k-1 or lists out of order, ERR_ROW for a row outside 0..n-1.
+
+
+@export("kayak_probe_native")
+def kayak_probe(
+    offsets: Int,
+    k: Int,
+    rows: Int,
+    n_rows: Int,
+    order: Int,
+    gains: Int,
+    nq: Int,
+    n_probe: Int,
+    n: Int,
+    total: Int,
+    seen: Int,
+) abi("C") -> Int:
+    if nq < 0 or n_probe < 0 or n < 0 or k < 1:
+        return ERR_NQ
+    var op = I64P(unsafe_from_address=offsets)
+    var rp = I32P(unsafe_from_address=rows)
+    var cp = I64P(unsafe_from_address=order)
+    var gp = F32P(unsafe_from_address=gains)
+    var tp = F32P(unsafe_from_address=total)
+    var sp = I32P(unsafe_from_address=seen)
+    var lookups = 0
+    for i in range(nq):
+        var stamp = Int32(i + 1)
+        for p in range(n_probe):
+            var c = Int(cp[unsafe_offset = i * n_probe + p])
+            if c < 0 or c >= k:
+                return ERR_CODE
+            var lo = Int(op[unsafe_offset=c])
+            var hi = Int(op[unsafe_offset = c + 1])
+            if lo < 0 or hi < lo or hi > n_rows:
+                return ERR_CODE
+            var g = gp[unsafe_offset = i * n_probe + p]
+            for e in range(lo, hi):
+                var r = Int(rp[unsafe_offset=e])
+                if r < 0 or r >= n:
+                    return ERR_ROW
+                if sp[unsafe_offset=r] != stamp:
+                    sp[unsafe_offset=r] = stamp
+                    tp[unsafe_offset=r] = tp[unsafe_offset=r] + g
+            lookups += hi - lo
+    return lookups
 
 
 # Nearest centroid of each of n token vectors: the argmax of MaxSim with the

@@ -101,6 +101,55 @@ def test_nearest_centroid_kernel_edges(rng):
         nearest_centroids(x, c[:0])
 
 
+@pytest.mark.parametrize("n_probe", [1, 4, 64])
+def test_the_native_probe_scores_exactly_as_numpy(rng, n_probe):
+    index, _ = clustered_index(rng)
+    ci = build_centroid_index(index, n_centroids=64)
+    q = rng.standard_normal((33, 128)).astype(np.float32)
+    eligible = rng.random(index.n_passages) < 0.3
+    for where in (None, eligible):
+        numpy = probe_candidates(ci, q, n_probe, 40, index.passage_ids, where)
+        native = probe_candidates(ci, q, n_probe, 40, index.passage_ids, where, native=True)
+        np.testing.assert_array_equal(native.rows, numpy.rows)
+        np.testing.assert_array_equal(native.scores, numpy.scores)  # the same additions: equal to the bit
+        assert (native.touched, native.lookups, native.n_probe) == (numpy.touched, numpy.lookups, numpy.n_probe)
+    expected = brute_force_scores(ci, index, q[:5], 4)
+    found = probe_candidates(ci, q[:5], 4, 30, index.passage_ids, native=True)
+    np.testing.assert_allclose(found.scores, expected[found.rows], atol=1e-4)
+
+
+def test_the_native_probe_refuses_lists_it_would_read_past(rng):
+    from workbench.core.backends.mojo_probe import probe_lists
+
+    offsets = np.array([0, 2, 5], np.int64)
+    rows = np.array([0, 3, 1, 2, 3], np.int32)
+    order, gains = np.array([[1, 0]]), np.array([[0.5, 0.25]], np.float32)
+    total, lookups = probe_lists(offsets, rows, order, gains, 4)
+    assert lookups == 5 and total.tolist() == [0.25, 0.5, 0.5, 0.5]  # row 3 counts its best list once
+    with pytest.raises(ValueError, match="row index"):
+        probe_lists(offsets, rows, order, gains, 3)  # row 3 of 3 passages
+    with pytest.raises(ValueError, match="centroid code"):
+        probe_lists(offsets, rows, np.array([[2, 0]]), gains, 4)  # centroid 2 of 2
+    with pytest.raises(ValueError, match="centroid code"):
+        probe_lists(np.array([0, 6, 5], np.int64), rows, order, gains, 4)  # a list past the entries
+    with pytest.raises(ValueError, match="nq, n_probe"):
+        probe_lists(offsets, rows, order, gains[:, :1], 4)
+
+
+def test_a_search_on_the_mojo_backend_probes_natively_with_the_numpy_ranking(rng):
+    from workbench.core.backends import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND
+
+    index, _ = clustered_index(rng)
+    index.centroid_index = build_centroid_index(index, n_centroids=64)
+    query = LateQuery(rng.standard_normal((12, 128)).astype(np.float32))
+    plan = centroid_search_plan(final_k=10, candidate_k=40, n_probe=4)
+    numpy = search_with_plan(query, index, plan, NUMPY_REFERENCE_BACKEND)
+    mojo = search_with_plan(query, index, plan, MOJO_EXACT_CPU_BACKEND)
+    assert mojo.stages[0].backend == MOJO_EXACT_CPU_BACKEND and numpy.stages[0].backend == NUMPY_REFERENCE_BACKEND
+    assert [h.passage_id for h in mojo.hits] == [h.passage_id for h in numpy.hits]
+    np.testing.assert_array_equal(mojo.stage1_candidates, numpy.stage1_candidates)
+
+
 def test_filter_restricts_candidates_and_widens_probes(rng):
     index, _ = clustered_index(rng)
     ci = build_centroid_index(index, n_centroids=64)

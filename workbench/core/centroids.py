@@ -202,12 +202,15 @@ def probe_candidates(
     k: int,
     passage_ids: NDArray[np.int64],
     eligible: NDArray[np.bool_] | None = None,
+    native: bool = False,
 ) -> CentroidCandidates:
     """The ``k`` passage rows with the best approximate (centroid-interaction) scores.
 
     ``q`` float32 ``[nq, dim]``; ``passage_ids`` int64 ``[n]`` breaks ties (smaller id first);
     ``eligible`` optional bool ``[n]`` — other rows are never candidates. When fewer than ``k``
     eligible passages are touched, the rest are filled in id order (their score is the imputed floor).
+    ``native``: the lists are read by the Mojo kernel (:mod:`.backends.mojo_probe`), one pass per entry,
+    with the same scores to the bit; else by NumPy.
     """
     n = passage_ids.shape[0]
     with one_blas_thread():
@@ -220,16 +223,13 @@ def probe_candidates(
         order, floor = near[:, :n_probe], np.take_along_axis(sims, near[:, n_probe:], 1)[:, 0]
     else:
         order, floor = np.argsort(-sims, axis=1, kind="stable"), sims.min(axis=1)
-    total = np.zeros(n, dtype=np.float32)
-    best = np.zeros(n, dtype=np.float32)
-    lookups = 0
-    sizes = ci.list_offsets[order + 1] - ci.list_offsets[order]  # [nq, n_probe] list lengths
-    for i in range(q.shape[0]):
-        touched = ci.list_rows[gather_indices(ci.list_offsets[order[i]], sizes[i])]
-        np.maximum.at(best, touched, np.repeat(sims[i, order[i]] - floor[i], sizes[i]))
-        total[touched] += best[touched]  # repeated rows write the same sum: counted once
-        best[touched] = 0.0
-        lookups += touched.shape[0]
+    gains = np.take_along_axis(sims, order, 1) - floor[:, None]  # [nq, n_probe], best first, >= 0
+    if native:
+        from .backends.mojo_probe import probe_lists
+
+        total, lookups = probe_lists(ci.list_offsets, ci.list_rows, order, gains, n)
+    else:
+        total, lookups = _probe_lists(ci, order, gains, n)
     pool = np.flatnonzero(total > 0) if eligible is None else np.flatnonzero((total > 0) & eligible)
     rows = pool[top_k(total[pool], passage_ids[pool], k)]
     if rows.shape[0] < k:  # not enough touched: fill from untouched eligible rows
@@ -237,3 +237,21 @@ def probe_candidates(
         rest = rest[np.argsort(passage_ids[rest], kind="stable")[: k - rows.shape[0]]]
         rows = np.concatenate((rows, rest))
     return CentroidCandidates(rows.astype(np.int64), total[rows], int(pool.shape[0]), lookups, n_probe)
+
+
+def _probe_lists(
+    ci: CentroidIndex, order: NDArray[np.integer[Any]], gains: NDArray[np.float32], n: int
+) -> tuple[NDArray[np.float32], int]:
+    """NumPy's :func:`~.backends.mojo_probe.probe_lists`: per query vector, each passage on a probed list
+    gains that list's best gain (``[nq, n_probe]``, lists best first), summed into float32 ``[n]``."""
+    total = np.zeros(n, dtype=np.float32)
+    best = np.zeros(n, dtype=np.float32)
+    lookups = 0
+    sizes = ci.list_offsets[order + 1] - ci.list_offsets[order]  # [nq, n_probe] list lengths
+    for i in range(order.shape[0]):
+        touched = ci.list_rows[gather_indices(ci.list_offsets[order[i]], sizes[i])]
+        np.maximum.at(best, touched, np.repeat(gains[i], sizes[i]))
+        total[touched] += best[touched]  # repeated rows write the same sum: counted once
+        best[touched] = 0.0
+        lookups += touched.shape[0]
+    return total, lookups

@@ -116,7 +116,9 @@ def centroid_stage(
                 budget_rule=f"none ({why_exact})",
                 setup_ms=setup,
             )
-    found = probe_candidates(ci, q, n_probe, plan.candidate_k, index.passage_ids, eligible)
+    # The Mojo backend reads the lists on its kernel too (same scores to the bit), NumPy's with NumPy.
+    native = get_backend(backend).name == MOJO_EXACT_CPU_BACKEND
+    found = probe_candidates(ci, q, n_probe, plan.candidate_k, index.passage_ids, eligible, native)
     ms = (time.perf_counter() - t) * 1e3
     k = ci.n_centroids
     # Stage-1 lists hold every token of a passage, so no document vector budget applies here.
@@ -128,7 +130,7 @@ def centroid_stage(
         k,
         q.shape[0] * k,
         ms,
-        NUMPY_REFERENCE_BACKEND,
+        MOJO_EXACT_CPU_BACKEND if native else NUMPY_REFERENCE_BACKEND,
         budget_rule="none (centroid lists hold every token)",
         setup_ms=setup,
         probed=found.touched,

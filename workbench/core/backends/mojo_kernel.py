@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["KernelUnavailable", "kernel_status", "maxsim_scores", "nearest_centroids", "DIM", "MAX_QUERY_VECTORS"]
 
-ABI_VERSION = 3
+ABI_VERSION = 4
 # Smallest chunk worth a thread of its own, in (kept doc tokens x query vectors):
 # 32 passages x 128 tokens x 32 query vectors, so a batch of 64 such passages is split.
 MIN_CHUNK_WORK = 32 * 128 * 32
