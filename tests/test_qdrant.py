@@ -15,6 +15,7 @@ from workbench.cluster.qdrant_search import qdrant_search
 from workbench.core import (
     NUMPY_REFERENCE_BACKEND,
     PassageFilter,
+    auto_search_plan,
     document_proxy_search_plan,
     exhaustive_search_plan,
     hybrid_search_plan,
@@ -137,8 +138,27 @@ def test_the_qdrant_executor_ranks_and_scores_as_the_local_backend(exported):
     assert {h.path for h in filtered.hits} == {str(tmp_path / "earth" / "geology.pdf")}
     with pytest.raises(ValueError, match="document_vector_budget 0"):
         qdrant_search(query, index, client, "papers", document_proxy_search_plan())
-    with pytest.raises(ValueError, match="runs the plans"):
+    with pytest.raises(ValueError, match="runs the plans auto, exhaustive, document_proxy"):
         qdrant_search(query, index, client, "papers", hybrid_search_plan())
+
+
+def test_the_auto_plan_on_qdrant_resolves_to_a_plan_it_runs_and_says_which(exported, monkeypatch):
+    import workbench.cluster.qdrant_search as qs
+
+    coll, client, _, tmp_path = exported
+    index = coll.late_index()
+    query = coll.encode_query("why do volcanoes erupt")
+    plan = auto_search_plan(final_k=3, candidate_k=4)
+    small = qdrant_search(query, index, client, "papers", plan)
+    exact = qdrant_search(query, index, client, "papers", exhaustive_search_plan(final_k=3))
+    assert small.plan.kind == "exhaustive" and small.requested == plan
+    assert "auto chose exact MaxSim on Qdrant" in small.stages[0].note
+    assert [h.passage_id for h in small.hits] == [h.passage_id for h in exact.hits]
+    monkeypatch.setitem(qs.AUTO_EXACT_PAIRS, NUMPY_REFERENCE_BACKEND, 10)  # as if the collection were large
+    large = qdrant_search(query, index, client, "papers", plan, PassageFilter(folders=(str(tmp_path / "earth"),)))
+    assert large.plan.kind == "document_proxy" and large.plan.candidate_k == 4 and large.plan.final_k == 3
+    assert "staged plan" in large.stages[0].note and large.requested == plan
+    assert {h.path for h in large.hits} == {str(tmp_path / "earth" / "geology.pdf")}
 
 
 def test_the_cli_exports_then_searches_on_qdrant(exported):
@@ -177,6 +197,14 @@ def test_the_cli_exports_then_searches_on_qdrant(exported):
     result = json.loads(found.stdout)
     assert result["backend"] == "qdrant-local" and result["hits"][0]["page"] == 1
     assert result["hits"][0]["path"].endswith("geology.pdf")
+    on_auto = cli(
+        "search", "why do volcanoes erupt", "--index", coll.store.root, "--backend", "qdrant",
+        "--qdrant", target, "--collection", "c", "--json",
+    )  # fmt: skip
+    assert on_auto.returncode == 0, on_auto.stderr  # the default plan, auto, resolves to one Qdrant runs
+    result = json.loads(on_auto.stdout)
+    assert result["hits"][0]["path"].endswith("geology.pdf")
+    assert "auto chose exact MaxSim on Qdrant" in result["stages"][0]["note"]
     missing = cli("search", "x", "--index", coll.store.root, "--backend", "qdrant")
     assert missing.returncode == 2 and "--qdrant URL_OR_PATH and --collection" in missing.stderr
 

@@ -9,6 +9,10 @@ latencies compare side by side.
   to be indexed, so approximately; in local mode by a full scan), MaxSim over ``tokens`` ranks them. Qdrant runs both stages in one request, so
   the profile gives the time once, on the exact stage, and says so.
 
+* ``auto``: ``exhaustive`` while its products fit the NumPy reference's ~20 ms budget, else
+  ``document_proxy`` with the plan's ``candidate_k`` (:func:`resolve_qdrant_auto`); the first stage's
+  ``note`` says which and why, and the result's ``requested`` is the auto plan, as on the local backends.
+
 The collection holds each passage's every token and the mean of all of them, so a plan with a document
 vector budget cannot run there (``ValueError``): Qdrant would score other vectors than the plan names.
 Scores equal the local backends' up to float16 storage (Qdrant keeps the tokens float16, as the index).
@@ -17,15 +21,51 @@ Scores equal the local backends' up to float16 storage (Qdrant keeps the tokens 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
+from numpy.typing import NDArray
 
-from ..core import LateIndex, LateQuery, PassageFilter, SearchPlan, kept_count
+from ..core import (
+    NUMPY_REFERENCE_BACKEND,
+    LateIndex,
+    LateQuery,
+    PassageFilter,
+    SearchPlan,
+    document_proxy_search_plan,
+    exhaustive_search_plan,
+    kept_count,
+)
 from ..core.results import Hit, SearchResult, StageProfile
+from ..core.search import AUTO_EXACT_PAIRS
 from . import require
 from .qdrant_schema import PROXY, TOKENS, describe_target, to_filter
 
 PLANS = ("exhaustive", "document_proxy")
+
+
+def resolve_qdrant_auto(
+    n_query_vectors: int, index: LateIndex, plan: SearchPlan, eligible: NDArray[np.bool_] | None
+) -> tuple[SearchPlan, str]:
+    """The plan an ``auto`` plan runs on Qdrant, and why: exhaustive MaxSim while its query × document
+    vector products fit the NumPy reference's ~20 ms budget (Qdrant's local mode scores in NumPy too; a
+    server, faster, gets the staged plan a little early), else ``document_proxy`` — the staged plan Qdrant
+    runs (it has no centroid lists)."""
+    lengths = index.lengths if eligible is None else index.lengths[eligible]
+    pairs = kept_count(n_query_vectors, plan.query_vector_budget) * int(lengths.sum())
+    limit = AUTO_EXACT_PAIRS[NUMPY_REFERENCE_BACKEND]
+    if pairs <= limit:
+        exact = exhaustive_search_plan(plan.final_k, plan.query_vector_budget)
+        return (
+            replace(exact, verify_k=plan.verify_k),
+            f"auto chose exact MaxSim on Qdrant: {pairs:,} products fit the ~20 ms budget of {limit:,}",
+        )
+    staged = document_proxy_search_plan(plan.final_k, plan.candidate_k, plan.query_vector_budget, 0)
+    return (
+        replace(staged, verify_k=plan.verify_k),
+        f"auto chose Qdrant's staged plan (document proxy, then MaxSim on {plan.candidate_k} candidates): "
+        f"exact MaxSim would take {pairs:,} products, over the ~20 ms budget of {limit:,}",
+    )
 
 
 def qdrant_search(
@@ -35,8 +75,14 @@ def qdrant_search(
     catalog describes the hits and counts the vectors each stage scored). Raises ``ValueError`` for a
     plan Qdrant cannot run as named (another kind, a document vector budget, stage 3)."""
     models = require("qdrant_client.models", "the Qdrant executor")
+    if plan.kind == "auto":
+        concrete, why = resolve_qdrant_auto(query.n_vectors, index, plan, index.eligible_rows(where))
+        result = qdrant_search(query, index, client, collection, concrete, where)
+        result.stages[0] = replace(result.stages[0], note=why)
+        result.requested = plan
+        return result
     if plan.kind not in PLANS:
-        raise ValueError(f"the Qdrant executor runs the plans {', '.join(PLANS)}, not {plan.kind!r}")
+        raise ValueError(f"the Qdrant executor runs the plans auto, {', '.join(PLANS)}, not {plan.kind!r}")
     if plan.document_vector_budget:
         raise ValueError(
             "the Qdrant collection holds every token of each passage and their mean: run it with "
