@@ -13,6 +13,7 @@ import pytest
 from workbench.collection import Collection
 from workbench.core import PassageFilter, exhaustive_search_plan
 from workbench.ingest import IngestError, ParsedFile, discover, parse_file
+from workbench.store import FORMAT_VERSION
 
 
 def parse(path: Path, max_tokens: int = 200) -> ParsedFile:
@@ -231,7 +232,7 @@ def test_a_version_2_index_is_read_as_is_and_migrated_to_3(tmp_path, encoder):
     assert hits and all(h.location == "" for h in hits) and old.store.manifest["format_version"] == "2"
     Collection.open(tmp_path / "idx", encoder=encoder)  # a writer migrates: the new table, empty
     new = Collection.open(tmp_path / "idx", read_only=True, encoder=encoder)
-    assert new.store.manifest["format_version"] == "3"
+    assert new.store.manifest["format_version"] == str(FORMAT_VERSION)
     with sqlite3.connect(tmp_path / "idx" / "catalog.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM passage_locations").fetchone() == (0,)
 

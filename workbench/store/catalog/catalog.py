@@ -17,7 +17,7 @@ from .connection import CatalogConnection, plain_errors
 from .counts import CatalogCounts, count_rows
 from .documents import DocumentRow, NewDocument
 from .filters import passage_ids_where
-from .lexical import Ranking, index_live_trigrams, lexical_search
+from .lexical import Ranking, index_live_trigrams, index_live_unpointed, lexical_search
 from .manifest import (
     current_generation,
     format_version,
@@ -62,20 +62,22 @@ class Catalog(CatalogConnection):
 
     @plain_errors
     def migrate(self) -> bool:
-        """Bring a version-1 or -2 catalog to the current version in one transaction (new tables only; from
-        version 1 the trigram index is filled from the live passages), and add the :data:`~.schema.INDEXES`
-        an older writer did not create. Returns whether a format migration was done."""
+        """Bring a version-1, -2 or -3 catalog to the current version in one transaction (new tables; from
+        version 1 the trigram index is filled from the live passages; before version 4 the passages with
+        Arabic or Hebrew marks are indexed again, unpointed), and add the :data:`~.schema.INDEXES` an older
+        writer did not create. Returns whether a format migration was done."""
         if not has_index(self.db, "passages_tokens"):
             with self.transaction() as db:
                 run_script(db, INDEXES)
         version = format_version(self.db)
-        if version not in ("1", "2"):
+        if version not in ("1", "2", "3"):
             return False
         with self.transaction() as db:
             if version == "1":
                 run_script(db, V2_TABLES.format(schema=""))
                 index_live_trigrams(db)
             run_script(db, V3_TABLES.format(schema=""))
+            index_live_unpointed(db)
             set_format_version(db, FORMAT_VERSION)
             next_generation(db)
         return True

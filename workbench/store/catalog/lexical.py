@@ -1,6 +1,8 @@
 """The two FTS5 tables over live passage text, and lexical search on them.
 
-``passages_fts`` holds words of spaced scripts (Porter-stemmed, BM25); ``passages_trigram`` (contentless,
+``passages_fts`` holds words of spaced scripts (Porter-stemmed, BM25; Arabic and Hebrew without their
+optional marks, :func:`~workbench.core.pointing.unpointed`, so a word typed unpointed finds it pointed and
+the other way round); ``passages_trigram`` (contentless,
 trigram tokenizer) holds :func:`trigram_text`, so scripts written without spaces — Chinese, Japanese,
 Thai — are searchable too. A passage's rows are added when it is committed and forgotten when it is
 tombstoned, so neither table ever holds a dead passage.
@@ -16,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ...core import PassageFilter
+from ...core.pointing import POINTABLE, unpointed
 from ...core.scripts import UNSPACED_CHAR, squash_unspaced
 from .filters import filter_sql
 
@@ -37,7 +40,7 @@ def trigram_text(text: str) -> str:
 
 def index_text(db: sqlite3.Connection, passage_id: int, text: str) -> None:
     """Add a new passage's ``text`` to both FTS5 tables."""
-    db.execute("INSERT INTO passages_fts (rowid, text) VALUES (?, ?)", (passage_id, text))
+    db.execute("INSERT INTO passages_fts (rowid, text) VALUES (?, ?)", (passage_id, unpointed(text)))
     db.execute("INSERT INTO passages_trigram (rowid, text) VALUES (?, ?)", (passage_id, trigram_text(text)))
 
 
@@ -62,6 +65,19 @@ def index_live_trigrams(db: sqlite3.Connection) -> None:
     )
 
 
+def index_live_unpointed(db: sqlite3.Connection) -> int:
+    """Index again, unpointed, every live passage whose word-index text has Arabic or Hebrew marks to drop
+    (a catalog written before version 4 holds them as written). Returns how many were indexed again."""
+    changed = [
+        (pid, folded)
+        for pid, text in db.execute("SELECT id, text FROM passages WHERE deleted = 0").fetchall()
+        if POINTABLE.search(text) and (folded := unpointed(text)) != text
+    ]
+    db.executemany("DELETE FROM passages_fts WHERE rowid = ?", [(pid,) for pid, _ in changed])
+    db.executemany("INSERT INTO passages_fts (rowid, text) VALUES (?, ?)", changed)
+    return len(changed)
+
+
 def lexical_search(db: sqlite3.Connection, text: str, k: int, where: PassageFilter | None = None) -> Ranking:
     """Lexical search over live passage text: ``(passage_ids, scores)``, best first, higher is better.
 
@@ -78,7 +94,13 @@ def lexical_search(db: sqlite3.Connection, text: str, k: int, where: PassageFilt
     if not terms or k <= 0:
         return np.empty(0, np.int64), np.empty(0, np.float32)
     unspaced = [trigram_text(t) for t in terms if UNSPACED_CHAR.search(t)]
-    spaced = [t for t in terms if not UNSPACED_CHAR.search(t) and (len(t) > 1 or t.isdigit())]
+    # Unpointed, as the index holds them; also as typed, for a read-only catalog older than version 4.
+    spaced = [
+        form
+        for t in terms
+        if not UNSPACED_CHAR.search(t) and (len(t) > 1 or t.isdigit())
+        for form in dict.fromkeys((unpointed(t), t))
+    ]
     rankings: list[Ranking] = []
     if spaced:
         rankings.append(_bm25(db, "passages_fts", spaced, k, where))

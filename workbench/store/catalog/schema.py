@@ -10,10 +10,14 @@ index gets the same tables, empty, in SQLite's temporary schema, so every query 
 Version 3 adds ``passage_locations``: where a passage sits in its format's own terms ("slide 3", "sheet
 “Budget”, A1:F25", "section “Install”") for the formats beyond PDF and text. It is migrated and read
 the same way (an older index has no locations: its passages are PDF pages, text files and BEIR records).
+
+Version 4 changes no table: its word index (``passages_fts``) holds Arabic and Hebrew without their optional
+marks (:mod:`workbench.core.pointing`). A writer indexes the passages that have such marks again; a
+read-only reader of an older index searches the query's words as typed too.
 """
 
-FORMAT_VERSION = 3
-READABLE_VERSIONS = ("1", "2", "3")
+FORMAT_VERSION = 4
+READABLE_VERSIONS = ("1", "2", "3", "4")
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS manifest (
