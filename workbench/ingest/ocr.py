@@ -5,9 +5,13 @@ which Debian ships as ``tesseract-ocr-eng`` (``/usr/share/tesseract-ocr/5/tessda
 always passed explicitly (``tessdata=``) so that a wrong guess inside PyMuPDF never reaches Tesseract,
 which would print "Failed loading language" to stderr and raise ``FzErrorLibrary``.
 
-Known limits (measured, see the field report): no per-word confidences; a sideways (rotated) page
-OCRs as garbage (no orientation detection); on two-column pages the OCR's block/line grouping can run
-across both columns.
+A page that OCRs to junk (:mod:`.ocr_quality`: too few English words) is read again turned 90°, 270° and
+180° — a scan fed sideways or upside down — and the first reading of real words is kept; its word boxes
+stay in the page's own (unturned) coordinates, so highlights land where the words are. A page junk in
+every orientation raises :class:`OcrJunk`: it is a caveat, never indexed as text.
+
+Known limits (measured, see the field report): no per-word confidences; on two-column pages the OCR's
+block/line grouping can run across both columns.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from pathlib import Path
 
 import pymupdf
 
+from .ocr_quality import is_junk
+
 OCR_MISSING = (
     "OCR needs Tesseract's English data: apt-get install tesseract-ocr tesseract-ocr-eng (or set TESSDATA_PREFIX)"
 )
@@ -33,8 +39,15 @@ _SYSTEM_GLOBS = ("/usr/share/tesseract-ocr/*/tessdata", "/usr/share/tessdata")
 _MIN_ALNUM_SHARE = 0.6
 
 
+TURNS = (90, 270, 180)  # tried in this order on a junk reading: sideways scans outnumber upside-down ones
+
+
 class OcrUnavailable(Exception):
     """No Tesseract language data was found; ``str(err)`` says how to install it (one line)."""
+
+
+class OcrJunk(Exception):
+    """OCR read no words in any orientation; ``str(err)`` says what it read instead (one line)."""
 
 
 def _holds(folder: str | os.PathLike | None, language: str) -> Path | None:
@@ -111,12 +124,64 @@ def ocr_words(page: pymupdf.Page, dpi: int = 300, language: str = "eng") -> list
     textpage = page.get_textpage_ocr(
         flags=pymupdf.TEXT_MEDIABOX_CLIP, language=language, dpi=dpi, full=True, tessdata=str(tessdata)
     )
-    words = page.get_text("words", textpage=textpage)
-    kept = [w for w in words if keep_token(w[4])]
-    lines_with_words = {(w[5], w[6]) for w in kept}
+    return _kept(page.get_text("words", textpage=textpage))
+
+
+def _kept(words: list[tuple]) -> list[tuple]:
+    """OCR words without noise: tokens passing :func:`keep_token`, and a lone letter or digit on a line
+    that also holds a kept token."""
+    lines_with_words = {(w[5], w[6]) for w in words if keep_token(w[4])}
     return [
         w for w in words if keep_token(w[4]) or (len(w[4]) == 1 and w[4].isalnum() and (w[5], w[6]) in lines_with_words)
     ]
 
 
-__all__ = ["OCR_MISSING", "OcrUnavailable", "find_tessdata", "keep_token", "ocr_words", "unavailable_reason"]
+def _ocr_turned(page: pymupdf.Page, turn: int, dpi: int, language: str) -> list[tuple]:
+    """:func:`ocr_words` of ``page`` rendered turned by ``turn`` degrees. MuPDF's own OCR of a page given
+    a turned ``/Rotate`` renders a landscape page into a portrait-sized image and loses what falls
+    outside it, so the turned image is rendered and OCR'd here, and each box mapped back through the
+    inverse turn and the page's own rotation into unrotated page coordinates."""
+    tessdata = find_tessdata(language)
+    if tessdata is None:
+        raise OcrUnavailable(unavailable_reason(language))
+    render = pymupdf.Matrix(dpi / 72, dpi / 72).prerotate(turn)
+    pix = page.get_pixmap(matrix=render)
+    origin = page.rect * render  # the turned page's rectangle in pixels; the image starts at its corner
+    with pymupdf.open("pdf", pix.pdfocr_tobytes(language=language, tessdata=str(tessdata))) as ocr:
+        scanned = ocr[0]
+        sx, sy = pix.width / scanned.rect.width, pix.height / scanned.rect.height
+        back = ~render * page.derotation_matrix
+        words = []
+        for x0, y0, x1, y1, *rest in scanned.get_text("words"):
+            box = pymupdf.Rect(x0 * sx + origin.x0, y0 * sy + origin.y0, x1 * sx + origin.x0, y1 * sy + origin.y0)
+            box = box * back
+            words.append((box.x0, box.y0, box.x1, box.y1, *rest))
+    return _kept(words)
+
+
+def ocr_upright(page: pymupdf.Page, dpi: int = 300, language: str = "eng") -> tuple[list[tuple], int]:
+    """``(words, degrees)``: :func:`ocr_words` of ``page``, turned upright — read as it stands, and when that
+    is junk (:func:`~.ocr_quality.is_junk`) turned by each of :data:`TURNS` until a reading is not;
+    ``degrees`` is the turn that read it (0: as it stands). Raises :class:`OcrJunk` when every reading is
+    junk, :class:`OcrUnavailable` without language data."""
+    words = ocr_words(page, dpi, language)
+    if not is_junk(w[4] for w in words):
+        return words, 0
+    first = " ".join(w[4] for w in words[:6])
+    for turn in TURNS:
+        turned = _ocr_turned(page, turn, dpi, language)
+        if not is_junk(w[4] for w in turned):
+            return turned, turn
+    raise OcrJunk(f"OCR read no words in any orientation (it read “{first} …”)")
+
+
+__all__ = [
+    "OCR_MISSING",
+    "OcrJunk",
+    "OcrUnavailable",
+    "find_tessdata",
+    "keep_token",
+    "ocr_upright",
+    "ocr_words",
+    "unavailable_reason",
+]

@@ -22,7 +22,7 @@ from ..platform.messages import first_line
 from .errors import IngestError
 from .files import NOT_REGULAR, is_regular, open_regular
 from .hyphenation import join_line_end_hyphens
-from .page_health import BAD_SHARE, bad_share, why_no_text
+from .page_health import undecodable_text, why_no_text
 from .passages import Word
 from .sniff import HEAD_BYTES, not_a_pdf
 from .xfa import has_xfa, needs_rendering, xfa_lines
@@ -145,22 +145,25 @@ def _only_attachments_encrypted(doc: pymupdf.Document) -> bool:
 def pdf_pages(pdf: OpenPdf, facts: list[PageFacts], ocr: bool = True) -> Iterator[tuple[int, list[Word]]]:
     """Yield ``(page_number, words)`` page by page (1-based), appending one :class:`PageFacts` per page to
     ``facts``; the words of an XFA form follow as page 1. Closes the document when done."""
-    from .ocr import OcrUnavailable, ocr_words
+    from .ocr import OcrJunk, OcrUnavailable, ocr_upright
 
     doc = pdf.doc
     placeholder = has_xfa(doc) and needs_rendering(doc)
     vocabulary: set[str] = set()
+    turned: list[str] = []  # pages OCR read turned upright: "3 (90°)"
     try:
         for i in range(doc.page_count):
             try:
                 page = pdf.page(i)
                 label = _label(page)
-                raw = [] if placeholder else page.get_text("words", flags=TEXT_FLAGS)
+                textpage = None if placeholder else page.get_textpage(flags=TEXT_FLAGS)
+                raw = page.get_text("words", textpage=textpage) if textpage is not None else []
+                # Judged on the page's raw text: the word list has already lost the control characters a
+                # font without a Unicode map extracts to (MuPDF splits words at them).
+                undecodable = textpage is not None and undecodable_text(page.get_text("text", textpage=textpage))
             except Exception as exc:
                 facts.append(PageFacts(i + 1, "", "none", f"unreadable ({short_reason(exc)})"))
                 continue
-            texts = [w[4] for w in raw]
-            undecodable = bad_share(texts) > BAD_SHARE
             words = [] if undecodable else _words(raw)
             source, problem, seconds = "text", None, 0.0
             if not words and not placeholder:
@@ -170,16 +173,19 @@ def pdf_pages(pdf: OpenPdf, facts: list[PageFacts], ocr: bool = True) -> Iterato
                 problem, ocr_may_help = why_no_text(page, undecodable)
                 source = "none"
                 if ocr_may_help and ocr:
+                    started = time.perf_counter()
                     try:
-                        started = time.perf_counter()
-                        words = _words(ocr_words(page))
-                        seconds = time.perf_counter() - started
+                        read, turn = ocr_upright(page)
+                        words = _words(read)
                         source = "ocr" if words else "none"
                         problem = None if words else f"{problem}; OCR found no text"
-                    except OcrUnavailable as exc:
+                        if words and turn:
+                            turned.append(f"{i + 1} ({turn}°)")
+                    except (OcrUnavailable, OcrJunk) as exc:
                         problem = f"{problem}; {exc}"
                     except Exception as exc:
                         problem = f"{problem}; OCR failed ({short_reason(exc)})"
+                    seconds = time.perf_counter() - started
                 elif ocr_may_help:
                     problem = f"{problem}; OCR is off"
             if placeholder:
@@ -188,6 +194,10 @@ def pdf_pages(pdf: OpenPdf, facts: list[PageFacts], ocr: bool = True) -> Iterato
             facts.append(PageFacts(i + 1, label, source, problem, seconds))
             if words:
                 yield i + 1, join_line_end_hyphens(words, vocabulary)
+        if turned:
+            pdf.notes.append(
+                f"scanned turned: OCR read page{'s' if len(turned) > 1 else ''} {', '.join(turned)} upright"
+            )
         if has_xfa(doc):
             lines = xfa_lines(doc)
             if lines:
