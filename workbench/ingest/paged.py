@@ -24,12 +24,12 @@ def open_paged(path: Path) -> OpenPdf:
 
 def located_pages(doc: OpenPdf, facts: list[PageFacts], ocr: bool = True) -> Iterator[tuple[int, str, list[Word]]]:
     """``(page, location, words)`` runs of an opened document, page by page (:func:`~.pdf.pdf_pages`, which
-    fills ``facts`` and closes it): a PDF page is one run with no location; an e-book's page is cut where a
-    chapter starts (:class:`~.ebooks.Chapters`)."""
+    fills ``facts`` and closes it): a PDF page is one run with no location, then a run per comment on it
+    ("note by Jane Doe"); an e-book's page is cut where a chapter starts (:class:`~.ebooks.Chapters`)."""
     chapters = None if doc.doc.is_pdf else Chapters(doc.doc)
-    for page, words in pdf_pages(doc, facts, ocr):
-        for location, run in chapters.runs(page, words) if chapters else [("", words)]:
-            yield page, location, run
+    for page, location, words in pdf_pages(doc, facts, ocr):
+        for place, run in chapters.runs(page, words) if chapters and not location else [(location, words)]:
+            yield page, place, run
 
 
 def is_paged(path: Path) -> bool:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pymupdf
 
 from ..platform.messages import first_line
+from .annotations import page_comments
 from .errors import IngestError
 from .files import NOT_REGULAR, is_regular, open_regular
 from .hyphenation import join_line_end_hyphens
@@ -142,15 +143,18 @@ def _only_attachments_encrypted(doc: pymupdf.Document) -> bool:
         return False
 
 
-def pdf_pages(pdf: OpenPdf, facts: list[PageFacts], ocr: bool = True) -> Iterator[tuple[int, list[Word]]]:
-    """Yield ``(page_number, words)`` page by page (1-based), appending one :class:`PageFacts` per page to
-    ``facts``; the words of an XFA form follow as page 1. Closes the document when done."""
+def pdf_pages(pdf: OpenPdf, facts: list[PageFacts], ocr: bool = True) -> Iterator[tuple[int, str, list[Word]]]:
+    """Yield ``(page_number, location, words)`` page by page (1-based): the page's words (location ``""``),
+    then each comment on it (:func:`~.annotations.page_comments`: "note by Jane Doe"), appending one
+    :class:`PageFacts` per page to ``facts``; the words of an XFA form follow as page 1. Closes the
+    document when done."""
     from .ocr import OcrJunk, OcrUnavailable, ocr_upright
 
     doc = pdf.doc
     placeholder = has_xfa(doc) and needs_rendering(doc)
     vocabulary: set[str] = set()
     turned: list[str] = []  # pages OCR read turned upright: "3 (90°)"
+    commented: list[int] = []  # the page of each comment indexed
     try:
         for i in range(doc.page_count):
             try:
@@ -193,7 +197,16 @@ def pdf_pages(pdf: OpenPdf, facts: list[PageFacts], ocr: bool = True) -> Iterato
             vocabulary.update(w.text.lower() for w in words)
             facts.append(PageFacts(i + 1, label, source, problem, seconds))
             if words:
-                yield i + 1, join_line_end_hyphens(words, vocabulary)
+                yield i + 1, "", join_line_end_hyphens(words, vocabulary)
+            for location, comment in page_comments(page, words):
+                commented.append(i + 1)
+                yield i + 1, location, comment
+        if commented:
+            pages = ", ".join(map(str, sorted(set(commented))))
+            pdf.notes.append(
+                f"{len(commented)} comment{'s' if len(commented) > 1 else ''} indexed (notes and annotations "
+                f"on page{'s' if len(set(commented)) > 1 else ''} {pages})"
+            )
         if turned:
             pdf.notes.append(
                 f"scanned turned: OCR read page{'s' if len(turned) > 1 else ''} {', '.join(turned)} upright"
@@ -202,7 +215,7 @@ def pdf_pages(pdf: OpenPdf, facts: list[PageFacts], ocr: bool = True) -> Iterato
             lines = xfa_lines(doc)
             if lines:
                 pdf.notes.append(f"XFA form: {len(lines)} captions and values indexed as page 1")
-                yield 1, [Word(w, block, 0) for block, line in enumerate(lines) for w in line.split()]
+                yield 1, "", [Word(w, block, 0) for block, line in enumerate(lines) for w in line.split()]
             else:
                 pdf.notes.append("XFA form: its content is not in the page text and could not be read")
     finally:
