@@ -23,6 +23,7 @@ from .annotations import page_comments
 from .errors import IngestError
 from .files import NOT_REGULAR, is_regular, open_regular
 from .hyphenation import join_line_end_hyphens
+from .overprint import drop_overprints
 from .page_health import undecodable_text, why_no_text
 from .passages import Word
 from .sniff import HEAD_BYTES, not_a_pdf
@@ -155,6 +156,7 @@ def pdf_pages(pdf: OpenPdf, facts: list[PageFacts], ocr: bool = True) -> Iterato
     vocabulary: set[str] = set()
     turned: list[str] = []  # pages OCR read turned upright: "3 (90°)"
     commented: list[int] = []  # the page of each comment indexed
+    overprinted: list[int] = []  # pages whose text was drawn twice over itself
     try:
         for i in range(doc.page_count):
             try:
@@ -168,7 +170,9 @@ def pdf_pages(pdf: OpenPdf, facts: list[PageFacts], ocr: bool = True) -> Iterato
             except Exception as exc:
                 facts.append(PageFacts(i + 1, "", "none", f"unreadable ({short_reason(exc)})"))
                 continue
-            words = [] if undecodable else _words(raw)
+            words, twice = ([], 0) if undecodable else drop_overprints(_words(raw))
+            if twice:
+                overprinted.append(i + 1)
             source, problem, seconds = "text", None, 0.0
             if not words and not placeholder:
                 words = _form_words(page)
@@ -202,11 +206,12 @@ def pdf_pages(pdf: OpenPdf, facts: list[PageFacts], ocr: bool = True) -> Iterato
                 commented.append(i + 1)
                 yield i + 1, location, comment
         if commented:
-            pages = ", ".join(map(str, sorted(set(commented))))
+            n = len(commented)
             pdf.notes.append(
-                f"{len(commented)} comment{'s' if len(commented) > 1 else ''} indexed (notes and annotations "
-                f"on page{'s' if len(set(commented)) > 1 else ''} {pages})"
+                f"{n} comment{'s' if n > 1 else ''} indexed (notes and annotations on {_pages(commented)})"
             )
+        if overprinted:
+            pdf.notes.append(f"text drawn twice over itself (bold by overprinting) read once on {_pages(overprinted)}")
         if turned:
             pdf.notes.append(
                 f"scanned turned: OCR read page{'s' if len(turned) > 1 else ''} {', '.join(turned)} upright"
@@ -220,6 +225,12 @@ def pdf_pages(pdf: OpenPdf, facts: list[PageFacts], ocr: bool = True) -> Iterato
                 pdf.notes.append("XFA form: its content is not in the page text and could not be read")
     finally:
         pdf.close()
+
+
+def _pages(numbers: list[int]) -> str:
+    """ "page 3" or "pages 1, 2, 5" for the distinct page ``numbers``."""
+    distinct = sorted(set(numbers))
+    return f"page{'s' if len(distinct) > 1 else ''} " + ", ".join(map(str, distinct))
 
 
 def no_text_reason(facts: list[PageFacts]) -> str:
