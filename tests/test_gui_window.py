@@ -119,7 +119,7 @@ def test_the_compare_tab_syncs_to_qdrant_and_ranks_it_beside_numpy_and_mojo(qtbo
     with qtbot.waitSignal(window.compare_finished, timeout=60000):
         search(qtbot, window, "lava and ash")
     assert (
-        "Qdrant not run: the Qdrant executor runs the plans exhaustive, document_proxy, not 'hybrid'"
+        "Qdrant not run: the Qdrant executor runs the plans auto, exhaustive, document_proxy, not 'hybrid'"
         in compare.summary.text()
     )
     assert compare.table.columnCount() == 6

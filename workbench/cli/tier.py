@@ -57,12 +57,17 @@ def open_for_writing(args: argparse.Namespace):  # -> Collection (imported late:
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The ``compact`` subcommand."""
-    p = sub.add_parser("compact", help="convert an index to another storage tier, in place")
-    p.add_argument("--index", required=True)
-    p.add_argument(
-        "--tier", choices=list(TIERS), default="compact-4", help="the tier to convert to (default compact-4)"
+    p = sub.add_parser(
+        "compact", help="convert an index to another storage tier, in place (or --merge its segments into one)"
     )
+    p.add_argument("--index", required=True)
+    p.add_argument("--tier", choices=list(TIERS), default=None, help="the tier to convert to (default compact-4)")
     p.add_argument("--keep-exact", action="store_true", help=KEEP_EXACT_HELP)
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="merge every segment into one, dropping removed passages for good (the tier stays)",
+    )
     p.set_defaults(func=cmd_compact)
 
 
@@ -71,6 +76,11 @@ def cmd_compact(args: argparse.Namespace) -> int:
     from ..collection import Collection
     from ..store.compaction import convert_tier
 
+    if args.merge:
+        if args.tier or args.keep_exact:
+            raise UsageError("--merge keeps the tier: give it alone, or convert with --tier first")
+        return _merge_all(Collection.open(args.index), args.index)
+    args.tier = args.tier or "compact-4"
     if args.keep_exact and args.tier == EXACT:
         raise UsageError("--keep-exact goes with a compact tier (compact-4 or compact-2)")
     coll = Collection.open(args.index)
@@ -90,6 +100,19 @@ def cmd_compact(args: argparse.Namespace) -> int:
     print(
         f"{args.index}: {before} → {target}; {rewritten} segments rewritten; "
         f"{disk / 2**20:,.1f} MB → {after / 2**20:,.1f} MB on disk"
+    )
+    return 0
+
+
+def _merge_all(coll, index: str) -> int:  # coll: a Collection (imported late)
+    """``compact --merge``: every segment into one (a full merge, as Lucene's force-merge), one line said."""
+    disk = coll.store.disk_bytes()
+    with coll.store.writer():
+        segments = len(coll.store.segment_stats())
+        coll.store.compact()
+    print(
+        f"{index}: {segments} segment{'s' if segments != 1 else ''} merged into one; "
+        f"{disk / 2**20:,.1f} MB → {coll.store.disk_bytes() / 2**20:,.1f} MB on disk"
     )
     return 0
 

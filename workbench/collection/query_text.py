@@ -29,10 +29,11 @@ def prepare_query(
 
 def require_utf8(text: str, what: str) -> str:
     """``text`` if it can be written as UTF-8; ``ValueError`` naming ``what`` when it holds undecodable
-    bytes (lone surrogates from a command line typed in another encoding)."""
+    bytes (lone surrogates: from a command line typed in another encoding, or a string built by a script),
+    shown with each as U+FFFD."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        shown = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
         raise ValueError(f"the {what} {shown!r} holds bytes that are not UTF-8 text") from None
     return text

@@ -48,6 +48,7 @@ from ..core.centroids import (
 )
 from ..core.layouts import LateIndex
 from ..core.residuals import BITS, ResidualCodec, ResidualIndex
+from ..platform.faults import fault_point
 from .centroid_arrays import load_npy, segment_part
 from .centroid_codes import mean_cosine, save_codes
 from .centroid_meta import CentroidMeta, TrainingReason, read_meta
@@ -344,7 +345,9 @@ class CentroidStore:
         fsync_dir(tmp)
         os.replace(tmp, folder / version)
         fsync_dir(folder)
+        fault_point("centroids.version-written")
         self._set(MANIFEST_KEY, version)
+        fault_point("centroids.manifest-set")
         self.remove_unreferenced(set(segment_files))
 
     def coding(self, dim: int) -> tuple[NDArray[np.float32], ResidualCodec] | None:

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from ..core.residual_vectors import ResidualVectors
 from ..core.residuals import ResidualCodec
+from ..platform.faults import fault_point
 from .centroid_codes import code_into
 from .files import fsync_dir, save_array_streaming
 from .merge import MergeStopped
@@ -62,7 +63,9 @@ def rewrite_segments(
     except BaseException:
         remove_own_entries(folder, lambda n: n in renames.values(), temporaries=False)
         raise
+    fault_point("convert.segments-written")
     store.catalog.recode_segments(renames, {TIER_KEY: tier, KEEP_EXACT_KEY: "0"})
+    fault_point("convert.committed")
     remove_own_entries(folder, lambda n: n in renames, keep=store.catalog.segment_files(), temporaries=False)
     store.centroids.remove_segment_parts(set(renames))
     list_segments(store.centroids, store.catalog, store.segments())

@@ -12,7 +12,6 @@ missing or empty folder.
 from __future__ import annotations
 
 import os
-import stat
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -26,10 +25,12 @@ from numpy.typing import NDArray
 from ..core import IndexChanged, PassageFilter, PassageInfo
 from ..core.residual_vectors import ResidualVectors
 from ..core.segmented import SegmentedVectors
+from ..platform.faults import fault_point
 from .catalog import FORMAT_VERSION, READABLE_VERSIONS, Catalog, NewDocument, Ranking
 from .centroid_codes import code_rows, mean_cosine
 from .centroid_store import CentroidStore
 from .errors import IndexExists, IndexFormatError, IndexNotCreated, IndexReadOnly, UnsafeIndexError
+from .files import tree_bytes
 from .merge import MergeTarget, merge_segments
 from .merge_policy import SegmentStats, next_merge
 from .paths import check_not_special, index_folder
@@ -299,7 +300,9 @@ class IndexStore:
             self.centroids.note_added(n, mean_cosine(vectors, coding[0], rows[:, :4].view("<i4")[:, 0]))
         else:
             name = write_segment(folder, vectors) if n else None
+        fault_point("ingest.segment-written")
         self.catalog.commit_batch(name, n, docs)
+        fault_point("ingest.committed")
 
     def packed_segments(self) -> PackedSegments:
         """The live passages as one packed array: one segment's memory map, or several laid end to end
@@ -408,13 +411,5 @@ class IndexStore:
             self.merge(files)
 
     def disk_bytes(self) -> int:
-        """Bytes of the index's own files (links are not followed)."""
-        total = 0
-        for folder, _, files in os.walk(self.root):
-            for name in files:
-                try:
-                    st = os.lstat(os.path.join(folder, name))
-                except OSError:
-                    continue
-                total += st.st_size if stat.S_ISREG(st.st_mode) else 0
-        return total
+        """Bytes of the index's own files (links are not followed): :func:`.files.tree_bytes`."""
+        return tree_bytes(self.root)

@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core.packed import gather_indices, token_chunks
+from ..platform.faults import fault_point
 from .centroid_codes import code_rows
 from .errors import DiskFull
 from .files import fsync_dir, save_array_streaming
@@ -160,6 +161,7 @@ def _merge(store: MergeTarget, files: Sequence[str], stop: threading.Event) -> s
         raise MergeStopped("coded segments cannot be merged without their centroid table")
     save_array_streaming(folder / name, (n_out, width), dtype, fill, f"a merged vector segment ({n_out:,} vectors)")
     fsync_dir(folder)
+    fault_point("merge.segment-written")
     if not bits:  # a coded segment holds its own codes
         store.centroids.carry_codes(
             [f for f in files if f in sizes], [sizes[f] for f in files if f in sizes], name, n_out, chunks, pieces
@@ -168,9 +170,11 @@ def _merge(store: MergeTarget, files: Sequence[str], stop: threading.Event) -> s
     _list_merged(
         store, name, folder, [(f, sizes[f]) for f in files if f in sizes], seg_files, offsets, new_offsets, lengths
     )
+    fault_point("merge.lists-written")
     store.catalog.replace_segments(
         name, n_out, list(zip(layout.passage_ids[rows].tolist(), new_offsets.tolist())), files
     )
+    fault_point("merge.committed")
     _remove_merged(store, folder, files)
     return name
 

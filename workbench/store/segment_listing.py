@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core.inverted_lists import ListPart, join_lists
+from ..platform.faults import fault_point
 from .paths import is_regular_file
 from .segment_lists import SegmentLists, lists_path, read_lists, save_lists, write_lists
 from .segments import SegmentDamaged
@@ -41,6 +42,7 @@ def list_segments(
             continue  # a float16 segment not coded yet: listed once it is
         try:
             write_lists(path, codes, *catalog.live_spans_in(name), k)
+            fault_point("lists.written")
         except SegmentDamaged as exc:
             reason = f"its vectors were lost ({exc}); ingest it again"
             dropped += [(p, reason) for p in catalog.drop_damaged_segment(name, reason)]

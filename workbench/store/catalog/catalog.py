@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ...core import IndexChanged, PassageFilter, PassageInfo
+from ...platform.faults import fault_point
 from ..errors import CatalogDamaged
 from ..merge_policy import SegmentStats
 from . import documents, segments
@@ -131,6 +132,7 @@ class Catalog(CatalogConnection):
                 return 0
             next_generation(db)
             n = tombstone_document(db, doc_id)
+            fault_point("remove.tombstoned")
             documents.delete_document(db, doc_id)
             return n
 
