@@ -221,6 +221,21 @@ def _load() -> _Kernel:
         return _kernel
 
 
+_functions: dict[tuple[str, str], Any] = {}
+
+
+def kernel_function(name: str, argtypes: list[Any]) -> Any:
+    """``<name>_<variant>`` of the loaded library (int64 result, ``argtypes``), bound once per variant."""
+    kern = _load()
+    key = (name, kern.variant)
+    if key not in _functions:
+        fn = getattr(kern.lib, f"{name}_{kern.variant}")
+        fn.restype = ctypes.c_int64
+        fn.argtypes = argtypes
+        _functions[key] = fn
+    return _functions[key]
+
+
 def kernel_status() -> tuple[bool, str]:
     """(available, one-line description or reason it is not)."""
     try:

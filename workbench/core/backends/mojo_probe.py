@@ -16,23 +16,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .mojo_kernel import _ERRORS, _load
+from .mojo_kernel import _ERRORS, kernel_function
 
-_bound: dict[str, Any] = {}
-
-
-def _function() -> Any:
-    """``kayak_probe_<variant>`` of the loaded library, bound once."""
-    kern = _load()
-    if kern.variant not in _bound:
-        fn = getattr(kern.lib, f"kayak_probe_{kern.variant}")
-        fn.restype = ctypes.c_int64
-        # offsets, k, rows, n_rows, order, gains, nq, n_probe, n, total, seen
-        fn.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p]
-        fn.argtypes += [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p]
-        fn.argtypes += [ctypes.c_void_p]
-        _bound[kern.variant] = fn
-    return _bound[kern.variant]
+# offsets, k, rows, n_rows, order, gains, nq, n_probe, n, total, seen
+_ARGS = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]
+_ARGS += [ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]
 
 
 def probe_lists(
@@ -59,7 +47,7 @@ def probe_lists(
     total = np.zeros(n, dtype=np.float32)
     seen = np.zeros(n, dtype=np.int32)
     k = offsets.shape[0] - 1
-    rc = _function()(
+    rc = kernel_function("kayak_probe", _ARGS)(
         offsets.ctypes.data,
         k,
         rows.ctypes.data,

@@ -17,26 +17,14 @@ from numpy.typing import NDArray
 
 from .base import ResidualCoding
 from .kernel_inputs import DIM, checked_candidates
-from .mojo_kernel import _ERRORS, _cpu_count, _load, run_split
+from .mojo_kernel import _ERRORS, _cpu_count, kernel_function, run_split
 
 RQ_BITS = (2, 4)  # the bit widths the kernel is built for
-_bound: dict[str, Any] = {}
-
-
-def _function() -> Any:
-    """``kayak_maxsim_rq_<variant>`` of the loaded library, bound once."""
-    kern = _load()
-    if kern.variant not in _bound:
-        fn = getattr(kern.lib, f"kayak_maxsim_rq_{kern.variant}")
-        fn.restype = ctypes.c_int64
-        # q, nq, coded, stride, n_vec, centroids, k, table, nbits, starts, lengths, n_pass, rows, m, budget,
-        # out_scores, out_argmax
-        fn.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64]
-        fn.argtypes += [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64]
-        fn.argtypes += [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64]
-        fn.argtypes += [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]
-        _bound[kern.variant] = fn
-    return _bound[kern.variant]
+# q, nq, coded, stride, n_vec, centroids, k, table, nbits, starts, lengths, n_pass, rows, m, budget, out_scores,
+# out_argmax
+_ARGS = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p]
+_ARGS += [ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64]
+_ARGS += [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]
 
 
 def _contiguous(name: str, a: Any, dtype: type, shape: tuple[int | None, ...]) -> NDArray[Any]:
@@ -87,7 +75,7 @@ def residual_maxsim_scores(
     nq = q.shape[0]
     if rows.size == 0:
         return scores, argmax
-    fn = _function()
+    fn = kernel_function("kayak_maxsim_rq", _ARGS)
 
     def score(lo: int, hi: int) -> None:
         rc = fn(
