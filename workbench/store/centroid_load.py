@@ -20,8 +20,7 @@ from ..core.segmented import SegmentedVectors
 from .centroid_arrays import joined_codes, joined_residuals
 from .centroid_codes import CODE_CHUNK, code_segment
 from .centroid_store import CentroidStore
-from .paths import is_segment_name
-from .segment_lists import list_segment, read_lists
+from .segment_lists import list_segment, lists_path, read_lists
 
 
 def load_centroid_indexes(
@@ -62,7 +61,8 @@ def load_centroid_indexes(
                 packed.append(r)
             segment_codes = c
         live_starts = index.starts[lo:hi] - base
-        stored = read_lists(store.folder / v / f"lists-{name}", size, k) if is_segment_name(name) else None
+        path = lists_path(store.folder / v, name)
+        stored = read_lists(path, size, k) if path is not None else None
         row_of = stored.row_of(live_starts, lo) if stored is not None else None
         if stored is None or row_of is None:
             stored = list_segment(segment_codes, live_starts, index.lengths[lo:hi], k)

@@ -26,8 +26,9 @@ def list_segments(
     centroids: CentroidStore, catalog: Catalog, segments: Iterable[tuple[str, NDArray[np.float16] | NDArray[np.uint8]]]
 ) -> list[tuple[str, str]]:
     """Store the lists of every one of ``segments`` (an index's, read by memory map; the caller holds its
-    writer lock) that has codes but no lists under the current centroids. A coded segment whose codes fall outside the centroid table is
-    dropped as damaged; returns ``(document path, reason)`` of the documents it held, handed back as failed."""
+    writer lock) that has codes but no lists under the current centroids. A coded segment whose codes fall
+    outside the centroid table is dropped as damaged; returns ``(document path, reason)`` of the documents
+    it held, handed back as failed."""
     target = centroids.lists_folder()
     dropped: list[tuple[str, str]] = []
     if target is None:
