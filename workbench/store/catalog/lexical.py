@@ -68,9 +68,9 @@ def index_live_trigrams(db: sqlite3.Connection) -> None:
 def index_live_unpointed(db: sqlite3.Connection) -> int:
     """Index again, unpointed, every live passage whose word-index text has Arabic or Hebrew marks to drop
     (a catalog written before version 4 holds them as written). Returns how many were indexed again."""
-    changed = [
+    changed = [  # read a row at a time: a large catalog's text is never held whole, only the changed rows
         (pid, folded)
-        for pid, text in db.execute("SELECT id, text FROM passages WHERE deleted = 0").fetchall()
+        for pid, text in db.execute("SELECT id, text FROM passages WHERE deleted = 0")
         if POINTABLE.search(text) and (folded := unpointed(text)) != text
     ]
     db.executemany("DELETE FROM passages_fts WHERE rowid = ?", [(pid,) for pid, _ in changed])
