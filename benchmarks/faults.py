@@ -110,8 +110,8 @@ class Tally:
     unreached: int = 0  # armed steps the operation never reached (the harness's own check)
     failures: list[str] = field(default_factory=list)
 
-    def fail(self, kind: str, case: str, detail: str) -> None:
-        setattr(self, kind, getattr(self, kind) + 1)
+    def fail(self, kind: str, case: str, detail: str, count: int = 1) -> None:
+        setattr(self, kind, getattr(self, kind) + count)
         self.failures.append(f"{kind}: {case}: {detail[:300]}")
 
 
@@ -150,8 +150,7 @@ def check_after(t: Tally, case: str, index: Path, before: dict[int, str], may_lo
         return
     missing = [pid for pid, text in before.items() if after.get(pid) != text and pid not in may_lose]
     if missing:
-        t.fail("lost", case, f"{len(missing)} committed passages missing")
-        t.lost += len(missing) - 1
+        t.fail("lost", case, f"{len(missing)} committed passages missing", len(missing))
     try:
         extra = write_docs(index.parent / f"{index.name}-next", {"next.txt": "A next ingest after the fault works."})
         if not coll.ingest(extra).ok:

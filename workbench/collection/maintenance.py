@@ -92,9 +92,8 @@ def retrain_centroids_if_needed(store: IndexStore, done: int, total: int, times:
                 rewrite_segments(store, store.tier, store.centroids.coding(store.dim))
             else:  # float16 segments, coded as derived data: 4 or 2 bits if a compact index keeps them
                 store.centroids.train(index, packed.files, packed.sizes, nbits=tier_bits(store.tier) or RESIDUAL_BITS)
-            list_segments(
-                store.centroids, store.catalog, store.segments()
-            )  # of a new version: kept from the old one where the codes stayed
+            # the new version's lists: linked from the old one where the codes stayed, else listed now
+            list_segments(store.centroids, store.catalog, store.segments())
 
 
 class Maintenance:

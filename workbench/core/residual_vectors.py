@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-from .residuals import ResidualCodec
+from .residuals import ResidualCodec, row_codes
 
 RowKey = int | np.integer[Any] | slice | NDArray[np.integer[Any]] | NDArray[np.bool_]
 
@@ -36,7 +36,7 @@ class ResidualVectors:
                 f"coded rows of {dim}-d {codec.nbits}-bit vectors are uint8 [n, {width}], not {coded.dtype} {coded.shape}"
             )
         self.coded, self.centroids, self.codec = coded, centroids, codec
-        self.codes: NDArray[np.int32] = coded[:, :4].view("<i4")[:, 0]
+        self.codes: NDArray[np.int32] = row_codes(coded)
         self.packed: NDArray[np.uint8] = coded[:, 4:]
         self.shape: tuple[int, int] = (int(coded.shape[0]), dim)
         self.dtype: np.dtype[np.float32] = np.dtype(np.float32)

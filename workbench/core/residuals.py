@@ -144,6 +144,12 @@ def coded_rows(codes: NDArray[np.integer[Any]], packed: NDArray[np.uint8]) -> ND
     return out
 
 
+def row_codes(rows: NDArray[np.uint8]) -> NDArray[np.int32]:
+    """int32 ``[n]``: the centroid codes of coded ``rows`` (:func:`coded_rows`' layout), a view — nothing read."""
+    codes: NDArray[np.int32] = rows[:, :4].view("<i4")[:, 0]
+    return codes
+
+
 def _sorted_quantiles(z: NDArray[np.float32], q: NDArray[np.float64]) -> NDArray[np.float32]:
     """The ``q`` quantiles of sorted ``z`` (linear interpolation, as ``np.quantile``), without a copy of ``z``."""
     pos = q * (z.shape[0] - 1)

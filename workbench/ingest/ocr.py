@@ -118,13 +118,19 @@ def ocr_words(page: pymupdf.Page, dpi: int = 300, language: str = "eng") -> list
     Costs about 0.35 s for a mostly-photo A4 page at dpi 300 and several seconds for a dense text page
     (2-core machine). Raises :class:`OcrUnavailable` when no language data is found; any error from
     MuPDF/Tesseract propagates unchanged (``FzErrorLibrary`` is not a ``RuntimeError``)."""
-    tessdata = find_tessdata(language)
-    if tessdata is None:
-        raise OcrUnavailable(unavailable_reason(language))
+    tessdata = _tessdata(language)
     textpage = page.get_textpage_ocr(
         flags=pymupdf.TEXT_MEDIABOX_CLIP, language=language, dpi=dpi, full=True, tessdata=str(tessdata)
     )
     return _kept(page.get_text("words", textpage=textpage))
+
+
+def _tessdata(language: str) -> Path:
+    """:func:`find_tessdata`, or :class:`OcrUnavailable` saying how to install the language's data."""
+    tessdata = find_tessdata(language)
+    if tessdata is None:
+        raise OcrUnavailable(unavailable_reason(language))
+    return tessdata
 
 
 def _kept(words: list[tuple]) -> list[tuple]:
@@ -141,9 +147,7 @@ def _ocr_turned(page: pymupdf.Page, turn: int, dpi: int, language: str) -> list[
     a turned ``/Rotate`` renders a landscape page into a portrait-sized image and loses what falls
     outside it, so the turned image is rendered and OCR'd here, and each box mapped back through the
     inverse turn and the page's own rotation into unrotated page coordinates."""
-    tessdata = find_tessdata(language)
-    if tessdata is None:
-        raise OcrUnavailable(unavailable_reason(language))
+    tessdata = _tessdata(language)
     render = pymupdf.Matrix(dpi / 72, dpi / 72).prerotate(turn)
     pix = page.get_pixmap(matrix=render)
     origin = page.rect * render  # the turned page's rectangle in pixels; the image starts at its corner

@@ -4,8 +4,8 @@ Undecodable text is detected by its characters: replacement characters (U+FFFD, 
 and control characters are what a font without a Unicode mapping extracts to, and a broken mapping
 gives letters of many scripts in turn. A page where they are a large share of the characters (measured
 on its raw text, before words are cut at control characters) is treated like a page without text (OCR'd
-or reported), never indexed as good text. A page without text is an image, an empty form, text in such a font, or blank — each
-reported as such.
+or reported), never indexed as good text. A page without text is an image, an empty form, text in such
+a font, or blank — each reported as such.
 """
 
 from __future__ import annotations

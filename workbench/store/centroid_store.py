@@ -47,10 +47,10 @@ from ..core.centroids import (
     train_centroids,
 )
 from ..core.layouts import LateIndex
-from ..core.residuals import BITS, ResidualCodec, ResidualIndex
+from ..core.residuals import BITS, ResidualCodec, ResidualIndex, row_codes
 from ..platform.faults import fault_point
 from .centroid_arrays import load_npy, segment_part
-from .centroid_codes import mean_cosine, save_codes
+from .centroid_codes import CODE_CHUNK, mean_cosine, save_codes
 from .centroid_meta import CentroidMeta, TrainingReason, read_meta
 from .errors import UnsafeIndexError
 from .files import fsync_dir, save_array, save_array_streaming, write_json
@@ -68,7 +68,6 @@ POINTS_PER_CENTROID = 32  # k-means training sample per centroid (as build_centr
 HELD_OUT = 1 << 14  # vectors kept out of k-means: the residual codec and the mean cosine use them
 FIRST_TRAINING = TrainingReason("first", "no centroids yet")
 MAX_CENTROIDS_KEY = "max_centroids"  # manifest: an upper bound on the 4·√T centroid count, if set
-CODE_CHUNK = 1 << 16  # vectors coded at a time: 32 MiB of float32 (1 << 18 peaked 545 MB more, this 160 MB)
 
 # ``pieces(i, j)``: for a merge's output passages ``i..j``, ``(old file, token rows in it)`` in output order.
 Pieces: TypeAlias = Callable[[int, int], Iterator[tuple[str, NDArray[np.int64]]]]
@@ -246,8 +245,7 @@ class CentroidStore:
         """A segment's token codes under the current version: a coded segment's own (a view of its rows),
         a float16 segment's ``codes-`` file; ``None`` when it has none yet."""
         if coded_bits(segment):
-            codes: NDArray[np.int32] = array[:, :4].view("<i4")[:, 0]
-            return codes
+            return row_codes(array)  # type: ignore[arg-type]  # coded_bits: uint8 coded rows
         v, meta = self.version, self.meta()
         if not v or not meta:
             return None

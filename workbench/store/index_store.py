@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from ..core import IndexChanged, PassageFilter, PassageInfo
 from ..core.residual_vectors import ResidualVectors
+from ..core.residuals import row_codes
 from ..core.segmented import SegmentedVectors
 from ..platform.faults import fault_point
 from .catalog import FORMAT_VERSION, READABLE_VERSIONS, Catalog, NewDocument, Ranking
@@ -297,7 +298,7 @@ class IndexStore:
         if coding is not None and coding[1].nbits == bits:
             rows = code_rows(vectors, *coding)
             name: str | None = write_coded_segment(folder, rows, bits)
-            self.centroids.note_added(n, mean_cosine(vectors, coding[0], rows[:, :4].view("<i4")[:, 0]))
+            self.centroids.note_added(n, mean_cosine(vectors, coding[0], row_codes(rows)))
         else:
             name = write_segment(folder, vectors) if n else None
         fault_point("ingest.segment-written")
@@ -359,7 +360,7 @@ class IndexStore:
     def code_float16_segments(self) -> None:
         """Give every float16 segment without them its centroid codes and residuals under the current centroids
         (derived data: :meth:`~.centroid_store.CentroidStore.code_new_segments`); coded segments hold their own.
-        Then every segment without them gets its stored inverted lists (:func:`.segment_lists.list_segments`)."""
+        Then every segment without them gets its stored inverted lists (:func:`.segment_listing.list_segments`)."""
         float16 = [(f, v) for f, v in self.segments() if not coded_bits(f)]
         self.centroids.code_new_segments(float16)  # type: ignore[arg-type]  # coded_bits 0: float16 arrays
         list_segments(self.centroids, self.catalog, self.segments())

@@ -41,6 +41,7 @@ from .segments import SEGMENT_DIR, STORAGE_DTYPE, coded_bits, read_segment
 
 if TYPE_CHECKING:
     from .catalog import Catalog
+    from .catalog.segments import LiveLayout
     from .centroid_store import CentroidStore
 
 CHUNK_VECTORS = 1 << 18  # vectors gathered per step: 64 MiB of float16 at dim 128
@@ -167,9 +168,7 @@ def _merge(store: MergeTarget, files: Sequence[str], stop: threading.Event) -> s
             [f for f in files if f in sizes], [sizes[f] for f in files if f in sizes], name, n_out, chunks, pieces
         )
     new_offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
-    _list_merged(
-        store, name, folder, [(f, sizes[f]) for f in files if f in sizes], seg_files, offsets, new_offsets, lengths
-    )
+    _list_merged(store, name, folder, layout, rows, new_offsets, lengths)
     fault_point("merge.lists-written")
     store.catalog.replace_segments(
         name, n_out, list(zip(layout.passage_ids[rows].tolist(), new_offsets.tolist())), files
@@ -183,21 +182,20 @@ def _list_merged(
     store: MergeTarget,
     name: str,
     folder: Path,
-    old: list[tuple[str, int]],
-    seg_files: list[str],
-    old_starts: NDArray[np.int64],
+    layout: LiveLayout,
+    rows: NDArray[np.int64],
     starts: NDArray[np.int64],
     lengths: NDArray[np.int64],
 ) -> None:
     """The merged segment's inverted lists, before the catalog references it: its old segments' stored
-    lists joined (no code read, no sort), else listed from its codes. Derived data: when neither works
-    (no centroids, codes not written), the next writer or reader lists it."""
-    owner = np.array(seg_files)
+    lists joined (no code read, no sort), else listed from its codes. ``rows``: the layout rows merged, in
+    output order; ``starts``/``lengths``: the output passages. Derived data: when neither works (no
+    centroids, codes not written), the next writer or reader lists it."""
+    seg_pos = layout.segment_of[rows]  # non-decreasing: the merge keeps the packing order
     pieces = []
-    for f, size in old:
-        at = np.flatnonzero(owner == f)  # the merge keeps each old segment's passages consecutive
-        if at.shape[0]:
-            pieces.append((f, size, old_starts[at], int(at[0])))
+    for p in np.unique(seg_pos):
+        lo, hi = (int(x) for x in np.searchsorted(seg_pos, [p, p + 1]))
+        pieces.append((layout.segment_files[p], layout.segment_sizes[p], layout.offsets[rows[lo:hi]], lo))
     if join_merged_lists(store.centroids, name, pieces, starts):
         return
     target = store.centroids.lists_folder()

@@ -114,7 +114,7 @@ def readable_segment(
     """A segment as the search reads it: float16 vectors as they are; coded rows as the vectors they decode
     to (:class:`SegmentDamaged` when the centroid table or codec they need is missing). Codes are not
     read here — that would read every row of the file on each open: the writer that lists a segment
-    checks its codes whole (:meth:`~.centroid_store.CentroidStore.write_lists`), and every reader checks
+    checks its codes whole (:func:`~.segment_lists.write_lists`), and every reader checks
     the rows it decodes or scores (a code outside the table is refused, never read past)."""
     if not coded_bits(name):
         return array  # type: ignore[return-value]  # read_segment checked its dtype from the name
