@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from workbench.collection import Collection
-from workbench.core import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, available_backends
+from workbench.core.backends import fastest_backend
 from workbench.measure.evaluation import load_qrels, load_queries
 from workbench.measure.tier_quality import measure_tiers
 
@@ -28,7 +28,7 @@ def main() -> None:
     ap.add_argument("--qrels", type=Path, required=True)
     ap.add_argument("--out", type=Path, help="write the rows (per-query nDCG@10 included) here as JSON")
     args = ap.parse_args()
-    backend = MOJO_EXACT_CPU_BACKEND if available_backends()[MOJO_EXACT_CPU_BACKEND][0] else NUMPY_REFERENCE_BACKEND
+    backend = fastest_backend()
     coll = Collection.open(args.index)
     index = coll.late_index()
     print(f"{args.index}: {index.n_passages:,} passages, {index.n_vectors:,} token vectors; backend {backend}")

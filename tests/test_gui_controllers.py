@@ -347,3 +347,15 @@ def test_the_layout_alone_keeps_its_settings_and_enables_what_the_index_allows(q
     layout.save_settings()
     again = widget(qtbot, WindowLayout(settings))
     assert again.search_bar.final_k.value() == 7 and again.compare.qdrant_collection.text() == "papers"
+
+
+def test_candidate_k_defaults_to_2_root_n_and_an_old_default_100_follows(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "layout.ini"), QSettings.IniFormat)
+    layout = widget(qtbot, WindowLayout(settings))
+    bar = layout.search_bar
+    assert bar.candidate_k.value() == 0 and bar.candidate_k.text() == "2√N" and bar.plan().candidate_k == 0
+    settings.setValue("plan/candidate_k", 100)  # what the window saved before 2√N, chosen or not
+    assert widget(qtbot, WindowLayout(settings)).search_bar.candidate_k.value() == 0
+    bar.candidate_k.setValue(100)  # chosen now: kept
+    layout.save_settings()
+    assert widget(qtbot, WindowLayout(settings)).search_bar.candidate_k.value() == 100

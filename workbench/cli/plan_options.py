@@ -44,7 +44,12 @@ def add_plan_options(p: argparse.ArgumentParser) -> None:
         "probes and centroid interaction then exact rerank",
     )
     p.add_argument("--final-k", type=int, default=10)
-    p.add_argument("--candidate-k", type=int, default=100, help="passages the proxy stage passes on")
+    p.add_argument(
+        "--candidate-k",
+        type=int,
+        default=0,
+        help="passages stage 1 passes to exact MaxSim; 0 (default): ⌈2√N⌉ of the N passages searched, at least 100",
+    )
     p.add_argument("--lexical-k", type=int, default=100, help="passages the BM25 stage passes on (hybrid)")
     p.add_argument(
         "--fusion",

@@ -10,7 +10,8 @@ latencies compare side by side.
   the profile gives the time once, on the exact stage, and says so.
 
 * ``auto``: ``exhaustive`` while its products fit the NumPy reference's ~20 ms budget, else
-  ``document_proxy`` with the plan's ``candidate_k`` (:func:`resolve_qdrant_auto`); the first stage's
+  ``document_proxy`` with the plan's ``candidate_k`` (0: scaled to the passages searched, as on the local
+  backends; :func:`resolve_qdrant_auto`); the first stage's
   ``note`` says which and why, and the result's ``requested`` is the auto plan, as on the local backends.
 
 The collection holds each passage's every token and the mean of all of them, so a plan with a document
@@ -35,9 +36,10 @@ from ..core import (
     document_proxy_search_plan,
     exhaustive_search_plan,
     kept_count,
+    with_candidates,
 )
 from ..core.results import Hit, SearchResult, StageProfile
-from ..core.search import AUTO_EXACT_PAIRS
+from ..core.search import AUTO_EXACT_PAIRS, scaled_note
 from . import require
 from .qdrant_schema import PROXY, TOKENS, describe_target, to_filter
 
@@ -60,11 +62,15 @@ def resolve_qdrant_auto(
             replace(exact, verify_k=plan.verify_k),
             f"auto chose exact MaxSim on Qdrant: {pairs:,} products fit the ~20 ms budget of {limit:,}",
         )
-    staged = document_proxy_search_plan(plan.final_k, plan.candidate_k, plan.query_vector_budget, 0)
+    asked = replace(
+        document_proxy_search_plan(plan.final_k, plan.candidate_k, plan.query_vector_budget, 0), verify_k=plan.verify_k
+    )
+    staged = with_candidates(asked, lengths.shape[0])
     return (
-        replace(staged, verify_k=plan.verify_k),
-        f"auto chose Qdrant's staged plan (document proxy, then MaxSim on {plan.candidate_k} candidates): "
-        f"exact MaxSim would take {pairs:,} products, over the ~20 ms budget of {limit:,}",
+        staged,
+        f"auto chose Qdrant's staged plan (document proxy, then MaxSim on {staged.candidate_k:,} candidates): "
+        f"exact MaxSim would take {pairs:,} products, over the ~20 ms budget of {limit:,}"
+        + scaled_note(asked, staged, lengths.shape[0]),
     )
 
 
@@ -83,6 +89,14 @@ def qdrant_search(
         return result
     if plan.kind not in PLANS:
         raise ValueError(f"the Qdrant executor runs the plans auto, {', '.join(PLANS)}, not {plan.kind!r}")
+    if plan.kind != "exhaustive" and not plan.candidate_k:
+        eligible = index.eligible_rows(where)
+        n_searched = index.n_passages if eligible is None else int(eligible.sum())
+        scaled = with_candidates(plan, n_searched)
+        result = qdrant_search(query, index, client, collection, scaled, where)
+        result.stages[0] = replace(result.stages[0], note=scaled_note(plan, scaled, n_searched).removeprefix("; "))
+        result.requested = plan
+        return result
     if plan.document_vector_budget:
         raise ValueError(
             "the Qdrant collection holds every token of each passage and their mean: run it with "

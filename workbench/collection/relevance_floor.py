@@ -30,14 +30,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..core import (
-    MOJO_EXACT_CPU_BACKEND,
-    NUMPY_REFERENCE_BACKEND,
-    SearchPlan,
-    auto_search_plan,
-    available_backends,
-    search_with_plan,
-)
+from ..core import SearchPlan, auto_search_plan, search_with_plan
+from ..core.backends import fastest_backend
 from ..core.generators import run_to_end
 from ..core.relevance import Floor, Relevance, judge, mean_cosine
 from ..store.relevance_floor_file import FLOOR_VERSION, FloorRecord, read_floor_record, write_floor_record
@@ -112,13 +106,6 @@ def iter_best_cosines(
                 best.append(max(cosines))
         yield done, len(queries)
     return best
-
-
-def fastest_backend(dim: int) -> str:
-    """The Mojo exact backend where it is built and the vectors are 128-d (the same scores, a search of the
-    demo in a few milliseconds instead of tens), else the NumPy reference."""
-    mojo_ok = available_backends()[MOJO_EXACT_CPU_BACKEND][0]
-    return MOJO_EXACT_CPU_BACKEND if mojo_ok and dim == 128 else NUMPY_REFERENCE_BACKEND
 
 
 def iter_learn_floor(coll: Collection) -> Generator[tuple[int, int], None, Floor | None]:

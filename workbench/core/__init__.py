@@ -22,6 +22,8 @@ from .plans import (
     document_proxy_search_plan,
     exhaustive_search_plan,
     hybrid_search_plan,
+    scaled_candidate_k,
+    with_candidates,
 )
 from .query_syntax import OnlyExclusions, ParsedQuery, parse_query
 from .results import Alignment, Hit, SearchResult, StageProfile
@@ -58,5 +60,7 @@ __all__ = [
     "iter_search",
     "kept_count",
     "parse_query",
+    "scaled_candidate_k",
     "search_with_plan",
+    "with_candidates",
 ]

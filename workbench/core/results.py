@@ -193,7 +193,7 @@ class SearchResult:
     stage1_candidates: NDArray[np.int64] | None = field(default=None, repr=False)
     where: PassageFilter | None = None  # the filter searched within (None: every passage)
     eligible: int = 0  # passages the filter admitted (all live ones without a filter)
-    requested: SearchPlan | None = None  # the plan asked for, where it differs from ``plan`` (auto)
+    requested: SearchPlan | None = None  # the plan asked for, where it differs from ``plan`` (auto, scaled candidate_k)
     syntax: ParsedQuery | None = None  # the query syntax read from the typed text (None: searched as given)
     # Alignments already computed, by (row, passage id): the GUI asks for the same hit's alignment for
     # its snippet, its detail and again on reselection, and a worker can compute them ahead.

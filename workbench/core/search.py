@@ -21,7 +21,7 @@ from .filters import PassageFilter
 from .fusion import ScoreParts
 from .generators import run_to_end
 from .layouts import EmptyIndex, LateIndex, LateQuery, PassageInfo
-from .plans import SearchPlan
+from .plans import SearchPlan, with_candidates
 from .results import Hit, SearchResult, StageProfile
 from .stages import NO_VECTORS, centroid_stage, exact_stage, fusion_stage, lexical_stage, proxy_stage, stage3_if_planned
 from .verification import Verified, Verifier, VerifyProgress
@@ -35,7 +35,8 @@ def resolve_auto_plan(
     n_query_vectors: int, index: LateIndex, plan: SearchPlan, eligible: NDArray[np.bool_] | None, backend: str
 ) -> tuple[SearchPlan, str]:
     """The concrete plan an ``auto`` plan runs, and why: exhaustive exact MaxSim when its products fit
-    the backend's ~20 ms budget (:data:`AUTO_EXACT_PAIRS`), else the centroid plan."""
+    the backend's ~20 ms budget (:data:`AUTO_EXACT_PAIRS`), else the centroid plan (its ``candidate_k``
+    scaled to the passages searched when the auto plan's is 0, :func:`~.plans.scaled_candidate_k`)."""
     from .plans import centroid_search_plan, exhaustive_search_plan
 
     lengths = index.lengths if eligible is None else index.lengths[eligible]
@@ -51,16 +52,26 @@ def resolve_auto_plan(
             ),
             f"auto chose exact MaxSim: {pairs:,} products fit the ~20 ms budget of {limit:,} on {name}",
         )
-    return (
-        replace(
-            centroid_search_plan(
-                plan.final_k, plan.candidate_k, plan.n_probe, plan.query_vector_budget, plan.document_vector_budget
-            ),
-            verify_k=plan.verify_k,
+    centroid = replace(
+        centroid_search_plan(
+            plan.final_k, plan.candidate_k, plan.n_probe, plan.query_vector_budget, plan.document_vector_budget
         ),
-        f"auto chose the centroid plan: exact MaxSim would take {pairs:,} products, over the ~20 ms "
-        f"budget of {limit:,} on {name}",
+        verify_k=plan.verify_k,
     )
+    concrete = with_candidates(centroid, lengths.shape[0])
+    return (
+        concrete,
+        f"auto chose the centroid plan: exact MaxSim would take {pairs:,} products, over the ~20 ms "
+        f"budget of {limit:,} on {name}" + scaled_note(centroid, concrete, lengths.shape[0]),
+    )
+
+
+def scaled_note(asked: SearchPlan, run: SearchPlan, n_passages: int) -> str:
+    """``"; candidate_k 2,000 = 2√N of the 999,996 passages searched"`` when ``run`` scaled ``asked``'s
+    candidate_k, else ``""``."""
+    if asked.candidate_k == run.candidate_k:
+        return ""
+    return f"; candidate_k {run.candidate_k:,} = 2√N of the {n_passages:,} passages searched (at least 100)"
 
 
 def iter_search(
@@ -77,7 +88,9 @@ def iter_search(
 
     ``where`` restricts every stage to passages of matching documents: stage 1 scores eligible
     passages only (the filter is pushed down, not applied to a finished top-k). An ``auto`` plan runs
-    the plan :func:`resolve_auto_plan` picks; its first profile's ``note`` says which and why.
+    the plan :func:`resolve_auto_plan` picks; its first profile's ``note`` says which and why. A staged
+plan with ``candidate_k`` 0 runs with :func:`~.plans.scaled_candidate_k` of the passages searched, and
+its first profile's ``note`` says how many.
     ``verifier`` is the cross-encoder of stage 3 (``workbench.open_verifier()``), used when ``plan.verify_k``.
     """
     get_backend(backend)  # fail before any work if the backend cannot run here
@@ -90,20 +103,13 @@ def iter_search(
         raise EmptyIndex(index.name)
     if plan.kind == "auto":
         concrete, why = resolve_auto_plan(query.n_vectors, index, plan, index.eligible_rows(where), backend)
-        gen = iter_search(query, index, concrete, backend, where, verifier)
-        first = True
-        while True:
-            try:
-                profile = next(gen)
-            except StopIteration as done:
-                result: SearchResult = done.value
-                if result.stages:
-                    result.stages[0] = replace(result.stages[0], note=why)
-                result.requested = plan
-                return result
-            # The first step is always a stage's profile (stage 3's progress comes after stage 2).
-            yield replace(profile, note=why) if first and isinstance(profile, StageProfile) else profile
-            first = False
+        return (yield from _run_as(iter_search(query, index, concrete, backend, where, verifier), plan, why))
+    if plan.kind != "exhaustive" and not plan.candidate_k:
+        eligible = index.eligible_rows(where)
+        n_searched = index.n_passages if eligible is None else int(eligible.sum())
+        scaled = with_candidates(plan, n_searched)
+        why = scaled_note(plan, scaled, n_searched).removeprefix("; ")
+        return (yield from _run_as(iter_search(query, index, scaled, backend, where, verifier), plan, why))
     eligible = index.eligible_rows(where)
     lexical_text = query.lexical_text or query.text
     qm = query.matrix()
@@ -157,6 +163,26 @@ def iter_search(
         query.text, index, plan, hit_rows, scores, parts, stages, verifier
     )
     return _result(query, index, plan, backend, hit_rows, scores, stages, candidates, where, eligible, parts, verified)
+
+
+def _run_as(
+    gen: Generator[StageProfile | VerifyProgress, None, SearchResult], asked: SearchPlan, why: str
+) -> Generator[StageProfile | VerifyProgress, None, SearchResult]:
+    """Runs ``gen`` (the search of the plan that ``asked`` resolved to) as ``asked``: its first stage's
+    profile carries ``why`` in its note, and the result names ``asked`` as the plan requested."""
+    first = True
+    while True:
+        try:
+            profile = next(gen)
+        except StopIteration as done:
+            result: SearchResult = done.value
+            if result.stages:
+                result.stages[0] = replace(result.stages[0], note=why)
+            result.requested = asked
+            return result
+        # The first step is always a stage's profile (stage 3's progress comes after stage 2).
+        yield replace(profile, note=why) if first and isinstance(profile, StageProfile) else profile
+        first = False
 
 
 def _result(

@@ -51,6 +51,9 @@ QUERY_SYNTAX_TIP = (
 FUSION_LABELS = {"rrf": "reciprocal rank", "linear": "linear (normalised)", "none": "MaxSim only"}
 
 
+PLAN_SETTINGS_VERSION = 2  # 2: candidate_k 0 (2√N) is the default
+
+
 def _spin(value: int, lo: int, hi: int, tip: str) -> QSpinBox:
     box = QSpinBox()
     box.setRange(lo, hi)
@@ -74,7 +77,14 @@ class SearchBar(QWidget):
         for kind, label in PLAN_LABELS.items():
             self.kind.addItem(label, kind)
         self.final_k = _spin(10, 1, 1000, "final_k: hits returned")
-        self.candidate_k = _spin(100, 1, 100000, "candidate_k: passages stage 1 passes to the exact stage")
+        self.candidate_k = _spin(
+            0,
+            0,
+            100000,
+            "candidate_k: passages stage 1 passes to the exact stage; 2√N (the lowest value) scales it to the "
+            "N passages searched, at least 100 — a fixed number finds less of the exact top 10 as a collection grows",
+        )
+        self.candidate_k.setSpecialValueText("2√N")
         self.lexical_k = _spin(100, 1, 100000, "lexical_k: passages the BM25 stage adds (hybrid plan)")
         self.lexical_k.setEnabled(False)
         self.fusion = QComboBox()
@@ -276,9 +286,13 @@ class SearchBar(QWidget):
             "recall": self.recall.isChecked(),
             "residual": self.residual.isChecked(),
             "options_shown": self.more.isChecked(),
+            "version": PLAN_SETTINGS_VERSION,
         }
 
     def apply_settings(self, s: dict) -> None:
+        if int(s.get("version", 1)) < 2 and int(s.get("candidate_k", 0)) == 100:
+            # Version 1 saved candidate_k 100 whether or not anyone chose it (its default): it becomes 2√N.
+            s = {k: v for k, v in s.items() if k != "candidate_k"}
         for key, box in (
             ("final_k", self.final_k),
             ("candidate_k", self.candidate_k),

@@ -97,7 +97,8 @@ def iter_evaluate(
     deep = replace(
         plan,
         final_k=max(plan.final_k, RANK_DEPTH),
-        candidate_k=max(plan.candidate_k, RANK_DEPTH) if plan.kind != "exhaustive" else 0,
+        # 0 stays scaled: at least stage 2's depth, which this raises to RANK_DEPTH.
+        candidate_k=max(plan.candidate_k, RANK_DEPTH) if plan.kind != "exhaustive" and plan.candidate_k else 0,
     )
     reference = exhaustive_search_plan(
         final_k=10, query_vector_budget=plan.query_vector_budget, document_vector_budget=plan.document_vector_budget
@@ -200,7 +201,10 @@ def iter_compare(
 
 def describe_plan(plan: dict) -> str:
     """A plan (as ``SearchPlan.to_dict()``) in one line, naming only what differs from the defaults:
-    ``hybrid (final_k=10, candidate_k=100, lexical_k=100, fusion=rrf, fusion_weight=0.3)``."""
+    ``hybrid (final_k=10, candidate_k=100, lexical_k=100, fusion=rrf, fusion_weight=0.3)``; a scaled
+    candidate_k reads ``candidate_k=2√N``."""
+    if plan["kind"] != "exhaustive" and plan["candidate_k"] == 0:
+        plan = {**plan, "candidate_k": "2√N"}
     shown = {
         k: v
         for k, v in plan.items()

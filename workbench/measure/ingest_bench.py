@@ -15,6 +15,7 @@ It prints, side by side from one run:
 * at each ``--probe-at`` size: adding one new 20-page PDF with the real model in a fresh process
   (``workbench ingest``'s path) — seconds until it is committed and searchable, its encoding time, the
   merges and retraining that followed, and the process's peak RSS;
+* recall@10 of the auto plan against exhaustive MaxSim on the same vectors (20 queries);
 * search latency (auto plan, query encoding excluded): p50/p95/p99 cold — each query's first run in a
   fresh process, after the kernel's page cache is dropped where ``--drop-caches`` is allowed — and warm
   (the same queries run again), then idle and while another process merges every segment into one (the
@@ -312,6 +313,11 @@ def print_report(out: dict) -> None:
                 + " ms, warm "
                 + "/".join(str(f["warm"][k]) for k in ("p50_ms", "p95_ms", "p99_ms"))
                 + f" ms; anonymous memory {f['anon_rss_mb']:,} MB"
+            )
+            r = f["recall"]
+            print(
+                f"  recall@10 of the auto plan ({r['ran']}, candidate_k {r['candidate_k']:,}) against exhaustive MaxSim "
+                f"on the same vectors, {r['queries']} queries: {r['recall_at_k']} (lowest {r['min_recall']})"
             )
             ratio = s["during_merge_p95_ms"] / s["idle_p95_ms"] if s["idle_p95_ms"] else float("nan")
             print(f"  p95 during the merge / idle: {ratio:.2f}× (goal ≤ {MERGE_QUERY_GOAL}×)")

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.backends import fastest_backend
 from .percentiles import latency_percentiles, percentile
+
+RECALL_QUERIES = 20  # exhaustive MaxSim, the reference, takes ≈3 s a query at 10⁶ passages (Mojo)
 
 CHILD_MODULE = "workbench.measure.ingest_bench"  # whose ``main`` runs the child processes
 
@@ -45,12 +48,6 @@ def run_child(argv: list[str]) -> dict:
     if done.returncode != 0:
         raise RuntimeError(f"bench child {argv[0]} failed: {done.stderr.strip()[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _backend() -> str:
-    from ..core import MOJO_EXACT_CPU_BACKEND, NUMPY_REFERENCE_BACKEND, available_backends
-
-    return MOJO_EXACT_CPU_BACKEND if available_backends()[MOJO_EXACT_CPU_BACKEND][0] else NUMPY_REFERENCE_BACKEND
 
 
 def _timed_search(coll, backend: str):
@@ -99,12 +96,13 @@ def cold_and_warm(index: Path, queries_path: Path, drop_caches: bool) -> dict:
     coll = Collection.open(index, read_only=True)
     coll.late_index()  # the layout, codes and centroid lists are read here, before the first query
     opened = time.perf_counter() - t
-    run = _timed_search(coll, _backend())
+    run = _timed_search(coll, fastest_backend())
     cold = [run(q)[0] for q in queries]
     for q in queries:
         run(q)
     warm = [run(q)[0] for q in queries]
     return {
+        "recall": auto_recall(coll.late_index(), queries[:RECALL_QUERIES], fastest_backend()),
         "page_cache_dropped": dropped,
         "open_s": round(opened, 2),
         "cold": latency_percentiles(cold),
@@ -114,11 +112,22 @@ def cold_and_warm(index: Path, queries_path: Path, drop_caches: bool) -> dict:
     }
 
 
+def auto_recall(index, queries: list, backend: str) -> dict:
+    """recall@10 of the auto plan against exhaustive MaxSim on the same vectors, over ``queries``
+    (:func:`~.plan_recall.plan_recall`, its per-query list left out)."""
+    from ..core import auto_search_plan
+    from .plan_recall import exhaustive_top, plan_recall
+
+    truth, _ = exhaustive_top(index, queries, backend)
+    found = plan_recall(index, queries, truth, auto_search_plan(), backend)
+    return {k: found[k] for k in ("recall_at_k", "min_recall", "candidate_k", "ran")} | {"queries": len(queries)}
+
+
 def searches_during_merge(args: argparse.Namespace, work: Path, index: Path) -> dict:
     from ..collection import Collection
     from .scale_data import docstring_passages
 
-    backend = _backend()
+    backend = fastest_backend()
     coll = Collection.open(index, read_only=True)
     rng = np.random.default_rng(5)
     texts = [" ".join(p.split()[:8]) for p in rng.choice(docstring_passages(), args.queries, replace=False)]
