@@ -209,11 +209,12 @@ def scaled_candidate_k(n_passages: int, stage2_k: int) -> int:
     """The ``candidate_k`` a staged plan asking for 0 runs with over ``n_passages`` passages:
     ⌈2·√n_passages⌉, at least 100 and at least ``stage2_k`` (what stage 2 passes on).
 
-    Measured with the auto plan's centroid stage (n_probe 8) against exhaustive MaxSim on the same
-    coded rows (docs/benchmarks.md, "Stage-1 recall as the collection grows"): a fixed 100 candidates
-    find 0.79 of the exact top 10 at 10⁵ passages and 0.57 at 10⁶; ⌈2·√n⌉ (633, 2,000) finds 0.95 and
-    0.97, for 2.5 and 8.6 ms more at the median on the Mojo backend. The root, not a fixed share: the
-    same recall took 0.6 % of the collection at 10⁵ and 0.2 % at 10⁶.
+    Measured with the auto plan's centroid stage (n_probe 8, Mojo backend) against exhaustive MaxSim on
+    the same coded rows, 60 queries each (``benchmarks/stage1_recall.py``; docs/benchmarks.md, "Stage-1
+    recall as the collection grows"): a fixed 100 candidates found 0.795 of the exact top 10 at 10⁵
+    passages and 0.572 at 10⁶; ⌈2·√n⌉ (633 and 2,001) finds 0.950 and 0.970, for a median search of
+    7.7 ms instead of 6.1 and 20.1 instead of 13.5. The root rather than a fixed share: recall of
+    0.95–0.97 took 0.6 % of the collection at 10⁵ but 0.2 % at 10⁶.
     """
     root = math.ceil(CANDIDATES_PER_ROOT * math.sqrt(max(n_passages, 0)))
     return max(root, MIN_SCALED_CANDIDATES, stage2_k)
