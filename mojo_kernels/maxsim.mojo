@@ -15,11 +15,11 @@
 # Shape of the algorithm (per call):
 #   * the query [nq][128] is transposed into a stack buffer qt[128][V], V the
 #     smallest of 8/16/32/64 >= nq, zero padded; one V-lane vector then holds
-#     one column of query values.  With AVX-512 and nq <= 8, two tokens share a
-#     16-lane register instead (lane 2i+t: query i against token t of a pair);
+#     one column of query values (at nq <= 8 an 8-lane half register: packing
+#     two tokens into one 16-lane register was measured slower, 65 against 75
+#     GFLOP/s on float16);
 #   * a passage is walked in blocks of B tokens; each block is copied once,
-#     sequentially, into a stack buffer (fp16 -> fp32 on the way, token pairs
-#     interleaved when two share a register);
+#     sequentially, into a stack buffer (fp16 -> fp32 on the way);
 #   * for each of the 128 dims every token element of the block is broadcast
 #     and FMA'd against the query column into B accumulators of V lanes, while
 #     the block two ahead is prefetched one line at a time -- continuing into
@@ -32,7 +32,8 @@
 # centroid code plus an n-bit residual per dimension without ever holding their
 # vectors: each block of tokens is decoded straight into the same stack buffer
 # (centroid row + residual values, 16 dimensions per register permute of the
-# bucket weights, renormalised) and scored by the same loop.
+# bucket weights) and scored by the same loop; each token's dot products are
+# then scaled by its 1/norm, so no store waits for a square root.
 
 from std.memory import Pointer, bitcast, stack_allocation
 from std.sys import CompilationTarget, llvm_intrinsic, prefetch, PrefetchOptions, size_of
@@ -57,21 +58,12 @@ comptime ERR_BITS = -5  # residual bits other than 2 or 4
 comptime ERR_STRIDE = -6  # a coded row shorter than its code and residual
 
 
-def _tokens_per_vector[L: Int]() -> Int:
-    """Tokens sharing one SIMD vector: with AVX-512 and L = 8, two tokens per
-    16-lane register (lane i*2 + t holds query i against token t of a pair)."""
-    comptime if CompilationTarget.has_avx512f():
-        if L == 8:
-            return 2
-    return 1
-
-
 def _block_tokens[L: Int]() -> Int:
     """Tokens per block: keep the accumulators well inside the register file."""
     comptime if CompilationTarget.has_avx512f():
         # 32 zmm registers of 16 fp32 lanes.
         if L <= 8:
-            return 16  # 8 accumulators, each a pair of tokens
+            return 16
         if L <= 32:
             return 8
         return 4
@@ -88,43 +80,34 @@ def _block_tokens[L: Int]() -> Int:
 
 @always_inline
 def _block[
-    dt: DType, L: Int, TP: Int, NB: Int, ARG: Bool, COPY: Bool
+    dt: DType, L: Int, NB: Int, ARG: Bool, COPY: Bool, SCALED: Bool = False
 ](
     qt: F32P,
     src: Pointer[Scalar[dt], MutUntrackedOrigin],
     pf: Pointer[Scalar[dt], MutUntrackedOrigin],
     buf: F32P,
     t0: Int,
-    mut best: SIMD[F32, L * TP],
-    mut barg: SIMD[I32, L * TP],
+    mut best: SIMD[F32, L],
+    mut barg: SIMD[I32, L],
+    inv: F32P,
 ):
     """Scores NB consecutive tokens starting at `src` (token index t0) and
     prefetches the NB tokens at `pf`, spread over the dot-product loop.
-    Without COPY (TP == 1 only) the tokens are already in `buf`."""
-    comptime V = L * TP
-    comptime NG = (NB + TP - 1) // TP  # vector groups; a lone last token is paired with itself
+    Without COPY the tokens are already in `buf`.  With SCALED
+    token t's dot products are multiplied by inv[t] (its 1/norm) before the max."""
     comptime ESZ = size_of[Scalar[dt]]()
 
-    # One sequential pass: copy (widen, interleave token pairs) into the stack buffer.
-    comptime if TP == 1:
-        comptime if COPY:
-            comptime for e in range(0, NB * DIM, 16):
-                buf.unsafe_store(e, src.unsafe_load[width=16](e).cast[F32]())
-    else:
-        comptime for g in range(NG):
-            comptime ta = 2 * g
-            comptime tb = 2 * g + 1 if 2 * g + 1 < NB else 2 * g
-            comptime for e in range(0, DIM, 16):
-                var a = src.unsafe_load[width=16](ta * DIM + e).cast[F32]()
-                var b = src.unsafe_load[width=16](tb * DIM + e).cast[F32]()
-                buf.unsafe_store(g * 2 * DIM + 2 * e, a.interleave(b))
+    # One sequential pass: copy (and widen) into the stack buffer.
+    comptime if COPY:
+        comptime for e in range(0, NB * DIM, 16):
+            buf.unsafe_store(e, src.unsafe_load[width=16](e).cast[F32]())
 
     # Prefetch NL cache lines: PPC lines every KC values of k.
     comptime NL = (NB * DIM * ESZ) // 64
     comptime KC = DIM // NL if NL < DIM else 1
     comptime PPC = NL // DIM if NL >= DIM else 1
 
-    var acc = Array[SIMD[F32, V], NG](fill=0)
+    var acc = Array[SIMD[F32, L], NB](fill=0)
     for kc in range(0, DIM, KC):
         comptime for j in range(PPC):
             prefetch[PrefetchOptions().for_read().low_locality()](
@@ -132,26 +115,19 @@ def _block[
             )
         comptime for kk in range(KC):
             var k = kc + kk
-            var qv = qt.unsafe_load[width=V](k * V)
-            comptime for g in range(NG):
-                comptime if TP == 1:
-                    acc[g] = SIMD[F32, V](buf[unsafe_offset = g * DIM + k]).fma(qv, acc[g])
-                else:
-                    var pair = buf.unsafe_offset(g * 2 * DIM + 2 * k).unsafe_bitcast[UInt64]()
-                    var bc = bitcast[F32, V](SIMD[DType.uint64, V // 2](pair[]))
-                    acc[g] = bc.fma(qv, acc[g])
+            var qv = qt.unsafe_load[width=L](k * L)
+            comptime for t in range(NB):
+                acc[t] = SIMD[F32, L](buf[unsafe_offset = t * DIM + k]).fma(qv, acc[t])
 
-    comptime for g in range(NG):
+    comptime for t in range(NB):
+        comptime if SCALED:
+            acc[t] = acc[t] * inv[unsafe_offset=t]
         comptime if ARG:
-            var idx = SIMD[I32, V](Int32(t0 + TP * g))
-            comptime if TP == 2:
-                comptime if 2 * g + 1 < NB:
-                    idx = idx + (iota[I32, V]() & 1)
-            var gt = acc[g].gt(best)
-            best = gt.select(acc[g], best)
-            barg = gt.select(idx, barg)
+            var gt = acc[t].gt(best)
+            best = gt.select(acc[t], best)
+            barg = gt.select(SIMD[I32, L](Int32(t0 + t)), barg)
         else:
-            best = max(best, acc[g])
+            best = max(best, acc[t])
 
 
 @always_inline
@@ -185,13 +161,11 @@ def _run[
     out_s: F32P,
     out_a: I32P,
 ) -> Int:
-    comptime TP = _tokens_per_vector[L]()
-    comptime V = L * TP
     comptime B = _block_tokens[L]()
     comptime PF_TOKENS = 2 * B  # prefetch distance, continuing across passages
 
-    var qt = stack_allocation[DIM * V, Float32, alignment=64]()
-    _transpose_query[V, TP](q, nq, qt)
+    var qt = stack_allocation[DIM * L, Float32, alignment=64]()
+    _transpose_query[L](q, nq, qt)
     var buf = stack_allocation[B * DIM, Float32, alignment=64]()
 
     for r in range(m):
@@ -225,13 +199,13 @@ def _run[
         if r == 0:
             _block_prefetch[dt, PF_TOKENS](base)
 
-        var best = SIMD[F32, V](-Float32.MAX)  # -inf
-        var barg = SIMD[I32, V](-1)
+        var best = SIMD[F32, L](-Float32.MAX)  # -inf
+        var barg = SIMD[I32, L](-1)
         var t = 0
         while t + B <= n:
-            _block[dt, L, TP, B, ARG, True](
+            _block[dt, L, B, ARG, True](
                 qt, base.unsafe_offset(t * DIM), _ahead(base, n, nbase, t + PF_TOKENS),
-                buf, t, best, barg,
+                buf, t, best, barg, buf,
             )
             t += B
         # Tail: blocks of B/2, B/4, ..., 1 tokens.
@@ -239,51 +213,37 @@ def _run[
             comptime NB = B >> sh
             comptime if NB >= 1:
                 if t + NB <= n:
-                    _block[dt, L, TP, NB, ARG, True](
+                    _block[dt, L, NB, ARG, True](
                         qt, base.unsafe_offset(t * DIM), _ahead(base, n, nbase, t + PF_TOKENS),
-                        buf, t, best, barg,
+                        buf, t, best, barg, buf,
                     )
                     t += NB
 
-        _finish[L, TP, ARG](best, barg, nq, r, out_s, out_a)
+        _finish[L, ARG](best, barg, nq, r, out_s, out_a)
     return OK
 
 
-def _transpose_query[V: Int, TP: Int](q: F32P, nq: Int, qt: F32P):
-    """The query [nq][DIM] as qt[DIM][V] (lane i*TP + t = query i), zero padded beyond nq."""
+def _transpose_query[V: Int](q: F32P, nq: Int, qt: F32P):
+    """The query [nq][DIM] as qt[DIM][V] (lane i = query i), zero padded beyond nq."""
     for k in range(DIM):
         for l in range(V):
             var v: Float32 = 0
-            if l // TP < nq:
-                v = q[unsafe_offset = (l // TP) * DIM + k]
+            if l < nq:
+                v = q[unsafe_offset = l * DIM + k]
             qt[unsafe_offset = k * V + l] = v
 
 
 @always_inline
 def _finish[
-    L: Int, TP: Int, ARG: Bool
-](best: SIMD[F32, L * TP], barg: SIMD[I32, L * TP], nq: Int, r: Int, out_s: F32P, out_a: I32P):
+    L: Int, ARG: Bool
+](best: SIMD[F32, L], barg: SIMD[I32, L], nq: Int, r: Int, out_s: F32P, out_a: I32P):
     """Writes candidate r's score (the sum of the first nq lanes of the running
     max) and, with ARG, each query vector's best token."""
-    comptime if TP == 2:
-        # Lanes 2i and 2i+1 saw the even and odd tokens: merge (first max on ties).
-        var ev = best.deinterleave()
-        var ia = barg.deinterleave()
-        var take_b = ev[1].gt(ev[0]) | (ev[1].eq(ev[0]) & ia[1].lt(ia[0]))
-        var m1 = rebind[SIMD[F32, L]](take_b.select(ev[1], ev[0]))
-        var a1 = rebind[SIMD[I32, L]](take_b.select(ia[1], ia[0]))
-        var live = iota[I32, L]().lt(SIMD[I32, L](Int32(nq)))
-        out_s[unsafe_offset=r] = live.select(m1, 0).reduce_add()
-        comptime if ARG:
-            for i in range(nq):
-                out_a[unsafe_offset = r * nq + i] = a1[i]
-    else:
-        comptime V = L * TP
-        var live = iota[I32, V]().lt(SIMD[I32, V](Int32(nq)))
-        out_s[unsafe_offset=r] = live.select(rebind[SIMD[F32, V]](best), 0).reduce_add()
-        comptime if ARG:
-            for i in range(nq):
-                out_a[unsafe_offset = r * nq + i] = barg[i]
+    var live = iota[I32, L]().lt(SIMD[I32, L](Int32(nq)))
+    out_s[unsafe_offset=r] = live.select(best, 0).reduce_add()
+    comptime if ARG:
+        for i in range(nq):
+            out_a[unsafe_offset = r * nq + i] = barg[i]
 
 
 @always_inline
@@ -438,49 +398,58 @@ def _lookup[NBITS: Int](w: SIMD[F32, 16], idx: SIMD[I32, 16]) -> SIMD[F32, 16]:
 
 
 @always_inline
+def _token_group[
+    PB: Int, E: Int
+](src: U8P, cr: F32P, table: F32P, wv: SIMD[F32, 16]) -> SIMD[F32, 16]:
+    """Dimensions E .. E+15 of a coded token whose residual bytes are at `src`
+    and centroid row at `cr`: centroid + shift + scale * weight[bucket]."""
+    comptime NBITS = 8 // PB
+    # The 16 buckets of dimensions E .. E+15 sit in one 64-bit (4-bit) or
+    # 32-bit (2-bit) little-endian word, dimension E+l at bit l*NBITS.
+    var idx: SIMD[I32, 16]
+    comptime if NBITS == 4:
+        var word = src.unsafe_offset(E // 2).unsafe_bitcast[UInt64]()[]
+        var lanes = iota[DType.uint32, 16]()
+        # Lanes 0-7 read the low half, 8-15 the high half: 32-bit shifts on one register.
+        var halves = bitcast[DType.uint32, 16](SIMD[DType.uint64, 8](word)).shuffle[
+            0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1
+        ]()
+        idx = ((halves >> ((lanes & 7) * 4)) & 15).cast[I32]()
+    else:
+        var word = src.unsafe_offset(E // 4).unsafe_bitcast[UInt32]()[]
+        idx = ((SIMD[DType.uint32, 16](word) >> (iota[DType.uint32, 16]() * 2)) & 3).cast[I32]()
+    var r = _lookup[NBITS](wv, idx).fma(table.unsafe_load[width=16](16 + E), table.unsafe_load[width=16](16 + DIM + E))
+    return r + cr.unsafe_load[width=16](E)
+
+
+@always_inline
 def _decode[
     PB: Int, NB: Int
-](coded: U8P, stride: Int, cent: F32P, k: Int, table: F32P, row0: Int, dst: F32P) -> Bool:
-    """Decodes token rows row0 .. row0+NB-1 into dst[NB][DIM] as fp32 unit
-    vectors; False when a code lies outside 0..k-1.  `table` holds the codec's
-    16 (padded) bucket weights, then each dimension's scale, then its shift: a
-    residual value is shift + scale * weight[bucket]."""
-    comptime NBITS = 8 // PB
+](coded: U8P, stride: Int, cent: F32P, k: Int, table: F32P, row0: Int, dst: F32P, inv: F32P) -> Bool:
+    """Decodes token rows row0 .. row0+NB-1 into dst[NB][DIM] as fp32 vectors,
+    and inv[t] = 1/norm of token t (applied to its dot products, so no store
+    waits for a square root); False when a code lies outside 0..k-1.  `table`
+    holds the codec's 16 (padded) bucket weights, then each dimension's scale,
+    then its shift: a residual value is shift + scale * weight[bucket]."""
     var wv = table.unsafe_load[width=16](0)
     comptime for t in range(NB):
         var row = coded.unsafe_offset((row0 + t) * stride)
         var c = Int(row.unsafe_bitcast[Int32]()[])
         if c < 0 or c >= k:
             return False
-        var src = row.unsafe_offset(4)
-        var o = dst.unsafe_offset(t * DIM)
         var cr = cent.unsafe_offset(c * DIM)
         var ss = SIMD[F32, 16](0)
-        var xs = Array[SIMD[F32, 16], DIM // 16](fill=0)  # the token in registers until it is scaled
         comptime for e in range(0, DIM, 16):
-            # The 16 buckets of dimensions e .. e+15 sit in one 64-bit (4-bit) or
-            # 32-bit (2-bit) little-endian word, dimension e+l at bit l*NBITS.
-            var idx: SIMD[I32, 16]
-            comptime if NBITS == 4:
-                var word = src.unsafe_offset(e // 2).unsafe_bitcast[UInt64]()[]
-                idx = ((SIMD[DType.uint64, 16](word) >> (iota[DType.uint64, 16]() * 4)) & 15).cast[I32]()
-            else:
-                var word = src.unsafe_offset(e // 4).unsafe_bitcast[UInt32]()[]
-                idx = ((SIMD[DType.uint32, 16](word) >> (iota[DType.uint32, 16]() * 2)) & 3).cast[I32]()
-            var r = _lookup[NBITS](wv, idx).fma(
-                table.unsafe_load[width=16](16 + e), table.unsafe_load[width=16](16 + DIM + e)
-            )
-            xs[e // 16] = r + cr.unsafe_load[width=16](e)
-            ss = xs[e // 16].fma(xs[e // 16], ss)
-        var inv = 1 / max(sqrt(ss.reduce_add()), Float32(1e-12))
-        comptime for e in range(0, DIM, 16):
-            o.unsafe_store(e, xs[e // 16] * inv)
+            var x = _token_group[PB, e](row.unsafe_offset(4), cr, table, wv)
+            ss = x.fma(x, ss)
+            dst.unsafe_store(t * DIM + e, x)
+        inv[unsafe_offset=t] = 1 / max(sqrt(ss.reduce_add()), Float32(1e-12))
     return True
 
 
 @always_inline
 def _rq_block[
-    PB: Int, L: Int, TP: Int, NB: Int, ARG: Bool
+    PB: Int, L: Int, NB: Int, ARG: Bool
 ](
     qt: F32P,
     coded: U8P,
@@ -489,22 +458,16 @@ def _rq_block[
     k: Int,
     table: F32P,
     row0: Int,
-    dec: F32P,
     buf: F32P,
     t0: Int,
-    mut best: SIMD[F32, L * TP],
-    mut barg: SIMD[I32, L * TP],
+    mut best: SIMD[F32, L],
+    mut barg: SIMD[I32, L],
 ) -> Bool:
-    """Decodes and scores NB tokens (straight into the scoring buffer, or via
-    `dec` where token pairs are interleaved)."""
-    comptime if TP == 1:
-        if not _decode[PB, NB](coded, stride, cent, k, table, row0, buf):
-            return False
-        _block[F32, L, TP, NB, ARG, False](qt, buf, buf, buf, t0, best, barg)
-    else:
-        if not _decode[PB, NB](coded, stride, cent, k, table, row0, dec):
-            return False
-        _block[F32, L, TP, NB, ARG, True](qt, dec, dec, buf, t0, best, barg)
+    """Decodes NB tokens straight into the scoring buffer and scores them."""
+    var inv = stack_allocation[16, Float32, alignment=64]()
+    if not _decode[PB, NB](coded, stride, cent, k, table, row0, buf, inv):
+        return False
+    _block[F32, L, NB, ARG, False, True](qt, buf, buf, buf, t0, best, barg, inv)
     return True
 
 
@@ -528,13 +491,10 @@ def _run_rq[
     out_s: F32P,
     out_a: I32P,
 ) -> Int:
-    comptime TP = _tokens_per_vector[L]()
-    comptime V = L * TP
     comptime B = _block_tokens[L]()
-    var qt = stack_allocation[DIM * V, Float32, alignment=64]()
-    _transpose_query[V, TP](q, nq, qt)
+    var qt = stack_allocation[DIM * L, Float32, alignment=64]()
+    _transpose_query[L](q, nq, qt)
     var buf = stack_allocation[B * DIM, Float32, alignment=64]()
-    var dec = stack_allocation[B * DIM, Float32, alignment=64]()
     for r in range(m):
         var p = Int(rows[unsafe_offset=r])
         if p < 0 or p >= n_pass:
@@ -551,23 +511,23 @@ def _run_rq[
             continue
         if s < 0 or s > n_vec - n:
             return ERR_SPAN
-        var best = SIMD[F32, V](-Float32.MAX)
-        var barg = SIMD[I32, V](-1)
+        var best = SIMD[F32, L](-Float32.MAX)
+        var barg = SIMD[I32, L](-1)
         var t = 0
         while t + B <= n:
-            if not _rq_block[PB, L, TP, B, ARG](qt, coded, stride, cent, k, table, s + t, dec, buf, t, best, barg):
+            if not _rq_block[PB, L, B, ARG](qt, coded, stride, cent, k, table, s + t, buf, t, best, barg):
                 return ERR_CODE
             t += B
         comptime for sh in range(1, 5):
             comptime NB = B >> sh
             comptime if NB >= 1:
                 if t + NB <= n:
-                    if not _rq_block[PB, L, TP, NB, ARG](
-                        qt, coded, stride, cent, k, table, s + t, dec, buf, t, best, barg
+                    if not _rq_block[PB, L, NB, ARG](
+                        qt, coded, stride, cent, k, table, s + t, buf, t, best, barg
                     ):
                         return ERR_CODE
                     t += NB
-        _finish[L, TP, ARG](best, barg, nq, r, out_s, out_a)
+        _finish[L, ARG](best, barg, nq, r, out_s, out_a)
     return OK
 
 
