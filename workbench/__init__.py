@@ -47,6 +47,7 @@ from .core import (  # noqa: E402 — after the environment above, which must pr
     exhaustive_search_plan,
     hybrid_search_plan,
     iter_search,
+    scaled_candidate_k,
     search_with_plan,
 )
 
@@ -113,6 +114,7 @@ __all__ = [
     "open_collection",
     "open_index",
     "open_verifier",
+    "scaled_candidate_k",
     "search_with_plan",
     "__version__",
 ]
