@@ -63,7 +63,9 @@ def main() -> int:
     plans = {"auto, candidate_k 100 (before)": auto_search_plan(candidate_k=100, n_probe=args.n_probe)}
     plans["auto, candidate_k 2√N (default)"] = auto_search_plan(n_probe=args.n_probe)
     for k in (int(v) for v in args.candidate_k.split(",") if v.strip()):
-        plans[f"centroid, candidate_k {k}"] = centroid_search_plan(candidate_k=k, n_probe=args.n_probe, query_vector_budget=0)
+        plans[f"centroid, candidate_k {k}"] = centroid_search_plan(
+            candidate_k=k, n_probe=args.n_probe, query_vector_budget=0
+        )
     rows = {}
     for name, plan in plans.items():
         rows[name] = plan_recall(index, queries, truth, plan, backend)

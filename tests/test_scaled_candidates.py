@@ -74,7 +74,9 @@ class _EvenDocuments:
 def test_a_filter_scales_to_the_passages_it_admits(big, rng):
     big.catalog = _EvenDocuments()
     q = LateQuery.from_vectors(rng.standard_normal((6, 128)))
-    result = search_with_plan(q, big, document_proxy_search_plan(candidate_k=0), where=PassageFilter(file_types=("pdf",)))
+    result = search_with_plan(
+        q, big, document_proxy_search_plan(candidate_k=0), where=PassageFilter(file_types=("pdf",))
+    )
     assert result.plan.candidate_k == math.ceil(2 * math.sqrt(5_000)) == 142
     assert "of the 5,000 passages searched" in result.stages[0].note
     assert all(h.row % 2 == 0 for h in result.hits)
@@ -111,6 +113,9 @@ def test_plan_recall_counts_what_stage_1_lets_through(big, rng):
     ]
     assert narrow["per_query"] == by_hand and narrow["recall_at_k"] == pytest.approx(np.mean(by_hand), abs=1e-3)
     assert narrow["recall_at_k"] < 1.0 and narrow["candidate_k"] == 10  # random vectors: the proxy misses some
-    assert plan_recall(big, queries, truth, document_proxy_search_plan(candidate_k=0), NUMPY_REFERENCE_BACKEND)[
-        "candidate_k"
-    ] == 200
+    assert (
+        plan_recall(big, queries, truth, document_proxy_search_plan(candidate_k=0), NUMPY_REFERENCE_BACKEND)[
+            "candidate_k"
+        ]
+        == 200
+    )

@@ -89,7 +89,9 @@ class SearchPlan:
         if self.kind == "hybrid" and self.lexical_k < 1:
             raise ValueError("a hybrid plan needs lexical_k of at least 1")
         if self.candidate_k < 0:
-            raise ValueError(f"candidate_k cannot be negative (0 means scaled to the collection; got {self.candidate_k})")
+            raise ValueError(
+                f"candidate_k cannot be negative (0 means scaled to the collection; got {self.candidate_k})"
+            )
         if self.kind != "exhaustive" and 0 < self.candidate_k < self.final_k:
             raise ValueError(
                 f"candidate_k ({self.candidate_k}) must be at least final_k ({self.final_k}): "

@@ -89,8 +89,8 @@ def iter_search(
     ``where`` restricts every stage to passages of matching documents: stage 1 scores eligible
     passages only (the filter is pushed down, not applied to a finished top-k). An ``auto`` plan runs
     the plan :func:`resolve_auto_plan` picks; its first profile's ``note`` says which and why. A staged
-plan with ``candidate_k`` 0 runs with :func:`~.plans.scaled_candidate_k` of the passages searched, and
-its first profile's ``note`` says how many.
+    plan with ``candidate_k`` 0 runs with :func:`~.plans.scaled_candidate_k` of the passages searched,
+    and its first profile's ``note`` says how many.
     ``verifier`` is the cross-encoder of stage 3 (``workbench.open_verifier()``), used when ``plan.verify_k``.
     """
     get_backend(backend)  # fail before any work if the backend cannot run here
