@@ -342,6 +342,9 @@ def test_bench_scale_reports_recall_and_latency_per_plan(tmp_path):
         assert row["vectors_touched"].keys() >= {"stage2:exact_maxsim_compressed"}
         assert 0.5 <= row["recall@10"] <= 1 and row["p50_ms"] > 0
         assert r["compact_tiers"][f"compact-{bits}"]["bytes_per_token"] > 4 + 16 * bits
+        scaled = r["plans"][f"compact-{bits}: centroid (n_probe 4, candidate_k 2√N = 110)/mojo-exact-cpu"]
+        compressed = "stage2:exact_maxsim_compressed"  # ⌈2·√3000⌉ = 110 candidates, not 32: more scored
+        assert scaled["vectors_touched"][compressed] > row["vectors_touched"][compressed]
     again = run("bench-scale", "--passages", 3000, "--queries", 6, "--data", tmp_path / "data", check_rc=0)
     assert "centroids read from" in again.stdout and "recall@10" in again.stdout  # cached data reused
 
