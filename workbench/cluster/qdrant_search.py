@@ -91,7 +91,7 @@ def qdrant_search(
         raise ValueError(f"the Qdrant executor runs the plans auto, {', '.join(PLANS)}, not {plan.kind!r}")
     if plan.kind != "exhaustive" and not plan.candidate_k:
         eligible = index.eligible_rows(where)
-        n_searched = index.n_passages if eligible is None else int(eligible.sum())
+        n_searched = index.count_eligible(eligible)
         scaled = with_candidates(plan, n_searched)
         result = qdrant_search(query, index, client, collection, scaled, where)
         result.stages[0] = replace(result.stages[0], note=scaled_note(plan, scaled, n_searched).removeprefix("; "))
@@ -107,7 +107,7 @@ def qdrant_search(
     q = query.matrix()[: kept_count(query.n_vectors, plan.query_vector_budget)]
     flt = to_filter(where)
     eligible = index.eligible_rows(where)
-    n_eligible = index.n_passages if eligible is None else int(eligible.sum())
+    n_eligible = index.count_eligible(eligible)
     where_label = describe_target(client)
     t = time.perf_counter()
     if plan.kind == "exhaustive":

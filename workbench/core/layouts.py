@@ -291,6 +291,10 @@ class LateIndex:
         mask[rows[rows >= 0]] = True
         return mask
 
+    def count_eligible(self, eligible: NDArray[np.bool_] | None) -> int:
+        """How many passages ``eligible`` (an :meth:`eligible_rows` mask; ``None``: every row) admits."""
+        return self.n_passages if eligible is None else int(eligible.sum())
+
     def describe(self, passage_ids: Sequence[int]) -> list[PassageInfo]:
         if self.catalog is None:
             raise RuntimeError("this index has no catalog attached; open it with workbench.open_index()")

@@ -106,7 +106,7 @@ def iter_search(
         return (yield from _run_as(iter_search(query, index, concrete, backend, where, verifier), plan, why))
     if plan.kind != "exhaustive" and not plan.candidate_k:
         eligible = index.eligible_rows(where)
-        n_searched = index.n_passages if eligible is None else int(eligible.sum())
+        n_searched = index.count_eligible(eligible)
         scaled = with_candidates(plan, n_searched)
         why = scaled_note(plan, scaled, n_searched).removeprefix("; ")
         return (yield from _run_as(iter_search(query, index, scaled, backend, where, verifier), plan, why))
@@ -211,7 +211,7 @@ def _result(
             zip(ids, scores, hit_rows, infos, hit_parts, verdicts)
         )
     ]
-    n_eligible = index.n_passages if eligible is None else int(eligible.sum())
+    n_eligible = index.count_eligible(eligible)
     return SearchResult(
         query,
         plan,

@@ -98,7 +98,7 @@ def centroid_stage(
         setup = (time.perf_counter() - t) * 1e3
     ci = index.centroid_index
     t = time.perf_counter()
-    n_eligible = index.n_passages if eligible is None else int(eligible.sum())
+    n_eligible = index.count_eligible(eligible)
     n_probe = widened_probe(plan.n_probe, n_eligible / max(index.n_passages, 1), ci.n_centroids)
     if eligible is not None:
         why_exact = _exact_is_cheaper(q, index, ci, plan, eligible, n_eligible, n_probe, backend)
@@ -155,7 +155,7 @@ def lexical_stage(
     rows, scores = rows[live], scores[live]
     ms = (time.perf_counter() - t) * 1e3
     # Lexical scoring touches no vectors: its cost is the inverted-list walk, not dot products.
-    n = index.n_passages if eligible is None else int(eligible.sum())
+    n = index.count_eligible(eligible)
     return (
         rows,
         scores,
