@@ -3,6 +3,7 @@ in-process implementation; the same client calls as a server URL)."""
 
 from __future__ import annotations
 
+import math
 import sys
 
 import numpy as np
@@ -158,6 +159,11 @@ def test_the_auto_plan_on_qdrant_resolves_to_a_plan_it_runs_and_says_which(expor
     large = qdrant_search(query, index, client, "papers", plan, PassageFilter(folders=(str(tmp_path / "earth"),)))
     assert large.plan.kind == "document_proxy" and large.plan.candidate_k == 4 and large.plan.final_k == 3
     assert "staged plan" in large.stages[0].note and large.requested == plan
+    scaled = qdrant_search(query, index, client, "papers", auto_search_plan(final_k=3))  # candidate_k 0: 2√N
+    n = index.n_passages
+    assert scaled.plan.candidate_k == 100 and scaled.requested.candidate_k == 0  # 2√N is under 100 here
+    root = math.ceil(2 * math.sqrt(n))
+    assert f"then MaxSim on 100 candidates (2√N of {n:,} passages is {root}, raised to 100)" in scaled.stages[0].note
     assert {h.path for h in large.hits} == {str(tmp_path / "earth" / "geology.pdf")}
 
 

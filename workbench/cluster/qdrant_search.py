@@ -66,11 +66,11 @@ def resolve_qdrant_auto(
         document_proxy_search_plan(plan.final_k, plan.candidate_k, plan.query_vector_budget, 0), verify_k=plan.verify_k
     )
     staged = with_candidates(asked, lengths.shape[0])
+    candidates = scaled_note(asked, staged, lengths.shape[0]) or f"{staged.candidate_k:,} candidates"
     return (
         staged,
-        f"auto chose Qdrant's staged plan (document proxy, then MaxSim on {staged.candidate_k:,} candidates): "
-        f"exact MaxSim would take {pairs:,} products, over the ~20 ms budget of {limit:,}"
-        + scaled_note(asked, staged, lengths.shape[0]),
+        f"auto chose Qdrant's staged plan (document proxy, then MaxSim on {candidates}): "
+        f"exact MaxSim would take {pairs:,} products, over the ~20 ms budget of {limit:,}",
     )
 
 
@@ -94,7 +94,7 @@ def qdrant_search(
         n_searched = index.count_eligible(eligible)
         scaled = with_candidates(plan, n_searched)
         result = qdrant_search(query, index, client, collection, scaled, where)
-        result.stages[0] = replace(result.stages[0], note=scaled_note(plan, scaled, n_searched).removeprefix("; "))
+        result.stages[0] = replace(result.stages[0], note=scaled_note(plan, scaled, n_searched))
         result.requested = plan
         return result
     if plan.document_vector_budget:

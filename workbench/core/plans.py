@@ -218,8 +218,12 @@ def scaled_candidate_k(n_passages: int, stage2_k: int) -> int:
     7.7 ms instead of 6.1 and 20.1 instead of 13.5. The root rather than a fixed share: recall of
     0.95–0.97 took 0.6 % of the collection at 10⁵ but 0.2 % at 10⁶.
     """
-    root = math.ceil(CANDIDATES_PER_ROOT * math.sqrt(max(n_passages, 0)))
-    return max(root, MIN_SCALED_CANDIDATES, stage2_k)
+    return max(root_candidates(n_passages), MIN_SCALED_CANDIDATES, stage2_k)
+
+
+def root_candidates(n_passages: int) -> int:
+    """⌈2·√n_passages⌉: the part of :func:`scaled_candidate_k` that grows with the collection."""
+    return math.ceil(CANDIDATES_PER_ROOT * math.sqrt(max(n_passages, 0)))
 
 
 def with_candidates(plan: SearchPlan, n_passages: int) -> SearchPlan:

@@ -21,7 +21,7 @@ from .filters import PassageFilter
 from .fusion import ScoreParts
 from .generators import run_to_end
 from .layouts import EmptyIndex, LateIndex, LateQuery, PassageInfo
-from .plans import SearchPlan, with_candidates
+from .plans import SearchPlan, root_candidates, with_candidates
 from .results import Hit, SearchResult, StageProfile
 from .stages import NO_VECTORS, centroid_stage, exact_stage, fusion_stage, lexical_stage, proxy_stage, stage3_if_planned
 from .verification import Verified, Verifier, VerifyProgress
@@ -59,19 +59,25 @@ def resolve_auto_plan(
         verify_k=plan.verify_k,
     )
     concrete = with_candidates(centroid, lengths.shape[0])
+    scaled = scaled_note(centroid, concrete, lengths.shape[0])
+    # The candidates first: a status line too narrow for the whole sentence still shows them.
     return (
         concrete,
-        f"auto chose the centroid plan: exact MaxSim would take {pairs:,} products, over the ~20 ms "
-        f"budget of {limit:,} on {name}" + scaled_note(centroid, concrete, lengths.shape[0]),
+        "auto chose the centroid plan"
+        + (f" with {scaled}" if scaled else "")
+        + f": exact MaxSim would take {pairs:,} products, over the ~20 ms budget of {limit:,} on {name}",
     )
 
 
 def scaled_note(asked: SearchPlan, run: SearchPlan, n_passages: int) -> str:
-    """``"; candidate_k 2,000 = 2√N of the 999,996 passages searched"`` when ``run`` scaled ``asked``'s
-    candidate_k, else ``""``."""
+    """``"2,001 candidates (2√N of 1,000,016 passages)"`` when ``run`` scaled ``asked``'s candidate_k
+    (``"100 candidates (2√N of 9 passages is 6, raised to 100)"`` at the floor), else ``""``."""
     if asked.candidate_k == run.candidate_k:
         return ""
-    return f"; candidate_k {run.candidate_k:,} = 2√N of the {n_passages:,} passages searched (at least 100)"
+    root = root_candidates(n_passages)
+    if root == run.candidate_k:
+        return f"{run.candidate_k:,} candidates (2√N of {n_passages:,} passages)"
+    return f"{run.candidate_k:,} candidates (2√N of {n_passages:,} passages is {root:,}, raised to {run.candidate_k:,})"
 
 
 def iter_search(
@@ -108,7 +114,7 @@ def iter_search(
         eligible = index.eligible_rows(where)
         n_searched = index.count_eligible(eligible)
         scaled = with_candidates(plan, n_searched)
-        why = scaled_note(plan, scaled, n_searched).removeprefix("; ")
+        why = scaled_note(plan, scaled, n_searched)
         return (yield from _run_as(iter_search(query, index, scaled, backend, where, verifier), plan, why))
     eligible = index.eligible_rows(where)
     lexical_text = query.lexical_text or query.text
