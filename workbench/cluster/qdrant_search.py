@@ -36,10 +36,10 @@ from ..core import (
     document_proxy_search_plan,
     exhaustive_search_plan,
     kept_count,
-    with_candidates,
+    scale_candidates,
 )
 from ..core.results import Hit, SearchResult, StageProfile
-from ..core.search import AUTO_EXACT_PAIRS, scaled_note
+from ..core.search import AUTO_EXACT_PAIRS
 from . import require
 from .qdrant_schema import PROXY, TOKENS, describe_target, to_filter
 
@@ -65,8 +65,8 @@ def resolve_qdrant_auto(
     asked = replace(
         document_proxy_search_plan(plan.final_k, plan.candidate_k, plan.query_vector_budget, 0), verify_k=plan.verify_k
     )
-    staged = with_candidates(asked, lengths.shape[0])
-    candidates = scaled_note(asked, staged, lengths.shape[0]) or f"{staged.candidate_k:,} candidates"
+    staged, scaled = scale_candidates(asked, lengths.shape[0])
+    candidates = scaled or f"{staged.candidate_k:,} candidates"
     return (
         staged,
         f"auto chose Qdrant's staged plan (document proxy, then MaxSim on {candidates}): "
@@ -81,22 +81,15 @@ def qdrant_search(
     catalog describes the hits and counts the vectors each stage scored). Raises ``ValueError`` for a
     plan Qdrant cannot run as named (another kind, a document vector budget, stage 3)."""
     models = require("qdrant_client.models", "the Qdrant executor")
+    eligible = index.eligible_rows(where)
+    n_eligible = index.count_eligible(eligible)
+    asked = plan
     if plan.kind == "auto":
-        concrete, why = resolve_qdrant_auto(query.n_vectors, index, plan, index.eligible_rows(where))
-        result = qdrant_search(query, index, client, collection, concrete, where)
-        result.stages[0] = replace(result.stages[0], note=why)
-        result.requested = plan
-        return result
+        plan, why = resolve_qdrant_auto(query.n_vectors, index, plan, eligible)
+    else:
+        plan, why = scale_candidates(plan, n_eligible)
     if plan.kind not in PLANS:
         raise ValueError(f"the Qdrant executor runs the plans auto, {', '.join(PLANS)}, not {plan.kind!r}")
-    if plan.kind != "exhaustive" and not plan.candidate_k:
-        eligible = index.eligible_rows(where)
-        n_searched = index.count_eligible(eligible)
-        scaled = with_candidates(plan, n_searched)
-        result = qdrant_search(query, index, client, collection, scaled, where)
-        result.stages[0] = replace(result.stages[0], note=scaled_note(plan, scaled, n_searched))
-        result.requested = plan
-        return result
     if plan.document_vector_budget:
         raise ValueError(
             "the Qdrant collection holds every token of each passage and their mean: run it with "
@@ -106,8 +99,6 @@ def qdrant_search(
         raise ValueError("stage 3 (verify_k) runs beside the index, not in Qdrant: run it with verify_k 0")
     q = query.matrix()[: kept_count(query.n_vectors, plan.query_vector_budget)]
     flt = to_filter(where)
-    eligible = index.eligible_rows(where)
-    n_eligible = index.count_eligible(eligible)
     where_label = describe_target(client)
     t = time.perf_counter()
     if plan.kind == "exhaustive":
@@ -187,6 +178,8 @@ def qdrant_search(
         Hit(rank + 1, int(pid), float(p.score), int(row), info)
         for rank, (pid, p, row, info) in enumerate(zip(ids, answer.points, rows, infos))
     ]
+    if why:  # the first stage says what the plan asked for became (auto's choice, a scaled candidate_k)
+        stages[0] = replace(stages[0], note=why)
     return SearchResult(
         query,
         plan,
@@ -197,4 +190,5 @@ def qdrant_search(
         candidates,
         where if where is not None and not where.is_empty else None,
         n_eligible,
+        requested=asked if plan is not asked else None,
     )

@@ -22,8 +22,8 @@ from .plans import (
     document_proxy_search_plan,
     exhaustive_search_plan,
     hybrid_search_plan,
+    scale_candidates,
     scaled_candidate_k,
-    with_candidates,
 )
 from .query_syntax import OnlyExclusions, ParsedQuery, parse_query
 from .results import Alignment, Hit, SearchResult, StageProfile
@@ -61,6 +61,6 @@ __all__ = [
     "kept_count",
     "parse_query",
     "scaled_candidate_k",
+    "scale_candidates",
     "search_with_plan",
-    "with_candidates",
 ]

@@ -226,9 +226,13 @@ def root_candidates(n_passages: int) -> int:
     return math.ceil(CANDIDATES_PER_ROOT * math.sqrt(max(n_passages, 0)))
 
 
-def with_candidates(plan: SearchPlan, n_passages: int) -> SearchPlan:
-    """``plan`` with a scaled ``candidate_k`` (0) resolved for ``n_passages`` searched; a plan that names
-    its ``candidate_k``, or has no stage 1, is returned as it is."""
+def scale_candidates(plan: SearchPlan, n_passages: int) -> tuple[SearchPlan, str]:
+    """``plan`` with a scaled ``candidate_k`` (0) resolved for ``n_passages`` searched, and how many it
+    passes on, in words: ``"2,001 candidates (2√N of 1,000,016 passages)"``, or at the floor
+    ``"100 candidates (2√N of 900 passages is 60, raised to 100)"``. A plan that names its ``candidate_k``,
+    or has no stage 1, comes back as it is, with ``""``."""
     if plan.kind == "exhaustive" or plan.candidate_k:
-        return plan
-    return replace(plan, candidate_k=scaled_candidate_k(n_passages, plan.stage2_k))
+        return plan, ""
+    k, root = scaled_candidate_k(n_passages, plan.stage2_k), root_candidates(n_passages)
+    raised = "" if k == root else f" is {root:,}, raised to {k:,}"
+    return replace(plan, candidate_k=k), f"{k:,} candidates (2√N of {n_passages:,} passages{raised})"

@@ -21,7 +21,7 @@ from .filters import PassageFilter
 from .fusion import ScoreParts
 from .generators import run_to_end
 from .layouts import EmptyIndex, LateIndex, LateQuery, PassageInfo
-from .plans import SearchPlan, root_candidates, with_candidates
+from .plans import SearchPlan, scale_candidates
 from .results import Hit, SearchResult, StageProfile
 from .stages import NO_VECTORS, centroid_stage, exact_stage, fusion_stage, lexical_stage, proxy_stage, stage3_if_planned
 from .verification import Verified, Verifier, VerifyProgress
@@ -58,8 +58,7 @@ def resolve_auto_plan(
         ),
         verify_k=plan.verify_k,
     )
-    concrete = with_candidates(centroid, lengths.shape[0])
-    scaled = scaled_note(centroid, concrete, lengths.shape[0])
+    concrete, scaled = scale_candidates(centroid, lengths.shape[0])
     # The candidates first: a status line too narrow for the whole sentence still shows them.
     return (
         concrete,
@@ -67,17 +66,6 @@ def resolve_auto_plan(
         + (f" with {scaled}" if scaled else "")
         + f": exact MaxSim would take {pairs:,} products, over the ~20 ms budget of {limit:,} on {name}",
     )
-
-
-def scaled_note(asked: SearchPlan, run: SearchPlan, n_passages: int) -> str:
-    """``"2,001 candidates (2√N of 1,000,016 passages)"`` when ``run`` scaled ``asked``'s candidate_k
-    (``"100 candidates (2√N of 9 passages is 6, raised to 100)"`` at the floor), else ``""``."""
-    if asked.candidate_k == run.candidate_k:
-        return ""
-    root = root_candidates(n_passages)
-    if root == run.candidate_k:
-        return f"{run.candidate_k:,} candidates (2√N of {n_passages:,} passages)"
-    return f"{run.candidate_k:,} candidates (2√N of {n_passages:,} passages is {root:,}, raised to {run.candidate_k:,})"
 
 
 def iter_search(
@@ -107,16 +95,27 @@ def iter_search(
         )
     if index.n_passages == 0:
         raise EmptyIndex(index.name)
-    if plan.kind == "auto":
-        concrete, why = resolve_auto_plan(query.n_vectors, index, plan, index.eligible_rows(where), backend)
-        return (yield from _run_as(iter_search(query, index, concrete, backend, where, verifier), plan, why))
-    if plan.kind != "exhaustive" and not plan.candidate_k:
-        eligible = index.eligible_rows(where)
-        n_searched = index.count_eligible(eligible)
-        scaled = with_candidates(plan, n_searched)
-        why = scaled_note(plan, scaled, n_searched)
-        return (yield from _run_as(iter_search(query, index, scaled, backend, where, verifier), plan, why))
     eligible = index.eligible_rows(where)
+    asked = plan
+    if plan.kind == "auto":
+        plan, why = resolve_auto_plan(query.n_vectors, index, plan, eligible, backend)
+    else:
+        plan, why = scale_candidates(plan, index.count_eligible(eligible))
+    run = _run_concrete(query, index, plan, backend, where, eligible, verifier)
+    return (yield from (_run_as(run, asked, why) if plan is not asked else run))
+
+
+def _run_concrete(
+    query: LateQuery,
+    index: LateIndex,
+    plan: SearchPlan,
+    backend: str,
+    where: PassageFilter | None,
+    eligible: NDArray[np.bool_] | None,
+    verifier: Verifier | None,
+) -> Generator[StageProfile | VerifyProgress, None, SearchResult]:
+    """:func:`iter_search` of a concrete plan (not ``auto``, its ``candidate_k`` resolved) over the
+    ``eligible`` rows of ``where``."""
     lexical_text = query.lexical_text or query.text
     qm = query.matrix()
     if qm.shape[1] != index.dim:

@@ -96,13 +96,14 @@ def cold_and_warm(index: Path, queries_path: Path, drop_caches: bool) -> dict:
     coll = Collection.open(index, read_only=True)
     coll.late_index()  # the layout, codes and centroid lists are read here, before the first query
     opened = time.perf_counter() - t
-    run = _timed_search(coll, fastest_backend())
+    backend = fastest_backend()
+    run = _timed_search(coll, backend)
     cold = [run(q)[0] for q in queries]
     for q in queries:
         run(q)
     warm = [run(q)[0] for q in queries]
     return {
-        "recall": auto_recall(coll.late_index(), queries[:RECALL_QUERIES], fastest_backend()),
+        "recall": auto_recall(coll.late_index(), queries[:RECALL_QUERIES], backend),
         "page_cache_dropped": dropped,
         "open_s": round(opened, 2),
         "cold": latency_percentiles(cold),

@@ -14,25 +14,26 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..core import LateIndex, LateQuery, SearchPlan, exhaustive_search_plan, search_with_plan
+from ..core.metrics import overlap_recall
 from .percentiles import latency_percentiles
 
 
 def exhaustive_top(
     index: LateIndex, queries: Sequence[LateQuery], backend: str, final_k: int = 10
-) -> tuple[list[set[int]], list[float]]:
-    """Each query's exhaustive top ``final_k`` passage ids, and each search's milliseconds."""
+) -> tuple[list[list[int]], list[float]]:
+    """Each query's exhaustive top ``final_k`` passage ids, best first, and each search's milliseconds."""
     plan = exhaustive_search_plan(final_k=final_k)
     tops, ms = [], []
     for q in queries:
         t = time.perf_counter()
         result = search_with_plan(q, index, plan, backend)
         ms.append((time.perf_counter() - t) * 1e3)
-        tops.append({h.passage_id for h in result.hits})
+        tops.append([h.passage_id for h in result.hits])
     return tops, ms
 
 
 def plan_recall(
-    index: LateIndex, queries: Sequence[LateQuery], truth: Sequence[set[int]], plan: SearchPlan, backend: str
+    index: LateIndex, queries: Sequence[LateQuery], truth: Sequence[list[int]], plan: SearchPlan, backend: str
 ) -> dict:
     """recall@k of ``plan`` against ``truth`` (:func:`exhaustive_top` of the same queries), per query
     and on average, with the latency of each search (query encoding excluded; run once untimed first so
@@ -44,7 +45,7 @@ def plan_recall(
         t = time.perf_counter()
         result = search_with_plan(q, index, plan, backend)
         ms.append((time.perf_counter() - t) * 1e3)
-        recalls.append(len(top & {h.passage_id for h in result.hits}) / max(len(top), 1))
+        recalls.append(overlap_recall((h.passage_id for h in result.hits), top))
         candidate_k = max(candidate_k, result.plan.candidate_k)
         kinds.add(result.plan.kind)
     return {
