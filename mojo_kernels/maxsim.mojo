@@ -80,7 +80,7 @@ def _block_tokens[L: Int]() -> Int:
 
 @always_inline
 def _block[
-    dt: DType, L: Int, NB: Int, ARG: Bool, COPY: Bool, SCALED: Bool = False
+    dt: DType, L: Int, NB: Int, ARG: Bool, DECODED: Bool
 ](
     qt: F32P,
     src: Pointer[Scalar[dt], MutUntrackedOrigin],
@@ -91,14 +91,15 @@ def _block[
     mut barg: SIMD[I32, L],
     inv: F32P,
 ):
-    """Scores NB consecutive tokens starting at `src` (token index t0) and
-    prefetches the NB tokens at `pf`, spread over the dot-product loop.
-    Without COPY the tokens are already in `buf`.  With SCALED
-    token t's dot products are multiplied by inv[t] (its 1/norm) before the max."""
+    """Scores NB consecutive tokens starting at `src` (token index t0): copied
+    into `buf`, while the NB tokens at `pf` are prefetched, spread over the
+    dot-product loop.  DECODED (coded rows): the tokens are already in `buf`,
+    nothing is copied or prefetched (`src`, `pf` unused), and token t's dot
+    products are multiplied by inv[t], its 1/norm, before the max."""
     comptime ESZ = size_of[Scalar[dt]]()
 
     # One sequential pass: copy (and widen) into the stack buffer.
-    comptime if COPY:
+    comptime if not DECODED:
         comptime for e in range(0, NB * DIM, 16):
             buf.unsafe_store(e, src.unsafe_load[width=16](e).cast[F32]())
 
@@ -109,10 +110,11 @@ def _block[
 
     var acc = Array[SIMD[F32, L], NB](fill=0)
     for kc in range(0, DIM, KC):
-        comptime for j in range(PPC):
-            prefetch[PrefetchOptions().for_read().low_locality()](
-                pf.unsafe_offset(((kc // KC) * PPC + j) * (64 // ESZ))
-            )
+        comptime if not DECODED:
+            comptime for j in range(PPC):
+                prefetch[PrefetchOptions().for_read().low_locality()](
+                    pf.unsafe_offset(((kc // KC) * PPC + j) * (64 // ESZ))
+                )
         comptime for kk in range(KC):
             var k = kc + kk
             var qv = qt.unsafe_load[width=L](k * L)
@@ -120,7 +122,7 @@ def _block[
                 acc[t] = SIMD[F32, L](buf[unsafe_offset = t * DIM + k]).fma(qv, acc[t])
 
     comptime for t in range(NB):
-        comptime if SCALED:
+        comptime if DECODED:
             acc[t] = acc[t] * inv[unsafe_offset=t]
         comptime if ARG:
             var gt = acc[t].gt(best)
@@ -203,7 +205,7 @@ def _run[
         var barg = SIMD[I32, L](-1)
         var t = 0
         while t + B <= n:
-            _block[dt, L, B, ARG, True](
+            _block[dt, L, B, ARG, False](
                 qt, base.unsafe_offset(t * DIM), _ahead(base, n, nbase, t + PF_TOKENS),
                 buf, t, best, barg, buf,
             )
@@ -213,7 +215,7 @@ def _run[
             comptime NB = B >> sh
             comptime if NB >= 1:
                 if t + NB <= n:
-                    _block[dt, L, NB, ARG, True](
+                    _block[dt, L, NB, ARG, False](
                         qt, base.unsafe_offset(t * DIM), _ahead(base, n, nbase, t + PF_TOKENS),
                         buf, t, best, barg, buf,
                     )
@@ -467,7 +469,7 @@ def _rq_block[
     var inv = stack_allocation[16, Float32, alignment=64]()
     if not _decode[PB, NB](coded, stride, cent, k, table, row0, buf, inv):
         return False
-    _block[F32, L, NB, ARG, False, True](qt, buf, buf, buf, t0, best, barg, inv)
+    _block[F32, L, NB, ARG, True](qt, buf, buf, buf, t0, best, barg, inv)
     return True
 
 
